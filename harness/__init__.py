@@ -1,0 +1,1 @@
+"""Reference normalization layer and conformance gate for multi-provider agent runtimes."""

@@ -1,0 +1,290 @@
+"""The normalized event/log model, version 1: the contract every lane emits and every tool reads.
+
+One event per JSONL line. Every event carries the same envelope (`schema_version`, `seq`, `type`,
+`lane`, `thread_id`, `turn`); `type` discriminates the payload. Items (assistant text, commands,
+file changes, ...) ride inside `item.*` events and are discriminated by `kind`.
+
+The names here are a published contract (see `schemas/normalized-log.v1.schema.json`); fields may be
+added, never renamed. This module names no provider: provider facts live in `lanes/`.
+"""
+
+from __future__ import annotations
+
+from typing import Annotated, Any, Literal, TypeAlias
+
+from pydantic import BaseModel, ConfigDict, Field, TypeAdapter
+
+SCHEMA_VERSION: Literal[1] = 1
+
+AuthMode = Literal["api_key", "chatgpt", "oauth", "vertex", "unknown"]
+Sandbox = Literal["read-only", "workspace-write", "full-access", "unknown"]
+ApprovalPolicy = Literal["never", "on-request", "on-failure", "untrusted", "unknown"]
+ItemStatus = Literal["in_progress", "completed", "failed", "declined"]
+ErrorKind = Literal[
+    "provider", "rate_limit", "auth", "network", "stream_truncated", "cancelled", "unknown"
+]
+ChangeKind = Literal["add", "delete", "update", "move"]
+PlanStatus = Literal["pending", "in_progress", "completed"]
+Decision = Literal["approved", "approved_for_session", "denied", "abort"]
+DecidedBy = Literal["user", "policy", "reviewer"]
+UsageScope = Literal["turn", "cumulative"]
+
+
+class _Strict(BaseModel):
+    """Base for every model: unknown fields are an error, so typos never pass silently."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+# ---------------------------------------------------------------------------------------- items
+
+
+class _ItemBase(_Strict):
+    id: str = Field(description="Unique within one log; stable across that item's events.")
+    status: ItemStatus
+    native_id: str | None = Field(
+        default=None, description="The provider's own id for this item, when it has one."
+    )
+
+
+class AssistantMessage(_ItemBase):
+    kind: Literal["assistant_message"] = "assistant_message"
+    text: str
+
+
+class Reasoning(_ItemBase):
+    kind: Literal["reasoning"] = "reasoning"
+    text: str
+    encrypted: bool = Field(
+        default=False, description="True when the reasoning is opaque (encrypted or redacted)."
+    )
+
+
+class CommandExecution(_ItemBase):
+    kind: Literal["command_execution"] = "command_execution"
+    command: str
+    cwd: str | None = None
+    exit_code: int | None = Field(default=None, description="Null while running or unknown.")
+    output: str = ""
+
+
+class FileChangeEntry(_Strict):
+    path: str
+    kind: ChangeKind
+    move_path: str | None = Field(default=None, description="Destination of a `move`.")
+
+
+class FileChange(_ItemBase):
+    kind: Literal["file_change"] = "file_change"
+    changes: list[FileChangeEntry]
+
+
+class McpToolCall(_ItemBase):
+    kind: Literal["mcp_tool_call"] = "mcp_tool_call"
+    server: str
+    tool: str
+    arguments: Any = None
+    result: Any = None
+    error: str | None = None
+
+
+class ToolCall(_ItemBase):
+    kind: Literal["tool_call"] = "tool_call"
+    name: str
+    arguments: Any = None
+    result: Any = None
+    error: str | None = None
+
+
+class WebSearch(_ItemBase):
+    kind: Literal["web_search"] = "web_search"
+    query: str
+
+
+class PlanEntry(_Strict):
+    text: str
+    status: PlanStatus
+
+
+class Plan(_ItemBase):
+    kind: Literal["plan"] = "plan"
+    entries: list[PlanEntry] = Field(default_factory=list)
+    text: str | None = Field(default=None, description="Free-form plan text, when not a list.")
+
+
+class ErrorNotice(_ItemBase):
+    kind: Literal["error"] = "error"
+    message: str
+
+
+class UnknownItem(_ItemBase):
+    """Anything a lane does not know yet: kept whole so no future event is silently lost."""
+
+    kind: Literal["unknown"] = "unknown"
+    native_type: str
+    payload: Any
+
+
+Item: TypeAlias = Annotated[
+    AssistantMessage
+    | Reasoning
+    | CommandExecution
+    | FileChange
+    | McpToolCall
+    | ToolCall
+    | WebSearch
+    | Plan
+    | ErrorNotice
+    | UnknownItem,
+    Field(discriminator="kind"),
+]
+ItemKind = Literal[
+    "assistant_message",
+    "reasoning",
+    "command_execution",
+    "file_change",
+    "mcp_tool_call",
+    "tool_call",
+    "web_search",
+    "plan",
+    "error",
+    "unknown",
+]
+
+
+# ------------------------------------------------------------------------------------- payloads
+
+
+class Runtime(_Strict):
+    name: str
+    version: str | None = None
+
+
+class Usage(_Strict):
+    """Token counts; null means the source did not report that number."""
+
+    scope: UsageScope = Field(description="Whether the numbers cover this turn or the thread.")
+    input_tokens: int | None = None
+    cached_input_tokens: int | None = None
+    output_tokens: int | None = None
+    reasoning_tokens: int | None = None
+
+
+class TurnError(_Strict):
+    kind: ErrorKind
+    message: str
+    retryable: bool
+
+
+class Delta(_Strict):
+    """A streamed fragment of one item field (`text`, `output`)."""
+
+    field: str
+    text: str
+
+
+# --------------------------------------------------------------------------------------- events
+
+
+class _EventBase(_Strict):
+    schema_version: Literal[1] = SCHEMA_VERSION
+    seq: int = Field(ge=0, description="0, 1, 2, ... contiguous within one log.")
+    lane: str
+    thread_id: str | None
+    turn: int | None = Field(ge=0, description="0-based turn index in the log; null outside turns.")
+
+
+class SessionStarted(_EventBase):
+    type: Literal["session.started"] = "session.started"
+    provider: str
+    runtime: Runtime | None = None
+    model: str | None = None
+    auth_mode: AuthMode = "unknown"
+    cwd: str | None = None
+    sandbox: Sandbox = "unknown"
+    approval_policy: ApprovalPolicy = "unknown"
+    resumed_from: str | None = Field(default=None, description="Thread id this run resumes.")
+
+
+class TurnStarted(_EventBase):
+    type: Literal["turn.started"] = "turn.started"
+
+
+class TurnCompleted(_EventBase):
+    type: Literal["turn.completed"] = "turn.completed"
+    usage: Usage | None = None
+    stop_reason: str | None = Field(default=None, description="The provider's raw stop reason.")
+
+
+class TurnFailed(_EventBase):
+    type: Literal["turn.failed"] = "turn.failed"
+    error: TurnError
+
+
+class ItemStarted(_EventBase):
+    type: Literal["item.started"] = "item.started"
+    item: Item
+
+
+class ItemUpdated(_EventBase):
+    type: Literal["item.updated"] = "item.updated"
+    item: Item
+    delta: Delta | None = None
+
+
+class ItemCompleted(_EventBase):
+    type: Literal["item.completed"] = "item.completed"
+    item: Item
+
+
+class ApprovalRequested(_EventBase):
+    type: Literal["approval.requested"] = "approval.requested"
+    request_id: str
+    item_id: str
+    action: str = Field(description="What is asked, e.g. the command or the tool name.")
+    reason: str | None = None
+
+
+class ApprovalResolved(_EventBase):
+    type: Literal["approval.resolved"] = "approval.resolved"
+    request_id: str
+    decision: Decision
+    decided_by: DecidedBy
+
+
+Event: TypeAlias = Annotated[
+    SessionStarted
+    | TurnStarted
+    | TurnCompleted
+    | TurnFailed
+    | ItemStarted
+    | ItemUpdated
+    | ItemCompleted
+    | ApprovalRequested
+    | ApprovalResolved,
+    Field(discriminator="type"),
+]
+EventType = Literal[
+    "session.started",
+    "turn.started",
+    "turn.completed",
+    "turn.failed",
+    "item.started",
+    "item.updated",
+    "item.completed",
+    "approval.requested",
+    "approval.resolved",
+]
+
+EVENT_ADAPTER: TypeAdapter[Event] = TypeAdapter(Event)
+ITEM_ADAPTER: TypeAdapter[Item] = TypeAdapter(Item)
+
+
+def dump_event(event: _EventBase) -> bytes:
+    """Serialize one event as a compact JSON line body (no newline), fields in model order."""
+    return event.model_dump_json().encode()
+
+
+def load_event(line: bytes | str) -> Event:
+    """Parse and validate one JSONL line into a typed event."""
+    return EVENT_ADAPTER.validate_json(line)

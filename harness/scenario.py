@@ -1,0 +1,275 @@
+"""Provider-neutral scenarios: what the model says, how the runtime is set up, what to expect.
+
+A scenario (`cassettes/<name>/scenario.yaml`) is the single source every wire encoder, stub and
+runtime driver reads. The model's side is a list of *steps* per run: each step is the model's
+answer to one request, a list of blocks (text, reasoning, shell, patch, MCP call, plan, web
+search) or a failure. Stubs pick the step from the request's content (which run's prompt, how many
+tool results follow it), never from call order, so side calls cannot shift the script.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any, Literal
+
+import yaml
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
+
+from harness.errors import ScenarioError
+from harness.model import ApprovalPolicy, ChangeKind, ErrorKind, ItemKind, ItemStatus, PlanStatus
+
+SandboxSetting = Literal["read-only", "workspace-write", "full-access"]
+AuthSetting = Literal["env", "alt_env", "login"]
+
+
+class _Spec(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+# ------------------------------------------------------------------------------- model blocks
+
+
+class TextBlock(_Spec):
+    text: str
+
+
+class ReasoningSpec(_Spec):
+    text: str
+    encrypted: bool = False
+
+
+class ReasoningBlock(_Spec):
+    reasoning: ReasoningSpec
+
+    @model_validator(mode="before")
+    @classmethod
+    def _shorthand(cls, data: Any) -> Any:
+        if isinstance(data, dict) and isinstance(data.get("reasoning"), str):
+            return {"reasoning": {"text": data["reasoning"]}}
+        return data
+
+
+class ShellSpec(_Spec):
+    command: str
+    timeout_ms: int | None = None
+
+
+class ShellBlock(_Spec):
+    shell: ShellSpec
+
+    @model_validator(mode="before")
+    @classmethod
+    def _shorthand(cls, data: Any) -> Any:
+        if isinstance(data, dict) and isinstance(data.get("shell"), str):
+            return {"shell": {"command": data["shell"]}}
+        return data
+
+
+class FileAdd(_Spec):
+    path: str
+    content: str
+
+
+class FileUpdate(_Spec):
+    path: str
+    old: str
+    new: str
+
+
+class PatchSpec(_Spec):
+    add: list[FileAdd] = Field(default_factory=list)
+    update: list[FileUpdate] = Field(default_factory=list)
+    delete: list[str] = Field(default_factory=list)
+
+
+class PatchBlock(_Spec):
+    patch: PatchSpec
+
+
+class McpSpec(_Spec):
+    server: str
+    tool: str
+    arguments: dict[str, Any] = Field(default_factory=dict)
+
+
+class McpBlock(_Spec):
+    mcp: McpSpec
+
+
+class PlanEntrySpec(_Spec):
+    text: str
+    status: PlanStatus
+
+
+class PlanBlock(_Spec):
+    plan: list[PlanEntrySpec]
+
+
+class WebSearchSpec(_Spec):
+    query: str
+
+
+class WebSearchBlock(_Spec):
+    web_search: WebSearchSpec
+
+
+Block = TextBlock | ReasoningBlock | ShellBlock | PatchBlock | McpBlock | PlanBlock | WebSearchBlock
+
+
+class FailureSpec(_Spec):
+    """The model call fails: an HTTP error status, or a stream that reports failure."""
+
+    http_status: int | None = Field(default=None, ge=400, le=599)
+    stream_error: str | None = None
+    message: str = "scripted failure"
+
+    @model_validator(mode="after")
+    def _exactly_one(self) -> FailureSpec:
+        if (self.http_status is None) == (self.stream_error is None):
+            raise ValueError("give exactly one of http_status or stream_error")
+        return self
+
+
+class FailStep(_Spec):
+    fail: FailureSpec
+
+
+Step = list[Block] | FailStep
+
+
+# ------------------------------------------------------------------------------- expectations
+
+
+class ExpectedItem(_Spec):
+    """One item of the outline; unset fields are not checked."""
+
+    kind: ItemKind
+    status: ItemStatus | None = None
+    exit_code: int | None = None
+    command: str | None = None
+    paths: list[str] | None = None
+    change_kinds: list[ChangeKind] | None = None
+    server: str | None = None
+    tool: str | None = None
+    text: str | None = None
+
+
+class ExpectedTurn(_Spec):
+    outcome: Literal["completed", "failed"] = "completed"
+    error_kind: ErrorKind | None = None
+    items: list[ExpectedItem] = Field(default_factory=list)
+
+
+class Expect(_Spec):
+    """The outline of the normalized log, one entry per run (each run is one turn here)."""
+
+    turns: list[ExpectedTurn]
+    lanes: dict[str, list[ExpectedTurn]] = Field(
+        default_factory=dict,
+        description="Per-lane outline where a runtime really behaves differently "
+        "(each such case is also written down in DIVERGENCES.md).",
+    )
+
+    def for_lane(self, lane: str) -> list[ExpectedTurn]:
+        return self.lanes.get(lane, self.turns)
+
+
+# ------------------------------------------------------------------------------- settings
+
+
+class McpServerSpec(_Spec):
+    """An MCP server the runtime starts; `command` paths are relative to the repository root."""
+
+    command: list[str]
+
+
+class Settings(_Spec):
+    auth: AuthSetting = Field(
+        default="env",
+        description="env: the runtime's primary key variable; alt_env: its secondary one; "
+        "login: the runtime's own login command stores the key.",
+    )
+    sandbox: SandboxSetting = "workspace-write"
+    approval_policy: ApprovalPolicy = "never"
+    cwd: str = Field(default=".", description="Working directory relative to the workspace.")
+    workspace: dict[str, str] = Field(default_factory=dict, description="Files to seed.")
+    mcp_servers: dict[str, McpServerSpec] = Field(default_factory=dict)
+    extra_args: dict[str, list[str]] = Field(
+        default_factory=dict, description="Per-runtime extra CLI flags (runtime name -> args)."
+    )
+
+
+class Run(_Spec):
+    prompt: str
+    steps: list[Step] = Field(min_length=1)
+
+
+class RuntimeSupport(_Spec):
+    unsupported: str | None = Field(default=None, description="Why this runtime cannot run it.")
+
+
+class Scenario(_Spec):
+    name: str
+    description: str
+    settings: Settings = Field(default_factory=Settings)
+    runs: list[Run] = Field(min_length=1)
+    expect: Expect
+    runtimes: dict[str, RuntimeSupport] = Field(default_factory=dict)
+
+    @model_validator(mode="after")
+    def _consistent(self) -> Scenario:
+        prompts = [run.prompt for run in self.runs]
+        if len(set(prompts)) != len(prompts):
+            raise ValueError("run prompts must be unique (stubs find the run by its prompt)")
+        if len(self.expect.turns) != len(self.runs):
+            raise ValueError("expect.turns needs one entry per run")
+        return self
+
+    def unsupported_reason(self, runtime: str) -> str | None:
+        support = self.runtimes.get(runtime)
+        return support.unsupported if support else None
+
+
+def scenario_schema() -> dict[str, Any]:
+    """JSON Schema of scenario files (for editors and reviewers)."""
+    return Scenario.model_json_schema()
+
+
+def load_scenario(path: Path) -> Scenario:
+    """Read and validate a scenario file; errors name the file and the field path."""
+    try:
+        data = yaml.safe_load(path.read_text(encoding="utf-8"))
+    except OSError as exc:
+        raise ScenarioError(f"cannot read: {exc.strerror}", source=str(path)) from None
+    except UnicodeDecodeError:
+        raise ScenarioError("not UTF-8", source=str(path)) from None
+    except yaml.YAMLError as exc:
+        mark = getattr(exc, "problem_mark", None)
+        line = mark.line + 1 if mark is not None else None
+        raise ScenarioError(f"not YAML: {getattr(exc, 'problem', exc)}", source=str(path),
+                            line=line) from None
+    try:
+        return Scenario.model_validate(data)
+    except ValidationError as exc:
+        first = exc.errors()[0]
+        where = ".".join(str(part) for part in first["loc"]) or "<root>"
+        more = f" (+{exc.error_count() - 1} more)" if exc.error_count() > 1 else ""
+        raise ScenarioError(f"{where}: {first['msg']}{more}", source=str(path)) from None
+
+
+def scenario_dirs(root: Path) -> list[Path]:
+    """Scenario folders under `root` (those holding a scenario.yaml), sorted by name."""
+    return sorted(p.parent for p in root.glob("*/scenario.yaml"))
+
+
+
+def find_run(scenario: Scenario, user_texts: list[str]) -> int | None:
+    """Index of the run whose prompt is in the latest user message that holds any run's prompt.
+
+    Runtimes wrap prompts (environment context, reminders), so a prompt matches by containment.
+    """
+    for text in reversed(user_texts):
+        for index, run in enumerate(scenario.runs):
+            if run.prompt in text:
+                return index
+    return None
