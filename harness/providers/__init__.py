@@ -1,0 +1,1 @@
+"""Provider wire modules: one per provider API (SSE encoder, stub responder, request checks)."""

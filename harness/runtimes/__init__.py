@@ -1,0 +1,1 @@
+"""Runtime drivers: one module per real agent runtime, installed pinned, run offline."""
