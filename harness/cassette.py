@@ -1,0 +1,201 @@
+"""HTTP cassettes in vcrpy's format: written reviewable and scrubbed, read leniently.
+
+Writing: exchanges recorded by the stub become a vcrpy v1 cassette with a fixed base URL (the
+stub's port is random; re-recording must give no diff), allow-listed headers only, secrets
+replaced by `<scrubbed>`, JSON request bodies pretty-printed and SSE bodies as YAML literal
+blocks, so a reviewer reads a diff of meaning rather than one long line.
+
+Reading: vcrpy's own deserializer (YAML or JSON) so cassettes recorded by other tools load too;
+gzip bodies are unpacked; a malformed cassette is an `InputError` naming the file and the reason.
+"""
+
+from __future__ import annotations
+
+import gzip
+import json
+import zlib
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from http import HTTPStatus
+from pathlib import Path
+from typing import Any
+from urllib.parse import urlsplit
+
+import yaml
+from vcr.serialize import deserialize
+from vcr.serializers import jsonserializer, yamlserializer
+
+from harness.errors import InputError
+from harness.fsutil import atomic_write_text
+from harness.stub import Exchange
+
+STUB_URL = "http://127.0.0.1:8080"
+SCRUBBED = "<scrubbed>"
+SECRET_HEADERS = frozenset(
+    {"authorization", "x-api-key", "x-goog-api-key", "api-key", "cookie", "set-cookie",
+     "openai-organization", "openai-project", "anthropic-organization-id"}
+)
+KEPT_REQUEST_HEADERS = frozenset({"content-type", "accept", "anthropic-version", "anthropic-beta"})
+KEPT_RESPONSE_HEADERS = frozenset({"content-type", "retry-after"})
+
+
+@dataclass(frozen=True)
+class HttpRequest:
+    method: str
+    uri: str
+    headers: dict[str, str]
+    body: bytes
+
+    @property
+    def path(self) -> str:
+        return urlsplit(self.uri).path
+
+    @property
+    def query(self) -> str:
+        return urlsplit(self.uri).query
+
+    def json(self) -> Any:
+        return json.loads(self.body) if self.body else None
+
+
+@dataclass(frozen=True)
+class HttpResponse:
+    status: int
+    headers: dict[str, str]
+    body: bytes
+
+
+@dataclass(frozen=True)
+class Interaction:
+    request: HttpRequest
+    response: HttpResponse
+
+
+# ------------------------------------------------------------------------------------ writing
+
+
+class _ReviewableDumper(yaml.SafeDumper):
+    """Multi-line strings as literal blocks (PyYAML falls back to quotes when it cannot)."""
+
+
+def _str_presenter(dumper: yaml.SafeDumper, value: str) -> yaml.ScalarNode:
+    style = "|" if "\n" in value else None
+    return dumper.represent_scalar("tag:yaml.org,2002:str", value, style=style)
+
+
+_ReviewableDumper.add_representer(str, _str_presenter)
+
+
+def _headers(headers: Mapping[str, str], kept: frozenset[str]) -> dict[str, list[str]]:
+    out: dict[str, list[str]] = {}
+    for name, value in sorted(headers.items()):
+        lower = name.lower()
+        if lower in SECRET_HEADERS:
+            out[lower] = [SCRUBBED]
+        elif lower in kept:
+            out[lower] = [value]
+    return out
+
+
+def _text_body(body: bytes) -> str:
+    """Request bodies: pretty JSON when JSON, else text."""
+    if not body:
+        return ""
+    text = body.decode("utf-8", errors="replace")
+    try:
+        parsed = json.loads(text)
+    except ValueError:
+        return text
+    return json.dumps(parsed, indent=2, ensure_ascii=False) + "\n"
+
+
+def _interaction(exchange: Exchange) -> dict[str, Any]:
+    req, reply = exchange.request, exchange.reply
+    uri = STUB_URL + req.path + (f"?{req.query}" if req.query else "")
+    return {
+        "request": {
+            "method": req.method,
+            "uri": uri,
+            "headers": _headers(req.headers, KEPT_REQUEST_HEADERS),
+            "body": _text_body(req.body),
+        },
+        "response": {
+            "status": {"code": reply.status, "message": _reason(reply.status)},
+            "headers": _headers(reply.headers, KEPT_RESPONSE_HEADERS),
+            "body": {"string": reply.body.decode("utf-8", errors="replace")},
+        },
+    }
+
+
+def _reason(status: int) -> str:
+    try:
+        return HTTPStatus(status).phrase
+    except ValueError:
+        return ""
+
+
+def render_http_cassette(exchanges: Sequence[Exchange]) -> str:
+    """The cassette text for `exchanges` (deterministic: same exchanges, same text)."""
+    data = {"interactions": [_interaction(e) for e in exchanges], "version": 1}
+    return yaml.dump(data, Dumper=_ReviewableDumper, sort_keys=False, allow_unicode=True,
+                     width=100)
+
+
+def write_http_cassette(path: Path, exchanges: Sequence[Exchange]) -> None:
+    atomic_write_text(path, render_http_cassette(exchanges))
+
+
+# ------------------------------------------------------------------------------------ reading
+
+
+def read_http_cassette(path: Path) -> list[Interaction]:
+    """Load a vcrpy cassette (YAML or JSON, ours or another tool's) into plain interactions."""
+    try:
+        text = path.read_text(encoding="utf-8")
+    except OSError as exc:
+        raise InputError(f"cannot read cassette: {exc.strerror}", source=str(path)) from None
+    except UnicodeDecodeError:
+        raise InputError("cassette is not UTF-8", source=str(path)) from None
+    serializer = jsonserializer if text.lstrip().startswith("{") else yamlserializer
+    try:
+        loaded = deserialize(text, serializer)
+        requests, responses = loaded[0], loaded[1]
+    except (ValueError, KeyError, TypeError, AttributeError, yaml.YAMLError) as exc:
+        raise InputError(f"not a vcrpy cassette: {exc}", source=str(path)) from None
+    return [_to_interaction(path, index, req, resp)
+            for index, (req, resp) in enumerate(zip(requests, responses, strict=True))]
+
+
+def _to_interaction(path: Path, index: int, req: Any, resp: Any) -> Interaction:
+    where = f"interaction {index}"
+    try:
+        req_headers = {k.lower(): _first(v) for k, v in dict(req.headers).items()}
+        request_body = req.body or b""
+        if isinstance(request_body, str):
+            request_body = request_body.encode()
+        request = HttpRequest(req.method.upper(), req.uri, req_headers,
+                              _decode(request_body, req_headers, path, where))
+        resp_headers = {k.lower(): _first(v) for k, v in (resp.get("headers") or {}).items()}
+        body = resp["body"]["string"]
+        raw = body.encode() if isinstance(body, str) else bytes(body or b"")
+        response = HttpResponse(int(resp["status"]["code"]), resp_headers,
+                                _decode(raw, resp_headers, path, where))
+    except (KeyError, TypeError, ValueError, AttributeError) as exc:
+        raise InputError(f"{where}: missing or malformed field ({exc})", source=str(path)) from None
+    return Interaction(request, response)
+
+
+def _first(value: Any) -> str:
+    if isinstance(value, list | tuple):
+        return str(value[0]) if value else ""
+    return str(value)
+
+
+def _decode(body: bytes, headers: Mapping[str, str], path: Path, where: str) -> bytes:
+    encoding = headers.get("content-encoding", "").lower()
+    if encoding not in {"gzip", "deflate"}:
+        return body
+    try:
+        return gzip.decompress(body) if encoding == "gzip" else zlib.decompress(body)
+    except (OSError, zlib.error, EOFError) as exc:
+        raise InputError(f"{where}: corrupt {encoding} body ({exc})", source=str(path)) from None
