@@ -84,22 +84,39 @@ class UnknownLaneError(HarnessError):
     """No lane with that id is installed."""
 
 
-def available_lanes() -> dict[str, LaneSpec]:
-    """Every installed lane by id, loaded from the `harness.lanes` entry points."""
-    lanes: dict[str, LaneSpec] = {}
-    for ep in entry_points(group=ENTRY_POINT_GROUP):
-        spec = ep.load()
-        if not isinstance(spec, LaneSpec):
-            raise TypeError(f"entry point {ep.name} does not name a LaneSpec")
-        lanes[spec.id] = spec
-    return dict(sorted(lanes.items()))
+class LaneUnavailableError(HarnessError):
+    """The lane is registered but cannot load (its provider SDK extra is not installed)."""
+
+
+def lane_ids() -> list[str]:
+    """Ids of every registered lane (cheap: loads nothing)."""
+    return sorted(ep.name for ep in entry_points(group=ENTRY_POINT_GROUP))
 
 
 def get_lane(lane_id: str) -> LaneSpec:
-    lanes = available_lanes()
-    try:
-        return lanes[lane_id]
-    except KeyError:
-        known = ", ".join(lanes) or "none"
+    """Load one lane by id; only that lane's module (and its SDK) is imported."""
+    matches = [ep for ep in entry_points(group=ENTRY_POINT_GROUP) if ep.name == lane_id]
+    if not matches:
+        known = ", ".join(lane_ids()) or "none"
         raise UnknownLaneError(f"unknown lane {lane_id!r} (installed: {known})",
-                               source="--lane") from None
+                               source="--lane")
+    try:
+        spec = matches[0].load()
+    except ImportError as exc:
+        raise LaneUnavailableError(
+            f"lane {lane_id!r} cannot load: {exc} (install its provider extra)", source="--lane"
+        ) from None
+    if not isinstance(spec, LaneSpec) or spec.id != lane_id:
+        raise TypeError(f"entry point {lane_id} does not name the LaneSpec {lane_id!r}")
+    return spec
+
+
+def available_lanes() -> dict[str, LaneSpec]:
+    """Every registered lane that loads here, by id."""
+    lanes: dict[str, LaneSpec] = {}
+    for lane_id in lane_ids():
+        try:
+            lanes[lane_id] = get_lane(lane_id)
+        except LaneUnavailableError:
+            continue
+    return lanes

@@ -1,0 +1,56 @@
+"""Replay an HTTP cassette to an official provider SDK with vcrpy, network impossible.
+
+API lanes re-issue each recorded request through the provider's own SDK so that the provider's
+JSON is read by the SDK's typed models, not by a parser of ours. vcrpy plays the cassette back in
+`record_mode="none"`: a request the cassette does not hold raises instead of reaching a network,
+and each interaction plays at most once, in recorded order for equal method and path.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Any
+from urllib.parse import urlsplit
+
+import vcr
+from vcr.errors import CannotOverwriteExistingCassetteException
+
+from harness.cassette import Interaction
+from harness.errors import InputError
+
+
+def _method_ci(r1: Any, r2: Any) -> None:
+    """vcrpy matcher: HTTP methods compare case-insensitively (some SDKs send lower case)."""
+    assert str(r1.method).upper() == str(r2.method).upper()
+
+
+def _serializer_for(path: Path) -> str:
+    with path.open("rb") as handle:
+        head = handle.read(64).lstrip()
+    return "json" if head.startswith(b"{") else "yaml"
+
+
+@contextmanager
+def vcr_replay(path: Path) -> Iterator[None]:
+    """Within the block, HTTP from SDKs is answered from the cassette at `path`, in order."""
+    player = vcr.VCR(record_mode="none", decode_compressed_response=False)
+    player.register_matcher("method_ci", _method_ci)
+    try:
+        with player.use_cassette(
+            str(path),
+            serializer=_serializer_for(path),
+            match_on=["method_ci", "path"],
+            allow_playback_repeats=False,
+        ):
+            yield
+    except CannotOverwriteExistingCassetteException as exc:
+        raise InputError(f"replay asked for a request the cassette does not hold: {exc}",
+                         source=str(path)) from None
+
+
+def base_url_of(interaction: Interaction) -> str:
+    """scheme://host[:port] of a recorded request, to point an SDK client at."""
+    parts = urlsplit(interaction.request.uri)
+    return f"{parts.scheme}://{parts.netloc}"

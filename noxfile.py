@@ -1,0 +1,79 @@
+"""nox sessions: one per provider, plus the gate, the live runtimes, lint, types and the full suite.
+
+Each session installs only what it needs into its own virtualenv; pinned npm runtimes go into the
+project-local `.runtimes/` through `harness runtimes install`.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import nox
+
+nox.options.default_venv_backend = "venv"
+nox.options.reuse_existing_virtualenvs = True
+nox.options.sessions = ["lint", "typecheck", "tests"]
+
+PROVIDER_TESTS = {
+    "codex": ("openai", ["tests/test_codex*.py", "tests/test_openai*.py"]),
+    "anthropic": ("anthropic", ["tests/test_anthropic*.py", "tests/test_claude*.py"]),
+    "gemini": ("gemini", ["tests/test_gemini*.py"]),
+}
+RUNTIME_FOR = {"codex": "codex", "anthropic": "claude", "gemini": "gemini"}
+
+
+def _install(session: nox.Session, extras: str) -> None:
+    session.install("-e", f".[{extras}]")
+
+
+@nox.session
+def tests(session: nox.Session) -> None:
+    """The whole suite, live runtime re-runs included (what CI runs)."""
+    _install(session, "dev,openai,anthropic,gemini")
+    session.run("harness", "runtimes", "install", "all")
+    session.run("pytest", "-n", "2", "--dist", "loadgroup", *session.posargs,
+                env={"HYPOTHESIS_PROFILE": "ci"})
+
+
+@nox.session
+def conformance(session: nox.Session) -> None:
+    """The gate over the shipped cassettes (offline; no runtime needed)."""
+    _install(session, "openai,anthropic,gemini")
+    session.run("harness", "check", *session.posargs)
+
+
+@nox.session
+def runtimes(session: nox.Session) -> None:
+    """Only the live re-runs of the real runtimes against the stub."""
+    _install(session, "dev,openai,anthropic,gemini")
+    session.run("harness", "runtimes", "install", "all")
+    session.run("pytest", "-m", "runtime", *session.posargs)
+
+
+def _provider_session(provider: str) -> None:
+    extra, patterns = PROVIDER_TESTS[provider]
+
+    @nox.session(name=provider)
+    def run(session: nox.Session) -> None:
+        _install(session, f"dev,{extra}")
+        session.run("harness", "runtimes", "install", RUNTIME_FOR[provider])
+        files = [str(p) for pattern in patterns for p in sorted(Path().glob(pattern))]
+        session.run("pytest", *files, *session.posargs)
+
+    run.__doc__ = f"The {provider} lanes' tests with only the {extra} SDK installed."
+
+
+for _provider in PROVIDER_TESTS:
+    _provider_session(_provider)
+
+
+@nox.session
+def lint(session: nox.Session) -> None:
+    session.install("ruff")
+    session.run("ruff", "check", "harness", "lanes", "tests", "noxfile.py", "benchmarks")
+
+
+@nox.session
+def typecheck(session: nox.Session) -> None:
+    _install(session, "dev,openai,anthropic,gemini")
+    session.run("mypy")

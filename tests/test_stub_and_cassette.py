@@ -1,0 +1,113 @@
+"""The stub server and the cassette format: what is recorded is what replays, minus secrets."""
+
+from __future__ import annotations
+
+import gzip
+import http.client
+import json
+from pathlib import Path
+
+import pytest
+import yaml
+
+from harness.cassette import (
+    SCRUBBED,
+    STUB_URL,
+    read_http_cassette,
+    render_http_cassette,
+    write_http_cassette,
+)
+from harness.errors import InputError
+from harness.stub import StubReply, StubRequest, StubServer, sse_event
+
+
+class EchoSSE:
+    """A responder that streams two SSE events naming the request path."""
+
+    def respond(self, request: StubRequest) -> StubReply:
+        chunks = [sse_event("a", b'{"n": 1}'), sse_event("b", request.path.encode())]
+        return StubReply(200, {"content-type": "text/event-stream"}, chunks)
+
+
+def _post(port: int, body: bytes, headers: dict[str, str]) -> tuple[int, bytes]:
+    conn = http.client.HTTPConnection("127.0.0.1", port, timeout=5)
+    conn.request("POST", "/v1/things?alt=sse", body=body, headers=headers)
+    resp = conn.getresponse()
+    data = resp.read()
+    conn.close()
+    return resp.status, data
+
+
+def test_stub_streams_reply_and_records_exchange(tmp_path: Path) -> None:
+    with StubServer(EchoSSE()) as stub:
+        status, body = _post(stub.port, b'{"x": 1}', {"Authorization": "Bearer dummy-key",
+                                                     "Content-Type": "application/json"})
+    assert status == 200
+    assert body == b'event: a\ndata: {"n": 1}\n\nevent: b\ndata: /v1/things\n\n'
+    [exchange] = stub.log.exchanges
+    assert exchange.request.query == "alt=sse"
+    assert exchange.request.headers["authorization"] == "Bearer dummy-key"
+    assert stub.log.problems == []
+
+
+def test_cassette_round_trip_scrubs_secrets_and_fixes_the_url(tmp_path: Path) -> None:
+    with StubServer(EchoSSE()) as stub:
+        _post(stub.port, b'{"x": "\xc3\xa9"}', {"x-api-key": "dummy-key",
+                                              "Content-Type": "application/json"})
+    path = tmp_path / "c.http.yaml"
+    write_http_cassette(path, stub.log.exchanges)
+    text = path.read_text()
+    assert "dummy-key" not in text
+    assert str(stub.port) not in text
+    [interaction] = read_http_cassette(path)
+    assert interaction.request.uri == f"{STUB_URL}/v1/things?alt=sse"
+    assert interaction.request.headers["x-api-key"] == SCRUBBED
+    assert interaction.request.json() == {"x": "é"}
+    assert interaction.response.body.startswith(b"event: a\n")
+    assert render_http_cassette(stub.log.exchanges) == text, "rendering is deterministic"
+
+
+def _foreign(body: bytes | str, encoding: str | None) -> dict[str, object]:
+    headers = {"Content-Encoding": [encoding]} if encoding else {}
+    return {"version": 1, "interactions": [{
+        "request": {"method": "post", "uri": "https://api.example.invalid/v1/x", "body": None,
+                    "headers": {"Content-Type": ["application/json"]}},
+        "response": {"status": {"code": 200, "message": "OK"}, "headers": headers,
+                     "body": {"string": body}},
+    }]}
+
+
+def test_reads_foreign_yaml_cassette_with_gzip_body(tmp_path: Path) -> None:
+    """vcrpy stores gzip bodies as YAML !!binary; the reader unpacks them."""
+    path = tmp_path / "foreign.yaml"
+    path.write_text(yaml.dump(_foreign(gzip.compress(b'{"ok": true}'), "gzip")))
+    [interaction] = read_http_cassette(path)
+    assert interaction.request.method == "POST"
+    assert interaction.response.body == b'{"ok": true}'
+
+
+def test_reads_foreign_json_cassette(tmp_path: Path) -> None:
+    path = tmp_path / "foreign.json"
+    path.write_text(json.dumps(_foreign('{"ok": true}', None)))
+    [interaction] = read_http_cassette(path)
+    assert interaction.response.body == b'{"ok": true}'
+
+
+def test_corrupt_gzip_body_names_file_and_interaction(tmp_path: Path) -> None:
+    path = tmp_path / "corrupt.yaml"
+    path.write_text(yaml.dump(_foreign(b"\x1f\x8bnot really gzip", "gzip")))
+    with pytest.raises(InputError, match="interaction 0: corrupt gzip body"):
+        read_http_cassette(path)
+
+
+@pytest.mark.parametrize("text, reason", [
+    ("interactions: [{request: {}}]\nversion: 1\n", "not a vcrpy cassette"),
+    ("{not json", "not a vcrpy cassette"),
+])
+def test_malformed_cassette_is_an_input_error(tmp_path: Path, text: str, reason: str) -> None:
+    path = tmp_path / "bad.yaml"
+    path.write_text(text)
+    with pytest.raises(InputError) as info:
+        read_http_cassette(path)
+    assert str(path) in str(info.value)
+    assert reason in str(info.value)
