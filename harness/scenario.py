@@ -155,7 +155,9 @@ class ExpectedItem(_Spec):
 
 
 class ExpectedTurn(_Spec):
-    outcome: Literal["completed", "failed"] = "completed"
+    outcome: Literal["completed", "failed", "no_turn"] = Field(
+        default="completed", description="no_turn: the run ended before any turn started."
+    )
     error_kind: ErrorKind | None = None
     items: list[ExpectedItem] = Field(default_factory=list)
 
