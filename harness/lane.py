@@ -78,6 +78,11 @@ class LaneSpec:
     native_file: str = field(
         default="", metadata={"doc": "cassette file name this lane reads in a scenario folder"}
     )
+    noise_tools: frozenset[str] = field(
+        default=frozenset(),
+        metadata={"doc": "tool_call names that are runtime plumbing (e.g. tool search), "
+                         "left out of cross-lane equivalence"},
+    )
 
 
 class UnknownLaneError(HarnessError):

@@ -217,6 +217,10 @@ class Scenario(_Spec):
     runs: list[Run] = Field(min_length=1)
     expect: Expect
     runtimes: dict[str, RuntimeSupport] = Field(default_factory=dict)
+    demonstrates: list[str] = Field(
+        default_factory=list,
+        description="Capabilities (e.g. plugins) a lane shows when this scenario passes on it.",
+    )
 
     @model_validator(mode="after")
     def _consistent(self) -> Scenario:
