@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import contextlib
+import json
 import os
 import tempfile
 from pathlib import Path
@@ -36,3 +37,65 @@ def _fsync_dir(folder: Path) -> None:
         os.fsync(fd)
     finally:
         os.close(fd)
+
+
+# ------------------------------------------------------------------------------ file sets
+
+JOURNAL_SUFFIX = ".commit.json"
+
+
+def commit_files(folder: Path, files: dict[str, bytes], *, name: str) -> None:
+    """Replace several files in `folder` as one unit, surviving SIGKILL at any moment.
+
+    1. every new file is written to a temp file and fsynced; 2. a journal naming the renames is
+    written atomically; 3. the renames happen; 4. the journal is removed. A kill before step 2
+    leaves only temp files (removed by `recover`): the old set stands. A kill after step 2 is
+    rolled forward by `recover`: the new set stands. Either way no set is ever mixed for longer
+    than until the next `recover` of the folder.
+    """
+    folder.mkdir(parents=True, exist_ok=True)
+    renames: list[tuple[str, str]] = []
+    try:
+        for file_name, data in files.items():
+            fd, tmp = tempfile.mkstemp(dir=folder, prefix=f".{file_name}.", suffix=".tmp")
+            with os.fdopen(fd, "wb") as handle:
+                handle.write(data)
+                handle.flush()
+                os.fsync(handle.fileno())
+            renames.append((Path(tmp).name, file_name))
+    except BaseException:
+        for tmp_name, _ in renames:
+            with contextlib.suppress(FileNotFoundError):
+                os.unlink(folder / tmp_name)
+        raise
+    journal = folder / f".{name}{JOURNAL_SUFFIX}"
+    atomic_write_bytes(journal, json.dumps(renames).encode())
+    _roll_forward(folder, journal)
+
+
+def _roll_forward(folder: Path, journal: Path) -> None:
+    for tmp_name, final_name in json.loads(journal.read_bytes()):
+        tmp = folder / tmp_name
+        if tmp.exists():
+            os.replace(tmp, folder / final_name)
+    _fsync_dir(folder)
+    journal.unlink()
+    _fsync_dir(folder)
+
+
+def recover(folder: Path) -> list[str]:
+    """Finish or undo interrupted `commit_files` in `folder`; returns what it did."""
+    done: list[str] = []
+    if not folder.is_dir():
+        return done
+    for journal in sorted(folder.glob(f".*{JOURNAL_SUFFIX}")):
+        try:
+            _roll_forward(folder, journal)
+            done.append(f"rolled forward {journal.name}")
+        except ValueError:
+            journal.unlink()
+            done.append(f"dropped unreadable {journal.name}")
+    for stray in sorted(folder.glob(".*.tmp")):
+        stray.unlink()
+        done.append(f"removed partial {stray.name}")
+    return done

@@ -32,6 +32,7 @@ from harness.lane import LaneInput, LaneSpec, RunContext, available_lanes, get_l
 from harness.outline import match_outline
 from harness.scenario import Scenario, load_scenario, scenario_dirs
 from harness.schema import validate_event
+from harness.secrets import scan_paths
 
 CellStatus = Literal["pass", "fail", "gap", "error"]
 PairStatus = Literal["pass", "fail", "known", "stale"]
@@ -79,6 +80,8 @@ class GateOptions:
     impl: str | None = None
     shard: tuple[int, int] = (1, 1)
     jobs: int = 0
+    lane_specs: dict[str, LaneSpec] | None = field(
+        default=None, metadata={"doc": "lanes given directly (tests); evaluated in-process"})
 
 
 @dataclass
@@ -89,12 +92,13 @@ class GateResult:
     scenarios: dict[str, Scenario]
     updated_golden: list[str] = field(default_factory=list)
     capability_problems: list[str] = field(default_factory=list)
+    secret_findings: list[str] = field(default_factory=list)
 
     @property
     def ok(self) -> bool:
         return (all(c.status in {"pass", "gap"} for c in self.cells)
                 and all(p.status in {"pass", "known"} for p in self.pairs)
-                and not self.capability_problems)
+                and not self.capability_problems and not self.secret_findings)
 
 
 # ------------------------------------------------------------------------------ selection
@@ -125,7 +129,7 @@ def select_scenarios(options: GateOptions) -> list[Path]:
 
 
 def select_lanes(options: GateOptions) -> dict[str, LaneSpec]:
-    lanes = available_lanes()
+    lanes = options.lane_specs if options.lane_specs is not None else available_lanes()
     if options.lanes:
         unknown = set(options.lanes) - set(lanes)
         if unknown:
@@ -263,7 +267,9 @@ def _gap_reason(scenario: Scenario, lane: LaneSpec) -> str:
 
 def _cell_job(args: tuple[Path, str, GateOptions]) -> tuple[CellResult, bool]:
     scenario_dir, lane_id, options = args
-    return evaluate_cell(scenario_dir, get_lane(lane_id), options)
+    specs = options.lane_specs
+    lane = specs[lane_id] if specs is not None else get_lane(lane_id)
+    return evaluate_cell(scenario_dir, lane, options)
 
 
 # ------------------------------------------------------------------------------ pairs
@@ -311,7 +317,8 @@ def run_gate(options: GateOptions) -> GateResult:
     jobs = [(d, lane_id, options) for d in dirs for lane_id in lanes]
     cells: list[CellResult] = []
     updated: list[str] = []
-    for result, was_updated in _map(jobs, options.jobs):
+    workers = 1 if options.lane_specs is not None else options.jobs
+    for result, was_updated in _map(jobs, workers):
         cells.append(result)
         if was_updated:
             updated.append(f"{result.scenario}/{result.lane}")
@@ -319,7 +326,8 @@ def run_gate(options: GateOptions) -> GateResult:
     for d in dirs:
         pairs += compare_pairs(d, [c for c in cells if c.scenario == d.name], lanes)
     problems = capability_problems(lanes, cells, scenarios) if options.shard == (1, 1) else []
-    return GateResult(cells, pairs, lanes, scenarios, updated, problems)
+    secrets = [str(f) for f in scan_paths([*dirs, *(options.golden / d.name for d in dirs)])]
+    return GateResult(cells, pairs, lanes, scenarios, updated, problems, secrets)
 
 
 def _map(jobs: list[tuple[Path, str, GateOptions]], workers: int

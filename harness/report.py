@@ -71,7 +71,9 @@ def print_matrix(result: GateResult, console: Console) -> None:
             console.print("    " + (pair.reason or pair.diff).replace("\n", "\n    "),
                           markup=False)
     for problem in result.capability_problems:
-        console.print(f"\n[red]CAPABILITY[/] {problem}", markup=False)
+        console.print(f"\nCAPABILITY {problem}", markup=False)
+    for finding in result.secret_findings:
+        console.print(f"\nSECRET {finding}", markup=False)
     for name in result.updated_golden:
         console.print(f"golden updated: {name}", markup=False)
 
@@ -107,6 +109,10 @@ def junit_xml(result: GateResult) -> str:
         failures += 1
         case = ET.SubElement(suite, "testcase", classname="capabilities", name=problem[:80])
         ET.SubElement(case, "failure", message=problem)
+    for finding in result.secret_findings:
+        failures += 1
+        case = ET.SubElement(suite, "testcase", classname="secrets", name=finding[:80])
+        ET.SubElement(case, "failure", message=finding)
     suite.set("tests", str(len(suite)))
     suite.set("failures", str(failures))
     ET.indent(suite)
@@ -137,6 +143,9 @@ def summary_md(result: GateResult) -> str:
     if result.capability_problems:
         lines += ["", "## Capability problems", ""]
         lines += [f"- {p}" for p in result.capability_problems]
+    if result.secret_findings:
+        lines += ["", "## Possible secrets", ""]
+        lines += [f"- `{f}`" for f in result.secret_findings]
     return "\n".join(lines) + "\n"
 
 

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import gzip
 import threading
-from collections.abc import Iterator
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from types import TracebackType
@@ -29,12 +29,16 @@ class StubRequest:
 
 @dataclass
 class StubReply:
+    """A reply; `chunks` may be a generator (a live proxy streams upstream bytes through)."""
+
     status: int
     headers: dict[str, str]
-    chunks: list[bytes]
+    chunks: Iterable[bytes]
 
     @property
     def body(self) -> bytes:
+        if not isinstance(self.chunks, list):
+            raise TypeError("body of a streaming reply is only known once it was sent")
         return b"".join(self.chunks)
 
 
@@ -92,24 +96,30 @@ def _handler_for(responder: Responder, log: StubLog) -> type[BaseHTTPRequestHand
             except Exception as exc:  # a stub bug must surface, not hang the runtime
                 log.problem(f"responder crashed on {request.method} {request.path}: {exc!r}")
                 reply = StubReply(500, {"content-type": "text/plain"}, [b"stub error"])
-            log.add(Exchange(request, reply))
-            self._send(reply)
+            sent = self._send(reply)
+            log.add(Exchange(request, StubReply(reply.status, reply.headers, sent)))
 
-        def _send(self, reply: StubReply) -> None:
+        def _send(self, reply: StubReply) -> list[bytes]:
+            """Stream the reply chunk by chunk; returns what was sent, for the cassette."""
             self.send_response(reply.status)
             for key, value in reply.headers.items():
                 self.send_header(key, value)
             self.send_header("Transfer-Encoding", "chunked")
             self.end_headers()
+            sent: list[bytes] = []
             try:
                 for chunk in reply.chunks:
                     if chunk:
+                        sent.append(chunk)
                         self.wfile.write(b"%x\r\n%s\r\n" % (len(chunk), chunk))
                         self.wfile.flush()
                 self.wfile.write(b"0\r\n\r\n")
                 self.wfile.flush()
             except (BrokenPipeError, ConnectionResetError):
                 log.problem(f"client hung up during {self.path}")
+            except Exception as exc:  # an upstream failing mid-stream must be recorded, not lost
+                log.problem(f"reply stream failed during {self.path}: {exc!r}")
+            return sent
 
         do_POST = _serve  # noqa: N815 -- the name http.server dispatches to
         do_GET = _serve  # noqa: N815 -- the name http.server dispatches to
@@ -154,6 +164,3 @@ def sse_event(event: str | None, data: bytes) -> bytes:
     head = f"event: {event}\n".encode() if event else b""
     return head + b"data: " + data + b"\n\n"
 
-
-def iter_chunks(reply: StubReply) -> Iterator[bytes]:
-    yield from reply.chunks
