@@ -27,15 +27,10 @@ from vcr.serializers import jsonserializer, yamlserializer
 
 from harness.errors import InputError
 from harness.fsutil import atomic_write_text
-from harness.secrets import SCRUBBED
+from harness.secrets import SCRUBBED, SECRET_HEADERS
 from harness.stub import Exchange
 
 STUB_URL = "http://127.0.0.1:8080"
-SECRET_HEADERS = frozenset(
-    {"authorization", "x-api-key", "x-goog-api-key", "api-key", "cookie", "set-cookie",
-     "openai-organization", "openai-project", "anthropic-organization-id", "x-request-id",
-     "request-id", "openai-request-id", "x-goog-request-id", "cf-ray"}
-)
 KEPT_REQUEST_HEADERS = frozenset({"content-type", "accept", "anthropic-version", "anthropic-beta"})
 KEPT_RESPONSE_HEADERS = frozenset({"content-type", "retry-after"})
 

@@ -3,8 +3,9 @@
 Runtime-agnostic: everything runtime-specific comes from the `RuntimeDriver`. The recorder builds a
 temp git workspace and HOME, starts the stub with the driver's responder, runs each scenario run
 (later runs resume the thread the previous one returned), templates volatile values, and writes
-three files per runtime: `<R>.http.yaml`, the native stream, `<R>.meta.json`. All content is
-built in memory before the first write, and each write is atomic: a failure leaves old files whole.
+three files per runtime: `<R>.http.yaml`, the native stream, `<R>.meta.json`. Everything is
+templated and scrubbed in memory first, then the three files are committed as one unit
+(`fsutil.commit_files`), so an interrupted recording never leaves a half-written or mixed set.
 """
 
 from __future__ import annotations
@@ -13,15 +14,21 @@ import json
 import os
 import subprocess
 import tempfile
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
+from urllib.parse import urlsplit
 
 from harness.cassette import render_http_cassette
+from harness.equivalence import equivalent
 from harness.errors import HarnessError
-from harness.fsutil import atomic_write_text
+from harness.fsutil import commit_files, recover
+from harness.lane import LaneInput, LaneSpec, RunContext, available_lanes
+from harness.proxy import ProxyResponder
 from harness.runtimes.base import RunOutput, RunPlan, RuntimeDriver
 from harness.scenario import Scenario, load_scenario
-from harness.stub import StubServer
+from harness.secrets import Scrubber
+from harness.stub import Responder, StubServer
 
 
 class RecordingError(HarnessError):
@@ -36,6 +43,7 @@ class RecordResult:
     exit_codes: list[int] = field(default_factory=list)
     problems: list[str] = field(default_factory=list)
     skipped: str | None = None
+    drift: dict[str, str] = field(default_factory=dict)
 
     @property
     def ok(self) -> bool:
@@ -69,17 +77,18 @@ def seed_workspace(scenario: Scenario, workspace: Path) -> None:
             raise RecordingError(f"git {args[0]} failed in workspace: {done.stderr!r}")
 
 
-def run_scenario(driver: RuntimeDriver, scenario: Scenario, root: Path
+def run_scenario(driver: RuntimeDriver, scenario: Scenario, root: Path, responder: Responder,
+                 api_key: str | None = None
                  ) -> tuple[list[tuple[RunPlan, RunOutput]], StubServer]:
     """Run every run of the scenario against a fresh stub; returns outputs and the stopped stub."""
     workspace, home = root / "workspace", root / "home"
     seed_workspace(scenario, workspace)
     home.mkdir()
     outputs: list[tuple[RunPlan, RunOutput]] = []
-    with StubServer(driver.responder(scenario)) as stub:
+    with StubServer(responder) as stub:
         thread_id: str | None = None
         for index in range(len(scenario.runs)):
-            plan = RunPlan(scenario, index, workspace, home, stub.base_url, thread_id)
+            plan = RunPlan(scenario, index, workspace, home, stub.base_url, thread_id, api_key)
             output = driver.run(plan)
             outputs.append((plan, output))
             thread_id = output.thread_id or thread_id
@@ -87,64 +96,114 @@ def run_scenario(driver: RuntimeDriver, scenario: Scenario, root: Path
 
 
 def render_recording(driver: RuntimeDriver, scenario: Scenario,
-                     outputs: list[tuple[RunPlan, RunOutput]], stub: StubServer) -> RecordingTexts:
+                     outputs: list[tuple[RunPlan, RunOutput]], stub: StubServer,
+                     *, scrub: Scrubber, live: LiveSettings | None = None) -> RecordingTexts:
+    """The three files' texts: templated (temp paths, ids), then scrubbed (secrets, identity)."""
     first_plan = outputs[0][0]
 
-    def template(text: str) -> str:
-        return driver.template(text, first_plan)
+    def clean(text: str) -> str:
+        return scrub(driver.template(text, first_plan))
 
-    native = "".join(template(out.stdout.decode("utf-8", errors="replace"))
-                     for _, out in outputs)
+    native = "".join(clean(out.stdout.decode("utf-8", errors="replace")) for _, out in outputs)
     meta = {
         "scenario": scenario.name,
         "runtime": driver.name,
         "package": driver.npm_package,
         "version": driver.version,
         "native_lane": driver.native_lane,
+        "live": live is not None,
         "runs": [
-            {"args": [template(a) for a in out.args], "exit_code": out.exit_code}
+            {"args": [clean(a) for a in out.args], "exit_code": out.exit_code}
             for _, out in outputs
         ],
         "stub": {
             "requests": len(stub.log.exchanges),
-            "problems": [template(p) for p in stub.log.problems],
+            "problems": [clean(p) for p in stub.log.problems],
         },
     }
+    if live is not None:
+        meta["upstream"] = urlsplit(live.upstream).netloc
     return RecordingTexts(
-        http=template(render_http_cassette(stub.log.exchanges)),
+        http=clean(render_http_cassette(stub.log.exchanges)),
         native=native,
         meta=json.dumps(meta, indent=2, sort_keys=True, ensure_ascii=False) + "\n",
     )
 
 
-def record_scenario(driver: RuntimeDriver, scenario_dir: Path, *, force: bool = True
-                    ) -> RecordResult:
+@dataclass(frozen=True)
+class LiveSettings:
+    """A live recording: forward to `upstream` with the user's own key."""
+
+    upstream: str
+    api_key: str
+
+
+def record_scenario(driver: RuntimeDriver, scenario_dir: Path, *, force: bool = True,
+                    live: LiveSettings | None = None,
+                    drift_lanes: Mapping[str, LaneSpec] | None = None) -> RecordResult:
     """Record one scenario folder with one runtime (see module docstring)."""
+    recover(scenario_dir)
     scenario = load_scenario(scenario_dir / "scenario.yaml")
     result = RecordResult(scenario=scenario.name, runtime=driver.name)
     reason = scenario.unsupported_reason(driver.name)
-    if reason is not None:
+    if reason is not None and live is None:
         result.skipped = reason
         return result
     paths = cassette_paths(driver, scenario_dir)
     if not force and any(p.exists() for p in paths):
-        raise RecordingError(f"{scenario_dir}: cassette exists (use --force to overwrite)")
+        raise RecordingError("cassette exists (use --force to overwrite)", source=str(scenario_dir))
     if not driver.binary().exists():
         raise RecordingError(
             f"{driver.name} {driver.version} is not installed "
             f"(run: harness runtimes install {driver.name})"
         )
+    responder: Responder = ProxyResponder(live.upstream) if live else driver.responder(scenario)
+    scrub = Scrubber.from_environment(extra=[live.api_key] if live else [])
     with tempfile.TemporaryDirectory(prefix=f"harness-{driver.name}-") as tmp:
-        outputs, stub = run_scenario(driver, scenario, Path(tmp).resolve())
-        texts = render_recording(driver, scenario, outputs, stub)
-    http_path, native_path, meta_path = paths
-    atomic_write_text(http_path, texts.http)
-    atomic_write_text(native_path, texts.native)
-    atomic_write_text(meta_path, texts.meta)
+        root = Path(tmp).resolve()
+        outputs, stub = run_scenario(driver, scenario, root, responder,
+                                     live.api_key if live else None)
+        texts = render_recording(driver, scenario, outputs, stub, scrub=scrub, live=live)
+        files = {p.name: t.encode("utf-8")
+                 for p, t in zip(paths, (texts.http, texts.native, texts.meta), strict=True)}
+        result.drift = drift(scenario_dir, files, root / "new", drift_lanes)
+    commit_files(scenario_dir, files, name=driver.name)
     result.files = list(paths)
     result.exit_codes = [out.exit_code for _, out in outputs]
     result.problems = json.loads(texts.meta)["stub"]["problems"]
     return result
+
+
+def drift(scenario_dir: Path, new_files: dict[str, bytes], scratch: Path,
+          lanes: Mapping[str, LaneSpec] | None = None) -> dict[str, str]:
+    """Per lane reading one of the files: the normalized difference from the previous cassette.
+
+    Review is about meaning, not bytes: re-recording that changes only ids or timings reports
+    nothing; a changed exit code or a missing item shows as an equivalence diff.
+    """
+    scratch.mkdir(parents=True, exist_ok=True)
+    report: dict[str, str] = {}
+    for lane in (available_lanes() if lanes is None else lanes).values():
+        if lane.native_file not in new_files or not (scenario_dir / lane.native_file).exists():
+            continue
+        fresh = scratch / lane.native_file
+        fresh.write_bytes(new_files[lane.native_file])
+        try:
+            old = _normalize(lane, scenario_dir / lane.native_file)
+            new = _normalize(lane, fresh)
+        except HarnessError as exc:
+            report[lane.id] = f"cannot compare: {exc}"
+            continue
+        verdict = equivalent(old, new, "strict", labels=("previous", "new"))
+        if not verdict.equivalent:
+            report[lane.id] = verdict.diff
+    return report
+
+
+def _normalize(lane: LaneSpec, path: Path) -> list[dict[str, object]]:
+    with path.open("rb") as stream:
+        events = lane.normalize(LaneInput(stream=stream, name=str(path), path=path), RunContext())
+        return [e.model_dump(mode="json") for e in events]
 
 
 def cassette_paths(driver: RuntimeDriver, scenario_dir: Path) -> tuple[Path, Path, Path]:

@@ -22,16 +22,22 @@ SCRUBBED = "<scrubbed>"
 SECRET_ENV_NAME = re.compile(r"(KEY|TOKEN|SECRET|PASSWORD|CREDENTIAL|AUTH)", re.IGNORECASE)
 MIN_SECRET_LENGTH = 8
 SECRET_QUERY_PARAMS = ("key", "api_key", "apikey", "access_token", "token", "sig", "signature")
+SECRET_HEADERS = frozenset(
+    {"authorization", "x-api-key", "x-goog-api-key", "api-key", "cookie", "set-cookie",
+     "openai-organization", "openai-project", "anthropic-organization-id", "x-request-id",
+     "request-id", "openai-request-id", "x-goog-request-id", "cf-ray"}
+)
 SECRET_JSON_KEYS = ("api_key", "apikey", "access_token", "refresh_token", "id_token",
-                    "client_secret", "password", "secret", "authorization", "x-api-key",
-                    "x-goog-api-key", "session_token", "bearer")
+                    "client_secret", "password", "secret", "session_token", "bearer",
+                    *SECRET_HEADERS, *SECRET_QUERY_PARAMS)
 
 _QUERY_NAMES = "|".join(SECRET_QUERY_PARAMS)
 _JSON_NAMES = "|".join(re.escape(k) for k in SECRET_JSON_KEYS)
 _QUERY = re.compile(rf"(?P<lead>[?&](?:{_QUERY_NAMES})=)(?P<value>[^&#\s\"']+)", re.IGNORECASE)
 _JSON_FIELD = re.compile(
-    rf'(?P<lead>"(?:{_JSON_NAMES})"\s*:\s*")(?P<value>[^"\\]*(?:\\.[^"\\]*)*)"', re.IGNORECASE
+    rf'(?P<lead>\\*"(?:{_JSON_NAMES})\\*"\s*:\s*\\*")(?P<value>[^"\\]+)', re.IGNORECASE
 )
+"""A token-like key and its string value, also inside JSON that is itself a JSON string."""
 
 
 # ------------------------------------------------------------------------------ scrubbing
@@ -56,11 +62,13 @@ class Scrubber:
         return cls(secrets, home if home and home != "/" else None, env.get("USER"))
 
     def __call__(self, text: str) -> str:
-        text = _QUERY.sub(lambda m: m.group("lead") + SCRUBBED, text)
-        text = _JSON_FIELD.sub(lambda m: m.group("lead") + SCRUBBED + '"', text)
         for value in sorted(self.secrets, key=len, reverse=True):
             if value in text:
                 text = text.replace(value, f"<scrubbed:{self.secrets[value]}>")
+        text = _QUERY.sub(lambda m: m.group("lead") + SCRUBBED, text)
+        text = _JSON_FIELD.sub(lambda m: m.group("lead") + SCRUBBED, text)
+        for rule, pattern in RULES.items():
+            text = pattern.sub(f"<scrubbed:{rule}>", text)
         if self.home:
             text = text.replace(self.home, "{home}")
         if self.user and len(self.user) >= 3:

@@ -7,11 +7,19 @@ test can write the exact log a lane "produced" and check what the gate makes of 
 from __future__ import annotations
 
 import json
+import subprocess
+import sys
 from collections.abc import Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
 
+from harness.builder import LogBuilder, SessionInfo
 from harness.lane import LaneInput, LaneSpec, RunContext
-from harness.model import EVENT_ADAPTER, Event, ItemKind
+from harness.model import EVENT_ADAPTER, AssistantMessage, CommandExecution, Event, ItemKind
+from harness.runtimes.base import RunOutput, RunPlan
+from harness.scenario import Scenario
+from harness.stub import Responder, StubReply, StubRequest, sse_event
 
 ALL_KINDS: frozenset[ItemKind] = frozenset({
     "assistant_message", "reasoning", "command_execution", "file_change", "mcp_tool_call",
@@ -55,3 +63,87 @@ def log(*items: dict[str, Any], outcome: str = "completed", resumed: str | None 
 
 def jsonl(events: list[dict[str, Any]]) -> str:
     return "".join(json.dumps(e) + "\n" for e in events)
+
+
+# ------------------------------------------------------------------------------ fake runtime
+
+FAKE_RUNTIME = Path(__file__).with_name("fake_runtime.py")
+DUMMY_KEY = "dummy-key-for-stub"
+
+
+class EchoResponder:
+    """Streams back two SSE events; the second echoes the request's generation."""
+
+    def respond(self, request: StubRequest) -> StubReply:
+        generation = json.loads(request.body or b"{}").get("generation", "?")
+        return StubReply(200, {"content-type": "text/event-stream"}, [
+            sse_event("message", b'{"text": "hello"}'),
+            sse_event("message", json.dumps({"generation": generation}).encode()),
+        ])
+
+
+@dataclass
+class FakeDriver:
+    """A RuntimeDriver whose runtime is tests/fake_runtime.py (Python, instant, deterministic)."""
+
+    name: str = "fake"
+    npm_package: str = "fake-runtime"
+    version: str = "0.0.0"
+    native_lane: str = "fake-native"
+    native_file: str = "fake-native.jsonl"
+    generation: str = "1"
+    plant: dict[str, Any] = field(default_factory=dict)
+
+    def binary(self) -> Path:
+        return Path(sys.executable)
+
+    def responder(self, scenario: Scenario) -> Responder:
+        return EchoResponder()
+
+    def run(self, plan: RunPlan) -> RunOutput:
+        key = plan.api_key or DUMMY_KEY
+        args = [sys.executable, str(FAKE_RUNTIME), plan.stub_url, key, self.generation,
+                json.dumps(self.plant)]
+        done = subprocess.run(args, capture_output=True, cwd=plan.workspace, check=False,
+                              stdin=subprocess.DEVNULL, timeout=60)
+        return RunOutput(args, done.stdout, done.stderr, done.returncode, None)
+
+    def template(self, text: str, plan: RunPlan) -> str:
+        return (text.replace(str(plan.workspace), "{workspace}").replace(plan.stub_url, "{stub}")
+                .replace(sys.executable, "{python}"))
+
+
+def write_scenario(folder: Path, name: str = "demo") -> Path:
+    """A minimal valid scenario folder."""
+    folder.mkdir(parents=True, exist_ok=True)
+    (folder / "scenario.yaml").write_text(
+        f"name: {name}\ndescription: test\nruns:\n  - prompt: say hello\n"
+        "    steps:\n      - - text: hello\nexpect:\n  turns:\n    - items:\n"
+        "        - kind: assistant_message\n", encoding="utf-8")
+    return folder
+
+
+def fake_native_lane() -> LaneSpec:
+    """A lane over fake_runtime.py's output, so drift reports can be tested end to end."""
+
+    def normalize(source: LaneInput, context: RunContext) -> Iterator[Event]:
+        builder = LogBuilder("fake-native")
+        for line in source.stream:
+            data = json.loads(line)
+            if data["type"] == "start":
+                yield from builder.session_started("t", SessionInfo(provider="test"))
+                yield from builder.turn_started()
+            elif data["type"] == "data":
+                yield builder.item("completed", AssistantMessage(
+                    id=builder.fresh_id(), status="completed", text=data["data"]))
+            elif data["type"] == "command":
+                yield builder.item("completed", CommandExecution(
+                    id=builder.fresh_id(), status="completed", command="env", exit_code=0,
+                    output=data["output"]))
+                yield from builder.turn_completed(None)
+        yield from builder.close()
+
+    return LaneSpec(id="fake-native", provider="test", input_kind="jsonl", description="fake",
+                    item_kinds=frozenset({"assistant_message", "command_execution"}),
+                    capabilities=frozenset(), normalize=normalize,
+                    native_file="fake-native.jsonl")

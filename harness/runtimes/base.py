@@ -29,6 +29,10 @@ class RunPlan:
     home: Path
     stub_url: str
     thread_id: str | None = field(default=None, metadata={"doc": "id to resume, for later runs"})
+    api_key: str | None = field(
+        default=None,
+        metadata={"doc": "live mode: the user's real key; None: the driver's dummy key"},
+    )
 
 
 @dataclass(frozen=True)

@@ -13,6 +13,20 @@ DRIVER_MODULES: dict[str, str] = {
     "gemini": "harness.runtimes.gemini",
 }
 
+LIVE_UPSTREAMS: dict[str, str] = {
+    "codex": "https://api.openai.com",
+    "claude": "https://api.anthropic.com",
+    "gemini": "https://generativelanguage.googleapis.com",
+}
+"""Where `harness record --live` forwards each runtime's traffic by default."""
+
+LIVE_KEY_VARIABLES: dict[str, tuple[str, ...]] = {
+    "codex": ("CODEX_API_KEY", "OPENAI_API_KEY"),
+    "claude": ("ANTHROPIC_API_KEY",),
+    "gemini": ("GEMINI_API_KEY", "GOOGLE_API_KEY"),
+}
+"""Environment variables a live recording takes the user's key from, first found wins."""
+
 
 class UnknownRuntimeError(HarnessError):
     """No driver with that name."""
