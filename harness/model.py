@@ -33,7 +33,9 @@ UsageScope = Literal["turn", "cumulative"]
 class _Strict(BaseModel):
     """Base for every model: unknown fields are an error, so typos never pass silently."""
 
-    model_config = ConfigDict(extra="forbid", frozen=True)
+    model_config = ConfigDict(
+        extra="forbid", frozen=True, json_schema_serialization_defaults_required=True
+    )
 
 
 # ---------------------------------------------------------------------------------------- items
