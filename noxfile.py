@@ -6,6 +6,7 @@ project-local `.runtimes/` through `harness runtimes install`.
 
 from __future__ import annotations
 
+import shutil
 from pathlib import Path
 
 import nox
@@ -26,10 +27,20 @@ def _install(session: nox.Session, extras: str) -> None:
     session.install("-e", f".[{extras}]")
 
 
+def _ensure_chromium(session: nox.Session) -> None:
+    """The HTML report is rendered in headless Chromium by a test; Debian's package provides it."""
+    if shutil.which("chromium"):
+        return
+    session.run("apt-get", "update", "-qq", external=True)
+    session.run("apt-get", "install", "-y", "-qq", "chromium", external=True,
+                env={"DEBIAN_FRONTEND": "noninteractive"})
+
+
 @nox.session
 def tests(session: nox.Session) -> None:
     """The whole suite, live runtime re-runs included (what CI runs)."""
     _install(session, "dev,openai,anthropic,gemini")
+    _ensure_chromium(session)
     session.run("harness", "runtimes", "install", "all")
     session.run("pytest", "-n", "2", "--dist", "loadgroup", *session.posargs,
                 env={"HYPOTHESIS_PROFILE": "ci"})

@@ -246,7 +246,9 @@ def test_sigkill_at_random_moments_never_corrupts_the_cassette(tmp_path: Path) -
     folder = write_scenario(tmp_path / "demo")
     record_scenario(FakeDriver(generation="1"), folder)
     rng = random.Random(1234)
-    env = {**os.environ, "PYTHONPATH": str(REPO)}
+    scratch = tmp_path / "scratch"
+    scratch.mkdir()
+    env = {**os.environ, "PYTHONPATH": str(REPO), "TMPDIR": str(scratch)}
     for trial in range(20):
         proc = subprocess.Popen([sys.executable, "-c", RECORD_LOOP, str(folder)], env=env,
                                 cwd=REPO, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
