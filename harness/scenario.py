@@ -52,6 +52,10 @@ class ReasoningBlock(_Spec):
 class ShellSpec(_Spec):
     command: str
     timeout_ms: int | None = None
+    escalate: bool = Field(
+        default=False,
+        description="The model asks to run the command outside the sandbox (needs approval).",
+    )
 
 
 class ShellBlock(_Spec):
@@ -180,9 +184,13 @@ class Expect(_Spec):
 
 
 class McpServerSpec(_Spec):
-    """An MCP server the runtime starts; `command` paths are relative to the repository root."""
+    """An MCP server the runtime starts over stdio.
 
-    command: list[str]
+    `command` paths are relative to the repository root; `{python}` stands for the interpreter
+    running the harness (drivers substitute both), so no server needs installing.
+    """
+
+    command: list[str] = Field(min_length=1)
 
 
 class Settings(_Spec):
@@ -198,6 +206,11 @@ class Settings(_Spec):
     mcp_servers: dict[str, McpServerSpec] = Field(default_factory=dict)
     extra_args: dict[str, list[str]] = Field(
         default_factory=dict, description="Per-runtime extra CLI flags (runtime name -> args)."
+    )
+    reviewer: Literal["approve", "deny"] | None = Field(
+        default=None,
+        description="An automatic reviewer (a model call, not a person) decides approval "
+        "requests and answers this; None: no reviewer.",
     )
 
 
