@@ -36,7 +36,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     try:
         return handler(args)
     except HarnessError as exc:
-        print(f"harness: {exc}", file=sys.stderr)
+        one_line = " ".join(str(exc).split())  # the contract: one `file:line: reason` line
+        print(f"harness: {one_line}", file=sys.stderr)
         return 2
     except BrokenPipeError:
         return 0

@@ -153,6 +153,25 @@ def strength_for(scenario_dir: Path) -> Strength:
     return "strict"
 
 
+def run_context(scenario_dir: Path, native_file: str) -> RunContext:
+    """The recorded run's context (cwd, sandbox, ...) from the meta file naming `native_file`.
+
+    Native streams do not say everything about the run (Codex's JSONL has no cwd or sandbox);
+    the recorder writes what the runtime really ran with into `<runtime>.meta.json`.
+    """
+    for meta_path in sorted(scenario_dir.glob("*.meta.json")):
+        try:
+            meta = json.loads(meta_path.read_text(encoding="utf-8"))
+        except (OSError, ValueError) as exc:
+            raise HarnessError(f"unreadable meta file: {exc}", source=str(meta_path)) from None
+        if native_file in meta.get("files", ()):
+            try:
+                return RunContext.model_validate(meta.get("context") or {})
+            except ValueError as exc:
+                raise HarnessError(f"bad context: {exc}", source=str(meta_path)) from None
+    return RunContext()
+
+
 def golden_path(options: GateOptions, scenario: str, lane: str) -> Path:
     return options.golden / scenario / f"{lane}.jsonl"
 
@@ -243,9 +262,15 @@ def evaluate_cell(scenario_dir: Path, lane: LaneSpec, options: GateOptions
         if options.impl:
             events = normalize_external(options.impl, lane, native)
         else:
-            events = normalize_in_process(lane, native, RunContext())
+            events = normalize_in_process(lane, native,
+                                          run_context(scenario_dir, lane.native_file))
     except HarnessError as exc:
         result.status, result.reason = "error", str(exc)
+        return result, False
+    except Exception as exc:  # a crashing lane is that lane's bug: report it, judge the rest
+        detail = " ".join(str(exc).split())[:400]
+        result.status = "error"
+        result.reason = f"lane crashed: {type(exc).__name__}: {detail}"
         return result, False
     result.events = events
     result.checks = _schema_and_order(events)

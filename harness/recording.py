@@ -111,6 +111,8 @@ def render_recording(driver: RuntimeDriver, scenario: Scenario,
         "package": driver.npm_package,
         "version": driver.version,
         "native_lane": driver.native_lane,
+        "files": [f"{driver.name}.http.yaml", driver.native_file],
+        "context": driver.context(scenario),
         "live": live is not None,
         "runs": [
             {"args": [clean(a) for a in out.args], "exit_code": out.exit_code}

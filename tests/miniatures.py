@@ -108,6 +108,9 @@ class FakeDriver:
                               stdin=subprocess.DEVNULL, timeout=60)
         return RunOutput(args, done.stdout, done.stderr, done.returncode, None)
 
+    def context(self, scenario: Scenario) -> dict[str, str | None]:
+        return {"cwd": "{workspace}", "sandbox": scenario.settings.sandbox}
+
     def template(self, text: str, plan: RunPlan) -> str:
         return (text.replace(str(plan.workspace), "{workspace}").replace(plan.stub_url, "{stub}")
                 .replace(sys.executable, "{python}"))

@@ -133,9 +133,11 @@ def test_schema_and_ordering_violations_fail_the_cell(tmp_path: Path) -> None:
     options = make_catalog(tmp_path, {"a": {"left": broken}, "b": {"left": bad_schema}})
     # passthrough validates with pydantic, so a schema-invalid log is a lane error here
     result = run_gate(options)
-    cells = {c.scenario: c for c in result.cells}
-    assert "ordering" in [c.name for c in cells["a"].failures]
-    assert cells["b"].status == "error"
+    cells = {(c.scenario, c.lane): c for c in result.cells}
+    assert "ordering" in [c.name for c in cells["a", "left"].failures]
+    assert cells["b", "left"].status == "error"
+    assert "lane crashed" in cells["b", "left"].reason
+    assert "'maybe'" in cells["b", "left"].reason
 
 
 def test_filters_and_shards_split_scenarios_deterministically(tmp_path: Path) -> None:
@@ -168,6 +170,8 @@ def test_reports_are_written_and_well_formed(tmp_path: Path) -> None:
 def test_external_implementation_is_judged_against_golden(tmp_path: Path) -> None:
     options = make_catalog(tmp_path, {"shell": {"left": log(SHELL, TEXT)}})
     first_run(options)
+    native = tmp_path / "cassettes" / "shell" / "left.jsonl"
+    native.write_text((tmp_path / "golden" / "shell" / "left.jsonl").read_text())
     script = tmp_path / "impl.py"
     script.write_text(
         "import json, sys\n"

@@ -13,13 +13,13 @@ from typing import Any
 
 import pytest
 import yaml
-from harness.invariants import check_events
-from harness.schema import validate_event
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from harness.errors import HarnessError
+from harness.invariants import check_events
 from harness.lane import LaneInput, LaneSpec, RunContext, available_lanes
+from harness.schema import validate_event
 
 DATA = Path(__file__).parent / "data"
 CASSETTES = Path(__file__).resolve().parents[1] / "cassettes"

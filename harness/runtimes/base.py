@@ -68,3 +68,9 @@ class RuntimeDriver(Protocol):
     def template(self, text: str, plan: RunPlan) -> str:
         """Replace volatile values (temp paths, random ids, ports, timings) by stable ones."""
         ...
+
+    def context(self, scenario: Scenario) -> dict[str, str | None]:
+        """The run's facts its native stream may not carry, as `RunContext` field names (cwd,
+        sandbox, approval_policy, auth_mode, model, runtime_version), as the runtime really ran
+        them, temp paths templated (`{workspace}`). Written to the meta file; lanes read it."""
+        ...

@@ -1,0 +1,1088 @@
+"""codex-adapter lane: Codex CLI's model traffic (OpenAI Responses API), read by the official SDK.
+
+Input is the HTTP cassette of a Codex run (`codex.http.yaml`): each interaction is Codex's
+`POST /v1/responses` request (stream: true) and the SSE answer. Every recorded request is re-issued
+through `openai.OpenAI().responses.create(...)` inside a vcrpy replay, so the provider's stream is
+read by the SDK's typed event models, never by a parser of ours. Keys: a streamed item's
+`item_id`/`output_item.id` within one response; a tool execution's `call_id` across requests.
+
+How a log is rebuilt from model calls (the decisions this lane makes; each has a test):
+
+- A *tool execution* is a call in one response (`function_call`, `custom_tool_call`,
+  `tool_search_call`) plus its `*_output` item in a later request with the same `call_id`. The
+  item starts `in_progress` when the call is streamed and completes when the output arrives. A
+  call whose output never arrives stays open; the builder fails it at turn end.
+- A *turn* spans every model call from a user prompt to the final answer: a request whose last
+  input item is a user message starts a turn, one ending in tool outputs continues it; a completed
+  response that leaves no call waiting for output ends it.
+- A *run* (session.started) is one Codex process. A later user prompt on the same thread starts a
+  new run (a `codex exec resume`) when Codex says its history was initialised differently
+  (`client_metadata["x-codex-turn-metadata"].history_initialization`, e.g. `new` then
+  `cold_resume`) or when the request re-sends a fresh `<environment_context>` message after the
+  earlier history (Codex injects it at process start). Otherwise it is a new turn of the same run.
+  The thread is `client_metadata.thread_id`, else `prompt_cache_key` (Codex sets it to the thread
+  id); a resumed run gets `resumed_from` = that thread.
+- *Side calls* (not conversation: Codex's auto-review, compaction, anything whose turn metadata
+  `request_kind` is not `turn`, or a request on another path) never form turns: each becomes one
+  completed `tool_call` named `side_call.<kind>` (arguments: the request's last user text,
+  result: the answer's text), or an `unknown` item when the kind is not recognised.
+- Usage: summed over the conversation calls of a turn (`scope: turn`); side calls are excluded.
+
+Quirk worth knowing: the SDK builds stream events leniently, so an event or output item whose
+`type` it does not know still comes back as *some* model class (e.g. an unknown event arrives as a
+`ResponseAudioDeltaEvent` carrying the foreign `type`). This lane therefore dispatches on the
+`type` string and keeps anything unlisted as an `unknown` item with its raw payload.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import inspect
+import json
+import re
+import shlex
+import shutil
+import tempfile
+from collections.abc import Callable, Iterator, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Literal, cast
+
+import httpx2
+from openai import APIConnectionError, APIError, APIStatusError, OpenAI
+from openai.resources.responses import Responses
+from openai.types.responses import (
+    ResponseCompletedEvent,
+    ResponseCustomToolCall,
+    ResponseErrorEvent,
+    ResponseFailedEvent,
+    ResponseFunctionToolCall,
+    ResponseFunctionWebSearch,
+    ResponseIncompleteEvent,
+    ResponseOutputItem,
+    ResponseOutputItemAddedEvent,
+    ResponseOutputItemDoneEvent,
+    ResponseOutputMessage,
+    ResponseReasoningItem,
+    ResponseReasoningSummaryTextDeltaEvent,
+    ResponseReasoningTextDeltaEvent,
+    ResponseRefusalDeltaEvent,
+    ResponseStreamEvent,
+    ResponseTextDeltaEvent,
+    ResponseToolSearchCall,
+    ResponseUsage,
+)
+from vcr.errors import CannotOverwriteExistingCassetteException
+
+from harness.builder import LogBuilder, SessionInfo
+from harness.cassette import Interaction, read_http_cassette
+from harness.errors import FrameError, InputError
+from harness.lane import Capability, LaneInput, LaneSpec, RunContext
+from harness.model import (
+    AssistantMessage,
+    CommandExecution,
+    Delta,
+    ErrorKind,
+    Event,
+    FileChange,
+    FileChangeEntry,
+    Item,
+    ItemKind,
+    ItemStatus,
+    McpToolCall,
+    Plan,
+    PlanEntry,
+    PlanStatus,
+    Reasoning,
+    Runtime,
+    Sandbox,
+    ToolCall,
+    TurnError,
+    UnknownItem,
+    Usage,
+    WebSearch,
+)
+from harness.replay import base_url_of, vcr_replay
+
+LANE_ID = "codex-adapter"
+
+# ------------------------------------------------------------------------------------- tables
+
+TOOL_KINDS: dict[str, ItemKind] = {
+    "exec_command": "command_execution",
+    "shell": "command_execution",
+    "container.exec": "command_execution",
+    "local_shell": "command_execution",
+    "apply_patch": "file_change",
+    "update_plan": "plan",
+    "tool_search": "tool_call",
+}
+"""Codex tool name -> normalized item kind. MCP tools go by name/namespace (`MCP_PREFIX`);
+any other tool (`write_stdin`, `view_image`, ...) is a plain `tool_call`."""
+
+MCP_PREFIX = "mcp__"
+
+HTTP_ERROR_KINDS: dict[int, ErrorKind] = {
+    401: "auth",
+    403: "auth",
+    408: "network",
+    429: "rate_limit",
+}
+"""HTTP status -> error kind; any other 5xx is `provider`, any other status `unknown`."""
+
+RETRYABLE: dict[ErrorKind, bool] = {
+    "provider": True,
+    "rate_limit": True,
+    "auth": False,
+    "network": True,
+    "stream_truncated": True,
+    "cancelled": False,
+    "unknown": False,
+}
+"""Whether retrying can help, per error kind (every ErrorKind is listed; a test checks)."""
+
+STREAM_ERROR_KINDS: dict[str, ErrorKind] = {
+    "rate_limit_exceeded": "rate_limit",
+    "insufficient_quota": "rate_limit",
+    "server_error": "provider",
+    "server_is_overloaded": "provider",
+    "invalid_api_key": "auth",
+    "context_length_exceeded": "provider",
+}
+"""`error.code` of an `error` event or a `response.failed` -> error kind (default `provider`)."""
+
+SANDBOX_MODES: dict[str, Sandbox] = {
+    "read-only": "read-only",
+    "workspace-write": "workspace-write",
+    "danger-full-access": "full-access",
+}
+
+SIDE_CALL_PATHS: dict[str, str] = {"/responses/compact": "compaction"}
+"""Request path suffix -> side-call kind, for model calls that are not the conversation."""
+
+SIDE_CALL_KINDS: dict[str, str] = {
+    "compact": "compaction",
+    "compaction": "compaction",
+    "title": "title",
+}
+"""Codex turn-metadata `request_kind` -> side-call kind (`turn` is the conversation)."""
+
+SUBAGENT_KINDS: dict[str, str] = {
+    "guardian": "auto_review",
+    "compact": "compaction",
+}
+"""Turn-metadata `subagent_kind` (or `client_metadata["x-openai-subagent"]`) -> side-call kind;
+any other sub-agent is `sub_agent`. `--approve-for-me` reviews run as the `guardian` sub-agent."""
+
+AUTO_REVIEW_MARKERS = ("You are judging one planned coding-agent action",)
+"""Text of Codex's reviewer prompt, to spot a review when the request has no turn metadata."""
+
+HANDLED_EVENTS: dict[str, type[Any]] = {
+    "response.output_item.added": ResponseOutputItemAddedEvent,
+    "response.output_item.done": ResponseOutputItemDoneEvent,
+    "response.output_text.delta": ResponseTextDeltaEvent,
+    "response.refusal.delta": ResponseRefusalDeltaEvent,
+    "response.reasoning_summary_text.delta": ResponseReasoningSummaryTextDeltaEvent,
+    "response.reasoning_text.delta": ResponseReasoningTextDeltaEvent,
+    "response.completed": ResponseCompletedEvent,
+    "response.failed": ResponseFailedEvent,
+    "response.incomplete": ResponseIncompleteEvent,
+    "error": ResponseErrorEvent,
+}
+"""SSE event type -> the SDK class it must arrive as; the lane acts on these."""
+
+IGNORED_EVENTS = frozenset({
+    "response.created",
+    "response.in_progress",
+    "response.queued",
+    "response.content_part.added",
+    "response.content_part.done",
+    "response.output_text.done",
+    "response.output_text.annotation.added",
+    "response.refusal.done",
+    "response.reasoning_summary_part.added",
+    "response.reasoning_summary_part.done",
+    "response.reasoning_summary_text.done",
+    "response.reasoning_text.done",
+    "response.function_call_arguments.delta",
+    "response.function_call_arguments.done",
+    "response.custom_tool_call_input.delta",
+    "response.custom_tool_call_input.done",
+    "response.web_search_call.in_progress",
+    "response.web_search_call.searching",
+    "response.web_search_call.completed",
+})
+"""Known events that add nothing: their content arrives again in `output_item.done`."""
+
+CALL_OUTPUT_TYPES = frozenset({"function_call_output", "custom_tool_call_output",
+                               "tool_search_output"})
+MODEL_OUTPUT_TYPES = frozenset({"reasoning", "function_call", "custom_tool_call",
+                                "tool_search_call", "web_search_call"}) | CALL_OUTPUT_TYPES
+
+_EXIT_CODE = re.compile(r"^(?:Process exited with code|Exit code:)\s*(-?\d+)\s*$", re.MULTILINE)
+_PATCH_LINE = re.compile(r"^\*\*\* (Add|Update|Delete) File: (.+?)\s*$|^\*\*\* Move to: (.+?)\s*$",
+                         re.MULTILINE)
+_OUTPUT_HEADER = re.compile(r"^Output:\n?", re.MULTILINE)
+_DECLINED = re.compile(r"\bRejected\(|rejected (?:by|due to)|declined|not approved",
+                       re.IGNORECASE)
+_PLAN_STATUSES: dict[str, PlanStatus] = {
+    "pending": "pending", "in_progress": "in_progress", "completed": "completed",
+}
+_CREATE_PARAMS = frozenset(inspect.signature(Responses.create).parameters) - {
+    "self", "extra_headers", "extra_query", "extra_body", "timeout"}
+
+
+# ------------------------------------------------------------------------------------- replay
+
+
+@dataclass
+class Replayed:
+    """One interaction after replay: the request body and what the SDK made of the answer."""
+
+    index: int
+    interaction: Interaction
+    body: dict[str, Any] | None = None
+    body_error: str | None = None
+    events: list[ResponseStreamEvent] = field(default_factory=list)
+    error: APIError | None = None
+    stream_error: str | None = None
+
+    @property
+    def is_responses_post(self) -> bool:
+        req = self.interaction.request
+        return req.method.upper() == "POST" and req.path.rstrip("/").endswith("/responses")
+
+
+ClientFor = Callable[[Interaction], OpenAI]
+
+
+def _default_client(interaction: Interaction) -> OpenAI:
+    return OpenAI(base_url=base_url_of(interaction) + "/v1", api_key="replay", max_retries=0)
+
+
+def _parse_body(raw: bytes) -> tuple[dict[str, Any] | None, str | None]:
+    try:
+        body = json.loads(raw) if raw else None
+    except (ValueError, UnicodeDecodeError) as exc:
+        return None, f"request body is not JSON ({exc})"
+    if not isinstance(body, dict):
+        return None, "request body is not a JSON object"
+    return body, None
+
+
+def _create_kwargs(body: dict[str, Any]) -> dict[str, Any]:
+    """SDK keyword arguments for a recorded body: known parameters by name, the rest (Codex's
+    `client_metadata`, future keys) as `extra_body`, so the SDK re-sends the body unchanged.
+    `stream` is forced on: the recorded answer is an event stream either way."""
+    known = {k: v for k, v in body.items() if k in _CREATE_PARAMS and k != "stream"}
+    extra = {k: v for k, v in body.items() if k not in _CREATE_PARAMS}
+    return {**known, "stream": True, "extra_body": extra or None}
+
+
+def replay_one(index: int, interaction: Interaction, client_for: ClientFor) -> Replayed:
+    """Re-issue one recorded request through the SDK and collect its typed stream events."""
+    rep = Replayed(index, interaction)
+    if not rep.is_responses_post:
+        return rep  # side traffic: read from the cassette as recorded, no SDK model for it
+    rep.body, rep.body_error = _parse_body(interaction.request.body)
+    if rep.body is None:
+        _consume_raw(interaction)
+        return rep
+    client = client_for(interaction)
+    try:
+        stream = client.responses.create(**_create_kwargs(rep.body))
+        for event in stream:
+            rep.events.append(event)
+    except APIConnectionError as exc:
+        if isinstance(exc.__cause__, CannotOverwriteExistingCassetteException):
+            raise InputError(f"interaction {index}: replay found no recorded answer"
+                             ) from None
+        rep.error = exc
+    except APIError as exc:  # status errors, and stream payloads carrying an `error` object
+        rep.error = exc
+    except ValueError as exc:  # SSE data that is not JSON (json.JSONDecodeError)
+        rep.stream_error = f"SSE data the SDK cannot parse ({exc})"
+    except (KeyError, TypeError, AttributeError) as exc:  # vcrpy cannot build the recorded answer
+        rep.stream_error = f"recorded answer cannot be replayed ({type(exc).__name__}: {exc})"
+    return rep
+
+
+def _consume_raw(interaction: Interaction) -> None:
+    """Play a request the SDK cannot send, so later interactions keep their recorded order."""
+    req = interaction.request
+    errors = (httpx2.HTTPError, CannotOverwriteExistingCassetteException)
+    with httpx2.Client() as http, contextlib.suppress(*errors):
+        http.request(req.method, req.uri, content=req.body, headers=req.headers)
+
+
+def replay_cassette(path: Path, interactions: Sequence[Interaction],
+                    client_for: ClientFor | None = None) -> list[Replayed]:
+    """Every interaction through the SDK under a vcrpy replay of `path` (network impossible)."""
+    chooser = client_for or _default_client
+    with vcr_replay(path):
+        return [replay_one(n, i, chooser) for n, i in enumerate(interactions)]
+
+
+# ------------------------------------------------------------------------------------- parsing
+
+
+def _turn_meta(body: dict[str, Any]) -> dict[str, Any]:
+    """Codex's per-request turn metadata (a JSON string inside `client_metadata`)."""
+    meta = body.get("client_metadata")
+    if not isinstance(meta, dict):
+        return {}
+    raw = meta.get("x-codex-turn-metadata")
+    try:
+        parsed = json.loads(raw) if isinstance(raw, str) else raw
+    except ValueError:
+        return {}
+    return parsed if isinstance(parsed, dict) else {}
+
+
+def _thread_of(body: dict[str, Any]) -> str | None:
+    meta = body.get("client_metadata")
+    if isinstance(meta, dict) and isinstance(meta.get("thread_id"), str):
+        return str(meta["thread_id"])
+    key = body.get("prompt_cache_key")
+    return key if isinstance(key, str) else None
+
+
+def _inputs(body: dict[str, Any]) -> list[dict[str, Any]]:
+    raw = body.get("input")
+    if isinstance(raw, str):
+        return [{"type": "message", "role": "user", "content": raw}]
+    if not isinstance(raw, list):
+        return []
+    return [i for i in raw if isinstance(i, dict)]
+
+
+def _message_text(item: dict[str, Any]) -> str:
+    content = item.get("content")
+    if isinstance(content, str):
+        return content
+    if not isinstance(content, list):
+        return ""
+    return "".join(str(p.get("text", "")) for p in content if isinstance(p, dict))
+
+
+def _is_message(item: dict[str, Any], role: str) -> bool:
+    return item.get("type", "message") == "message" and item.get("role") == role
+
+
+def _is_model_output(item: dict[str, Any]) -> bool:
+    return item.get("type") in MODEL_OUTPUT_TYPES or _is_message(item, "assistant")
+
+
+def _output_text(output: Any) -> str:
+    """A tool output as text: Codex sends a string, or a list of content parts."""
+    if isinstance(output, str):
+        return output
+    if isinstance(output, list):
+        return "".join(str(p.get("text", "")) for p in output if isinstance(p, dict))
+    return "" if output is None else json.dumps(output)
+
+
+def parse_exec_output(text: str) -> tuple[int | None, str]:
+    """Exit code and output from Codex's tool output text.
+
+    Current Codex (`exec_command`): header lines (`Chunk ID`, `Wall time`, `Process exited with
+    code N`, `Original token count`) then `Output:` and the output. Older Codex (`shell`): a JSON
+    object `{"output": ..., "metadata": {"exit_code": N}}`. Anything else (a sandbox or
+    approval refusal) has no exit code; its whole text is the output.
+    """
+    try:
+        parsed = json.loads(text)
+    except ValueError:
+        parsed = None
+    if isinstance(parsed, dict) and isinstance(parsed.get("metadata"), dict):
+        code = parsed["metadata"].get("exit_code")
+        return (code if isinstance(code, int) else None), str(parsed.get("output", ""))
+    match = _EXIT_CODE.search(text)
+    if match is None:
+        return None, text
+    section = _OUTPUT_HEADER.search(text, match.end())
+    return int(match.group(1)), text[section.end():] if section else ""
+
+
+def parse_patch(text: str) -> list[FileChangeEntry]:
+    """File changes named by an apply_patch text (`*** Add/Update/Delete File:`, `*** Move to:`)."""
+    changes: list[FileChangeEntry] = []
+    for match in _PATCH_LINE.finditer(text):
+        verb, path, move_to = match.group(1), match.group(2), match.group(3)
+        if move_to is not None:
+            if changes and changes[-1].kind == "update":
+                last = changes.pop()
+                changes.append(FileChangeEntry(path=last.path, kind="move", move_path=move_to))
+            continue
+        kind = {"Add": "add", "Update": "update", "Delete": "delete"}[verb]
+        changes.append(FileChangeEntry(path=path, kind=cast(Any, kind)))
+    return changes
+
+
+def parse_command(arguments: Any) -> str:
+    """The command of an exec call: `cmd` (string or argv) or `command` (argv or string)."""
+    if not isinstance(arguments, dict):
+        return "" if arguments is None else str(arguments)
+    value = arguments.get("cmd", arguments.get("command"))
+    if isinstance(value, list):
+        return shlex.join(str(v) for v in value)
+    return "" if value is None else str(value)
+
+
+def parse_plan(arguments: Any) -> tuple[list[PlanEntry], str | None]:
+    if not isinstance(arguments, dict):
+        return [], None
+    entries: list[PlanEntry] = []
+    for step in arguments.get("plan") or []:
+        if isinstance(step, dict):
+            status = _PLAN_STATUSES.get(str(step.get("status")), "pending")
+            entries.append(PlanEntry(text=str(step.get("step", "")), status=status))
+    explanation = arguments.get("explanation")
+    return entries, explanation if isinstance(explanation, str) else None
+
+
+def _json_arguments(raw: str) -> Any:
+    try:
+        return json.loads(raw) if raw else {}
+    except ValueError:
+        return raw
+
+
+def tool_kind(name: str, namespace: str | None = None) -> ItemKind:
+    """Normalized kind of a Codex tool call (see TOOL_KINDS and MCP_PREFIX)."""
+    if (namespace or "").startswith(MCP_PREFIX) or name.startswith(MCP_PREFIX):
+        return "mcp_tool_call"
+    return TOOL_KINDS.get(name, "tool_call")
+
+
+def mcp_names(name: str, namespace: str | None) -> tuple[str, str]:
+    """(server, tool) from `mcp__server__tool`, or namespace `mcp__server` plus a tool name."""
+    if namespace and namespace.startswith(MCP_PREFIX):
+        server = namespace[len(MCP_PREFIX):].rstrip("_")
+        tool = name[len(namespace):].lstrip("_") if name.startswith(namespace) else name
+        return server, tool
+    rest = name[len(MCP_PREFIX):]
+    server, _, tool = rest.partition("__")
+    return server, tool
+
+
+def http_error(status: int, message: str) -> TurnError:
+    kind: ErrorKind = HTTP_ERROR_KINDS.get(status, "provider" if status >= 500 else "unknown")
+    return TurnError(kind=kind, message=f"HTTP {status}: {message}", retryable=RETRYABLE[kind])
+
+
+def stream_error(code: str | None, message: str) -> TurnError:
+    kind = STREAM_ERROR_KINDS.get(code or "", "provider")
+    return TurnError(kind=kind, message=message, retryable=RETRYABLE[kind])
+
+
+def _raw(model: Any) -> Any:
+    """The payload as received (fields the SDK does not know included)."""
+    to_dict = getattr(model, "to_dict", None)
+    return to_dict() if callable(to_dict) else model
+
+
+# ------------------------------------------------------------------------------------- translate
+
+
+@dataclass
+class _Pending:
+    """A call waiting for its output in a later request."""
+
+    item: Item
+    name: str
+
+
+@dataclass
+class _Streaming:
+    """A message or reasoning item being streamed in the current response."""
+
+    item: Item
+    text: str = ""
+
+
+@dataclass
+class _TurnUsage:
+    calls: int = 0
+    input_tokens: int = 0
+    cached_input_tokens: int = 0
+    output_tokens: int = 0
+    reasoning_tokens: int = 0
+
+    def add(self, usage: ResponseUsage | None) -> None:
+        if usage is None:
+            return
+        self.calls += 1
+        self.input_tokens += usage.input_tokens or 0
+        self.output_tokens += usage.output_tokens or 0
+        details = usage.input_tokens_details
+        self.cached_input_tokens += (details.cached_tokens or 0) if details else 0
+        out_details = usage.output_tokens_details
+        self.reasoning_tokens += (out_details.reasoning_tokens or 0) if out_details else 0
+
+    def model(self) -> Usage | None:
+        if not self.calls:
+            return None
+        return Usage(scope="turn", input_tokens=self.input_tokens,
+                     cached_input_tokens=self.cached_input_tokens,
+                     output_tokens=self.output_tokens, reasoning_tokens=self.reasoning_tokens)
+
+
+Outcome = Literal["completed", "failed", "truncated"]
+
+
+class Translator:
+    """Replayed interactions -> normalized events (pure; see the module docstring for rules)."""
+
+    def __init__(self, context: RunContext, source: str) -> None:
+        self.context = context
+        self.source = source
+        self.b = LogBuilder(LANE_ID)
+        self.thread: str | None = None
+        self.history_init: str | None = None
+        self.prev_input_len = 0
+        self.pending: dict[str, _Pending] = {}
+        self.last_call = ""
+        self.retrying = False
+        self.denied: set[str] = set()
+        self.streaming: dict[str, _Streaming] = {}
+        self.unknown_added: dict[str, Any] = {}
+        self.usage = _TurnUsage()
+        self.stop_reason: str | None = None
+
+    # ---------------------------------------------------------------- driver
+
+    def run(self, replayed: Sequence[Replayed]) -> Iterator[Event]:
+        for n, rep in enumerate(replayed):
+            following = replayed[n + 1] if n + 1 < len(replayed) else None
+            yield from self.exchange(rep, following)
+        yield from self.finish()
+
+    def finish(self) -> list[Event]:
+        if self.b.in_turn and not self.pending:
+            return self._end_turn()
+        return self._truncate() if self.b.in_turn else []
+
+    def exchange(self, rep: Replayed, following: Replayed | None) -> list[Event]:
+        if not rep.is_responses_post:
+            path = rep.interaction.request.path
+            kind = next((k for suffix, k in SIDE_CALL_PATHS.items() if path.endswith(suffix)),
+                        None)
+            return self._side_call(rep, kind, _parse_body(rep.interaction.request.body)[0])
+        if rep.body is None:
+            return self._frame_problem(rep, rep.body_error or "request body unusable")
+        side = self._side_kind(rep.body)
+        if side is not None:
+            return self._side_call(rep, side or None, rep.body)
+        out = self._request(rep.body)
+        out += self._response(rep, following)
+        return out
+
+    # ---------------------------------------------------------------- classification
+
+    @staticmethod
+    def _side_kind(body: dict[str, Any]) -> str | None:
+        """None for conversation; a side-call kind ("" if unrecognised) otherwise."""
+        return side_call_kind(body)
+
+    # ---------------------------------------------------------------- requests
+
+    def _request(self, body: dict[str, Any]) -> list[Event]:
+        inputs = _inputs(body)
+        out = self._collect_outputs(inputs)
+        new_prompt = bool(inputs) and _is_message(inputs[-1], "user") and not self.retrying
+        self.retrying = False
+        if new_prompt and self.b.in_turn:
+            out += self._end_turn() if not self.pending else self._truncate()
+        if new_prompt or not self.b.has_session:
+            out += self._maybe_new_run(body, inputs)
+        if new_prompt or not self.b.in_turn:
+            out += self._start_turn()
+        self.prev_input_len = len(inputs)
+        return out
+
+    def _maybe_new_run(self, body: dict[str, Any], inputs: list[dict[str, Any]]) -> list[Event]:
+        thread = _thread_of(body)
+        history_init = _turn_meta(body).get("history_initialization")
+        history_init = history_init if isinstance(history_init, str) else None
+        earlier = inputs[: self.prev_input_len] if self.b.has_session else []
+        carries_history = any(_is_model_output(i) for i in inputs[:-1])
+        if self.b.has_session and thread == self.thread:
+            changed_init = history_init is not None and self.history_init is not None \
+                and history_init != self.history_init
+            fresh_context = any(_is_message(i, "user")
+                                and _message_text(i).lstrip().startswith("<environment_context>")
+                                for i in inputs[len(earlier):-1])
+            if not (changed_init or fresh_context):
+                return []
+        resumed = self.context.resumed_from if not self.b.has_session else None
+        if resumed is None and carries_history:
+            resumed = thread
+        self.thread, self.history_init = thread, history_init
+        return self.b.session_started(thread, self._session_info(body, inputs, resumed))
+
+    def _session_info(self, body: dict[str, Any], inputs: list[dict[str, Any]],
+                      resumed: str | None) -> SessionInfo:
+        ctx, meta = self.context, _turn_meta(body)
+        sandbox = ctx.sandbox
+        if sandbox == "unknown":
+            sandbox = SANDBOX_MODES.get(str(meta.get("sandbox_mode")), "unknown")
+        model = body.get("model")
+        return SessionInfo(
+            provider="openai",
+            runtime=Runtime(name=LANE_ID, version=ctx.runtime_version),
+            model=model if isinstance(model, str) else ctx.model,
+            auth_mode=ctx.auth_mode,
+            cwd=ctx.cwd or _cwd_from(inputs),
+            sandbox=sandbox,
+            approval_policy=ctx.approval_policy if ctx.approval_policy != "unknown"
+            else _approval_from(inputs),
+            resumed_from=resumed,
+        )
+
+    def _start_turn(self) -> list[Event]:
+        self.usage = _TurnUsage()
+        self.stop_reason = None
+        return self.b.turn_started()
+
+    def _end_turn(self) -> list[Event]:
+        self.pending.clear()
+        return self.b.turn_completed(self.usage.model(), self.stop_reason)
+
+    def _truncate(self) -> list[Event]:
+        """The turn stopped before it ended; its waiting calls are failed by the builder."""
+        self.pending.clear()
+        return self.b.close_turn_truncated()
+
+    def _collect_outputs(self, inputs: list[dict[str, Any]]) -> list[Event]:
+        out: list[Event] = []
+        for item in inputs:
+            if item.get("type") not in CALL_OUTPUT_TYPES:
+                continue
+            call_id = str(item.get("call_id"))
+            pending = self.pending.pop(call_id, None)
+            if pending is not None:
+                done = _complete(pending, item, denied=call_id in self.denied)
+                out.append(self.b.item("completed", done))
+        return out
+
+    # ---------------------------------------------------------------- responses
+
+    def _response(self, rep: Replayed, following: Replayed | None) -> list[Event]:
+        out: list[Event] = []
+        self.streaming.clear()
+        self.unknown_added.clear()
+        outcome: Outcome = "truncated"
+        for event in rep.events:
+            step, terminal = self._event(event)
+            out += step
+            if terminal is not None:
+                outcome = terminal
+                break
+        out += self._flush_unknown_added()
+        if outcome == "completed":
+            if not self.pending and self.b.in_turn:
+                out += self._end_turn()
+            return out
+        if outcome == "failed":
+            return out
+        out += self._close_streaming()
+        if rep.error is not None:
+            return out + self._fail(_api_error(rep.error))
+        if rep.stream_error is not None:
+            out += self._frame_problem(rep, rep.stream_error)
+        if following is not None and _is_retry(rep, following):
+            self.retrying = True  # Codex re-sends a cut stream's request: the turn goes on
+            return out
+        return out + (self._truncate() if self.b.in_turn else [])
+
+    def _fail(self, error: TurnError) -> list[Event]:
+        self.streaming.clear()
+        if not self.b.in_turn:
+            return [self.b.notice(error.message)]
+        self.pending.clear()
+        return self.b.turn_failed(error)
+
+    def _event(self, event: ResponseStreamEvent) -> tuple[list[Event], Outcome | None]:
+        etype = str(getattr(event, "type", ""))
+        expected = HANDLED_EVENTS.get(etype)
+        if expected is None or not isinstance(event, expected):
+            if etype in IGNORED_EVENTS:
+                return [], None
+            return [self._unknown(etype or "<no type>", _raw(event))], None
+        if isinstance(event, ResponseOutputItemAddedEvent):
+            return self._item_added(event.item), None
+        if isinstance(event, ResponseOutputItemDoneEvent):
+            return self._item_done(event.item), None
+        if isinstance(event, ResponseTextDeltaEvent | ResponseRefusalDeltaEvent):
+            return self._delta(event.item_id, event.delta, "assistant_message"), None
+        if isinstance(event, ResponseReasoningSummaryTextDeltaEvent
+                      | ResponseReasoningTextDeltaEvent):
+            return self._delta(event.item_id, event.delta, "reasoning"), None
+        if isinstance(event, ResponseCompletedEvent):
+            self.usage.add(event.response.usage)
+            self.stop_reason = event.response.status or "completed"
+            return [], "completed"
+        if isinstance(event, ResponseFailedEvent):
+            err = event.response.error
+            error = stream_error(err.code if err else None,
+                                 err.message if err else "response.failed")
+            return self._close_streaming() + self._fail(error), "failed"
+        if isinstance(event, ResponseIncompleteEvent):
+            details = event.response.incomplete_details
+            reason = details.reason if details else None
+            error = TurnError(kind="provider", message=f"response incomplete: {reason}",
+                              retryable=False)
+            return self._close_streaming() + self._fail(error), "failed"
+        assert isinstance(event, ResponseErrorEvent)
+        return self._close_streaming() + self._fail(stream_error(event.code, event.message)), \
+            "failed"
+
+    # ---------------------------------------------------------------- output items
+
+    def _item_added(self, item: ResponseOutputItem) -> list[Event]:
+        itype = str(getattr(item, "type", ""))
+        native = getattr(item, "id", None)
+        if itype == "message" and isinstance(item, ResponseOutputMessage):
+            return self._start_streaming(native, AssistantMessage(
+                id=self.b.item_id(native), status="in_progress", text="", native_id=native))
+        if itype == "reasoning" and isinstance(item, ResponseReasoningItem):
+            return self._start_streaming(native, Reasoning(
+                id=self.b.item_id(native), status="in_progress", text="", native_id=native))
+        if itype == "web_search_call" and isinstance(item, ResponseFunctionWebSearch):
+            return [self.b.item("started", self._web_search(item, "in_progress"))]
+        if itype not in {"function_call", "custom_tool_call", "tool_search_call"}:
+            self.unknown_added[str(native)] = item
+        return []
+
+    def _start_streaming(self, native: str | None, item: Item) -> list[Event]:
+        self.streaming[str(native)] = _Streaming(item)
+        return [self.b.item("started", item)]
+
+    def _delta(self, native: str, text: str, kind: ItemKind) -> list[Event]:
+        entry = self.streaming.get(native)
+        out: list[Event] = []
+        if entry is None:  # a delta without `output_item.added`: start the item here
+            item: Item = (AssistantMessage if kind == "assistant_message" else Reasoning)(
+                id=self.b.item_id(native), status="in_progress", text="", native_id=native)
+            out += self._start_streaming(native, item)
+            entry = self.streaming[native]
+        entry.text += text
+        entry.item = entry.item.model_copy(update={"text": entry.text})
+        out.append(self.b.item("updated", entry.item, Delta(field="text", text=text)))
+        return out
+
+    def _item_done(self, item: ResponseOutputItem) -> list[Event]:
+        itype = str(getattr(item, "type", ""))
+        native = getattr(item, "id", None)
+        self.unknown_added.pop(str(native), None)
+        if itype == "message" and isinstance(item, ResponseOutputMessage):
+            text = "".join(str(getattr(p, "text", None) or getattr(p, "refusal", "") or "")
+                           for p in item.content or [])
+            return self._finish_streaming(native, AssistantMessage, text, item.status)
+        if itype == "reasoning" and isinstance(item, ResponseReasoningItem):
+            return self._reasoning_done(item)
+        if itype == "web_search_call" and isinstance(item, ResponseFunctionWebSearch):
+            status: ItemStatus = "failed" if item.status == "failed" else "completed"
+            done = self._web_search(item, status)
+            self.b.forget_native(item.id)
+            return [self.b.item("completed", done)]
+        if itype == "function_call" and isinstance(item, ResponseFunctionToolCall):
+            return self._call(item.call_id, item.name, item.namespace, native=native,
+                              arguments=_json_arguments(item.arguments), raw_text=item.arguments)
+        if itype == "custom_tool_call" and isinstance(item, ResponseCustomToolCall):
+            return self._call(item.call_id, item.name, item.namespace, native=native,
+                              arguments=item.input, raw_text=item.input)
+        if itype == "tool_search_call" and isinstance(item, ResponseToolSearchCall):
+            return self._call(item.call_id or native or "", "tool_search", None, native=native,
+                              arguments=item.arguments, raw_text="")
+        return [self._unknown(itype or "<no type>", _raw(item), native)]
+
+    def _finish_streaming(self, native: str | None, cls: type[AssistantMessage] | type[Reasoning],
+                          text: str, status: str | None, **extra: Any) -> list[Event]:
+        entry = self.streaming.pop(str(native), None)
+        item_id = entry.item.id if entry else self.b.item_id(native)
+        if native is not None:
+            self.b.forget_native(native)
+        final: ItemStatus = "failed" if status == "incomplete" else "completed"
+        return [self.b.item("completed", cls(id=item_id, status=final, text=text,
+                                             native_id=native, **extra))]
+
+    def _reasoning_done(self, item: ResponseReasoningItem) -> list[Event]:
+        summary = "\n\n".join(s.text for s in item.summary or [] if s.text)
+        content = "\n\n".join(c.text for c in item.content or [] if c.text)
+        text = summary or content
+        encrypted = not text and bool(item.encrypted_content)
+        return self._finish_streaming(item.id, Reasoning, text, item.status, encrypted=encrypted)
+
+    def _web_search(self, item: ResponseFunctionWebSearch, status: ItemStatus) -> WebSearch:
+        action = _raw(item.action) if item.action is not None else {}
+        query = ""
+        if isinstance(action, dict):
+            queries = action.get("queries")
+            query = str(action.get("query") or (queries[0] if queries else "") or "")
+        return WebSearch(id=self.b.item_id(item.id), status=status, query=query,
+                         native_id=item.id)
+
+    def _call(self, call_id: str, name: str, namespace: str | None, *, native: str | None,
+              arguments: Any, raw_text: str) -> list[Event]:
+        item_id = self.b.fresh_id()
+        kind = tool_kind(name, namespace)
+        item: Item
+        if kind == "command_execution":
+            item = CommandExecution(id=item_id, status="in_progress",
+                                    command=parse_command(arguments), native_id=native)
+        elif kind == "file_change":
+            patch = raw_text if isinstance(arguments, str) else str(
+                arguments.get("input", "") if isinstance(arguments, dict) else "")
+            item = FileChange(id=item_id, status="in_progress", changes=parse_patch(patch),
+                              native_id=native)
+        elif kind == "plan":
+            entries, text = parse_plan(arguments)
+            item = Plan(id=item_id, status="in_progress", entries=entries, text=text,
+                        native_id=native)
+        elif kind == "mcp_tool_call":
+            server, tool = mcp_names(name, namespace)
+            item = McpToolCall(id=item_id, status="in_progress", server=server, tool=tool,
+                               arguments=arguments, native_id=native)
+        else:
+            full = f"{namespace}.{name}" if namespace else name
+            item = ToolCall(id=item_id, status="in_progress", name=full, arguments=arguments,
+                            native_id=native)
+        self.pending[call_id] = _Pending(item, name)
+        self.last_call = call_id
+        return [self.b.item("started", item)]
+
+    def _unknown(self, native_type: str, payload: Any, native: str | None = None) -> Event:
+        item = UnknownItem(id=self.b.fresh_id(), status="completed", native_type=native_type,
+                           payload=payload, native_id=native)
+        return self.b.item("completed", item)
+
+    def _flush_unknown_added(self) -> list[Event]:
+        out = [self._unknown(str(getattr(i, "type", "<no type>")), _raw(i), native)
+               for native, i in self.unknown_added.items()]
+        self.unknown_added.clear()
+        return out
+
+    def _close_streaming(self) -> list[Event]:
+        """Items cut off mid-stream end failed, keeping the text that arrived."""
+        out = [self.b.item("completed", e.item.model_copy(update={"status": "failed"}))
+               for e in self.streaming.values()]
+        for entry in self.streaming.values():
+            if entry.item.native_id is not None:
+                self.b.forget_native(entry.item.native_id)
+        self.streaming.clear()
+        return out
+
+    # ---------------------------------------------------------------- side calls and problems
+
+    def _side_call(self, rep: Replayed, kind: str | None,
+                   body: dict[str, Any] | None) -> list[Event]:
+        inputs = _inputs(body) if body else []
+        prompt = next((_message_text(i) for i in reversed(inputs) if _is_message(i, "user")), "")
+        if kind is None:
+            req = rep.interaction.request
+            payload = {"method": req.method, "path": req.path,
+                       "status": rep.interaction.response.status,
+                       "client_metadata": (body or {}).get("client_metadata"),
+                       "prompt": prompt[:2000]}
+            return [self._unknown("side_call", payload)]
+        error = _side_error(rep)
+        result = _structured(_answer_text(rep)) or None
+        arguments: dict[str, Any] = {"prompt_chars": len(prompt)}
+        if kind == "auto_review" and self.last_call in self.pending:
+            arguments["reviewed_item"] = self.pending[self.last_call].item.id
+            if isinstance(result, dict) and result.get("outcome") == "deny":
+                self.denied.add(self.last_call)
+        item = ToolCall(id=self.b.fresh_id(), status="failed" if error else "completed",
+                        name=f"side_call.{kind}", arguments=arguments, result=result,
+                        error=error)
+        return [self.b.item("completed", item)]
+
+    def _frame_problem(self, rep: Replayed, reason: str) -> list[Event]:
+        message = f"interaction {rep.index}: {reason}"
+        if not self.context.lenient:
+            excerpt = rep.interaction.request.body[:200].decode("utf-8", "replace")
+            raise FrameError(message, lane=LANE_ID, source=self.source,
+                             excerpt=excerpt)
+        return [self.b.notice(message)]
+
+
+def side_call_kind(body: dict[str, Any]) -> str | None:
+    """None when `body` is the conversation; else the side-call kind ("" when unrecognised).
+
+    Codex marks its own side requests in `client_metadata`: a `request_kind` other than `turn`,
+    or a sub-agent (`subagent_kind`, `x-openai-subagent`, a parent thread). Without metadata,
+    the reviewer prompt or a `guardian:` cache key still gives an auto-review away.
+    """
+    meta = _turn_meta(body)
+    client = body.get("client_metadata")
+    client = client if isinstance(client, dict) else {}
+    request_kind = meta.get("request_kind")
+    if isinstance(request_kind, str) and request_kind != "turn":
+        return SIDE_CALL_KINDS.get(request_kind, "")
+    subagent = meta.get("subagent_kind") or client.get("x-openai-subagent")
+    if isinstance(subagent, str) and subagent:
+        return SUBAGENT_KINDS.get(subagent, "sub_agent")
+    if meta.get("parent_thread_id") or client.get("x-codex-parent-thread-id"):
+        return "sub_agent"
+    cache_key = str(body.get("prompt_cache_key") or "")
+    texts = [_message_text(i) for i in _inputs(body)] + [str(body.get("instructions") or "")]
+    if cache_key.startswith("guardian:") or any(m in t for m in AUTO_REVIEW_MARKERS
+                                                 for t in texts):
+        return "auto_review"
+    return None
+
+
+def _cwd_from(inputs: list[dict[str, Any]]) -> str | None:
+    for item in inputs:
+        match = re.search(r"<cwd>(.*?)</cwd>", _message_text(item))
+        if match:
+            return match.group(1)
+    return None
+
+
+def _approval_from(inputs: list[dict[str, Any]]) -> Any:
+    for item in reversed(inputs):
+        match = re.search(r"Approval policy is currently ([\w-]+)", _message_text(item))
+        if match and match.group(1) in {"never", "on-request", "on-failure", "untrusted"}:
+            return match.group(1)
+    return "unknown"
+
+
+def _api_error(exc: APIError) -> TurnError:
+    if isinstance(exc, APIStatusError):
+        return http_error(exc.status_code, exc.message)
+    if isinstance(exc, APIConnectionError):
+        return TurnError(kind="network", message=str(exc), retryable=RETRYABLE["network"])
+    body = exc.body if isinstance(exc.body, dict) else {}
+    return stream_error(body.get("code"), exc.message)
+
+
+def _is_retry(rep: Replayed, following: Replayed) -> bool:
+    """Codex re-sends the same request after a stream cut before `response.completed`."""
+    return following.body is not None and rep.body is not None \
+        and _inputs(following.body) == _inputs(rep.body)
+
+
+def _side_error(rep: Replayed) -> str | None:
+    if rep.error is not None:
+        return str(rep.error)
+    if rep.stream_error is not None:
+        return rep.stream_error
+    status = rep.interaction.response.status
+    if status >= 400:
+        return f"HTTP {status}"
+    for event in rep.events:
+        if isinstance(event, ResponseFailedEvent | ResponseErrorEvent):
+            return str(getattr(event, "message", None) or "response.failed")
+    return None
+
+
+def _answer_text(rep: Replayed) -> str:
+    """The assistant text of a side call's answer (SDK events, or the raw body off-path)."""
+    texts = [
+        "".join(str(getattr(p, "text", "") or "") for p in event.item.content or [])
+        for event in rep.events
+        if isinstance(event, ResponseOutputItemDoneEvent)
+        and isinstance(event.item, ResponseOutputMessage) and event.item.type == "message"
+    ]
+    if texts or rep.is_responses_post:
+        return "".join(texts)
+    return rep.interaction.response.body.decode("utf-8", "replace")[:2000]
+
+
+def _complete(pending: _Pending, output_item: dict[str, Any], *, denied: bool = False) -> Item:
+    """A pending call's item, finished with what its output says (`denied`: a review refused
+    it, so a refusal without exit code is `declined`)."""
+    item, text = pending.item, _output_text(output_item.get("output"))
+    if isinstance(item, CommandExecution):
+        code, output = parse_exec_output(text)
+        status: ItemStatus = "completed" if code == 0 else "failed"
+        if code is None and (denied or _DECLINED.search(text)):
+            status = "declined"
+        return item.model_copy(update={"status": status, "exit_code": code, "output": output})
+    if isinstance(item, FileChange):
+        code, _ = parse_exec_output(text)
+        ok = code == 0 or (code is None and text.lstrip().startswith("Success."))
+        refused = code is None and (denied or _DECLINED.search(text) is not None)
+        status = "completed" if ok else "declined" if refused else "failed"
+        return item.model_copy(update={"status": status})
+    if isinstance(item, Plan):
+        return item.model_copy(update={"status": "completed"})
+    if output_item.get("type") == "tool_search_output":
+        tools = output_item.get("tools")
+        return item.model_copy(update={"status": "completed", "result": tools})
+    result = _structured(output_item.get("output"))
+    failed = output_item.get("success") is False or (
+        isinstance(result, dict) and bool(result.get("isError") or result.get("is_error")))
+    update: dict[str, Any] = {"status": "failed" if failed else "completed", "result": result}
+    if failed:
+        update["error"] = text or "tool failed"
+    return item.model_copy(update=update)
+
+
+def _structured(output: Any) -> Any:
+    if isinstance(output, str):
+        try:
+            return json.loads(output)
+        except ValueError:
+            return output
+    return output
+
+
+# ------------------------------------------------------------------------------------- entry
+
+
+def normalize_interactions(interactions: Sequence[Interaction], context: RunContext, *,
+                           source: str, client_for: ClientFor) -> Iterator[Event]:
+    """Translate interactions whose answers come from `client_for`'s HTTP client (no vcrpy):
+    tests use it to feed the SDK through an `httpx2.MockTransport`."""
+    replayed = [replay_one(n, i, client_for) for n, i in enumerate(interactions)]
+    return Translator(context, source).run(replayed)
+
+
+def normalize(source: LaneInput, context: RunContext) -> Iterator[Event]:
+    """Read the cassette, replay every model call through the SDK, emit the normalized log."""
+    if source.path is not None:
+        yield from _normalize_path(source.path, source.name, context)
+        return
+    with tempfile.TemporaryDirectory(prefix="codex-adapter-") as tmp:
+        copy = Path(tmp) / "cassette.yaml"
+        with copy.open("wb") as handle:
+            shutil.copyfileobj(source.stream, handle)
+        yield from _normalize_path(copy, source.name, context)
+
+
+def _normalize_path(path: Path, name: str, context: RunContext) -> Iterator[Event]:
+    """Strict: a cassette that cannot be read or replayed is an InputError naming the file.
+    Lenient: it becomes one `error` notice, so a lenient reader never stops on bad input."""
+    try:
+        replayed = replay_cassette(path, read_http_cassette(path))
+    except InputError as exc:
+        if not context.lenient:
+            raise InputError(exc.reason, source=name, line=exc.line) from None
+        yield LogBuilder(LANE_ID).notice(f"{name}: {exc.reason}")
+        return
+    yield from Translator(context, name).run(replayed)
+
+
+LANE = LaneSpec(
+    id=LANE_ID,
+    provider="openai",
+    input_kind="http-cassette",
+    description="Codex CLI's Responses API traffic (the adapter path), replayed through the "
+                "official openai SDK; tool executions rebuilt from call + next-request output.",
+    item_kinds=frozenset({
+        "assistant_message", "reasoning", "command_execution", "file_change",
+        "mcp_tool_call", "tool_call", "web_search", "plan", "error", "unknown",
+    }),
+    capabilities=frozenset(cast(list[Capability], [
+        "resume", "sandbox_context", "cwd_context", "mcp", "reasoning", "usage",
+        "web_search", "plan", "file_change",
+    ])),
+    normalize=normalize,
+    native_file="codex.http.yaml",
+    noise_tools=frozenset({"tool_search", *(f"side_call.{k}" for k in (
+        *SIDE_CALL_KINDS.values(), *SUBAGENT_KINDS.values(), "sub_agent"))}),
+)
