@@ -21,6 +21,8 @@ PROVIDER_TESTS = {
     "gemini": ("gemini", ["tests/test_gemini*.py"]),
 }
 RUNTIME_FOR = {"codex": "codex", "anthropic": "claude", "gemini": "gemini"}
+TYPESCRIPT = "typescript@7.0.2"
+"""Pinned compiler that checks the generated `schemas/*.d.ts` (tests/test_schema_and_rules.py)."""
 
 
 def _install(session: nox.Session, extras: str) -> None:
@@ -36,11 +38,20 @@ def _ensure_chromium(session: nox.Session) -> None:
                 env={"DEBIAN_FRONTEND": "noninteractive"})
 
 
+def _ensure_typescript(session: nox.Session) -> None:
+    """tsc compiles the generated TypeScript declarations in a test; npm installs it pinned."""
+    if Path(".runtimes/tools/node_modules/.bin/tsc").exists():
+        return
+    session.run("npm", "install", "--prefix", ".runtimes/tools", "--no-audit", "--no-fund",
+                "--save-exact", TYPESCRIPT, external=True)
+
+
 @nox.session
 def tests(session: nox.Session) -> None:
     """The whole suite, live runtime re-runs included (what CI runs)."""
     _install(session, "dev,openai,anthropic,gemini")
     _ensure_chromium(session)
+    _ensure_typescript(session)
     session.run("harness", "runtimes", "install", "all")
     session.run("pytest", "-n", "2", "--dist", "loadgroup", *session.posargs,
                 env={"HYPOTHESIS_PROFILE": "ci"})
@@ -88,3 +99,4 @@ def lint(session: nox.Session) -> None:
 def typecheck(session: nox.Session) -> None:
     _install(session, "dev,openai,anthropic,gemini")
     session.run("mypy")
+    session.run("harness", "schema", "--check")
