@@ -14,10 +14,12 @@ from hypothesis import given
 from hypothesis import strategies as st
 from jsonschema import Draft202012Validator
 
+import harness.schema as schema_module
 from harness.builder import LogBuilder, SessionInfo
 from harness.cli import main
 from harness.invariants import check_events
 from harness.model import (
+    EVENT_ADAPTER,
     AssistantMessage,
     CommandExecution,
     ErrorNotice,
@@ -39,8 +41,6 @@ TSC = REPO / ".runtimes" / "tools" / "node_modules" / ".bin" / "tsc"
 
 def full(events: list[dict[str, Any]]) -> list[dict[str, Any]]:
     """Round-trip miniature events through the model so every always-present field is there."""
-    from harness.model import EVENT_ADAPTER
-
     return [EVENT_ADAPTER.validate_python(e).model_dump(mode="json") for e in events]
 
 
@@ -71,8 +71,6 @@ def test_typescript_declarations_compile() -> None:
 
 def test_schema_check_fails_on_a_stale_file(tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
                                             capsys: pytest.CaptureFixture[str]) -> None:
-    import harness.schema as schema_module
-
     stale = tmp_path / "normalized-log.v1.schema.json"
     stale.write_text("{}\n")
     monkeypatch.setattr(schema_module, "SCHEMA_PATH", stale)
