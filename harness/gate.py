@@ -350,7 +350,8 @@ def run_gate(options: GateOptions) -> GateResult:
     pairs: list[PairResult] = []
     for d in dirs:
         pairs += compare_pairs(d, [c for c in cells if c.scenario == d.name], lanes)
-    problems = capability_problems(lanes, cells, scenarios) if options.shard == (1, 1) else []
+    whole_catalog = options.shard == (1, 1) and not options.scenarios
+    problems = capability_problems(lanes, cells, scenarios) if whole_catalog else []
     secrets = [str(f) for f in scan_paths([*dirs, *(options.golden / d.name for d in dirs)])]
     return GateResult(cells, pairs, lanes, scenarios, updated, problems, secrets)
 
