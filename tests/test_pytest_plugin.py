@@ -40,7 +40,8 @@ def test_fixtures_work_in_a_users_suite(pytester: pytest.Pytester) -> None:
     pytester.makefile(".toml", pyproject="[project]\nname = 'user-suite'\n")
     first = pytester.runpytest("-p", "no:cacheprovider", "--snapshot-update")
     first.assert_outcomes(passed=3, failed=1)
-    first.stdout.fnmatch_lines(["*normalized logs differ (structural)*", "*-    command_execution*"])
+    first.stdout.fnmatch_lines(["*normalized logs differ (structural)*",
+                                "*-    command_execution*"])
     written = list(pytester.path.glob("golden/_snapshots/**/*.jsonl"))
     assert len(written) == 1 and '"session.started"' in written[0].read_text()
     again = pytester.runpytest("-p", "no:cacheprovider", "-k", "snapshot")
@@ -48,6 +49,6 @@ def test_fixtures_work_in_a_users_suite(pytester: pytest.Pytester) -> None:
 
 
 def test_strategies_are_importable_for_users() -> None:
-    import harness.strategies as strategies  # noqa: PLC0415 -- the import is what is tested
+    from harness import strategies  # noqa: PLC0415 -- the import is what is tested
 
     assert callable(strategies.codex_exec_streams)
