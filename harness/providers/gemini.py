@@ -1,10 +1,11 @@
 """Gemini API: the wire encoder (scenario step -> `streamGenerateContent?alt=sse`) and the stub.
 
-Encoder: one scenario step becomes one streamed answer, SSE frames
-`data: <GenerateContentResponse>` + CRLF CRLF, the way the Gemini API streams them: one chunk per part (text split in two chunks so
-clients see deltas), the last chunk carrying `finishReason` and `usageMetadata`. A failure step
-with an HTTP status becomes a Google error body (`{"error": {code, message, status}}`); one with a
-`stream_error` streams its first chunk, then an `error` object, and ends without `finishReason`.
+Encoder: one scenario step becomes one streamed answer, SSE frames `data: <JSON>` + CRLF CRLF
+holding `GenerateContentResponse`s the way the Gemini API streams them: one chunk per part (text in
+two chunks so clients see deltas), the last chunk carrying `finishReason` and `usageMetadata`.
+A failure step with an HTTP status becomes a Google error body (`{"error": {code, message,
+status}}`); one with a `stream_error` streams its first chunk, then an `error` object, and
+ends without `finishReason`.
 Blocks map to parts (Gemini CLI's own tool names, as offered in its requests):
 
     text        text parts                         shell       functionCall run_shell_command

@@ -1,0 +1,462 @@
+"""gemini-cli lane: Gemini CLI's own stream (`gemini -p ... --output-format stream-json`).
+
+One JSON object per line, `type` one of `init`, `message`, `tool_use`, `tool_result`, `error`,
+`result`. Keys: a tool execution's `tool_id` (`<tool_name>__<functionCall.id>`) pairs its
+`tool_use` with its `tool_result`; assistant text has no id, so consecutive assistant `message`
+lines (`delta: true` chunks) form one assistant_message, closed by the next line of another kind.
+
+How the log is built (each decision has a test):
+
+- A *run* is one `init` (session id = thread id, model). A later `init` with a session id seen
+  earlier in the input is a `--resume` of it (`resumed_from`). cwd, sandbox, approval policy and
+  auth mode are not in the stream: they come from the `RunContext` (the recorder's meta file).
+- A *turn* starts at the user `message` and ends at `result` (`success` -> turn.completed with the
+  run's token counts; `error` -> turn.failed, its kind read from the error text).
+- Tool items start at `tool_use` (kind by tool name, `TOOL_KINDS`) and complete at the matching
+  `tool_result`: `success` -> completed, `error` -> failed, except `tool_not_registered` (headless
+  approval mode `default` drops every tool that would ask) -> declined, with an approval pair
+  decided by policy.
+
+Quirks (each has a test; none is papered over):
+
+- Gemini CLI prints no thought parts: this lane has no `reasoning` kind or capability.
+- A shell command's exit code reaches only the model; a failing command is `status: success`.
+  Items keep `exit_code: null` and status `completed` (the stream's word), never a guessed code.
+- `write_file` creates or overwrites, and the stream does not say which: it is read as `add`.
+- MCP tools are named `mcp_<server>_<tool>`; a server name containing `_` cannot be told apart
+  from the tool name, so the split is at the first `_` after the prefix.
+- A stream that breaks off prints an `error` line ("Model stream ended without a finish reason")
+  and a `result` with `status: error` and no `error` object: the turn fails `stream_truncated`.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+from typing import Any, Literal, cast
+
+from harness.builder import LogBuilder, SessionInfo
+from harness.errors import FrameError, LaneError, SequenceError
+from harness.jsonl import Frame, iter_lines, parse_object
+from harness.lane import Capability, LaneInput, LaneSpec, RunContext
+from harness.model import (
+    AssistantMessage,
+    CommandExecution,
+    Delta,
+    ErrorKind,
+    Event,
+    FileChange,
+    FileChangeEntry,
+    Item,
+    ItemKind,
+    McpToolCall,
+    Plan,
+    PlanEntry,
+    PlanStatus,
+    Runtime,
+    ToolCall,
+    TurnError,
+    UnknownItem,
+    Usage,
+    WebSearch,
+)
+
+LANE_ID = "gemini-cli"
+PROVIDER = "google"
+
+# ------------------------------------------------------------------------------------- tables
+
+NativeType = Literal["init", "message", "tool_use", "tool_result", "error", "result"]
+
+TOOL_KINDS: dict[str, ItemKind] = {
+    "run_shell_command": "command_execution",
+    "write_file": "file_change",
+    "replace": "file_change",
+    "write_todos": "plan",
+    "google_web_search": "web_search",
+}
+"""Gemini CLI tool name -> item kind. `mcp_<server>_<tool>` -> mcp_tool_call; any other tool
+(`read_file`, `glob`, `web_fetch`, ...) -> tool_call."""
+
+MCP_PREFIX = "mcp_"
+
+FILE_CHANGE_KINDS: dict[str, Literal["add", "update"]] = {
+    "write_file": "add",
+    "replace": "update",
+}
+"""File tool -> change kind (write_file may overwrite; the stream does not say: `add`)."""
+
+TODO_STATUSES: dict[str, PlanStatus] = {
+    "pending": "pending",
+    "in_progress": "in_progress",
+    "completed": "completed",
+    "cancelled": "completed",
+    "blocked": "pending",
+}
+"""`write_todos` status -> plan entry status (the model has three; cancelled is done with,
+blocked still waits)."""
+
+HTTP_ERROR_KINDS: dict[int, ErrorKind] = {
+    401: "auth",
+    403: "auth",
+    408: "network",
+    429: "rate_limit",
+}
+"""HTTP status in an `[API Error: {...}]` text -> error kind; any other 5xx is `provider`."""
+
+MESSAGE_ERROR_KINDS: tuple[tuple[re.Pattern[str], ErrorKind], ...] = (
+    (re.compile(r"without a finish reason|stream (?:ended|closed|broke)", re.I),
+     "stream_truncated"),
+    (re.compile(r"quota|RESOURCE_EXHAUSTED|rate limit", re.I), "rate_limit"),
+    (re.compile(r"API key|UNAUTHENTICATED|PERMISSION_DENIED", re.I), "auth"),
+    (re.compile(r"fetch failed|ECONNREFUSED|ECONNRESET|ETIMEDOUT|network", re.I), "network"),
+    (re.compile(r"cancel|abort", re.I), "cancelled"),
+    (re.compile(r"\[API Error", re.I), "provider"),
+)
+"""Error text -> kind, first match wins, when no HTTP status is in the text (default unknown)."""
+
+RETRYABLE: dict[ErrorKind, bool] = {
+    "provider": True,
+    "rate_limit": True,
+    "auth": False,
+    "network": True,
+    "stream_truncated": True,
+    "cancelled": False,
+    "unknown": False,
+}
+"""Whether retrying can help, per error kind (every ErrorKind is listed; a test checks)."""
+
+DECLINED_ERROR_TYPES = frozenset({"tool_not_registered"})
+"""`tool_result.error.type` values meaning the policy refused the tool (it never ran)."""
+
+_STATUS_CODE = re.compile(r'"code"\s*:\s*(\d{3})')
+
+
+# ------------------------------------------------------------------------------------- mapping
+
+
+def tool_kind(name: str) -> ItemKind:
+    if name in TOOL_KINDS:
+        return TOOL_KINDS[name]
+    return "mcp_tool_call" if name.startswith(MCP_PREFIX) and "_" in name[len(MCP_PREFIX):] \
+        else "tool_call"
+
+
+def mcp_names(name: str) -> tuple[str, str]:
+    """`mcp_demo_echo` -> (`demo`, `echo`): split at the first `_` after the prefix."""
+    server, _, tool = name[len(MCP_PREFIX):].partition("_")
+    return server, tool
+
+
+def error_kind(message: str) -> ErrorKind:
+    """The kind of a failed turn, from the status code in the text or its wording."""
+    match = _STATUS_CODE.search(message)
+    if match:
+        code = int(match.group(1))
+        return HTTP_ERROR_KINDS.get(code, "provider" if code >= 500 else "unknown")
+    for pattern, kind in MESSAGE_ERROR_KINDS:
+        if pattern.search(message):
+            return kind
+    return "unknown"
+
+
+def turn_error(message: str) -> TurnError:
+    kind = error_kind(message)
+    return TurnError(kind=kind, message=message, retryable=RETRYABLE[kind])
+
+
+def usage_of(stats: Any) -> Usage | None:
+    """The run's token counts (`stats`); Gemini CLI reports no reasoning tokens (null)."""
+    if not isinstance(stats, dict):
+        return None
+
+    def number(key: str) -> int | None:
+        value = stats.get(key)
+        return value if isinstance(value, int) and not isinstance(value, bool) else None
+
+    return Usage(scope="turn", input_tokens=number("input_tokens"),
+                 cached_input_tokens=number("cached"), output_tokens=number("output_tokens"))
+
+
+def plan_entries(parameters: dict[str, Any]) -> list[PlanEntry]:
+    todos = parameters.get("todos")
+    return [PlanEntry(text=str(t.get("description", "")),
+                      status=TODO_STATUSES.get(str(t.get("status")), "pending"))
+            for t in todos or [] if isinstance(t, dict)] if isinstance(todos, list) else []
+
+
+def start_item(item_id: str, name: str, parameters: dict[str, Any], native: str) -> Item:
+    """The in-progress item a `tool_use` starts (see TOOL_KINDS)."""
+    kind = tool_kind(name)
+    if kind == "command_execution":
+        return CommandExecution(id=item_id, status="in_progress",
+                                command=str(parameters.get("command", "")),
+                                cwd=_str_or_none(parameters.get("dir_path")), native_id=native)
+    if kind == "file_change":
+        change = FileChangeEntry(path=str(parameters.get("file_path", "")),
+                                 kind=FILE_CHANGE_KINDS[name])
+        return FileChange(id=item_id, status="in_progress", changes=[change], native_id=native)
+    if kind == "plan":
+        return Plan(id=item_id, status="in_progress", entries=plan_entries(parameters),
+                    native_id=native)
+    if kind == "web_search":
+        return WebSearch(id=item_id, status="in_progress", query=str(parameters.get("query", "")),
+                         native_id=native)
+    if kind == "mcp_tool_call":
+        server, tool = mcp_names(name)
+        return McpToolCall(id=item_id, status="in_progress", server=server, tool=tool,
+                           arguments=parameters, native_id=native)
+    return ToolCall(id=item_id, status="in_progress", name=name, arguments=parameters,
+                    native_id=native)
+
+
+def finish_item(item: Item, data: dict[str, Any]) -> Item:
+    """The item a `tool_result` completes: its status, output and error (never an exit code)."""
+    failed = data.get("status") != "success"
+    error = _dict(data.get("error"))
+    message = str(error.get("message") or data.get("output") or "tool failed") if failed else None
+    status = "declined" if error.get("type") in DECLINED_ERROR_TYPES else \
+        "failed" if failed else "completed"
+    output = data.get("output")
+    update: dict[str, Any] = {"status": status}
+    if isinstance(item, CommandExecution):
+        update["output"] = output if isinstance(output, str) else ""
+    elif isinstance(item, McpToolCall | ToolCall):
+        update["result"] = output
+        update["error"] = message
+    return item.model_copy(update=update)
+
+
+def _dict(value: Any) -> dict[str, Any]:
+    return value if isinstance(value, dict) else {}
+
+
+def _str_or_none(value: Any) -> str | None:
+    return value if isinstance(value, str) else None
+
+
+# ------------------------------------------------------------------------------------- state
+
+
+Handler = Callable[[Frame], list[Event]]
+
+
+@dataclass
+class _Text:
+    """The assistant message being streamed."""
+
+    item: AssistantMessage
+
+
+class Translator:
+    """One stream's state: open message, open tools by tool_id, sessions seen (feed/close)."""
+
+    def __init__(self, context: RunContext, source: str) -> None:
+        self.context = context
+        self.source = source
+        self.b = LogBuilder(LANE_ID)
+        self.text: _Text | None = None
+        self.tools: dict[str, Item] = {}
+        self.sessions: set[str] = set()
+        self.last_error: str | None = None
+
+    # ---------------------------------------------------------------- dispatch
+
+    def feed(self, frame: Frame) -> list[Event]:
+        native_type = frame.data.get("type")
+        if not isinstance(native_type, str):
+            return self._problem(frame, "line has no string `type`", FrameError)
+        handler = self._handlers().get(native_type)
+        if handler is None:
+            return [*self._close_text(), self._unknown(native_type, frame.data)]
+        return handler(frame)
+
+    def _handlers(self) -> dict[str, Handler]:
+        handlers: dict[NativeType, Handler] = {
+            "init": self._init, "message": self._message, "tool_use": self._tool_use,
+            "tool_result": self._tool_result, "error": self._error, "result": self._result,
+        }
+        return cast(dict[str, Handler], handlers)
+
+    def close(self) -> list[Event]:
+        return [*self._close_text(), *self.b.close()]
+
+    # ---------------------------------------------------------------- session and turn
+
+    def _init(self, frame: Frame) -> list[Event]:
+        out = self._close_text()
+        sid = _str_or_none(frame.data.get("session_id"))
+        resumed = sid if sid is not None and sid in self.sessions else self.context.resumed_from
+        if sid is not None:
+            self.sessions.add(sid)
+        self.tools.clear()
+        self.last_error = None
+        out += self.b.session_started(sid, self._info(frame.data, resumed))
+        return out
+
+    def _info(self, data: dict[str, Any], resumed: str | None) -> SessionInfo:
+        ctx = self.context
+        model = _str_or_none(data.get("model")) or ctx.model
+        return SessionInfo(provider=PROVIDER,
+                           runtime=Runtime(name=LANE_ID, version=ctx.runtime_version),
+                           model=model, auth_mode=ctx.auth_mode, cwd=ctx.cwd,
+                           sandbox=ctx.sandbox, approval_policy=ctx.approval_policy,
+                           resumed_from=resumed)
+
+    def _ensure_session(self, frame: Frame) -> list[Event]:
+        if self.b.has_session:
+            return []
+        problem = self._problem(frame, f"`{frame.data.get('type')}` before any `init`",
+                                SequenceError)
+        return problem + self.b.session_started(None, self._info({}, self.context.resumed_from))
+
+    def _ensure_turn(self, frame: Frame) -> list[Event]:
+        out = self._ensure_session(frame)
+        if self.b.in_turn:
+            return out
+        out += self._problem(frame, f"`{frame.data.get('type')}` outside a turn", SequenceError)
+        return out + self.b.turn_started()
+
+    def _result(self, frame: Frame) -> list[Event]:
+        out = [*self._close_text(), *self._ensure_session(frame)]
+        if not self.b.in_turn:  # the run failed before the prompt was echoed
+            out += self.b.turn_started()
+        data = frame.data
+        if data.get("status") == "success":
+            out += self.b.turn_completed(usage_of(data.get("stats")))
+        else:
+            error = _dict(data.get("error"))
+            message = str(error.get("message") or self.last_error
+                          or f"run ended with status {data.get('status')!r}")
+            out += self.b.turn_failed(turn_error(message))
+        self.tools.clear()
+        return out
+
+    # ---------------------------------------------------------------- messages
+
+    def _message(self, frame: Frame) -> list[Event]:
+        role = frame.data.get("role")
+        content = frame.data.get("content")
+        if role == "user":
+            out = [*self._close_text(), *self._ensure_session(frame)]
+            self.tools.clear()  # a turn still open ends truncated, its tools with it
+            return out + self.b.turn_started()
+        if role != "assistant" or not isinstance(content, str):
+            return [*self._close_text(), self._unknown("message", frame.data)]
+        out = self._ensure_turn(frame)
+        if self.text is None:
+            item = AssistantMessage(id=self.b.fresh_id(), status="in_progress", text="")
+            self.text = _Text(item)
+            out.append(self.b.item("started", item))
+        if not frame.data.get("delta"):  # a whole message, not a chunk
+            self.text.item = self.text.item.model_copy(update={"text": content})
+            return out + self._close_text()
+        self.text.item = self.text.item.model_copy(update={"text": self.text.item.text + content})
+        out.append(self.b.item("updated", self.text.item, Delta(field="text", text=content)))
+        return out
+
+    def _close_text(self, status: Literal["completed", "failed"] = "completed") -> list[Event]:
+        if self.text is None:
+            return []
+        item = self.text.item.model_copy(update={"status": status})
+        self.text = None
+        return [self.b.item("completed", item)]
+
+    # ---------------------------------------------------------------- tools
+
+    def _tool_use(self, frame: Frame) -> list[Event]:
+        name, tool_id = frame.data.get("tool_name"), frame.data.get("tool_id")
+        if not isinstance(name, str) or not isinstance(tool_id, str):
+            return self._problem(frame, "tool_use needs string `tool_name` and `tool_id`",
+                                 FrameError)
+        out = [*self._close_text(), *self._ensure_turn(frame)]
+        if tool_id in self.tools:
+            return out + self._problem(frame, f"tool_id {tool_id!r} used twice", SequenceError)
+        parameters = frame.data.get("parameters")
+        parameters = parameters if isinstance(parameters, dict) else {}
+        item = start_item(self.b.fresh_id(), name, parameters, tool_id)
+        self.tools[tool_id] = item
+        out.append(self.b.item("started", item))
+        return out
+
+    def _tool_result(self, frame: Frame) -> list[Event]:
+        tool_id = frame.data.get("tool_id")
+        out = self._close_text()
+        item = self.tools.pop(tool_id, None) if isinstance(tool_id, str) else None
+        if item is None:
+            return out + self._problem(frame, f"tool_result for unknown tool_id {tool_id!r}",
+                                       SequenceError)
+        done = finish_item(item, frame.data)
+        if done.status == "declined":
+            out += self._declined(done)
+        out.append(self.b.item("completed", done))
+        return out
+
+    def _declined(self, item: Item) -> list[Event]:
+        """The approval nobody could give: requested, then denied by the approval policy."""
+        request_id = f"approval_{item.id}"
+        action = item.command if isinstance(item, CommandExecution) else \
+            str(item.native_id or "").rsplit("__", 1)[0]
+        return [self.b.approval_requested(request_id, item.id, action,
+                                          "not allowed by the approval mode"),
+                self.b.approval_resolved(request_id, "denied", "policy")]
+
+    # ---------------------------------------------------------------- notices and problems
+
+    def _error(self, frame: Frame) -> list[Event]:
+        message = str(frame.data.get("message") or "error")
+        self.last_error = message
+        cut = frame.data.get("severity", "error") == "error"  # the answer stops here
+        return [*self._close_text("failed" if cut else "completed"), self.b.notice(message)]
+
+    def _unknown(self, native_type: str, payload: Any) -> Event:
+        item = UnknownItem(id=self.b.fresh_id(), status="completed", native_type=native_type,
+                           payload=payload)
+        return self.b.item("completed", item)
+
+    def _problem(self, frame: Frame, reason: str, error: type[LaneError]) -> list[Event]:
+        """Strict: raise `error` naming file and line. Lenient: an `error` notice, go on."""
+        if not self.context.lenient:
+            raise error(reason, lane=LANE_ID, source=self.source, line=frame.line,
+                        excerpt=frame.raw.decode("utf-8", "replace"))
+        return [self.b.notice(f"line {frame.line}: {reason}")]
+
+
+# ------------------------------------------------------------------------------------- entry
+
+
+def normalize(source: LaneInput, context: RunContext) -> Iterator[Event]:
+    """Stream the file line by line; memory holds only the open message and open tools."""
+    translator = Translator(context, source.name)
+    for number, line in iter_lines(source.stream):
+        try:
+            data = parse_object(line, number=number, lane=LANE_ID, source=source.name)
+        except FrameError as exc:
+            if not context.lenient:
+                raise
+            yield from translator._close_text()
+            yield translator.b.notice(f"line {number}: {exc.reason}")
+            continue
+        yield from translator.feed(Frame(number, data, line))
+    yield from translator.close()
+
+
+LANE = LaneSpec(
+    id=LANE_ID,
+    provider=PROVIDER,
+    input_kind="jsonl",
+    description="Gemini CLI's stream-json (`gemini -p --output-format stream-json`): init, "
+                "assistant text deltas, tool_use/tool_result by tool_id, result. No reasoning "
+                "and no exit codes: the CLI prints neither.",
+    item_kinds=frozenset({
+        "assistant_message", "command_execution", "file_change", "mcp_tool_call",
+        "tool_call", "web_search", "plan", "error", "unknown",
+    }),
+    capabilities=frozenset(cast(list[Capability], [
+        "approvals", "resume", "sandbox_context", "cwd_context", "mcp", "usage",
+        "web_search", "plan", "file_change",
+    ])),
+    normalize=normalize,
+    native_file="gemini-cli.jsonl",
+)
