@@ -164,11 +164,15 @@ def result_text(content: Any) -> str:
 
 def bash_outcome(tool_use_result: Any, content: Any, is_error: bool) -> tuple[int | None, str]:
     """Exit code and output of a Bash call. Success: `{stdout, stderr}` (exit 0 implied).
-    Failure: `"Error: Exit code N\\n<output>"`; no exit code when it never ran (denied)."""
+    Failure: `"Error: Exit code N\\n<output>"`; no exit code when it never ran (denied).
+    Quirk: a non-zero exit Claude Code reads as an answer (`test`, `grep` without match) comes
+    as success with `returnCodeInterpretation` ("Condition is false") and no code: exit_code
+    stays null rather than a guessed number."""
     if isinstance(tool_use_result, dict) and not is_error:
         out = str(tool_use_result.get("stdout") or "")
         err = str(tool_use_result.get("stderr") or "")
-        return 0, out + (("\n" if out else "") + err if err else "")
+        code = None if tool_use_result.get("returnCodeInterpretation") else 0
+        return code, out + (("\n" if out else "") + err if err else "")
     text = tool_use_result if isinstance(tool_use_result, str) else result_text(content)
     match = _EXIT.match(text)
     if match:

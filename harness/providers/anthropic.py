@@ -245,6 +245,18 @@ def _chunks(text: str, size: int = 24) -> list[str]:
     return [text[i:i + size] for i in range(0, len(text), size)] or [""]
 
 
+def json_pieces(value: Any) -> list[str]:
+    """Tool input JSON in streamed pieces, one object member each: values (paths) stay whole,
+    so templating a recording never meets a path cut across two deltas."""
+    if not isinstance(value, dict) or not value:
+        return [json.dumps(value, ensure_ascii=False)]
+    members = [f"{json.dumps(k, ensure_ascii=False)}: {json.dumps(v, ensure_ascii=False)}"
+               for k, v in value.items()]
+    pieces = ["{" + members[0]] + [", " + m for m in members[1:]]
+    pieces[-1] += "}"
+    return pieces
+
+
 def _block_frames(index: int, block: dict[str, Any]) -> Iterator[bytes]:
     """content_block_start, its deltas, content_block_stop for one final block."""
     btype = block["type"]
@@ -268,7 +280,7 @@ def _block_frames(index: int, block: dict[str, Any]) -> Iterator[bytes]:
         yield _frame("content_block_start", index=index,
                      content_block={"type": "tool_use", "id": block["id"], "name": block["name"],
                                     "input": {}})
-        for piece in _chunks(json.dumps(block["input"], ensure_ascii=False), 40):
+        for piece in json_pieces(block["input"]):
             yield _frame("content_block_delta", index=index,
                          delta={"type": "input_json_delta", "partial_json": piece})
     else:  # server_tool_use / web_search_tool_result arrive whole

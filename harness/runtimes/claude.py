@@ -48,6 +48,8 @@ _TIMING = re.compile(
 _TIMESTAMP = re.compile(r'("timestamp"\s*:\s*)"[0-9T:.\-]+Z"')
 _SOCKET = re.compile(r"/tmp/cc-socks/\d+\.sock")
 _PORT = re.compile(r"127\.0\.0\.1:\d+")
+_SEED_COMMIT = re.compile(r"(?<![0-9a-f])[0-9a-f]{7,40}(?= seed\b)")
+"""The workspace's seed commit (its hash changes with the commit time) in Claude's gitStatus."""
 
 
 class ClaudeRunError(HarnessError):
@@ -181,7 +183,7 @@ class ClaudeDriver:
         one recording; timings, costs, timestamps, sockets, ports and device hashes fixed."""
         root = plan.workspace.parent
         for path, token in ((plan.workspace, "{workspace}"), (plan.home, "{home}"),
-                            (root, "{tmp}")):
+                            (root, "{tmp}"), (REPO_ROOT, "{repo}")):
             text = text.replace(str(path), token)
             text = text.replace(str(path).replace("/", "-"), token.replace("{", "{-"))
         ids = self._ids.setdefault(str(root), {})
@@ -195,6 +197,7 @@ class ClaudeDriver:
         text = _TIMING.sub(lambda m: m.group(1) + "0", text)
         text = _TIMESTAMP.sub(lambda m: m.group(1) + '"{timestamp}"', text)
         text = _SOCKET.sub("{socket}", text)
+        text = _SEED_COMMIT.sub("{seed_commit}", text)
         return _PORT.sub("127.0.0.1:{port}", text)
 
     def context(self, scenario: Scenario) -> dict[str, str | None]:
