@@ -1,0 +1,401 @@
+"""gemini-cli lane: Gemini CLI's stream-json, normalized.
+
+Hand-built streams use the line shapes Gemini CLI 0.61.0 prints (seen in the recordings under
+cassettes/*/gemini-cli.jsonl): `init`, `message` (assistant text as `delta: true` chunks),
+`tool_use`/`tool_result` paired by `tool_id`, `error`, `result` with `stats`. Each mapping and quirk
+has a test whose docstring names it; the real recordings are checked against their outlines.
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any, get_args
+
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+import lanes.gemini_cli as gc
+from harness.errors import FrameError, SequenceError
+from harness.gate import run_context
+from harness.invariants import check_events
+from harness.lane import LaneInput, RunContext, get_lane
+from harness.model import ErrorKind
+from harness.outline import match_outline
+from harness.scenario import load_scenario
+from harness.schema import validate_event
+from lanes.gemini_cli import LANE
+
+REPO = Path(__file__).resolve().parents[1]
+CASSETTES = REPO / "cassettes"
+SID = "11111111-2222-4333-8444-555555555555"
+TS = "1970-01-01T00:00:00.000Z"
+
+# ==================================================================================== builders
+
+
+def init(sid: str = SID, model: str = "gemini-2.5-pro") -> dict[str, Any]:
+    return {"type": "init", "timestamp": TS, "session_id": sid, "model": model}
+
+
+def user(text: str = "do it") -> dict[str, Any]:
+    return {"type": "message", "timestamp": TS, "role": "user", "content": text}
+
+
+def say(text: str, delta: bool = True) -> dict[str, Any]:
+    line = {"type": "message", "timestamp": TS, "role": "assistant", "content": text}
+    return {**line, "delta": True} if delta else line
+
+
+def tool_use(name: str, call: str, **parameters: Any) -> dict[str, Any]:
+    return {"type": "tool_use", "timestamp": TS, "tool_name": name,
+            "tool_id": f"{name}__{call}", "parameters": parameters}
+
+
+def tool_result(name: str, call: str, output: str | None = None,
+                error: dict[str, str] | None = None) -> dict[str, Any]:
+    line: dict[str, Any] = {"type": "tool_result", "timestamp": TS, "tool_id": f"{name}__{call}",
+                            "status": "error" if error else "success"}
+    if output is not None:
+        line["output"] = output
+    if error:
+        line["error"] = error
+    return line
+
+
+def stats(inp: int = 10, out: int = 5, cached: int = 2) -> dict[str, Any]:
+    return {"total_tokens": inp + out, "input_tokens": inp, "output_tokens": out,
+            "cached": cached, "input": inp, "duration_ms": 0, "tool_calls": 0, "models": {}}
+
+
+def result(status: str = "success", error: dict[str, str] | None = None) -> dict[str, Any]:
+    line: dict[str, Any] = {"type": "result", "timestamp": TS, "status": status,
+                            "stats": stats()}
+    if error:
+        line["error"] = error
+    return line
+
+
+def render(lines: list[dict[str, Any] | bytes]) -> bytes:
+    return b"".join((x if isinstance(x, bytes) else json.dumps(x, ensure_ascii=False).encode())
+                    + b"\n" for x in lines)
+
+
+def normalize_bytes(tmp_path: Path, lines: list[dict[str, Any] | bytes], *,
+                    context: RunContext | None = None, lenient: bool = False
+                    ) -> list[dict[str, Any]]:
+    path = tmp_path / "gemini-cli.jsonl"
+    path.write_bytes(render(lines))
+    return normalize_file(path, context or RunContext(lenient=lenient))
+
+
+def normalize_file(path: Path, context: RunContext) -> list[dict[str, Any]]:
+    with path.open("rb") as handle:
+        events = LANE.normalize(LaneInput(stream=handle, name=str(path), path=path), context)
+        out = [e.model_dump(mode="json") for e in events]
+    assert [err for e in out for err in validate_event(e)] == []
+    assert [f"{v.rule}: {v.detail}" for v in check_events(out)] == []
+    return out
+
+
+def run(tmp_path: Path, *body: dict[str, Any], **kw: Any) -> list[dict[str, Any]]:
+    """One ordinary run: init, the prompt, `body`, a successful result."""
+    return normalize_bytes(tmp_path, [init(), user(), *body, result()], **kw)
+
+
+def completed(events: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    return [e["item"] for e in events if e["type"] == "item.completed"]
+
+
+def types(events: list[dict[str, Any]]) -> list[str]:
+    return [e["type"] for e in events]
+
+
+# ==================================================================================== tables
+
+
+def test_lane_is_registered_and_truthful() -> None:
+    """The lane declares no reasoning: Gemini CLI prints no thought parts."""
+    spec = get_lane("gemini-cli")
+    assert spec is LANE
+    assert (spec.provider, spec.input_kind, spec.native_file) == ("google", "jsonl",
+                                                                  "gemini-cli.jsonl")
+    assert "reasoning" not in spec.item_kinds and "reasoning" not in spec.capabilities
+
+
+def test_handler_table_covers_every_native_type(tmp_path: Path) -> None:
+    translator = gc.Translator(RunContext(), "x")
+    assert set(translator._handlers()) == set(get_args(gc.NativeType))
+
+
+def test_retryable_table_covers_every_error_kind() -> None:
+    assert set(gc.RETRYABLE) == set(get_args(ErrorKind))
+
+
+def test_todo_table_covers_the_write_todos_enum() -> None:
+    """write_todos' status enum, as offered in Gemini CLI 0.61's request."""
+    assert set(gc.TODO_STATUSES) == {"pending", "in_progress", "completed", "cancelled",
+                                     "blocked"}
+
+
+def test_file_change_table_covers_file_tools() -> None:
+    assert set(gc.FILE_CHANGE_KINDS) == {n for n, k in gc.TOOL_KINDS.items()
+                                         if k == "file_change"}
+
+
+SAMPLE_PARAMETERS: dict[str, dict[str, Any]] = {
+    "run_shell_command": {"command": "ls"},
+    "write_file": {"file_path": "a.txt", "content": "hi\n"},
+    "replace": {"file_path": "a.txt", "old_string": "hi", "new_string": "ho",
+                "instruction": "change"},
+    "write_todos": {"todos": [{"description": "look", "status": "in_progress"}]},
+    "google_web_search": {"query": "python"},
+}
+
+
+@pytest.mark.parametrize("name", sorted(gc.TOOL_KINDS))
+def test_tool_table_every_key_maps_to_its_kind(tmp_path: Path, name: str) -> None:
+    """TOOL_KINDS coverage: a tool_use of each listed tool completes as the kind it names."""
+    assert set(SAMPLE_PARAMETERS) == set(gc.TOOL_KINDS)
+    events = run(tmp_path, tool_use(name, "c1", **SAMPLE_PARAMETERS[name]),
+                 tool_result(name, "c1", "ok"))
+    [item] = completed(events)
+    assert item["kind"] == gc.TOOL_KINDS[name] and item["status"] == "completed"
+    assert item["native_id"] == f"{name}__c1"
+
+
+def test_other_tools_are_tool_calls(tmp_path: Path) -> None:
+    events = run(tmp_path, tool_use("read_file", "c1", file_path="a"),
+                 tool_result("read_file", "c1", "text"))
+    [item] = completed(events)
+    assert (item["kind"], item["name"], item["result"]) == ("tool_call", "read_file", "text")
+
+
+def test_fields_of_each_kind(tmp_path: Path) -> None:
+    events = run(tmp_path,
+                 tool_use("write_file", "a", file_path="new.txt", content="x"),
+                 tool_use("replace", "b", file_path="old.txt", old_string="a", new_string="b"),
+                 tool_result("write_file", "a"), tool_result("replace", "b"),
+                 tool_use("write_todos", "c", todos=[{"description": "x", "status": "cancelled"},
+                                                     {"description": "y", "status": "blocked"}]),
+                 tool_result("write_todos", "c", "updated"),
+                 tool_use("google_web_search", "d", query="weather"),
+                 tool_result("google_web_search", "d", "results"))
+    files, plan, search = completed(events)[0:2], completed(events)[2], completed(events)[3]
+    assert [f["changes"] for f in files] == [[{"path": "new.txt", "kind": "add",
+                                                "move_path": None}],
+                                              [{"path": "old.txt", "kind": "update",
+                                                "move_path": None}]]
+    assert plan["entries"] == [{"text": "x", "status": "completed"},
+                               {"text": "y", "status": "pending"}]
+    assert search["query"] == "weather"
+
+
+# ==================================================================================== mapping
+
+
+def test_session_from_init_and_context(tmp_path: Path) -> None:
+    """init gives thread id and model; the rest of session.started comes from the context."""
+    ctx = RunContext(cwd="{workspace}/sub", sandbox="full-access", approval_policy="never",
+                     auth_mode="api_key", runtime_version="0.61.0")
+    events = run(tmp_path, say("hi"), context=ctx)
+    session = events[0]
+    assert session["thread_id"] == SID and session["model"] == "gemini-2.5-pro"
+    assert (session["cwd"], session["sandbox"], session["approval_policy"],
+            session["auth_mode"]) == ("{workspace}/sub", "full-access", "never", "api_key")
+    assert session["runtime"] == {"name": "gemini-cli", "version": "0.61.0"}
+    assert session["resumed_from"] is None
+
+
+def test_text_deltas_make_one_message(tmp_path: Path) -> None:
+    """Assistant `delta: true` chunks are one message: updates carry the deltas, one completion."""
+    events = run(tmp_path, say("Hello "), say("world"))
+    assert types(events) == ["session.started", "turn.started", "item.started", "item.updated",
+                             "item.updated", "item.completed", "turn.completed"]
+    assert [e["delta"]["text"] for e in events if e["type"] == "item.updated"] == ["Hello ",
+                                                                                  "world"]
+    assert completed(events)[0]["text"] == "Hello world"
+
+
+def test_tool_use_splits_messages(tmp_path: Path) -> None:
+    events = run(tmp_path, say("Let me look."), tool_use("run_shell_command", "c", command="ls"),
+                 tool_result("run_shell_command", "c", "a"), say("Done."))
+    assert [(i["kind"], i.get("text")) for i in completed(events)] == [
+        ("assistant_message", "Let me look."), ("command_execution", None),
+        ("assistant_message", "Done.")]
+
+
+def test_whole_message_without_delta(tmp_path: Path) -> None:
+    events = run(tmp_path, say("All at once.", delta=False))
+    assert completed(events)[0]["text"] == "All at once."
+    assert "item.updated" not in types(events)
+
+
+def test_failing_shell_command_keeps_the_streams_word(tmp_path: Path) -> None:
+    """Quirk: a failing shell command is `status: success` and its exit code reaches only the
+    model; the lane reports `completed` with `exit_code: null`, never a guessed code."""
+    events = run(tmp_path, tool_use("run_shell_command", "c", command="cat missing.txt"),
+                 tool_result("run_shell_command", "c",
+                             "cat: missing.txt: No such file or directory"))
+    [item] = completed(events)
+    assert (item["status"], item["exit_code"]) == ("completed", None)
+    assert item["output"] == "cat: missing.txt: No such file or directory"
+
+
+def test_tool_not_registered_is_declined_by_policy(tmp_path: Path) -> None:
+    """Quirk: headless `--approval-mode default` drops tools that would ask; a call to one is
+    `tool_not_registered`: a declined item with an approval pair denied by policy."""
+    message = 'Tool "run_shell_command" not found.'
+    events = run(tmp_path, tool_use("run_shell_command", "c", command="touch made.txt"),
+                 tool_result("run_shell_command", "c", message,
+                             {"type": "tool_not_registered", "message": message}))
+    assert types(events)[2:6] == ["item.started", "approval.requested", "approval.resolved",
+                                  "item.completed"]
+    requested, resolved = events[3], events[4]
+    assert requested["item_id"] == events[2]["item"]["id"]
+    assert requested["action"] == "touch made.txt"
+    assert (resolved["decision"], resolved["decided_by"]) == ("denied", "policy")
+    assert completed(events)[0]["status"] == "declined"
+
+
+def test_mcp_tools_split_name_and_keep_errors(tmp_path: Path) -> None:
+    """MCP tools are `mcp_<server>_<tool>`; an error result fails the item with its message."""
+    events = run(tmp_path, tool_use("mcp_demo_echo", "a", text="ping"),
+                 tool_result("mcp_demo_echo", "a", "ping"),
+                 tool_use("mcp_demo_fail", "b"),
+                 tool_result("mcp_demo_fail", "b", "Error: failed",
+                             {"type": "mcp_tool_error", "message": "MCP tool 'fail' failed"}))
+    echo, fail = completed(events)
+    assert (echo["server"], echo["tool"], echo["status"], echo["result"]) == (
+        "demo", "echo", "completed", "ping")
+    assert (fail["status"], fail["error"]) == ("failed", "MCP tool 'fail' failed")
+
+
+def test_mcp_server_with_underscore_is_ambiguous() -> None:
+    """Quirk: `mcp_my_srv_tool` cannot say where the server name ends: split at the first `_`."""
+    assert gc.mcp_names("mcp_my_srv_tool") == ("my", "srv_tool")
+    assert gc.tool_kind("mcp_") == "tool_call"
+
+
+def test_usage_from_result_stats(tmp_path: Path) -> None:
+    """Per-run token counts (`scope: turn`); no reasoning tokens reported, so null."""
+    events = run(tmp_path, say("hi"))
+    assert events[-1]["usage"] == {"scope": "turn", "input_tokens": 10, "cached_input_tokens": 2,
+                                   "output_tokens": 5, "reasoning_tokens": None}
+
+
+@pytest.mark.parametrize(("message", "kind"), [
+    ('[API Error: {"error":{"code":500,"message":"boom","status":"INTERNAL"}}]', "provider"),
+    ('[API Error: {"error":{"code":401,"message":"no","status":"UNAUTHENTICATED"}}]', "auth"),
+    ("[API Error: quota]\nPlease wait and try again later.", "rate_limit"),
+    ("Model stream ended without a finish reason.", "stream_truncated"),
+    ("something else", "unknown"),
+])
+def test_error_kind_from_text(tmp_path: Path, message: str, kind: str) -> None:
+    """`result.error.type` is `unknown` for API failures: the kind comes from the text."""
+    events = normalize_bytes(tmp_path, [init(), user(),
+                                        result("error", {"type": "unknown", "message": message})])
+    failed = events[-1]
+    assert failed["type"] == "turn.failed"
+    assert (failed["error"]["kind"], failed["error"]["message"]) == (kind, message)
+
+
+def test_stream_cut_fails_open_text(tmp_path: Path) -> None:
+    """Quirk: a broken stream prints an `error` line and a result with no `error` object: the
+    text so far ends failed, a notice keeps the message, the turn fails stream_truncated."""
+    events = normalize_bytes(tmp_path, [
+        init(), user(), say("Let me "),
+        {"type": "error", "timestamp": TS, "severity": "error",
+         "message": "Model stream ended without a finish reason."},
+        result("error")])
+    kinds = [(i["kind"], i["status"]) for i in completed(events)]
+    assert kinds == [("assistant_message", "failed"), ("error", "completed")]
+    assert events[-1]["error"]["kind"] == "stream_truncated"
+
+
+def test_resumed_run_names_the_session(tmp_path: Path) -> None:
+    """A later init with a session id seen before is a `--resume` of it."""
+    events = normalize_bytes(tmp_path, [init(), user("a"), say("x"), result(),
+                                        init(), user("b"), say("y"), result()])
+    sessions = [e for e in events if e["type"] == "session.started"]
+    assert [s["resumed_from"] for s in sessions] == [None, SID]
+    assert [e["turn"] for e in events if e["type"] == "turn.started"] == [0, 1]
+
+
+def test_unknown_lines_are_kept(tmp_path: Path) -> None:
+    """Never dropped: an unknown line type becomes an `unknown` item with its payload."""
+    novel = {"type": "brand_new", "x": 1}
+    events = run(tmp_path, novel)
+    [item] = completed(events)
+    assert (item["kind"], item["native_type"], item["payload"]) == ("unknown", "brand_new", novel)
+
+
+def test_input_ending_mid_turn_is_truncated(tmp_path: Path) -> None:
+    events = normalize_bytes(tmp_path, [init(), user(), tool_use("run_shell_command", "c",
+                                                                 command="sleep 9")])
+    assert completed(events)[0]["status"] == "failed"
+    assert events[-1]["error"]["kind"] == "stream_truncated"
+
+
+# ==================================================================================== bad input
+
+
+def test_strict_bad_json_names_file_and_line(tmp_path: Path) -> None:
+    with pytest.raises(FrameError) as caught:
+        normalize_bytes(tmp_path, [init(), b"{not json"])
+    assert caught.value.line == 2 and "gemini-cli.jsonl" in str(caught.value)
+
+
+def test_strict_result_for_unknown_tool_is_a_sequence_error(tmp_path: Path) -> None:
+    with pytest.raises(SequenceError) as caught:
+        normalize_bytes(tmp_path, [init(), user(), tool_result("run_shell_command", "zz")])
+    assert caught.value.line == 3
+
+
+def test_strict_content_before_init_is_a_sequence_error(tmp_path: Path) -> None:
+    with pytest.raises(SequenceError):
+        normalize_bytes(tmp_path, [say("hi")])
+
+
+def test_lenient_goes_on_with_notices(tmp_path: Path) -> None:
+    """Lenient: each problem is an `error` notice naming the line (text before any init: no
+    session and no turn, two problems); the rest still counts."""
+    events = normalize_bytes(tmp_path, [b"garbage", say("hi"), {"type": 3},
+                                        tool_result("x", "y"), result()], lenient=True)
+    notices = [i["message"] for i in completed(events) if i["kind"] == "error"]
+    assert [n.split(":")[0] for n in notices] == ["line 1", "line 2", "line 2", "line 3",
+                                                   "line 4"]
+    assert any(i["kind"] == "assistant_message" and i["text"] == "hi" for i in completed(events))
+
+
+@settings(max_examples=60, deadline=None)
+@given(chunks=st.lists(st.text(min_size=1, max_size=8), min_size=1, max_size=6),
+       tools=st.lists(st.sampled_from([*sorted(gc.TOOL_KINDS), "mcp_s_t", "glob"]),
+                      max_size=4))
+def test_deltas_concatenate_and_tools_close_once(tmp_path_factory: pytest.TempPathFactory,
+                                                 chunks: list[str], tools: list[str]) -> None:
+    """Invariant: the message text is the concatenation of its deltas, and every tool item
+    completes exactly once, whatever the chunking and tool mix."""
+    body: list[dict[str, Any] | bytes] = [say(c) for c in chunks]
+    for n, name in enumerate(tools):
+        body += [tool_use(name, f"c{n}"), tool_result(name, f"c{n}", "ok")]
+    events = normalize_bytes(tmp_path_factory.mktemp("p"), [init(), user(), *body, result()])
+    items = completed(events)
+    assert items[0]["text"] == "".join(chunks)
+    assert len(items) == 1 + len(tools)
+    assert len({i["id"] for i in items}) == len(items)
+
+
+# ==================================================================================== recordings
+
+RECORDED = sorted(CASSETTES.glob("*/gemini-cli.jsonl"))
+
+
+@pytest.mark.parametrize("native", RECORDED, ids=lambda p: p.parent.name)
+def test_recorded_stream_matches_its_outline(native: Path) -> None:
+    """Real Gemini CLI 0.61.0 recordings, with their meta context: valid, and as outlined."""
+    scenario = load_scenario(native.parent / "scenario.yaml")
+    events = normalize_file(native, run_context(native.parent, LANE.native_file))
+    assert match_outline(events, scenario.expect.for_lane(LANE.id)) == []
+    assert events[0]["cwd"] is not None and events[0]["sandbox"] == "full-access"
