@@ -356,6 +356,25 @@ def offered_mcp_names(inputs: Sequence[Mapping[str, Any]]) -> dict[tuple[str, st
     return names
 
 
+_DEFERRED_NAMESPACE = re.compile(r"^- mcp__(?P<server>[\w-]+)", re.MULTILINE)
+"""A line of the `Deferred tool namespaces:` list Codex puts in a developer message."""
+
+
+def offered_servers(body: Mapping[str, Any], inputs: Sequence[Mapping[str, Any]],
+                    prompt_index: int) -> set[str]:
+    """MCP servers the request offers the model: namespaces in `tools`, the latest deferred
+    namespace list up to the run's prompt, and tool_search outputs after it (earlier runs'
+    outputs stay in a resumed history, so they do not count)."""
+    servers = {str(t["name"]).removeprefix("mcp__").strip("_") for t in body.get("tools") or []
+               if isinstance(t, dict) and str(t.get("name", "")).startswith("mcp__")}
+    lists = [message_text(i) for i in inputs[:prompt_index + 1]
+             if i.get("role") == "developer" and "Deferred tool namespaces" in message_text(i)]
+    if lists:
+        servers.update(m.group("server") for m in _DEFERRED_NAMESPACE.finditer(lists[-1]))
+    servers.update(server for server, _ in offered_mcp_names(inputs[prompt_index + 1:]))
+    return servers
+
+
 @dataclass(frozen=True)
 class Progress:
     """What a conversation request tells about the script: which run, how far, what is owed."""
@@ -393,6 +412,22 @@ def progress_of(scenario: Scenario, inputs: Sequence[Mapping[str, Any]]) -> Prog
     return Progress(run, prompt_index, steps_done, frozenset(searched), unanswered)
 
 
+def check_offers(scenario: Scenario, progress: Progress, body: Mapping[str, Any],
+                 inputs: Sequence[Mapping[str, Any]]) -> Iterator[str]:
+    """The run's `offers`: servers that must be offered are, servers that must not be are not."""
+    offers = scenario.runs[progress.run].offers
+    if offers is None:
+        return
+    seen = offered_servers(body, inputs, progress.prompt_index)
+    where = f"run {progress.run} step {progress.steps_done}"
+    for server in offers.present:
+        if server not in seen:
+            yield f"{where}: MCP server {server!r} is not offered (offered: {sorted(seen)})"
+    for server in offers.absent:
+        if server in seen:
+            yield f"{where}: MCP server {server!r} is offered but must not be"
+
+
 # ------------------------------------------------------------------------------------ responder
 
 
@@ -419,21 +454,28 @@ class ResponsesResponder:
         except ValueError:
             self.log.problem("request body is not JSON")
             return StubReply(400, dict(JSON_HEADERS), [b'{"error":{"message":"bad json"}}'])
-        self._check_key(request)
+        if not self._key_ok(request):
+            return StubReply(401, dict(JSON_HEADERS), [data({"error": {
+                "message": "You didn't provide an API key.", "type": "invalid_request_error",
+                "param": None, "code": "missing_api_key"}})])
         inputs = _inputs(body)
         kind = side_kind(body)
         if kind is not None:
             return self._side(kind, body, inputs)
         return self._conversation(body, inputs)
 
-    def _check_key(self, request: StubRequest) -> None:
+    def _key_ok(self, request: StubRequest) -> bool:
+        """Like the real API: no bearer token is a 401 (the run shows it); a *different* token
+        is also a problem of the recording (a key from somewhere it should not come from)."""
         if self.expected_key is None:
-            return
+            return True
         got = request.headers.get("authorization")
-        if got != f"Bearer {self.expected_key}":
-            shown = "nothing" if got is None else ("a different bearer token"
-                                                   if got.startswith("Bearer ") else repr(got))
+        if got == f"Bearer {self.expected_key}":
+            return True
+        if got is not None:
+            shown = "another bearer token" if got.startswith("Bearer ") else "a non-bearer value"
             self.log.problem(f"Authorization: expected 'Bearer <the scenario key>', got {shown}")
+        return False
 
     def _conversation(self, body: Mapping[str, Any], inputs: list[dict[str, Any]]) -> StubReply:
         progress = progress_of(self.scenario, inputs)
@@ -443,6 +485,8 @@ class ResponsesResponder:
                                      if _is_message(i, "user")][-3:]))
             return message_reply("(stub: no scripted answer)", Position(99, 0), len(inputs))
         for problem in self._check_history(progress, inputs):
+            self.log.problem(problem)
+        for problem in check_offers(self.scenario, progress, body, inputs):
             self.log.problem(problem)
         run = self.scenario.runs[progress.run]
         if progress.steps_done >= len(run.steps):
