@@ -1,0 +1,1178 @@
+"""anthropic lane: Claude Code's model traffic (Anthropic Messages API), read by the official SDK.
+
+Input is the HTTP cassette of a Claude Code run (`claude.http.yaml`), or any vcrpy cassette of
+Messages API traffic. Every recorded `POST /v1/messages` is re-issued through
+`anthropic.Anthropic().beta.messages.create(...)` inside a vcrpy replay, so the provider's stream
+is read by the SDK's typed event models, never by a parser of ours. The beta surface is used for
+every request because Claude Code posts `/v1/messages?beta=true` and only the beta types know
+`mcp_tool_use`/`mcp_tool_result`; it is a superset of the plain one. Keys: a content block's
+`index` within one message (native id `<message id>/<index>`); a tool execution's `tool_use.id`
+across requests.
+
+How a log is rebuilt from model calls (the decisions this lane makes; each has a test):
+
+- A *tool execution* is a `tool_use` block in one answer (its input streamed as
+  `input_json_delta`) plus the `tool_result` block with the same `tool_use_id` in a later request.
+  The item starts `in_progress` when the block stops and completes when the result arrives; the
+  item kind comes from the tool name (`TOOL_KINDS`, `MCP_PREFIX`). Server tools
+  (`server_tool_use`, `mcp_tool_use`) complete inside the same answer, from their result blocks.
+- A *turn* spans every model call from a user prompt to the final answer. The last user message
+  decides: one carrying `tool_result` blocks continues the turn (Claude Code may append text after
+  them, e.g. "Tool loaded."), and so do Claude Code's own recovery prompts (`CONTINUATION_MARKERS`)
+  and a request ending in an assistant message (after `pause_turn`); anything else is a new prompt.
+  `role: "system"` messages (Claude Code injects them mid-conversation) are not user messages.
+  A turn ends when the next prompt arrives or the input ends: so a `max_tokens` answer that Claude
+  Code continues stays one turn.
+- A *run* (session.started) is one Claude Code process; `claude -p` answers one prompt per
+  process. A later prompt starts a new run when the session id in `metadata.user_id` changes or
+  when its user message re-sends Claude Code's start-of-process reminders (`RUN_START_MARKERS`);
+  otherwise it is a new turn of the same run. A run whose first request already carries an answer
+  in its history was resumed: `resumed_from` is the earlier run's session (Claude Code keeps the
+  id on `--resume`), else the request's own session id.
+- *Side calls* (not conversation) never form turns: `count_tokens`, non-streaming requests
+  (titles, summaries), requests on other paths, and streaming requests on a different (haiku)
+  model than the conversation. Inside a turn each becomes one completed `tool_call` named
+  `side_call.<kind>`; outside a turn an `unknown` item (the only item kind allowed there). The
+  nested request WebSearch makes (only the server `web_search` tool offered) is the execution of
+  the pending WebSearch call, not a side call: its queries and results complete that item.
+- Usage: per call the latest of `message_start.usage` and `message_delta.usage`, summed over the
+  conversation calls of a turn (`scope: turn`); side calls are excluded. `input_tokens` counts all
+  input (plain + cache reads + cache writes, OpenAI's meaning), `cached_input_tokens` the reads.
+
+Quirks worth knowing (each has a test):
+- The SDK builds stream events leniently: an unknown event, block or delta type still arrives as
+  *some* known class carrying the foreign `type`. This lane dispatches on the `type` string and
+  keeps anything unlisted as an `unknown` item with its raw payload.
+- The SDK drops an SSE frame without an `event:` line and `ping` frames before the lane sees them,
+  and raises `APIStatusError` (with the HTTP status of the stream, usually 200) for an `error`
+  event; its `body.error.type` gives the kind (`ERROR_TYPE_KINDS`).
+- The normalized model has no signature or citation fields: a thinking block whose text is empty
+  but signed is opaque (`encrypted: true`), and each citation is an `item.updated` with a
+  `citations` delta carrying the citation JSON.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import inspect
+import json
+import re
+import shutil
+import tempfile
+from collections.abc import Callable, Iterator, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Literal, cast
+
+import httpx2
+from anthropic import Anthropic, APIConnectionError, APIError, APIStatusError
+from anthropic.resources.beta.messages import Messages
+from anthropic.types.beta import (
+    BetaMessage,
+    BetaRawContentBlockDeltaEvent,
+    BetaRawContentBlockStartEvent,
+    BetaRawContentBlockStopEvent,
+    BetaRawMessageDeltaEvent,
+    BetaRawMessageStartEvent,
+    BetaRawMessageStopEvent,
+    BetaStopReason,
+)
+from anthropic.types.shared import ErrorType
+from vcr.errors import CannotOverwriteExistingCassetteException
+
+from harness.builder import LogBuilder, SessionInfo
+from harness.cassette import Interaction, read_http_cassette
+from harness.errors import FrameError, InputError
+from harness.lane import Capability, LaneInput, LaneSpec, RunContext
+from harness.model import (
+    AssistantMessage,
+    CommandExecution,
+    Delta,
+    ErrorKind,
+    Event,
+    FileChange,
+    FileChangeEntry,
+    Item,
+    ItemKind,
+    ItemStatus,
+    McpToolCall,
+    Plan,
+    PlanEntry,
+    PlanStatus,
+    Reasoning,
+    Runtime,
+    ToolCall,
+    TurnError,
+    UnknownItem,
+    Usage,
+    WebSearch,
+)
+from harness.replay import base_url_of, vcr_replay
+
+LANE_ID = "anthropic"
+
+# ------------------------------------------------------------------------------------- tables
+
+TOOL_KINDS: dict[str, ItemKind] = {
+    "Bash": "command_execution",
+    "Write": "file_change",
+    "Edit": "file_change",
+    "MultiEdit": "file_change",
+    "NotebookEdit": "file_change",
+    "TodoWrite": "plan",
+    "WebSearch": "web_search",
+    "ToolSearch": "tool_call",
+}
+"""Claude Code tool name -> normalized item kind. `mcp__<server>__<tool>` names are MCP calls
+(`MCP_PREFIX`); any other tool (`Read`, `Glob`, `Task`, ...) is a plain `tool_call`."""
+
+MCP_PREFIX = "mcp__"
+NOISE_TOOLS = frozenset({"ToolSearch"})
+"""Claude Code's deferred-tool loader: runtime plumbing, not work the user asked for."""
+
+StopMeaning = Literal["answer", "tool_use", "continue"]
+STOP_REASONS: dict[BetaStopReason, StopMeaning] = {
+    "end_turn": "answer",
+    "stop_sequence": "answer",
+    "max_tokens": "answer",
+    "refusal": "answer",
+    "model_context_window_exceeded": "answer",
+    "tool_use": "tool_use",
+    "pause_turn": "continue",
+    "compaction": "continue",
+}
+"""What a stop reason says about the turn: `answer` (the model finished; the turn ends unless the
+client continues it), `tool_use` (waiting for tool results), `continue` (the client must re-send,
+the answer is partial). The raw value is kept as `turn.completed.stop_reason`."""
+
+HTTP_ERROR_KINDS: dict[int, ErrorKind] = {
+    401: "auth",
+    403: "auth",
+    408: "network",
+    429: "rate_limit",
+    500: "provider",
+    502: "provider",
+    503: "provider",
+    504: "provider",
+    529: "provider",
+}
+"""HTTP status -> error kind (529 is Anthropic's "overloaded"); any other 5xx is `provider`,
+any other status `unknown`."""
+
+ERROR_TYPE_KINDS: dict[ErrorType, ErrorKind] = {
+    "invalid_request_error": "unknown",
+    "authentication_error": "auth",
+    "billing_error": "auth",
+    "permission_error": "auth",
+    "not_found_error": "unknown",
+    "rate_limit_error": "rate_limit",
+    "timeout_error": "network",
+    "api_error": "provider",
+    "overloaded_error": "provider",
+    "memory_precondition_failed_error": "unknown",
+    "memory_path_conflict_error": "unknown",
+    "conflict_error": "unknown",
+}
+"""`error.type` of an `error` event (or of an HTTP error body) -> error kind."""
+
+RETRYABLE: dict[ErrorKind, bool] = {
+    "provider": True,
+    "rate_limit": True,
+    "auth": False,
+    "network": True,
+    "stream_truncated": True,
+    "cancelled": False,
+    "unknown": False,
+}
+"""Whether retrying can help, per error kind (every ErrorKind is listed; a test checks)."""
+
+HANDLED_EVENTS: dict[str, type[Any]] = {
+    "message_start": BetaRawMessageStartEvent,
+    "message_delta": BetaRawMessageDeltaEvent,
+    "message_stop": BetaRawMessageStopEvent,
+    "content_block_start": BetaRawContentBlockStartEvent,
+    "content_block_delta": BetaRawContentBlockDeltaEvent,
+    "content_block_stop": BetaRawContentBlockStopEvent,
+}
+"""SSE event type -> the SDK class it must arrive as (`ping` and `error` the SDK handles)."""
+
+STREAMED_BLOCKS = frozenset({"text", "thinking"})
+CALL_BLOCKS = frozenset({"tool_use", "server_tool_use", "mcp_tool_use"})
+RESULT_BLOCKS = frozenset({
+    "web_search_tool_result", "web_fetch_tool_result", "code_execution_tool_result",
+    "bash_code_execution_tool_result", "text_editor_code_execution_tool_result",
+    "tool_search_tool_result", "advisor_tool_result", "mcp_tool_result",
+})
+"""Content block types this lane maps; any other (`redacted_thinking` is handled on its own,
+`container_upload`, `compaction`, `fallback`, `mcp_tool_listing`, future ones) is `unknown`."""
+
+HANDLED_DELTAS = frozenset({"text_delta", "thinking_delta", "signature_delta",
+                            "input_json_delta", "citations_delta"})
+
+SIDE_CALL_PATHS: dict[str, str] = {"/messages/count_tokens": "count_tokens"}
+"""Request path suffix -> side-call kind, for requests that are not the conversation."""
+
+SIDE_QUERY_MARKERS: dict[str, str] = {
+    "title": "title",
+    "summar": "summary",
+    "topic": "topic",
+}
+"""Word in a side query's system prompt -> its kind (else `side_query`)."""
+
+RUN_START_MARKERS = (
+    "You are powered by the model named",
+    "Attribution for git commits and pull requests",
+    "# Environment\nYou have been invoked",
+)
+"""Reminders Claude Code puts into the first user message of each process (also on --resume)."""
+
+CONTINUATION_MARKERS = ("Output token limit hit.",)
+"""User texts Claude Code sends by itself to continue a turn (after a `max_tokens` stop)."""
+
+_CWD = re.compile(r"Primary working directory: (\S+)")
+_EXIT_CODE = re.compile(r"^Exit code (-?\d+)\n?")
+_DECLINED = re.compile(
+    r"haven't granted it yet|needs approval|permission to use \S+ (?:has been|was) denied|"
+    r"doesn't want to proceed|was rejected by the user", re.IGNORECASE)
+_CREATED = re.compile(r"^File created successfully", re.IGNORECASE)
+_PLAN_STATUSES: dict[str, PlanStatus] = {
+    "pending": "pending", "in_progress": "in_progress", "completed": "completed",
+}
+_CREATE_PARAMS = frozenset(inspect.signature(Messages.create).parameters) - {
+    "self", "extra_headers", "extra_query", "extra_body", "timeout", "betas"}
+_COUNT_PARAMS = frozenset(inspect.signature(Messages.count_tokens).parameters) - {
+    "self", "extra_headers", "extra_query", "extra_body", "timeout", "betas"}
+
+
+# ------------------------------------------------------------------------------------- replay
+
+
+CallKind = Literal["stream", "message", "count_tokens", "raw"]
+
+
+@dataclass
+class Replayed:
+    """One interaction after replay: the request body and what the SDK made of the answer."""
+
+    index: int
+    interaction: Interaction
+    body: dict[str, Any] | None = None
+    body_error: str | None = None
+    events: list[Any] = field(default_factory=list)
+    message: BetaMessage | None = None
+    tokens: int | None = None
+    error: APIError | None = None
+    stream_error: str | None = None
+
+    @property
+    def call(self) -> CallKind:
+        req = self.interaction.request
+        path = req.path.rstrip("/")
+        if req.method.upper() != "POST":
+            return "raw"
+        if path.endswith("/messages/count_tokens"):
+            return "count_tokens"
+        if not path.endswith("/messages"):
+            return "raw"
+        return "stream" if _streams(self.interaction) else "message"
+
+
+ClientFor = Callable[[Interaction], Anthropic]
+
+
+def _streams(interaction: Interaction) -> bool:
+    """A Messages call streams when its body says so or its answer is an event stream."""
+    ctype = interaction.response.headers.get("content-type", "")
+    if "text/event-stream" in ctype:
+        return True
+    body, _ = _parse_body(interaction.request.body)
+    return bool(body and body.get("stream") is True)
+
+
+REPLAY_BASE = "http://replay.invalid"
+"""Where the SDK is pointed when a recorded URI is not a usable URL (e.g. a templated
+`127.0.0.1:{port}`); vcrpy matches on method and path only, so the host never matters."""
+
+
+def _replay_base(interaction: Interaction) -> str:
+    base = base_url_of(interaction)
+    try:
+        httpx2.URL(base)
+    except httpx2.InvalidURL:
+        return REPLAY_BASE
+    return base
+
+
+def _default_client(interaction: Interaction) -> Anthropic:
+    return Anthropic(base_url=_replay_base(interaction), api_key="replay", max_retries=0)
+
+
+def _parse_body(raw: bytes) -> tuple[dict[str, Any] | None, str | None]:
+    try:
+        body = json.loads(raw) if raw else None
+    except (ValueError, UnicodeDecodeError) as exc:
+        return None, f"request body is not JSON ({exc})"
+    if not isinstance(body, dict):
+        return None, "request body is not a JSON object"
+    return body, None
+
+
+def _sdk_kwargs(body: dict[str, Any], params: frozenset[str], *, stream: bool | None
+                ) -> dict[str, Any]:
+    """SDK keyword arguments for a recorded body: known parameters by name, the rest as
+    `extra_body`, so the SDK re-sends the body unchanged (a test checks)."""
+    known = {k: v for k, v in body.items() if k in params and k != "stream"}
+    extra = {k: v for k, v in body.items() if k not in params}
+    kwargs: dict[str, Any] = {**known, "extra_body": extra or None}
+    if stream is not None:
+        kwargs["stream"] = stream
+    return kwargs
+
+
+def replay_one(index: int, interaction: Interaction, client_for: ClientFor) -> Replayed:
+    """Re-issue one recorded request through the SDK and collect what it reads from the answer."""
+    rep = Replayed(index, interaction)
+    if rep.call == "raw":
+        _consume_raw(interaction)
+        return rep
+    rep.body, rep.body_error = _parse_body(interaction.request.body)
+    if rep.body is None:
+        _consume_raw(interaction)
+        return rep
+    messages = client_for(interaction).beta.messages
+    try:
+        if rep.call == "count_tokens":
+            rep.tokens = messages.count_tokens(
+                **_sdk_kwargs(rep.body, _COUNT_PARAMS, stream=None)).input_tokens
+        elif rep.call == "message":
+            # an explicit timeout: the SDK refuses a non-streaming call with a large max_tokens
+            # ("Streaming is required ...") unless the caller chose one
+            rep.message = messages.create(**_sdk_kwargs(rep.body, _CREATE_PARAMS, stream=False),
+                                          timeout=600)
+        else:
+            for event in messages.create(**_sdk_kwargs(rep.body, _CREATE_PARAMS, stream=True)):
+                rep.events.append(event)
+    except APIConnectionError as exc:
+        if isinstance(exc.__cause__, CannotOverwriteExistingCassetteException):
+            raise InputError(f"interaction {index}: replay found no recorded answer",
+                             line=index) from None
+        rep.error = exc
+    except APIError as exc:  # status errors, and `error` events inside the stream
+        rep.error = exc
+    except ValueError as exc:  # SSE data that is not JSON (json.JSONDecodeError)
+        rep.stream_error = f"SSE data the SDK cannot parse ({exc})"
+    except (KeyError, TypeError, AttributeError) as exc:  # unsendable body / unplayable answer
+        rep.stream_error = f"recorded exchange cannot be replayed ({type(exc).__name__}: {exc})"
+    return rep
+
+
+def _consume_raw(interaction: Interaction) -> None:
+    """Play a request the SDK does not send, so later interactions keep their recorded order."""
+    req = interaction.request
+    uri = _replay_base(interaction) + req.path + (f"?{req.query}" if req.query else "")
+    errors = (httpx2.HTTPError, httpx2.InvalidURL, CannotOverwriteExistingCassetteException)
+    with httpx2.Client() as http, contextlib.suppress(*errors):
+        http.request(req.method, uri, content=req.body, headers=req.headers)
+
+
+def replay_cassette(path: Path, interactions: Sequence[Interaction],
+                    client_for: ClientFor | None = None) -> list[Replayed]:
+    """Every interaction through the SDK under a vcrpy replay of `path` (network impossible)."""
+    chooser = client_for or _default_client
+    with vcr_replay(path):
+        return [replay_one(n, i, chooser) for n, i in enumerate(interactions)]
+
+
+# ------------------------------------------------------------------------------------- parsing
+
+
+def _messages(body: dict[str, Any]) -> list[dict[str, Any]]:
+    raw = body.get("messages")
+    return [m for m in raw if isinstance(m, dict)] if isinstance(raw, list) else []
+
+
+def _blocks(message: dict[str, Any]) -> list[dict[str, Any]]:
+    """A message's content as blocks (a plain string is one text block)."""
+    content = message.get("content")
+    if isinstance(content, str):
+        return [{"type": "text", "text": content}]
+    return [b for b in content if isinstance(b, dict)] if isinstance(content, list) else []
+
+
+def _texts(message: dict[str, Any]) -> list[str]:
+    return [str(b.get("text", "")) for b in _blocks(message) if b.get("type") == "text"]
+
+
+def _conversation(messages: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """User and assistant messages; `system` messages are Claude Code's own injections."""
+    return [m for m in messages if m.get("role") in {"user", "assistant"}]
+
+
+def session_id_of(body: dict[str, Any]) -> str | None:
+    """Claude Code's session id from `metadata.user_id`: a JSON object string with `session_id`
+    (2.x), or the older `user_<hash>_account_<uuid>_session_<uuid>` form."""
+    meta = body.get("metadata")
+    user_id = meta.get("user_id") if isinstance(meta, dict) else None
+    if not isinstance(user_id, str):
+        return None
+    try:
+        parsed = json.loads(user_id)
+    except ValueError:
+        parsed = None
+    if isinstance(parsed, dict):
+        sid = parsed.get("session_id")
+        return sid if isinstance(sid, str) and sid else None
+    match = re.search(r"_session_([0-9a-fA-F-]+)$", user_id)
+    return match.group(1) if match else None
+
+
+def _system_text(body: dict[str, Any]) -> str:
+    system = body.get("system")
+    if isinstance(system, str):
+        return system
+    if isinstance(system, list):
+        return "\n".join(str(b.get("text", "")) for b in system if isinstance(b, dict))
+    return ""
+
+
+def _cwd_from(body: dict[str, Any]) -> str | None:
+    texts = [_system_text(body)] + [t for m in _messages(body) for t in _texts(m)]
+    for text in texts:
+        match = _CWD.search(text)
+        if match:
+            return match.group(1)
+    return None
+
+
+def tool_kind(name: str) -> ItemKind:
+    """Normalized kind of a Claude Code tool call (see TOOL_KINDS and MCP_PREFIX)."""
+    if name.startswith(MCP_PREFIX):
+        return "mcp_tool_call"
+    return TOOL_KINDS.get(name, "tool_call")
+
+
+def mcp_names(name: str) -> tuple[str, str]:
+    """(server, tool) from `mcp__<server>__<tool>`."""
+    server, _, tool = name[len(MCP_PREFIX):].partition("__")
+    return server, tool
+
+
+def result_text(content: Any) -> str:
+    """A tool_result's content as text: a string, or the text of its content blocks."""
+    if isinstance(content, str):
+        return content
+    if isinstance(content, list):
+        return "\n".join(str(b.get("text", "")) for b in content
+                         if isinstance(b, dict) and b.get("type") == "text")
+    return "" if content is None else json.dumps(content)
+
+
+def parse_bash_result(text: str, is_error: bool) -> tuple[int | None, str]:
+    """Exit code and output from Claude Code's Bash tool_result: success is the output itself
+    (exit code 0); a failure is `Exit code N` then the output; a refusal or an interrupt has no
+    exit code and its whole text is the output."""
+    if not is_error:
+        return 0, text
+    match = _EXIT_CODE.match(text)
+    if match is None:
+        return None, text
+    return int(match.group(1)), text[match.end():]
+
+
+def file_changes(name: str, arguments: Any, result: str = "") -> list[FileChangeEntry]:
+    """The files a Write/Edit/MultiEdit/NotebookEdit call touches. Write is an `add` when Claude
+    Code reports it created the file, else (overwrite, or not yet known) an `update`."""
+    if not isinstance(arguments, dict):
+        return []
+    path = arguments.get("file_path") or arguments.get("notebook_path")
+    if not isinstance(path, str):
+        return []
+    kind: Literal["add", "update"] = "add" if name == "Write" and _CREATED.match(result) \
+        else "update"
+    return [FileChangeEntry(path=path, kind=kind)]
+
+
+def parse_todos(arguments: Any) -> list[PlanEntry]:
+    """TodoWrite's `todos` [{content, status, activeForm}] as plan entries."""
+    todos = arguments.get("todos") if isinstance(arguments, dict) else None
+    entries: list[PlanEntry] = []
+    for todo in todos if isinstance(todos, list) else []:
+        if isinstance(todo, dict):
+            status = _PLAN_STATUSES.get(str(todo.get("status")), "pending")
+            entries.append(PlanEntry(text=str(todo.get("content", "")), status=status))
+    return entries
+
+
+def http_error(status: int, message: str) -> TurnError:
+    kind: ErrorKind = HTTP_ERROR_KINDS.get(status, "provider" if status >= 500 else "unknown")
+    return TurnError(kind=kind, message=f"HTTP {status}: {message}", retryable=RETRYABLE[kind])
+
+
+def typed_error(error_type: str | None, message: str) -> TurnError:
+    kind = ERROR_TYPE_KINDS.get(cast(ErrorType, error_type or ""), "provider")
+    return TurnError(kind=kind, message=message, retryable=RETRYABLE[kind])
+
+
+def _error_object(body: object) -> dict[str, Any]:
+    """The `error` object of an Anthropic error body ({"type": "error", "error": {...}})."""
+    if isinstance(body, dict):
+        inner = body.get("error")
+        return inner if isinstance(inner, dict) else body
+    return {}
+
+
+def api_error(exc: APIError) -> TurnError:
+    """An SDK exception as a turn error: HTTP statuses by table, `error` events by their type."""
+    if isinstance(exc, APIConnectionError):
+        return TurnError(kind="network", message=str(exc), retryable=RETRYABLE["network"])
+    err = _error_object(exc.body)
+    message = str(err.get("message") or exc.message)
+    if isinstance(exc, APIStatusError) and exc.status_code >= 400:
+        return http_error(exc.status_code, message)
+    return typed_error(str(err.get("type") or ""), message)
+
+
+def _raw(model: Any) -> Any:
+    """The payload as received (fields the SDK does not know included)."""
+    to_dict = getattr(model, "to_dict", None)
+    return to_dict(mode="json", warnings=False) if callable(to_dict) else model
+
+
+def _json_input(partial: str, start: Any) -> Any:
+    """A tool call's input: the streamed `input_json_delta` text parsed, else the start input."""
+    if not partial:
+        return start if start is not None else {}
+    try:
+        return json.loads(partial)
+    except ValueError:
+        return partial
+
+
+# ------------------------------------------------------------------------------------- translate
+
+
+@dataclass
+class _Pending:
+    """A call waiting for its result (client tools: in a later request)."""
+
+    item: Item
+    name: str
+    arguments: Any = None
+
+
+@dataclass
+class _Block:
+    """One content block of the message being streamed."""
+
+    type: str
+    start: dict[str, Any]
+    item: Item | None = None
+    text: str = ""
+    partial_json: str = ""
+    signature: str = ""
+    extra: list[Any] = field(default_factory=list)
+
+
+@dataclass
+class _CallUsage:
+    """One model call's usage: the latest value per field (message_delta counts are cumulative)."""
+
+    input_tokens: int = 0
+    cache_read: int = 0
+    cache_write: int = 0
+    output_tokens: int = 0
+    thinking_tokens: int | None = None
+
+    def update(self, usage: Any) -> None:
+        if usage is None:
+            return
+        for name, attr in (("input_tokens", "input_tokens"),
+                           ("cache_read", "cache_read_input_tokens"),
+                           ("cache_write", "cache_creation_input_tokens"),
+                           ("output_tokens", "output_tokens")):
+            value = getattr(usage, attr, None)
+            if isinstance(value, int):
+                setattr(self, name, value)
+        details = getattr(usage, "output_tokens_details", None)
+        thinking = getattr(details, "thinking_tokens", None)
+        if isinstance(thinking, int):
+            self.thinking_tokens = thinking
+
+
+@dataclass
+class _TurnUsage:
+    calls: list[_CallUsage] = field(default_factory=list)
+
+    def model(self) -> Usage | None:
+        if not self.calls:
+            return None
+        thinking = [c.thinking_tokens for c in self.calls if c.thinking_tokens is not None]
+        return Usage(
+            scope="turn",
+            input_tokens=sum(c.input_tokens + c.cache_read + c.cache_write for c in self.calls),
+            cached_input_tokens=sum(c.cache_read for c in self.calls),
+            output_tokens=sum(c.output_tokens for c in self.calls),
+            reasoning_tokens=sum(thinking) if thinking else None,
+        )
+
+
+Outcome = Literal["completed", "failed", "truncated"]
+
+
+class Translator:
+    """Replayed interactions -> normalized events (pure; see the module docstring for rules)."""
+
+    def __init__(self, context: RunContext, source: str) -> None:
+        self.context = context
+        self.source = source
+        self.b = LogBuilder(LANE_ID)
+        self.session: str | None = None
+        self.model: str | None = None
+        self.pending: dict[str, _Pending] = {}
+        self.server_calls: dict[str, _Pending] = {}
+        self.blocks: dict[int, _Block] = {}
+        self.message_id = ""
+        self.call_usage = _CallUsage()
+        self.usage = _TurnUsage()
+        self.stop_reason: str | None = None
+        self.answered = False
+        self.retrying = False
+        self.held: list[ToolCall] = []
+
+    # ---------------------------------------------------------------- driver
+
+    def run(self, replayed: Sequence[Replayed]) -> Iterator[Event]:
+        for n, rep in enumerate(replayed):
+            following = replayed[n + 1] if n + 1 < len(replayed) else None
+            yield from self.exchange(rep, following)
+        yield from self.finish()
+
+    def finish(self) -> list[Event]:
+        """End of input: close the open turn; side calls still held (no turn followed them)
+        become `unknown` items, the only kind allowed outside a turn."""
+        out = self._close_turn() if self.b.in_turn else []
+        out += [self._unknown("side_call", item.model_dump(mode="json")) for item in self.held]
+        self.held = []
+        return out
+
+    def exchange(self, rep: Replayed, following: Replayed | None) -> list[Event]:
+        if rep.call != "raw" and rep.body is None:
+            return self._frame_problem(rep, rep.body_error or "request body unusable")
+        kind = self._side_kind(rep)
+        if kind == "nested_search" and self._pending_search() is not None:
+            return self._nested_search(rep)
+        if kind is not None:
+            return self._side_call(rep, kind)
+        assert rep.body is not None
+        out = self._request(rep.body)
+        out += self._response(rep, following)
+        return out
+
+    # ---------------------------------------------------------------- classification
+
+    def _side_kind(self, rep: Replayed) -> str | None:
+        """None for conversation; else the side-call kind ("" when unrecognised)."""
+        path = rep.interaction.request.path.rstrip("/")
+        for suffix, kind in SIDE_CALL_PATHS.items():
+            if path.endswith(suffix):
+                return kind
+        if rep.call == "raw":
+            return ""
+        body = rep.body or {}
+        if rep.call == "message":
+            system = _system_text(body).lower()
+            return next((k for word, k in SIDE_QUERY_MARKERS.items() if word in system),
+                        "side_query")
+        tools = body.get("tools")
+        if isinstance(tools, list) and tools and all(
+                isinstance(t, dict) and str(t.get("type", "")).startswith("web_search")
+                for t in tools):
+            return "nested_search"
+        model = body.get("model")
+        if self.model and isinstance(model, str) and model != self.model and "haiku" in model:
+            return "side_query"
+        return None
+
+    # ---------------------------------------------------------------- requests
+
+    def _request(self, body: dict[str, Any]) -> list[Event]:
+        messages = _messages(body)
+        out = self._collect_results(messages)
+        new_prompt = self._is_new_prompt(messages) and not self.retrying
+        self.retrying = False
+        if new_prompt and self.b.in_turn:
+            out += self._close_turn()
+        if new_prompt or not self.b.has_session:
+            out += self._maybe_new_run(body, messages)
+        if new_prompt or not self.b.in_turn:
+            out += self._start_turn()
+        return out
+
+    @staticmethod
+    def _is_new_prompt(messages: list[dict[str, Any]]) -> bool:
+        conversation = _conversation(messages)
+        if not conversation:
+            return True
+        last = conversation[-1]
+        if last.get("role") == "assistant":
+            return False  # a prefill or a `pause_turn` continuation
+        blocks = _blocks(last)
+        if any(b.get("type") == "tool_result" for b in blocks):
+            return False
+        return not any(t.lstrip().startswith(CONTINUATION_MARKERS) for t in _texts(last))
+
+    def _maybe_new_run(self, body: dict[str, Any], messages: list[dict[str, Any]]) -> list[Event]:
+        sid = session_id_of(body)
+        conversation = _conversation(messages)
+        if self.b.has_session:
+            changed = sid is not None and self.session is not None and sid != self.session
+            restarted = bool(conversation) and any(
+                marker in text for text in _texts(conversation[-1])
+                for marker in RUN_START_MARKERS)
+            if not (changed or restarted):
+                return []
+        carries_history = any(m.get("role") == "assistant" for m in conversation[:-1])
+        resumed = self.context.resumed_from if not self.b.has_session else None
+        if resumed is None and carries_history:
+            resumed = self.session if self.b.has_session and self.session else sid
+        self.session = sid
+        model = body.get("model")
+        self.model = model if isinstance(model, str) else self.context.model
+        return self.b.session_started(sid, self._session_info(body, resumed))
+
+    def _session_info(self, body: dict[str, Any], resumed: str | None) -> SessionInfo:
+        ctx = self.context
+        return SessionInfo(
+            provider="anthropic",
+            runtime=Runtime(name=LANE_ID, version=ctx.runtime_version),
+            model=self.model,
+            auth_mode=ctx.auth_mode,
+            cwd=ctx.cwd or _cwd_from(body),
+            sandbox=ctx.sandbox,
+            approval_policy=ctx.approval_policy,
+            resumed_from=resumed,
+        )
+
+    def _start_turn(self) -> list[Event]:
+        self.usage = _TurnUsage()
+        self.stop_reason = None
+        self.answered = False
+        out = self.b.turn_started()
+        out += [self.b.item("completed", item) for item in self.held]
+        self.held = []
+        return out
+
+    def _close_turn(self) -> list[Event]:
+        """End the open turn: completed after a final answer, else the input stopped inside it
+        (calls still waiting for results are failed by the builder)."""
+        done = self.answered and not self.pending
+        self.pending.clear()
+        self.server_calls.clear()
+        if done:
+            return self.b.turn_completed(self.usage.model(), self.stop_reason)
+        return self.b.close_turn_truncated()
+
+    def _collect_results(self, messages: list[dict[str, Any]]) -> list[Event]:
+        out: list[Event] = []
+        for message in messages:
+            if message.get("role") != "user":
+                continue
+            for block in _blocks(message):
+                if block.get("type") != "tool_result":
+                    continue
+                pending = self.pending.pop(str(block.get("tool_use_id")), None)
+                if pending is not None:
+                    out.append(self.b.item("completed", _complete(pending, block)))
+        return out
+
+    # ---------------------------------------------------------------- responses
+
+    def _response(self, rep: Replayed, following: Replayed | None) -> list[Event]:
+        out: list[Event] = []
+        self.blocks.clear()
+        self.call_usage = _CallUsage()
+        outcome: Outcome = "truncated"
+        for event in rep.events:
+            step, terminal = self._event(event)
+            out += step
+            if terminal is not None:
+                outcome = terminal
+                break
+        if outcome == "completed":
+            self.usage.calls.append(self.call_usage)
+            return out
+        out += self._close_blocks()
+        retry = following is not None and _is_retry(rep, following)
+        if rep.error is not None:
+            error = api_error(rep.error)
+            if retry:  # Claude Code re-sends a failed call: the turn goes on
+                self.retrying = True
+                return [*out, self.b.notice(error.message)]
+            return out + self._fail(error)
+        if rep.stream_error is not None:
+            out += self._frame_problem(rep, rep.stream_error)
+        if retry:
+            self.retrying = True
+            return out
+        return out + (self._fail_truncated() if self.b.in_turn else [])
+
+    def _fail(self, error: TurnError) -> list[Event]:
+        if not self.b.in_turn:
+            return [self.b.notice(error.message)]
+        self.pending.clear()
+        self.server_calls.clear()
+        return self.b.turn_failed(error)
+
+    def _fail_truncated(self) -> list[Event]:
+        self.pending.clear()
+        self.server_calls.clear()
+        return self.b.close_turn_truncated()
+
+    def _event(self, event: Any) -> tuple[list[Event], Outcome | None]:
+        etype = str(getattr(event, "type", ""))
+        expected = HANDLED_EVENTS.get(etype)
+        if expected is None or not isinstance(event, expected):
+            return [self._unknown(etype or "<no type>", _raw(event))], None
+        if isinstance(event, BetaRawMessageStartEvent):
+            self.message_id = str(event.message.id)
+            self.call_usage.update(event.message.usage)
+            return [], None
+        if isinstance(event, BetaRawContentBlockStartEvent):
+            return self._block_start(event.index, _raw(event.content_block)), None
+        if isinstance(event, BetaRawContentBlockDeltaEvent):
+            return self._block_delta(event.index, event.delta), None
+        if isinstance(event, BetaRawContentBlockStopEvent):
+            return self._block_stop(event.index), None
+        if isinstance(event, BetaRawMessageDeltaEvent):
+            self.call_usage.update(event.usage)
+            reason = event.delta.stop_reason
+            if reason is not None:
+                self.stop_reason = str(reason)
+            return [], None
+        return self._message_stop(), "completed"
+
+    def _message_stop(self) -> list[Event]:
+        out = self._close_blocks()
+        meaning = STOP_REASONS.get(cast(BetaStopReason, self.stop_reason or ""), "answer")
+        self.answered = meaning == "answer" or (meaning == "tool_use" and not self.pending)
+        return out
+
+    # ---------------------------------------------------------------- content blocks
+
+    def _native(self, index: int) -> str:
+        return f"{self.message_id}/{index}"
+
+    def _block_start(self, index: int, start: Any) -> list[Event]:
+        payload = start if isinstance(start, dict) else {"content_block": start}
+        block = _Block(type=str(payload.get("type", "")), start=payload)
+        self.blocks[index] = block
+        native = self._native(index)
+        if block.type == "text":
+            block.text = str(payload.get("text") or "")
+            block.item = AssistantMessage(id=self.b.item_id(native), status="in_progress",
+                                          text=block.text, native_id=native)
+        elif block.type == "thinking":
+            block.text = str(payload.get("thinking") or "")
+            block.signature = str(payload.get("signature") or "")
+            block.item = Reasoning(id=self.b.item_id(native), status="in_progress",
+                                   text=block.text, native_id=native)
+        else:
+            return []
+        return [self.b.item("started", block.item)]
+
+    def _block_delta(self, index: int, delta: Any) -> list[Event]:
+        dtype = str(getattr(delta, "type", ""))
+        block = self.blocks.get(index)
+        if block is None or dtype not in HANDLED_DELTAS:
+            payload = {"index": index, "delta": _raw(delta)}
+            if block is None:
+                return [self._unknown(f"content_block_delta.{dtype}", payload)]
+            block.extra.append(payload["delta"])
+            return []
+        if dtype in {"text_delta", "thinking_delta"}:
+            piece = str(getattr(delta, "text", None) or getattr(delta, "thinking", None) or "")
+            return self._streamed(block, piece, "text")
+        if dtype == "signature_delta":
+            block.signature += str(getattr(delta, "signature", "") or "")
+        elif dtype == "input_json_delta":
+            block.partial_json += str(getattr(delta, "partial_json", "") or "")
+        else:  # citations_delta
+            citation = json.dumps(_raw(getattr(delta, "citation", None)), ensure_ascii=False)
+            return self._streamed(block, citation, "citations")
+        return []
+
+    def _streamed(self, block: _Block, piece: str, field_name: str) -> list[Event]:
+        if block.item is None:
+            block.extra.append({"field": field_name, "text": piece})
+            return []
+        if field_name == "text":
+            block.text += piece
+            block.item = block.item.model_copy(update={"text": block.text})
+        return [self.b.item("updated", block.item, Delta(field=field_name, text=piece))]
+
+    def _block_stop(self, index: int) -> list[Event]:
+        block = self.blocks.pop(index, None)
+        if block is None:
+            return [self._unknown("content_block_stop", {"index": index})]
+        native = self._native(index)
+        if block.type in STREAMED_BLOCKS and block.item is not None:
+            self.b.forget_native(native)
+            update: dict[str, Any] = {"status": "completed", "text": block.text}
+            if block.type == "thinking":
+                update["encrypted"] = not block.text and bool(block.signature)
+            return [self.b.item("completed", block.item.model_copy(update=update))]
+        if block.type == "redacted_thinking":
+            item = Reasoning(id=self.b.fresh_id(), status="completed", text="", encrypted=True,
+                             native_id=native)
+            return [self.b.item("completed", item)]
+        if block.type in CALL_BLOCKS:
+            return self._call(block)
+        if block.type in RESULT_BLOCKS:
+            return self._server_result(block)
+        payload = dict(block.start)
+        if block.extra:
+            payload["deltas"] = block.extra
+        return [self._unknown(block.type or "<no type>", payload, native)]
+
+    def _close_blocks(self) -> list[Event]:
+        """Blocks cut off mid-stream: streamed text ends failed, keeping what arrived."""
+        out: list[Event] = []
+        for index, block in list(self.blocks.items()):
+            if block.item is not None:
+                self.b.forget_native(self._native(index))
+                failed = block.item.model_copy(update={"status": "failed", "text": block.text})
+                out.append(self.b.item("completed", failed))
+        self.blocks.clear()
+        return out
+
+    # ---------------------------------------------------------------- calls
+
+    def _call(self, block: _Block) -> list[Event]:
+        start = block.start
+        call_id = str(start.get("id") or "")
+        name = str(start.get("name") or "")
+        arguments = _json_input(block.partial_json, start.get("input"))
+        if block.type == "mcp_tool_use":
+            item: Item = McpToolCall(id=self.b.fresh_id(), status="in_progress",
+                                     server=str(start.get("server_name") or ""), tool=name,
+                                     arguments=arguments, native_id=call_id)
+            self.server_calls[call_id] = _Pending(item, name)
+        elif block.type == "server_tool_use":
+            item = self._server_item(name, arguments, call_id)
+            self.server_calls[call_id] = _Pending(item, name)
+        else:
+            item = self._client_item(name, arguments, call_id)
+            self.pending[call_id] = _Pending(item, name, arguments)
+        return [self.b.item("started", item)]
+
+    def _server_item(self, name: str, arguments: Any, call_id: str) -> Item:
+        if name == "web_search":
+            query = arguments.get("query") if isinstance(arguments, dict) else None
+            return WebSearch(id=self.b.fresh_id(), status="in_progress", query=str(query or ""),
+                             native_id=call_id)
+        return ToolCall(id=self.b.fresh_id(), status="in_progress", name=name,
+                        arguments=arguments, native_id=call_id)
+
+    def _client_item(self, name: str, arguments: Any, call_id: str) -> Item:
+        item_id, kind = self.b.fresh_id(), tool_kind(name)
+        args = arguments if isinstance(arguments, dict) else {}
+        if kind == "command_execution":
+            return CommandExecution(id=item_id, status="in_progress",
+                                    command=str(args.get("command", "")), native_id=call_id)
+        if kind == "file_change":
+            return FileChange(id=item_id, status="in_progress",
+                              changes=file_changes(name, arguments), native_id=call_id)
+        if kind == "plan":
+            return Plan(id=item_id, status="in_progress", entries=parse_todos(arguments),
+                        native_id=call_id)
+        if kind == "web_search":
+            return WebSearch(id=item_id, status="in_progress", query=str(args.get("query", "")),
+                             native_id=call_id)
+        if kind == "mcp_tool_call":
+            server, tool = mcp_names(name)
+            return McpToolCall(id=item_id, status="in_progress", server=server, tool=tool,
+                               arguments=arguments, native_id=call_id)
+        return ToolCall(id=item_id, status="in_progress", name=name, arguments=arguments,
+                        native_id=call_id)
+
+    def _server_result(self, block: _Block) -> list[Event]:
+        start = block.start
+        pending = self.server_calls.pop(str(start.get("tool_use_id")), None)
+        if pending is None:
+            return [self._unknown(block.type, dict(start))]
+        content = start.get("content")
+        error = _server_error(block.type, start, content)
+        status: ItemStatus = "failed" if error else "completed"
+        update: dict[str, Any] = {"status": status}
+        if isinstance(pending.item, McpToolCall | ToolCall):
+            update["result"] = content
+            update["error"] = error
+        return [self.b.item("completed", pending.item.model_copy(update=update))]
+
+    # ---------------------------------------------------------------- side calls and problems
+
+    def _pending_search(self) -> _Pending | None:
+        return next((p for p in self.pending.values() if isinstance(p.item, WebSearch)), None)
+
+    def _nested_search(self, rep: Replayed) -> list[Event]:
+        """WebSearch's own model call: its answer is the search, kept with the WebSearch call."""
+        pending = self._pending_search()
+        assert pending is not None
+        queries = [str(_raw(e).get("content_block", {}).get("input", {}).get("query", ""))
+                   for e in rep.events if getattr(e, "type", "") == "content_block_start"
+                   and getattr(getattr(e, "content_block", None), "type", "") == "server_tool_use"]
+        if queries and isinstance(pending.item, WebSearch) and not pending.item.query:
+            pending.item = pending.item.model_copy(update={"query": queries[0]})
+        return []
+
+    def _side_call(self, rep: Replayed, kind: str) -> list[Event]:
+        """A recognised side call inside a turn is a `side_call.<kind>` tool_call; before any
+        turn it is held until the next turn starts (items live inside turns); an unrecognised
+        one is an `unknown` item, allowed anywhere."""
+        if kind == "nested_search":
+            kind = "web_search"
+        if not kind:
+            req = rep.interaction.request
+            payload = {"method": req.method, "path": req.path,
+                       "status": rep.interaction.response.status}
+            return [self._unknown("side_call", payload)]
+        item = self._side_item(rep, kind)
+        if not self.b.in_turn:
+            self.held.append(item)
+            return []
+        return [self.b.item("completed", item)]
+
+    def _side_item(self, rep: Replayed, kind: str) -> ToolCall:
+        error = _side_error(rep)
+        arguments: dict[str, Any] = {"model": (rep.body or {}).get("model")}
+        return ToolCall(id=self.b.fresh_id(), status="failed" if error else "completed",
+                        name=f"side_call.{kind}", arguments=arguments,
+                        result=_side_result(rep), error=error)
+
+    def _frame_problem(self, rep: Replayed, reason: str) -> list[Event]:
+        message = f"interaction {rep.index}: {reason}"
+        if not self.context.lenient:
+            excerpt = rep.interaction.request.body[:200].decode("utf-8", "replace")
+            raise FrameError(message, lane=LANE_ID, source=self.source, line=rep.index,
+                             excerpt=excerpt)
+        return [self.b.notice(message)]
+
+    def _unknown(self, native_type: str, payload: Any, native: str | None = None) -> Event:
+        item = UnknownItem(id=self.b.fresh_id(), status="completed", native_type=native_type,
+                           payload=payload, native_id=native)
+        return self.b.item("completed", item)
+
+
+def _is_retry(rep: Replayed, following: Replayed) -> bool:
+    """Claude Code re-sends a failed or cut call with the same messages."""
+    return following.body is not None and rep.body is not None \
+        and _messages(following.body) == _messages(rep.body)
+
+
+def _server_error(block_type: str, start: dict[str, Any], content: Any) -> str | None:
+    if block_type == "mcp_tool_result":
+        return result_text(content) or "tool failed" if start.get("is_error") else None
+    if isinstance(content, dict) and str(content.get("type", "")).endswith("_error"):
+        return str(content.get("error_code") or content.get("type"))
+    return None
+
+
+def _side_error(rep: Replayed) -> str | None:
+    if rep.error is not None:
+        return api_error(rep.error).message
+    if rep.stream_error is not None:
+        return rep.stream_error
+    status = rep.interaction.response.status
+    return f"HTTP {status}" if status >= 400 else None
+
+
+def _side_result(rep: Replayed) -> Any:
+    """What a side call answered: the token count, or the answer's text."""
+    if rep.tokens is not None:
+        return {"input_tokens": rep.tokens}
+    if rep.message is not None:
+        return "".join(str(getattr(b, "text", "") or "") for b in rep.message.content)
+    texts = [str(getattr(e.delta, "text", "") or "") for e in rep.events
+             if isinstance(e, BetaRawContentBlockDeltaEvent)
+             and getattr(e.delta, "type", "") == "text_delta"]
+    return "".join(texts) or None
+
+
+def _complete(pending: _Pending, block: dict[str, Any]) -> Item:
+    """A pending client call, finished with what its tool_result says."""
+    item, content = pending.item, block.get("content")
+    is_error = block.get("is_error") is True
+    text = result_text(content)
+    declined = is_error and _DECLINED.search(text) is not None
+    failed: ItemStatus = "declined" if declined else "failed"
+    if isinstance(item, CommandExecution):
+        code, output = parse_bash_result(text, is_error)
+        status: ItemStatus = "completed" if code == 0 else failed
+        return item.model_copy(update={"status": status, "exit_code": code, "output": output})
+    if isinstance(item, FileChange):
+        changes = file_changes(pending.name, pending.arguments, text) or item.changes
+        return item.model_copy(update={"status": failed if is_error else "completed",
+                                       "changes": changes})
+    if isinstance(item, Plan | WebSearch):
+        return item.model_copy(update={"status": failed if is_error else "completed"})
+    update: dict[str, Any] = {"status": failed if is_error else "completed", "result": content}
+    if is_error:
+        update["error"] = text or "tool failed"
+    return item.model_copy(update=update)
+
+
+# ------------------------------------------------------------------------------------- entry
+
+
+def normalize_interactions(interactions: Sequence[Interaction], context: RunContext, *,
+                           source: str, client_for: ClientFor) -> Iterator[Event]:
+    """Translate interactions whose answers come from `client_for`'s HTTP client (no vcrpy):
+    tests use it to feed the SDK through an `httpx2.MockTransport`."""
+    replayed = [replay_one(n, i, client_for) for n, i in enumerate(interactions)]
+    return Translator(context, source).run(replayed)
+
+
+def normalize(source: LaneInput, context: RunContext) -> Iterator[Event]:
+    """Read the cassette, replay every model call through the SDK, emit the normalized log."""
+    if source.path is not None:
+        yield from _normalize_path(source.path, source.name, context)
+        return
+    with tempfile.TemporaryDirectory(prefix="anthropic-lane-") as tmp:
+        copy = Path(tmp) / "cassette.yaml"
+        with copy.open("wb") as handle:
+            shutil.copyfileobj(source.stream, handle)
+        yield from _normalize_path(copy, source.name, context)
+
+
+def _normalize_path(path: Path, name: str, context: RunContext) -> Iterator[Event]:
+    """Strict: a cassette that cannot be read or replayed is an InputError naming the file.
+    Lenient: it becomes one `error` notice, so a lenient reader never stops on bad input."""
+    try:
+        replayed = replay_cassette(path, read_http_cassette(path))
+    except InputError as exc:
+        if not context.lenient:
+            raise InputError(exc.reason, source=name, line=exc.line) from None
+        yield LogBuilder(LANE_ID).notice(f"{name}: {exc.reason}")
+        return
+    yield from Translator(context, name).run(replayed)
+
+
+LANE = LaneSpec(
+    id=LANE_ID,
+    provider="anthropic",
+    input_kind="http-cassette",
+    description="Claude Code's Messages API traffic, replayed through the official anthropic "
+                "SDK; tool executions rebuilt from tool_use + next-request tool_result.",
+    item_kinds=frozenset({
+        "assistant_message", "reasoning", "command_execution", "file_change",
+        "mcp_tool_call", "tool_call", "web_search", "plan", "error", "unknown",
+    }),
+    capabilities=frozenset(cast(list[Capability], [
+        "resume", "cwd_context", "mcp", "reasoning", "usage", "web_search", "plan",
+        "file_change",
+    ])),
+    normalize=normalize,
+    native_file="claude.http.yaml",
+    noise_tools=frozenset({*NOISE_TOOLS, *(f"side_call.{k}" for k in (
+        *SIDE_CALL_PATHS.values(), *SIDE_QUERY_MARKERS.values(), "side_query", "web_search"))}),
+)
