@@ -231,10 +231,12 @@ def expand_run(scenario: Scenario, run: int, cwd: str | None) -> list[WireAnswer
 
 
 def usage_for(message: WireMessage, position: int) -> dict[str, Any]:
-    """Deterministic, plausible token counts (re-recording gives no diff)."""
-    text = sum(len(json.dumps(b, ensure_ascii=False)) for b in message.blocks)
+    """Deterministic, plausible token counts: from the script only, never from temp paths in
+    tool inputs (re-recording, even in another folder, gives no diff)."""
+    text = sum(len(str(b.get("text") or b.get("thinking") or "")) for b in message.blocks)
     return {"input_tokens": 1200 + 40 * position, "cache_creation_input_tokens": 0,
-            "cache_read_input_tokens": 0, "output_tokens": 8 + text // 4}
+            "cache_read_input_tokens": 0,
+            "output_tokens": 8 + text // 4 + 20 * len(message.tool_use_ids)}
 
 
 def _frame(etype: str, **fields: Any) -> bytes:

@@ -28,7 +28,9 @@ import subprocess
 import sys
 from dataclasses import dataclass, field
 from pathlib import Path
+from urllib.parse import urlsplit
 
+from harness.cassette import STUB_URL
 from harness.errors import HarnessError
 from harness.providers.anthropic import DUMMY_API_KEY, AnthropicResponder
 from harness.runtimes.base import REPO_ROOT, RUNTIMES_DIR, RunOutput, RunPlan
@@ -47,7 +49,6 @@ _TIMING = re.compile(
     r'("(?:[A-Za-z_]*_ms|durationMs|total_cost_usd|costUSD)"\s*:\s*)-?[0-9][0-9.e+-]*')
 _TIMESTAMP = re.compile(r'("timestamp"\s*:\s*)"[0-9T:.\-]+Z"')
 _SOCKET = re.compile(r"/tmp/cc-socks/\d+\.sock")
-_PORT = re.compile(r"127\.0\.0\.1:\d+")
 _SEED_COMMIT = re.compile(r"(?<![0-9a-f])[0-9a-f]{7,40}(?= seed\b)")
 """The workspace's seed commit (its hash changes with the commit time) in Claude's gitStatus."""
 
@@ -180,7 +181,8 @@ class ClaudeDriver:
 
     def template(self, text: str, plan: RunPlan) -> str:
         """Temp paths -> `{workspace}`/`{home}`/`{tmp}`; UUIDs numbered by first sight within
-        one recording; timings, costs, timestamps, sockets, ports and device hashes fixed."""
+        one recording; timings, costs, timestamps, sockets and device hashes fixed; the stub's
+        random port becomes the fixed one HTTP cassettes use."""
         root = plan.workspace.parent
         for path, token in ((plan.workspace, "{workspace}"), (plan.home, "{home}"),
                             (root, "{tmp}"), (REPO_ROOT, "{repo}")):
@@ -198,7 +200,8 @@ class ClaudeDriver:
         text = _TIMESTAMP.sub(lambda m: m.group(1) + '"{timestamp}"', text)
         text = _SOCKET.sub("{socket}", text)
         text = _SEED_COMMIT.sub("{seed_commit}", text)
-        return _PORT.sub("127.0.0.1:{port}", text)
+        stub = urlsplit(plan.stub_url).netloc
+        return text.replace(stub, urlsplit(STUB_URL).netloc) if stub else text
 
     def context(self, scenario: Scenario) -> dict[str, str | None]:
         """The run as Claude Code really had it (see module docstring for the mapping)."""
