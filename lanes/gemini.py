@@ -26,20 +26,23 @@ How a log is rebuilt from model calls (the decisions this lane makes; each has a
 - A *turn* spans every model call from a user prompt to the final answer: a request whose
   trailing user content holds text starts a turn, one holding `functionResponse` parts continues
   it; a response that finishes with no call waiting ends it.
-- A *run* (session.started) is one Gemini CLI process. A later prompt is a new turn of the same
-  run when the request repeats the previous request's contents verbatim as its prefix; otherwise
-  the history was rebuilt by a new process (`gemini --resume`), so a new run starts. The Gemini
-  API carries no session id, so the thread is named by a fingerprint of the conversation's first
-  user prompt (`prompt-<sha256>`), stable across a resume; a run carrying earlier model turns
-  gets `resumed_from` = that thread.
+- A *run* (session.started) is one Gemini CLI process, and headless Gemini CLI (`gemini -p`,
+  what this lane reads) answers one prompt per process: every later prompt starts a new run.
+  The traffic cannot tell a resumed process from an interactive one going on (a rebuilt
+  text-only history is byte-identical to the live one), so an interactive session shows as one
+  resumed run per prompt. The Gemini API carries no session id, so the thread is named by a
+  fingerprint of the conversation's first user prompt (`prompt-<sha256>`), stable across
+  `gemini --resume`; a run whose request carries earlier model turns gets `resumed_from` = that
+  thread.
 - *Side calls* (not conversation: Gemini CLI's non-streaming `:generateContent` routing call,
   next-speaker and loop checks, the web-search and web-fetch helpers, `:countTokens`) never form
   turns: each becomes one completed `tool_call` named `side_call.<kind>` inside the turn it
   serves (a routing call made before its turn is emitted right after that turn starts), or an
   `unknown` item when the call is on a path the lane does not know.
-- Reasoning comes only from `thought: true` parts; a thought part with a `thoughtSignature` but
-  no text is opaque reasoning (`encrypted: true`). A signature riding on a text or functionCall
-  part shows no reasoning and adds no item.
+- Reasoning comes only from `thought: true` parts: consecutive thought text is one reasoning
+  item, closed by a `thoughtSignature` (the signature ends the thought it signs); a thought part
+  with a signature but no text is one opaque reasoning item (`encrypted: true`). A signature
+  riding on a text or functionCall part shows no reasoning and adds no item.
 - Usage: per response the last chunk's `usageMetadata` (Gemini repeats running totals), summed
   over the conversation calls of a turn (`scope: turn`); `output_tokens` is
   `candidatesTokenCount` (thoughts are `reasoning_tokens`, as Gemini counts them apart).
@@ -185,6 +188,11 @@ RETRYABLE: dict[ErrorKind, bool] = {
 }
 """Whether retrying can help, per error kind (every ErrorKind is listed; a test checks)."""
 
+DECLINED_ERRORS = re.compile(r'^Tool "[^"]+" not found\b')
+"""A functionResponse error saying the runtime refused the call without running it: Gemini CLI's
+`tool_not_registered` (headless approval mode `default` drops every tool that would ask), so the
+item is `declined`, as the gemini-cli lane reads the same refusal."""
+
 PLAN_STATUSES: dict[str, PlanStatus] = {
     "pending": "pending",
     "in_progress": "in_progress",
@@ -290,12 +298,14 @@ def _parse_body(raw: bytes) -> tuple[dict[str, Any] | None, list[types.Content],
         return None, [], f"request body is not JSON ({exc})"
     if not isinstance(body, dict):
         return None, [], "request body is not a JSON object"
-    try:
-        contents = [types.Content.model_validate(c) for c in body.get("contents") or []]
-    except pydantic.ValidationError as exc:
-        first = exc.errors()[0]
-        where = ".".join(str(p) for p in first["loc"])
-        return None, [], f"request contents the SDK cannot read ({where}: {first['msg']})"
+    contents: list[types.Content] = []
+    for n, content in enumerate(body.get("contents") or []):
+        try:
+            contents.append(types.Content.model_validate(content))
+        except pydantic.ValidationError as exc:
+            first = exc.errors()[0]
+            where = ".".join(str(p) for p in ("contents", n, *first["loc"]))
+            return None, [], f"request contents the SDK cannot read ({where}: {first['msg']})"
     return body, contents, None
 
 
@@ -543,7 +553,6 @@ class _Streaming:
 
     item: AssistantMessage | Reasoning
     text: str = ""
-    signed: bool = False
 
 
 @dataclass
@@ -588,7 +597,6 @@ class Translator:
         self.context = context
         self.source = source
         self.b = LogBuilder(LANE_ID)
-        self.prev_contents: list[Any] | None = None
         self.pending: list[_Pending] = []
         self.retrying = False
         self.streaming: _Streaming | None = None
@@ -632,7 +640,6 @@ class Translator:
     # ---------------------------------------------------------------- requests
 
     def _request(self, rep: Replayed) -> list[Event]:
-        assert rep.body is not None
         trailing = _trailing_user(rep.contents)
         out = self._collect_responses(_function_responses(trailing))
         new_prompt = bool(trailing) and not _function_responses(trailing) \
@@ -641,18 +648,12 @@ class Translator:
         if new_prompt and self.b.in_turn:
             out += self._end_turn() if not self.pending else self._truncate()
         if new_prompt or not self.b.has_session:
-            out += self._maybe_new_run(rep)
+            out += self._new_run(rep)
         if new_prompt or not self.b.in_turn:
             out += self._start_turn()
-        self.prev_contents = list(rep.body.get("contents") or [])
         return out
 
-    def _maybe_new_run(self, rep: Replayed) -> list[Event]:
-        assert rep.body is not None
-        raw = list(rep.body.get("contents") or [])
-        prev = self.prev_contents
-        if self.b.has_session and prev is not None and raw[: len(prev)] == prev:
-            return []  # the same process carries its history verbatim: a new turn, same run
+    def _new_run(self, rep: Replayed) -> list[Event]:
         thread = _fingerprint(rep.contents)
         carries_history = any(c.role == "model" for c in rep.contents[:-1])
         resumed = self.context.resumed_from if not self.b.has_session else None
@@ -779,10 +780,7 @@ class Translator:
 
     def _part(self, part: types.Part, raw: Any) -> list[Event]:
         if part.thought:
-            if part.text or part.thought_signature:
-                return self._stream_text("reasoning", part.text or "",
-                                         signed=part.thought_signature is not None)
-            return []
+            return self._thought(part)
         if part.function_call is not None:
             return self._close_streaming("completed") + self._call(part.function_call)
         if part.text is not None:
@@ -795,8 +793,19 @@ class Translator:
         native_type = "part." + (next(iter(payload)) if isinstance(payload, dict) else "?")
         return [*self._close_streaming("completed"), self._unknown(native_type, payload)]
 
-    def _stream_text(self, kind: Literal["assistant_message", "reasoning"], text: str, *,
-                     signed: bool = False) -> list[Event]:
+    def _thought(self, part: types.Part) -> list[Event]:
+        """Thought text streams into the open reasoning item; a signature closes the thought it
+        signs; a signature-only thought part is one opaque (`encrypted`) reasoning item."""
+        if part.text:
+            out = self._stream_text("reasoning", part.text)
+            return out + (self._close_streaming("completed") if part.thought_signature else [])
+        if part.thought_signature is None:
+            return []
+        opaque = Reasoning(id=self.b.fresh_id(), status="completed", text="", encrypted=True)
+        return [*self._close_streaming("completed"), self.b.item("completed", opaque)]
+
+    def _stream_text(self, kind: Literal["assistant_message", "reasoning"],
+                     text: str) -> list[Event]:
         out: list[Event] = []
         entry = self.streaming
         if entry is None or entry.item.kind != kind:
@@ -807,7 +816,6 @@ class Translator:
                 else Reasoning(id=self.b.fresh_id(), status="in_progress", text=""))
             entry = self.streaming = _Streaming(item)
             out.append(self.b.item("started", item))
-        entry.signed = entry.signed or signed
         if text:
             entry.text += text
             entry.item = entry.item.model_copy(update={"text": entry.text})
@@ -819,10 +827,8 @@ class Translator:
         entry, self.streaming = self.streaming, None
         if entry is None:
             return []
-        update: dict[str, Any] = {"status": status, "text": entry.text}
-        if isinstance(entry.item, Reasoning):
-            update["encrypted"] = not entry.text and entry.signed
-        return [self.b.item("completed", entry.item.model_copy(update=update))]
+        done = entry.item.model_copy(update={"status": status, "text": entry.text})
+        return [self.b.item("completed", done)]
 
     def _call(self, call: types.FunctionCall) -> list[Event]:
         name = call.name or ""
@@ -963,23 +969,23 @@ def _complete(pending: _Pending, response: types.FunctionResponse) -> Item:
     """A waiting call's item, finished with what its functionResponse says."""
     item = pending.item
     text, error = _response_text(response)
-    update: dict[str, Any] = {"native_id": item.native_id or response.id}
+    refused: ItemStatus = "declined" if error and DECLINED_ERRORS.match(error) else "failed"
+    update: dict[str, Any] = {"native_id": item.native_id or response.id,
+                              "status": "completed" if error is None else refused}
     if isinstance(item, CommandExecution):
         code, output, ran = parse_shell_output(text) if error is None else (None, error, False)
-        update.update(exit_code=code, output=output if ran or error else text,
-                      status="completed" if code == 0 else "failed")
-    elif isinstance(item, FileChange):
-        if error is None and "created and wrote to new file" in text:
+        update["exit_code"] = code
+        update["output"] = output if ran or error else text
+        if error is None and code != 0:
+            update["status"] = "failed"
+    elif isinstance(item, FileChange) and error is None:
+        if "created and wrote to new file" in text:
             update["changes"] = [c.model_copy(update={"kind": "add"}) for c in item.changes]
-        elif error is None and item.changes and item.changes[0].kind == "add":
+        elif item.changes and item.changes[0].kind == "add":
             update["changes"] = [c.model_copy(update={"kind": "update"}) for c in item.changes]
-        update["status"] = "failed" if error is not None else "completed"
     elif isinstance(item, McpToolCall | ToolCall):
-        result = _structured(_unwrap(text)) if text else None
-        update.update(status="failed" if error is not None else "completed", result=result,
-                      error=error)
-    else:  # plan, web search: the call itself is the content
-        update["status"] = "failed" if error is not None else "completed"
+        update["result"] = _structured(_unwrap(text)) if text else None
+        update["error"] = error
     return item.model_copy(update=update)
 
 
