@@ -23,16 +23,18 @@ How a log is rebuilt from model calls (the decisions this lane makes; each has a
   `role: "system"` messages (Claude Code injects them mid-conversation) are not user messages.
   A turn ends when the next prompt arrives or the input ends: so a `max_tokens` answer that Claude
   Code continues stays one turn.
-- A *run* (session.started) is one Claude Code process; `claude -p` answers one prompt per
-  process. A later prompt starts a new run when the session id in `metadata.user_id` changes or
-  when its user message re-sends Claude Code's start-of-process reminders (`RUN_START_MARKERS`);
-  otherwise it is a new turn of the same run. A run whose first request already carries an answer
-  in its history was resumed: `resumed_from` is the earlier run's session (Claude Code keeps the
-  id on `--resume`), else the request's own session id.
+- A *run* (session.started) is one Claude Code process, and `claude -p` answers one prompt per
+  process, so every prompt starts a run (over HTTP a `--resume`d process and a continued one look
+  the same: the request carries the history, the session id in `metadata.user_id` stays). A run
+  whose first request already carries an answer in its history was resumed: `resumed_from` is
+  the earlier run's session (Claude Code keeps the id on `--resume`), else the request's own
+  session id. The thread is that session id.
 - *Side calls* (not conversation) never form turns: `count_tokens`, non-streaming requests
-  (titles, summaries), requests on other paths, and streaming requests on a different (haiku)
-  model than the conversation. Inside a turn each becomes one completed `tool_call` named
-  `side_call.<kind>`; outside a turn an `unknown` item (the only item kind allowed there). The
+  (titles, summaries) other than Claude Code's fallback after a failed stream (the same
+  messages, re-sent without streaming: a retry of the conversation call), requests on other
+  paths, and streaming requests on a different (haiku) model than the conversation. Inside a
+  turn each becomes one completed `tool_call` named `side_call.<kind>`; before any turn it is
+  held into the next one; with no turn after it an `unknown` item (allowed outside turns). The
   nested request WebSearch makes (only the server `web_search` tool offered) is the execution of
   the pending WebSearch call, not a side call: its queries and results complete that item.
 - Usage: per call the latest of `message_start.usage` and `message_delta.usage`, summed over the
@@ -218,13 +220,6 @@ SIDE_QUERY_MARKERS: dict[str, str] = {
     "topic": "topic",
 }
 """Word in a side query's system prompt -> its kind (else `side_query`)."""
-
-RUN_START_MARKERS = (
-    "You are powered by the model named",
-    "Attribution for git commits and pull requests",
-    "# Environment\nYou have been invoked",
-)
-"""Reminders Claude Code puts into the first user message of each process (also on --resume)."""
 
 CONTINUATION_MARKERS = ("Output token limit hit.",)
 """User texts Claude Code sends by itself to continue a turn (after a `max_tokens` stop)."""
@@ -638,6 +633,7 @@ class Translator:
         self.answered = False
         self.retrying = False
         self.held: list[ToolCall] = []
+        self.last_messages: list[dict[str, Any]] = []
 
     # ---------------------------------------------------------------- driver
 
@@ -665,6 +661,7 @@ class Translator:
             return self._side_call(rep, kind)
         assert rep.body is not None
         out = self._request(rep.body)
+        self.last_messages = _messages(rep.body)
         out += self._response(rep, following)
         return out
 
@@ -679,7 +676,7 @@ class Translator:
         if rep.call == "raw":
             return ""
         body = rep.body or {}
-        if rep.call == "message":
+        if rep.call == "message" and _messages(body) != self.last_messages:
             system = _system_text(body).lower()
             return next((k for word, k in SIDE_QUERY_MARKERS.items() if word in system),
                         "side_query")
@@ -703,7 +700,7 @@ class Translator:
         if new_prompt and self.b.in_turn:
             out += self._close_turn()
         if new_prompt or not self.b.has_session:
-            out += self._maybe_new_run(body, messages)
+            out += self._new_run(body, messages)
         if new_prompt or not self.b.in_turn:
             out += self._start_turn()
         return out
@@ -721,16 +718,9 @@ class Translator:
             return False
         return not any(t.lstrip().startswith(CONTINUATION_MARKERS) for t in _texts(last))
 
-    def _maybe_new_run(self, body: dict[str, Any], messages: list[dict[str, Any]]) -> list[Event]:
+    def _new_run(self, body: dict[str, Any], messages: list[dict[str, Any]]) -> list[Event]:
         sid = session_id_of(body)
         conversation = _conversation(messages)
-        if self.b.has_session:
-            changed = sid is not None and self.session is not None and sid != self.session
-            restarted = bool(conversation) and any(
-                marker in text for text in _texts(conversation[-1])
-                for marker in RUN_START_MARKERS)
-            if not (changed or restarted):
-                return []
         carries_history = any(m.get("role") == "assistant" for m in conversation[:-1])
         resumed = self.context.resumed_from if not self.b.has_session else None
         if resumed is None and carries_history:
@@ -792,6 +782,9 @@ class Translator:
         self.blocks.clear()
         self.call_usage = _CallUsage()
         outcome: Outcome = "truncated"
+        if rep.message is not None:
+            out += self._whole_message(rep.message)
+            outcome = "completed"
         for event in rep.events:
             step, terminal = self._event(event)
             out += step
@@ -850,6 +843,19 @@ class Translator:
                 self.stop_reason = str(reason)
             return [], None
         return self._message_stop(), "completed"
+
+    def _whole_message(self, message: BetaMessage) -> list[Event]:
+        """A non-streaming answer (Claude Code's fallback after a failed stream): each content
+        block goes through the same start/stop logic as a streamed one."""
+        self.message_id = str(message.id)
+        self.call_usage.update(message.usage)
+        if message.stop_reason is not None:
+            self.stop_reason = str(message.stop_reason)
+        out: list[Event] = []
+        for index, block in enumerate(message.content):
+            out += self._block_start(index, _raw(block))
+            out += self._block_stop(index)
+        return out + self._message_stop()
 
     def _message_stop(self) -> list[Event]:
         out = self._close_blocks()

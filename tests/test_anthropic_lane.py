@@ -701,17 +701,43 @@ def test_pause_turn_refusal_and_max_tokens_stop_reasons(tmp_path: Path) -> None:
         "end_turn", "refusal", "max_tokens"]
 
 
-def test_turn_boundaries_within_one_run(tmp_path: Path) -> None:
-    """Tool results continue a turn; a new prompt without Claude Code's start-of-process
-    reminders (same session id) is the next turn of the same run."""
+def test_tool_results_continue_and_every_prompt_starts_a_run(tmp_path: Path) -> None:
+    """Tool results continue a turn; the next prompt is a new run even on the same session id
+    (`claude -p` answers one prompt per process; over HTTP a resumed and a continued process
+    look alike), resumed from that session since it carries the history."""
     claude = (Claude().start("one").answer([bash("t1", "ls")])
               .results(tool_result("t1", "a.txt")).answer([text("a")])
               .start("two", fresh_process=False).answer([text("b")]))
     events = run(tmp_path, claude.exchanges)
     assert shape(events) == ["session.started", "turn.started", "command_execution:completed",
-                             "assistant_message:completed", "turn.completed", "turn.started",
-                             "assistant_message:completed", "turn.completed"]
+                             "assistant_message:completed", "turn.completed", "session.started",
+                             "turn.started", "assistant_message:completed", "turn.completed"]
     assert [e["turn"] for e in events if e["type"] == "turn.started"] == [0, 1]
+
+
+def test_non_streaming_fallback_after_a_failed_stream(tmp_path: Path) -> None:
+    """Quirk: after an `error` event Claude Code re-sends the same messages without streaming.
+    That request is a retry of the conversation call, not a side call: the stream's error is a
+    notice, and the fallback's answer (or its own error) decides the turn."""
+    failing = Claude().start("go").reply(stream([], error={"type": "api_error",
+                                                           "message": "crashed"}))
+    body = failing.body(stream_on=False)
+    answer = {"id": "msg_fb", "type": "message", "role": "assistant", "model": MODEL,
+              "content": [{"type": "text", "text": "fallback ✓"},
+                          {"type": "tool_use", "id": "t1", "name": "Bash",
+                           "input": {"command": "ls"}}],
+              "stop_reason": "tool_use", "stop_sequence": None, "usage": usage()}
+    ok = [*failing.exchanges, exchange(body, reply=json.dumps(answer).encode())]
+    failing.messages.append({"role": "assistant", "content": answer["content"]})
+    failing.results(tool_result("t1", "a")).answer([text("done")])
+    events = run(tmp_path, ok + failing.exchanges[1:])
+    assert shape(events) == ["session.started", "turn.started", "error:completed",
+                             "assistant_message:completed", "command_execution:completed",
+                             "assistant_message:completed", "turn.completed"]
+    assert completed(events)[1]["text"] == "fallback ✓"
+    failed = [failing.exchanges[0], exchange(body, status=500, reply=error_body("api_error",
+                                                                                 "crashed"))]
+    assert shape(run(tmp_path, failed))[-2:] == ["error:completed", "turn.failed:provider"]
 
 
 def test_resume_starts_a_new_run(tmp_path: Path) -> None:
