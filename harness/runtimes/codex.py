@@ -64,6 +64,12 @@ _VOLATILE: tuple[tuple[re.Pattern[str], str], ...] = (
 """Values that change run to run with nothing scripted about them: timings, random chunk ids,
 the date and time zone Codex puts in its environment context."""
 
+_METADATA_BLOCK = re.compile(
+    r'^(?P<indent>[ \t]*)"client_metadata": \{\n(?P<body>(?:(?P=indent)[ \t]+"[^"\n]*": '
+    r'"(?:[^"\\\n]|\\.)*",?\n)+)(?P=indent)\}', re.MULTILINE)
+"""A pretty-printed `client_metadata` object in a cassette: Codex fills it from a hash map, so
+its key order changes run to run (one string value per line, which makes sorting safe)."""
+
 
 def codex_home(plan: RunPlan) -> Path:
     return plan.home / ".codex"
@@ -212,6 +218,7 @@ class CodexDriver:
     # ---------------------------------------------------------------- determinism
 
     def template(self, text: str, plan: RunPlan) -> str:
+        text = _METADATA_BLOCK.sub(_sorted_block, text)
         root = plan.workspace.parent
         for real, name in ((plan.workspace, "{workspace}"), (plan.home, "{home}"),
                            (root, "{root}")):
@@ -253,6 +260,14 @@ class CodexDriver:
             "model": MODEL,
             "runtime_version": self.version,
         }
+
+
+def _sorted_block(match: re.Match[str]) -> str:
+    """The `client_metadata` block with its lines in key order (commas re-placed)."""
+    lines = sorted(line.rstrip(",") for line in match.group("body").splitlines())
+    indent = match.group("indent")
+    body = ",\n".join(lines)
+    return f'{indent}"client_metadata": {{\n{body}\n{indent}}}'
 
 
 def thread_id_of(stdout: bytes) -> str | None:
