@@ -132,6 +132,9 @@ class StubServer:
 
     def __init__(self, responder: Responder) -> None:
         self.log = StubLog()
+        bind = getattr(responder, "bind", None)
+        if callable(bind):  # a responder that checks requests reports into this log
+            bind(self.log)
         self._server = ThreadingHTTPServer(("127.0.0.1", 0), _handler_for(responder, self.log))
         self._server.daemon_threads = True
         self._thread = threading.Thread(target=self._server.serve_forever, daemon=True)
