@@ -316,17 +316,40 @@ def _config(body: dict[str, Any]) -> types.GenerateContentConfig:
                                        automatic_continuation=False)
 
 
-def _observe_chunks(client: genai.Client, sink: list[Any]) -> None:
-    """Keep each chunk's JSON as the SDK's SSE reader hands it on (see module docstring)."""
+_SINK = "_gemini_lane_chunk_sink"
+
+
+def _observe_chunks(client: genai.Client) -> list[Any]:
+    """A list that receives each chunk's JSON as the SDK's SSE reader hands it on (see module
+    docstring); the hook is installed once per client, the list is fresh per call."""
     api = client._api_client
-    original = api.request_streamed
+    holder: list[list[Any]] | None = getattr(api, _SINK, None)
+    if holder is None:
+        holder = [[]]
+        original = api.request_streamed
 
-    def request_streamed(*args: Any, **kwargs: Any) -> Iterator[types.HttpResponse | Any]:
-        for chunk in original(*args, **kwargs):
-            sink.append(json.loads(chunk.body) if chunk.body else {})
-            yield chunk
+        def request_streamed(*args: Any, **kwargs: Any) -> Iterator[Any]:
+            for chunk in original(*args, **kwargs):
+                holder[0].append(json.loads(chunk.body) if chunk.body else {})
+                yield chunk
 
-    setattr(api, "request_streamed", request_streamed)  # noqa: B010 -- an instance hook
+        setattr(api, "request_streamed", request_streamed)  # noqa: B010 -- an instance hook
+        setattr(api, _SINK, holder)
+    holder[0] = []
+    return holder[0]
+
+
+def cached(client_for: ClientFor) -> ClientFor:
+    """One SDK client per API base and version (building one costs ~0.2 s of SSL setup)."""
+    clients: dict[tuple[str, str], genai.Client] = {}
+
+    def chooser(interaction: Interaction, route: Route) -> genai.Client:
+        key = (route.base_url, route.api_version)
+        if key not in clients:
+            clients[key] = client_for(interaction, route)
+        return clients[key]
+
+    return chooser
 
 
 def replay_one(index: int, interaction: Interaction, client_for: ClientFor) -> Replayed:
@@ -359,7 +382,7 @@ def replay_one(index: int, interaction: Interaction, client_for: ClientFor) -> R
 def _call_sdk(rep: Replayed, route: Route, client: genai.Client) -> None:
     assert rep.body is not None
     if route.method == STREAM_METHOD:
-        _observe_chunks(client, rep.raw_chunks)
+        rep.raw_chunks = _observe_chunks(client)
         stream = client.models.generate_content_stream(
             model=route.model, contents=cast(Any, rep.contents), config=_config(rep.body))
         for response in stream:
@@ -385,7 +408,7 @@ def _consume_raw(interaction: Interaction) -> None:
 def replay_cassette(path: Path, interactions: Sequence[Interaction],
                     client_for: ClientFor | None = None) -> list[Replayed]:
     """Every interaction through the SDK under a vcrpy replay of `path` (network impossible)."""
-    chooser = client_for or _default_client
+    chooser = cached(client_for or _default_client)
     with vcr_replay(path):
         return [replay_one(n, i, chooser) for n, i in enumerate(interactions)]
 
@@ -996,7 +1019,8 @@ def normalize_interactions(interactions: Sequence[Interaction], context: RunCont
                            source: str, client_for: ClientFor) -> Iterator[Event]:
     """Translate interactions whose answers come from `client_for`'s HTTP client (no vcrpy):
     tests use it to feed the SDK through an `httpx2.MockTransport`."""
-    replayed = [replay_one(n, i, client_for) for n, i in enumerate(interactions)]
+    chooser = cached(client_for)
+    replayed = [replay_one(n, i, chooser) for n, i in enumerate(interactions)]
     return Translator(context, source).run(replayed)
 
 

@@ -13,6 +13,7 @@ Regenerate the reviewable cassettes in tests/data/gemini/ by running this module
 
 from __future__ import annotations
 
+import functools
 import gzip
 import importlib
 import importlib.util
@@ -117,7 +118,7 @@ def stream(*parts_per_chunk: list[dict[str, Any]], finish: str | None = "STOP",
     return sse(*chunks)
 
 
-def post(path: str, body: dict[str, Any] | bytes, status: int = 200,
+def post(path: str, body: dict[str, Any] | bytes, status: int = 200, *,
          frames: list[bytes] | None = None, reply: bytes | None = None,
          query: str = "") -> Exchange:
     raw = body if isinstance(body, bytes) else json.dumps(body, ensure_ascii=False).encode()
@@ -179,7 +180,7 @@ class Gemini:
                 "generationConfig": GENERATION}
 
     def reply(self, frames: list[bytes], status: int = 200) -> Gemini:
-        self.exchanges.append(post(stream_path(self.model), self.body(), status, frames,
+        self.exchanges.append(post(stream_path(self.model), self.body(), status, frames=frames,
                                    query="alt=sse"))
         return self
 
@@ -874,6 +875,7 @@ def test_sdk_resends_the_recorded_body_unchanged() -> None:
 
 
 def _mock_client(handler: Any) -> gm.ClientFor:
+    """SDK clients answered by `handler` through httpx2.MockTransport (no vcrpy, no socket)."""
     def client_for(_: Any, route: gm.Route) -> genai.Client:
         options = types.HttpOptions(
             base_url=route.base_url, api_version=route.api_version,
@@ -883,14 +885,16 @@ def _mock_client(handler: Any) -> gm.ClientFor:
     return client_for
 
 
-def _chunked_client(chunks_for: list[list[bytes]]) -> gm.ClientFor:
-    """An SDK client whose n-th request is answered by the n-th chunk list, streamed."""
-    answers = iter(chunks_for)
+_QUEUED: list[list[bytes]] = []
 
-    def handler(request: httpx2.Request) -> httpx2.Response:
-        return httpx2.Response(200, headers=SSE, content=iter(next(answers)))
 
-    return _mock_client(handler)
+def _answer_queued(request: httpx2.Request) -> httpx2.Response:
+    return httpx2.Response(200, headers=SSE, content=iter(_QUEUED.pop(0)))
+
+
+_QUEUED_CLIENT = gm.cached(_mock_client(_answer_queued))
+"""One SDK client for every example (building one costs ~0.2 s); each request takes the next
+queued chunk list as its streamed answer."""
 
 
 def _split(data: bytes, cuts: list[int]) -> list[bytes]:
@@ -909,9 +913,17 @@ _RECHUNK_INTERACTIONS = read_http_cassette(_RECHUNK_PATH)
 
 
 def _normalize_chunks(chunks_for: list[list[bytes]]) -> list[dict[str, Any]]:
+    """The re-chunking cassette's log when the n-th request is answered by the n-th chunk
+    list, streamed chunk by chunk."""
+    _QUEUED[:] = chunks_for
     events = gm.normalize_interactions(_RECHUNK_INTERACTIONS, RunContext(), source="mem",
-                                       client_for=_chunked_client(chunks_for))
+                                       client_for=_QUEUED_CLIENT)
     return [e.model_dump(mode="json") for e in events]
+
+
+@functools.cache
+def _whole_log() -> str:
+    return json.dumps(_normalize_chunks([[i.response.body] for i in _RECHUNK_INTERACTIONS]))
 
 
 @settings(max_examples=60, deadline=None)
@@ -923,7 +935,7 @@ def test_rechunked_sse_gives_the_identical_log(cuts: list[list[int]]) -> None:
     identical log. vcrpy always delivers one chunk, so this feeds the SDK through an
     httpx2.MockTransport."""
     bodies = [i.response.body for i in _RECHUNK_INTERACTIONS]
-    whole = _normalize_chunks([[b] for b in bodies])
+    whole = json.loads(_whole_log())
     assert shape(whole)[-1] == "turn.completed"
     assert any(ord(ch) > 0xFFFF for ch in json.dumps(whole, ensure_ascii=False))
     assert _normalize_chunks([_split(b, c) for b, c in zip(bodies, cuts, strict=True)]) == whole
@@ -931,8 +943,7 @@ def test_rechunked_sse_gives_the_identical_log(cuts: list[list[int]]) -> None:
 
 def test_vcr_replay_equals_mock_transport_replay() -> None:
     """The vcrpy path (one chunk) and the MockTransport path read the same cassette alike."""
-    via_vcr = normalize_file(_RECHUNK_PATH)
-    assert via_vcr == _normalize_chunks([[i.response.body] for i in _RECHUNK_INTERACTIONS])
+    assert normalize_file(_RECHUNK_PATH) == json.loads(_whole_log())
 
 
 # ------------------------------------------------------------------------------ checked-in data
