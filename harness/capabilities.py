@@ -54,7 +54,8 @@ def demonstrated(lane: str, cells: Iterable[CellResult],
         if cell.lane != lane or cell.status != "pass":
             continue
         shown.update(name for name, proof in EVIDENCE.items() if proof(cell.events))
-        shown.update(scenarios[cell.scenario].demonstrates)
+        if not cell.capability_gap:  # the ledger says this lane lacks what the scenario shows
+            shown.update(scenarios[cell.scenario].demonstrates)
     return shown
 
 

@@ -54,6 +54,9 @@ class CellResult:
     reason: str = ""
     events: list[dict[str, Any]] = field(default_factory=list)
     seconds: float = 0.0
+    capability_gap: bool = field(default=False, metadata={
+        "doc": "the scenario's ledger records a capability gap for this lane, so the "
+               "scenario's `demonstrates` is not credited to it even when the cell passes"})
 
     @property
     def failures(self) -> list[Check]:
@@ -254,6 +257,8 @@ def evaluate_cell(scenario_dir: Path, lane: LaneSpec, options: GateOptions
     scenario = load_scenario(scenario_dir / "scenario.yaml")
     native = scenario_dir / lane.native_file
     result = CellResult(scenario.name, lane.id, "pass")
+    result.capability_gap = any(d.kind == "capability_gap" and lane.id in d.lanes
+                                for d in read_ledger(scenario_dir))
     if not native.exists():
         result.status = "gap"
         result.reason = _gap_reason(scenario, lane)
@@ -328,6 +333,8 @@ def compare_pairs(scenario_dir: Path, cells: list[CellResult],
             pair.status = "stale"
             pair.reason = "ledger lists a divergence that no longer happens: " + ", ".join(
                 d.id for d in entries)
+        elif entries:  # equal logs do not make a missing capability equal: report the gap
+            pair.status, pair.reason = "known", "; ".join(f"{d.id}: {d.reason}" for d in entries)
         results.append(pair)
     return results
 

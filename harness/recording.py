@@ -14,7 +14,7 @@ import json
 import os
 import subprocess
 import tempfile
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from urllib.parse import urlsplit
@@ -114,10 +114,7 @@ def render_recording(driver: RuntimeDriver, scenario: Scenario,
         "files": [f"{driver.name}.http.yaml", driver.native_file],
         "context": driver.context(scenario),
         "live": live is not None,
-        "runs": [
-            {"args": [clean(a) for a in out.args], "exit_code": out.exit_code}
-            for _, out in outputs
-        ],
+        "runs": [_run_entry(out, clean) for _, out in outputs],
         "stub": {
             "requests": len(stub.log.exchanges),
             "problems": [clean(p) for p in stub.log.problems],
@@ -130,6 +127,15 @@ def render_recording(driver: RuntimeDriver, scenario: Scenario,
         native=native,
         meta=json.dumps(meta, indent=2, sort_keys=True, ensure_ascii=False) + "\n",
     )
+
+
+def _run_entry(out: RunOutput, clean: Callable[[str], str]) -> dict[str, object]:
+    """One run in the meta file: its arguments, exit code and any setup commands before it."""
+    entry: dict[str, object] = {"args": [clean(a) for a in out.args], "exit_code": out.exit_code}
+    if out.setup:
+        entry["setup"] = [{"args": [clean(a) for a in s.args], "exit_code": s.exit_code,
+                           "output": clean(s.output).splitlines()} for s in out.setup]
+    return entry
 
 
 @dataclass(frozen=True)

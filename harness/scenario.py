@@ -214,9 +214,51 @@ class Settings(_Spec):
     )
 
 
+PluginAction = Literal["publish", "add_marketplace", "install", "remove", "list"]
+
+
+class PluginStep(_Spec):
+    """One step of native plugin management the driver performs before a run's session.
+
+    `publish` copies a marketplace folder (repo-relative) to where the run's marketplace lives,
+    replacing what was published before (a new version, as a marketplace owner ships it);
+    `add_marketplace` registers that location with the runtime; `install`/`remove` take a plugin
+    name; `list` checks exactly which plugins are installed, at which versions. Each step must
+    succeed, or fail with `fails` in its output (a broken plugin must fail clearly).
+    """
+
+    action: PluginAction
+    source: str | None = Field(default=None, description="publish: marketplace folder.")
+    plugin: str | None = Field(default=None, description="install/remove: plugin name.")
+    installed: dict[str, str] | None = Field(
+        default=None, description="list: plugin name -> version, exactly the installed set.")
+    fails: str | None = Field(default=None, description="The step must fail with this text.")
+
+    @model_validator(mode="after")
+    def _needs(self) -> PluginStep:
+        if (self.action == "publish") != (self.source is not None):
+            raise ValueError("publish (and only publish) takes a source folder")
+        if (self.action in {"install", "remove"}) != (self.plugin is not None):
+            raise ValueError("install/remove (and only they) take a plugin name")
+        if self.installed is not None and self.action != "list":
+            raise ValueError("installed is checked by list only")
+        return self
+
+
+class OfferSpec(_Spec):
+    """MCP servers whose tools the runtime must, or must not, offer the model during a run
+    (checked by responders whose wire format shows the offered tools)."""
+
+    present: list[str] = Field(default_factory=list)
+    absent: list[str] = Field(default_factory=list)
+
+
 class Run(_Spec):
     prompt: str
     steps: list[Step] = Field(min_length=1)
+    plugins: list[PluginStep] = Field(
+        default_factory=list, description="Native plugin management before this run's session.")
+    offers: OfferSpec | None = None
 
 
 class RuntimeSupport(_Spec):
@@ -243,6 +285,11 @@ class Scenario(_Spec):
         if len(self.expect.turns) != len(self.runs):
             raise ValueError("expect.turns needs one entry per run")
         return self
+
+    @property
+    def uses_plugins(self) -> bool:
+        """True when any run manages plugins (drivers then enable the runtime's plugin system)."""
+        return any(run.plugins for run in self.runs)
 
     def unsupported_reason(self, runtime: str) -> str | None:
         support = self.runtimes.get(runtime)

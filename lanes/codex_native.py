@@ -587,4 +587,5 @@ LANE = LaneSpec(
     ])),
     normalize=normalize,
     native_file="codex-native.jsonl",
+        "plugins",  # the only lane where Codex plugins run (cassettes/plugin_native)
 )

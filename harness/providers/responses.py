@@ -356,21 +356,40 @@ def offered_mcp_names(inputs: Sequence[Mapping[str, Any]]) -> dict[tuple[str, st
     return names
 
 
+_TOOLS_BLOCK = re.compile(r"<tools>\n(?P<head>[^\n]*)\n(?P<body>.*?)</tools>", re.DOTALL)
+"""A `<tools>` block of a developer message: Codex lists the deferred tool namespaces in the
+first turn (`Deferred tool namespaces:`) and only the changes in later turns of a resumed thread
+(`Removed deferred tool namespaces:` after a plugin was removed)."""
 _DEFERRED_NAMESPACE = re.compile(r"^- mcp__(?P<server>[\w-]+)", re.MULTILINE)
-"""A line of the `Deferred tool namespaces:` list Codex puts in a developer message."""
+
+
+def deferred_servers(inputs: Sequence[Mapping[str, Any]]) -> set[str]:
+    """MCP servers offered as deferred namespaces once every `<tools>` block is applied in
+    order: a full list replaces, a `Removed ...` list subtracts, any other list adds."""
+    servers: set[str] = set()
+    for item in inputs:
+        if item.get("role") != "developer":
+            continue
+        for block in _TOOLS_BLOCK.finditer(message_text(item)):
+            names = {m.group("server") for m in _DEFERRED_NAMESPACE.finditer(block["body"])}
+            head = block["head"].lower()
+            if head.startswith("deferred tool namespaces"):
+                servers = names
+            elif head.startswith("removed"):
+                servers -= names
+            else:
+                servers |= names
+    return servers
 
 
 def offered_servers(body: Mapping[str, Any], inputs: Sequence[Mapping[str, Any]],
                     prompt_index: int) -> set[str]:
-    """MCP servers the request offers the model: namespaces in `tools`, the latest deferred
-    namespace list up to the run's prompt, and tool_search outputs after it (earlier runs'
-    outputs stay in a resumed history, so they do not count)."""
+    """MCP servers the request offers the model: namespaces in `tools`, the deferred namespaces
+    as of the run's prompt, and tool_search outputs after it (earlier runs' outputs stay in a
+    resumed history, so they do not count)."""
     servers = {str(t["name"]).removeprefix("mcp__").strip("_") for t in body.get("tools") or []
                if isinstance(t, dict) and str(t.get("name", "")).startswith("mcp__")}
-    lists = [message_text(i) for i in inputs[:prompt_index + 1]
-             if i.get("role") == "developer" and "Deferred tool namespaces" in message_text(i)]
-    if lists:
-        servers.update(m.group("server") for m in _DEFERRED_NAMESPACE.finditer(lists[-1]))
+    servers |= deferred_servers(inputs[:prompt_index + 1])
     servers.update(server for server, _ in offered_mcp_names(inputs[prompt_index + 1:]))
     return servers
 

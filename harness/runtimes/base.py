@@ -36,6 +36,16 @@ class RunPlan:
 
 
 @dataclass(frozen=True)
+class SetupRecord:
+    """A command a driver ran before a run's session (e.g. native plugin management), kept in
+    the meta file so a reader sees what the runtime's own tooling answered."""
+
+    args: list[str]
+    exit_code: int
+    output: str
+
+
+@dataclass(frozen=True)
 class RunOutput:
     """One invocation's result, before templating."""
 
@@ -44,6 +54,7 @@ class RunOutput:
     stderr: bytes
     exit_code: int
     thread_id: str | None
+    setup: tuple[SetupRecord, ...] = ()
 
 
 class RuntimeDriver(Protocol):

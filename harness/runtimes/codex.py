@@ -28,6 +28,7 @@ from pathlib import Path
 
 from harness.providers.responses import MODEL, ResponsesResponder
 from harness.runtimes.base import REPO_ROOT, RUNTIMES_DIR, RunOutput, RunPlan
+from harness.runtimes.codex_plugins import run_plugin_steps
 from harness.scenario import Scenario
 from harness.stub import Responder
 
@@ -101,7 +102,7 @@ def config_toml(scenario: Scenario, stub_url: str) -> str:
         "stream_max_retries = 0",
         "",
         "[features]",
-        "plugins = false",
+        f"plugins = {'true' if scenario.uses_plugins else 'false'}",  # on: plugin scenarios
         "remote_plugin = false",
         "apps = false",
         "tool_suggest = false",
@@ -199,6 +200,7 @@ class CodexDriver:
     def run(self, plan: RunPlan) -> RunOutput:
         if plan.run_index == 0:
             self.prepare(plan)
+        setup = run_plugin_steps(self.binary(), plan, self.environment(plan))
         args = self.arguments(plan)
         out_path = plan.home / f"stdout-{plan.run_index}.jsonl"
         with out_path.open("wb") as out:  # a file, not a pipe: long last lines are not lost
@@ -213,7 +215,7 @@ class CodexDriver:
         stdout = out_path.read_bytes()
         return RunOutput(args=[a if a != str(self.binary()) else "codex" for a in args],
                          stdout=stdout, stderr=stderr, exit_code=code,
-                         thread_id=thread_id_of(stdout))
+                         thread_id=thread_id_of(stdout), setup=setup)
 
     # ---------------------------------------------------------------- determinism
 
