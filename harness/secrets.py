@@ -19,6 +19,10 @@ from dataclasses import dataclass
 from pathlib import Path
 
 SCRUBBED = "<scrubbed>"
+NON_IDENTIFYING_HOMES = frozenset({None, "", "/", "/root"})
+NON_IDENTIFYING_USERS = frozenset({None, "", "root"})
+"""System accounts say nothing about who recorded; templating them would also rewrite unrelated
+text (Codex writes `</root>` tags and an `agent_name` of `/root`)."""
 SECRET_ENV_NAME = re.compile(r"(KEY|TOKEN|SECRET|PASSWORD|CREDENTIAL|AUTH)", re.IGNORECASE)
 MIN_SECRET_LENGTH = 8
 SECRET_QUERY_PARAMS = ("key", "api_key", "apikey", "access_token", "token", "sig", "signature")
@@ -58,8 +62,9 @@ class Scrubber:
         secrets = {value: name for name, value in env.items()
                    if SECRET_ENV_NAME.search(name) and len(value) >= MIN_SECRET_LENGTH}
         secrets.update({value: "secret" for value in extra if len(value) >= MIN_SECRET_LENGTH})
-        home = env.get("HOME")
-        return cls(secrets, home if home and home != "/" else None, env.get("USER"))
+        home, user = env.get("HOME"), env.get("USER")
+        return cls(secrets, home if home not in NON_IDENTIFYING_HOMES else None,
+                   user if user not in NON_IDENTIFYING_USERS else None)
 
     def __call__(self, text: str) -> str:
         for value in sorted(self.secrets, key=len, reverse=True):

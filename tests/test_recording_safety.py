@@ -174,6 +174,14 @@ def test_scrubber_templates_home_and_user() -> None:
     assert scrub("cwd=/home/alice/project by alice") == "cwd={home}/project by {user}"
 
 
+def test_system_accounts_are_not_templated() -> None:
+    """Recording as root must not turn Codex's `<root>...</root>` tags or its `/root` agent
+    name into `{home}`: a system account identifies nobody."""
+    scrub = Scrubber.from_environment({"HOME": "/root", "USER": "root"})
+    text = '<root>{workspace}</root> "agent_name":"/root" root'
+    assert scrub(text) == text
+
+
 # ------------------------------------------------------------------------------ streaming
 
 
