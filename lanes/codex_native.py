@@ -403,12 +403,14 @@ class Translator:
         """Lenient mode: one bad frame becomes one `error` notice (after a session exists)."""
         return [*self._ensure_session(), self.b.notice(str(error))]
 
-    def close(self) -> list[Event]:
+    def close(self, last_line: int = 0) -> list[Event]:
         """End of input: an open turn fails as `stream_truncated`; an input with no run at all
-        is an error (strict) or a session with a notice (lenient), never an empty log."""
+        (Codex printed nothing, e.g. on a fatal config error) is an error naming the line where
+        `thread.started` was due (strict) or a session with a notice (lenient), never an empty
+        log, which no consumer could tell from a lost file."""
         if not self.b.has_session:
             reason = "no `thread.started`: the input holds no Codex run"
-            error = SequenceError(reason, lane=LANE_ID, source=self.source)
+            error = SequenceError(reason, lane=LANE_ID, source=self.source, line=last_line + 1)
             if not self.context.lenient:
                 raise error
             return self.problem(error)
@@ -559,6 +561,7 @@ class Translator:
 def normalize(source: LaneInput, context: RunContext) -> Iterator[Event]:
     """Stream `codex exec --json` lines into normalized events, one line at a time."""
     translator = Translator(context, source.name)
+    number = 0
     for number, line in iter_lines(source.stream):
         try:
             data = parse_object(line, number=number, lane=LANE_ID, source=source.name)
@@ -568,7 +571,7 @@ def normalize(source: LaneInput, context: RunContext) -> Iterator[Event]:
                 raise
             events = translator.problem(exc)
         yield from events
-    yield from translator.close()
+    yield from translator.close(number)
 
 
 LANE = LaneSpec(
@@ -584,8 +587,8 @@ LANE = LaneSpec(
     capabilities=frozenset(cast(list[Capability], [
         "resume", "sandbox_context", "cwd_context", "mcp", "reasoning", "usage",
         "web_search", "plan", "file_change",
+        "plugins",  # the only lane where Codex plugins run (cassettes/plugin_native)
     ])),
     normalize=normalize,
     native_file="codex-native.jsonl",
-        "plugins",  # the only lane where Codex plugins run (cassettes/plugin_native)
 )

@@ -1,0 +1,757 @@
+"""The codex-native lane: `codex exec --json` lines (Codex CLI 0.169) to the normalized model.
+
+Hand-built streams pin each item type and each quirk (the quirk tests name theirs in the
+docstring); hypothesis streams from `harness.strategies` check the properties every log must
+have; syrupy goldens (golden/_snapshots/test_codex_native_lane/) pin whole logs of the
+hand-written streams in tests/data/codex_native/; the CLI tests run `harness normalize`.
+"""
+
+from __future__ import annotations
+
+import io
+import json
+import re
+import subprocess
+import sys
+from collections import Counter
+from pathlib import Path
+from typing import Any, get_args
+
+import pytest
+from hypothesis import given
+from syrupy.assertion import SnapshotAssertion
+
+import lanes.codex_native as cn
+from harness.cli import main as cli_main
+from harness.errors import FrameError, SequenceError
+from harness.invariants import check_events
+from harness.lane import LaneInput, RunContext, get_lane
+from harness.model import ErrorKind
+from harness.schema import validate_event
+from harness.strategies import codex_exec_streams
+from lanes.codex_native import LANE
+
+DATA = Path(__file__).parent / "data"
+SAMPLES = sorted((DATA / "codex_native").glob("*.jsonl"))
+BAD_INPUT = sorted((DATA / "bad_input").glob("*.jsonl"))
+THREAD = "019a0000-0000-7000-8000-00000000abcd"
+
+# ------------------------------------------------------------------------------ native builders
+
+
+def thread(thread_id: str = THREAD) -> dict[str, Any]:
+    return {"type": "thread.started", "thread_id": thread_id}
+
+
+def turn() -> dict[str, Any]:
+    return {"type": "turn.started"}
+
+
+def done(**usage: int) -> dict[str, Any]:
+    return {"type": "turn.completed", "usage": usage or {"input_tokens": 10,
+                                                         "cached_input_tokens": 0,
+                                                         "output_tokens": 2}}
+
+
+def failed(message: str) -> dict[str, Any]:
+    return {"type": "turn.failed", "error": {"message": message}}
+
+
+def item(phase: str, item_id: str, item_type: str, **fields: Any) -> dict[str, Any]:
+    return {"type": f"item.{phase}", "item": {"id": item_id, "type": item_type, **fields}}
+
+
+def command(phase: str, item_id: str, *, cmd: str = "/bin/bash -lc 'ls -a'", output: str = "",
+            exit_code: int | None = None, status: str = "in_progress") -> dict[str, Any]:
+    return item(phase, item_id, "command_execution", command=cmd, aggregated_output=output,
+                exit_code=exit_code, status=status)
+
+
+def message(item_id: str, text: str) -> dict[str, Any]:
+    return item("completed", item_id, "agent_message", text=text)
+
+
+def in_turn(*items: dict[str, Any]) -> list[dict[str, Any]]:
+    return [thread(), turn(), *items, done()]
+
+
+# ------------------------------------------------------------------------------ running the lane
+
+
+def encode(lines: list[dict[str, Any] | str | bytes]) -> bytes:
+    out = []
+    for line in lines:
+        if isinstance(line, dict):
+            out.append(json.dumps(line, ensure_ascii=False).encode())
+        elif isinstance(line, str):
+            out.append(line.encode())
+        else:
+            out.append(line)
+    return b"".join(part + b"\n" for part in out)
+
+
+def normalize_bytes(data: bytes, context: RunContext | None = None,
+                    name: str = "stream.jsonl") -> list[dict[str, Any]]:
+    events = LANE.normalize(LaneInput(stream=io.BytesIO(data), name=name),
+                            context or RunContext())
+    return [e.model_dump(mode="json") for e in events]
+
+
+def run(lines: list[dict[str, Any] | str | bytes], context: RunContext | None = None
+        ) -> list[dict[str, Any]]:
+    """Normalize a hand-built stream and insist the log is valid (schema and ordering rules)."""
+    events = normalize_bytes(encode(lines), context)
+    assert_valid(events)
+    return events
+
+
+def assert_valid(events: list[dict[str, Any]]) -> None:
+    problems = [f"{e['seq']}: {err}" for e in events for err in validate_event(e)]
+    problems += [str(v) for v in check_events(events)]
+    assert problems == []
+
+
+def completed(events: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    return [e["item"] for e in events if e["type"] == "item.completed"]
+
+
+def of_type(events: list[dict[str, Any]], etype: str) -> list[dict[str, Any]]:
+    return [e for e in events if e["type"] == etype]
+
+
+# ==================================================================================== contract
+
+
+def test_lane_is_registered_and_truthful() -> None:
+    """The entry point names this LaneSpec; kinds are exactly what the tables can emit; no
+    capability the stream cannot show (exec JSON has no approval events, no skills)."""
+    spec = get_lane("codex-native")
+    assert spec is LANE
+    assert (spec.provider, spec.input_kind, spec.native_file) == \
+        ("openai", "jsonl", "codex-native.jsonl")
+    assert spec.item_kinds == {*cn.ITEM_KINDS.values(), "unknown"}
+    assert not spec.capabilities & {"approvals", "skills"}
+
+
+def test_item_tables_cover_every_native_item_type() -> None:
+    native = set(get_args(cn.NativeItemType))
+    assert set(cn.ITEM_KINDS) == native
+    assert set(cn.ITEM_MODELS) == native
+
+
+def test_status_change_and_retry_tables_are_exhaustive() -> None:
+    assert set(cn.STATUSES) == set(get_args(cn.NativeStatus))
+    assert set(cn.CHANGE_KINDS) == set(get_args(cn.NativeChangeKind))
+    assert set(cn.RETRYABLE) == set(get_args(ErrorKind))
+
+
+SAMPLE_EVENTS: dict[str, dict[str, Any]] = {
+    "thread.started": thread("other-thread"),
+    "turn.started": turn(),
+    "turn.completed": done(),
+    "turn.failed": failed("boom"),
+    "item.started": command("started", "item_9"),
+    "item.updated": item("updated", "item_9", "todo_list", items=[]),
+    "item.completed": message("item_9", "hi"),
+    "item.plan.delta": {"type": "item.plan.delta", "item_id": "item_9", "delta": "1. look"},
+    "request_user_input": {"type": "request_user_input", "id": "t", "call_id": "c",
+                           "questions": []},
+    "error": {"type": "error", "message": "warning"},
+}
+
+
+@pytest.mark.parametrize("etype", get_args(cn.NativeEventType))
+def test_every_native_event_type_has_a_mapping(etype: str) -> None:
+    """Exhaustiveness of the top-level dispatch: each event type `ThreadEvent` defines is mapped
+    (not kept as `unknown`), except the ones listed in KEPT_WHOLE, which are kept on purpose."""
+    assert set(SAMPLE_EVENTS) == set(get_args(cn.NativeEventType))
+    prefix = [thread()] if etype == "turn.started" else [thread(), turn()]
+    events = normalize_bytes(encode([*prefix, SAMPLE_EVENTS[etype]]))
+    unknown = [i["native_type"] for i in completed(events) if i["kind"] == "unknown"]
+    assert unknown == ([etype] if etype in cn.KEPT_WHOLE else [])
+
+
+# ==================================================================================== item types
+
+
+def test_agent_message_and_reasoning() -> None:
+    events = run(in_turn(item("completed", "item_0", "reasoning", text="**Thinking**"),
+                         message("item_1", "Hello ☀")))
+    reasoning, answer = completed(events)
+    assert reasoning == {"id": "item_0", "status": "completed", "native_id": "item_0",
+                         "kind": "reasoning", "text": "**Thinking**", "encrypted": False}
+    assert (answer["kind"], answer["text"], answer["native_id"]) == \
+        ("assistant_message", "Hello ☀", "item_1")
+
+
+def test_command_execution_lifecycle() -> None:
+    """Quirks: `exit_code` is null while running; `aggregated_output` becomes `output`."""
+    events = run(in_turn(command("started", "item_0"),
+                         command("completed", "item_0", output="a\nb\n", exit_code=0,
+                                 status="completed")))
+    started = of_type(events, "item.started")[0]["item"]
+    assert (started["status"], started["exit_code"], started["output"]) == ("in_progress", None, "")
+    end = completed(events)[0]
+    assert (end["id"], end["status"], end["exit_code"], end["output"]) == \
+        (started["id"], "completed", 0, "a\nb\n")
+
+
+def test_command_is_kept_shell_wrapped() -> None:
+    """Quirk: Codex prints the command shell-wrapped; the lane keeps it exactly as printed
+    (unwrapping is the equivalence projection's job, not the lane's)."""
+    wrapped = "/bin/bash -lc 'printf '\"'\"'%s\\n'\"'\"' héllo'"
+    events = run(in_turn(command("completed", "item_0", cmd=wrapped, exit_code=0,
+                                 status="completed")))
+    assert completed(events)[0]["command"] == wrapped
+
+
+@pytest.mark.parametrize(("native", "expected"), [
+    ("failed", "failed"), ("declined", "declined"), ("completed", "completed")])
+def test_command_statuses(native: str, expected: str) -> None:
+    events = run(in_turn(command("completed", "item_0", exit_code=None if native == "declined"
+                                 else 1, status=native)))
+    assert completed(events)[0]["status"] == expected
+
+
+def test_item_completed_while_in_progress_is_failed() -> None:
+    """Quirk: Codex's end-of-turn reconciliation can complete an unfinished item with its native
+    status still `in_progress`; a completed normalized item cannot be in progress: it failed."""
+    events = run(in_turn(command("started", "item_0"), command("completed", "item_0")))
+    assert completed(events)[0]["status"] == "failed"
+
+
+def test_file_change() -> None:
+    changes = [{"path": "/ws/a.txt", "kind": "add"}, {"path": "/ws/b.txt", "kind": "delete"},
+               {"path": "/ws/c.txt", "kind": "update"}]
+    events = run(in_turn(item("completed", "item_0", "file_change", changes=changes,
+                              status="failed")))
+    change = completed(events)[0]
+    assert change["status"] == "failed"
+    assert change["changes"] == [{**c, "move_path": None} for c in changes]
+
+
+def test_mcp_tool_call_result_and_error() -> None:
+    base = {"server": "demo", "tool": "echo", "arguments": {"text": "ping"}}
+    result = {"content": [{"type": "text", "text": "ping"}], "structured_content": None}
+    events = run(in_turn(
+        item("started", "item_0", "mcp_tool_call", **base, result=None, error=None,
+             status="in_progress"),
+        item("completed", "item_0", "mcp_tool_call", **base, result=result, error=None,
+             status="completed"),
+        item("completed", "item_1", "mcp_tool_call", **base, result=None,
+             error={"message": "server gone"}, status="failed"),
+    ))
+    ok, bad = completed(events)
+    assert (ok["kind"], ok["server"], ok["tool"], ok["arguments"], ok["result"], ok["error"]) == \
+        ("mcp_tool_call", "demo", "echo", {"text": "ping"}, result, None)
+    assert (bad["status"], bad["error"], bad["result"]) == ("failed", "server gone", None)
+
+
+def test_collab_tool_call_is_a_tool_call() -> None:
+    states = {"thr_child": {"status": "completed", "message": "done"}}
+    events = run(in_turn(item("completed", "item_0", "collab_tool_call", tool="spawn_agent",
+                              sender_thread_id=THREAD, receiver_thread_ids=["thr_child"],
+                              prompt="check it", agents_states=states, status="completed")))
+    call = completed(events)[0]
+    assert (call["kind"], call["name"], call["status"]) == ("tool_call", "spawn_agent", "completed")
+    assert call["arguments"] == {"sender_thread_id": THREAD, "receiver_thread_ids": ["thr_child"],
+                                 "prompt": "check it"}
+    assert call["result"] == {"agents_states": states}
+
+
+def test_web_search_with_two_id_keys() -> None:
+    """Quirk: a web_search item carries two `id` keys in one object (`item_N` from Codex, then
+    the provider's `ws_...` id). The parser keeps the last: the native id is the search id, the
+    same in started and completed, so both lines are one normalized item."""
+    start = '{"type":"item.started","item":{"id":"item_0","type":"web_search","id":"ws_1",' \
+            '"query":"","action":{"type":"other"}}}'
+    end = '{"type":"item.completed","item":{"id":"item_0","type":"web_search","id":"ws_1",' \
+          '"query":"python release","action":{"type":"search","query":"python release"}}}'
+    events = run([thread(), turn(), start, end, done()])
+    started = of_type(events, "item.started")[0]["item"]
+    search = completed(events)[0]
+    assert (search["kind"], search["query"], search["native_id"]) == \
+        ("web_search", "python release", "ws_1")
+    assert started["id"] == search["id"]
+    assert started["status"] == "in_progress"
+
+
+def test_todo_list_is_a_plan() -> None:
+    first = [{"text": "Read", "completed": False}, {"text": "Write", "completed": False}]
+    later = [{"text": "Read", "completed": True}, {"text": "Write", "completed": False}]
+    events = run(in_turn(item("started", "item_0", "todo_list", items=first),
+                         item("updated", "item_0", "todo_list", items=later),
+                         item("completed", "item_0", "todo_list", items=later)))
+    updated = of_type(events, "item.updated")[0]["item"]
+    assert updated["status"] == "in_progress"
+    plan = completed(events)[0]
+    assert plan["kind"] == "plan"
+    assert plan["entries"] == [{"text": "Read", "status": "completed"},
+                               {"text": "Write", "status": "pending"}]
+    assert {e["item"]["id"] for e in events if e["type"].startswith("item.")} == {plan["id"]}
+
+
+def test_plan_item_and_plan_deltas() -> None:
+    events = run(in_turn({"type": "item.plan.delta", "item_id": "item_0", "delta": "1. "},
+                         {"type": "item.plan.delta", "item_id": "item_0", "delta": "look"},
+                         item("completed", "item_0", "plan", text="1. look")))
+    updates = of_type(events, "item.updated")
+    assert [u["delta"] for u in updates] == [{"field": "text", "text": "1. "},
+                                             {"field": "text", "text": "look"}]
+    assert updates[-1]["item"]["text"] == "1. look"
+    plan = completed(events)[0]
+    assert (plan["kind"], plan["text"], plan["id"]) == ("plan", "1. look", updates[0]["item"]["id"])
+
+
+def test_error_item_is_a_notice_even_before_the_turn() -> None:
+    """Quirk: Codex prints a warning `error` item before `turn.started` (unknown model metadata);
+    it is a non-fatal notice that may stand outside a turn."""
+    events = run([thread(), item("completed", "item_0", "error", message="metadata missing"),
+                  turn(), done()])
+    notice = events[1]
+    assert (notice["type"], notice["turn"]) == ("item.completed", None)
+    assert (notice["item"]["kind"], notice["item"]["message"]) == ("error", "metadata missing")
+
+
+def test_top_level_error_is_a_notice() -> None:
+    """A top-level `error` may precede `turn.started` or `turn.failed`; it never ends a turn."""
+    events = run([thread(), {"type": "error", "message": "early"}, turn(),
+                  {"type": "error", "message": "late"}, done()])
+    assert [(i["kind"], i["message"]) for i in completed(events)] == \
+        [("error", "early"), ("error", "late")]
+    assert events[-1]["type"] == "turn.completed"
+
+
+def test_unknown_item_type_is_kept_whole() -> None:
+    raw = {"id": "item_0", "type": "hologram", "beam": [1, {"x": "ü"}]}
+    events = run(in_turn({"type": "item.started", "item": raw},
+                         {"type": "item.completed", "item": raw}))
+    unknown = completed(events)[0]
+    assert (unknown["kind"], unknown["native_type"], unknown["payload"], unknown["native_id"]) == \
+        ("unknown", "hologram", raw, "item_0")
+    assert of_type(events, "item.started")[0]["item"]["id"] == unknown["id"]
+
+
+def test_unknown_top_level_event_is_kept_whole() -> None:
+    raw = {"type": "session.teleported", "where": "mars"}
+    events = run([thread(), raw, turn(), raw, done()])
+    kept = [i for i in completed(events) if i["kind"] == "unknown"]
+    assert [(i["native_type"], i["payload"]) for i in kept] == [("session.teleported", raw)] * 2
+
+
+# ==================================================================================== turns, runs
+
+
+def test_usage_is_cumulative() -> None:
+    """Quirk: `turn.completed.usage` is cumulative over the thread; reasoning tokens are kept,
+    `cache_write_input_tokens` has no normalized field."""
+    events = run([thread(), turn(), done(input_tokens=100, cached_input_tokens=40,
+                                         cache_write_input_tokens=7, output_tokens=9,
+                                         reasoning_output_tokens=3),
+                  thread(), turn(), done(input_tokens=250, cached_input_tokens=90,
+                                         output_tokens=20)])
+    first, second = (e["usage"] for e in of_type(events, "turn.completed"))
+    assert first == {"scope": "cumulative", "input_tokens": 100, "cached_input_tokens": 40,
+                     "output_tokens": 9, "reasoning_tokens": 3}
+    assert second == {"scope": "cumulative", "input_tokens": 250, "cached_input_tokens": 90,
+                      "output_tokens": 20, "reasoning_tokens": None}
+
+
+def test_turn_completed_without_usage() -> None:
+    events = run([thread(), turn(), {"type": "turn.completed"}])
+    assert events[-1]["usage"] is None
+
+
+def test_resume_repeats_thread_started_and_restarts_item_ids() -> None:
+    """Quirks: a resumed run prints `thread.started` again with the same id (-> a new session
+    with `resumed_from`), and its item ids restart at `item_0` (normalized ids stay unique)."""
+    events = run([thread(), turn(), message("item_0", "first"), done(),
+                  thread(), turn(), message("item_0", "second"), done()])
+    sessions = of_type(events, "session.started")
+    assert [s["resumed_from"] for s in sessions] == [None, THREAD]
+    first, second = completed(events)
+    assert first["native_id"] == second["native_id"] == "item_0"
+    assert first["id"] != second["id"]
+    assert [e["turn"] for e in of_type(events, "turn.started")] == [0, 1]
+
+
+def test_a_different_thread_is_a_new_run_not_a_resume() -> None:
+    events = run([thread("a"), turn(), done(), thread("b"), turn(), done()])
+    assert [(s["thread_id"], s["resumed_from"]) for s in of_type(events, "session.started")] == \
+        [("a", None), ("b", None)]
+
+
+def test_stream_ending_inside_a_turn_is_truncated() -> None:
+    """Quirk: a stream that stops inside a turn ends the log with `turn.failed` kind
+    `stream_truncated`; an item still running is completed as failed first."""
+    events = run([thread(), turn(), command("started", "item_0")])
+    assert [e["type"] for e in events[-2:]] == ["item.completed", "turn.failed"]
+    assert events[-2]["item"]["status"] == "failed"
+    assert (events[-1]["error"]["kind"], events[-1]["error"]["retryable"]) == \
+        ("stream_truncated", True)
+
+
+def test_resume_after_a_cut_run_closes_the_cut_turn() -> None:
+    """A killed run then its resume: the cut turn fails as truncated before the new session."""
+    events = run([thread(), turn(), command("started", "item_0"), thread(), turn(), done()])
+    types = [e["type"] for e in events]
+    assert types.index("turn.failed") < [i for i, t in enumerate(types)
+                                          if t == "session.started"][1]
+
+
+def test_items_printed_twice_after_a_stream_retry() -> None:
+    """Quirk: after a stream retry Codex can print an item again with an id already completed in
+    the same turn. Decision: keep both as separate normalized items (fresh id, same native id);
+    the log shows what the runtime printed and never completes one id twice."""
+    events = run(in_turn(message("item_0", "partial answer"), message("item_0", "partial answer")))
+    first, second = completed(events)
+    assert first["native_id"] == second["native_id"] == "item_0"
+    assert first["id"] != second["id"]
+    assert first["text"] == second["text"]
+
+
+def test_turn_ids_do_not_leak_into_the_next_turn() -> None:
+    """An item left open in one turn is failed at its end; the same native id later is new."""
+    events = run([thread(), turn(), command("started", "item_0"), done(),
+                  turn(), command("completed", "item_0", exit_code=0, status="completed"),
+                  done()])
+    closed, later = completed(events)
+    assert closed["status"] == "failed" and later["status"] == "completed"
+    assert closed["id"] != later["id"]
+
+
+@pytest.mark.parametrize(("text", "kind"), [
+    ("We\u2019re currently experiencing high demand, which may cause temporary errors.",
+     "provider"),
+    ("exceeded retry limit, last status: 429 Too Many Requests", "rate_limit"),
+    ("exceeded retry limit, last status: 500 Internal Server Error, request id: r1", "provider"),
+    ("exceeded retry limit, last status: 401 Unauthorized", "auth"),
+    ("stream disconnected before completion: stream closed before response.completed",
+     "stream_truncated"),
+    ("stream disconnected before completion: idle timeout waiting for SSE", "network"),
+    ("stream disconnected before completion: The model crashed mid-answer.", "provider"),
+    ("unexpected status 401 Unauthorized: invalid key", "auth"),
+    ("Connection failed: error sending request for url", "network"),
+    ("turn aborted. Something went wrong? Hit `/feedback` to report the issue.", "cancelled"),
+    ("something nobody has seen", "unknown"),
+])
+def test_turn_failed_error_kinds(text: str, kind: str) -> None:
+    """ERROR_PATTERNS: Codex prints messages, not codes; each documented message maps to a kind,
+    and the top-level `error` before `turn.failed` stays a notice."""
+    events = run([thread(), turn(), {"type": "error", "message": text}, failed(text)])
+    error = events[-1]["error"]
+    assert (error["kind"], error["message"], error["retryable"]) == \
+        (kind, text, cn.RETRYABLE[kind])  # type: ignore[index]
+    assert completed(events)[0]["kind"] == "error"
+
+
+# ==================================================================================== context
+
+
+def test_context_fills_what_the_stream_lacks() -> None:
+    ctx = RunContext(cwd="/work/ws", sandbox="workspace-write", approval_policy="never",
+                     auth_mode="api_key", model="gpt-5.5", runtime_version="0.169.0")
+    session = run(in_turn(), ctx)[0]
+    assert {k: session[k] for k in ("provider", "runtime", "model", "auth_mode", "cwd",
+                                    "sandbox", "approval_policy", "resumed_from")} == {
+        "provider": "openai", "runtime": {"name": "codex", "version": "0.169.0"},
+        "model": "gpt-5.5", "auth_mode": "api_key", "cwd": "/work/ws",
+        "sandbox": "workspace-write", "approval_policy": "never", "resumed_from": None}
+
+
+def test_without_context_fields_are_unknown() -> None:
+    session = run(in_turn())[0]
+    assert (session["runtime"], session["model"], session["cwd"], session["sandbox"],
+            session["approval_policy"], session["auth_mode"]) == \
+        ({"name": "codex", "version": None}, None, None, "unknown", "unknown", "unknown")
+
+
+def test_context_resumed_from_marks_a_log_that_starts_with_a_resume() -> None:
+    events = run(in_turn(), RunContext(resumed_from=THREAD))
+    assert events[0]["resumed_from"] == THREAD
+
+
+# ==================================================================================== bad input
+
+
+BAD_LINES: dict[str, tuple[bytes, str]] = {
+    "not_json": (b"{nope", "not JSON"),
+    "not_object": (b"[1, 2]", "not a JSON object"),
+    "missing_type": (b'{"item": {}}', "missing `type`"),
+    "type_not_string": (b'{"type": 7}', "`type` is not a string"),
+    "invalid_utf8": (b'{"type": "error", "message": "caf\xc3"}', "invalid UTF-8"),
+    "item_not_object": (b'{"type": "item.completed", "item": 3}', "without an `item` object"),
+    "command_without_command": (b'{"type": "item.completed", "item": {"id": "item_0", '
+                                b'"type": "command_execution", "status": "completed"}}',
+                                "command_execution item: command"),
+    "exit_code_not_int": (b'{"type": "item.completed", "item": {"id": "i", "type": '
+                          b'"command_execution", "command": "x", "exit_code": "0"}}',
+                          "exit_code"),
+}
+
+
+@pytest.mark.parametrize("case", sorted(BAD_LINES))
+def test_strict_bad_line_raises_frame_error_naming_file_and_line(case: str) -> None:
+    """Strict: the bad line raises a FrameError naming file:line; nothing after it is emitted."""
+    bad, reason = BAD_LINES[case]
+    data = encode([thread(), turn(), bad, message("item_0", "after")])
+    got: list[Any] = []
+    with pytest.raises(FrameError) as info:
+        got.extend(LANE.normalize(LaneInput(io.BytesIO(data), "x.jsonl"), RunContext()))
+    assert str(info.value).startswith("x.jsonl:3: ")
+    assert reason in str(info.value)
+    assert [e.type for e in got] == ["session.started", "turn.started"]  # lines 1-2 only
+
+
+@pytest.mark.parametrize("case", sorted(BAD_LINES))
+def test_lenient_bad_line_becomes_an_error_item_and_the_stream_goes_on(case: str) -> None:
+    bad, reason = BAD_LINES[case]
+    events = run([thread(), turn(), bad, message("item_0", "after"), done()],
+                 RunContext(lenient=True))
+    notice, after = completed(events)
+    assert notice["kind"] == "error"
+    assert notice["message"].startswith("stream.jsonl:3: ") and reason in notice["message"]
+    assert after["text"] == "after"
+
+
+@pytest.mark.parametrize(("lines", "reason"), [
+    ([turn()], "turn.started before thread.started"),
+    ([thread(), message("item_0", "x")], "item.completed agent_message outside a turn"),
+    ([thread(), done()], "turn.completed outside a turn"),
+    ([thread(), turn(), turn()], "turn.started inside an open turn"),
+])
+def test_frames_out_of_order(lines: list[dict[str, Any]], reason: str) -> None:
+    """Strict: a SequenceError naming the line; lenient: a notice, and the log stays valid."""
+    with pytest.raises(SequenceError, match=reason) as info:
+        normalize_bytes(encode(lines))
+    assert info.value.line == len(lines)
+    run(lines, RunContext(lenient=True))
+
+
+def test_empty_input() -> None:
+    """Codex printed nothing (e.g. a fatal config error): strict names line 1, lenient gives a
+    session with a notice rather than an empty log."""
+    with pytest.raises(SequenceError, match=re.escape("stream.jsonl:1: no `thread.started`")):
+        normalize_bytes(b"\n\n")
+    events = run([], RunContext(lenient=True))
+    assert [e["type"] for e in events] == ["session.started", "item.completed"]
+
+
+class _CountingStream(io.RawIOBase):
+    """A never-ending native stream that counts the lines handed out."""
+
+    def __init__(self) -> None:
+        self.served = 0
+        self._lines = [encode([thread()]), encode([turn()])]
+
+    def readable(self) -> bool:
+        return True
+
+    def readline(self, size: int | None = -1) -> bytes:
+        self.served += 1
+        if self.served <= 2:
+            return self._lines[self.served - 1]
+        return encode([message(f"item_{self.served}", "x" * 100)])
+
+
+def test_normalize_streams_one_line_at_a_time() -> None:
+    """Constant memory: events come out while the input is still being read."""
+    source = _CountingStream()
+    events = LANE.normalize(LaneInput(stream=source, name="live"),  # type: ignore[arg-type]
+                            RunContext())
+    first = [next(events) for _ in range(5)]
+    assert first[-1].type == "item.completed"
+    assert source.served <= 6
+
+
+# ==================================================================================== properties
+
+
+def _essentials(item: dict[str, Any]) -> tuple[Any, ...]:
+    """The fields a completed item must keep, per kind."""
+    kind = item["kind"]
+    if kind == "command_execution":
+        return kind, item["command"], item["exit_code"], item["output"]
+    if kind in {"assistant_message", "reasoning"}:
+        return kind, item["text"]
+    if kind == "plan":
+        return kind, tuple((e["text"], e["status"]) for e in item["entries"])
+    if kind == "web_search":
+        return kind, item["query"]
+    if kind == "error":
+        return kind, item["message"]
+    if kind == "unknown":
+        return kind, item["native_type"]
+    return kind, item["status"]
+
+
+def _native_completions(data: bytes) -> list[tuple[int, str, dict[str, Any]]]:
+    """(run, native id, item) for every native item.completed line."""
+    out: list[tuple[int, str, dict[str, Any]]] = []
+    runs = -1
+    for line in data.splitlines():
+        frame = json.loads(line)
+        if frame["type"] == "thread.started":
+            runs += 1
+        elif frame["type"] == "item.completed":
+            out.append((runs, frame["item"]["id"], frame["item"]))
+    return out
+
+
+NATIVE_ESSENTIALS = {
+    "command_execution": lambda i: ("command_execution", i["command"], i["exit_code"],
+                                    i["aggregated_output"]),
+    "agent_message": lambda i: ("assistant_message", i["text"]),
+    "reasoning": lambda i: ("reasoning", i["text"]),
+    "todo_list": lambda i: ("plan", tuple((t["text"], "completed" if t["completed"] else
+                                           "pending") for t in i["items"])),
+    "web_search": lambda i: ("web_search", i["query"]),
+    "error": lambda i: ("error", i["message"]),
+    "file_change": lambda i: ("file_change", i["status"]),
+    "mcp_tool_call": lambda i: ("mcp_tool_call", i["status"]),
+    "collab_tool_call": lambda i: ("tool_call", i["status"]),
+}
+
+
+@given(codex_exec_streams())
+def test_generated_streams_give_valid_logs(data: bytes) -> None:
+    """Invariant: any valid `codex exec --json` stream normalizes to a log whose every event
+    validates against the published JSON Schema and that keeps every ordering rule."""
+    assert_valid(normalize_bytes(data))
+
+
+@given(codex_exec_streams())
+def test_normalizing_is_deterministic(data: bytes) -> None:
+    """Invariant: the same input gives byte-identical output (no clocks, no randomness)."""
+    assert normalize_bytes(data) == normalize_bytes(data)
+
+
+@given(codex_exec_streams())
+def test_every_native_completed_item_appears_once(data: bytes) -> None:
+    """Invariant: each native `item.completed` is exactly one completed normalized item with its
+    text / command / exit code / output kept; the only other completions are items the lane
+    had to close itself (started, never completed natively), which are failed."""
+    events = normalize_bytes(data)
+    native = _native_completions(data)
+    native_ids = {(run_index, nid) for run_index, nid, _ in native}
+    expected = Counter(
+        (r, nid, NATIVE_ESSENTIALS[i["type"]](i) if i["type"] in NATIVE_ESSENTIALS
+         else ("unknown", i["type"]))
+        for r, nid, i in native)
+    actual: Counter[tuple[Any, ...]] = Counter()
+    runs = -1
+    for event in events:
+        if event["type"] == "session.started":
+            runs += 1
+        elif event["type"] == "item.completed" and event["item"]["native_id"] is not None:
+            got = event["item"]
+            if (runs, got["native_id"]) not in native_ids:
+                assert got["status"] == "failed", got
+                continue
+            key = _essentials(got) if got["kind"] not in {"file_change", "mcp_tool_call",
+                                                          "tool_call"} \
+                else (got["kind"], got["status"])
+            actual[(runs, got["native_id"], key)] += 1
+    assert actual == expected
+
+
+@given(codex_exec_streams())
+def test_strategy_renders_codex_shaped_lines(data: bytes) -> None:
+    """The strategy itself: every line is one JSON object with a type; each run opens with
+    `thread.started` on one thread; web searches carry their two `id` keys."""
+    lines = data.decode("utf-8").split("\n")
+    assert lines.pop() == ""  # every line ends with a newline; U+0085 etc. stay inside strings
+    frames = [json.loads(line) for line in lines]
+    assert frames[0]["type"] == "thread.started"
+    assert len({f["thread_id"] for f in frames if f["type"] == "thread.started"}) == 1
+    for line, frame in zip(lines, frames, strict=True):
+        if frame.get("item", {}).get("type") == "web_search":
+            assert line.count('"id":') == 2
+
+
+# ==================================================================================== goldens
+
+
+@pytest.mark.parametrize("sample", SAMPLES, ids=lambda p: p.stem)
+def test_golden(sample: Path, jsonl_snapshot: SnapshotAssertion) -> None:
+    """Whole logs of the hand-written streams, with a context like the recorder writes."""
+    ctx = RunContext(cwd="{workspace}", sandbox="workspace-write", approval_policy="never",
+                     auth_mode="api_key", model="gpt-5.5", runtime_version="0.169.0")
+    events = normalize_bytes(sample.read_bytes(), ctx, name=sample.name)
+    assert_valid(events)
+    assert events == jsonl_snapshot
+
+
+# ==================================================================================== CLI
+
+
+def harness_cli(*args: str, stdin: bytes | None = None) -> subprocess.CompletedProcess[bytes]:
+    """The real `harness` process (slow to start: used only where the process itself matters)."""
+    return subprocess.run([sys.executable, "-m", "harness", *args], capture_output=True,
+                          input=stdin, timeout=60, check=False)
+
+
+def harness_main(capsysbinary: pytest.CaptureFixture[bytes], *args: str
+                 ) -> tuple[int, bytes, str]:
+    """`harness` in this process: (exit code, stdout, stderr)."""
+    code = cli_main(list(args))
+    out, err = capsysbinary.readouterr()
+    return code, out, err.decode()
+
+
+MUST_FAIL = {"not_json": 1, "array": 1, "missing_type": 1, "type_not_string": 1,
+             "invalid_utf8": 3, "garbage_line": 3, "cut_mid_line": 3, "empty": 1}
+"""bad_input files this lane must refuse, with the line it must name; every other corpus file
+either normalizes to a valid log or is refused the same way."""
+
+
+@pytest.mark.parametrize("sample", BAD_INPUT, ids=lambda p: p.stem)
+def test_cli_bad_input(sample: Path, capsysbinary: pytest.CaptureFixture[bytes]) -> None:
+    """Bad input: exit 2 and exactly one `file:line: reason` line on stderr (no traceback), and
+    stdout holds whole lines of the valid prefix only; good input: exit 0 and a valid log."""
+    code, out, err = harness_main(capsysbinary, "normalize", "--lane", "codex-native",
+                                  str(sample))
+    lines = out.splitlines()
+    assert out == b"".join(line + b"\n" for line in lines)
+    events = [json.loads(line) for line in lines]
+    if code == 0 and sample.stem not in MUST_FAIL:
+        assert err == ""
+        assert_valid(events)
+        return
+    assert code == 2
+    assert len(err.splitlines()) == 1, err
+    match = re.fullmatch(rf"harness: {re.escape(str(sample))}:(\d+): \S.*\n", err)
+    assert match is not None, err
+    if sample.stem in MUST_FAIL:
+        assert int(match.group(1)) == MUST_FAIL[sample.stem]
+    assert not [v for v in check_events(events) if v.rule != "turns_pair_up"]
+
+
+@pytest.mark.parametrize("sample", BAD_INPUT, ids=lambda p: p.stem)
+def test_cli_lenient_never_fails(sample: Path, capsysbinary: pytest.CaptureFixture[bytes]
+                                 ) -> None:
+    code, out, err = harness_main(capsysbinary, "normalize", "--lane", "codex-native",
+                                  "--lenient", str(sample))
+    assert (code, err) == (0, "")
+    assert_valid([json.loads(line) for line in out.splitlines()])
+
+
+@pytest.mark.runtime
+def test_cli_process_reads_stdin_and_reports_bad_input_without_traceback() -> None:
+    """The real process: `-` reads stdin (same output as the file), context flags reach
+    session.started, and bad input is one stderr line with exit 2."""
+    sample = DATA / "codex_native" / "basic_turn.jsonl"
+    flags = ["--cwd", "/ws", "--sandbox", "read-only", "--approval-policy", "never",
+             "--auth-mode", "api_key"]
+    from_file = harness_cli("normalize", "--lane", "codex-native", *flags, str(sample))
+    from_stdin = harness_cli("normalize", "--lane", "codex-native", *flags, "-",
+                             stdin=sample.read_bytes())
+    assert from_file.returncode == from_stdin.returncode == 0
+    assert from_file.stdout == from_stdin.stdout
+    session = json.loads(from_stdin.stdout.splitlines()[0])
+    assert (session["cwd"], session["sandbox"], session["approval_policy"],
+            session["auth_mode"]) == ("/ws", "read-only", "never", "api_key")
+    bad = harness_cli("normalize", "--lane", "codex-native", "-", stdin=b"{oops\n")
+    assert bad.returncode == 2
+    assert bad.stderr.decode().startswith("harness: <stdin>:1: not JSON")
+    assert len(bad.stderr.splitlines()) == 1
