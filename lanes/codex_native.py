@@ -184,10 +184,17 @@ RETRYABLE: dict[ErrorKind, bool] = {
 """Whether retrying can help, per error kind (every ErrorKind is listed; a test checks)."""
 
 
+CLASSIFIED_PREFIX = 4096
+"""Characters of an error message the patterns look at: Codex puts the cause first, and scanning
+a giant message (a 100 MB provider error body) twelve times would stall the stream."""
+
+
 def error_kind(message: str) -> ErrorKind:
-    """Classify a Codex error message (see `ERROR_PATTERNS`)."""
+    """Classify a Codex error message (see `ERROR_PATTERNS`) by its first `CLASSIFIED_PREFIX`
+    characters."""
+    head = message[:CLASSIFIED_PREFIX]
     for pattern, kind in ERROR_PATTERNS:
-        if pattern.search(message):
+        if pattern.search(head):
             return kind
     return "unknown"
 
@@ -370,7 +377,8 @@ class Translator:
         self.source = source
         self.b = LogBuilder(LANE_ID)
         self.threads: set[str] = set()
-        self.turn_natives: set[str] = set()
+        self.live: set[str] = set()
+        """Native ids started or updated and not completed yet (the builder holds them open)."""
         self.plan_text: dict[str, str] = {}
 
     # ---------------------------------------------------------------- entry points
@@ -414,7 +422,7 @@ class Translator:
             if not self.context.lenient:
                 raise error
             return self.problem(error)
-        self.turn_natives.clear()
+        self.live.clear()
         return self.b.close()
 
     # ---------------------------------------------------------------- runs and turns
@@ -428,7 +436,7 @@ class Translator:
         else:
             resumed = self.context.resumed_from if not self.b.has_session else None
         self.threads.add(thread_id)
-        self.turn_natives.clear()
+        self.live.clear()
         self.plan_text.clear()
         return self.b.session_started(thread_id, self._session_info(resumed))
 
@@ -454,7 +462,7 @@ class Translator:
         if self.b.in_turn and not self.context.lenient:
             raise self._error(SequenceError, frame, "turn.started inside an open turn")
         out = self._ensure_session()
-        self.turn_natives.clear()
+        self._end_turn()  # lenient: the builder fails the open turn's items, forget their ids
         return out + self.b.turn_started()
 
     def _need_turn(self, frame: Frame, what: str) -> None:
@@ -482,10 +490,10 @@ class Translator:
         return self.b.turn_failed(turn_error(native.message))
 
     def _end_turn(self) -> None:
-        """Native ids of a finished turn never continue into the next one."""
-        for native in self.turn_natives:
+        """The builder completes every open item at a turn's end: their native ids are done."""
+        for native in self.live:
             self.b.forget_native(native)
-        self.turn_natives.clear()
+        self.live.clear()
 
     # ---------------------------------------------------------------- items
 
@@ -496,6 +504,7 @@ class Translator:
         native_id, item_type = raw.get("id"), raw.get("type")
         if not isinstance(native_id, str) or not isinstance(item_type, str):
             raise self._error(FrameError, frame, "item without a string `id` and `type`")
+        phase = self._restart(frame, phase, native_id)
         if item_type not in ITEM_MODELS:
             out = self._ensure_session()
             return [*out, self._unknown_item(item_type, raw, native_id, phase)]
@@ -508,14 +517,23 @@ class Translator:
                           native_id=native_id, phase=phase)
         return [*out, self._emit(phase, item, native_id)]
 
+    def _restart(self, frame: Frame, phase: Phase, native_id: str) -> Phase:
+        """`item.started` for an item already running: strict refuses it, lenient reads it as
+        an update (the item's newer state), so one id never starts twice."""
+        if phase != "started" or native_id not in self.live:
+            return phase
+        if not self.context.lenient:
+            raise self._error(SequenceError, frame, f"item {native_id!r} started twice")
+        return "updated"
+
     def _emit(self, phase: Phase, item: Item, native_id: str,
               delta: Delta | None = None) -> Event:
         if phase == "completed":
             self.b.forget_native(native_id)
-            self.turn_natives.discard(native_id)
+            self.live.discard(native_id)
             self.plan_text.pop(native_id, None)
-        elif self.b.in_turn:
-            self.turn_natives.add(native_id)
+        else:
+            self.live.add(native_id)
         return self.b.item(phase, item, delta)
 
     def _plan_delta(self, frame: Frame) -> list[Event]:

@@ -528,6 +528,31 @@ def test_frames_out_of_order(lines: list[dict[str, Any]], reason: str) -> None:
     run(lines, RunContext(lenient=True))
 
 
+def test_item_started_twice() -> None:
+    """A repeated `item.started` for a running item: strict refuses it (SequenceError naming the
+    line); lenient reads it as an update, so one normalized id never starts twice."""
+    lines = [thread(), turn(), command("started", "item_0"), command("started", "item_0",
+                                                                     output="more")]
+    with pytest.raises(SequenceError, match="'item_0' started twice") as info:
+        normalize_bytes(encode(lines))
+    assert info.value.line == 4
+    events = run([*lines, done()], RunContext(lenient=True))
+    assert [e["type"] for e in events if e["type"].startswith("item.")] == \
+        ["item.started", "item.updated", "item.completed"]
+    assert of_type(events, "item.updated")[0]["item"]["output"] == "more"
+
+
+def test_lenient_turn_restart_forgets_the_cut_turns_items() -> None:
+    """Lenient `turn.started` inside an open turn fails that turn and its open items; a later
+    completion with the same native id is a new item, not a second completion."""
+    events = run([thread(), turn(), command("started", "item_0"), turn(),
+                  command("completed", "item_0", exit_code=0, status="completed"), done()],
+                 RunContext(lenient=True))
+    cut, later = completed(events)
+    assert (cut["status"], later["status"]) == ("failed", "completed")
+    assert cut["id"] != later["id"]
+
+
 def test_empty_input() -> None:
     """Codex printed nothing (e.g. a fatal config error): strict names line 1, lenient gives a
     session with a notice rather than an empty log."""
