@@ -761,7 +761,6 @@ def test_cli_lenient_never_fails(sample: Path, capsysbinary: pytest.CaptureFixtu
     assert_valid([json.loads(line) for line in out.splitlines()])
 
 
-@pytest.mark.runtime
 def test_cli_process_reads_stdin_and_reports_bad_input_without_traceback() -> None:
     """The real process: `-` reads stdin (same output as the file), context flags reach
     session.started, and bad input is one stderr line with exit 2."""
