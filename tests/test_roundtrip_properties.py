@@ -9,17 +9,30 @@ idea of the runtime, or the lane: the shrunk example names which block.
 
 from __future__ import annotations
 
+import io
+import tempfile
+from pathlib import Path
 from typing import Any
 
-from hypothesis import given
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
+from harness.cassette import Interaction, read_http_cassette, render_http_cassette
 from harness.equivalence import equivalent
 from harness.invariants import check_events
-from harness.lane import LaneSpec
+from harness.lane import LaneInput, LaneSpec, RunContext
 from harness.schema import validate_event
 from harness.strategies import AbstractScenario, abstract_scenarios, expected_log
+from lanes import codex_adapter
 from lanes.codex_adapter import LANE as CODEX_ADAPTER
-from tests.roundtrip import codex_exchanges, normalize_exchanges
+from lanes.codex_native import LANE as CODEX_NATIVE
+from tests.roundtrip import (
+    codex_exchanges,
+    codex_exec_lines,
+    codex_exec_view,
+    normalize_exchanges,
+)
+from tests.test_codex_adapter_lane import _chunked_client, _split
 
 
 def assert_matches(lane: LaneSpec, actual: list[dict[str, Any]],
@@ -47,3 +60,41 @@ def test_responses_sse_round_trip(abstract: AbstractScenario) -> None:
     lane, with Codex's requests grown from prompt, echoed output and tool outputs."""
     actual = normalize_exchanges(CODEX_ADAPTER, codex_exchanges(abstract))
     assert_matches(CODEX_ADAPTER, actual, abstract)
+
+
+@given(abstract_scenarios())
+def test_codex_exec_jsonl_round_trip(abstract: AbstractScenario) -> None:
+    """lane(render(s)) == expected_log(s) (strict) for `codex exec --json` lines read by the
+    codex-native lane, with s as Codex can show it (`codex_exec_view`)."""
+    visible = codex_exec_view(abstract)
+    stream = codex_exec_lines(visible)
+    events = CODEX_NATIVE.normalize(LaneInput(stream=io.BytesIO(stream), name="<roundtrip>"),
+                                    RunContext())
+    assert_matches(CODEX_NATIVE, [e.model_dump(mode="json") for e in events], visible)
+
+
+@settings(max_examples=min(settings().max_examples, 50))  # SDK replay per split: ~0.5 s each
+@given(abstract_scenarios(max_runs=2, max_steps=2), st.data())
+def test_responses_sse_rechunked_round_trip(abstract: AbstractScenario, data: st.DataObject
+                                            ) -> None:
+    """Drawn scenarios' Responses SSE bodies split at arbitrary byte boundaries give the log
+    the whole bodies give (the codex-adapter lane tests this on one fixed cassette; here the
+    bodies carry every block kind, unicode and large outputs)."""
+    exchanges = codex_exchanges(abstract)
+    with tempfile.TemporaryDirectory(prefix="roundtrip-") as tmp:
+        path = Path(tmp) / CODEX_ADAPTER.native_file
+        path.write_text(render_http_cassette(exchanges), encoding="utf-8")
+        interactions = read_http_cassette(path)
+    bodies = [i.response.body for i in interactions]
+    cuts = [data.draw(st.lists(st.integers(0, len(b)), max_size=12)) for b in bodies]
+    whole = _rechunked(interactions, [[b] for b in bodies])
+    assert_matches(CODEX_ADAPTER, whole, abstract)
+    assert _rechunked(interactions, [_split(b, c) for b, c in zip(bodies, cuts, strict=True)]
+                      ) == whole
+
+
+def _rechunked(interactions: list[Interaction], chunks: list[list[bytes]]
+               ) -> list[dict[str, Any]]:
+    events = codex_adapter.normalize_interactions(interactions, RunContext(), source="mem",
+                                                  client_for=_chunked_client(chunks))
+    return [e.model_dump(mode="json") for e in events]
