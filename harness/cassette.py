@@ -74,8 +74,15 @@ class _ReviewableDumper(yaml.SafeDumper):
     """Multi-line strings as literal blocks (PyYAML falls back to quotes when it cannot)."""
 
 
+LITERAL_UNSAFE = ("\x85", "\u2028", "\u2029")
+"""Characters YAML reads back as line breaks when written raw: such text is double-quoted."""
+
+
 def _str_presenter(dumper: yaml.SafeDumper, value: str) -> yaml.ScalarNode:
-    style = "|" if "\n" in value else None
+    if any(c in value for c in LITERAL_UNSAFE):
+        style: str | None = '"'  # escaped, so nothing is read back as a line break
+    else:
+        style = "|" if "\n" in value else None
     return dumper.represent_scalar("tag:yaml.org,2002:str", value, style=style)
 
 

@@ -18,7 +18,7 @@ from harness.cassette import (
     write_http_cassette,
 )
 from harness.errors import InputError
-from harness.stub import StubReply, StubRequest, StubServer, sse_event
+from harness.stub import Exchange, StubReply, StubRequest, StubServer, sse_event
 
 
 class EchoSSE:
@@ -111,3 +111,18 @@ def test_malformed_cassette_is_an_input_error(tmp_path: Path, text: str, reason:
         read_http_cassette(path)
     assert str(path) in str(info.value)
     assert reason in str(info.value)
+
+
+@pytest.mark.parametrize("char", ["\x85", "\u2028", "\u2029", "\r", "\t", "\x0b", "\x0c"])
+def test_line_break_lookalikes_survive_the_cassette(tmp_path: Path, char: str) -> None:
+    """YAML reads NEL and the Unicode line/paragraph separators as line breaks when written raw;
+    a body holding them must still come back byte for byte."""
+    request_body = json.dumps({"input": f"a\n{char}b"}, ensure_ascii=False).encode()
+    reply = f"data: {json.dumps({'t': char}, ensure_ascii=False)}\n\n".encode()
+    exchange = Exchange(StubRequest("POST", "/v1/responses", "", {}, request_body),
+                        StubReply(200, {}, [reply]))
+    path = tmp_path / "c.yaml"
+    write_http_cassette(path, [exchange])
+    [interaction] = read_http_cassette(path)
+    assert json.loads(interaction.request.body) == json.loads(request_body)  # pretty-printed
+    assert interaction.response.body == reply
