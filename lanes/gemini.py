@@ -354,6 +354,10 @@ def cached(client_for: ClientFor) -> ClientFor:
 
 def replay_one(index: int, interaction: Interaction, client_for: ClientFor) -> Replayed:
     """Re-issue one recorded request through the SDK and collect its typed answer."""
+    req = interaction.request
+    if not isinstance(req.uri, str) or not isinstance(req.body, bytes):
+        return Replayed(index, interaction, None, body_error="recorded request has a "
+                        "malformed uri or body (wrong type)")
     rep = Replayed(index, interaction, route_of(interaction))
     if rep.route is None or rep.route.method not in {STREAM_METHOD, *SIDE_CALL_METHODS}:
         _consume_raw(interaction)
@@ -646,11 +650,13 @@ class Translator:
         return out
 
     def exchange(self, rep: Replayed, following: Replayed | None) -> list[Event]:
+        if rep.body is None and rep.body_error is not None:
+            return self._frame_problem(rep, rep.body_error)
         if rep.route is None or (not rep.is_conversation
                                  and rep.route.method not in SIDE_CALL_METHODS):
             return [self._unknown("side_call", self._side_payload(rep))]
         if rep.body is None:
-            return self._frame_problem(rep, rep.body_error or "request body unusable")
+            return self._frame_problem(rep, "request body unusable")
         if not rep.is_conversation:
             if self.b.in_turn:
                 return self._side_call(rep)
@@ -923,7 +929,8 @@ class Translator:
     def _frame_problem(self, rep: Replayed, reason: str) -> list[Event]:
         message = f"interaction {rep.index}: {reason}"
         if not self.context.lenient:
-            excerpt = rep.interaction.request.body[:200].decode("utf-8", "replace")
+            body = rep.interaction.request.body
+            excerpt = body[:200].decode("utf-8", "replace") if isinstance(body, bytes) else ""
             raise FrameError(message, lane=LANE_ID, source=self.source, line=rep.index,
                              excerpt=excerpt)
         return [self.b.notice(message)]
