@@ -22,7 +22,7 @@ import pytest
 from harness.divergences import read_ledger
 from harness.equivalence import equivalent
 from harness.gate import GateOptions, evaluate_cell
-from harness.lane import LaneInput, RunContext, get_lane
+from harness.lane import LaneInput, RunContext, get_lane, lane_ids
 from harness.recording import record_scenario
 from harness.runtimes.base import RunPlan
 from harness.runtimes.codex import DRIVER, CodexDriver, config_toml
@@ -90,11 +90,14 @@ def test_recordings_hold_no_temp_path_port_or_random_id(folder: Path) -> None:
     assert not re.search(r'turn_started_at_unix_ms\\?":[1-9]', http)  # timings templated
 
 
-def test_divergence_ledgers_parse_and_name_codex_lanes() -> None:
+def test_divergence_ledgers_parse_and_name_real_lanes() -> None:
+    """Every ledger entry parses and names registered lanes; Codex entries blame a Codex lane."""
+    registered = set(lane_ids())
     for folder in scenario_dirs(CASSETTES):
         for entry in read_ledger(folder):
+            assert set(entry.lanes) | set(entry.versus) <= registered, entry.id
             if entry.id.startswith("codex-"):
-                assert set(entry.lanes) | set(entry.versus) <= set(LANES), entry.id
+                assert set(entry.lanes) <= set(LANES), entry.id
 
 
 # ==================================================================================== driver
