@@ -24,6 +24,7 @@ def iter_lines(stream: BinaryIO) -> Iterator[tuple[int, bytes]]:
     """Yield (1-based line number, line without newline), skipping blank lines; constant memory."""
     for number, raw in enumerate(stream, start=1):
         line = raw.rstrip(b"\r\n")
+        del raw  # a giant line is held once, not twice, while the caller works on it
         if line.strip():
             yield number, line
 

@@ -894,6 +894,9 @@ class Translator:
             arguments["reviewed_item"] = self.pending[self.last_call].item.id
             if isinstance(result, dict) and result.get("outcome") == "deny":
                 self.denied.add(self.last_call)
+        if not self.b.in_turn:  # e.g. after a failed turn: kept whole, items need a turn
+            return [self._unknown(f"side_call.{kind}", {
+                "arguments": arguments, "result": result, "error": error})]
         item = ToolCall(id=self.b.fresh_id(), status="failed" if error else "completed",
                         name=f"side_call.{kind}", arguments=arguments, result=result,
                         error=error)
@@ -1058,13 +1061,26 @@ def _normalize_path(path: Path, name: str, context: RunContext) -> Iterator[Even
     """Strict: a cassette that cannot be read or replayed is an InputError naming the file.
     Lenient: it becomes one `error` notice, so a lenient reader never stops on bad input."""
     try:
-        replayed = replay_cassette(path, read_http_cassette(path))
+        replayed = replay_cassette(path, _well_typed(read_http_cassette(path)))
     except InputError as exc:
         if not context.lenient:
             raise InputError(exc.reason, source=name, line=exc.line) from None
         yield LogBuilder(LANE_ID).notice(f"{name}: {exc.reason}")
         return
     yield from Translator(context, name).run(replayed)
+
+
+def _well_typed(interactions: list[Interaction]) -> list[Interaction]:
+    """The reader keeps a request's `uri` and `body` as the YAML had them; a hand-edited cassette
+    with a null uri or a numeric body would crash URL or JSON parsing mid-replay (TypeError), so
+    it is refused up front."""
+    for index, interaction in enumerate(interactions):
+        request = interaction.request
+        if not isinstance(request.method, str) or not isinstance(request.uri, str):
+            raise InputError(f"interaction {index}: request `method` and `uri` must be strings")
+        if not isinstance(request.body, bytes):
+            raise InputError(f"interaction {index}: request `body` must be text")
+    return interactions
 
 
 LANE = LaneSpec(

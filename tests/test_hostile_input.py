@@ -1,13 +1,20 @@
-"""Hostile input, every lane: strict mode ends in a valid log or a typed lane error naming the
-file; lenient mode never raises; no other exception type ever escapes.
+"""Hostile input, every lane (issue 7): strict mode ends in a valid log or a typed HarnessError
+naming file, place and reason; lenient mode never raises and keeps what it could read; no other
+exception type escapes; nothing hangs; memory stays bounded by the largest single event.
 
 The corpus is checked in (tests/data/bad_input for JSONL lanes, tests/data/bad_cassettes for
-HTTP-cassette lanes); mutation properties damage each lane's real shipped cassettes at random.
+HTTP-cassette lanes, which get every provider's damaged cassettes); the mutation properties
+(tests/fuzz/mutations.py) damage each lane's real shipped cassettes. The contract itself is
+tests/fuzz/contract.py. Lanes come from the entry points, so a new lane is covered on landing.
 """
 
 from __future__ import annotations
 
-import random
+import json
+import os
+import subprocess
+import sys
+import time
 from pathlib import Path
 from typing import Any
 
@@ -16,123 +23,284 @@ import yaml
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from harness.errors import HarnessError
-from harness.invariants import check_events
-from harness.lane import LaneInput, LaneSpec, RunContext, available_lanes
-from harness.schema import validate_event
+from harness.lane import LaneSpec, available_lanes
+from lanes.codex_native import CLASSIFIED_PREFIX, error_kind
+from tests.fuzz.contract import check_contract, problems, run_lane
+from tests.fuzz.mutations import Mutation, cassette_mutations, jsonl_mutations
 
 DATA = Path(__file__).parent / "data"
 CASSETTES = Path(__file__).resolve().parents[1] / "cassettes"
 LANES = available_lanes()
 JSONL_LANES = [lane for lane in LANES.values() if lane.input_kind == "jsonl"]
 HTTP_LANES = [lane for lane in LANES.values() if lane.input_kind == "http-cassette"]
+SHIPPED = {lane.id: sorted(CASSETTES.glob(f"*/{lane.native_file}")) for lane in LANES.values()}
+"""Each lane's shipped native inputs, listed once (the catalog may be re-recorded meanwhile)."""
+SHIPPED_LANES = [lane for lane in LANES.values() if SHIPPED[lane.id]]
+SETTINGS = settings(max_examples=30, deadline=None,
+                    suppress_health_check=[HealthCheck.function_scoped_fixture,
+                                           HealthCheck.too_slow, HealthCheck.data_too_large])
 
 
-def normalize(lane: LaneSpec, path: Path, *, lenient: bool) -> list[dict[str, Any]]:
-    with path.open("rb") as stream:
-        events = lane.normalize(LaneInput(stream=stream, name=str(path), path=path),
-                                RunContext(lenient=lenient))
-        return [e.model_dump(mode="json") for e in events]
-
-
-def assert_contract(lane: LaneSpec, path: Path) -> None:
-    """Strict: a valid log, or a HarnessError naming the file. Lenient: never raises, valid log."""
-    try:
-        strict = normalize(lane, path, lenient=False)
-    except HarnessError as exc:
-        assert str(path) in str(exc), f"error does not name the file: {exc}"
-    else:
-        _assert_valid(strict)
-    lenient = normalize(lane, path, lenient=True)
-    _assert_valid(lenient)
-
-
-def _assert_valid(events: list[dict[str, Any]]) -> None:
-    problems = [err for e in events for err in validate_event(e)]
-    problems += [f"{v.rule}: {v.detail}" for v in check_events(events)]
-    assert problems == []
+KNOWN_VIOLATIONS: dict[str, str] = {
+    "claude-code": "a duplicated native line (`duplicate(i=1, j=1)` on "
+                   "approval_on_request/claude-code.jsonl) emits item.started twice for one id",
+    "anthropic": "a request body that is a number (`field(request.body = 1.5)`) escapes as "
+                 "TypeError from json.loads",
+    "gemini": "an SSE data line nested 3000 deep escapes as RecursionError from json.loads",
+}
+"""Contract violations found in lanes this file's owner may not edit, reported to their
+owners; each lane's mutation property is an expected failure until its entry is removed."""
 
 
 def _ids(lanes: list[LaneSpec]) -> list[str]:
     return [lane.id for lane in lanes]
 
 
+def _marked(lanes: list[LaneSpec]) -> list[Any]:
+    """Lanes as parameters, known violators marked xfail with the reported case."""
+    return [pytest.param(lane, id=lane.id, marks=pytest.mark.xfail(
+                reason=KNOWN_VIOLATIONS[lane.id], strict=False))
+            if lane.id in KNOWN_VIOLATIONS else pytest.param(lane, id=lane.id)
+            for lane in lanes]
+
+
+def _shipped(lane: LaneSpec) -> list[Path]:
+    return SHIPPED[lane.id]
+
+
+# ------------------------------------------------------------------------------ the corpus
+
+
 @pytest.mark.parametrize("lane", JSONL_LANES, ids=_ids(JSONL_LANES))
 @pytest.mark.parametrize("sample", sorted((DATA / "bad_input").glob("*.jsonl")),
                          ids=lambda p: p.stem)
 def test_jsonl_corpus(lane: LaneSpec, sample: Path) -> None:
-    assert_contract(lane, sample)
+    check_contract(lane, sample)
 
 
 @pytest.mark.parametrize("lane", HTTP_LANES, ids=_ids(HTTP_LANES))
 @pytest.mark.parametrize("sample", sorted((DATA / "bad_cassettes").glob("*.yaml")),
                          ids=lambda p: p.stem)
 def test_cassette_corpus(lane: LaneSpec, sample: Path) -> None:
-    assert_contract(lane, sample)
+    check_contract(lane, sample)
 
 
-def _shipped(lane: LaneSpec) -> list[Path]:
-    return sorted(CASSETTES.glob(f"*/{lane.native_file}"))
+def test_corpus_covers_the_issue_list() -> None:
+    """The checked-in corpus has a sample for every kind of damage issue 7 names (the rest —
+    cut at any byte, the 100 MB line — are generated by the properties below)."""
+    jsonl = {p.stem for p in (DATA / "bad_input").glob("*.jsonl")}
+    cassettes = {p.stem.split(".")[0] for p in (DATA / "bad_cassettes").glob("*.yaml")}
+    assert {"cut_mid_line", "cut_mid_utf8", "garbage_line", "not_json", "array",
+            "missing_type", "unknown_types", "unknown_item_type", "duplicated_completion",
+            "reordered", "completion_without_start", "invalid_utf8", "deeply_nested"} <= jsonl
+    assert {"sse_event_without_data", "sse_cut_mid_event", "http_4xx", "http_5xx",
+            "corrupt_gzip", "missing_status", "missing_body", "missing_uri"} <= cassettes
 
 
-def _mutate_lines(data: bytes, rng: random.Random) -> bytes:
-    lines = data.splitlines(keepends=True) or [b""]
-    kind = rng.choice(["cut", "garbage", "duplicate", "swap", "drop", "flip", "utf8"])
-    i, j = rng.randrange(len(lines)), rng.randrange(len(lines))
-    if kind == "cut":
-        return data[: rng.randrange(len(data) + 1)]
-    if kind == "garbage":
-        lines.insert(i, rng.choice([b"garbage\n", b"[]\n", b'{"type": null}\n', b"{\n",
-                                    b'{"type": "brand.new.event", "x": 1}\n']))
-    elif kind == "duplicate":
-        lines.insert(i, lines[j])
-    elif kind == "swap":
-        lines[i], lines[j] = lines[j], lines[i]
-    elif kind == "drop":
-        del lines[i]
-    elif kind == "flip" and data:
-        k = rng.randrange(len(data))
-        return data[:k] + bytes([data[k] ^ 0xFF]) + data[k + 1:]
-    elif kind == "utf8":
-        lines.insert(i, b'{"type": "item.completed", "item": {"id": "z", "type": "x\xc3"}}\n')
+# ------------------------------------------------------------------------------ mutations
+
+
+@pytest.mark.parametrize("lane", _marked(SHIPPED_LANES))
+@SETTINGS
+@given(data=st.data())
+def test_mutated_shipped_cassettes_keep_the_contract(
+        lane: LaneSpec, data: st.DataObject, tmp_path_factory: pytest.TempPathFactory) -> None:
+    """Invariant: any stack of damage to a real shipped cassette (cut at any byte or mid-UTF-8
+    character, junk/duplicated/reordered/dropped lines, wrong-typed fields; for cassettes also
+    cut or data-less SSE events, 4xx/5xx answers, corrupt gzip bodies, missing fields) ends in a
+    valid log or a typed error naming file and place; lenient never raises and keeps what strict
+    emitted; nothing else escapes and nothing hangs."""
+    source = data.draw(st.sampled_from(_shipped(lane)), label="source")
+    strategy = jsonl_mutations() if lane.input_kind == "jsonl" else cassette_mutations()
+    mutation: Mutation = data.draw(strategy, label="mutation")
+    target = tmp_path_factory.mktemp("mut") / source.name
+    target.write_bytes(mutation.apply(source.read_bytes()))
+    check_contract(lane, target)
+
+
+JSONL_SHIPPED = [lane for lane in SHIPPED_LANES if lane.input_kind == "jsonl"]
+
+
+@pytest.mark.parametrize("lane", JSONL_SHIPPED, ids=_ids(JSONL_SHIPPED))
+@settings(max_examples=20, deadline=None,
+          suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(data=st.data())
+def test_a_cut_stream_ends_its_open_turn_as_truncated(
+        lane: LaneSpec, data: st.DataObject, tmp_path_factory: pytest.TempPathFactory) -> None:
+    """Invariant: a real stream cut at a line boundary normalizes (strict) to the full log's
+    turns, in order, where every turn ends as in the full log except possibly the last, which
+    may instead end `turn.failed` kind `stream_truncated` (the input stopped inside it)."""
+    source = data.draw(st.sampled_from(_shipped(lane)), label="source")
+    lines = source.read_bytes().splitlines(keepends=True)
+    keep = data.draw(st.integers(1, len(lines)), label="lines kept")
+    target = tmp_path_factory.mktemp("cut") / source.name
+    target.write_bytes(b"".join(lines[:keep]))
+    full, cut = run_lane(lane, source, lenient=False), run_lane(lane, target, lenient=False)
+    assert full.error is None and cut.error is None, cut.error
+    assert problems(cut.events) == []
+    full_ends, cut_ends = _turn_ends(full.events), _turn_ends(cut.events)
+    assert len(cut_ends) <= len(full_ends)
+    for index, (mine, theirs) in enumerate(zip(cut_ends, full_ends, strict=False)):
+        truncated = mine.get("error", {}).get("kind") == "stream_truncated"
+        if index < len(cut_ends) - 1 or not truncated:
+            assert mine["type"] == theirs["type"], (index, mine, theirs)
+
+
+def _turn_ends(events: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    return [e for e in events if e["type"] in {"turn.completed", "turn.failed"}]
+
+
+# ------------------------------------------------------------------------------ 100 MB line
+
+HUGE = 100 * 1024 * 1024
+PROBE = """
+import json, resource, sys
+from pathlib import Path
+import orjson
+from harness.errors import HarnessError
+from harness.invariants import check_events
+from harness.lane import LaneInput, RunContext, get_lane
+from harness.model import dump_event
+from harness.schema import validate_event
+
+lane, path = get_lane(sys.argv[1]), Path(sys.argv[2])
+result = {"events": 0, "error": None, "problems": []}
+checker = []
+try:
+    with path.open("rb") as stream:
+        for event in lane.normalize(LaneInput(stream, str(path), path), RunContext()):
+            body = dump_event(event)
+            shape = orjson.loads(body)
+            result["problems"] += validate_event(shape)
+            checker.append({k: v for k, v in shape.items() if k != "item"} | (
+                {"item": {"id": shape["item"]["id"], "kind": shape["item"]["kind"]}}
+                if "item" in shape else {}))
+            result["events"] += 1
+            del body, shape
+except HarnessError as exc:
+    result["error"] = {"type": type(exc).__name__, "text": str(exc)[:300], "line": exc.line}
+if result["error"] is None:
+    result["problems"] += [str(v) for v in check_events(checker)]
+result["peak_kib"] = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+print(json.dumps(result))
+"""
+
+
+def _inflate(source: bytes, size: int) -> bytes:
+    """The real input with its longest line's longest string blown up to `size` bytes: one
+    giant event (a huge command output or text delta) inside an otherwise normal stream."""
+    lines = source.splitlines(keepends=True)
+    n = max(range(len(lines)), key=lambda i: len(lines[i]))
+    line = lines[n].decode("utf-8", "replace")
+    start, end = _longest_json_string(line)
+    filler = ("x" * 63 + "\\n") * (size // 65)
+    lines[n] = (line[:start] + filler + line[end:]).encode()
     return b"".join(lines)
 
 
-def _mutate_cassette(data: bytes, rng: random.Random) -> bytes:
-    kind = rng.choice(["cut_text", "cut_body", "drop_field", "status"])
-    if kind == "cut_text":
-        return data[: rng.randrange(len(data) + 1)]
-    doc = yaml.safe_load(data)
-    interactions = doc.get("interactions") or []
-    if not interactions:
-        return data
-    target = rng.choice(interactions)
-    if kind == "cut_body":
-        body = target["response"]["body"]["string"]
-        target["response"]["body"]["string"] = body[: rng.randrange(len(body) + 1)]
-    elif kind == "drop_field":
-        section = rng.choice(["request", "response"])
-        target[section].pop(rng.choice(list(target[section])), None)
-    else:
-        target["response"]["status"]["code"] = rng.choice([400, 401, 429, 500, 529])
-    return yaml.safe_dump(doc, allow_unicode=True).encode()
+def _longest_json_string(text: str) -> tuple[int, int]:
+    """Span of the contents of the longest JSON string literal in `text` (escapes respected)."""
+    best, i = (0, 0), 0
+    while (start := text.find('"', i)) != -1:
+        j = start + 1
+        while j < len(text) and text[j] != '"':
+            j += 2 if text[j] == "\\" else 1
+        if j - start - 1 > best[1] - best[0]:
+            best = (start + 1, j)
+        i = j + 1
+    return best
 
 
-@pytest.mark.parametrize("lane", list(LANES.values()), ids=list(LANES))
-@settings(max_examples=25, deadline=None,
-          suppress_health_check=[HealthCheck.function_scoped_fixture])
-@given(seed=st.integers(0, 2**32 - 1))
-def test_mutated_shipped_cassettes_keep_the_contract(lane: LaneSpec, seed: int,
-                                                     tmp_path_factory: pytest.TempPathFactory
-                                                     ) -> None:
-    """Invariant: any random damage to a real shipped cassette (cut at any byte, garbage,
-    duplicated/reordered/dropped lines, flipped bytes, bad UTF-8, damaged SSE bodies, missing
-    cassette fields, error statuses) ends in a valid log or a typed error; lenient never raises."""
-    sources = _shipped(lane)
-    assert sources, f"no shipped cassette for {lane.id}"
-    rng = random.Random(seed)
-    source = rng.choice(sources)
-    mutate = _mutate_lines if lane.input_kind == "jsonl" else _mutate_cassette
-    target = tmp_path_factory.mktemp("mut") / source.name
-    target.write_bytes(mutate(source.read_bytes(), rng))
-    assert_contract(lane, target)
+def _probe(lane: LaneSpec, path: Path) -> dict[str, Any]:
+    root = Path(__file__).resolve().parents[1]
+    env = {**os.environ, "PYTHONPATH": str(root)}
+    done = subprocess.run([sys.executable, "-c", PROBE, lane.id, str(path)], env=env,
+                          capture_output=True, text=True, timeout=240, check=False)
+    assert done.returncode == 0, done.stderr[-2000:]
+    result: dict[str, Any] = json.loads(done.stdout.splitlines()[-1])
+    return result
+
+
+@pytest.mark.parametrize("lane", SHIPPED_LANES, ids=_ids(SHIPPED_LANES))
+def test_a_100_mb_line_ends_cleanly_in_bounded_memory(lane: LaneSpec, tmp_path: Path) -> None:
+    """A 100 MB single line (one giant event inside a real stream) ends in a valid log or a typed
+    error, within a time limit, and the peak RSS grows by a bounded multiple of that one line
+    over the same run on the normal input (memory bounded by the largest single event)."""
+    source = min(_shipped(lane), key=lambda p: p.stat().st_size)
+    baseline = _probe(lane, source)
+    huge = tmp_path / source.name
+    huge.write_bytes(_inflate(source.read_bytes(), HUGE))
+    result = _probe(lane, huge)
+    assert result["problems"] == [], result["problems"][:5]
+    if result["error"] is not None:
+        assert str(huge) in result["error"]["text"]
+    growth = (result["peak_kib"] - baseline["peak_kib"]) * 1024
+    assert growth < BOUND[lane.input_kind] * HUGE, (
+        f"{lane.id}: +{growth / 2**20:.0f} MiB for one {HUGE / 2**20:.0f} MiB line")
+
+
+BOUND = {"jsonl": 6, "http-cassette": 16}
+"""Peak RSS growth allowed per byte of the giant line. A JSONL lane holds the line, its parse,
+the normalized event and its dump at once; a cassette lane also holds the YAML text, the parsed
+document and the SDK's copy of the body (cassettes are read whole by design)."""
+
+
+@pytest.mark.parametrize("lane", JSONL_LANES, ids=_ids(JSONL_LANES))
+def test_a_100_mb_garbage_line_is_one_typed_error(lane: LaneSpec, tmp_path: Path) -> None:
+    """A 100 MB line that is not JSON is rejected with a short error (the excerpt is capped),
+    quickly, not echoed whole into the message."""
+    path = tmp_path / "garbage.jsonl"
+    with path.open("wb") as out:
+        out.write(b"{" + b"x" * HUGE + b"\n")
+    outcome = run_lane(lane, path, lenient=False, seconds=60)
+    assert outcome.error is not None
+    assert len(str(outcome.error)) < 1000
+    lenient = run_lane(lane, path, lenient=True, seconds=60)
+    assert lenient.error is None and problems(lenient.events) == []
+
+
+def test_codex_native_classifies_a_giant_error_message_by_its_head() -> None:
+    """Quirk (codex-native, `CLASSIFIED_PREFIX`): a `turn.failed` message is classified by its
+    first few KiB. A 100 MB provider error body used to be scanned by each of the twelve error
+    patterns in turn (~30 s, a hang in practice); the cause Codex prints comes first anyway."""
+    giant = "exceeded retry limit, last status: 429 Too Many Requests " + "x" * 50_000_000
+    started = time.perf_counter()
+    assert error_kind(giant) == "rate_limit"
+    assert error_kind("y" * 50_000_000) == "unknown"
+    assert time.perf_counter() - started < 2.0
+    assert error_kind("x" * CLASSIFIED_PREFIX + "exceeded retry limit, last status: 429") \
+        == "unknown"
+
+
+@pytest.mark.skipif("codex-adapter" not in LANES, reason="needs the openai extra")
+def test_codex_adapter_refuses_a_null_request_uri(tmp_path: Path) -> None:
+    """Quirk (codex-adapter, `_well_typed`): the cassette reader keeps `request.uri` as the YAML
+    had it; a null uri used to crash URL parsing with a TypeError mid-replay. It is now an
+    InputError naming the interaction (strict) and one notice (lenient)."""
+    lane = LANES["codex-adapter"]
+    source = DATA / "bad_cassettes" / "missing_uri.yaml"
+    doc = yaml.safe_load(source.read_text())
+    doc["interactions"][0]["request"]["uri"] = None
+    path = tmp_path / "codex.http.yaml"
+    path.write_text(yaml.safe_dump(doc))
+    outcome = check_contract(lane, path)
+    assert outcome.error is not None and "interaction 0" in outcome.error.reason
+
+
+@pytest.mark.skipif("codex-adapter" not in LANES, reason="needs the openai extra")
+def test_codex_adapter_keeps_a_side_call_outside_a_turn_as_unknown(tmp_path: Path) -> None:
+    """Quirk (codex-adapter, `_side_call`): a side call that arrives outside a turn (before the
+    first prompt, or after a turn failed on a broken stream) cannot be a `tool_call` item, which
+    needs a turn; it is kept whole as an `unknown` item `side_call.<kind>` so the log stays valid
+    (this used to emit an item outside a turn)."""
+    doc = yaml.safe_load((CASSETTES / "hello" / "codex.http.yaml").read_text())
+    side = json.loads(json.dumps(doc["interactions"][0]))
+    uri = side["request"]["uri"]
+    side["request"]["uri"] = uri.replace("/v1/responses", "/v1/responses/compact")
+    doc["interactions"].insert(0, side)
+    path = tmp_path / "codex.http.yaml"
+    path.write_text(yaml.safe_dump(doc, allow_unicode=True))
+    outcome = check_contract(LANES["codex-adapter"], path)
+    assert outcome.error is None
+    first_item = next(e["item"] for e in outcome.events if "item" in e)
+    assert (first_item["kind"], first_item["native_type"]) == ("unknown", "side_call.compaction")
