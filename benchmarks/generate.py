@@ -86,3 +86,81 @@ def codex_stream(path: Path, size_mb: float, seed: int = 7) -> int:
                 written += len(line)
                 lines += 1
     return lines + 1
+
+
+def _sse(event: dict[str, object]) -> str:
+    return f"event: {event['type']}\ndata: {json.dumps(event, ensure_ascii=False)}\n\n"
+
+
+def _responses_answer(rng: random.Random, n: int) -> str:
+    """One streamed Responses answer: reasoning summary, then a long message in many deltas."""
+    rid, mid, rsid = f"resp_{n}", f"msg_{n}", f"rs_{n}"
+    deltas = [_text(rng, rng.randint(5, 60)) + " " for _ in range(rng.randint(20, 400))]
+    text = "".join(deltas)
+    seq = iter(range(1_000_000))
+    events: list[dict[str, object]] = [
+        {"type": "response.created", "sequence_number": next(seq), "response": {
+            "id": rid, "object": "response", "created_at": 0, "model": "gpt-5.5",
+            "status": "in_progress", "output": []}},
+        {"type": "response.output_item.added", "sequence_number": next(seq), "output_index": 0,
+         "item": {"type": "reasoning", "id": rsid, "summary": []}},
+        {"type": "response.reasoning_summary_text.delta", "sequence_number": next(seq),
+         "item_id": rsid, "output_index": 0, "summary_index": 0, "delta": _text(rng, 30)},
+        {"type": "response.output_item.done", "sequence_number": next(seq), "output_index": 0,
+         "item": {"type": "reasoning", "id": rsid, "summary": []}},
+        {"type": "response.output_item.added", "sequence_number": next(seq), "output_index": 1,
+         "item": {"type": "message", "id": mid, "role": "assistant", "status": "in_progress",
+                  "content": []}},
+    ]
+    events += [{"type": "response.output_text.delta", "sequence_number": next(seq),
+                "output_index": 1, "item_id": mid, "content_index": 0, "delta": d,
+                "logprobs": []} for d in deltas]
+    message = {"type": "message", "id": mid, "role": "assistant", "status": "completed",
+               "content": [{"type": "output_text", "text": text, "annotations": []}]}
+    events += [
+        {"type": "response.output_item.done", "sequence_number": next(seq), "output_index": 1,
+         "item": message},
+        {"type": "response.completed", "sequence_number": next(seq), "response": {
+            "id": rid, "object": "response", "created_at": 0, "model": "gpt-5.5",
+            "status": "completed", "output": [message], "usage": {
+                "input_tokens": 100 + n, "output_tokens": len(deltas), "total_tokens": 0,
+                "input_tokens_details": {"cached_tokens": 0},
+                "output_tokens_details": {"reasoning_tokens": 0}}}},
+    ]
+    return "".join(_sse(e) for e in events)
+
+
+def responses_cassette(path: Path, size_mb: float, seed: int = 7) -> int:
+    """Write a vcrpy cassette of one Codex thread whose turns are one prompt and one long streamed
+    answer each, until the SSE bodies add up to about `size_mb` MB; returns the SSE event count."""
+    import yaml  # noqa: PLC0415 - only this generator needs it
+
+    rng = random.Random(seed)
+    limit, written, events, interactions = int(size_mb * 1024 * 1024), 0, 0, []
+    while written < limit:
+        n = len(interactions)
+        body = {"model": "gpt-5.5", "stream": True, "prompt_cache_key": "bench-thread",
+                "input": [{"type": "message", "role": "user", "content": [
+                    {"type": "input_text", "text": f"step {n}: {_text(rng, 12)}"}]}]}
+        answer = _responses_answer(rng, n)
+        written += len(answer.encode())
+        events += answer.count("\ndata: ")
+        interactions.append({
+            "request": {"method": "POST", "uri": "http://127.0.0.1:8080/v1/responses",
+                        "headers": {"content-type": ["application/json"]},
+                        "body": json.dumps(body, indent=2) + "\n"},
+            "response": {"status": {"code": 200, "message": "OK"},
+                         "headers": {"content-type": ["text/event-stream"]},
+                         "body": {"string": answer}}})
+    class Literal(yaml.CSafeDumper):
+        """SSE bodies as literal blocks, one SSE line per YAML line, as real cassettes are."""
+
+    def literal(dumper: yaml.SafeDumper, value: str) -> yaml.ScalarNode:
+        style = "|" if "\n" in value else None
+        return dumper.represent_scalar("tag:yaml.org,2002:str", value, style=style)
+
+    Literal.add_representer(str, literal)
+    with path.open("w", encoding="utf-8") as out:
+        yaml.dump({"interactions": interactions, "version": 1}, out, Dumper=Literal,
+                  sort_keys=False, allow_unicode=True, width=100)
+    return events

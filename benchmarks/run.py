@@ -1,0 +1,187 @@
+"""Benchmarks of issue 7 (not timed tests): `python benchmarks/run.py [--quick]` writes RESULTS.md.
+
+Generates its own inputs into benchmarks/.data/ (gitignored, reused while the size and seed match)
+and measures, as medians of `--runs` runs:
+
+- throughput of `harness normalize --lane codex-native` on a realistic stream against a bare
+  `orjson.loads`-per-line loop over the same file (MB/s, native events/s, ratio; target >= 0.5);
+- the same for the `codex-adapter` lane over a large Responses SSE cassette (baseline: orjson
+  over every SSE `data:` line of the file);
+- peak RSS of `harness normalize` over a 1 GB stream (target < 150 MB);
+- `harness check` offline over whatever catalog exists (target < 15 s).
+
+The CLI runs as a subprocess, as a user runs it: its time includes interpreter start-up.
+"""
+
+from __future__ import annotations
+
+import argparse
+import datetime as dt
+import os
+import platform
+import statistics
+import subprocess
+import sys
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+
+import orjson
+
+sys.path.insert(0, str(Path(__file__).parent))
+import generate
+
+ROOT = Path(__file__).resolve().parents[1]
+DATA = Path(__file__).parent / ".data"
+RESULTS = Path(__file__).parent / "RESULTS.md"
+HARNESS = [sys.executable, "-m", "harness"]
+
+
+@dataclass(frozen=True)
+class Run:
+    seconds: float
+    peak_rss_mb: float
+
+
+def run_cli(args: list[str]) -> Run:
+    """Run the harness CLI with stdout to /dev/null; wall time and the child's peak RSS."""
+    with open(os.devnull, "wb") as sink:
+        started = time.perf_counter()
+        proc = subprocess.Popen([*HARNESS, *args], cwd=ROOT, stdout=sink,
+                                stderr=subprocess.PIPE)
+        _, status, usage = os.wait4(proc.pid, 0)
+        seconds = time.perf_counter() - started
+    stderr = proc.stderr.read().decode() if proc.stderr else ""
+    code = os.waitstatus_to_exitcode(status)
+    if code not in (0, 1):
+        raise SystemExit(f"harness {' '.join(args)} failed ({code}): {stderr[-500:]}")
+    return Run(seconds, usage.ru_maxrss / 1024)
+
+
+def orjson_lines(path: Path, *, sse: bool = False) -> int:
+    """The baseline: parse every line (every SSE `data:` line) with orjson; returns the count."""
+    count = 0
+    with path.open("rb") as stream:
+        for raw in stream:
+            line = raw
+            if sse:
+                line = raw.lstrip()
+                if not line.startswith(b"data: "):
+                    continue
+                line = line[6:]
+            orjson.loads(line)
+            count += 1
+    return count
+
+
+def timed(fn: Callable[[], object]) -> float:
+    started = time.perf_counter()
+    fn()
+    return time.perf_counter() - started
+
+
+def median(values: list[float]) -> float:
+    return statistics.median(values)
+
+
+def ensure(path: Path, make: Callable[[Path], object]) -> Path:
+    DATA.mkdir(exist_ok=True)
+    if not path.exists():
+        partial = path.with_suffix(".partial")
+        make(partial)
+        partial.rename(path)
+    return path
+
+
+def throughput(lane: str, path: Path, runs: int, *, sse: bool) -> dict[str, float]:
+    size_mb = path.stat().st_size / 2**20
+    events = orjson_lines(path, sse=sse)
+    base = median([timed(lambda: orjson_lines(path, sse=sse)) for _ in range(runs)])
+    cli = [run_cli(["normalize", "--lane", lane, str(path)]) for _ in range(runs)]
+    lane_s = median([r.seconds for r in cli])
+    return {"size_mb": size_mb, "events": events, "base_s": base, "lane_s": lane_s,
+            "base_mbps": size_mb / base, "lane_mbps": size_mb / lane_s,
+            "base_eps": events / base, "lane_eps": events / lane_s, "ratio": base / lane_s,
+            "peak_mb": max(r.peak_rss_mb for r in cli)}
+
+
+def machine() -> list[str]:
+    cpu = next((line.split(":", 1)[1].strip() for line in
+                Path("/proc/cpuinfo").read_text().splitlines() if line.startswith("model name")),
+               platform.processor() or "unknown")
+    mem = next((int(line.split()[1]) // 1024 for line in
+                Path("/proc/meminfo").read_text().splitlines() if line.startswith("MemTotal")), 0)
+    return [f"- date: {dt.datetime.now(dt.UTC):%Y-%m-%d %H:%M} UTC",
+            f"- CPU: {cpu}, {os.cpu_count()} cores; RAM {mem} MiB",
+            f"- {platform.platform()}; Python {platform.python_version()}; "
+            f"orjson {orjson.__version__}"]
+
+
+def table(name: str, r: dict[str, float], target: float) -> list[str]:
+    verdict = "meets" if r["ratio"] >= target else "misses"
+    return [
+        f"| {name} | {r['size_mb']:.0f} MB, {r['events']:,.0f} native events | "
+        f"{r['base_mbps']:.0f} MB/s, {r['base_eps']:,.0f} ev/s | "
+        f"{r['lane_mbps']:.1f} MB/s, {r['lane_eps']:,.0f} ev/s | "
+        f"**{r['ratio']:.2f}** ({verdict} >= {target}) | {r['peak_mb']:.0f} MB |"]
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__,
+                                     formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--runs", type=int, default=3)
+    parser.add_argument("--stream-mb", type=float, default=200)
+    parser.add_argument("--big-mb", type=float, default=1024)
+    parser.add_argument("--cassette-mb", type=float, default=50)
+    parser.add_argument("--quick", action="store_true", help="small sizes, one run (smoke)")
+    parser.add_argument("--out", type=Path, default=RESULTS)
+    args = parser.parse_args()
+    if args.quick:
+        args.runs, args.stream_mb, args.big_mb, args.cassette_mb = 1, 10, 20, 2
+    stream = ensure(DATA / f"codex-{args.stream_mb:g}mb.jsonl",
+                    lambda p: generate.codex_stream(p, args.stream_mb))
+    cassette = ensure(DATA / f"responses-{args.cassette_mb:g}mb.yaml",
+                      lambda p: generate.responses_cassette(p, args.cassette_mb))
+    big = ensure(DATA / f"codex-{args.big_mb:g}mb.jsonl",
+                 lambda p: generate.codex_stream(p, args.big_mb, seed=11))
+    native = throughput("codex-native", stream, args.runs, sse=False)
+    adapter = throughput("codex-adapter", cassette, args.runs, sse=True)
+    memory = run_cli(["normalize", "--lane", "codex-native", str(big)])
+    catalog = sorted({p.parent.name for p in (ROOT / "cassettes").glob("*/scenario.yaml")})
+    tiny = DATA / "tiny.jsonl"
+    tiny.write_text('{"type": "thread.started", "thread_id": "t"}\n')
+    startup = median([run_cli(["normalize", "--lane", "codex-native", str(tiny)]).seconds
+                      for _ in range(args.runs)])
+    native_net = native["size_mb"] / (native["lane_s"] - startup)
+    gate = [run_cli(["check", "--report", str(DATA / "report")]) for _ in range(args.runs)]
+    gate_s = median([g.seconds for g in gate])
+    lines = [
+        "# Benchmark results (issue 7)", "",
+        f"Written by `python benchmarks/run.py` ({args.runs} runs each, medians). Machine:", "",
+        *machine(), "",
+        "## Throughput", "",
+        "| lane | input | bare orjson loop | `harness normalize` | ratio | peak RSS |",
+        "|---|---|---|---|---|---|",
+        *table("codex-native", native, 0.5), *table("codex-adapter", adapter, 0.5), "",
+        f"CLI start-up (imports, one-line input): {startup:.2f} s; codex-native without it: "
+        f"{native_net:.0f} MB/s, ratio {native_net / native['base_mbps']:.2f}.", "",
+        "## Memory", "",
+        f"`harness normalize --lane codex-native` over {big.stat().st_size / 2**20:.0f} MB: "
+        f"peak RSS **{memory.peak_rss_mb:.0f} MB** (target < 150 MB), "
+        f"{memory.seconds:.1f} s.", "",
+        "## Gate", "",
+        f"`harness check` offline over the catalog as it stands ({len(catalog)} scenarios): "
+        f"**{gate_s:.1f} s** (target < 15 s; exit code ignored: the catalog is being recorded).",
+        "",
+    ]
+    notes = Path(__file__).parent / "NOTES.md"
+    if notes.exists():
+        lines += ["", notes.read_text()]
+    args.out.write_text("\n".join(lines))
+    print("\n".join(lines))
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
