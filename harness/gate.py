@@ -281,7 +281,7 @@ def evaluate_cell(scenario_dir: Path, lane: LaneSpec, options: GateOptions
     result.checks = _schema_and_order(events)
     golden, updated = _golden_check(options, scenario.name, lane.id, events)
     result.checks.append(golden)
-    outline = match_outline(events, scenario.expect.for_lane(lane.id))
+    outline = match_outline(events, scenario.expect.for_lane(lane.id), lane.noise_tools)
     result.checks.append(Check("outline", not outline, "\n".join(outline)))
     result.status = "pass" if not result.failures else "fail"
     result.seconds = time.perf_counter() - started

@@ -2,7 +2,8 @@
 
 The outline lists, per run, the turn's outcome and its completed items in order. Fields an outline
 item leaves unset are not checked. Noise kinds (non-fatal notices, unknown items) are only
-compared when the outline itself names that kind, so a runtime's chatter does not break outlines.
+compared when the outline itself names that kind, so a runtime's chatter does not break outlines;
+the same holds for a lane's plumbing tool calls (`LaneSpec.noise_tools`, e.g. tool search).
 """
 
 from __future__ import annotations
@@ -76,8 +77,20 @@ def _item_mismatches(where: str, want: ExpectedItem, got: Mapping[str, Any],
     return problems
 
 
-def match_outline(events: Iterable[Mapping[str, Any]], expected: list[ExpectedTurn]) -> list[str]:
-    """Every way the log differs from the outline (empty list: it matches)."""
+def _is_noise(item: Mapping[str, Any], want: ExpectedTurn, noise_tools: frozenset[str]) -> bool:
+    """Notices, unknown items and a lane's plumbing tool calls (e.g. tool search) are compared
+    only when the outline itself names that kind: a runtime's chatter does not break outlines."""
+    named = {expected.kind for expected in want.items}
+    if item["kind"] in NOISE_KINDS:
+        return item["kind"] not in named
+    return item["kind"] == "tool_call" and item.get("name") in noise_tools \
+        and "tool_call" not in named
+
+
+def match_outline(events: Iterable[Mapping[str, Any]], expected: list[ExpectedTurn],
+                  noise_tools: frozenset[str] = frozenset()) -> list[str]:
+    """Every way the log differs from the outline (empty list: it matches); `noise_tools` are
+    the lane's plumbing tool names (LaneSpec.noise_tools)."""
     runs = observe(events)
     problems: list[str] = []
     if len(runs) != len(expected):
@@ -88,8 +101,7 @@ def match_outline(events: Iterable[Mapping[str, Any]], expected: list[ExpectedTu
             problems.append(f"{where}: outcome expected {want.outcome}, got {got.outcome}")
         if want.error_kind is not None and want.error_kind != got.error_kind:
             problems.append(f"{where}: error kind expected {want.error_kind}, got {got.error_kind}")
-        named = {item.kind for item in want.items}
-        items = [i for i in got.items if i["kind"] not in NOISE_KINDS or i["kind"] in named]
+        items = [i for i in got.items if not _is_noise(i, want, noise_tools)]
         if len(items) != len(want.items):
             kinds = [i["kind"] for i in items]
             problems.append(f"{where}: expected {len(want.items)} items "
