@@ -59,6 +59,12 @@ class RecordingTexts:
     meta: str
 
 
+SEED_COMMIT_DATES = {"GIT_AUTHOR_DATE": "2026-01-01T00:00:00Z",
+                     "GIT_COMMITTER_DATE": "2026-01-01T00:00:00Z"}
+"""Fixed dates make the seed commit's hash the same on every recording (runtimes show it to the
+model, so a varying hash would be a diff in every re-recorded cassette)."""
+
+
 def seed_workspace(scenario: Scenario, workspace: Path) -> None:
     """Create the workspace files and make it a git repository (runtimes trust git roots)."""
     workspace.mkdir(parents=True)
@@ -67,7 +73,8 @@ def seed_workspace(scenario: Scenario, workspace: Path) -> None:
         target.parent.mkdir(parents=True, exist_ok=True)
         target.write_text(content, encoding="utf-8")
     (workspace / scenario.settings.cwd).mkdir(parents=True, exist_ok=True)
-    env = {**os.environ, "GIT_CONFIG_GLOBAL": os.devnull, "GIT_CONFIG_SYSTEM": os.devnull}
+    env = {**os.environ, "GIT_CONFIG_GLOBAL": os.devnull, "GIT_CONFIG_SYSTEM": os.devnull,
+           **SEED_COMMIT_DATES}
     for args in (["init", "-q", "-b", "main"], ["add", "-A"],
                  ["-c", "user.name=harness", "-c", "user.email=harness@example.invalid",
                   "commit", "-q", "--allow-empty", "-m", "seed"]):

@@ -23,7 +23,8 @@ import pytest
 from harness.errors import HarnessError
 from harness.fsutil import recover
 from harness.proxy import ProxyResponder
-from harness.recording import LiveSettings, record_scenario
+from harness.recording import LiveSettings, record_scenario, seed_workspace
+from harness.scenario import load_scenario
 from harness.secrets import Scrubber, scan_paths, scan_text
 from harness.stub import StubReply, StubRequest, StubServer, sse_event
 from tests.miniatures import FakeDriver, fake_native_lane, write_scenario
@@ -268,3 +269,14 @@ def test_sigkill_at_random_moments_never_corrupts_the_cassette(tmp_path: Path) -
         assert len(gens) == 1, f"trial {trial}: mixed set {gens}"
         leftovers = [p.name for p in folder.iterdir() if p.name.startswith(".")]
         assert leftovers == [], f"trial {trial}: partial files {leftovers}"
+
+
+def test_the_seed_commit_is_the_same_on_every_recording(tmp_path: Path) -> None:
+    """Runtimes put the workspace's HEAD hash in their prompts: it must not vary per run."""
+    scenario = load_scenario(write_scenario(tmp_path / "s") / "scenario.yaml")
+    heads = []
+    for name in ("a", "b"):
+        seed_workspace(scenario, tmp_path / name)
+        heads.append(subprocess.run(["git", "rev-parse", "HEAD"], cwd=tmp_path / name,
+                                    capture_output=True, text=True, check=True).stdout)
+    assert heads[0] == heads[1]
