@@ -8,12 +8,14 @@ and each interaction plays at most once, in recorded order for equal method and 
 
 from __future__ import annotations
 
+import contextlib
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
 
+import httpx2
 import vcr
 from vcr.errors import CannotOverwriteExistingCassetteException
 
@@ -54,3 +56,30 @@ def base_url_of(interaction: Interaction) -> str:
     """scheme://host[:port] of a recorded request, to point an SDK client at."""
     parts = urlsplit(interaction.request.uri)
     return f"{parts.scheme}://{parts.netloc}"
+
+
+def missing_answer(exc: BaseException) -> bool:
+    """True when an SDK call failed because the cassette holds no answer for its request
+    (vcrpy's refusal, raised as is or wrapped by the SDK as a connection error)."""
+    return isinstance(exc, CannotOverwriteExistingCassetteException) or isinstance(
+        exc.__cause__, CannotOverwriteExistingCassetteException)
+
+
+def consume_raw(interaction: Interaction, uri: str | None = None) -> None:
+    """Play a request no SDK sends (side traffic, an unusable body) straight through httpx2, so
+    the interactions after it keep their recorded order; its answer is read from the cassette."""
+    req = interaction.request
+    errors = (httpx2.HTTPError, httpx2.InvalidURL, CannotOverwriteExistingCassetteException)
+    with httpx2.Client() as http, contextlib.suppress(*errors):
+        http.request(req.method, uri or req.uri, content=req.body, headers=req.headers)
+
+
+def safe_base_url(interaction: Interaction, fallback: str = "http://replay.invalid") -> str:
+    """`base_url_of`, or `fallback` when the recorded URI is no usable URL (e.g. a templated
+    `127.0.0.1:{port}`): vcrpy matches on method and path only, so the host never matters."""
+    base = base_url_of(interaction)
+    try:
+        httpx2.URL(base)
+    except httpx2.InvalidURL:
+        return fallback
+    return base

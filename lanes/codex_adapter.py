@@ -36,19 +36,14 @@ Quirk worth knowing: the SDK builds stream events leniently, so an event or outp
 
 from __future__ import annotations
 
-import contextlib
-import inspect
 import json
 import re
 import shlex
-import shutil
-import tempfile
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Literal, cast
 
-import httpx2
 from openai import APIConnectionError, APIError, APIStatusError, OpenAI
 from openai.resources.responses import Responses
 from openai.types.responses import (
@@ -72,11 +67,29 @@ from openai.types.responses import (
     ResponseToolSearchCall,
     ResponseUsage,
 )
-from vcr.errors import CannotOverwriteExistingCassetteException
 
-from harness.builder import LogBuilder, SessionInfo
-from harness.cassette import Interaction, read_http_cassette
-from harness.errors import FrameError, InputError
+from harness.apilane import (
+    RETRYABLE,
+    ExchangeTranslator,
+    TurnUsage,
+    call_sdk,
+    client_per_key,
+    json_or_none,
+    json_or_text,
+    malformed_request,
+    normalize_cassette,
+    parse_body,
+    replay_each,
+    replay_file,
+    sdk_kwargs,
+    sdk_params,
+    side_error,
+    status_kind,
+    turn_error,
+)
+from harness.builder import SessionInfo
+from harness.cassette import Interaction
+from harness.errors import InputError
 from harness.lane import Capability, LaneInput, LaneSpec, RunContext
 from harness.model import (
     AssistantMessage,
@@ -98,11 +111,9 @@ from harness.model import (
     Sandbox,
     ToolCall,
     TurnError,
-    UnknownItem,
-    Usage,
     WebSearch,
 )
-from harness.replay import base_url_of, vcr_replay
+from harness.replay import base_url_of, consume_raw
 
 LANE_ID = "codex-adapter"
 
@@ -128,18 +139,8 @@ HTTP_ERROR_KINDS: dict[int, ErrorKind] = {
     408: "network",
     429: "rate_limit",
 }
-"""HTTP status -> error kind; any other 5xx is `provider`, any other status `unknown`."""
-
-RETRYABLE: dict[ErrorKind, bool] = {
-    "provider": True,
-    "rate_limit": True,
-    "auth": False,
-    "network": True,
-    "stream_truncated": True,
-    "cancelled": False,
-    "unknown": False,
-}
-"""Whether retrying can help, per error kind (every ErrorKind is listed; a test checks)."""
+"""HTTP status -> error kind; any other 5xx is `provider`, any other status `unknown`
+(`harness.apilane.status_kind`; retryable per kind: `harness.apilane.RETRYABLE`)."""
 
 STREAM_ERROR_KINDS: dict[str, ErrorKind] = {
     "rate_limit_exceeded": "rate_limit",
@@ -228,8 +229,7 @@ _DECLINED = re.compile(r"\bRejected\(|rejected (?:by|due to)|declined|not approv
 _PLAN_STATUSES: dict[str, PlanStatus] = {
     "pending": "pending", "in_progress": "in_progress", "completed": "completed",
 }
-_CREATE_PARAMS = frozenset(inspect.signature(Responses.create).parameters) - {
-    "self", "extra_headers", "extra_query", "extra_body", "timeout"}
+_CREATE_PARAMS = sdk_params(Responses.create)
 
 
 # ------------------------------------------------------------------------------------- replay
@@ -256,27 +256,19 @@ class Replayed:
 ClientFor = Callable[[Interaction], OpenAI]
 
 
-def _default_client(interaction: Interaction) -> OpenAI:
+def _new_client(interaction: Interaction) -> OpenAI:
     return OpenAI(base_url=base_url_of(interaction) + "/v1", api_key="replay", max_retries=0)
 
 
-def _parse_body(raw: bytes) -> tuple[dict[str, Any] | None, str | None]:
-    try:
-        body = json.loads(raw) if raw else None
-    except (ValueError, UnicodeDecodeError) as exc:
-        return None, f"request body is not JSON ({exc})"
-    if not isinstance(body, dict):
-        return None, "request body is not a JSON object"
-    return body, None
+def default_clients() -> ClientFor:
+    """One SDK client per recorded base URL, for one replay."""
+    return client_per_key(_new_client, base_url_of)
 
 
 def _create_kwargs(body: dict[str, Any]) -> dict[str, Any]:
-    """SDK keyword arguments for a recorded body: known parameters by name, the rest (Codex's
-    `client_metadata`, future keys) as `extra_body`, so the SDK re-sends the body unchanged.
-    `stream` is forced on: the recorded answer is an event stream either way."""
-    known = {k: v for k, v in body.items() if k in _CREATE_PARAMS and k != "stream"}
-    extra = {k: v for k, v in body.items() if k not in _CREATE_PARAMS}
-    return {**known, "stream": True, "extra_body": extra or None}
+    """SDK keyword arguments for a recorded body (Codex's `client_metadata` goes as
+    `extra_body`). `stream` is forced on: the recorded answer is an event stream either way."""
+    return sdk_kwargs(body, _CREATE_PARAMS, stream=True)
 
 
 def replay_one(index: int, interaction: Interaction, client_for: ClientFor) -> Replayed:
@@ -284,43 +276,24 @@ def replay_one(index: int, interaction: Interaction, client_for: ClientFor) -> R
     rep = Replayed(index, interaction)
     if not rep.is_responses_post:
         return rep  # side traffic: read from the cassette as recorded, no SDK model for it
-    rep.body, rep.body_error = _parse_body(interaction.request.body)
+    rep.body, rep.body_error = parse_body(interaction.request.body)
     if rep.body is None:
-        _consume_raw(interaction)
+        consume_raw(interaction)
         return rep
-    client = client_for(interaction)
-    try:
-        stream = client.responses.create(**_create_kwargs(rep.body))
-        for event in stream:
-            rep.events.append(event)
-    except APIConnectionError as exc:
-        if isinstance(exc.__cause__, CannotOverwriteExistingCassetteException):
-            raise InputError(f"interaction {index}: replay found no recorded answer"
-                             ) from None
-        rep.error = exc
-    except APIError as exc:  # status errors, and stream payloads carrying an `error` object
-        rep.error = exc
-    except ValueError as exc:  # SSE data that is not JSON (json.JSONDecodeError)
-        rep.stream_error = f"SSE data the SDK cannot parse ({exc})"
-    except (KeyError, TypeError, AttributeError) as exc:  # vcrpy cannot build the recorded answer
-        rep.stream_error = f"recorded answer cannot be replayed ({type(exc).__name__}: {exc})"
+    body, client = rep.body, client_for(interaction)
+
+    def call() -> None:  # API errors: HTTP statuses, and stream payloads with an `error` object
+        rep.events.extend(client.responses.create(**_create_kwargs(body)))
+
+    rep.error, rep.stream_error = call_sdk(index, call, APIError)
     return rep
 
 
-def _consume_raw(interaction: Interaction) -> None:
-    """Play a request the SDK cannot send, so later interactions keep their recorded order."""
-    req = interaction.request
-    errors = (httpx2.HTTPError, CannotOverwriteExistingCassetteException)
-    with httpx2.Client() as http, contextlib.suppress(*errors):
-        http.request(req.method, req.uri, content=req.body, headers=req.headers)
-
-
-def replay_cassette(path: Path, interactions: Sequence[Interaction],
-                    client_for: ClientFor | None = None) -> list[Replayed]:
-    """Every interaction through the SDK under a vcrpy replay of `path` (network impossible)."""
-    chooser = client_for or _default_client
-    with vcr_replay(path):
-        return [replay_one(n, i, chooser) for n, i in enumerate(interactions)]
+def replay_cassette(path: Path) -> list[Replayed]:
+    """Every interaction of the cassette at `path` through the SDK under vcrpy (network
+    impossible); a malformed request is refused up front (`malformed_request`)."""
+    clients = default_clients()
+    return replay_file(path, lambda n, i: replay_one(n, _well_typed(n, i), clients))
 
 
 # ------------------------------------------------------------------------------------- parsing
@@ -332,10 +305,7 @@ def _turn_meta(body: dict[str, Any]) -> dict[str, Any]:
     if not isinstance(meta, dict):
         return {}
     raw = meta.get("x-codex-turn-metadata")
-    try:
-        parsed = json.loads(raw) if isinstance(raw, str) else raw
-    except ValueError:
-        return {}
+    parsed = json_or_none(raw) if isinstance(raw, str) else raw
     return parsed if isinstance(parsed, dict) else {}
 
 
@@ -390,10 +360,7 @@ def parse_exec_output(text: str) -> tuple[int | None, str]:
     object `{"output": ..., "metadata": {"exit_code": N}}`. Anything else (a sandbox or
     approval refusal) has no exit code; its whole text is the output.
     """
-    try:
-        parsed = json.loads(text)
-    except ValueError:
-        parsed = None
+    parsed = json_or_none(text)
     if isinstance(parsed, dict) and isinstance(parsed.get("metadata"), dict):
         code = parsed["metadata"].get("exit_code")
         return (code if isinstance(code, int) else None), str(parsed.get("output", ""))
@@ -442,10 +409,7 @@ def parse_plan(arguments: Any) -> tuple[list[PlanEntry], str | None]:
 
 
 def _json_arguments(raw: str) -> Any:
-    try:
-        return json.loads(raw) if raw else {}
-    except ValueError:
-        return raw
+    return json_or_text(raw) if raw else {}
 
 
 def tool_kind(name: str, namespace: str | None = None) -> ItemKind:
@@ -467,13 +431,11 @@ def mcp_names(name: str, namespace: str | None) -> tuple[str, str]:
 
 
 def http_error(status: int, message: str) -> TurnError:
-    kind: ErrorKind = HTTP_ERROR_KINDS.get(status, "provider" if status >= 500 else "unknown")
-    return TurnError(kind=kind, message=f"HTTP {status}: {message}", retryable=RETRYABLE[kind])
+    return turn_error(status_kind(status, HTTP_ERROR_KINDS), f"HTTP {status}: {message}")
 
 
 def stream_error(code: str | None, message: str) -> TurnError:
-    kind = STREAM_ERROR_KINDS.get(code or "", "provider")
-    return TurnError(kind=kind, message=message, retryable=RETRYABLE[kind])
+    return turn_error(STREAM_ERROR_KINDS.get(code or "", "provider"), message)
 
 
 def _raw(model: Any) -> Any:
@@ -501,43 +463,25 @@ class _Streaming:
     text: str = ""
 
 
-@dataclass
-class _TurnUsage:
-    calls: int = 0
-    input_tokens: int = 0
-    cached_input_tokens: int = 0
-    output_tokens: int = 0
-    reasoning_tokens: int = 0
-
-    def add(self, usage: ResponseUsage | None) -> None:
-        if usage is None:
-            return
-        self.calls += 1
-        self.input_tokens += usage.input_tokens or 0
-        self.output_tokens += usage.output_tokens or 0
-        details = usage.input_tokens_details
-        self.cached_input_tokens += (details.cached_tokens or 0) if details else 0
-        out_details = usage.output_tokens_details
-        self.reasoning_tokens += (out_details.reasoning_tokens or 0) if out_details else 0
-
-    def model(self) -> Usage | None:
-        if not self.calls:
-            return None
-        return Usage(scope="turn", input_tokens=self.input_tokens,
-                     cached_input_tokens=self.cached_input_tokens,
-                     output_tokens=self.output_tokens, reasoning_tokens=self.reasoning_tokens)
+def _add_usage(total: TurnUsage, usage: ResponseUsage | None) -> None:
+    """One response's usage into the turn's sum (absent counts are 0: Responses reports all)."""
+    if usage is None:
+        return
+    details, out_details = usage.input_tokens_details, usage.output_tokens_details
+    total.add(usage.input_tokens or 0,
+              (details.cached_tokens or 0) if details else 0,
+              usage.output_tokens or 0,
+              (out_details.reasoning_tokens or 0) if out_details else 0)
 
 
 Outcome = Literal["completed", "failed", "truncated"]
 
 
-class Translator:
+class Translator(ExchangeTranslator[Replayed]):
     """Replayed interactions -> normalized events (pure; see the module docstring for rules)."""
 
     def __init__(self, context: RunContext, source: str) -> None:
-        self.context = context
-        self.source = source
-        self.b = LogBuilder(LANE_ID)
+        super().__init__(LANE_ID, context, source)
         self.thread: str | None = None
         self.history_init: str | None = None
         self.prev_input_len = 0
@@ -547,16 +491,10 @@ class Translator:
         self.denied: set[str] = set()
         self.streaming: dict[str, _Streaming] = {}
         self.unknown_added: dict[str, Any] = {}
-        self.usage = _TurnUsage()
+        self.usage = TurnUsage()
         self.stop_reason: str | None = None
 
     # ---------------------------------------------------------------- driver
-
-    def run(self, replayed: Sequence[Replayed]) -> Iterator[Event]:
-        for n, rep in enumerate(replayed):
-            following = replayed[n + 1] if n + 1 < len(replayed) else None
-            yield from self.exchange(rep, following)
-        yield from self.finish()
 
     def finish(self) -> list[Event]:
         if self.b.in_turn and not self.pending:
@@ -568,9 +506,9 @@ class Translator:
             path = rep.interaction.request.path
             kind = next((k for suffix, k in SIDE_CALL_PATHS.items() if path.endswith(suffix)),
                         None)
-            return self._side_call(rep, kind, _parse_body(rep.interaction.request.body)[0])
+            return self._side_call(rep, kind, parse_body(rep.interaction.request.body)[0])
         if rep.body is None:
-            return self._frame_problem(rep, rep.body_error or "request body unusable")
+            return self.frame_problem(rep, rep.body_error or "request body unusable")
         side = self._side_kind(rep.body)
         if side is not None:
             return self._side_call(rep, side or None, rep.body)
@@ -641,7 +579,7 @@ class Translator:
         )
 
     def _start_turn(self) -> list[Event]:
-        self.usage = _TurnUsage()
+        self.usage = TurnUsage()
         self.stop_reason = None
         return self.b.turn_started()
 
@@ -690,7 +628,7 @@ class Translator:
         if rep.error is not None:
             return out + self._fail(_api_error(rep.error))
         if rep.stream_error is not None:
-            out += self._frame_problem(rep, rep.stream_error)
+            out += self.frame_problem(rep, rep.stream_error)
         if following is not None and _is_retry(rep, following):
             self.retrying = True  # Codex re-sends a cut stream's request: the turn goes on
             return out
@@ -709,7 +647,7 @@ class Translator:
         if expected is None or not isinstance(event, expected):
             if etype in IGNORED_EVENTS:
                 return [], None
-            return [self._unknown(etype or "<no type>", _raw(event))], None
+            return [self.unknown(etype or "<no type>", _raw(event))], None
         if isinstance(event, ResponseOutputItemAddedEvent):
             return self._item_added(event.item), None
         if isinstance(event, ResponseOutputItemDoneEvent):
@@ -720,7 +658,7 @@ class Translator:
                       | ResponseReasoningTextDeltaEvent):
             return self._delta(event.item_id, event.delta, "reasoning"), None
         if isinstance(event, ResponseCompletedEvent):
-            self.usage.add(event.response.usage)
+            _add_usage(self.usage, event.response.usage)
             self.stop_reason = event.response.status or "completed"
             return [], "completed"
         if isinstance(event, ResponseFailedEvent):
@@ -796,7 +734,7 @@ class Translator:
         if itype == "tool_search_call" and isinstance(item, ResponseToolSearchCall):
             return self._call(item.call_id or native or "", "tool_search", None, native=native,
                               arguments=item.arguments, raw_text="")
-        return [self._unknown(itype or "<no type>", _raw(item), native)]
+        return [self.unknown(itype or "<no type>", _raw(item), native)]
 
     def _finish_streaming(self, native: str | None, cls: type[AssistantMessage] | type[Reasoning],
                           text: str, status: str | None, **extra: Any) -> list[Event]:
@@ -853,13 +791,8 @@ class Translator:
         self.last_call = call_id
         return [self.b.item("started", item)]
 
-    def _unknown(self, native_type: str, payload: Any, native: str | None = None) -> Event:
-        item = UnknownItem(id=self.b.fresh_id(), status="completed", native_type=native_type,
-                           payload=payload, native_id=native)
-        return self.b.item("completed", item)
-
     def _flush_unknown_added(self) -> list[Event]:
-        out = [self._unknown(str(getattr(i, "type", "<no type>")), _raw(i), native)
+        out = [self.unknown(str(getattr(i, "type", "<no type>")), _raw(i), native)
                for native, i in self.unknown_added.items()]
         self.unknown_added.clear()
         return out
@@ -886,7 +819,7 @@ class Translator:
                        "status": rep.interaction.response.status,
                        "client_metadata": (body or {}).get("client_metadata"),
                        "prompt": prompt[:2000]}
-            return [self._unknown("side_call", payload)]
+            return [self.unknown("side_call", payload)]
         error = _side_error(rep)
         result = _structured(_answer_text(rep)) or None
         arguments: dict[str, Any] = {"prompt_chars": len(prompt)}
@@ -895,20 +828,12 @@ class Translator:
             if isinstance(result, dict) and result.get("outcome") == "deny":
                 self.denied.add(self.last_call)
         if not self.b.in_turn:  # e.g. after a failed turn: kept whole, items need a turn
-            return [self._unknown(f"side_call.{kind}", {
+            return [self.unknown(f"side_call.{kind}", {
                 "arguments": arguments, "result": result, "error": error})]
         item = ToolCall(id=self.b.fresh_id(), status="failed" if error else "completed",
                         name=f"side_call.{kind}", arguments=arguments, result=result,
                         error=error)
         return [self.b.item("completed", item)]
-
-    def _frame_problem(self, rep: Replayed, reason: str) -> list[Event]:
-        message = f"interaction {rep.index}: {reason}"
-        if not self.context.lenient:
-            excerpt = rep.interaction.request.body[:200].decode("utf-8", "replace")
-            raise FrameError(message, lane=LANE_ID, source=self.source,
-                             excerpt=excerpt)
-        return [self.b.notice(message)]
 
 
 def side_call_kind(body: dict[str, Any]) -> str | None:
@@ -969,13 +894,10 @@ def _is_retry(rep: Replayed, following: Replayed) -> bool:
 
 
 def _side_error(rep: Replayed) -> str | None:
-    if rep.error is not None:
-        return str(rep.error)
-    if rep.stream_error is not None:
-        return rep.stream_error
-    status = rep.interaction.response.status
-    if status >= 400:
-        return f"HTTP {status}"
+    error = side_error(None if rep.error is None else str(rep.error), rep.stream_error,
+                       rep.interaction.response.status)
+    if error is not None:
+        return error
     for event in rep.events:
         if isinstance(event, ResponseFailedEvent | ResponseErrorEvent):
             return str(getattr(event, "message", None) or "response.failed")
@@ -1026,12 +948,7 @@ def _complete(pending: _Pending, output_item: dict[str, Any], *, denied: bool = 
 
 
 def _structured(output: Any) -> Any:
-    if isinstance(output, str):
-        try:
-            return json.loads(output)
-        except ValueError:
-            return output
-    return output
+    return json_or_text(output) if isinstance(output, str) else output
 
 
 # ------------------------------------------------------------------------------------- entry
@@ -1041,46 +958,24 @@ def normalize_interactions(interactions: Sequence[Interaction], context: RunCont
                            source: str, client_for: ClientFor) -> Iterator[Event]:
     """Translate interactions whose answers come from `client_for`'s HTTP client (no vcrpy):
     tests use it to feed the SDK through an `httpx2.MockTransport`."""
-    replayed = [replay_one(n, i, client_for) for n, i in enumerate(interactions)]
+    replayed = replay_each(interactions, lambda n, i: replay_one(n, i, client_for))
     return Translator(context, source).run(replayed)
 
 
 def normalize(source: LaneInput, context: RunContext) -> Iterator[Event]:
-    """Read the cassette, replay every model call through the SDK, emit the normalized log."""
-    if source.path is not None:
-        yield from _normalize_path(source.path, source.name, context)
-        return
-    with tempfile.TemporaryDirectory(prefix="codex-adapter-") as tmp:
-        copy = Path(tmp) / "cassette.yaml"
-        with copy.open("wb") as handle:
-            shutil.copyfileobj(source.stream, handle)
-        yield from _normalize_path(copy, source.name, context)
+    """Read the cassette, replay every model call through the SDK, emit the normalized log
+    (strict and lenient handling of an unreadable cassette: `harness.apilane`)."""
+    return normalize_cassette(source, context, lane=LANE_ID, replay=replay_cassette,
+                              translate=lambda replayed, name: Translator(context, name)
+                              .run(replayed))
 
 
-def _normalize_path(path: Path, name: str, context: RunContext) -> Iterator[Event]:
-    """Strict: a cassette that cannot be read or replayed is an InputError naming the file.
-    Lenient: it becomes one `error` notice, so a lenient reader never stops on bad input."""
-    try:
-        replayed = replay_cassette(path, _well_typed(read_http_cassette(path)))
-    except InputError as exc:
-        if not context.lenient:
-            raise InputError(exc.reason, source=name, line=exc.line) from None
-        yield LogBuilder(LANE_ID).notice(f"{name}: {exc.reason}")
-        return
-    yield from Translator(context, name).run(replayed)
-
-
-def _well_typed(interactions: list[Interaction]) -> list[Interaction]:
-    """The reader keeps a request's `uri` and `body` as the YAML had them; a hand-edited cassette
-    with a null uri or a numeric body would crash URL or JSON parsing mid-replay (TypeError), so
-    it is refused up front."""
-    for index, interaction in enumerate(interactions):
-        request = interaction.request
-        if not isinstance(request.method, str) or not isinstance(request.uri, str):
-            raise InputError(f"interaction {index}: request `method` and `uri` must be strings")
-        if not isinstance(request.body, bytes):
-            raise InputError(f"interaction {index}: request `body` must be text")
-    return interactions
+def _well_typed(index: int, interaction: Interaction) -> Interaction:
+    """A request whose uri or body has the wrong type fails the whole cassette (InputError)."""
+    problem = malformed_request(interaction)
+    if problem is not None:
+        raise InputError(f"interaction {index}: {problem}", line=index)
+    return interaction
 
 
 LANE = LaneSpec(
