@@ -12,6 +12,7 @@ from __future__ import annotations
 
 from typing import Annotated, Any, Literal, TypeAlias
 
+import orjson
 from pydantic import BaseModel, ConfigDict, Field, TypeAdapter
 
 SCHEMA_VERSION: Literal[1] = 1
@@ -282,9 +283,40 @@ EVENT_ADAPTER: TypeAdapter[Event] = TypeAdapter(Event)
 ITEM_ADAPTER: TypeAdapter[Item] = TypeAdapter(Item)
 
 
+_DUMP_OPTIONS = orjson.OPT_PASSTHROUGH_DATACLASS | orjson.OPT_PASSTHROUGH_DATETIME
+"""orjson must not format what pydantic formats differently: such values reach `_fields`, which
+refuses them, and the event falls back to pydantic."""
+
+
+def _fields(value: object) -> dict[str, Any]:
+    """orjson `default`: one of our models as its field dict. `__dict__` holds exactly the fields,
+    in declaration order (the order `model_dump_json` writes), since no model here renames,
+    excludes or computes a field (tests/test_model_dump.py checks that)."""
+    if isinstance(value, _Strict):
+        return value.__dict__
+    raise TypeError  # anything else (bytes, sets, foreign models, ...): pydantic decides
+
+
 def dump_event(event: _EventBase) -> bytes:
-    """Serialize one event as a compact JSON line body (no newline), fields in model order."""
-    return event.model_dump_json().encode()
+    """Serialize one event as a compact JSON line body (no newline), fields in model order.
+
+    Byte-identical to `event.model_dump_json().encode()` (goldens are compared byte for byte),
+    but through orjson, ~3x faster; whatever orjson cannot write exactly as pydantic does (ints
+    beyond 64 bits, lone surrogates, non-string keys, values that are not JSON) falls back to
+    pydantic's own serializer, which returns bytes without the str round trip."""
+    try:
+        return orjson.dumps(event, default=_fields, option=_DUMP_OPTIONS)
+    except orjson.JSONEncodeError:
+        return event.__pydantic_serializer__.to_json(event)
+
+
+def dump_event_line(event: _EventBase) -> bytes:
+    """`dump_event(event) + b"\\n"` without copying the event's bytes a second time."""
+    try:
+        return orjson.dumps(event, default=_fields,
+                            option=_DUMP_OPTIONS | orjson.OPT_APPEND_NEWLINE)
+    except orjson.JSONEncodeError:
+        return event.__pydantic_serializer__.to_json(event) + b"\n"
 
 
 def load_event(line: bytes | str) -> Event:

@@ -14,7 +14,7 @@ from typing import Any, BinaryIO, get_args
 
 from harness.errors import InputError
 from harness.lane import LaneInput, RunContext, get_lane, lane_ids
-from harness.model import ApprovalPolicy, AuthMode, Sandbox, dump_event
+from harness.model import ApprovalPolicy, AuthMode, Sandbox, dump_event_line
 
 FLUSH_EVERY = 256
 """Events per flush: live consumers see progress without a syscall per event."""
@@ -49,7 +49,7 @@ def run(args: argparse.Namespace) -> int:
     with stream:
         source = LaneInput(stream=stream, name=name, path=path)
         for count, event in enumerate(lane.normalize(source, context), start=1):
-            out.write(dump_event(event) + b"\n")
+            out.write(dump_event_line(event))
             if count % FLUSH_EVERY == 0:
                 out.flush()
     out.flush()

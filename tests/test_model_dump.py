@@ -1,0 +1,213 @@
+"""`harness.model.dump_event`: the orjson fast path writes exactly the bytes `model_dump_json` does.
+
+Goldens are compared byte for byte, so the serializer is a contract: field order, unicode
+escaping, float formatting, non-finite floats, big ints (beyond 64 bits orjson refuses them and
+pydantic's serializer takes over) and values that are not JSON at all (also pydantic's) must all
+come out as they did before the fast path existed.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import datetime as dt
+import enum
+import types
+import typing
+import uuid
+from pathlib import Path
+from typing import Any
+
+import pytest
+from annotated_types import Ge
+from hypothesis import given
+from hypothesis import strategies as st
+from pydantic import BaseModel
+
+from harness import model
+from harness.model import dump_event, dump_event_line, load_event
+
+ROOT = Path(__file__).resolve().parents[1]
+EVENT_MODELS: tuple[type[BaseModel], ...] = tuple(typing.get_args(typing.get_args(model.Event)[0]))
+
+
+def _models_reachable() -> set[type[BaseModel]]:
+    """Every model class an event can hold, found by walking field annotations."""
+    seen: set[type[BaseModel]] = set()
+
+    def walk(annotation: Any) -> None:
+        if isinstance(annotation, type) and issubclass(annotation, BaseModel):
+            if annotation not in seen:
+                seen.add(annotation)
+                for field in annotation.model_fields.values():
+                    walk(field.annotation)
+            return
+        for arg in typing.get_args(annotation):
+            walk(arg)
+
+    for event_model in EVENT_MODELS:
+        walk(event_model)
+    return seen
+
+
+# ------------------------------------------------------------------------------- strategies
+
+
+class Colour(enum.Enum):
+    RED = "red"
+
+
+@dataclasses.dataclass
+class Point:
+    x: int
+    y: float
+
+
+_scalars = st.one_of(
+    st.none(), st.booleans(),
+    st.integers(),
+    st.integers(min_value=2**63 - 2, max_value=2**64 + 2),  # the 64-bit edges orjson knows
+    st.integers(min_value=-(2**200), max_value=2**200),  # beyond 64 bits: pydantic's job
+    st.floats(),  # nan and infinities included
+    st.text(st.characters(exclude_categories=())),  # lone surrogates and controls included
+)
+_json = st.recursive(
+    _scalars,
+    lambda inner: st.lists(inner, max_size=3) | st.dictionaries(st.text(max_size=5), inner,
+                                                                max_size=3),
+    max_leaves=12,
+)
+_not_json = st.one_of(
+    st.tuples(_scalars, _scalars),
+    st.dictionaries(st.integers(), _scalars, max_size=2),  # non-string keys
+    st.frozensets(st.integers(), max_size=3),
+    st.text(max_size=5).map(str.encode),
+    st.just(Colour.RED), st.uuids(), st.datetimes(), st.dates(),
+    st.builds(Point, st.integers(), st.floats()),
+    st.builds(model.Runtime, name=st.text(max_size=5)),  # one of our models, nested in `Any`
+)
+_any = st.recursive(
+    _scalars | _not_json,
+    lambda inner: st.lists(inner, max_size=3) | st.dictionaries(st.text(max_size=5), inner,
+                                                                max_size=3),
+    max_leaves=12,
+)
+
+
+def _for(annotation: Any, metadata: list[Any]) -> st.SearchStrategy[Any]:
+    """A strategy for one field's annotation (what the model's validator accepts)."""
+    if annotation is Any:
+        return _any
+    if annotation is type(None):
+        return st.none()
+    if annotation is str:
+        return st.text(st.characters(exclude_categories=()), max_size=20)
+    if annotation is bool:
+        return st.booleans()
+    if annotation is int:
+        floor = next((m.ge for m in metadata if isinstance(m, Ge)), None)
+        return st.integers(min_value=floor) | st.integers(min_value=2**63, max_value=2**90)
+    if isinstance(annotation, type) and issubclass(annotation, BaseModel):
+        return models(annotation)
+    origin, args = typing.get_origin(annotation), typing.get_args(annotation)
+    if origin is typing.Literal:
+        return st.sampled_from(args)
+    if origin in (typing.Union, types.UnionType):
+        return st.one_of([_for(arg, metadata) for arg in args])
+    if origin is list:
+        return st.lists(_for(args[0], []), max_size=3)
+    raise AssertionError(f"no strategy for {annotation!r}")  # a new field type: add it here
+
+
+def models(cls: type[BaseModel]) -> st.SearchStrategy[Any]:
+    """Validated instances of `cls`, every field drawn (defaults too, so all values occur)."""
+    fields = {name: _for(f.annotation, f.metadata) for name, f in cls.model_fields.items()}
+    return st.fixed_dictionaries(fields).map(lambda kwargs: cls(**kwargs))
+
+
+events = st.one_of([models(m) for m in EVENT_MODELS])
+
+
+def _reference(event: BaseModel) -> bytes:
+    return event.model_dump_json().encode()
+
+
+def _assert_same_bytes(event: Any) -> None:
+    """dump_event and dump_event_line write the reference's bytes, or refuse as it refuses."""
+    try:
+        expected = _reference(event)
+    except Exception as exc:  # the same refusal is the property
+        with pytest.raises(type(exc)):
+            dump_event(event)
+        with pytest.raises(type(exc)):
+            dump_event_line(event)
+        return
+    assert dump_event(event) == expected
+    assert dump_event_line(event) == expected + b"\n"
+
+
+# ------------------------------------------------------------------------------- properties
+
+
+@given(events)
+def test_dump_event_is_byte_identical_to_model_dump_json(event: Any) -> None:
+    """Invariant: for every event the model accepts, dump_event(e) == model_dump_json(e)
+    encoded, and dump_event_line adds exactly one newline; whatever the reference refuses
+    to serialize, the fast path refuses too."""
+    _assert_same_bytes(event)
+
+
+@given(events, st.sampled_from(["in_progress", "completed", "failed", "declined"]))
+def test_copied_and_constructed_models_dump_identically(event: Any, status: str) -> None:
+    """Invariant: models made without validation (`model_copy(update=...)` as the builder
+    closes items, `model_construct`) keep field order, so the bytes still match."""
+    copies = [event.model_construct(**dict(event)), event.model_copy(update={"seq": 7})]
+    item = getattr(event, "item", None)
+    if item is not None:
+        copies.append(event.model_copy(update={"item": item.model_copy(update={"status": status})}))
+    for copy in copies:
+        _assert_same_bytes(copy)
+
+
+# ------------------------------------------------------------------------------- fixed cases
+
+
+@pytest.mark.parametrize("payload", [
+    2**64 - 1, 2**64, -(2**63), -(2**63) - 1, 10**30, float("inf"), float("nan"), 1e16, 1e-7,
+    -0.0, "\ud800", "\x00\x1f\x7f\u2028é𝄞\"\\/", {1: "x"}, (1, 2), b"ok", Colour.RED,
+    uuid.UUID(int=1), dt.datetime(2026, 1, 2, 3, 4, 5, tzinfo=dt.UTC), Point(1, 2.5),
+    {"deep": [[[[{"a": None}]]]]},
+])
+def test_edge_values_in_an_unknown_payload(payload: Any) -> None:
+    """The values where orjson and pydantic could differ, each pinned once: identical bytes
+    (a lone surrogate: the same refusal)."""
+    item = model.UnknownItem(id="item_0", status="completed", native_type="x", payload=payload)
+    event = model.ItemCompleted(seq=0, lane="test", thread_id=None, turn=0, item=item)
+    _assert_same_bytes(event)
+
+
+def test_no_model_renames_excludes_or_computes_a_field() -> None:
+    """The fast path writes `__dict__`, which is right only while every field is written under
+    its own name, in declaration order, with no serializer of its own."""
+    reachable = _models_reachable()
+    assert model.Runtime in reachable and model.Delta in reachable
+    for cls in reachable:
+        assert not cls.model_computed_fields, cls
+        decorators = cls.__pydantic_decorators__
+        assert not decorators.field_serializers and not decorators.model_serializers, cls
+        for name, field in cls.model_fields.items():
+            assert field.alias in (None, name) and field.serialization_alias in (None, name)
+            assert not field.exclude, (cls, name)
+
+
+def test_every_golden_line_dumps_back_to_itself() -> None:
+    """Every shipped golden line, parsed and dumped again, is the same bytes (real logs of every
+    lane, not only drawn ones)."""
+    goldens = sorted((ROOT / "golden").rglob("*.jsonl"))
+    assert goldens
+    lines = 0
+    for path in goldens:
+        for line in path.read_bytes().splitlines():
+            if line.strip():
+                assert dump_event(load_event(line)) == line, f"{path}:{lines}"
+                lines += 1
+    assert lines > 100
