@@ -57,11 +57,6 @@ def status_kind(status: int, table: Mapping[int, ErrorKind],
     return "provider" if status >= 500 else otherwise
 
 
-def http_error(status: int, message: str, table: Mapping[int, ErrorKind]) -> TurnError:
-    """The turn error of an HTTP error answer, kind from `table` (see `status_kind`)."""
-    return turn_error(status_kind(status, table), f"HTTP {status}: {message}")
-
-
 # ------------------------------------------------------------------------------------- JSON
 
 JSON_ERRORS = (ValueError, UnicodeDecodeError, RecursionError)
@@ -106,6 +101,15 @@ def malformed_request(interaction: Interaction) -> str | None:
     if not isinstance(request.body, bytes):
         return "request `body` must be text"
     return None
+
+
+def well_typed(index: int, interaction: Interaction) -> Interaction:
+    """`interaction`, or an InputError naming it when `malformed_request` refuses it (a lane
+    that cannot skip one interaction without shifting vcrpy's answers refuses the cassette)."""
+    problem = malformed_request(interaction)
+    if problem is not None:
+        raise InputError(f"interaction {index}: {problem}", line=index)
+    return interaction
 
 
 # ------------------------------------------------------------------------------------- SDK calls

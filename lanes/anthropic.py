@@ -55,18 +55,13 @@ Quirks worth knowing (each has a test):
 
 from __future__ import annotations
 
-import contextlib
-import inspect
 import json
 import re
-import shutil
-import tempfile
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Literal, cast
 
-import httpx2
 from anthropic import Anthropic, APIConnectionError, APIError, APIStatusError
 from anthropic.resources.beta.messages import Messages
 from anthropic.types.beta import (
@@ -80,11 +75,27 @@ from anthropic.types.beta import (
     BetaStopReason,
 )
 from anthropic.types.shared import ErrorType
-from vcr.errors import CannotOverwriteExistingCassetteException
 
-from harness.builder import LogBuilder, SessionInfo
-from harness.cassette import Interaction, read_http_cassette
-from harness.errors import FrameError, InputError
+from harness.apilane import (
+    ExchangeTranslator,
+    TurnUsage,
+    call_sdk,
+    client_per_key,
+    json_or_none,
+    json_or_text,
+    normalize_cassette,
+    parse_body,
+    replay_each,
+    replay_file,
+    sdk_kwargs,
+    sdk_params,
+    side_error,
+    status_kind,
+    turn_error,
+    well_typed,
+)
+from harness.builder import SessionInfo
+from harness.cassette import Interaction
 from harness.lane import Capability, LaneInput, LaneSpec, RunContext
 from harness.model import (
     AssistantMessage,
@@ -105,11 +116,9 @@ from harness.model import (
     Runtime,
     ToolCall,
     TurnError,
-    UnknownItem,
-    Usage,
     WebSearch,
 )
-from harness.replay import base_url_of, vcr_replay
+from harness.replay import consume_raw, safe_base_url
 
 LANE_ID = "anthropic"
 
@@ -159,7 +168,7 @@ HTTP_ERROR_KINDS: dict[int, ErrorKind] = {
     529: "provider",
 }
 """HTTP status -> error kind (529 is Anthropic's "overloaded"); any other 5xx is `provider`,
-any other status `unknown`."""
+any other status `unknown` (`harness.apilane.status_kind`)."""
 
 ERROR_TYPE_KINDS: dict[ErrorType, ErrorKind] = {
     "invalid_request_error": "unknown",
@@ -176,17 +185,6 @@ ERROR_TYPE_KINDS: dict[ErrorType, ErrorKind] = {
     "conflict_error": "unknown",
 }
 """`error.type` of an `error` event (or of an HTTP error body) -> error kind."""
-
-RETRYABLE: dict[ErrorKind, bool] = {
-    "provider": True,
-    "rate_limit": True,
-    "auth": False,
-    "network": True,
-    "stream_truncated": True,
-    "cancelled": False,
-    "unknown": False,
-}
-"""Whether retrying can help, per error kind (every ErrorKind is listed; a test checks)."""
 
 HANDLED_EVENTS: dict[str, type[Any]] = {
     "message_start": BetaRawMessageStartEvent,
@@ -233,10 +231,8 @@ _CREATED = re.compile(r"^File created successfully", re.IGNORECASE)
 _PLAN_STATUSES: dict[str, PlanStatus] = {
     "pending": "pending", "in_progress": "in_progress", "completed": "completed",
 }
-_CREATE_PARAMS = frozenset(inspect.signature(Messages.create).parameters) - {
-    "self", "extra_headers", "extra_query", "extra_body", "timeout", "betas"}
-_COUNT_PARAMS = frozenset(inspect.signature(Messages.count_tokens).parameters) - {
-    "self", "extra_headers", "extra_query", "extra_body", "timeout", "betas"}
+_CREATE_PARAMS = sdk_params(Messages.create, "betas")
+_COUNT_PARAMS = sdk_params(Messages.count_tokens, "betas")
 
 
 # ------------------------------------------------------------------------------------- replay
@@ -280,7 +276,7 @@ def _streams(interaction: Interaction) -> bool:
     ctype = interaction.response.headers.get("content-type", "")
     if "text/event-stream" in ctype:
         return True
-    body, _ = _parse_body(interaction.request.body)
+    body, _ = parse_body(interaction.request.body)
     return bool(body and body.get("stream") is True)
 
 
@@ -290,38 +286,16 @@ REPLAY_BASE = "http://replay.invalid"
 
 
 def _replay_base(interaction: Interaction) -> str:
-    base = base_url_of(interaction)
-    try:
-        httpx2.URL(base)
-    except httpx2.InvalidURL:
-        return REPLAY_BASE
-    return base
+    return safe_base_url(interaction, REPLAY_BASE)
 
 
-def _default_client(interaction: Interaction) -> Anthropic:
+def _new_client(interaction: Interaction) -> Anthropic:
     return Anthropic(base_url=_replay_base(interaction), api_key="replay", max_retries=0)
 
 
-def _parse_body(raw: bytes) -> tuple[dict[str, Any] | None, str | None]:
-    try:
-        body = json.loads(raw) if raw else None
-    except (ValueError, UnicodeDecodeError) as exc:
-        return None, f"request body is not JSON ({exc})"
-    if not isinstance(body, dict):
-        return None, "request body is not a JSON object"
-    return body, None
-
-
-def _sdk_kwargs(body: dict[str, Any], params: frozenset[str], *, stream: bool | None
-                ) -> dict[str, Any]:
-    """SDK keyword arguments for a recorded body: known parameters by name, the rest as
-    `extra_body`, so the SDK re-sends the body unchanged (a test checks)."""
-    known = {k: v for k, v in body.items() if k in params and k != "stream"}
-    extra = {k: v for k, v in body.items() if k not in params}
-    kwargs: dict[str, Any] = {**known, "extra_body": extra or None}
-    if stream is not None:
-        kwargs["stream"] = stream
-    return kwargs
+def default_clients() -> ClientFor:
+    """One SDK client per recorded base URL, for one replay."""
+    return client_per_key(_new_client, _replay_base)
 
 
 def replay_one(index: int, interaction: Interaction, client_for: ClientFor) -> Replayed:
@@ -330,52 +304,40 @@ def replay_one(index: int, interaction: Interaction, client_for: ClientFor) -> R
     if rep.call == "raw":
         _consume_raw(interaction)
         return rep
-    rep.body, rep.body_error = _parse_body(interaction.request.body)
+    rep.body, rep.body_error = parse_body(interaction.request.body)
     if rep.body is None:
         _consume_raw(interaction)
         return rep
-    messages = client_for(interaction).beta.messages
-    try:
+    body, messages = rep.body, client_for(interaction).beta.messages
+
+    def call() -> None:  # API errors: HTTP statuses, and `error` events inside the stream
         if rep.call == "count_tokens":
             rep.tokens = messages.count_tokens(
-                **_sdk_kwargs(rep.body, _COUNT_PARAMS, stream=None)).input_tokens
+                **sdk_kwargs(body, _COUNT_PARAMS, stream=None)).input_tokens
         elif rep.call == "message":
             # an explicit timeout: the SDK refuses a non-streaming call with a large max_tokens
             # ("Streaming is required ...") unless the caller chose one
-            rep.message = messages.create(**_sdk_kwargs(rep.body, _CREATE_PARAMS, stream=False),
+            rep.message = messages.create(**sdk_kwargs(body, _CREATE_PARAMS, stream=False),
                                           timeout=600)
         else:
-            for event in messages.create(**_sdk_kwargs(rep.body, _CREATE_PARAMS, stream=True)):
-                rep.events.append(event)
-    except APIConnectionError as exc:
-        if isinstance(exc.__cause__, CannotOverwriteExistingCassetteException):
-            raise InputError(f"interaction {index}: replay found no recorded answer",
-                             line=index) from None
-        rep.error = exc
-    except APIError as exc:  # status errors, and `error` events inside the stream
-        rep.error = exc
-    except ValueError as exc:  # SSE data that is not JSON (json.JSONDecodeError)
-        rep.stream_error = f"SSE data the SDK cannot parse ({exc})"
-    except (KeyError, TypeError, AttributeError) as exc:  # unsendable body / unplayable answer
-        rep.stream_error = f"recorded exchange cannot be replayed ({type(exc).__name__}: {exc})"
+            rep.events.extend(messages.create(**sdk_kwargs(body, _CREATE_PARAMS, stream=True)))
+
+    rep.error, rep.stream_error = call_sdk(index, call, APIError)
     return rep
 
 
 def _consume_raw(interaction: Interaction) -> None:
-    """Play a request the SDK does not send, so later interactions keep their recorded order."""
+    """Play a request the SDK does not send, at a usable URL (see `REPLAY_BASE`)."""
     req = interaction.request
-    uri = _replay_base(interaction) + req.path + (f"?{req.query}" if req.query else "")
-    errors = (httpx2.HTTPError, httpx2.InvalidURL, CannotOverwriteExistingCassetteException)
-    with httpx2.Client() as http, contextlib.suppress(*errors):
-        http.request(req.method, uri, content=req.body, headers=req.headers)
+    consume_raw(interaction, _replay_base(interaction) + req.path
+                + (f"?{req.query}" if req.query else ""))
 
 
-def replay_cassette(path: Path, interactions: Sequence[Interaction],
-                    client_for: ClientFor | None = None) -> list[Replayed]:
-    """Every interaction through the SDK under a vcrpy replay of `path` (network impossible)."""
-    chooser = client_for or _default_client
-    with vcr_replay(path):
-        return [replay_one(n, i, chooser) for n, i in enumerate(interactions)]
+def replay_cassette(path: Path) -> list[Replayed]:
+    """Every interaction of the cassette at `path` through the SDK under vcrpy (network
+    impossible); a request whose uri or body has the wrong type refuses the cassette."""
+    clients = default_clients()
+    return replay_file(path, lambda n, i: replay_one(n, well_typed(n, i), clients))
 
 
 # ------------------------------------------------------------------------------------- parsing
@@ -410,10 +372,7 @@ def session_id_of(body: dict[str, Any]) -> str | None:
     user_id = meta.get("user_id") if isinstance(meta, dict) else None
     if not isinstance(user_id, str):
         return None
-    try:
-        parsed = json.loads(user_id)
-    except ValueError:
-        parsed = None
+    parsed = json_or_none(user_id)
     if isinstance(parsed, dict):
         sid = parsed.get("session_id")
         return sid if isinstance(sid, str) and sid else None
@@ -499,13 +458,11 @@ def parse_todos(arguments: Any) -> list[PlanEntry]:
 
 
 def http_error(status: int, message: str) -> TurnError:
-    kind: ErrorKind = HTTP_ERROR_KINDS.get(status, "provider" if status >= 500 else "unknown")
-    return TurnError(kind=kind, message=f"HTTP {status}: {message}", retryable=RETRYABLE[kind])
+    return turn_error(status_kind(status, HTTP_ERROR_KINDS), f"HTTP {status}: {message}")
 
 
 def typed_error(error_type: str | None, message: str) -> TurnError:
-    kind = ERROR_TYPE_KINDS.get(cast(ErrorType, error_type or ""), "provider")
-    return TurnError(kind=kind, message=message, retryable=RETRYABLE[kind])
+    return turn_error(ERROR_TYPE_KINDS.get(cast(ErrorType, error_type or ""), "provider"), message)
 
 
 def _error_object(body: object) -> dict[str, Any]:
@@ -519,7 +476,7 @@ def _error_object(body: object) -> dict[str, Any]:
 def api_error(exc: APIError) -> TurnError:
     """An SDK exception as a turn error: HTTP statuses by table, `error` events by their type."""
     if isinstance(exc, APIConnectionError):
-        return TurnError(kind="network", message=str(exc), retryable=RETRYABLE["network"])
+        return turn_error("network", str(exc))
     err = _error_object(exc.body)
     message = str(err.get("message") or exc.message)
     if isinstance(exc, APIStatusError) and exc.status_code >= 400:
@@ -537,10 +494,7 @@ def _json_input(partial: str, start: Any) -> Any:
     """A tool call's input: the streamed `input_json_delta` text parsed, else the start input."""
     if not partial:
         return start if start is not None else {}
-    try:
-        return json.loads(partial)
-    except ValueError:
-        return partial
+    return json_or_text(partial)
 
 
 # ------------------------------------------------------------------------------------- translate
@@ -594,33 +548,21 @@ class _CallUsage:
             self.thinking_tokens = thinking
 
 
-@dataclass
-class _TurnUsage:
-    calls: list[_CallUsage] = field(default_factory=list)
-
-    def model(self) -> Usage | None:
-        if not self.calls:
-            return None
-        thinking = [c.thinking_tokens for c in self.calls if c.thinking_tokens is not None]
-        return Usage(
-            scope="turn",
-            input_tokens=sum(c.input_tokens + c.cache_read + c.cache_write for c in self.calls),
-            cached_input_tokens=sum(c.cache_read for c in self.calls),
-            output_tokens=sum(c.output_tokens for c in self.calls),
-            reasoning_tokens=sum(thinking) if thinking else None,
-        )
+    def add_to(self, total: TurnUsage) -> None:
+        """This call into the turn's sum: `input_tokens` counts all input (plain + cache reads
+        + cache writes, OpenAI's meaning), `cached_input_tokens` the reads."""
+        total.add(self.input_tokens + self.cache_read + self.cache_write, self.cache_read,
+                  self.output_tokens, self.thinking_tokens)
 
 
 Outcome = Literal["completed", "failed", "truncated"]
 
 
-class Translator:
+class Translator(ExchangeTranslator[Replayed]):
     """Replayed interactions -> normalized events (pure; see the module docstring for rules)."""
 
     def __init__(self, context: RunContext, source: str) -> None:
-        self.context = context
-        self.source = source
-        self.b = LogBuilder(LANE_ID)
+        super().__init__(LANE_ID, context, source)
         self.session: str | None = None
         self.model: str | None = None
         self.pending: dict[str, _Pending] = {}
@@ -628,7 +570,7 @@ class Translator:
         self.blocks: dict[int, _Block] = {}
         self.message_id = ""
         self.call_usage = _CallUsage()
-        self.usage = _TurnUsage()
+        self.usage = TurnUsage()
         self.stop_reason: str | None = None
         self.answered = False
         self.retrying = False
@@ -637,23 +579,17 @@ class Translator:
 
     # ---------------------------------------------------------------- driver
 
-    def run(self, replayed: Sequence[Replayed]) -> Iterator[Event]:
-        for n, rep in enumerate(replayed):
-            following = replayed[n + 1] if n + 1 < len(replayed) else None
-            yield from self.exchange(rep, following)
-        yield from self.finish()
-
     def finish(self) -> list[Event]:
         """End of input: close the open turn; side calls still held (no turn followed them)
         become `unknown` items, the only kind allowed outside a turn."""
         out = self._close_turn() if self.b.in_turn else []
-        out += [self._unknown("side_call", item.model_dump(mode="json")) for item in self.held]
+        out += [self.unknown("side_call", item.model_dump(mode="json")) for item in self.held]
         self.held = []
         return out
 
     def exchange(self, rep: Replayed, following: Replayed | None) -> list[Event]:
         if rep.call != "raw" and rep.body is None:
-            return self._frame_problem(rep, rep.body_error or "request body unusable")
+            return self.frame_problem(rep, rep.body_error or "request body unusable")
         kind = self._side_kind(rep)
         if kind == "nested_search" and self._pending_search() is not None:
             return self._nested_search(rep)
@@ -744,7 +680,7 @@ class Translator:
         )
 
     def _start_turn(self) -> list[Event]:
-        self.usage = _TurnUsage()
+        self.usage = TurnUsage()
         self.stop_reason = None
         self.answered = False
         out = self.b.turn_started()
@@ -792,7 +728,7 @@ class Translator:
                 outcome = terminal
                 break
         if outcome == "completed":
-            self.usage.calls.append(self.call_usage)
+            self.call_usage.add_to(self.usage)
             return out
         out += self._close_blocks()
         retry = following is not None and _is_retry(rep, following)
@@ -803,7 +739,7 @@ class Translator:
                 return [*out, self.b.notice(error.message)]
             return out + self._fail(error)
         if rep.stream_error is not None:
-            out += self._frame_problem(rep, rep.stream_error)
+            out += self.frame_problem(rep, rep.stream_error)
         if retry:
             self.retrying = True
             return out
@@ -825,7 +761,7 @@ class Translator:
         etype = str(getattr(event, "type", ""))
         expected = HANDLED_EVENTS.get(etype)
         if expected is None or not isinstance(event, expected):
-            return [self._unknown(etype or "<no type>", _raw(event))], None
+            return [self.unknown(etype or "<no type>", _raw(event))], None
         if isinstance(event, BetaRawMessageStartEvent):
             self.message_id = str(event.message.id)
             self.call_usage.update(event.message.usage)
@@ -892,7 +828,7 @@ class Translator:
         if block is None or dtype not in HANDLED_DELTAS:
             payload = {"index": index, "delta": _raw(delta)}
             if block is None:
-                return [self._unknown(f"content_block_delta.{dtype}", payload)]
+                return [self.unknown(f"content_block_delta.{dtype}", payload)]
             block.extra.append(payload["delta"])
             return []
         if dtype in {"text_delta", "thinking_delta"}:
@@ -919,7 +855,7 @@ class Translator:
     def _block_stop(self, index: int) -> list[Event]:
         block = self.blocks.pop(index, None)
         if block is None:
-            return [self._unknown("content_block_stop", {"index": index})]
+            return [self.unknown("content_block_stop", {"index": index})]
         native = self._native(index)
         if block.type in STREAMED_BLOCKS and block.item is not None:
             self.b.forget_native(native)
@@ -938,7 +874,7 @@ class Translator:
         payload = dict(block.start)
         if block.extra:
             payload["deltas"] = block.extra
-        return [self._unknown(block.type or "<no type>", payload, native)]
+        return [self.unknown(block.type or "<no type>", payload, native)]
 
     def _close_blocks(self) -> list[Event]:
         """Blocks cut off mid-stream: streamed text ends failed, keeping what arrived."""
@@ -1005,7 +941,7 @@ class Translator:
         start = block.start
         pending = self.server_calls.pop(str(start.get("tool_use_id")), None)
         if pending is None:
-            return [self._unknown(block.type, dict(start))]
+            return [self.unknown(block.type, dict(start))]
         content = start.get("content")
         error = _server_error(block.type, start, content)
         status: ItemStatus = "failed" if error else "completed"
@@ -1041,7 +977,7 @@ class Translator:
             req = rep.interaction.request
             payload = {"method": req.method, "path": req.path,
                        "status": rep.interaction.response.status}
-            return [self._unknown("side_call", payload)]
+            return [self.unknown("side_call", payload)]
         item = self._side_item(rep, kind)
         if not self.b.in_turn:
             self.held.append(item)
@@ -1055,18 +991,6 @@ class Translator:
                         name=f"side_call.{kind}", arguments=arguments,
                         result=_side_result(rep), error=error)
 
-    def _frame_problem(self, rep: Replayed, reason: str) -> list[Event]:
-        message = f"interaction {rep.index}: {reason}"
-        if not self.context.lenient:
-            excerpt = rep.interaction.request.body[:200].decode("utf-8", "replace")
-            raise FrameError(message, lane=LANE_ID, source=self.source, line=rep.index,
-                             excerpt=excerpt)
-        return [self.b.notice(message)]
-
-    def _unknown(self, native_type: str, payload: Any, native: str | None = None) -> Event:
-        item = UnknownItem(id=self.b.fresh_id(), status="completed", native_type=native_type,
-                           payload=payload, native_id=native)
-        return self.b.item("completed", item)
 
 
 def _is_retry(rep: Replayed, following: Replayed) -> bool:
@@ -1084,12 +1008,8 @@ def _server_error(block_type: str, start: dict[str, Any], content: Any) -> str |
 
 
 def _side_error(rep: Replayed) -> str | None:
-    if rep.error is not None:
-        return api_error(rep.error).message
-    if rep.stream_error is not None:
-        return rep.stream_error
-    status = rep.interaction.response.status
-    return f"HTTP {status}" if status >= 400 else None
+    error = None if rep.error is None else api_error(rep.error).message
+    return side_error(error, rep.stream_error, rep.interaction.response.status)
 
 
 def _side_result(rep: Replayed) -> Any:
@@ -1134,33 +1054,16 @@ def normalize_interactions(interactions: Sequence[Interaction], context: RunCont
                            source: str, client_for: ClientFor) -> Iterator[Event]:
     """Translate interactions whose answers come from `client_for`'s HTTP client (no vcrpy):
     tests use it to feed the SDK through an `httpx2.MockTransport`."""
-    replayed = [replay_one(n, i, client_for) for n, i in enumerate(interactions)]
+    replayed = replay_each(interactions, lambda n, i: replay_one(n, i, client_for))
     return Translator(context, source).run(replayed)
 
 
 def normalize(source: LaneInput, context: RunContext) -> Iterator[Event]:
-    """Read the cassette, replay every model call through the SDK, emit the normalized log."""
-    if source.path is not None:
-        yield from _normalize_path(source.path, source.name, context)
-        return
-    with tempfile.TemporaryDirectory(prefix="anthropic-lane-") as tmp:
-        copy = Path(tmp) / "cassette.yaml"
-        with copy.open("wb") as handle:
-            shutil.copyfileobj(source.stream, handle)
-        yield from _normalize_path(copy, source.name, context)
-
-
-def _normalize_path(path: Path, name: str, context: RunContext) -> Iterator[Event]:
-    """Strict: a cassette that cannot be read or replayed is an InputError naming the file.
-    Lenient: it becomes one `error` notice, so a lenient reader never stops on bad input."""
-    try:
-        replayed = replay_cassette(path, read_http_cassette(path))
-    except InputError as exc:
-        if not context.lenient:
-            raise InputError(exc.reason, source=name, line=exc.line) from None
-        yield LogBuilder(LANE_ID).notice(f"{name}: {exc.reason}")
-        return
-    yield from Translator(context, name).run(replayed)
+    """Read the cassette, replay every model call through the SDK, emit the normalized log
+    (strict and lenient handling of an unreadable cassette: `harness.apilane`)."""
+    return normalize_cassette(source, context, lane=LANE_ID, replay=replay_cassette,
+                              translate=lambda replayed, name: Translator(context, name)
+                              .run(replayed))
 
 
 LANE = LaneSpec(

@@ -76,7 +76,6 @@ from harness.apilane import (
     client_per_key,
     json_or_none,
     json_or_text,
-    malformed_request,
     normalize_cassette,
     parse_body,
     replay_each,
@@ -86,10 +85,10 @@ from harness.apilane import (
     side_error,
     status_kind,
     turn_error,
+    well_typed,
 )
 from harness.builder import SessionInfo
 from harness.cassette import Interaction
-from harness.errors import InputError
 from harness.lane import Capability, LaneInput, LaneSpec, RunContext
 from harness.model import (
     AssistantMessage,
@@ -293,7 +292,7 @@ def replay_cassette(path: Path) -> list[Replayed]:
     """Every interaction of the cassette at `path` through the SDK under vcrpy (network
     impossible); a malformed request is refused up front (`malformed_request`)."""
     clients = default_clients()
-    return replay_file(path, lambda n, i: replay_one(n, _well_typed(n, i), clients))
+    return replay_file(path, lambda n, i: replay_one(n, well_typed(n, i), clients))
 
 
 # ------------------------------------------------------------------------------------- parsing
@@ -968,14 +967,6 @@ def normalize(source: LaneInput, context: RunContext) -> Iterator[Event]:
     return normalize_cassette(source, context, lane=LANE_ID, replay=replay_cassette,
                               translate=lambda replayed, name: Translator(context, name)
                               .run(replayed))
-
-
-def _well_typed(index: int, interaction: Interaction) -> Interaction:
-    """A request whose uri or body has the wrong type fails the whole cassette (InputError)."""
-    problem = malformed_request(interaction)
-    if problem is not None:
-        raise InputError(f"interaction {index}: {problem}", line=index)
-    return interaction
 
 
 LANE = LaneSpec(

@@ -15,10 +15,7 @@ reviewable cassettes in tests/data/anthropic/ by running this module.
 from __future__ import annotations
 
 import gzip
-import importlib
-import importlib.util
 import io
-import itertools
 import json
 import tempfile
 from dataclasses import dataclass, field
@@ -40,14 +37,14 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 import lanes.anthropic as la
-from harness.cassette import read_http_cassette, render_http_cassette, write_http_cassette
+from harness.apilane import sdk_kwargs
+from harness.cassette import read_http_cassette, render_http_cassette
 from harness.errors import FrameError, InputError
 from harness.lane import LaneInput, RunContext, get_lane
-from harness.model import ErrorKind, load_event
-from harness.outline import match_outline
-from harness.scenario import load_scenario
 from harness.stub import Exchange, StubReply, StubRequest, sse_event
 from lanes.anthropic import LANE
+from tests import lanekit
+from tests.lanekit import assert_well_formed, completed, shape, split, write
 
 # ==================================================================================== builders
 
@@ -297,11 +294,6 @@ class Claude:
         return self
 
 
-def write(path: Path, exchanges: list[Exchange]) -> Path:
-    write_http_cassette(path, exchanges)
-    return path
-
-
 # ==================================================================================== helpers
 
 DATA = Path(__file__).parent / "data" / "anthropic"
@@ -312,49 +304,11 @@ CASSETTES = REPO / "cassettes"
 
 def normalize_file(path: Path, *, lenient: bool = False,
                    context: RunContext | None = None) -> list[dict[str, Any]]:
-    ctx = context or RunContext(lenient=lenient)
-    with path.open("rb") as handle:
-        events = LANE.normalize(LaneInput(stream=handle, name=str(path), path=path), ctx)
-        return [e.model_dump(mode="json") for e in events]
+    return lanekit.normalize_file(LANE, path, lenient=lenient, context=context)
 
 
 def run(tmp_path: Path, exchanges: list[Exchange], **kw: Any) -> list[dict[str, Any]]:
-    path = write(tmp_path / "claude.http.yaml", exchanges)
-    events = normalize_file(path, **kw)
-    assert_well_formed(events)
-    return events
-
-
-def assert_well_formed(events: list[dict[str, Any]]) -> None:
-    """Lane-independent sanity: contiguous seq, each started item completes exactly once,
-    turns open and close in pairs, every event loads, and the shared invariant checker agrees."""
-    assert [e["seq"] for e in events] == list(range(len(events)))
-    started = [e["item"]["id"] for e in events if e["type"] == "item.started"]
-    done = [e["item"]["id"] for e in events if e["type"] == "item.completed"]
-    assert len(done) == len(set(done)), "an item completed twice"
-    assert set(started) <= set(done), "a started item never completed"
-    for e in events:
-        load_event(json.dumps(e))
-    if importlib.util.find_spec("harness.invariants") is not None:
-        invariants = importlib.import_module("harness.invariants")
-        assert [f"{v.rule}: {v.detail}" for v in invariants.check_events(events)] == []
-
-
-def completed(events: list[dict[str, Any]]) -> list[dict[str, Any]]:
-    return [e["item"] for e in events if e["type"] == "item.completed"]
-
-
-def shape(events: list[dict[str, Any]]) -> list[str]:
-    """A log as short lines: envelope events, and completed items as `kind:status`."""
-    out: list[str] = []
-    for e in events:
-        if e["type"] == "item.completed":
-            out.append(f"{e['item']['kind']}:{e['item']['status']}")
-        elif e["type"] in {"session.started", "turn.started", "turn.completed"}:
-            out.append(e["type"])
-        elif e["type"] == "turn.failed":
-            out.append(f"turn.failed:{e['error']['kind']}")
-    return out
+    return lanekit.run(LANE, tmp_path, exchanges, **kw)
 
 
 def _types_of(union: Any) -> dict[str, Any]:
@@ -383,10 +337,6 @@ def test_stop_reason_table_is_exhaustive() -> None:
 
 def test_error_type_table_is_exhaustive() -> None:
     assert set(la.ERROR_TYPE_KINDS) == set(get_args(ErrorType))
-
-
-def test_retryable_table_covers_every_error_kind() -> None:
-    assert set(la.RETRYABLE) == set(get_args(ErrorKind))
 
 
 def test_event_block_and_delta_tables_name_real_sdk_types() -> None:
@@ -995,7 +945,7 @@ def test_sdk_resends_the_recorded_body_unchanged() -> None:
 
     client = Anthropic(base_url="http://replay.invalid", api_key="replay", max_retries=0,
                        http_client=httpx2.Client(transport=httpx2.MockTransport(handler)))
-    list(client.beta.messages.create(**la._sdk_kwargs(body, la._CREATE_PARAMS, stream=True)))
+    list(client.beta.messages.create(**sdk_kwargs(body, la._CREATE_PARAMS, stream=True)))
     assert json.loads(sent[0].content) == body
     assert sent[0].url.path == "/v1/messages"
 
@@ -1015,11 +965,6 @@ def _chunked_client(chunks_for: list[list[bytes]]) -> la.ClientFor:
                          http_client=httpx2.Client(transport=httpx2.MockTransport(handler)))
 
     return client_for
-
-
-def _split(data: bytes, cuts: list[int]) -> list[bytes]:
-    points = sorted({c % (len(data) + 1) for c in cuts} | {0, len(data)})
-    return [data[a:b] for a, b in itertools.pairwise(points)]
 
 
 _RECHUNK = (Claude().start("go")
@@ -1048,7 +993,7 @@ def test_rechunked_sse_gives_the_identical_log(cuts: list[list[int]]) -> None:
     whole = _normalize_chunks([[b] for b in bodies])
     assert shape(whole)[-1] == "turn.completed"
     assert any(ord(ch) > 0x7FF for ch in json.dumps(whole, ensure_ascii=False))
-    assert _normalize_chunks([_split(b, c) for b, c in zip(bodies, cuts, strict=True)]) == whole
+    assert _normalize_chunks([split(b, c) for b, c in zip(bodies, cuts, strict=True)]) == whole
 
 
 def test_vcr_replay_equals_mock_transport_replay() -> None:
@@ -1108,22 +1053,11 @@ def test_checked_in_reference_cassettes(name: str) -> None:
 # ------------------------------------------------------------------------------ real recordings
 
 
-def _recorded() -> list[Path]:
-    return sorted(CASSETTES.glob("*/claude.http.yaml"))
-
-
 def test_real_recordings_normalize_and_match_their_outlines() -> None:
     """Every recorded Claude Code cassette normalizes strictly, is well formed, and matches the
-    scenario's outline for this lane (expect.lanes['anthropic'] or expect.turns). With no
-    recordings yet this checks nothing."""
-    problems: dict[str, list[str]] = {}
-    for path in _recorded():
-        events = normalize_file(path)
-        assert_well_formed(events)
-        scenario = load_scenario(path.parent / "scenario.yaml")
-        found = match_outline(events, scenario.expect.for_lane("anthropic"))
-        if found:
-            problems[path.parent.name] = found
+    scenario's outline for this lane (expect.lanes['anthropic'] or expect.turns; the lane's
+    plumbing tools left out). With no recordings yet this checks nothing."""
+    problems = lanekit.recording_problems(LANE)
     assert problems == {}, json.dumps(problems, indent=2)
 
 

@@ -10,10 +10,7 @@ outline. Regenerate the reviewable cassettes in tests/data/codex_adapter/ by run
 
 from __future__ import annotations
 
-import importlib
-import importlib.util
 import io
-import itertools
 import json
 import shlex
 import tempfile
@@ -29,14 +26,15 @@ from openai import OpenAI
 from openai.types.responses import ResponseStreamEvent
 
 import lanes.codex_adapter as ca
-from harness.cassette import read_http_cassette, render_http_cassette, write_http_cassette
+from harness.apilane import RETRYABLE
+from harness.cassette import read_http_cassette, render_http_cassette
 from harness.errors import FrameError, InputError
 from harness.lane import LaneInput, RunContext, get_lane
-from harness.model import ErrorKind, load_event
-from harness.outline import match_outline
-from harness.scenario import load_scenario
+from harness.model import ErrorKind
 from harness.stub import Exchange, StubReply, StubRequest, sse_event
 from lanes.codex_adapter import LANE
+from tests import lanekit
+from tests.lanekit import assert_well_formed, completed, shape, split, write
 
 # ==================================================================================== builders
 
@@ -283,11 +281,6 @@ def review_exchange(parent: str, outcome: str = "allow") -> Exchange:
     return exchange(body, frames=stream([message(verdict, "msg_rev")], rid="resp_rev"))
 
 
-def write(path: Path, exchanges: list[Exchange]) -> Path:
-    write_http_cassette(path, exchanges)
-    return path
-
-
 # ==================================================================================== the tests
 
 DATA = Path(__file__).parent / "data" / "codex_adapter"
@@ -297,58 +290,11 @@ CASSETTES = REPO / "cassettes"
 
 def normalize_file(path: Path, *, lenient: bool = False,
                    context: RunContext | None = None) -> list[dict[str, Any]]:
-    ctx = context or RunContext(lenient=lenient)
-    with path.open("rb") as handle:
-        events = LANE.normalize(LaneInput(stream=handle, name=str(path), path=path), ctx)
-        return [e.model_dump(mode="json") for e in events]
+    return lanekit.normalize_file(LANE, path, lenient=lenient, context=context)
 
 
 def run(tmp_path: Path, exchanges: list[Exchange], **kw: Any) -> list[dict[str, Any]]:
-    path = write(tmp_path / "codex.http.yaml", exchanges)
-    events = normalize_file(path, **kw)
-    assert_well_formed(events)
-    return events
-
-
-def assert_well_formed(events: list[dict[str, Any]]) -> None:
-    """Lane-independent sanity: contiguous seq, each started item completes exactly once,
-    turns open and close in pairs, and (when present) the shared invariant checker agrees."""
-    assert [e["seq"] for e in events] == list(range(len(events)))
-    started = [e["item"]["id"] for e in events if e["type"] == "item.started"]
-    completed = [e["item"]["id"] for e in events if e["type"] == "item.completed"]
-    assert len(completed) == len(set(completed)), "an item completed twice"
-    assert set(started) <= set(completed), "a started item never completed"
-    open_turn = False
-    for e in events:
-        if e["type"] == "turn.started":
-            assert not open_turn
-            open_turn = True
-        elif e["type"] in {"turn.completed", "turn.failed"}:
-            assert open_turn
-            open_turn = False
-    assert not open_turn
-    for e in events:
-        load_event(json.dumps(e))
-    if importlib.util.find_spec("harness.invariants") is not None:
-        invariants = importlib.import_module("harness.invariants")
-        assert [f"{v.rule}: {v.detail}" for v in invariants.check_events(events)] == []
-
-
-def completed(events: list[dict[str, Any]]) -> list[dict[str, Any]]:
-    return [e["item"] for e in events if e["type"] == "item.completed"]
-
-
-def shape(events: list[dict[str, Any]]) -> list[str]:
-    """A log as short lines: envelope events, and completed items as `kind:status`."""
-    out: list[str] = []
-    for e in events:
-        if e["type"] == "item.completed":
-            out.append(f"{e['item']['kind']}:{e['item']['status']}")
-        elif e["type"] in {"session.started", "turn.started", "turn.completed"}:
-            out.append(e["type"])
-        elif e["type"] == "turn.failed":
-            out.append(f"turn.failed:{e['error']['kind']}")
-    return out
+    return lanekit.run(LANE, tmp_path, exchanges, **kw)
 
 
 # ------------------------------------------------------------------------------ contract tables
@@ -363,7 +309,8 @@ def test_lane_is_registered_and_truthful() -> None:
 
 
 def test_retryable_table_covers_every_error_kind() -> None:
-    assert set(ca.RETRYABLE) == set(get_args(ErrorKind))
+    """The table all API lanes share (harness.apilane) names every error kind."""
+    assert set(RETRYABLE) == set(get_args(ErrorKind))
 
 
 def test_event_tables_name_real_sdk_events() -> None:
@@ -810,11 +757,6 @@ def _chunked_client(chunks_for: list[list[bytes]]) -> ca.ClientFor:
     return client_for
 
 
-def _split(data: bytes, cuts: list[int]) -> list[bytes]:
-    points = sorted({c % (len(data) + 1) for c in cuts} | {0, len(data)})
-    return [data[a:b] for a, b in itertools.pairwise(points)]
-
-
 _RECHUNK = (Codex().start("go")
             .answer([reasoning("denke über Größe nach ✓"), exec_call("c1", "echo ünï")])
             .outputs(exec_output("c1", 0, "ünï\n"))
@@ -841,7 +783,7 @@ def test_rechunked_sse_gives_the_identical_log(cuts: list[list[int]]) -> None:
     whole = _normalize_chunks([[b] for b in bodies])
     assert shape(whole)[-1] == "turn.completed"
     assert any(ord(ch) > 0x7FF for ch in json.dumps(whole, ensure_ascii=False))
-    assert _normalize_chunks([_split(b, c) for b, c in zip(bodies, cuts, strict=True)]) == whole
+    assert _normalize_chunks([split(b, c) for b, c in zip(bodies, cuts, strict=True)]) == whole
 
 
 def test_vcr_replay_equals_mock_transport_replay() -> None:
@@ -903,22 +845,11 @@ def test_checked_in_reference_cassettes(name: str) -> None:
 # ------------------------------------------------------------------------------ real recordings
 
 
-def _recorded() -> list[Path]:
-    return sorted(CASSETTES.glob("*/codex.http.yaml"))
-
-
 def test_real_recordings_normalize_and_match_their_outlines() -> None:
     """Every recorded Codex cassette normalizes strictly, is well formed, and matches the
-    scenario's outline for this lane (expect.lanes['codex-adapter'] or expect.turns). With no
-    recordings yet this checks nothing; the report says how many were read."""
-    problems: dict[str, list[str]] = {}
-    for path in _recorded():
-        events = normalize_file(path)
-        assert_well_formed(events)
-        scenario = load_scenario(path.parent / "scenario.yaml")
-        found = match_outline(events, scenario.expect.for_lane("codex-adapter"))
-        if found:
-            problems[path.parent.name] = found
+    scenario's outline for this lane (expect.lanes['codex-adapter'] or expect.turns; the lane's
+    plumbing tools left out). With no recordings yet this checks nothing."""
+    problems = lanekit.recording_problems(LANE)
     assert problems == {}, json.dumps(problems, indent=2)
 
 

@@ -1,0 +1,105 @@
+"""Test helpers the API lane tests share (codex-adapter, anthropic, gemini): normalize a cassette
+through a lane as the CLI does, check a log is well formed, read a log as short lines, split
+bytes at arbitrary points, and hold the shipped recordings to their scenario outlines."""
+
+from __future__ import annotations
+
+import importlib
+import importlib.util
+import itertools
+import json
+from pathlib import Path
+from typing import Any
+
+from harness.cassette import write_http_cassette
+from harness.lane import LaneInput, LaneSpec, RunContext
+from harness.model import load_event
+from harness.outline import match_outline
+from harness.scenario import load_scenario
+from harness.stub import Exchange
+
+REPO = Path(__file__).resolve().parents[1]
+CASSETTES = REPO / "cassettes"
+
+
+def write(path: Path, exchanges: list[Exchange]) -> Path:
+    write_http_cassette(path, exchanges)
+    return path
+
+
+def normalize_file(lane: LaneSpec, path: Path, *, lenient: bool = False,
+                   context: RunContext | None = None) -> list[dict[str, Any]]:
+    """`path` through `lane` (strict unless `lenient` or `context` says so), events as JSON."""
+    ctx = context or RunContext(lenient=lenient)
+    with path.open("rb") as handle:
+        events = lane.normalize(LaneInput(stream=handle, name=str(path), path=path), ctx)
+        return [e.model_dump(mode="json") for e in events]
+
+
+def run(lane: LaneSpec, tmp_path: Path, exchanges: list[Exchange],
+        **kw: Any) -> list[dict[str, Any]]:
+    """`exchanges` written as the lane's cassette, normalized, checked well formed."""
+    events = normalize_file(lane, write(tmp_path / lane.native_file, exchanges), **kw)
+    assert_well_formed(events)
+    return events
+
+
+def assert_well_formed(events: list[dict[str, Any]]) -> None:
+    """Lane-independent sanity: contiguous seq, each started item completes exactly once,
+    turns open and close in pairs, every event loads, and the shared invariant checker agrees."""
+    assert [e["seq"] for e in events] == list(range(len(events)))
+    started = [e["item"]["id"] for e in events if e["type"] == "item.started"]
+    done = [e["item"]["id"] for e in events if e["type"] == "item.completed"]
+    assert len(done) == len(set(done)), "an item completed twice"
+    assert set(started) <= set(done), "a started item never completed"
+    open_turn = False
+    for e in events:
+        if e["type"] == "turn.started":
+            assert not open_turn
+            open_turn = True
+        elif e["type"] in {"turn.completed", "turn.failed"}:
+            assert open_turn
+            open_turn = False
+    assert not open_turn
+    for e in events:
+        load_event(json.dumps(e))
+    if importlib.util.find_spec("harness.invariants") is not None:
+        invariants = importlib.import_module("harness.invariants")
+        assert [f"{v.rule}: {v.detail}" for v in invariants.check_events(events)] == []
+
+
+def completed(events: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    return [e["item"] for e in events if e["type"] == "item.completed"]
+
+
+def shape(events: list[dict[str, Any]]) -> list[str]:
+    """A log as short lines: envelope events, and completed items as `kind:status`."""
+    out: list[str] = []
+    for e in events:
+        if e["type"] == "item.completed":
+            out.append(f"{e['item']['kind']}:{e['item']['status']}")
+        elif e["type"] in {"session.started", "turn.started", "turn.completed"}:
+            out.append(e["type"])
+        elif e["type"] == "turn.failed":
+            out.append(f"turn.failed:{e['error']['kind']}")
+    return out
+
+
+def split(data: bytes, cuts: list[int]) -> list[bytes]:
+    """`data` cut at every point of `cuts` (taken modulo its length + 1), empty pieces dropped."""
+    points = sorted({c % (len(data) + 1) for c in cuts} | {0, len(data)})
+    return [data[a:b] for a, b in itertools.pairwise(points)]
+
+
+def recording_problems(lane: LaneSpec) -> dict[str, list[str]]:
+    """Every shipped recording of `lane`, normalized strictly and checked well formed, against
+    its scenario's outline for this lane (plumbing tools left out): scenario -> mismatches."""
+    problems: dict[str, list[str]] = {}
+    for path in sorted(CASSETTES.glob(f"*/{lane.native_file}")):
+        events = normalize_file(lane, path)
+        assert_well_formed(events)
+        scenario = load_scenario(path.parent / "scenario.yaml")
+        found = match_outline(events, scenario.expect.for_lane(lane.id), lane.noise_tools)
+        if found:
+            problems[path.parent.name] = found
+    return problems
