@@ -5,8 +5,10 @@ stub's port is random; re-recording must give no diff), allow-listed headers onl
 replaced by `<scrubbed>`, JSON request bodies pretty-printed and SSE bodies as YAML literal
 blocks, so a reviewer reads a diff of meaning rather than one long line.
 
-Reading: vcrpy's own deserializer (YAML or JSON) so cassettes recorded by other tools load too;
-gzip bodies are unpacked; a malformed cassette is an `InputError` naming the file and the reason.
+Reading: vcrpy's own serializers (YAML or JSON) so cassettes recorded by other tools load too;
+gzip bodies are unpacked; every interaction is type-checked here, once for every cassette lane
+(method and uri are text, bodies text, bytes or null, the status an HTTP code), so a malformed
+cassette is an `InputError` naming the file, the interaction and the reason.
 """
 
 from __future__ import annotations
@@ -22,7 +24,6 @@ from typing import Any
 from urllib.parse import urlsplit
 
 import yaml
-from vcr.serialize import deserialize
 from vcr.serializers import jsonserializer, yamlserializer
 
 from harness.errors import InputError
@@ -161,31 +162,63 @@ def read_http_cassette(path: Path) -> list[Interaction]:
         raise InputError("cassette is not UTF-8", source=str(path)) from None
     serializer = jsonserializer if text.lstrip().startswith("{") else yamlserializer
     try:
-        loaded = deserialize(text, serializer)
-        requests, responses = loaded[0], loaded[1]
+        raw = serializer.deserialize(text)
+        interactions = raw["interactions"]
+        if not isinstance(interactions, list):
+            raise TypeError("`interactions` is not a list")
     except (ValueError, KeyError, TypeError, AttributeError, yaml.YAMLError) as exc:
         raise InputError(f"not a vcrpy cassette: {exc}", source=str(path)) from None
-    return [_to_interaction(path, index, req, resp)
-            for index, (req, resp) in enumerate(zip(requests, responses, strict=True))]
+    return [_to_interaction(path, index, entry) for index, entry in enumerate(interactions)]
 
 
-def _to_interaction(path: Path, index: int, req: Any, resp: Any) -> Interaction:
+def _to_interaction(path: Path, index: int, entry: Any) -> Interaction:
+    """One interaction, checked field by field as vcrpy's `Request` would hold it, so a missing
+    or wrong-typed field is refused naming the interaction (vcrpy's own `deserialize` converts
+    every interaction at once and fails on the whole file, or keeps a numeric body that each
+    lane's JSON parser then crashed on)."""
     where = f"interaction {index}"
     try:
-        req_headers = {k.lower(): _first(v) for k, v in dict(req.headers).items()}
-        request_body = req.body or b""
-        if isinstance(request_body, str):
-            request_body = request_body.encode()
-        request = HttpRequest(req.method.upper(), req.uri, req_headers,
-                              _decode(request_body, req_headers, path, where))
+        req, resp = entry["request"], entry["response"]
+        method = _text_field(req["method"], "request method")
+        uri = _text_field(req["uri"], "request uri")
+        req_headers = {k.lower(): _first(v) for k, v in dict(req["headers"] or {}).items()}
+        request = HttpRequest(method.upper(), uri, req_headers,
+                              _decode(_body_bytes(req["body"], "request body"), req_headers,
+                                      path, where))
         resp_headers = {k.lower(): _first(v) for k, v in (resp.get("headers") or {}).items()}
-        body = resp["body"]["string"]
-        raw = body.encode() if isinstance(body, str) else bytes(body or b"")
-        response = HttpResponse(int(resp["status"]["code"]), resp_headers,
+        raw = _body_bytes(resp["body"]["string"], "response body string")
+        response = HttpResponse(_status_code(resp["status"]["code"]), resp_headers,
                                 _decode(raw, resp_headers, path, where))
     except (KeyError, TypeError, ValueError, AttributeError) as exc:
         raise InputError(f"{where}: missing or malformed field ({exc})", source=str(path)) from None
     return Interaction(request, response)
+
+
+def _text_field(value: Any, name: str) -> str:
+    """A field every consumer parses as text (a null or numeric uri used to crash URL parsing
+    deep inside a lane or SDK as a TypeError)."""
+    if not isinstance(value, str):
+        raise TypeError(f"{name} is {type(value).__name__}, not a string")
+    return value
+
+
+def _body_bytes(value: Any, name: str) -> bytes:
+    """A body as bytes: text is UTF-8 encoded, null is empty, anything else (a number, list or
+    mapping a hand-edited cassette holds) is refused here rather than in each lane's parser."""
+    if value is None:
+        return b""
+    if isinstance(value, str):
+        return value.encode()
+    if isinstance(value, bytes):
+        return value
+    raise TypeError(f"{name} is {type(value).__name__}, not text or bytes")
+
+
+def _status_code(value: Any) -> int:
+    """An HTTP status: an integer 100-599 (`int()` would turn 1.5 or true into 1)."""
+    if isinstance(value, bool) or not isinstance(value, int) or not 100 <= value <= 599:
+        raise ValueError(f"status code {value!r} is not an HTTP status")
+    return value
 
 
 def _first(value: Any) -> str:

@@ -26,6 +26,8 @@ How the stream becomes a log (each rule has a test):
   Claude Code also prints a synthetic assistant line (`model: "<synthetic>"`,
   `is_api_error_message`) holding the error text: it is the failure, not a message.
 - `system/api_retry` -> a non-fatal `error` notice; `system/thinking_tokens` is progress only.
+- A replayed line that would start a running tool_use again, or deny one permission twice, is
+  a `SequenceError` (strict) or a notice (lenient): one id never starts twice.
 - Anything else (line types, system subtypes, content blocks) -> an `unknown` item with the raw
   payload. Malformed lines: strict mode raises a `LaneError` naming file and line; lenient mode
   turns them into `error` notices and goes on.
@@ -223,6 +225,30 @@ def usage_of(result: dict[str, Any]) -> Usage | None:
                  reasoning_tokens=number(thinking))
 
 
+def tool_item(item_id: str, tool_id: str, name: str, args: Any, cwd: str | None) -> Item:
+    """The `in_progress` item a tool_use block starts, by the tool's kind (`TOOL_KINDS`)."""
+    kind = tool_kind(name)
+    if kind == "command_execution":
+        command = args.get("command", "") if isinstance(args, dict) else ""
+        return CommandExecution(id=item_id, status="in_progress", command=str(command),
+                                cwd=cwd, native_id=tool_id)
+    if kind == "file_change":
+        return FileChange(id=item_id, status="in_progress",
+                          changes=file_changes(name, args, None), native_id=tool_id)
+    if kind == "plan":
+        return Plan(id=item_id, status="in_progress", entries=plan_entries(args),
+                    native_id=tool_id)
+    if kind == "mcp_tool_call":
+        server, tool = mcp_names(name)
+        return McpToolCall(id=item_id, status="in_progress", server=server, tool=tool,
+                           arguments=args, native_id=tool_id)
+    if kind == "web_search":
+        query = args.get("query", "") if isinstance(args, dict) else ""
+        return WebSearch(id=item_id, status="in_progress", query=str(query), native_id=tool_id)
+    return ToolCall(id=item_id, status="in_progress", name=name, arguments=args,
+                    native_id=tool_id)
+
+
 # ------------------------------------------------------------------------------------- translate
 
 
@@ -244,6 +270,7 @@ class Translator:
     denied: set[str] = field(default_factory=set)
     block_counts: dict[str, int] = field(default_factory=dict)
     sessions_seen: set[str] = field(default_factory=set)
+    requested: set[str] = field(default_factory=set)
     api_message: str | None = None
 
     # ---------------------------------------------------------------- dispatch
@@ -283,7 +310,7 @@ class Translator:
                        f"HTTP {data.get('error_status')} ({data.get('error')})")
             return [self.b.notice(message)]
         if subtype == "permission_denied":
-            return self._ensure_turn(frame) + self._denied(data)
+            return self._ensure_turn(frame) + self._denied(frame)
         return [self._unknown(f"system/{subtype}", data)]
 
     def _init(self, data: dict[str, Any]) -> list[Event]:
@@ -333,13 +360,20 @@ class Translator:
         notice = self.b.notice(f"line {frame.line}: content before system/init")
         return [*out, notice, *self.b.turn_started()]
 
-    def _denied(self, data: dict[str, Any]) -> list[Event]:
+    def _denied(self, frame: Frame) -> list[Event]:
+        """A policy denial as an approval pair. Quirk: a replayed denial line would request
+        the same approval twice: strict refuses it, lenient notes it and goes on."""
+        data = frame.data
         tool_id = str(data.get("tool_use_id") or "")
         tool = self.tools.get(tool_id)
         if tool is None:
             return [self._unknown("system/permission_denied", data)]
-        self.denied.add(tool_id)
         request_id = f"permission_{tool_id}"
+        if request_id in self.requested:
+            return self._problem(frame, f"permission for {tool_id!r} denied twice",
+                                 SequenceError)
+        self.requested.add(request_id)
+        self.denied.add(tool_id)
         action = tool.name
         if isinstance(tool.item, CommandExecution):
             action = f"{tool.name}: {tool.item.command}"
@@ -360,10 +394,10 @@ class Translator:
             position = self.block_counts.get(mid, 0)
             self.block_counts[mid] = position + 1
             native = f"{mid}:{position}" if mid else None
-            out += self._block(block, native)
+            out += self._block(frame, block, native)
         return out
 
-    def _block(self, block: Any, native: str | None) -> list[Event]:
+    def _block(self, frame: Frame, block: Any, native: str | None) -> list[Event]:
         if not isinstance(block, dict):
             return [self._unknown("assistant/<not an object>", block, native)]
         btype = block.get("type")
@@ -378,39 +412,21 @@ class Translator:
             item = Reasoning(id=self.b.fresh_id(), status="completed", text="", encrypted=True,
                              native_id=native)
         elif btype == "tool_use":
-            return self._tool_use(block)
+            return self._tool_use(frame, block)
         else:
             return [self._unknown(f"assistant/{btype}", block, native)]
         return [self.b.item("completed", item)]
 
-    def _tool_use(self, block: dict[str, Any]) -> list[Event]:
+    def _tool_use(self, frame: Frame, block: dict[str, Any]) -> list[Event]:
+        """Start the tool's item. Quirk: a tool_use id that is still running is a replayed
+        line (Claude Code prints each tool_use block whole, once): strict refuses it, lenient
+        keeps the first start and says so in a notice, so one id never starts twice."""
         tool_id = str(block.get("id") or "")
         name = str(block.get("name") or "")
         args = block.get("input")
-        item_id = self.b.item_id(tool_id or None)
-        kind = tool_kind(name)
-        item: Item
-        if kind == "command_execution":
-            command = args.get("command", "") if isinstance(args, dict) else ""
-            item = CommandExecution(id=item_id, status="in_progress", command=str(command),
-                                    cwd=self.context.cwd, native_id=tool_id)
-        elif kind == "file_change":
-            item = FileChange(id=item_id, status="in_progress",
-                              changes=file_changes(name, args, None), native_id=tool_id)
-        elif kind == "plan":
-            item = Plan(id=item_id, status="in_progress", entries=plan_entries(args),
-                        native_id=tool_id)
-        elif kind == "mcp_tool_call":
-            server, tool = mcp_names(name)
-            item = McpToolCall(id=item_id, status="in_progress", server=server, tool=tool,
-                               arguments=args, native_id=tool_id)
-        elif kind == "web_search":
-            query = args.get("query", "") if isinstance(args, dict) else ""
-            item = WebSearch(id=item_id, status="in_progress", query=str(query),
-                             native_id=tool_id)
-        else:
-            item = ToolCall(id=item_id, status="in_progress", name=name, arguments=args,
-                            native_id=tool_id)
+        if tool_id and tool_id in self.tools:
+            return self._problem(frame, f"tool_use {tool_id!r} started twice", SequenceError)
+        item = tool_item(self.b.item_id(tool_id or None), tool_id, name, args, self.context.cwd)
         self.tools[tool_id] = _Tool(item, name, args)
         return [self.b.item("started", item)]
 

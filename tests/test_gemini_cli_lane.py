@@ -397,5 +397,5 @@ def test_recorded_stream_matches_its_outline(native: Path) -> None:
     """Real Gemini CLI 0.61.0 recordings, with their meta context: valid, and as outlined."""
     scenario = load_scenario(native.parent / "scenario.yaml")
     events = normalize_file(native, run_context(native.parent, LANE.native_file))
-    assert match_outline(events, scenario.expect.for_lane(LANE.id)) == []
+    assert match_outline(events, scenario.expect.for_lane(LANE.id), LANE.noise_tools) == []
     assert events[0]["cwd"] is not None and events[0]["sandbox"] == "full-access"

@@ -101,7 +101,8 @@ def test_corrupt_gzip_body_names_file_and_interaction(tmp_path: Path) -> None:
 
 
 @pytest.mark.parametrize("text, reason", [
-    ("interactions: [{request: {}}]\nversion: 1\n", "not a vcrpy cassette"),
+    ("interactions: [{request: {}}]\nversion: 1\n", "interaction 0: missing or malformed field"),
+    ("interactions: {a: 1}\nversion: 1\n", "not a vcrpy cassette"),
     ("{not json", "not a vcrpy cassette"),
 ])
 def test_malformed_cassette_is_an_input_error(tmp_path: Path, text: str, reason: str) -> None:
@@ -111,6 +112,49 @@ def test_malformed_cassette_is_an_input_error(tmp_path: Path, text: str, reason:
         read_http_cassette(path)
     assert str(path) in str(info.value)
     assert reason in str(info.value)
+
+
+@pytest.mark.parametrize("where, value, reason", [
+    (("request", "body"), 1.5, "request body is float, not text or bytes"),
+    (("request", "body"), [1], "request body is list, not text or bytes"),
+    (("request", "body"), {"a": 1}, "request body is dict, not text or bytes"),
+    (("request", "uri"), None, "request uri is NoneType, not a string"),
+    (("request", "uri"), 7, "request uri is int, not a string"),
+    (("request", "method"), ["POST"], "request method is list, not a string"),
+    (("response", "body", "string"), 5, "response body string is int, not text or bytes"),
+    (("response", "body", "string"), 2**63, "response body string is int, not text or bytes"),
+    (("response", "status", "code"), 1.5, "status code 1.5 is not an HTTP status"),
+    (("response", "status", "code"), True, "status code True is not an HTTP status"),
+    (("response", "status", "code"), 2**63, "is not an HTTP status"),
+])
+def test_wrong_typed_fields_are_refused_naming_the_interaction(
+        tmp_path: Path, where: tuple[str, ...], value: object, reason: str) -> None:
+    """The reader refuses, for every cassette lane at once, a field of the wrong type that a
+    lane or SDK would otherwise parse and crash on (found by the mutation fuzz: a request body
+    `1.5` escaped the anthropic lane as a TypeError from json.loads; `int()` read a status 1.5
+    as 1 and `bytes(2**63)` would try to allocate 2**63 zero bytes)."""
+    doc = _foreign('{"ok": true}', None)
+    target = doc["interactions"][0]  # type: ignore[index]
+    for key in where[:-1]:
+        target = target[key]
+    target[where[-1]] = value
+    path = tmp_path / "typed.yaml"
+    path.write_text(yaml.safe_dump(doc))
+    with pytest.raises(InputError) as info:
+        read_http_cassette(path)
+    assert str(info.value).startswith(f"{path}: interaction 0: missing or malformed field")
+    assert reason in str(info.value)
+
+
+def test_null_bodies_read_as_empty(tmp_path: Path) -> None:
+    """A null request body (vcrpy records GETs so) and a null response body string are empty
+    bodies, not errors: only a present, non-text body is refused."""
+    doc = _foreign('{"ok": true}', None)
+    doc["interactions"][0]["response"]["body"]["string"] = None  # type: ignore[index]
+    path = tmp_path / "nulls.yaml"
+    path.write_text(yaml.safe_dump(doc))
+    [interaction] = read_http_cassette(path)
+    assert (interaction.request.body, interaction.response.body) == (b"", b"")
 
 
 @pytest.mark.parametrize("char", ["\x85", "\u2028", "\u2029", "\r", "\t", "\x0b", "\x0c"])
