@@ -1,16 +1,23 @@
-"""`harness.model.dump_event`: the orjson fast path writes exactly the bytes `model_dump_json` does.
+"""The fast normalize path: `dump_event` writes exactly the bytes `model_dump_json` does, and the
+CLI imports only the subcommand it runs.
 
 Goldens are compared byte for byte, so the serializer is a contract: field order, unicode
 escaping, float formatting, non-finite floats, big ints (beyond 64 bits orjson refuses them and
 pydantic's serializer takes over) and values that are not JSON at all (also pydantic's) must all
-come out as they did before the fast path existed.
+come out as they did before the fast path existed. The CLI lists every subcommand from a table
+(`harness.cli.COMMANDS`) that must stay equal to the modules' own registration.
 """
 
 from __future__ import annotations
 
+import argparse
 import dataclasses
 import datetime as dt
 import enum
+import importlib
+import pkgutil
+import subprocess
+import sys
 import types
 import typing
 import uuid
@@ -23,7 +30,9 @@ from hypothesis import given
 from hypothesis import strategies as st
 from pydantic import BaseModel
 
+import harness.commands
 from harness import model
+from harness.cli import COMMANDS, build_parser, chosen_command
 from harness.model import dump_event, dump_event_line, load_event
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -211,3 +220,53 @@ def test_every_golden_line_dumps_back_to_itself() -> None:
                 assert dump_event(load_event(line)) == line, f"{path}:{lines}"
                 lines += 1
     assert lines > 100
+
+
+# ------------------------------------------------------------------------------- CLI start-up
+
+
+class _RecordingSubparsers:
+    """Stands in for argparse's subparsers action: records what a module registers."""
+
+    def __init__(self) -> None:
+        self.registered: dict[str, str | None] = {}
+
+    def add_parser(self, name: str, **kwargs: Any) -> argparse.ArgumentParser:
+        self.registered[name] = kwargs.get("help")
+        return argparse.ArgumentParser(prog=name)
+
+
+def test_command_table_matches_the_modules_and_their_help() -> None:
+    """`COMMANDS` is what `harness --help` shows without importing anything: it must name every
+    module in harness.commands, each with the help line its `register()` gives."""
+    names = sorted(info.name for info in pkgutil.iter_modules(harness.commands.__path__))
+    assert list(COMMANDS) == names
+    for name in names:
+        recorder = _RecordingSubparsers()
+        importlib.import_module(f"harness.commands.{name}").register(recorder)
+        assert recorder.registered == {name: COMMANDS[name]}
+
+
+def test_top_level_help_lists_every_command() -> None:
+    help_text = build_parser().format_help()
+    for name, help_line in COMMANDS.items():
+        assert name in help_text and help_line.split()[0] in help_text
+
+
+def test_chosen_command_is_the_first_non_option() -> None:
+    assert chosen_command(["normalize", "--lane", "x", "-"]) == "normalize"
+    assert chosen_command(["-h"]) is None
+    assert chosen_command(["-h", "check"]) == "check"
+    assert chosen_command([]) is None
+
+
+def test_normalize_imports_no_other_subcommand() -> None:
+    """Start-up: `harness normalize` loads its own module only (not the gate, SDKs, recorder)."""
+    probe = ("import sys; from harness.cli import build_parser; build_parser('normalize'); "
+             "print(' '.join(sorted(m for m in sys.modules if m.startswith('harness.'))))")
+    loaded = subprocess.run([sys.executable, "-c", probe], capture_output=True, check=True,
+                            cwd=ROOT, text=True).stdout.split()
+    assert "harness.commands.normalize" in loaded
+    assert not [m for m in loaded if m.startswith("harness.commands.") and
+                m != "harness.commands.normalize"]
+    assert "harness.gate" not in loaded
