@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import json
 import shlex
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Literal, get_args
 
@@ -39,7 +39,7 @@ from harness.model import (
 )
 
 __all__ = ["AbstractScenario", "ShellResult", "abstract_scenarios", "codex_exec_streams",
-           "expected_log", "unicode_text"]
+           "expected_items", "expected_log", "expected_log_of", "unicode_text"]
 
 Segment = Callable[[str], str]
 """One native line of an item, rendered once the item's `item_N` id is known."""
@@ -459,20 +459,45 @@ def expected_item(abstract: AbstractScenario, where: tuple[int, int, int], block
     return WebSearch(id=item_id, status="completed", query=block.web_search.query)
 
 
-def expected_log(abstract: AbstractScenario) -> list[dict[str, Any]]:
-    """The normalized log (event dicts) a perfect lane makes of the scenario: per run one
-    session (later runs resumed from the thread) and one completed turn holding one completed
-    item per block, in block order. Pure: same scenario, same log."""
+ItemMaker = Callable[[str], Item]
+"""One expected item, waiting for the id the log builder mints for it."""
+
+
+def expected_items(abstract: AbstractScenario) -> list[list[ItemMaker]]:
+    """Per run, the completed items a perfect lane shows, in block order."""
+    runs: list[list[ItemMaker]] = []
+    for r, run in enumerate(abstract.scenario.runs):
+        makers: list[ItemMaker] = []
+        for s, step in enumerate(run.steps):
+            for b, block in enumerate(step if isinstance(step, list) else []):
+                makers.append(_maker(abstract, (r, s, b), block))
+        runs.append(makers)
+    return runs
+
+
+def _maker(abstract: AbstractScenario, where: tuple[int, int, int], block: sc.Block
+           ) -> ItemMaker:
+    return lambda item_id: expected_item(abstract, where, block, item_id)
+
+
+def expected_log_of(runs: Sequence[Sequence[ItemMaker]]) -> list[dict[str, Any]]:
+    """The normalized log (event dicts) of runs of completed items: per run one session (later
+    runs resumed from the thread) and one completed turn holding the items in order. Lanes whose
+    runtime shows a scenario differently build their own item lists (a *lane view*) for it."""
     builder = LogBuilder("expected")
     events = []
-    for r, run in enumerate(abstract.scenario.runs):
+    for r, makers in enumerate(runs):
         resumed = ROUNDTRIP_THREAD if r else None
         events += builder.session_started(ROUNDTRIP_THREAD, SessionInfo(provider="expected",
                                                                         resumed_from=resumed))
         events += builder.turn_started()
-        for s, step in enumerate(run.steps):
-            for b, block in enumerate(step if isinstance(step, list) else []):
-                item = expected_item(abstract, (r, s, b), block, builder.fresh_id())
-                events.append(builder.item("completed", item))
+        events += [builder.item("completed", make(builder.fresh_id())) for make in makers]
         events += builder.turn_completed(None)
     return [event.model_dump(mode="json") for event in events]
+
+
+def expected_log(abstract: AbstractScenario) -> list[dict[str, Any]]:
+    """The normalized log (event dicts) a perfect lane makes of the scenario: per run one
+    session (later runs resumed from the thread) and one completed turn holding one completed
+    item per block, in block order. Pure: same scenario, same log."""
+    return expected_log_of(expected_items(abstract))

@@ -14,14 +14,24 @@ import re
 import shlex
 import tempfile
 from collections.abc import Iterator
+from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
 
 from harness import scenario as sc
 from harness.cassette import render_http_cassette
 from harness.lane import LaneInput, LaneSpec, RunContext
+from harness.model import CommandExecution, FileChange, FileChangeEntry, ToolCall
+from harness.providers.anthropic import DUMMY_API_KEY as DUMMY_ANTHROPIC_KEY
+from harness.providers.anthropic import AnthropicResponder, WireMessage, expand_step
 from harness.providers.responses import ResponsesResponder
-from harness.strategies import ROUNDTRIP_THREAD, AbstractScenario
+from harness.strategies import (
+    ROUNDTRIP_THREAD,
+    AbstractScenario,
+    ItemMaker,
+    ShellResult,
+    expected_item,
+)
 from harness.stub import Exchange, StubReply, StubRequest
 from tests.test_codex_adapter_lane import (
     client_metadata,
@@ -256,3 +266,369 @@ def codex_exec_lines(abstract: AbstractScenario) -> bytes:
         lines.append(_dumps({"type": "turn.completed", "usage": {
             "input_tokens": 10, "cached_input_tokens": 0, "output_tokens": 5}}))
     return "".join(line + "\n" for line in lines).encode("utf-8")
+
+
+# ------------------------------------------------------------------------------ JS string helpers
+
+
+JS_WHITESPACE = frozenset("\t\n\v\f\r \u00a0\u1680\u2000\u2001\u2002\u2003\u2004\u2005\u2006"
+                          "\u2007\u2008\u2009\u200a\u2028\u2029\u202f\u205f\u3000\ufeff")
+"""What JavaScript's `trim`/`trimEnd` remove (both runtimes are Node programs); Python's
+`str.strip` removes more (`\\x1c`-`\\x1f`, `\\x85`), so it would not model them."""
+
+
+def js_trim_end(text: str) -> str:
+    end = len(text)
+    while end and text[end - 1] in JS_WHITESPACE:
+        end -= 1
+    return text[:end]
+
+
+def js_trim(text: str) -> str:
+    start = 0
+    while start < len(text) and text[start] in JS_WHITESPACE:
+        start += 1
+    return js_trim_end(text[start:])
+
+
+# ------------------------------------------------------------------------------ Anthropic / Claude
+
+
+CLAUDE_MODEL = "claude-opus-5-5"
+CLAUDE_CWD = "/tmp/roundtrip-workspace"
+"""Claude Code's working directory in the simulated runs (file tools get absolute paths)."""
+CLAUDE_SESSION = "00000000-0000-4000-8000-000000000001"
+CLAUDE_HEADERS = {"content-type": "application/json", "accept": "application/json",
+                  "anthropic-version": "2023-06-01", "anthropic-beta": "claude-code-20250219",
+                  "x-api-key": DUMMY_ANTHROPIC_KEY}
+CLAUDE_TOOLS = ("Agent", "Bash", "Edit", "Read", "Skill", "ToolSearch", "Write")
+"""Tools Claude Code 2.1.328 offers up front (deferred ones join once ToolSearch loads them)."""
+BASH_EMPTY = "(Bash completed with no output)"
+PERSIST_CHARS = 30_000
+"""Bash output above this many characters reaches the model as a `<persisted-output>` preview.
+Seen for 1.9 MB (cassettes/large_output); the exact threshold is Claude Code's and not pinned
+here, so the simulator picks 30 000 (the Bash tool's historic output limit)."""
+PREVIEW_CHARS = 2_000
+_TOOLU = re.compile(r"^toolu_r(\d+)s(\d+)_(\d+|load|read\d+)$")
+TOOL_LOADED = "Tool loaded."
+FILE_STATE = "(file state is current in your context — no need to Read it back)"
+TODOS_OK = ("Todos have been modified successfully. Ensure that you continue to use the todo "
+            "list to track your progress. Please proceed with the current tasks if applicable")
+
+
+def _size(chars: int) -> str:
+    return f"{chars / 1_048_576:.1f}MB" if chars >= 1_048_576 else f"{chars / 1024:.1f}KB"
+
+
+def bash_visible(output: str) -> str:
+    """Bash output as Claude Code hands it to the model: trailing whitespace trimmed, empty
+    output replaced by a notice, large output saved to a file with a ~2 kB preview cut at a line
+    end (the file path is made up; the model only sees it)."""
+    text = js_trim_end(output)
+    if js_trim(text) == "":
+        return BASH_EMPTY
+    if len(text) <= PERSIST_CHARS:
+        return text
+    head = text[:PREVIEW_CHARS]
+    cut = head.rfind("\n")
+    preview = head[:cut] if cut > 0 else head
+    return (f"<persisted-output>\nOutput too large ({_size(len(text))}). Full output saved to: "
+            f"/tmp/roundtrip-home/.claude/projects/ws/{CLAUDE_SESSION}/tool-results/bash.txt\n\n"
+            f"Preview (first 2KB):\n{preview}\n...\n</persisted-output>")
+
+
+def bash_result(result: ShellResult) -> tuple[str, bool]:
+    """(content, is_error) of Claude Code's Bash tool_result: the output on success, else
+    `Exit code N` then the output, as an error."""
+    visible = bash_visible(result.output)
+    if result.exit_code == 0:
+        return visible, False
+    body = "" if visible == BASH_EMPTY else "\n" + visible
+    return f"Exit code {result.exit_code}{body}", True
+
+
+@dataclass(frozen=True)
+class ClaudeCall:
+    """What one of Claude Code's tool calls stands for in the scenario."""
+
+    where: tuple[int, int, int] | None
+    """(run, step, block) of the scenario block; None for ToolSearch and Read preparation."""
+    name: str
+    arguments: dict[str, Any]
+
+
+def claude_calls(abstract: AbstractScenario, run: int, step: int, cwd: str
+                 ) -> dict[str, ClaudeCall]:
+    """tool_use id -> the call, for one step, from the responder's own expansion (so block
+    positions follow Claude Code's tools: one Write/Edit/`rm` per changed file)."""
+    spec = abstract.scenario.runs[run].steps[step]
+    calls: dict[str, ClaudeCall] = {}
+    owners: list[int] = []  # block index of each content block of the step's message
+    split = False  # after a WebSearch, text and thinking go to a later message
+    for b, block in enumerate(spec if isinstance(spec, list) else []):
+        owners += [b] * _content_blocks(block, split)
+        split = split or isinstance(block, sc.WebSearchBlock)
+    for answer in expand_step(spec, run, step, cwd):
+        for content in answer.blocks if isinstance(answer, WireMessage) else ():
+            if content["type"] != "tool_use":
+                continue
+            match = _TOOLU.match(content["id"])
+            if match is None:
+                raise SimulationError(f"unexpected tool_use id {content['id']}")
+            tail = match.group(3)
+            where = (run, step, owners[int(tail)]) if tail.isdigit() else None
+            calls[content["id"]] = ClaudeCall(where, content["name"], content["input"])
+    return calls
+
+
+def _content_blocks(block: sc.Block, split: bool) -> int:
+    """How many content blocks of the step's own message one scenario block becomes."""
+    if isinstance(block, sc.PatchBlock):
+        spec = block.patch
+        return len(spec.add) + len(spec.update) + len(spec.delete)
+    return 0 if split and isinstance(block, sc.TextBlock | sc.ReasoningBlock) else 1
+
+
+def claude_tool_result(abstract: AbstractScenario, call_id: str, call: ClaudeCall
+                       ) -> dict[str, Any]:
+    """The tool_result block Claude Code writes for one call (shapes copied from the recorded
+    catalog: cassettes/*/claude.http.yaml)."""
+    result: dict[str, Any] = {"tool_use_id": call_id, "type": "tool_result"}
+    args = call.arguments
+    if call.name == "ToolSearch":
+        names = str(args["query"]).removeprefix("select:").split(",")
+        return {**result, "content": [{"type": "tool_reference", "tool_name": n}
+                                      for n in names]}
+    if call.name == "Read":
+        lines = _read_content(abstract, call).split("\n")
+        return {**result, "content": "\n".join(f"{n}\t{line}" for n, line in
+                                               enumerate(lines, 1))}
+    if call.name == "Write":
+        return {**result, "content": f"File created successfully at: {args['file_path']} "
+                                     f"{FILE_STATE}"}
+    if call.name == "Edit":
+        return {**result, "content": f"The file {args['file_path']} has been updated "
+                                     f"successfully. {FILE_STATE}"}
+    if call.name == "TodoWrite":
+        return {**result, "content": TODOS_OK}
+    if call.name == "Bash":
+        shell = abstract.shell_results.get(call.where) if call.where else None
+        content, is_error = bash_result(shell or ShellResult(0, ""))  # `rm --`: no output
+        return {**result, "content": content, "is_error": is_error}
+    if call.name.startswith("mcp__"):
+        return {**result, "content": [{"type": "text", "text": f"{call.name} done"}]}
+    raise SimulationError(f"no tool_result form for {call.name}")
+
+
+def _read_content(abstract: AbstractScenario, call: ClaudeCall) -> str:
+    """The seeded content of a file the step edits (its `old` text)."""
+    path = str(call.arguments["file_path"])
+    for run in abstract.scenario.runs:
+        for step in run.steps:
+            for block in step if isinstance(step, list) else []:
+                if isinstance(block, sc.PatchBlock):
+                    for upd in block.patch.update:
+                        if path.endswith("/" + upd.path):
+                            return upd.old
+    return ""
+
+
+def web_search_result(query: str, answer: str) -> str:
+    """WebSearch's tool_result: the nested search's links and summary, and Claude Code's
+    reminder to cite them."""
+    links = json.dumps([{"title": f"Results for {query}",
+                         "url": "https://example.invalid/search"}], ensure_ascii=False,
+                       separators=(",", ":"))
+    return (f'Web search results for query: "{query}"\n\nLinks: {links}\n\n{answer}\n\n\n'
+            "REMINDER: You MUST include the sources above in your response to the user using "
+            "markdown hyperlinks.")
+
+
+class ClaudeSimulator:
+    """Claude Code 2.1.328 against `AnthropicResponder`, request shapes as recorded."""
+
+    def __init__(self, abstract: AbstractScenario) -> None:
+        self.abstract = abstract
+        self.responder = AnthropicResponder(abstract.scenario)
+        self.exchanges: list[Exchange] = []
+        self.messages: list[dict[str, Any]] = []
+        self.loaded: list[str] = []
+
+    def run(self) -> list[Exchange]:
+        for run, spec in enumerate(self.abstract.scenario.runs):
+            prompt = {"type": "text", "text": spec.prompt}
+            if run == 0:
+                self.messages = [{"role": "user", "content": [{"type": "text", "text":
+                                  "<system-reminder>\nContext Claude Code attached."
+                                  "\n</system-reminder>"}, prompt]},
+                                 {"role": "system", "content": [{"type": "text", "text":
+                                  f"# Environment\n - Primary working directory: "
+                                  f"{CLAUDE_CWD}\n - Platform: linux"}]}]
+            else:  # `claude -p --resume <session>`: the history, then the new prompt
+                self.messages.append({"role": "user", "content": [prompt]})
+            self._turn(run)
+        return self.exchanges
+
+    def _turn(self, run: int) -> None:
+        while True:
+            if len(self.exchanges) >= MAX_CALLS:
+                raise SimulationError("too many model calls")
+            content = self._call(self._body(self.messages, stream=True))
+            self.messages.append({"role": "assistant", "content": content})
+            uses = [b for b in content if b["type"] == "tool_use"]
+            if not uses:
+                return
+            self.messages.append({"role": "user", "content": self._results(run, uses)})
+
+    def _results(self, run: int, uses: list[dict[str, Any]]) -> list[dict[str, Any]]:
+        match = _TOOLU.match(str(uses[0]["id"]))
+        if match is None:
+            raise SimulationError(f"unexpected tool_use id {uses[0]['id']}")
+        step = int(match.group(2))
+        calls = claude_calls(self.abstract, run, step, CLAUDE_CWD)
+        results: list[dict[str, Any]] = []
+        for use in uses:
+            call = calls[use["id"]]
+            if call.name == "WebSearch":
+                answer = self._nested_search(str(call.arguments["query"]))
+                results.append({"tool_use_id": use["id"], "type": "tool_result",
+                                "content": web_search_result(str(call.arguments["query"]),
+                                                             answer)})
+            else:
+                results.append(claude_tool_result(self.abstract, use["id"], call))
+            if call.name == "ToolSearch":
+                self.loaded += [n for n in str(call.arguments["query"])
+                                .removeprefix("select:").split(",") if n not in self.loaded]
+        if any(u["name"] == "ToolSearch" for u in uses):
+            results.append({"type": "text", "text": TOOL_LOADED})
+        return results
+
+    def _nested_search(self, query: str) -> str:
+        """WebSearch's own model call: only the server-side `web_search` tool offered."""
+        body = {"model": CLAUDE_MODEL, "max_tokens": 8192, "stream": True,
+                "messages": [{"role": "user", "content": [{"type": "text", "text":
+                              f"Perform a web search for the query: {query}"}]}],
+                "system": [{"type": "text", "text": "You are an assistant for performing a "
+                            "web search tool use"}],
+                "tools": [{"type": "web_search_20250305", "name": "web_search", "max_uses": 8}]}
+        content = self._call(body)
+        return "".join(str(b.get("text", "")) for b in content if b["type"] == "text")
+
+    def _body(self, messages: list[dict[str, Any]], *, stream: bool) -> dict[str, Any]:
+        sent = json.loads(json.dumps(messages))
+        last = sent[-1]["content"]
+        last[-1] = {**last[-1], "cache_control": {"type": "ephemeral"}}
+        tools = [{"name": name, "description": f"{name} tool",
+                  "input_schema": {"type": "object"}}
+                 for name in sorted({*CLAUDE_TOOLS, *self.loaded})]
+        return {"model": CLAUDE_MODEL, "messages": sent,
+                "system": [{"type": "text", "text": "You are a Claude agent, built on "
+                            "Anthropic's Claude Agent SDK."}],
+                "tools": tools,
+                "metadata": {"user_id": json.dumps({"device_id": "stub", "account_uuid": "",
+                                                    "session_id": CLAUDE_SESSION})},
+                "max_tokens": 32000, "stream": stream}
+
+    def _call(self, body: dict[str, Any]) -> list[dict[str, Any]]:
+        request = StubRequest("POST", "/v1/messages", "beta=true", dict(CLAUDE_HEADERS),
+                              json.dumps(body, ensure_ascii=False).encode())
+        reply = self.responder.respond(request)
+        self.exchanges.append(Exchange(request, reply))
+        if reply.status != 200:
+            raise SimulationError(f"responder answered HTTP {reply.status}")
+        return anthropic_content(reply.body)
+
+
+def anthropic_content(body: bytes) -> list[dict[str, Any]]:
+    """The final content blocks of a Messages SSE stream, as Claude Code echoes them back."""
+    blocks: dict[int, dict[str, Any]] = {}
+    partial: dict[int, str] = {}
+    for payload in sse_payloads(body):
+        kind = payload.get("type")
+        if kind == "error":
+            raise SimulationError(f"stream error {payload['error']}")
+        if kind == "content_block_start":
+            blocks[payload["index"]] = dict(payload["content_block"])
+        elif kind == "content_block_delta":
+            block, delta = blocks[payload["index"]], payload["delta"]
+            if delta["type"] == "text_delta":
+                block["text"] += delta["text"]
+            elif delta["type"] == "thinking_delta":
+                block["thinking"] += delta["thinking"]
+            elif delta["type"] == "signature_delta":
+                block["signature"] += delta["signature"]
+            elif delta["type"] == "input_json_delta":
+                partial[payload["index"]] = partial.get(payload["index"], "") + \
+                    delta["partial_json"]
+    for index, text in partial.items():
+        blocks[index]["input"] = json.loads(text)
+    return [blocks[i] for i in sorted(blocks)]
+
+
+def claude_exchanges(abstract: AbstractScenario) -> list[Exchange]:
+    """Claude Code against the Anthropic responder: run 0 a new session, later runs
+    `--resume` it (the history, then the new prompt)."""
+    return ClaudeSimulator(abstract).run()
+
+
+def anthropic_view(abstract: AbstractScenario) -> list[list[ItemMaker]]:
+    """The scenario as the anthropic lane can show it, per run (each difference from
+    `expected_items` is how Claude Code really works, see the recorded catalog):
+    - a step that edits files first `Read`s each of them (Claude Code's Edit refuses an unread
+      file): one completed `Read` tool_call per updated file, before the step's items (the
+      ToolSearch loads in the same preparation message are noise);
+    - a patch is one Write (add) / Edit (update) per file, one file_change item each (paths
+      absolute under the cwd, which the equivalence makes relative again); a delete is a
+      Bash `rm -- <path>`, a command_execution;
+    - command output is what Bash hands the model (`bash_visible`): trailing whitespace
+      trimmed, `(Bash completed with no output)` for none, a preview for a large one."""
+    runs: list[list[ItemMaker]] = []
+    for r, run in enumerate(abstract.scenario.runs):
+        makers: list[ItemMaker] = []
+        for s, step in enumerate(run.steps):
+            blocks = step if isinstance(step, list) else []
+            makers += [_read_item(_abs(u.path)) for b in blocks if isinstance(b, sc.PatchBlock)
+                       for u in b.patch.update]
+            for b, block in enumerate(blocks):
+                makers += _anthropic_items(abstract, (r, s, b), block)
+        runs.append(makers)
+    return runs
+
+
+def _abs(rel: str) -> str:
+    return f"{CLAUDE_CWD}/{rel}"
+
+
+def _read_item(path: str) -> ItemMaker:
+    return lambda item_id: ToolCall(id=item_id, status="completed", name="Read",
+                                    arguments={"file_path": path})
+
+
+def _anthropic_items(abstract: AbstractScenario, where: tuple[int, int, int], block: sc.Block
+                     ) -> list[ItemMaker]:
+    if isinstance(block, sc.ShellBlock):
+        result = abstract.shell_result(*where)
+        content, is_error = bash_result(result)
+        output = content.split("\n", 1)[1] if is_error and "\n" in content else \
+            ("" if is_error else content)
+        return [lambda item_id: CommandExecution(
+            id=item_id, status="completed" if result.exit_code == 0 else "failed",
+            command=block.shell.command, exit_code=result.exit_code, output=output)]
+    if isinstance(block, sc.PatchBlock):
+        spec = block.patch
+        changes: list[ItemMaker] = [_change(a.path, "add") for a in spec.add]
+        changes += [_change(u.path, "update") for u in spec.update]
+        changes += [_rm(rel, BASH_EMPTY) for rel in spec.delete]
+        return changes
+    return [lambda item_id: expected_item(abstract, where, block, item_id)]
+
+
+def _change(path: str, kind: Literal["add", "update"]) -> ItemMaker:
+    return lambda item_id: FileChange(id=item_id, status="completed",
+                                      changes=[FileChangeEntry(path=path, kind=kind)])
+
+
+def _rm(rel: str, output: str) -> ItemMaker:
+    return lambda item_id: CommandExecution(id=item_id, status="completed",
+                                            command=f"rm -- {shlex.quote(rel)}", exit_code=0,
+                                            output=output)
