@@ -91,27 +91,6 @@ def parse_body(raw: bytes) -> tuple[dict[str, Any] | None, str | None]:
     return body, None
 
 
-def malformed_request(interaction: Interaction) -> str | None:
-    """Why a recorded request cannot be replayed at all, or None. The cassette reader keeps
-    `method`, `uri` and `body` as the YAML had them; a hand-edited cassette with a null uri or a
-    numeric body would crash URL or JSON parsing mid-replay (TypeError)."""
-    request = interaction.request
-    if not isinstance(request.method, str) or not isinstance(request.uri, str):
-        return "request `method` and `uri` must be strings"
-    if not isinstance(request.body, bytes):
-        return "request `body` must be text"
-    return None
-
-
-def well_typed(index: int, interaction: Interaction) -> Interaction:
-    """`interaction`, or an InputError naming it when `malformed_request` refuses it (a lane
-    that cannot skip one interaction without shifting vcrpy's answers refuses the cassette)."""
-    problem = malformed_request(interaction)
-    if problem is not None:
-        raise InputError(f"interaction {index}: {problem}", line=index)
-    return interaction
-
-
 # ------------------------------------------------------------------------------------- SDK calls
 
 _NOT_BODY = frozenset({"self", "extra_headers", "extra_query", "extra_body", "timeout"})

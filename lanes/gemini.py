@@ -56,12 +56,9 @@ tool results.
 
 from __future__ import annotations
 
-import contextlib
 import hashlib
 import json
 import re
-import shutil
-import tempfile
 import warnings
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
@@ -74,11 +71,24 @@ import pydantic
 from google import genai
 from google.genai import errors as genai_errors
 from google.genai import types
-from vcr.errors import CannotOverwriteExistingCassetteException
 
-from harness.builder import LogBuilder, SessionInfo
-from harness.cassette import Interaction, read_http_cassette
-from harness.errors import FrameError, InputError
+from harness.apilane import (
+    ExchangeTranslator,
+    TurnUsage,
+    call_sdk,
+    client_per_key,
+    json_or_none,
+    json_or_text,
+    normalize_cassette,
+    parse_body,
+    replay_each,
+    replay_file,
+    side_error,
+    status_kind,
+    turn_error,
+)
+from harness.builder import SessionInfo
+from harness.cassette import Interaction
 from harness.lane import Capability, LaneInput, LaneSpec, RunContext
 from harness.model import (
     AssistantMessage,
@@ -99,11 +109,9 @@ from harness.model import (
     Runtime,
     ToolCall,
     TurnError,
-    UnknownItem,
-    Usage,
     WebSearch,
 )
-from harness.replay import vcr_replay
+from harness.replay import consume_raw
 
 LANE_ID = "gemini"
 
@@ -176,17 +184,6 @@ STATUS_ERROR_KINDS: dict[str, ErrorKind] = {
     "CANCELLED": "cancelled",
 }
 """Google RPC `error.status` of an error body -> error kind, when the code says nothing."""
-
-RETRYABLE: dict[ErrorKind, bool] = {
-    "provider": True,
-    "rate_limit": True,
-    "auth": False,
-    "network": True,
-    "stream_truncated": True,
-    "cancelled": False,
-    "unknown": False,
-}
-"""Whether retrying can help, per error kind (every ErrorKind is listed; a test checks)."""
 
 DECLINED_ERRORS = re.compile(r'^Tool "[^"]+" not found\b')
 """A functionResponse error saying the runtime refused the call without running it: Gemini CLI's
@@ -282,7 +279,7 @@ class Replayed:
 ClientFor = Callable[[Interaction, Route], genai.Client]
 
 
-def _default_client(interaction: Interaction, route: Route) -> genai.Client:
+def _new_client(interaction: Interaction, route: Route) -> genai.Client:
     """An SDK client aimed at the recorded host, on httpx2 (vcrpy patches it), no retries."""
     options = types.HttpOptions(base_url=route.base_url, api_version=route.api_version,
                                 retry_options=types.HttpRetryOptions(attempts=1),
@@ -292,12 +289,9 @@ def _default_client(interaction: Interaction, route: Route) -> genai.Client:
 
 def _parse_body(raw: bytes) -> tuple[dict[str, Any] | None, list[types.Content], str | None]:
     """The request body and its `contents` as the SDK's own `types.Content`."""
-    try:
-        body = json.loads(raw) if raw else None
-    except (ValueError, UnicodeDecodeError) as exc:
-        return None, [], f"request body is not JSON ({exc})"
-    if not isinstance(body, dict):
-        return None, [], "request body is not a JSON object"
+    body, problem = parse_body(raw)
+    if body is None:
+        return None, [], problem
     contents: list[types.Content] = []
     for n, content in enumerate(body.get("contents") or []):
         try:
@@ -330,7 +324,7 @@ def _observe_chunks(client: genai.Client) -> list[Any]:
 
         def request_streamed(*args: Any, **kwargs: Any) -> Iterator[Any]:
             for chunk in original(*args, **kwargs):
-                holder[0].append(json.loads(chunk.body) if chunk.body else {})
+                holder[0].append(json_or_none(chunk.body) if chunk.body else {})
                 yield chunk
 
         setattr(api, "request_streamed", request_streamed)  # noqa: B010 -- an instance hook
@@ -339,47 +333,33 @@ def _observe_chunks(client: genai.Client) -> list[Any]:
     return holder[0]
 
 
+def _api_of(_: Interaction, route: Route) -> tuple[str, str]:
+    return route.base_url, route.api_version
+
+
 def cached(client_for: ClientFor) -> ClientFor:
     """One SDK client per API base and version (building one costs ~0.2 s of SSL setup)."""
-    clients: dict[tuple[str, str], genai.Client] = {}
-
-    def chooser(interaction: Interaction, route: Route) -> genai.Client:
-        key = (route.base_url, route.api_version)
-        if key not in clients:
-            clients[key] = client_for(interaction, route)
-        return clients[key]
-
-    return chooser
+    return client_per_key(client_for, _api_of)
 
 
 def replay_one(index: int, interaction: Interaction, client_for: ClientFor) -> Replayed:
     """Re-issue one recorded request through the SDK and collect its typed answer."""
-    req = interaction.request
-    if not isinstance(req.uri, str) or not isinstance(req.body, bytes):
-        return Replayed(index, interaction, None, body_error="recorded request has a "
-                        "malformed uri or body (wrong type)")
     rep = Replayed(index, interaction, route_of(interaction))
     if rep.route is None or rep.route.method not in {STREAM_METHOD, *SIDE_CALL_METHODS}:
-        _consume_raw(interaction)
+        consume_raw(interaction)
         return rep
     rep.body, rep.contents, rep.body_error = _parse_body(interaction.request.body)
     if rep.body is None:
-        _consume_raw(interaction)
+        consume_raw(interaction)
         return rep
-    client = client_for(interaction, rep.route)
-    try:
+    route, client = rep.route, client_for(interaction, rep.route)
+
+    def call() -> None:  # API errors: HTTP statuses, and error chunks inside the stream
         with warnings.catch_warnings():
             warnings.simplefilter("ignore", UserWarning)  # unknown enum values, kept raw
-            _call_sdk(rep, rep.route, client)
-    except CannotOverwriteExistingCassetteException:
-        raise InputError(f"interaction {index}: replay found no recorded answer",
-                         line=index) from None
-    except genai_errors.APIError as exc:  # status errors, and error chunks inside the stream
-        rep.error = exc
-    except genai_errors.UnknownApiResponseError as exc:  # SSE data that is not JSON
-        rep.stream_error = f"SSE data the SDK cannot parse ({exc})"
-    except (pydantic.ValidationError, ValueError, TypeError, KeyError, AttributeError) as exc:
-        rep.stream_error = f"recorded answer the SDK cannot read ({type(exc).__name__}: {exc})"
+            _call_sdk(rep, route, client)
+
+    rep.error, rep.stream_error = call_sdk(index, call, genai_errors.APIError)
     return rep
 
 
@@ -401,20 +381,11 @@ def _call_sdk(rep: Replayed, route: Route, client: genai.Client) -> None:
                                                contents=cast(Any, rep.contents), config=config)
 
 
-def _consume_raw(interaction: Interaction) -> None:
-    """Play a request the SDK cannot send, so later interactions keep their recorded order."""
-    req = interaction.request
-    errors = (httpx2.HTTPError, CannotOverwriteExistingCassetteException)
-    with httpx2.Client() as http, contextlib.suppress(*errors):
-        http.request(req.method, req.uri, content=req.body, headers=req.headers)
-
-
-def replay_cassette(path: Path, interactions: Sequence[Interaction],
-                    client_for: ClientFor | None = None) -> list[Replayed]:
-    """Every interaction through the SDK under a vcrpy replay of `path` (network impossible)."""
-    chooser = cached(client_for or _default_client)
-    with vcr_replay(path):
-        return [replay_one(n, i, chooser) for n, i in enumerate(interactions)]
+def replay_cassette(path: Path) -> list[Replayed]:
+    """Every interaction of the cassette at `path` through the SDK under vcrpy (network
+    impossible), one client per API base and version."""
+    clients = cached(_new_client)
+    return replay_file(path, lambda n, i: replay_one(n, i, clients))
 
 
 # ------------------------------------------------------------------------------------- parsing
@@ -528,15 +499,11 @@ def _has_prompt(contents: Sequence[types.Content]) -> bool:
 
 def http_error(code: int | None, status: str | None, message: str) -> TurnError:
     """The turn error for an API error (HTTP status or error chunk)."""
-    kind: ErrorKind = "unknown"
-    if code is not None and code in HTTP_ERROR_KINDS:
-        kind = HTTP_ERROR_KINDS[code]
-    elif code is not None and code >= 500:
-        kind = "provider"
-    elif status:
-        kind = STATUS_ERROR_KINDS.get(status.upper(), "unknown")
-    prefix = f"HTTP {code}" if code is not None else "API error"
-    return TurnError(kind=kind, message=f"{prefix}: {message}", retryable=RETRYABLE[kind])
+    by_status: ErrorKind = STATUS_ERROR_KINDS.get(status.upper(), "unknown") if status \
+        else "unknown"
+    if code is None:
+        return turn_error(by_status, f"API error: {message}")
+    return turn_error(status_kind(code, HTTP_ERROR_KINDS, by_status), f"HTTP {code}: {message}")
 
 
 def _api_error(exc: genai_errors.APIError) -> TurnError:
@@ -582,29 +549,13 @@ class _Streaming:
     text: str = ""
 
 
-@dataclass
-class _TurnUsage:
-    calls: int = 0
-    input_tokens: int = 0
-    cached_input_tokens: int = 0
-    output_tokens: int = 0
-    reasoning_tokens: int = 0
-
-    def add(self, usage: types.GenerateContentResponseUsageMetadata | None) -> None:
-        if usage is None:
-            return
-        self.calls += 1
-        self.input_tokens += usage.prompt_token_count or 0
-        self.cached_input_tokens += usage.cached_content_token_count or 0
-        self.output_tokens += usage.candidates_token_count or 0
-        self.reasoning_tokens += usage.thoughts_token_count or 0
-
-    def model(self) -> Usage | None:
-        if not self.calls:
-            return None
-        return Usage(scope="turn", input_tokens=self.input_tokens,
-                     cached_input_tokens=self.cached_input_tokens,
-                     output_tokens=self.output_tokens, reasoning_tokens=self.reasoning_tokens)
+def _add_usage(total: TurnUsage,
+               usage: types.GenerateContentResponseUsageMetadata | None) -> None:
+    """One response's `usageMetadata` into the turn's sum (thoughts are `reasoning_tokens`)."""
+    if usage is None:
+        return
+    total.add(usage.prompt_token_count or 0, usage.cached_content_token_count or 0,
+              usage.candidates_token_count or 0, usage.thoughts_token_count or 0)
 
 
 @dataclass
@@ -617,46 +568,38 @@ class _Answer:
     blocked: str | None = None
 
 
-class Translator:
+class Translator(ExchangeTranslator[Replayed]):
     """Replayed interactions -> normalized events (pure; see the module docstring for rules)."""
 
     def __init__(self, context: RunContext, source: str) -> None:
-        self.context = context
-        self.source = source
-        self.b = LogBuilder(LANE_ID)
+        super().__init__(LANE_ID, context, source)
         self.pending: list[_Pending] = []
         self.retrying = False
         self.streaming: _Streaming | None = None
         self.queued: list[Replayed] = []
-        self.usage = _TurnUsage()
+        self.usage = TurnUsage()
         self.stop_reason: str | None = None
 
     # ---------------------------------------------------------------- driver
-
-    def run(self, replayed: Sequence[Replayed]) -> Iterator[Event]:
-        for n, rep in enumerate(replayed):
-            following = replayed[n + 1] if n + 1 < len(replayed) else None
-            yield from self.exchange(rep, following)
-        yield from self.finish()
 
     def finish(self) -> list[Event]:
         out: list[Event] = []
         if self.b.in_turn:
             out += self._end_turn() if not self.pending else self._truncate()
         for rep in self.queued:  # side calls no turn followed: kept, outside any turn
-            out.append(self._unknown(f"side_call.{self._side_kind(rep)}",
+            out.append(self.unknown(f"side_call.{self._side_kind(rep)}",
                                      self._side_payload(rep)))
         self.queued.clear()
         return out
 
     def exchange(self, rep: Replayed, following: Replayed | None) -> list[Event]:
         if rep.body is None and rep.body_error is not None:
-            return self._frame_problem(rep, rep.body_error)
+            return self.frame_problem(rep, rep.body_error)
         if rep.route is None or (not rep.is_conversation
                                  and rep.route.method not in SIDE_CALL_METHODS):
-            return [self._unknown("side_call", self._side_payload(rep))]
+            return [self.unknown("side_call", self._side_payload(rep))]
         if rep.body is None:
-            return self._frame_problem(rep, "request body unusable")
+            return self.frame_problem(rep, "request body unusable")
         if not rep.is_conversation:
             if self.b.in_turn:
                 return self._side_call(rep)
@@ -705,7 +648,7 @@ class Translator:
         )
 
     def _start_turn(self) -> list[Event]:
-        self.usage = _TurnUsage()
+        self.usage = TurnUsage()
         self.stop_reason = None
         out = self.b.turn_started()
         for rep in self.queued:
@@ -770,20 +713,18 @@ class Translator:
         if answer.finish is None or rep.stream_error is not None:
             out = self._close_streaming("failed")
             if rep.stream_error is not None:
-                out += self._frame_problem(rep, rep.stream_error)
+                out += self.frame_problem(rep, rep.stream_error)
             if following is not None and _is_retry(rep, following):
                 self.retrying = True  # Gemini CLI re-sends a cut stream's request
                 return out
             return out + (self._truncate() if self.b.in_turn else [])
         out = self._close_streaming("completed")
-        self.usage.add(answer.usage)
+        _add_usage(self.usage, answer.usage)
         self.stop_reason = answer.finish
         kind = FINISH_REASONS.get(answer.finish)
         if kind is not None:
             detail = f": {answer.finish_message}" if answer.finish_message else ""
-            return out + self._fail(TurnError(kind=kind,
-                                              message=f"finishReason {answer.finish}{detail}",
-                                              retryable=RETRYABLE[kind]))
+            return out + self._fail(turn_error(kind, f"finishReason {answer.finish}{detail}"))
         if not self.pending and self.b.in_turn:
             out += self._end_turn()
         return out
@@ -799,7 +740,7 @@ class Translator:
         index = candidate.index or 0
         if index != 0:  # Gemini CLI asks for one candidate; others are kept, not mapped
             payload = candidate.model_dump(mode="json", exclude_none=True, by_alias=True)
-            return [self._unknown("candidate", payload)]
+            return [self.unknown("candidate", payload)]
         parts = candidate.content.parts if candidate.content is not None else None
         raw_parts = _raw_parts(raw_chunk, 0)
         out: list[Event] = []
@@ -820,7 +761,7 @@ class Translator:
         if not payload:
             return []
         native_type = "part." + (next(iter(payload)) if isinstance(payload, dict) else "?")
-        return [*self._close_streaming("completed"), self._unknown(native_type, payload)]
+        return [*self._close_streaming("completed"), self.unknown(native_type, payload)]
 
     def _thought(self, part: types.Part) -> list[Event]:
         """Thought text streams into the open reasoning item; a signature closes the thought it
@@ -893,11 +834,6 @@ class Translator:
         self.pending.append(_Pending(item, name, call.id, arguments))
         return [self.b.item("started", item)]
 
-    def _unknown(self, native_type: str, payload: Any) -> Event:
-        item = UnknownItem(id=self.b.fresh_id(), status="completed", native_type=native_type,
-                           payload=payload)
-        return self.b.item("completed", item)
-
     # ---------------------------------------------------------------- side calls and problems
 
     @staticmethod
@@ -925,15 +861,6 @@ class Translator:
         return {"method": req.method, "path": req.path,
                 "status": rep.interaction.response.status,
                 "answer": rep.interaction.response.body[:2000].decode("utf-8", "replace")}
-
-    def _frame_problem(self, rep: Replayed, reason: str) -> list[Event]:
-        message = f"interaction {rep.index}: {reason}"
-        if not self.context.lenient:
-            body = rep.interaction.request.body
-            excerpt = body[:200].decode("utf-8", "replace") if isinstance(body, bytes) else ""
-            raise FrameError(message, lane=LANE_ID, source=self.source, line=rep.index,
-                             excerpt=excerpt)
-        return [self.b.notice(message)]
 
 
 def side_call_kind(method: str, body: dict[str, Any]) -> str:
@@ -968,19 +895,12 @@ def _texts(responses: Sequence[types.GenerateContentResponse]) -> list[str]:
 
 
 def _side_error(rep: Replayed) -> str | None:
-    if rep.error is not None:
-        return _api_error(rep.error).message
-    if rep.stream_error is not None:
-        return rep.stream_error
-    status = rep.interaction.response.status
-    return f"HTTP {status}" if status >= 400 else None
+    error = None if rep.error is None else _api_error(rep.error).message
+    return side_error(error, rep.stream_error, rep.interaction.response.status)
 
 
 def _structured(text: str) -> Any:
-    try:
-        return json.loads(text)
-    except ValueError:
-        return text
+    return json_or_text(text)
 
 
 def _response_text(response: types.FunctionResponse) -> tuple[str, str | None]:
@@ -1027,33 +947,16 @@ def normalize_interactions(interactions: Sequence[Interaction], context: RunCont
     """Translate interactions whose answers come from `client_for`'s HTTP client (no vcrpy):
     tests use it to feed the SDK through an `httpx2.MockTransport`."""
     chooser = cached(client_for)
-    replayed = [replay_one(n, i, chooser) for n, i in enumerate(interactions)]
+    replayed = replay_each(interactions, lambda n, i: replay_one(n, i, chooser))
     return Translator(context, source).run(replayed)
 
 
 def normalize(source: LaneInput, context: RunContext) -> Iterator[Event]:
-    """Read the cassette, replay every model call through the SDK, emit the normalized log."""
-    if source.path is not None:
-        yield from _normalize_path(source.path, source.name, context)
-        return
-    with tempfile.TemporaryDirectory(prefix="gemini-lane-") as tmp:
-        copy = Path(tmp) / "cassette.yaml"
-        with copy.open("wb") as handle:
-            shutil.copyfileobj(source.stream, handle)
-        yield from _normalize_path(copy, source.name, context)
-
-
-def _normalize_path(path: Path, name: str, context: RunContext) -> Iterator[Event]:
-    """Strict: a cassette that cannot be read or replayed is an InputError naming the file.
-    Lenient: it becomes one `error` notice, so a lenient reader never stops on bad input."""
-    try:
-        replayed = replay_cassette(path, read_http_cassette(path))
-    except InputError as exc:
-        if not context.lenient:
-            raise InputError(exc.reason, source=name, line=exc.line) from None
-        yield LogBuilder(LANE_ID).notice(f"{name}: {exc.reason}")
-        return
-    yield from Translator(context, name).run(replayed)
+    """Read the cassette, replay every model call through the SDK, emit the normalized log
+    (strict and lenient handling of an unreadable cassette: `harness.apilane`)."""
+    return normalize_cassette(source, context, lane=LANE_ID, replay=replay_cassette,
+                              translate=lambda replayed, name: Translator(context, name)
+                              .run(replayed))
 
 
 SIDE_CALL_KINDS = frozenset({*SIDE_CALL_METHODS.values(), *SIDE_CALL_SCHEMA_KEYS.values(),

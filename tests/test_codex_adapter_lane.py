@@ -696,8 +696,15 @@ def test_request_body_not_json(tmp_path: Path) -> None:
                              "assistant_message:completed", "turn.completed"]
 
 
-def test_sse_data_the_sdk_cannot_parse(tmp_path: Path) -> None:
-    frames = [*stream([message("ok")])[:2], b"event: response.output_text.delta\ndata: {oops\n\n"]
+DEEP = b"[" * 3000 + b"]" * 3000
+"""SSE data nested deeper than Python's JSON reader goes (RecursionError, not ValueError)."""
+
+
+@pytest.mark.parametrize("data", [b"{oops", DEEP], ids=["not_json", "nested_3000_deep"])
+def test_sse_data_the_sdk_cannot_parse(tmp_path: Path, data: bytes) -> None:
+    """Data that is not JSON, or too deep to read, is a malformed frame of its interaction."""
+    frames = [*stream([message("ok")])[:2],
+              b"event: response.output_text.delta\ndata: " + data + b"\n\n"]
     path = write(tmp_path / "c.yaml", Codex().start("go").reply(frames).exchanges)
     with pytest.raises(FrameError) as info:
         normalize_file(path)

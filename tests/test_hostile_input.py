@@ -26,7 +26,13 @@ from hypothesis import strategies as st
 from harness.lane import LaneSpec, available_lanes
 from lanes.codex_native import CLASSIFIED_PREFIX, error_kind
 from tests.fuzz.contract import check_contract, problems, run_lane
-from tests.fuzz.mutations import Mutation, cassette_mutations, jsonl_mutations
+from tests.fuzz.mutations import (
+    Mutation,
+    cassette_mutations,
+    duplicate_line,
+    jsonl_mutations,
+    set_field,
+)
 
 DATA = Path(__file__).parent / "data"
 CASSETTES = Path(__file__).resolve().parents[1] / "cassettes"
@@ -41,15 +47,11 @@ SETTINGS = settings(max_examples=30, deadline=None,
                                            HealthCheck.too_slow, HealthCheck.data_too_large])
 
 
-KNOWN_VIOLATIONS: dict[str, str] = {
-    "claude-code": "a duplicated native line (`duplicate(i=1, j=1)` on "
-                   "approval_on_request/claude-code.jsonl) emits item.started twice for one id",
-    "anthropic": "a request body that is a number (`field(request.body = 1.5)`) escapes as "
-                 "TypeError from json.loads",
-    "gemini": "an SSE data line nested 3000 deep escapes as RecursionError from json.loads",
-}
+KNOWN_VIOLATIONS: dict[str, str] = {}
 """Contract violations found in lanes this file's owner may not edit, reported to their
-owners; each lane's mutation property is an expected failure until its entry is removed."""
+owners; each lane's mutation property is an expected failure until its entry is removed.
+A fixed violation leaves the list for a deterministic regression test below
+(`test_regressions_found_by_the_mutation_fuzz`): a random mutation does not hit it every run."""
 
 
 def _ids(lanes: list[LaneSpec]) -> list[str]:
@@ -116,6 +118,29 @@ def test_mutated_shipped_cassettes_keep_the_contract(
     target = tmp_path_factory.mktemp("mut") / source.name
     target.write_bytes(mutation.apply(source.read_bytes()))
     check_contract(lane, target)
+
+
+@pytest.mark.parametrize(("lane_id", "source", "mutation", "reason"), [
+    pytest.param("claude-code", "approval_on_request/claude-code.jsonl", duplicate_line(1, 1),
+                 ":3: tool_use 'toolu_r0s0_0' started twice", id="claude-code-duplicate"),
+    *[pytest.param(lane.id, min(SHIPPED[lane.id], key=lambda p: p.stat().st_size)
+                   .relative_to(CASSETTES).as_posix(),
+                   set_field(0, ("request", "body"), 1.5, delete=False),
+                   ": interaction 0: missing or malformed field (request body is float",
+                   id=f"{lane.id}-request-body-number")
+      for lane in SHIPPED_LANES if lane.input_kind == "http-cassette"],
+])
+def test_regressions_found_by_the_mutation_fuzz(
+        lane_id: str, source: str, mutation: Mutation, reason: str, tmp_path: Path) -> None:
+    """The exact examples the mutation property once failed on, replayed on every run: a
+    duplicated tool_use line made claude-code start one item twice; a numeric request body
+    escaped the anthropic lane as a TypeError (now refused by the cassette reader, for every
+    cassette lane). Each now ends in a typed error naming file and place; lenient keeps going."""
+    path = tmp_path / Path(source).name
+    path.write_bytes(mutation.apply((CASSETTES / source).read_bytes()))
+    outcome = check_contract(LANES[lane_id], path)
+    assert outcome.error is not None
+    assert f"{path}{reason}" in str(outcome.error)
 
 
 JSONL_SHIPPED = [lane for lane in SHIPPED_LANES if lane.input_kind == "jsonl"]
