@@ -21,9 +21,18 @@ from typing import Any, Literal
 from harness import scenario as sc
 from harness.cassette import render_http_cassette
 from harness.lane import LaneInput, LaneSpec, RunContext
-from harness.model import CommandExecution, FileChange, FileChangeEntry, ToolCall
+from harness.model import (
+    AssistantMessage,
+    CommandExecution,
+    FileChange,
+    FileChangeEntry,
+    Reasoning,
+    ToolCall,
+)
 from harness.providers.anthropic import DUMMY_API_KEY as DUMMY_ANTHROPIC_KEY
 from harness.providers.anthropic import AnthropicResponder, WireMessage, expand_step
+from harness.providers.gemini import MODEL as GEMINI_MODEL
+from harness.providers.gemini import GeminiResponder
 from harness.providers.responses import ResponsesResponder
 from harness.strategies import (
     ROUNDTRIP_THREAD,
@@ -632,3 +641,279 @@ def _rm(rel: str, output: str) -> ItemMaker:
     return lambda item_id: CommandExecution(id=item_id, status="completed",
                                             command=f"rm -- {shlex.quote(rel)}", exit_code=0,
                                             output=output)
+
+
+# ------------------------------------------------------------------------------ Gemini CLI
+
+
+GEMINI_CWD = "/tmp/roundtrip-workspace"
+GEMINI_PATH = f"/v1beta/models/{GEMINI_MODEL}:streamGenerateContent"
+GEMINI_HEADERS = {"content-type": "application/json", "accept": "*/*",
+                  "x-goog-api-key": "dummy-key-for-stub"}
+GEMINI_TOOLS = ("read_file", "replace", "write_file", "run_shell_command", "google_web_search",
+                "write_todos")
+TRUNCATE_CHARS = 40_000
+"""Gemini CLI's `truncateToolOutputThreshold`: a longer tool result keeps its first 20 % and last
+80 % around an omission line (`formatTruncatedToolOutput`, gemini-cli 0.61). JavaScript counts
+UTF-16 units; the simulator counts code points (it never cuts a surrogate pair)."""
+SKIP_SIGNATURE = "skip_thought_signature_validator"
+_GEMINI_CALL = re.compile(r"^r(\d+)s(\d+)b(\d+)c(\d+)$")
+
+
+def gemini_shell_output(result: ShellResult, pgid: int = 4242) -> str:
+    """run_shell_command's functionResponse output: `Output:` (trailing whitespace trimmed,
+    `(empty)` for none), `Exit Code:` when non-zero, the process group, wrapped as untrusted."""
+    parts = [f"Output: {js_trim_end(result.output) or '(empty)'}"]
+    if result.exit_code != 0:
+        parts.append(f"Exit Code: {result.exit_code}")
+    parts.append(f"Process Group PGID: {pgid}")
+    return truncated("<untrusted_context>\n" + "\n".join(parts) + "\n</untrusted_context>")
+
+
+def truncated(text: str) -> str:
+    if len(text) <= TRUNCATE_CHARS:
+        return text
+    head_chars = TRUNCATE_CHARS // 5
+    tail_chars = TRUNCATE_CHARS - head_chars
+    omitted = len(text) - TRUNCATE_CHARS
+    return (f"Output too large. Showing first {head_chars:,} and last {tail_chars:,} "
+            "characters. For full output see: /tmp/roundtrip-home/.gemini/tmp/ws/"
+            f"tool-outputs/run_shell_command.txt\n{text[:head_chars]}\n\n"
+            f"... [{omitted:,} characters omitted] ...\n\n{text[-tail_chars:]}")
+
+
+def gemini_visible_output(result: ShellResult) -> str:
+    """The command output the gemini lane can read back from `gemini_shell_output`: between
+    `Output: ` and the next field, trailing newlines dropped (truncation marks included)."""
+    text = gemini_shell_output(result)
+    start = text.index("Output: ") + len("Output: ")
+    trailer = "\nExit Code: " if result.exit_code != 0 else "\nProcess Group PGID: "
+    output = text[start:text.rindex(trailer)].rstrip("\n")
+    return "" if output.strip() == "(empty)" else output
+
+
+def _gemini_sse(body: bytes) -> Iterator[dict[str, Any]]:
+    for raw in body.decode("utf-8").split("\n"):
+        line = raw.rstrip("\r")
+        if line.startswith("data: "):
+            yield json.loads(line[len("data: "):])
+
+
+class GeminiSimulator:
+    """Gemini CLI 0.61 (`gemini -p`, then `--resume`) against `GeminiResponder`."""
+
+    def __init__(self, abstract: AbstractScenario) -> None:
+        self.abstract = abstract
+        self.responder = GeminiResponder(abstract.scenario)
+        self.exchanges: list[Exchange] = []
+        self.contents: list[dict[str, Any]] = []
+        self.origin = gemini_origins(abstract)
+
+    def run(self) -> list[Exchange]:
+        for run, spec in enumerate(self.abstract.scenario.runs):
+            parts: list[dict[str, Any]] = [{"text": spec.prompt}]
+            if run == 0:
+                parts.insert(0, {"text": "<session_context>\nThis is the Gemini CLI.\n- "
+                                 f"**Workspace Directories:**\n  - {GEMINI_CWD}\n"
+                                 "</session_context>"})
+            self.contents.append({"role": "user", "parts": parts})
+            self._turn()
+        if self.responder.log.problems:
+            raise SimulationError("; ".join(self.responder.log.problems))
+        return self.exchanges
+
+    def _turn(self) -> None:
+        while True:
+            if len(self.exchanges) >= MAX_CALLS:
+                raise SimulationError("too many model calls")
+            parts = self._call(GEMINI_PATH, "alt=sse", self._body())
+            self.contents.append({"role": "model", "parts": gemini_echo(parts)})
+            calls = [p["functionCall"] for p in parts if "functionCall" in p]
+            if not calls:
+                return
+            self.contents.append({"role": "user",
+                                  "parts": [self._response(call) for call in calls]})
+
+    def _body(self) -> dict[str, Any]:
+        return {"contents": json.loads(json.dumps(self.contents)),
+                "systemInstruction": {"role": "user", "parts": [
+                    {"text": "You are a non-interactive CLI agent."}]},
+                "tools": [{"functionDeclarations": [
+                    {"name": name, "description": f"{name} tool",
+                     "parametersJsonSchema": {"type": "object"}} for name in GEMINI_TOOLS]}],
+                "generationConfig": {"temperature": 1, "topP": 0.95, "topK": 64,
+                                     "thinkingConfig": {"includeThoughts": True}}}
+
+    def _response(self, call: dict[str, Any]) -> dict[str, Any]:
+        name, args = str(call["name"]), call.get("args") or {}
+        output = self._output(name, args, str(call["id"]))
+        return {"functionResponse": {"id": call["id"], "name": name,
+                                     "response": {"output": output}}}
+
+    def _output(self, name: str, args: dict[str, Any], call_id: str) -> str:
+        if name == "run_shell_command":
+            where = self.origin.get(call_id)
+            result = self.abstract.shell_results.get(where) if where else None
+            return gemini_shell_output(result or ShellResult(0, ""))  # `rm --`: no output
+        if name == "write_file":
+            return (f"Successfully created and wrote to new file: {GEMINI_CWD}/"
+                    f"{args['file_path']}. Here is the updated code:\n{args['content']}")
+        if name == "replace":
+            return (f"Successfully modified file: {GEMINI_CWD}/{args['file_path']} "
+                    f"(1 replacements). Here is the updated code:\n{args['new_string']}")
+        if name == "write_todos":
+            lines = [f"{n}. [{t['status']}] {t['description']}"
+                     for n, t in enumerate(args["todos"], 1)]
+            return "Successfully updated the todo list. The current list is now:\n" + \
+                "\n".join(lines)
+        if name == "google_web_search":
+            return self._web_search(str(args["query"]))
+        if name.startswith("mcp_"):
+            return f"<untrusted_context>\n{name} done\n</untrusted_context>"
+        raise SimulationError(f"no functionResponse form for {name}")
+
+    def _web_search(self, query: str) -> str:
+        """google_web_search runs a grounded side call on a flash model, then quotes it."""
+        body = {"contents": [{"role": "user", "parts": [{"text": query}]}],
+                "tools": [{"googleSearch": {}}],
+                "generationConfig": {"temperature": 0, "topP": 1}}
+        parts = self._call("/v1beta/models/gemini-2.5-flash:generateContent", "", body)
+        answer = "".join(str(p.get("text", "")) for p in parts)
+        return f'Web search results for "{query}":\n\n{answer}'
+
+    def _call(self, path: str, query: str, body: dict[str, Any]) -> list[dict[str, Any]]:
+        request = StubRequest("POST", path, query, dict(GEMINI_HEADERS),
+                              json.dumps(body, ensure_ascii=False).encode())
+        reply = self.responder.respond(request)
+        self.exchanges.append(Exchange(request, reply))
+        if reply.status != 200:
+            raise SimulationError(f"responder answered HTTP {reply.status}")
+        chunks = list(_gemini_sse(reply.body)) if query else [json.loads(reply.body)]
+        parts: list[dict[str, Any]] = []
+        for chunk in chunks:
+            if "error" in chunk:
+                raise SimulationError(f"stream error {chunk['error']}")
+            parts += chunk["candidates"][0]["content"]["parts"]
+        return parts
+
+
+def gemini_echo(parts: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """The model content Gemini CLI keeps in its history: consecutive text chunks joined, thought
+    parts left out, the first functionCall carrying the CLI's placeholder signature."""
+    echo: list[dict[str, Any]] = []
+    for part in parts:
+        if part.get("thought"):
+            continue
+        if "text" in part and echo and "text" in echo[-1]:
+            echo[-1] = {"text": echo[-1]["text"] + part["text"]}
+        elif "functionCall" in part and not any("functionCall" in p for p in echo):
+            echo.append({**part, "thoughtSignature": SKIP_SIGNATURE})
+        else:
+            echo.append(dict(part))
+    return echo or [{"text": ""}]
+
+
+def gemini_origins(abstract: AbstractScenario) -> dict[str, tuple[int, int, int]]:
+    """functionCall id (`r<run>s<gemini step>b<block>c<change>`) -> the scenario block it came
+    from, (run, step, block): `gemini_steps` cuts a step after a web search."""
+    origins: dict[str, tuple[int, int, int]] = {}
+    for r, run in enumerate(abstract.scenario.runs):
+        gstep = 0
+        for s, step in enumerate(run.steps):
+            gblock = 0
+            for b, block in enumerate(step if isinstance(step, list) else []):
+                for change in range(max(1, _content_blocks(block, False))):
+                    origins[f"r{r}s{gstep}b{gblock}c{change}"] = (r, s, b)
+                gblock += 1
+                if isinstance(block, sc.WebSearchBlock) and b + 1 < len(step):
+                    gstep, gblock = gstep + 1, 0
+            gstep += 1
+    return origins
+
+
+def gemini_exchanges(abstract: AbstractScenario) -> list[Exchange]:
+    """Gemini CLI against the Gemini responder: run 0 a new session, later runs `--resume` it."""
+    return GeminiSimulator(abstract).run()
+
+
+def gemini_view(abstract: AbstractScenario) -> list[list[ItemMaker]]:
+    """The scenario as the gemini lane can show it, per run (each difference is how the Gemini
+    API or Gemini CLI really works):
+    - parts carry no ids, so consecutive text blocks of one answer are one assistant_message
+      (their texts joined), consecutive readable reasoning one reasoning item; an empty text
+      adds nothing; an opaque (signature-only) thought is an item of its own;
+    - a patch is one write_file (add) / replace (update) per file, a delete a
+      `run_shell_command` `rm -- <path>`;
+    - command output is what run_shell_command reports (`gemini_visible_output`); the exit code
+      is shown (`Exit Code:`), unlike in the gemini-cli lane."""
+    runs: list[list[ItemMaker]] = []
+    for r, run in enumerate(abstract.scenario.runs):
+        makers: list[ItemMaker] = []
+        for s, step in enumerate(run.steps):
+            for answer in _answers(step if isinstance(step, list) else []):
+                makers += _gemini_answer(abstract, r, s, answer)
+        runs.append(makers)
+    return runs
+
+
+def _answers(blocks: list[sc.Block]) -> list[list[tuple[int, sc.Block]]]:
+    """A step's blocks (with their index) per model answer: cut after a web search."""
+    answers: list[list[tuple[int, sc.Block]]] = [[]]
+    for b, block in enumerate(blocks):
+        answers[-1].append((b, block))
+        if isinstance(block, sc.WebSearchBlock) and b + 1 < len(blocks):
+            answers.append([])
+    return answers
+
+
+def _gemini_answer(abstract: AbstractScenario, r: int, s: int,
+                   answer: list[tuple[int, sc.Block]]) -> list[ItemMaker]:
+    makers: list[ItemMaker] = []
+    stream: tuple[str, str] | None = None  # (kind, text) of the open text or thought run
+
+    def close() -> None:
+        nonlocal stream
+        if stream is not None:
+            makers.append(_streamed(*stream))
+            stream = None
+
+    for b, block in answer:
+        if isinstance(block, sc.TextBlock) or (isinstance(block, sc.ReasoningBlock)
+                                               and not block.reasoning.encrypted):
+            kind = "assistant_message" if isinstance(block, sc.TextBlock) else "reasoning"
+            text = block.text if isinstance(block, sc.TextBlock) else block.reasoning.text
+            if not text:
+                continue
+            if stream is not None and stream[0] == kind:
+                stream = (kind, stream[1] + text)
+            else:
+                close()
+                stream = (kind, text)
+            continue
+        close()
+        makers += _gemini_items(abstract, (r, s, b), block)
+    close()
+    return makers
+
+
+def _streamed(kind: str, text: str) -> ItemMaker:
+    if kind == "assistant_message":
+        return lambda item_id: AssistantMessage(id=item_id, status="completed", text=text)
+    return lambda item_id: Reasoning(id=item_id, status="completed", text=text)
+
+
+def _gemini_items(abstract: AbstractScenario, where: tuple[int, int, int], block: sc.Block
+                  ) -> list[ItemMaker]:
+    if isinstance(block, sc.ShellBlock):
+        result = abstract.shell_result(*where)
+        output = gemini_visible_output(result)
+        return [lambda item_id: CommandExecution(
+            id=item_id, status="completed" if result.exit_code == 0 else "failed",
+            command=block.shell.command, exit_code=result.exit_code, output=output)]
+    if isinstance(block, sc.PatchBlock):
+        spec = block.patch
+        changes: list[ItemMaker] = [_change(a.path, "add") for a in spec.add]
+        changes += [_change(u.path, "update") for u in spec.update]
+        changes += [_rm(rel, "") for rel in spec.delete]
+        return changes
+    return [lambda item_id: expected_item(abstract, where, block, item_id)]

@@ -32,6 +32,7 @@ from lanes import codex_adapter
 from lanes.anthropic import LANE as ANTHROPIC
 from lanes.codex_adapter import LANE as CODEX_ADAPTER
 from lanes.codex_native import LANE as CODEX_NATIVE
+from lanes.gemini import LANE as GEMINI
 from tests.lanekit import split as _split
 from tests.roundtrip import (
     anthropic_view,
@@ -39,6 +40,8 @@ from tests.roundtrip import (
     codex_exchanges,
     codex_exec_lines,
     codex_exec_view,
+    gemini_exchanges,
+    gemini_view,
     normalize_exchanges,
 )
 from tests.test_codex_adapter_lane import _chunked_client
@@ -122,3 +125,13 @@ def test_anthropic_sse_round_trip(abstract: AbstractScenario) -> None:
     Claude Code writes them, WebSearch's nested search call, `--resume` history)."""
     actual = normalize_exchanges(ANTHROPIC, claude_exchanges(abstract))
     assert_matches(ANTHROPIC, actual, abstract, expected_log_of(anthropic_view(abstract)))
+
+
+@settings(max_examples=min(settings().max_examples, 160))  # SDK replay of every call
+@given(abstract_scenarios())
+def test_gemini_sse_round_trip(abstract: AbstractScenario) -> None:
+    """lane(encode(s)) == gemini_view(s) (strict) for Gemini SSE read by the gemini lane, with
+    Gemini CLI's requests simulated (functionResponses with the calls' ids, run_shell_command
+    results as the CLI writes them, the web search side call, `--resume` history)."""
+    actual = normalize_exchanges(GEMINI, gemini_exchanges(abstract))
+    assert_matches(GEMINI, actual, abstract, expected_log_of(gemini_view(abstract)))
