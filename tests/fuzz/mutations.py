@@ -153,7 +153,8 @@ def _insert(i: int, junk: bytes) -> Mutation:
                     lambda ls: ls.insert(i % (len(ls) + 1), junk))
 
 
-def _duplicate(i: int, j: int) -> Mutation:
+def duplicate_line(i: int, j: int) -> Mutation:
+    """Insert a copy of line j before line i (a replayed native line)."""
     return _line_op(f"duplicate(i={i}, j={j})",
                     lambda ls: ls.insert(i % (len(ls) + 1), ls[j % len(ls)]))
 
@@ -209,6 +210,15 @@ def _edit_json(value: Any, k: int, replacement: Any, *, delete: bool) -> Any:
     return value
 
 
+def _json_line(value: Any) -> bytes:
+    """One JSON line, non-ASCII text kept readable; a lone surrogate the line held as an escape
+    (`"\\ud800"`, which UTF-8 cannot encode) stays an escape."""
+    try:
+        return json.dumps(value, ensure_ascii=False).encode() + b"\n"
+    except UnicodeEncodeError:
+        return json.dumps(value).encode() + b"\n"
+
+
 def _retype(i: int, k: int, replacement: Any, *, delete: bool = False) -> Mutation:
     """Give one field of one JSON line a wrong-typed value (or remove it)."""
 
@@ -218,8 +228,7 @@ def _retype(i: int, k: int, replacement: Any, *, delete: bool = False) -> Mutati
             parsed = json.loads(ls[n])
         except ValueError:
             return
-        edited = _edit_json(parsed, k, replacement, delete=delete)
-        ls[n] = json.dumps(edited, ensure_ascii=False).encode() + b"\n"
+        ls[n] = _json_line(_edit_json(parsed, k, replacement, delete=delete))
 
     what = "delete" if delete else f"= {replacement!r}"
     return _line_op(f"retype(line={i}, field={k}, {what})", op)
@@ -231,7 +240,7 @@ def jsonl_mutation() -> st.SearchStrategy[Mutation]:
         byte_mutations(),
         st.builds(_cut_at_line, POSITION),
         st.builds(_insert, POSITION, st.sampled_from(JUNK_LINES)),
-        st.builds(_duplicate, POSITION, POSITION),
+        st.builds(duplicate_line, POSITION, POSITION),
         st.builds(_swap, POSITION, POSITION),
         st.builds(_drop, POSITION),
         st.builds(_retype, POSITION, POSITION, st.sampled_from(WRONG_VALUES)),
@@ -425,7 +434,8 @@ def _gzip(i: int, how: str) -> Mutation:
     return _doc_mutation(f"gzip(i={i}, {how})", op)
 
 
-def _field(i: int, path: tuple[str, ...], replacement: Any, *, delete: bool) -> Mutation:
+def set_field(i: int, path: tuple[str, ...], replacement: Any, *, delete: bool) -> Mutation:
+    """Set (or delete) one field of interaction i, e.g. a request body that is a number."""
     def op(_doc: Doc, interactions: list[Any]) -> None:
         target: Any = _pick(interactions, i)
         for key in path[:-1]:
@@ -487,9 +497,9 @@ def cassette_mutation() -> st.SearchStrategy[Mutation]:
                   st.one_of(st.none(), st.sampled_from(ERROR_BODIES))),
         st.builds(_gzip, POSITION, st.sampled_from(
             ["garbage", "truncated", "valid", "deflate_garbage", "plain_but_marked"])),
-        st.builds(lambda i, p: _field(i, p, None, delete=True), POSITION,
+        st.builds(lambda i, p: set_field(i, p, None, delete=True), POSITION,
                   st.sampled_from(FIELD_PATHS)),
-        st.builds(lambda i, p, v: _field(i, p, v, delete=False), POSITION,
+        st.builds(lambda i, p, v: set_field(i, p, v, delete=False), POSITION,
                   st.sampled_from(FIELD_PATHS), st.sampled_from(WRONG_VALUES)),
         st.builds(_request_json, POSITION, POSITION, st.sampled_from(WRONG_VALUES)),
         st.builds(_interactions_op, st.sampled_from(["drop", "duplicate", "swap", "not_a_list"]),
