@@ -124,8 +124,8 @@ UNREPLAYABLE = (KeyError, TypeError, AttributeError)
 """What an SDK or vcrpy raises on a recorded exchange it cannot send or build an answer from."""
 
 
-def call_sdk(index: int, call: Callable[[], None], api_error: type[E]
-             ) -> tuple[E | None, str | None]:
+def call_sdk(index: int, call: Callable[[], None], api_error: type[E], *,
+             line: int | None = None) -> tuple[E | None, str | None]:
     """Run one SDK call over a recorded interaction: (the SDK's API error, or a stream problem).
 
     A request the cassette holds no answer for is an InputError (the cassette is wrong, not the
@@ -137,7 +137,7 @@ def call_sdk(index: int, call: Callable[[], None], api_error: type[E]
     except Exception as exc:  # classified below; anything unclassified propagates
         if missing_answer(exc):
             raise InputError(f"interaction {index}: replay found no recorded answer",
-                             line=index) from None
+                             line=line) from None
         if isinstance(exc, api_error):
             return exc, None
         if isinstance(exc, UNPARSABLE):
@@ -260,7 +260,8 @@ class ExchangeTranslator(ABC, Generic[R]):
         if not self.context.lenient:
             body = rep.interaction.request.body
             excerpt = body[:200].decode("utf-8", "replace") if isinstance(body, bytes) else ""
-            raise FrameError(message, lane=self.lane, source=self.source, line=rep.index,
+            raise FrameError(message, lane=self.lane, source=self.source,
+                             line=rep.interaction.line,
                              excerpt=excerpt)
         return [self.b.notice(message)]
 

@@ -66,6 +66,7 @@ class HttpResponse:
 class Interaction:
     request: HttpRequest
     response: HttpResponse
+    line: int | None = None  # 1-based line where the interaction starts, when it can be told
 
 
 # ------------------------------------------------------------------------------------ writing
@@ -168,10 +169,28 @@ def read_http_cassette(path: Path) -> list[Interaction]:
             raise TypeError("`interactions` is not a list")
     except (ValueError, KeyError, TypeError, AttributeError, yaml.YAMLError) as exc:
         raise InputError(f"not a vcrpy cassette: {exc}", source=str(path)) from None
-    return [_to_interaction(path, index, entry) for index, entry in enumerate(interactions)]
+    lines = interaction_lines(text, len(interactions))
+    return [_to_interaction(path, index, entry, lines[index])
+            for index, entry in enumerate(interactions)]
 
 
-def _to_interaction(path: Path, index: int, entry: Any) -> Interaction:
+_ENTRY_START = ("- request:", "- response:")
+
+
+def interaction_lines(text: str, count: int) -> list[int | None]:
+    """The 1-based line where each interaction begins, so errors can say `file:line`.
+
+    vcrpy (and this project) write YAML cassettes as a top-level `interactions:` list whose
+    entries start at column 0 with `- request:`; that is found by a scan of the text, which costs
+    far less than composing the YAML a second time. Any other layout (JSON, other indentation)
+    gives no lines, and errors fall back to naming the interaction.
+    """
+    found = [number for number, line in enumerate(text.splitlines(), start=1)
+             if line.startswith(_ENTRY_START)]
+    return list(found) if len(found) == count else [None] * count
+
+
+def _to_interaction(path: Path, index: int, entry: Any, line: int | None) -> Interaction:
     """One interaction, checked field by field as vcrpy's `Request` would hold it, so a missing
     or wrong-typed field is refused naming the interaction (vcrpy's own `deserialize` converts
     every interaction at once and fails on the whole file, or keeps a numeric body that each
@@ -190,8 +209,9 @@ def _to_interaction(path: Path, index: int, entry: Any) -> Interaction:
         response = HttpResponse(_status_code(resp["status"]["code"]), resp_headers,
                                 _decode(raw, resp_headers, path, where))
     except (KeyError, TypeError, ValueError, AttributeError) as exc:
-        raise InputError(f"{where}: missing or malformed field ({exc})", source=str(path)) from None
-    return Interaction(request, response)
+        raise InputError(f"{where}: missing or malformed field ({exc})", source=str(path),
+                         line=line) from None
+    return Interaction(request, response, line)
 
 
 def _text_field(value: Any, name: str) -> str:

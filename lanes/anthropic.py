@@ -321,7 +321,7 @@ def replay_one(index: int, interaction: Interaction, client_for: ClientFor) -> R
         else:
             rep.events.extend(messages.create(**sdk_kwargs(body, _CREATE_PARAMS, stream=True)))
 
-    rep.error, rep.stream_error = call_sdk(index, call, APIError)
+    rep.error, rep.stream_error = call_sdk(index, call, APIError, line=interaction.line)
     return rep
 
 

@@ -283,7 +283,7 @@ def replay_one(index: int, interaction: Interaction, client_for: ClientFor) -> R
     def call() -> None:  # API errors: HTTP statuses, and stream payloads with an `error` object
         rep.events.extend(client.responses.create(**_create_kwargs(body)))
 
-    rep.error, rep.stream_error = call_sdk(index, call, APIError)
+    rep.error, rep.stream_error = call_sdk(index, call, APIError, line=interaction.line)
     return rep
 
 

@@ -359,7 +359,8 @@ def replay_one(index: int, interaction: Interaction, client_for: ClientFor) -> R
             warnings.simplefilter("ignore", UserWarning)  # unknown enum values, kept raw
             _call_sdk(rep, route, client)
 
-    rep.error, rep.stream_error = call_sdk(index, call, genai_errors.APIError)
+    rep.error, rep.stream_error = call_sdk(index, call, genai_errors.APIError,
+                                           line=interaction.line)
     return rep
 
 

@@ -870,7 +870,7 @@ def test_request_body_not_json(tmp_path: Path) -> None:
     path = write(tmp_path / "c.yaml", [exchange(b"not json", frames=stream([])), *good])
     with pytest.raises(FrameError) as info:
         normalize_file(path)
-    assert info.value.source == str(path) and info.value.line == 0
+    assert info.value.source == str(path) and info.value.line == 2
     events = normalize_file(path, lenient=True)
     assert_well_formed(events)
     assert shape(events) == ["error:completed", "session.started", "turn.started",
@@ -888,7 +888,7 @@ def test_sse_data_the_sdk_cannot_parse(tmp_path: Path, data: bytes) -> None:
     path = write(tmp_path / "c.yaml", Claude().start("go").reply(frames).exchanges)
     with pytest.raises(FrameError) as info:
         normalize_file(path)
-    assert info.value.line == 0 and "SSE" in info.value.reason
+    assert info.value.line == 2 and "SSE" in info.value.reason
     lenient = normalize_file(path, lenient=True)
     assert_well_formed(lenient)
     assert shape(lenient)[-2:] == ["error:completed", "turn.failed:stream_truncated"]

@@ -731,7 +731,7 @@ def test_sse_data_the_sdk_cannot_parse(tmp_path: Path, data: bytes) -> None:
     path = write(tmp_path / "c.yaml", Gemini().start("go").reply(frames).exchanges)
     with pytest.raises(FrameError) as info:
         normalize_file(path)
-    assert info.value.line == 0 and "SSE" in info.value.reason
+    assert info.value.line == 2 and "SSE" in info.value.reason
     lenient = normalize_file(path, lenient=True)
     assert_well_formed(lenient)
     assert shape(lenient)[-3:] == ["assistant_message:failed", "error:completed",

@@ -142,7 +142,7 @@ def test_wrong_typed_fields_are_refused_naming_the_interaction(
     path.write_text(yaml.safe_dump(doc))
     with pytest.raises(InputError) as info:
         read_http_cassette(path)
-    assert str(info.value).startswith(f"{path}: interaction 0: missing or malformed field")
+    assert str(info.value).startswith(f"{path}:2: interaction 0: missing or malformed field")
     assert reason in str(info.value)
 
 
@@ -170,3 +170,18 @@ def test_line_break_lookalikes_survive_the_cassette(tmp_path: Path, char: str) -
     [interaction] = read_http_cassette(path)
     assert json.loads(interaction.request.body) == json.loads(request_body)  # pretty-printed
     assert interaction.response.body == reply
+
+
+def test_errors_name_the_line_where_the_interaction_starts(tmp_path: Path) -> None:
+    """A cassette error says `file:line`, the line of that interaction's `- request:`."""
+    good = Exchange(StubRequest("POST", "/v1/x", "", {}, b"{}"), StubReply(200, {}, [b"ok"]))
+    path = tmp_path / "c.yaml"
+    write_http_cassette(path, [good, good])
+    text = path.read_text()
+    second = [n for n, line in enumerate(text.splitlines(), 1) if line.startswith("- request:")][1]
+    assert [i.line for i in read_http_cassette(path)] == [2, second]
+    head, tail = text.rsplit("- request:", 1)
+    path.write_text(head + "- request:" + tail.replace("code: 200", "code: nope"))
+    with pytest.raises(InputError) as info:
+        read_http_cassette(path)
+    assert info.value.line == second and "interaction 1" in info.value.reason
