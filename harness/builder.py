@@ -165,17 +165,20 @@ class LogBuilder:
 
     def item(self, phase: Phase, item: Item, delta: DeltaModel | None = None) -> Event:
         """Emit one item event; remembers started items so they can be closed at turn end."""
-        env = self._envelope()
+        seq = self._seq  # the envelope inline: this runs for most events of every log
+        self._seq = seq + 1
+        lane, thread_id, turn = self.lane, self.thread_id, self.turn
         if phase == "started":
             self._open[item.id] = item
-            return ItemStarted(**env, item=item)
+            return ItemStarted(seq=seq, lane=lane, thread_id=thread_id, turn=turn, item=item)
         if phase == "updated":
             if item.id in self._open:
                 self._open[item.id] = item
-            return ItemUpdated(**env, item=item, delta=delta)
+            return ItemUpdated(seq=seq, lane=lane, thread_id=thread_id, turn=turn, item=item,
+                               delta=delta)
         self._open.pop(item.id, None)
         self._completed.add(item.id)
-        return ItemCompleted(**env, item=item)
+        return ItemCompleted(seq=seq, lane=lane, thread_id=thread_id, turn=turn, item=item)
 
     def notice(self, message: str, native_id: str | None = None) -> Event:
         """A non-fatal error notice (allowed inside or outside a turn)."""

@@ -327,41 +327,43 @@ def _status(phase: Phase, native: NativeStatus | None) -> ItemStatus:
 
 def build_item(item_type: NativeItemType, payload: NativePayload, *, item_id: str,
                native_id: str, phase: Phase) -> Item:
-    """One normalized item from a validated native payload."""
+    """One normalized item from a validated native payload (dispatch on the exact model type:
+    `isinstance` on a pydantic class goes through ABCMeta, slow once per native line)."""
     common: dict[str, Any] = {"id": item_id, "native_id": native_id}
-    if isinstance(payload, NativeText):
+    if type(payload) is NativeText:
         status = _status(phase, None)
         if item_type == "agent_message":
             return AssistantMessage(**common, status=status, text=payload.text)
         if item_type == "reasoning":
             return Reasoning(**common, status=status, text=payload.text)
         return Plan(**common, status=status, text=payload.text)
-    if isinstance(payload, NativeCommand):
+    if type(payload) is NativeCommand:
         return CommandExecution(**common, status=_status(phase, payload.status),
                                 command=payload.command, exit_code=payload.exit_code,
                                 output=payload.aggregated_output)
-    if isinstance(payload, NativeFileChange):
+    if type(payload) is NativeFileChange:
         changes = [FileChangeEntry(path=c.path, kind=CHANGE_KINDS[c.kind])
                    for c in payload.changes]
         return FileChange(**common, status=_status(phase, payload.status), changes=changes)
-    if isinstance(payload, NativeMcpCall):
+    if type(payload) is NativeMcpCall:
         error = payload.error.message if payload.error is not None else None
         return McpToolCall(**common, status=_status(phase, payload.status),
                            server=payload.server, tool=payload.tool,
                            arguments=payload.arguments, result=payload.result, error=error)
-    if isinstance(payload, NativeCollabCall):
+    if type(payload) is NativeCollabCall:
         arguments = {"sender_thread_id": payload.sender_thread_id,
                      "receiver_thread_ids": payload.receiver_thread_ids,
                      "prompt": payload.prompt}
         result = {"agents_states": payload.agents_states} if payload.agents_states else None
         return ToolCall(**common, status=_status(phase, payload.status), name=payload.tool,
                         arguments=arguments, result=result)
-    if isinstance(payload, NativeWebSearch):
+    if type(payload) is NativeWebSearch:
         return WebSearch(**common, status=_status(phase, None), query=payload.query)
-    if isinstance(payload, NativeTodoList):
+    if type(payload) is NativeTodoList:
         entries = [PlanEntry(text=t.text, status="completed" if t.completed else "pending")
                    for t in payload.items]
         return Plan(**common, status=_status(phase, None), entries=entries)
+    assert isinstance(payload, NativeErrorItem)  # the last model left
     return ErrorNotice(**common, status="completed", message=payload.message)
 
 
@@ -392,8 +394,9 @@ class Translator:
         if etype == "thread.started":
             return self._thread_started(frame)
         self._need_session(frame, etype)
-        if etype in ITEM_PHASES:
-            return self._item(frame, ITEM_PHASES[etype])
+        phase = ITEM_PHASES.get(etype)
+        if phase is not None:
+            return self._item(frame, phase)
         if etype == "turn.started":
             return self._turn_started(frame)
         if etype == "turn.completed":
@@ -504,24 +507,25 @@ class Translator:
         native_id, item_type = raw.get("id"), raw.get("type")
         if not isinstance(native_id, str) or not isinstance(item_type, str):
             raise self._error(FrameError, frame, "item without a string `id` and `type`")
-        phase = self._restart(frame, phase, native_id)
-        if item_type not in ITEM_MODELS:
+        if phase == "started" and native_id in self.live:
+            phase = self._restart(frame, native_id)
+        model = ITEM_MODELS.get(item_type)  # type: ignore[call-overload]
+        if model is None:
             out = self._ensure_session()
             return [*out, self._unknown_item(item_type, raw, native_id, phase)]
-        known = item_type
-        payload = self._parse(ITEM_MODELS[known], raw, frame, f"{item_type} item")
-        if ITEM_KINDS[known] != "error":
+        known = cast(NativeItemType, item_type)
+        payload = self._parse(model, raw, frame, item_type, " item")
+        if not self.b.in_turn and ITEM_KINDS[known] != "error":
             self._need_turn(frame, f"{frame.data['type']} {item_type}")
         out = self._ensure_session()  # validation is over: from here on nothing raises
         item = build_item(known, payload, item_id=self.b.item_id(native_id),
                           native_id=native_id, phase=phase)
-        return [*out, self._emit(phase, item, native_id)]
+        out.append(self._emit(phase, item, native_id))
+        return out
 
-    def _restart(self, frame: Frame, phase: Phase, native_id: str) -> Phase:
+    def _restart(self, frame: Frame, native_id: str) -> Phase:
         """`item.started` for an item already running: strict refuses it, lenient reads it as
         an update (the item's newer state), so one id never starts twice."""
-        if phase != "started" or native_id not in self.live:
-            return phase
         if not self.context.lenient:
             raise self._error(SequenceError, frame, f"item {native_id!r} started twice")
         return "updated"
@@ -560,13 +564,17 @@ class Translator:
 
     # ---------------------------------------------------------------- errors
 
-    def _parse(self, model: type[Any], raw: Any, frame: Frame, what: str) -> Any:
+    def _parse(self, model: type[Any], raw: Any, frame: Frame, what: str,
+               what_suffix: str = "") -> Any:
+        """Validate a native payload; `what` + `what_suffix` names it in the error (joined only
+        when there is one: this runs once per native line)."""
         try:
-            return model.model_validate(raw)
+            return model.__pydantic_validator__.validate_python(raw)
         except ValidationError as exc:
             first = exc.errors()[0]
             where = ".".join(str(p) for p in first["loc"]) or "(whole)"
-            raise self._error(FrameError, frame, f"{what}: {where}: {first['msg']}") from None
+            reason = f"{what}{what_suffix}: {where}: {first['msg']}"
+            raise self._error(FrameError, frame, reason) from None
 
     def _error(self, cls: type[LaneError], frame: Frame, reason: str) -> LaneError:
         return cls(reason, lane=LANE_ID, source=self.source, line=frame.line,
