@@ -9,7 +9,8 @@ the ordering rules by construction, a lane cannot emit a log that breaks them.
 
 from __future__ import annotations
 
-from typing import Literal, TypedDict
+import typing
+from typing import Any, Literal, TypedDict, TypeVar
 
 from pydantic import BaseModel, ConfigDict
 
@@ -40,6 +41,28 @@ from harness.model import (
 )
 
 Phase = Literal["started", "updated", "completed"]
+_M = TypeVar("_M", bound=BaseModel)
+
+ITEM_TYPES: frozenset[type[BaseModel]] = frozenset(typing.get_args(typing.get_args(Item)[0]))
+"""The concrete item models: an item event built without validation must hold one of these."""
+
+_new = object.__new__
+_set = object.__setattr__
+_DEFAULTED = frozenset({"schema_version", "type"})
+"""Fields a validated construction leaves at their default (not in `model_fields_set`)."""
+
+
+def _trusted(cls: type[_M], fields: dict[str, Any]) -> _M:
+    """An instance of `cls` from values that are already valid, without validating them again:
+    what `model_construct` does (pydantic's own four instance slots), minus its per-field Python
+    loop, which makes it slower than validation. `fields` must hold every field in declaration
+    order; only the builder's item events use it (a test compares them with validated ones)."""
+    instance = _new(cls)
+    _set(instance, "__dict__", fields)
+    _set(instance, "__pydantic_fields_set__", fields.keys() - _DEFAULTED)
+    _set(instance, "__pydantic_extra__", None)
+    _set(instance, "__pydantic_private__", None)
+    return instance
 
 
 class _Envelope(TypedDict):
@@ -164,21 +187,49 @@ class LogBuilder:
     # ---------------------------------------------------------------- items
 
     def item(self, phase: Phase, item: Item, delta: DeltaModel | None = None) -> Event:
-        """Emit one item event; remembers started items so they can be closed at turn end."""
-        seq = self._seq  # the envelope inline: this runs for most events of every log
+        """Emit one item event; remembers started items so they can be closed at turn end.
+
+        Most events of every log pass here, so the event is built without validating again
+        what is already valid: the envelope is the builder's own and `item` / `delta` are
+        validated model instances (checked by exact type; anything else is validated as usual).
+        """
+        if type(item) not in ITEM_TYPES or (delta is not None and type(delta) is not DeltaModel):
+            return self._validated_item(phase, item, delta)
+        seq = self._seq
         self._seq = seq + 1
-        lane, thread_id, turn = self.lane, self.thread_id, self.turn
         if phase == "started":
             self._open[item.id] = item
-            return ItemStarted(seq=seq, lane=lane, thread_id=thread_id, turn=turn, item=item)
+            return _trusted(ItemStarted, {
+                "schema_version": 1, "seq": seq, "lane": self.lane, "thread_id": self.thread_id,
+                "turn": self.turn, "type": "item.started", "item": item})
         if phase == "updated":
             if item.id in self._open:
                 self._open[item.id] = item
-            return ItemUpdated(seq=seq, lane=lane, thread_id=thread_id, turn=turn, item=item,
-                               delta=delta)
+            return _trusted(ItemUpdated, {
+                "schema_version": 1, "seq": seq, "lane": self.lane, "thread_id": self.thread_id,
+                "turn": self.turn, "type": "item.updated", "item": item, "delta": delta})
         self._open.pop(item.id, None)
         self._completed.add(item.id)
-        return ItemCompleted(seq=seq, lane=lane, thread_id=thread_id, turn=turn, item=item)
+        return _trusted(ItemCompleted, {
+            "schema_version": 1, "seq": seq, "lane": self.lane, "thread_id": self.thread_id,
+            "turn": self.turn, "type": "item.completed", "item": item})
+
+    def _validated_item(self, phase: Phase, item: Item, delta: DeltaModel | None) -> Event:
+        """`item` with full validation, for an item or delta that is not a model instance."""
+        env = self._envelope()
+        event: ItemStarted | ItemUpdated | ItemCompleted
+        if phase == "started":
+            event = ItemStarted(**env, item=item)
+        elif phase == "updated":
+            event = ItemUpdated(**env, item=item, delta=delta)
+        else:
+            event = ItemCompleted(**env, item=item)
+        if phase == "completed":
+            self._open.pop(event.item.id, None)
+            self._completed.add(event.item.id)
+        elif phase == "started" or event.item.id in self._open:
+            self._open[event.item.id] = event.item
+        return event
 
     def notice(self, message: str, native_id: str | None = None) -> Event:
         """A non-fatal error notice (allowed inside or outside a turn)."""

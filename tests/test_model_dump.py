@@ -32,6 +32,7 @@ from pydantic import BaseModel
 
 import harness.commands
 from harness import model
+from harness.builder import ITEM_TYPES, LogBuilder
 from harness.cli import COMMANDS, build_parser, chosen_command
 from harness.model import dump_event, dump_event_line, load_event
 
@@ -220,6 +221,46 @@ def test_every_golden_line_dumps_back_to_itself() -> None:
                 assert dump_event(load_event(line)) == line, f"{path}:{lines}"
                 lines += 1
     assert lines > 100
+
+
+# ------------------------------------------------------------------------- builder item events
+
+
+@given(st.lists(st.tuples(st.sampled_from(["started", "updated", "completed"]),
+                          st.one_of([models(m) for m in ITEM_TYPES]),
+                          st.none() | models(model.Delta)), max_size=6),
+       st.none() | st.text(max_size=5))
+def test_builder_item_events_equal_validated_ones(
+        calls: list[tuple[Any, Any, Any]], thread_id: str | None) -> None:
+    """Invariant: the item events the builder makes without validating (`_trusted`) equal, field
+    for field and in `model_fields_set`, the events pydantic validates from the same values,
+    and dump to the same bytes."""
+    builder = LogBuilder("prop")
+    builder.thread_id, builder.turn = thread_id, 3
+    for phase, item, delta in calls:
+        event: Any = builder.item(phase, item, delta if phase == "updated" else None)
+        values = {"seq": event.seq, "lane": "prop", "thread_id": thread_id, "turn": 3,
+                  "item": item}
+        if phase == "updated":
+            values["delta"] = delta
+        validated = type(event)(**values)
+        assert event == validated
+        assert event.model_fields_set == validated.model_fields_set
+        assert list(event.__dict__) == list(validated.__dict__)
+        _assert_same_bytes(event)
+
+
+def test_builder_validates_an_item_that_is_not_a_model() -> None:
+    """Only model instances skip validation: an item given as a dict takes the validating path
+    (coerced when valid, refused when not), never the unvalidated one."""
+    builder = LogBuilder("prop")
+    builder.turn = 0
+    event: Any = builder.item("started", {"id": "i", "status": "in_progress",  # type: ignore[arg-type]
+                                          "kind": "web_search", "query": "q"})
+    assert isinstance(event.item, model.WebSearch)
+    with pytest.raises(ValueError, match="status"):
+        builder.item("completed", {"id": "i", "status": "bogus", "kind": "web_search",  # type: ignore[arg-type]
+                                   "query": "q"})
 
 
 # ------------------------------------------------------------------------------- CLI start-up
