@@ -196,7 +196,7 @@ def plan_entries(arguments: Any) -> list[PlanEntry]:
     todos = arguments.get("todos") if isinstance(arguments, dict) else None
     return [PlanEntry(text=str(t.get("content", "")),
                       status=TODO_STATUSES.get(str(t.get("status")), "pending"))
-            for t in todos or [] if isinstance(t, dict)]
+            for t in (todos if isinstance(todos, list) else []) if isinstance(t, dict)]
 
 
 def turn_error(result: dict[str, Any], api_message: str | None) -> TurnError:
@@ -389,8 +389,14 @@ class Translator:
             self.api_message = result_text(message.get("content")) or None
             return []  # the failure itself; `result` ends the turn with it
         mid = str(message.get("id") or "")
+        content = message.get("content")
+        if isinstance(content, str):  # the Messages API shorthand for one text block
+            content = [{"type": "text", "text": content}]
+        elif not isinstance(content, list):
+            return self._problem(frame, "assistant `message.content` is not a list of blocks",
+                                 FrameError)
         out: list[Event] = []
-        for block in message.get("content") or []:
+        for block in content:
             position = self.block_counts.get(mid, 0)
             self.block_counts[mid] = position + 1
             native = f"{mid}:{position}" if mid else None
@@ -465,8 +471,8 @@ class Translator:
         if not self.b.in_turn:
             return [self._unknown("result", data)] if self.b.has_session else \
                 self._problem(frame, "result line before system/init", SequenceError)
-        failed = bool(data.get("is_error")) or data.get("terminal_reason") not in {
-            None, "completed"}
+        failed = bool(data.get("is_error")) or data.get("terminal_reason") not in (
+            None, "completed")  # a tuple: the field may hold anything, even a list
         if failed:
             return self.b.turn_failed(turn_error(data, self.api_message))
         stop = data.get("stop_reason")
@@ -488,7 +494,8 @@ class Translator:
 
 def _rejected(line: dict[str, Any], tool_id: str) -> bool:
     """`tool_result_meta` marks a call the permission system refused."""
-    for meta in line.get("tool_result_meta") or []:
+    metas = line.get("tool_result_meta")
+    for meta in metas if isinstance(metas, list) else []:
         if isinstance(meta, dict) and meta.get("id") == tool_id:
             decision = meta.get("permission_decision")
             if isinstance(decision, dict) and decision.get("decision") == "reject":

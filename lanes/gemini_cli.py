@@ -27,6 +27,8 @@ Quirks (each has a test; none is papered over):
   from the tool name, so the split is at the first `_` after the prefix.
 - A stream that breaks off prints an `error` line ("Model stream ended without a finish reason")
   and a `result` with `status: error` and no `error` object: the turn fails `stream_truncated`.
+- An error's kind is read from the first `CLASSIFIED_PREFIX` characters of its text (the cause
+  comes first): a giant provider error body is not scanned whole.
 """
 
 from __future__ import annotations
@@ -132,6 +134,11 @@ DECLINED_ERROR_TYPES = frozenset({"tool_not_registered"})
 
 _STATUS_CODE = re.compile(r'"code"\s*:\s*(\d{3})')
 
+CLASSIFIED_PREFIX = 4096
+"""Characters of an error message `error_kind` looks at: Gemini CLI prints the cause first (the
+`[API Error: {"error":{"code":N` head), and scanning a giant message (a 100 MB provider error
+body) with every pattern took ~15 s, a hang in practice."""
+
 
 # ------------------------------------------------------------------------------------- mapping
 
@@ -150,13 +157,15 @@ def mcp_names(name: str) -> tuple[str, str]:
 
 
 def error_kind(message: str) -> ErrorKind:
-    """The kind of a failed turn, from the status code in the text or its wording."""
-    match = _STATUS_CODE.search(message)
+    """The kind of a failed turn, from the status code in the text or its wording, read in
+    the message's first `CLASSIFIED_PREFIX` characters."""
+    head = message[:CLASSIFIED_PREFIX]
+    match = _STATUS_CODE.search(head)
     if match:
         code = int(match.group(1))
         return HTTP_ERROR_KINDS.get(code, "provider" if code >= 500 else "unknown")
     for pattern, kind in MESSAGE_ERROR_KINDS:
-        if pattern.search(message):
+        if pattern.search(head):
             return kind
     return "unknown"
 
@@ -216,7 +225,8 @@ def finish_item(item: Item, data: dict[str, Any]) -> Item:
     failed = data.get("status") != "success"
     error = _dict(data.get("error"))
     message = str(error.get("message") or data.get("output") or "tool failed") if failed else None
-    status = "declined" if error.get("type") in DECLINED_ERROR_TYPES else \
+    declined = isinstance(error.get("type"), str) and error["type"] in DECLINED_ERROR_TYPES
+    status = "declined" if declined else \
         "failed" if failed else "completed"
     output = data.get("output")
     update: dict[str, Any] = {"status": status}

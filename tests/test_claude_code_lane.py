@@ -335,6 +335,43 @@ def test_lenient_turns_problems_into_notices() -> None:
     assert kinds.count("error") == 4 and "assistant_message" in kinds
 
 
+
+@pytest.mark.parametrize("content", [-1, None, {"type": "text", "text": "a"}, True])
+def test_assistant_content_that_is_not_blocks(content: Any) -> None:
+    """An assistant `message.content` that is not a list of blocks (found by the mutation fuzz:
+    `_retype` to -1 on plan/claude-code.jsonl escaped as a TypeError) is a FrameError naming
+    file and line (strict) or a notice (lenient)."""
+    line = assistant({"type": "text", "text": "a"})
+    line["message"]["content"] = content
+    with pytest.raises(FrameError, match=r"in.jsonl:2: assistant `message.content` is not a list"):
+        run(init(), line)
+    events = run(init(), line, result(), context=RunContext(lenient=True))
+    assert [i["kind"] for i in completed(events)] == ["error"]
+
+
+def test_assistant_text_content_is_one_text_block() -> None:
+    """The Messages API shorthand: a string `content` is one text block."""
+    line = assistant({"type": "text", "text": "a"})
+    line["message"]["content"] = "hello"
+    events = run(init(), line, result())
+    assert [(i["kind"], i["text"]) for i in completed(events)] == [("assistant_message", "hello")]
+
+
+@pytest.mark.parametrize(("field", "value"), [
+    ("tool_result_meta", 5), ("terminal_reason", ["completed"]), ("todos", 3)])
+def test_wrong_typed_fields_are_read_as_absent(field: str, value: Any) -> None:
+    """Fields the lane iterates or looks up in a set (`tool_result_meta`, `terminal_reason`,
+    TodoWrite `todos`) holding a number or list are read as absent or as a failure, never a
+    TypeError (found by the mutation fuzz's wrong-typed fields)."""
+    todo = tool_use("t1", "TodoWrite", {"todos": value if field == "todos" else []})
+    done = tool_result("t1", "ok", None)
+    if field == "tool_result_meta":
+        done[field] = value
+    end = result(**({field: value} if field == "terminal_reason" else {}))
+    events = run(init(), todo, done, end)
+    assert completed(events)[0]["kind"] == "plan"
+    assert events[-1]["type"] == ("turn.failed" if field == "terminal_reason" else "turn.completed")
+
 def test_a_replayed_tool_use_line_is_refused_or_noted() -> None:
     """Quirk (`_tool_use`): Claude Code prints each tool_use block whole, once, so a tool_use
     whose id is still running is a replayed line (found by the mutation fuzz: `duplicate(i=1,
@@ -348,7 +385,8 @@ def test_a_replayed_tool_use_line_is_refused_or_noted() -> None:
     assert len(of_type(events, "item.started")) == 1
     notice, done = completed(events)
     assert notice["kind"] == "error" and "line 3: tool_use 't1' started twice" in notice["message"]
-    assert (done["kind"], done["status"], done["output"]) == ("command_execution", "completed", "ok")
+    assert (done["kind"], done["status"], done["output"]) == (
+        "command_execution", "completed", "ok")
 
 
 def test_a_replayed_permission_denial_is_refused_or_noted() -> None:

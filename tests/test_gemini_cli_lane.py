@@ -9,6 +9,7 @@ has a test whose docstring names it; the real recordings are checked against the
 from __future__ import annotations
 
 import json
+import time
 from pathlib import Path
 from typing import Any, get_args
 
@@ -300,6 +301,34 @@ def test_error_kind_from_text(tmp_path: Path, message: str, kind: str) -> None:
     assert failed["type"] == "turn.failed"
     assert (failed["error"]["kind"], failed["error"]["message"]) == (kind, message)
 
+
+
+def test_a_giant_error_message_is_classified_by_its_head() -> None:
+    """Quirk (`CLASSIFIED_PREFIX`): an error message is classified by its first few KiB. A
+    100 MB provider error body in `result.error.message` was scanned by the status pattern and
+    each wording pattern in turn (~15 s on a 100 MB line, a hang in practice); the cause Gemini
+    CLI prints (`[API Error: {"error":{"code":N`) comes first anyway."""
+    head = '[API Error: {"error":{"code":429,"message":"'
+    started = time.perf_counter()
+    assert gc.error_kind(head + "x" * 50_000_000) == "rate_limit"
+    assert gc.error_kind("y" * 50_000_000) == "unknown"
+    assert time.perf_counter() - started < 2.0
+    late = "x" * gc.CLASSIFIED_PREFIX
+    assert gc.error_kind(late + head) == gc.error_kind(late + "quota exceeded") == "unknown"
+    assert gc.error_kind(late[len(head):] + head) == "rate_limit"
+
+
+def test_an_unhashable_error_type_is_just_a_failure(tmp_path: Path) -> None:
+    """A tool_result whose `error.type` is a list or object (not a string) is a failed tool,
+    not a TypeError from the set lookup that tells declined tools apart (found by the
+    mutation fuzz's wrong-typed fields)."""
+    broken = tool_result("run_shell_command", "1", error={"type": "x", "message": "no"})
+    broken["error"]["type"] = ["tool_not_registered"]
+    events = normalize_bytes(tmp_path, [init(), user(),
+                                        tool_use("run_shell_command", "1", command="ls"),
+                                        broken, result()])
+    done = [e["item"] for e in events if e["type"] == "item.completed"]
+    assert [(i["kind"], i["status"]) for i in done] == [("command_execution", "failed")]
 
 def test_stream_cut_fails_open_text(tmp_path: Path) -> None:
     """Quirk: a broken stream prints an `error` line and a result with no `error` object: the

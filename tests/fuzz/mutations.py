@@ -226,7 +226,7 @@ def _retype(i: int, k: int, replacement: Any, *, delete: bool = False) -> Mutati
         n = i % len(ls)
         try:
             parsed = json.loads(ls[n])
-        except ValueError:
+        except (ValueError, RecursionError):  # a junk line nested too deep to edit
             return
         ls[n] = _json_line(_edit_json(parsed, k, replacement, delete=delete))
 
@@ -315,7 +315,7 @@ def _doc_mutation(name: str, op: DocOp) -> Mutation:
     def apply(data: bytes) -> bytes:
         try:
             doc = yaml.safe_load(data)
-        except yaml.YAMLError:
+        except (yaml.YAMLError, RecursionError):
             return data
         if not isinstance(doc, dict) or not isinstance(doc.get("interactions"), list) \
                 or not doc["interactions"]:
@@ -462,7 +462,7 @@ def _request_json(i: int, k: int, replacement: Any) -> Mutation:
             return
         try:
             body = json.loads(target["request"].get("body") or "")
-        except (ValueError, TypeError):
+        except (ValueError, TypeError, RecursionError):
             return
         target["request"]["body"] = json.dumps(_edit_json(body, k, replacement, delete=False))
 
