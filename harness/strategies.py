@@ -4,8 +4,9 @@
 one JSON object per line) to property-test anything that reads them. Each strategy draws abstract
 blocks first (a message, a command, a search, a turn, a run) and renders native lines from them
 afterwards, so Hypothesis shrinks by removing whole blocks, never by producing broken lines.
-`abstract_scenarios()` draws provider-neutral scenarios (plus the results of their commands) and
-`expected_log()` says what a perfect lane makes of them, for round trips through wire encoders.
+`abstract_scenarios()` draws provider-neutral scenarios (plus the results of their commands; a run
+may end in a failed model call) and `expected_log()` says what a perfect lane makes of them, for
+round trips through wire encoders.
 The shapes follow Codex CLI 0.169 (`codex-rs/exec/src/exec_events.rs`), quirks included: item ids
 restart at `item_0` in a resumed run, `web_search` items carry two `id` keys, commands are
 shell-wrapped, usage is cumulative over the thread.
@@ -22,11 +23,13 @@ from typing import Any, Literal, get_args
 from hypothesis import strategies as st
 
 from harness import scenario as sc
+from harness.apilane import turn_error
 from harness.builder import LogBuilder, SessionInfo
 from harness.equivalence import unwrap_command
 from harness.model import (
     AssistantMessage,
     CommandExecution,
+    ErrorKind,
     FileChange,
     FileChangeEntry,
     Item,
@@ -39,7 +42,8 @@ from harness.model import (
 )
 
 __all__ = ["AbstractScenario", "ShellResult", "abstract_scenarios", "codex_exec_streams",
-           "expected_items", "expected_log", "expected_log_of", "unicode_text"]
+           "expected_failures", "expected_items", "expected_log", "expected_log_of",
+           "failure_kind", "run_failure", "unicode_text"]
 
 Segment = Callable[[str], str]
 """One native line of an item, rendered once the item's `item_N` id is known."""
@@ -396,10 +400,41 @@ def _tool_step(draw: st.DrawFn) -> list[sc.Block]:
     return said + list(draw(st.lists(_tool_blocks(), min_size=1, max_size=3)))
 
 
+FAILURE_STATUSES = (429, 500, 503, 529)
+"""HTTP statuses a failed model call answers: rate limited, server error, unavailable and
+Anthropic's overloaded (all of them retryable, so every runtime's retry policy shows)."""
+
+STREAM_ERRORS = ("server_error", "rate_limit_exceeded", "overloaded")
+"""`stream_error` codes of a stream that starts and then reports failure."""
+
+SCRIPTED_FAILURES = (
+    "The server had an error while processing your request.",
+    "Rate limit reached for requests. Please try again in 1s.",
+    "Überlastet: bitte später erneut versuchen 🙂",
+)
+"""Error messages of failure steps: fixed texts, because Codex's lane classifies `turn.failed`
+by message and a drawn text could spell another error's words."""
+
+
+def _failure() -> st.SearchStrategy[sc.FailStep]:
+    """A failed model call: an HTTP error status, or a stream that starts and then fails."""
+    http = st.builds(lambda status, message: sc.FailStep(fail=sc.FailureSpec(
+        http_status=status, message=message)), st.sampled_from(FAILURE_STATUSES),
+        st.sampled_from(SCRIPTED_FAILURES))
+    stream = st.builds(lambda code, message: sc.FailStep(fail=sc.FailureSpec(
+        stream_error=code, message=message)), st.sampled_from(STREAM_ERRORS),
+        st.sampled_from(SCRIPTED_FAILURES))
+    return st.one_of(http, stream)
+
+
 @st.composite
 def _scenario_run(draw: st.DrawFn, index: int, max_steps: int) -> sc.Run:
+    """Tool steps, then a final answer, or (one run in four) a failed model call instead."""
     steps: list[sc.Step] = list(draw(st.lists(_tool_step(), max_size=max_steps)))
-    steps.append(list(draw(st.lists(_text_blocks(), min_size=1, max_size=3))))
+    if draw(st.integers(0, 3)) == 0:
+        steps.append(draw(_failure()))
+    else:
+        steps.append(list(draw(st.lists(_text_blocks(), min_size=1, max_size=3))))
     prompt = f"⟦run {index}⟧ " + draw(_text(30))
     return sc.Run(prompt=prompt, steps=steps)
 
@@ -407,9 +442,10 @@ def _scenario_run(draw: st.DrawFn, index: int, max_steps: int) -> sc.Run:
 @st.composite
 def abstract_scenarios(draw: st.DrawFn, *, max_runs: int = 3,
                        max_steps: int = 3) -> AbstractScenario:
-    """One to `max_runs` runs of one turn each (later runs resume the thread); each run's steps
-    are model answers whose tool calls are all answered, ending in an answer without calls.
-    Texts are any unicode; command outputs are occasionally large (up to ~1 MB)."""
+    """One to `max_runs` runs of one turn each (later runs resume the thread, a failed one too);
+    each run's steps are model answers whose tool calls are all answered, ending in an answer
+    without calls or in a failed model call (`_failure`). Texts are any unicode; command outputs
+    are occasionally large (up to ~1 MB)."""
     count = draw(st.integers(1, max_runs))
     runs = [draw(_scenario_run(n, max_steps)) for n in range(count)]
     results: dict[tuple[int, int, int], ShellResult] = {}
@@ -421,8 +457,39 @@ def abstract_scenarios(draw: st.DrawFn, *, max_runs: int = 3,
                     results[(r, s, b)] = ShellResult(code, draw(_sometimes_huge(_text())))
     scenario = sc.Scenario(name="roundtrip", description="drawn by abstract_scenarios()",
                            runs=runs,
-                           expect=sc.Expect(turns=[sc.ExpectedTurn() for _ in runs]))
+                           expect=sc.Expect(turns=[_expected_turn(run) for run in runs]))
     return AbstractScenario(scenario, results)
+
+
+def _expected_turn(run: sc.Run) -> sc.ExpectedTurn:
+    failure = run_failure(run)
+    if failure is None:
+        return sc.ExpectedTurn()
+    return sc.ExpectedTurn(outcome="failed", error_kind=failure_kind(failure))
+
+
+def run_failure(run: sc.Run) -> sc.FailureSpec | None:
+    """The failed model call a run ends in, or None when it ends in an answer."""
+    last = run.steps[-1] if run.steps else None
+    return last.fail if isinstance(last, sc.FailStep) else None
+
+
+HTTP_FAILURE_KINDS: dict[int, ErrorKind] = {401: "auth", 403: "auth", 408: "network",
+                                            429: "rate_limit"}
+"""HTTP status -> the error kind a perfect lane reports (any other 5xx `provider`, any other
+status `unknown`): the rule the API lanes share (`harness.apilane.status_kind`)."""
+
+STREAM_FAILURE_KINDS: dict[str, ErrorKind] = {"rate_limit_exceeded": "rate_limit",
+                                              "rate_limit_error": "rate_limit"}
+"""`stream_error` code -> error kind (any other code `provider`: the provider broke the answer)."""
+
+
+def failure_kind(failure: sc.FailureSpec) -> ErrorKind:
+    """The error kind a lane that sees the failure as sent reports for it."""
+    if failure.http_status is not None:
+        status = failure.http_status
+        return HTTP_FAILURE_KINDS.get(status, "provider" if status >= 500 else "unknown")
+    return STREAM_FAILURE_KINDS.get(failure.stream_error or "", "provider")
 
 
 # ------------------------------------------------------------------------------ expected log
@@ -480,10 +547,19 @@ def _maker(abstract: AbstractScenario, where: tuple[int, int, int], block: sc.Bl
     return lambda item_id: expected_item(abstract, where, block, item_id)
 
 
-def expected_log_of(runs: Sequence[Sequence[ItemMaker]]) -> list[dict[str, Any]]:
+def expected_failures(abstract: AbstractScenario) -> list[ErrorKind | None]:
+    """Per run, the error kind its turn fails with (`failure_kind`), None when it completes."""
+    return [None if (failure := run_failure(run)) is None else failure_kind(failure)
+            for run in abstract.scenario.runs]
+
+
+def expected_log_of(runs: Sequence[Sequence[ItemMaker]],
+                    failures: Sequence[ErrorKind | None] | None = None
+                    ) -> list[dict[str, Any]]:
     """The normalized log (event dicts) of runs of completed items: per run one session (later
-    runs resumed from the thread) and one completed turn holding the items in order. Lanes whose
-    runtime shows a scenario differently build their own item lists (a *lane view*) for it."""
+    runs resumed from the thread) and one turn holding the items in order, completed, or failed
+    with `failures[run]` when that is an error kind. Lanes whose runtime shows a scenario
+    differently build their own item lists and kinds (a *lane view*) for it."""
     builder = LogBuilder("expected")
     events = []
     for r, makers in enumerate(runs):
@@ -492,12 +568,17 @@ def expected_log_of(runs: Sequence[Sequence[ItemMaker]]) -> list[dict[str, Any]]
                                                                         resumed_from=resumed))
         events += builder.turn_started()
         events += [builder.item("completed", make(builder.fresh_id())) for make in makers]
-        events += builder.turn_completed(None)
+        kind = failures[r] if failures is not None else None
+        if kind is None:
+            events += builder.turn_completed(None)
+        else:
+            events += builder.turn_failed(turn_error(kind, "scripted failure"))
     return [event.model_dump(mode="json") for event in events]
 
 
 def expected_log(abstract: AbstractScenario) -> list[dict[str, Any]]:
     """The normalized log (event dicts) a perfect lane makes of the scenario: per run one
-    session (later runs resumed from the thread) and one completed turn holding one completed
-    item per block, in block order. Pure: same scenario, same log."""
-    return expected_log_of(expected_items(abstract))
+    session (later runs resumed from the thread) and one turn holding one completed item per
+    block, in block order, completed, or failed with the kind of the run's failed model call
+    (`expected_failures`). Pure: same scenario, same log."""
+    return expected_log_of(expected_items(abstract), expected_failures(abstract))

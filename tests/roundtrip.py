@@ -5,10 +5,17 @@ echoed back, a result for every tool call in them, carrying the drawn exit code 
 runtime's own result format), calls the responder's `respond(StubRequest)` directly, and returns
 the Exchanges; `normalize_exchanges` turns them into a cassette and reads it with an API lane.
 `codex_exec_lines` renders an abstract scenario as `codex exec --json` stdout instead.
+
+A run that ends in a failure step fails the way its runtime fails (see the recorded
+cassettes/turn_failed_http and turn_failed_stream): Codex (retries off) makes the call once and
+prints `error` + `turn.failed`; Claude Code (`CLAUDE_CODE_MAX_RETRIES=1`) re-sends an HTTP error
+once and a broken stream once without streaming; Gemini CLI (`maxAttempts: 1`) makes it once. The
+failed call adds nothing to the history, and a later run resumes as usual.
 """
 
 from __future__ import annotations
 
+import http
 import json
 import re
 import shlex
@@ -24,6 +31,7 @@ from harness.lane import LaneInput, LaneSpec, RunContext
 from harness.model import (
     AssistantMessage,
     CommandExecution,
+    ErrorKind,
     FileChange,
     FileChangeEntry,
     Reasoning,
@@ -40,6 +48,8 @@ from harness.strategies import (
     ItemMaker,
     ShellResult,
     expected_item,
+    failure_kind,
+    run_failure,
 )
 from harness.stub import Exchange, StubReply, StubRequest
 from tests.test_codex_adapter_lane import (
@@ -80,13 +90,17 @@ def sse_payloads(body: bytes) -> Iterator[dict[str, Any]]:
                 yield json.loads(line[len("data: "):])
 
 
-def _responses_output(reply: StubReply) -> list[dict[str, Any]]:
+def _responses_output(reply: StubReply) -> list[dict[str, Any]] | None:
+    """The output items of a completed response; None for a failed call (an HTTP error status
+    or `response.failed`), which Codex, its retries off, does not repeat."""
     if reply.status != 200:
-        raise SimulationError(f"responder answered HTTP {reply.status}")
+        return None
     for payload in sse_payloads(reply.body):
         if payload.get("type") == "response.completed":
             output: list[dict[str, Any]] = payload["response"]["output"]
             return output
+        if payload.get("type") == "response.failed":
+            return None
     raise SimulationError("stream without response.completed")
 
 
@@ -122,9 +136,9 @@ def codex_tool_result(abstract: AbstractScenario, call: dict[str, Any]) -> dict[
     if isinstance(block, sc.PlanBlock):
         return {"type": "function_call_output", "call_id": call_id, "output": "Plan updated"}
     if isinstance(block, sc.McpBlock):
-        result = {"content": [{"type": "text", "text": f"{block.mcp.tool} done"}]}
+        answer = {"content": [{"type": "text", "text": f"{block.mcp.tool} done"}]}
         return {"type": "function_call_output", "call_id": call_id,
-                "output": json.dumps(result, ensure_ascii=False)}
+                "output": json.dumps(answer, ensure_ascii=False)}
     raise SimulationError(f"call {call_id} points at a {type(block).__name__}")
 
 
@@ -149,6 +163,8 @@ def codex_exchanges(abstract: AbstractScenario) -> list[Exchange]:
             reply = responder.respond(request)
             exchanges.append(Exchange(request, reply))
             output = _responses_output(reply)
+            if output is None:  # turn.failed; the history keeps what came before the call
+                break
             inputs += output
             calls = [i for i in output if i.get("type") in
                      {"function_call", "custom_tool_call", "tool_search_call"}]
@@ -240,6 +256,9 @@ def codex_exec_view(abstract: AbstractScenario) -> AbstractScenario:
     for r, run in enumerate(abstract.scenario.runs):
         steps: list[sc.Step] = []
         for s, step in enumerate(run.steps):
+            if isinstance(step, sc.FailStep):
+                steps.append(step)
+                continue
             kept: list[sc.Block] = []
             for b, block in enumerate(step if isinstance(step, list) else []):
                 if visible(block):
@@ -272,9 +291,50 @@ def codex_exec_lines(abstract: AbstractScenario) -> bytes:
                     lines.append(_dumps({"type": "item.started",
                                          "item": {"id": item_id, **started}}))
                 lines.append(_dumps({"type": "item.completed", "item": {"id": item_id, **body}}))
+        failure = run_failure(run)
+        if failure is not None:
+            message = codex_failure_message(failure)
+            lines += [_dumps({"type": "error", "message": message}),
+                      _dumps({"type": "turn.failed", "error": {"message": message}})]
+            continue
         lines.append(_dumps({"type": "turn.completed", "usage": {
             "input_tokens": 10, "cached_input_tokens": 0, "output_tokens": 5}}))
     return "".join(line + "\n" for line in lines).encode("utf-8")
+
+
+CODEX_HIGH_DEMAND = ("We\u2019re currently experiencing high demand, which may cause temporary "
+                     "errors.")
+"""What Codex prints for HTTP 500 (`CodexErr::InternalServerError`; recorded in
+cassettes/turn_failed_http, curly apostrophe included)."""
+
+
+def codex_failure_message(failure: sc.FailureSpec) -> str:
+    """The `turn.failed` message Codex 0.169 prints, retries off (codex-rs/core error.rs): HTTP
+    500 the high-demand notice, another retryable status `exceeded retry limit, last status:
+    <status line>` (hyper's reason phrase, `<unknown status code>` for 529), a `response.failed`
+    `stream disconnected before completion: <its message>` whatever its code."""
+    if failure.stream_error is not None:
+        return f"stream disconnected before completion: {failure.message}"
+    status = failure.http_status or 500
+    if status == 500:
+        return CODEX_HIGH_DEMAND
+    try:
+        reason = http.HTTPStatus(status).phrase
+    except ValueError:
+        reason = "<unknown status code>"
+    return f"exceeded retry limit, last status: {status} {reason}"
+
+
+def codex_native_failures(abstract: AbstractScenario) -> list[ErrorKind | None]:
+    """Per run, the kind the codex-native lane can tell from Codex's message: an HTTP failure's
+    status is in it; a `response.failed` is always "stream disconnected", so `provider` even
+    for a rate-limit code (the codex-adapter lane reads the code and says `rate_limit`)."""
+    kinds: list[ErrorKind | None] = []
+    for run in abstract.scenario.runs:
+        failure = run_failure(run)
+        kinds.append(None if failure is None else "provider"
+                     if failure.stream_error is not None else failure_kind(failure))
+    return kinds
 
 
 # ------------------------------------------------------------------------------ JS string helpers
@@ -473,6 +533,8 @@ class ClaudeSimulator:
                                  {"role": "system", "content": [{"type": "text", "text":
                                   f"# Environment\n - Primary working directory: "
                                   f"{CLAUDE_CWD}\n - Platform: linux"}]}]
+            elif self.messages[-1]["role"] == "user":  # after a failed call: one user message
+                self.messages[-1]["content"].append(prompt)
             else:  # `claude -p --resume <session>`: the history, then the new prompt
                 self.messages.append({"role": "user", "content": [prompt]})
             self._turn(run)
@@ -482,7 +544,9 @@ class ClaudeSimulator:
         while True:
             if len(self.exchanges) >= MAX_CALLS:
                 raise SimulationError("too many model calls")
-            content = self._call(self._body(self.messages, stream=True))
+            content = self._conversation_call()
+            if content is None:  # the run fails; the failed call leaves no message behind
+                return
             self.messages.append({"role": "assistant", "content": content})
             uses = [b for b in content if b["type"] == "tool_use"]
             if not uses:
@@ -538,14 +602,41 @@ class ClaudeSimulator:
                                                     "session_id": CLAUDE_SESSION})},
                 "max_tokens": 32000, "stream": stream}
 
+    def _conversation_call(self) -> list[dict[str, Any]] | None:
+        """One conversation call as Claude Code makes it with `CLAUDE_CODE_MAX_RETRIES=1`
+        (cassettes/turn_failed_*): an HTTP error is re-sent once as it was; a stream that
+        breaks with an `error` event is re-sent once without streaming. None: the call failed."""
+        body = self._body(self.messages, stream=True)
+        reply = self._send(body)
+        if reply.status != 200:
+            reply = self._send(body)
+            if reply.status != 200:
+                return None
+        if not stream_broken(reply.body):
+            return anthropic_content(reply.body)
+        whole = self._send(self._body(self.messages, stream=False))
+        if whole.status != 200:
+            return None
+        content: list[dict[str, Any]] = json.loads(whole.body)["content"]
+        return content
+
     def _call(self, body: dict[str, Any]) -> list[dict[str, Any]]:
+        reply = self._send(body)
+        if reply.status != 200:
+            raise SimulationError(f"responder answered HTTP {reply.status}")
+        return anthropic_content(reply.body)
+
+    def _send(self, body: dict[str, Any]) -> StubReply:
         request = StubRequest("POST", "/v1/messages", "beta=true", dict(CLAUDE_HEADERS),
                               json.dumps(body, ensure_ascii=False).encode())
         reply = self.responder.respond(request)
         self.exchanges.append(Exchange(request, reply))
-        if reply.status != 200:
-            raise SimulationError(f"responder answered HTTP {reply.status}")
-        return anthropic_content(reply.body)
+        return reply
+
+
+def stream_broken(body: bytes) -> bool:
+    """Whether a Messages SSE stream carries an `error` event (the provider broke it off)."""
+    return any(payload.get("type") == "error" for payload in sse_payloads(body))
 
 
 def anthropic_content(body: bytes) -> list[dict[str, Any]]:
@@ -726,7 +817,9 @@ class GeminiSimulator:
         while True:
             if len(self.exchanges) >= MAX_CALLS:
                 raise SimulationError("too many model calls")
-            parts = self._call(GEMINI_PATH, "alt=sse", self._body())
+            parts = self._stream(self._body())
+            if parts is None:  # maxAttempts 1: the run fails, the history keeps the prompt
+                return
             self.contents.append({"role": "model", "parts": gemini_echo(parts)})
             calls = [p["functionCall"] for p in parts if "functionCall" in p]
             if not calls:
@@ -781,6 +874,20 @@ class GeminiSimulator:
         answer = "".join(str(p.get("text", "")) for p in parts)
         return f'Web search results for "{query}":\n\n{answer}'
 
+    def _stream(self, body: dict[str, Any]) -> list[dict[str, Any]] | None:
+        """The conversation call, made once (`general.maxAttempts: 1`); None when it failed
+        (an HTTP error, or a stream broken off by an `error` object)."""
+        request = StubRequest("POST", GEMINI_PATH, "alt=sse", dict(GEMINI_HEADERS),
+                              json.dumps(body, ensure_ascii=False).encode())
+        reply = self.responder.respond(request)
+        self.exchanges.append(Exchange(request, reply))
+        if reply.status != 200:
+            return None
+        chunks = list(_gemini_sse(reply.body))
+        if any("error" in chunk for chunk in chunks):
+            return None
+        return [part for chunk in chunks for part in chunk["candidates"][0]["content"]["parts"]]
+
     def _call(self, path: str, query: str, body: dict[str, Any]) -> list[dict[str, Any]]:
         request = StubRequest("POST", path, query, dict(GEMINI_HEADERS),
                               json.dumps(body, ensure_ascii=False).encode())
@@ -821,11 +928,12 @@ def gemini_origins(abstract: AbstractScenario) -> dict[str, tuple[int, int, int]
         gstep = 0
         for s, step in enumerate(run.steps):
             gblock = 0
-            for b, block in enumerate(step if isinstance(step, list) else []):
+            blocks = step if isinstance(step, list) else []
+            for b, block in enumerate(blocks):
                 for change in range(max(1, _content_blocks(block, False))):
                     origins[f"r{r}s{gstep}b{gblock}c{change}"] = (r, s, b)
                 gblock += 1
-                if isinstance(block, sc.WebSearchBlock) and b + 1 < len(step):
+                if isinstance(block, sc.WebSearchBlock) and b + 1 < len(blocks):
                     gstep, gblock = gstep + 1, 0
             gstep += 1
     return origins
@@ -845,15 +953,40 @@ def gemini_view(abstract: AbstractScenario) -> list[list[ItemMaker]]:
     - a patch is one write_file (add) / replace (update) per file, a delete a
       `run_shell_command` `rm -- <path>`;
     - command output is what run_shell_command reports (`gemini_visible_output`); the exit code
-      is shown (`Exit Code:`), unlike in the gemini-cli lane."""
+      is shown (`Exit Code:`), unlike in the gemini-cli lane;
+    - a broken stream shows the text that arrived before its error object as a failed
+      assistant_message (DIVERGENCES: gemini-partial-text-before-stream-error)."""
     runs: list[list[ItemMaker]] = []
     for r, run in enumerate(abstract.scenario.runs):
         makers: list[ItemMaker] = []
         for s, step in enumerate(run.steps):
             for answer in _answers(step if isinstance(step, list) else []):
                 makers += _gemini_answer(abstract, r, s, answer)
+        failure = run_failure(run)
+        if failure is not None and failure.stream_error is not None:
+            makers.append(_partial_message)
         runs.append(makers)
     return runs
+
+
+GEMINI_PARTIAL_TEXT = "Let me "
+"""The text chunk the Gemini responder streams before a stream error's `error` object."""
+
+
+def _partial_message(item_id: str) -> AssistantMessage:
+    return AssistantMessage(id=item_id, status="failed", text=GEMINI_PARTIAL_TEXT)
+
+
+def gemini_failures(abstract: AbstractScenario) -> list[ErrorKind | None]:
+    """Per run, the kind the gemini lane reports: an HTTP error by its status
+    (`failure_kind`), a broken stream by its error object's code, which is always 500 (the
+    Gemini API has no per-cause stream codes), so `provider` whatever the scripted code."""
+    kinds: list[ErrorKind | None] = []
+    for run in abstract.scenario.runs:
+        failure = run_failure(run)
+        kinds.append(None if failure is None else "provider"
+                     if failure.stream_error is not None else failure_kind(failure))
+    return kinds
 
 
 def _answers(blocks: list[sc.Block]) -> list[list[tuple[int, sc.Block]]]:
