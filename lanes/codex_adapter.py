@@ -642,7 +642,7 @@ class Translator(ExchangeTranslator[Replayed]):
     def _event(self, event: ResponseStreamEvent) -> tuple[list[Event], Outcome | None]:
         etype = str(getattr(event, "type", ""))
         expected = HANDLED_EVENTS.get(etype)
-        if expected is None or not isinstance(event, expected):
+        if expected is None or not isinstance(event, expected) or _lacks_response(event):
             if etype in IGNORED_EVENTS:
                 return [], None
             return [self.unknown(etype or "<no type>", _raw(event))], None
@@ -967,6 +967,13 @@ def normalize(source: LaneInput, context: RunContext) -> Iterator[Event]:
                               translate=lambda replayed, name: Translator(context, name)
                               .run(replayed))
 
+
+
+def _lacks_response(event: ResponseStreamEvent) -> bool:
+    """A terminal event (completed/failed/incomplete) without its `response` object: the SDK
+    builds it leniently, but it says nothing the lane can act on, so it is kept as `unknown`."""
+    terminal = ResponseCompletedEvent | ResponseFailedEvent | ResponseIncompleteEvent
+    return isinstance(event, terminal) and getattr(event, "response", None) is None
 
 LANE = LaneSpec(
     id=LANE_ID,

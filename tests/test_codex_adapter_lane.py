@@ -864,3 +864,14 @@ if __name__ == "__main__":  # regenerate the reference cassettes
     DATA.mkdir(parents=True, exist_ok=True)
     for cassette_name, cassette_exchanges in _reference_cassettes().items():
         write(DATA / f"{cassette_name}.http.yaml", cassette_exchanges)
+
+
+def test_terminal_event_without_its_response_is_kept_as_unknown(tmp_path: Path) -> None:
+    """Found by mutating shipped cassettes: a `response.completed` whose `response` object is
+    missing reaches the lane (the SDK builds events leniently) and used to crash on `.usage`.
+    It says nothing the lane can act on: it is kept whole and the turn ends as truncated."""
+    frames = [*stream([message("ok")])[:-1], frame("response.completed", sequence_number=99)]
+    events = run(tmp_path, Codex().start("go").reply(frames).exchanges)
+    assert [i["native_type"] for i in completed(events) if i["kind"] == "unknown"] == [
+        "response.completed"]
+    assert shape(events)[-1] == "turn.failed:stream_truncated"
