@@ -26,21 +26,11 @@ from harness.builder import LogBuilder
 from harness.cassette import Interaction, read_http_cassette
 from harness.errors import FrameError, InputError
 from harness.lane import LaneInput, RunContext
-from harness.model import ErrorKind, Event, TurnError, UnknownItem, Usage
+from harness.model import RETRYABLE, ErrorKind, Event, TurnError, UnknownItem, Usage
 from harness.replay import missing_answer, vcr_replay
 
 # ------------------------------------------------------------------------------------- errors
 
-RETRYABLE: dict[ErrorKind, bool] = {
-    "provider": True,
-    "rate_limit": True,
-    "auth": False,
-    "network": True,
-    "stream_truncated": True,
-    "cancelled": False,
-    "unknown": False,
-}
-"""Whether retrying can help, per error kind (every ErrorKind is listed; a test checks)."""
 
 
 def turn_error(kind: ErrorKind, message: str) -> TurnError:

@@ -30,6 +30,18 @@ Decision = Literal["approved", "approved_for_session", "denied", "abort"]
 DecidedBy = Literal["user", "policy", "reviewer"]
 UsageScope = Literal["turn", "cumulative"]
 
+RETRYABLE: dict[ErrorKind, bool] = {
+    "provider": True,
+    "rate_limit": True,
+    "auth": False,
+    "network": True,
+    "stream_truncated": True,
+    "cancelled": False,
+    "unknown": False,
+}
+"""Whether retrying can help, per error kind: one policy for every lane (a test checks that
+every ErrorKind is listed)."""
+
 
 class _Strict(BaseModel):
     """Base for every model: unknown fields are an error, so typos never pass silently."""

@@ -45,6 +45,7 @@ from harness.errors import FrameError, LaneError, SequenceError
 from harness.jsonl import Frame, iter_lines, parse_object
 from harness.lane import Capability, LaneInput, LaneSpec, RunContext
 from harness.model import (
+    RETRYABLE,
     ApprovalPolicy,
     AssistantMessage,
     AuthMode,
@@ -122,15 +123,6 @@ HTTP_ERROR_KINDS: dict[int, ErrorKind] = {
 }
 """`api_error_status` -> error kind; any other 5xx is `provider`, anything else `unknown`."""
 
-RETRYABLE: dict[ErrorKind, bool] = {
-    "provider": True,
-    "rate_limit": True,
-    "auth": False,
-    "network": True,
-    "stream_truncated": True,
-    "cancelled": False,
-    "unknown": False,
-}
 
 TODO_STATUSES: dict[str, PlanStatus] = {
     "pending": "pending", "in_progress": "in_progress", "completed": "completed",

@@ -69,7 +69,6 @@ from openai.types.responses import (
 )
 
 from harness.apilane import (
-    RETRYABLE,
     ExchangeTranslator,
     TurnUsage,
     call_sdk,
@@ -90,6 +89,7 @@ from harness.builder import SessionInfo
 from harness.cassette import Interaction
 from harness.lane import Capability, LaneInput, LaneSpec, RunContext
 from harness.model import (
+    RETRYABLE,
     AssistantMessage,
     CommandExecution,
     Delta,
@@ -138,7 +138,7 @@ HTTP_ERROR_KINDS: dict[int, ErrorKind] = {
     429: "rate_limit",
 }
 """HTTP status -> error kind; any other 5xx is `provider`, any other status `unknown`
-(`harness.apilane.status_kind`; retryable per kind: `harness.apilane.RETRYABLE`)."""
+(`harness.apilane.status_kind`; retryable per kind: `harness.model.RETRYABLE`)."""
 
 STREAM_ERROR_KINDS: dict[str, ErrorKind] = {
     "rate_limit_exceeded": "rate_limit",

@@ -49,6 +49,7 @@ from harness.errors import FrameError, LaneError, SequenceError
 from harness.jsonl import Frame, iter_lines, parse_object
 from harness.lane import Capability, LaneInput, LaneSpec, RunContext
 from harness.model import (
+    RETRYABLE,
     AssistantMessage,
     ChangeKind,
     CommandExecution,
@@ -172,16 +173,6 @@ ERROR_PATTERNS: tuple[tuple[re.Pattern[str], ErrorKind], ...] = tuple(
 """`turn.failed` message -> error kind, first match wins (messages from codex-rs/core error.rs);
 anything else is `unknown`."""
 
-RETRYABLE: dict[ErrorKind, bool] = {
-    "provider": True,
-    "rate_limit": True,
-    "auth": False,
-    "network": True,
-    "stream_truncated": True,
-    "cancelled": False,
-    "unknown": False,
-}
-"""Whether retrying can help, per error kind (every ErrorKind is listed; a test checks)."""
 
 
 CLASSIFIED_PREFIX = 4096

@@ -43,6 +43,7 @@ from harness.errors import FrameError, LaneError, SequenceError
 from harness.jsonl import Frame, iter_lines, parse_object
 from harness.lane import Capability, LaneInput, LaneSpec, RunContext
 from harness.model import (
+    RETRYABLE,
     AssistantMessage,
     CommandExecution,
     Delta,
@@ -118,16 +119,6 @@ MESSAGE_ERROR_KINDS: tuple[tuple[re.Pattern[str], ErrorKind], ...] = (
 )
 """Error text -> kind, first match wins, when no HTTP status is in the text (default unknown)."""
 
-RETRYABLE: dict[ErrorKind, bool] = {
-    "provider": True,
-    "rate_limit": True,
-    "auth": False,
-    "network": True,
-    "stream_truncated": True,
-    "cancelled": False,
-    "unknown": False,
-}
-"""Whether retrying can help, per error kind (every ErrorKind is listed; a test checks)."""
 
 DECLINED_ERROR_TYPES = frozenset({"tool_not_registered"})
 """`tool_result.error.type` values meaning the policy refused the tool (it never ran)."""

@@ -18,7 +18,7 @@ import lanes.claude_code as cc
 from harness.errors import FrameError, SequenceError
 from harness.invariants import check_events
 from harness.lane import LaneInput, RunContext
-from harness.model import ErrorKind
+from harness.model import RETRYABLE, ErrorKind
 from harness.outline import match_outline
 from harness.scenario import load_scenario
 from harness.schema import validate_event
@@ -98,7 +98,7 @@ def test_tool_table_is_the_documented_mapping() -> None:
 
 
 def test_retryable_covers_every_error_kind() -> None:
-    assert set(cc.RETRYABLE) == set(get_args(ErrorKind))
+    assert set(RETRYABLE) == set(get_args(ErrorKind))
 
 
 def test_permission_modes_cover_claude_choices() -> None:

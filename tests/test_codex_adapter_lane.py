@@ -26,11 +26,10 @@ from openai import OpenAI
 from openai.types.responses import ResponseStreamEvent
 
 import lanes.codex_adapter as ca
-from harness.apilane import RETRYABLE
 from harness.cassette import read_http_cassette, render_http_cassette
 from harness.errors import FrameError, InputError
 from harness.lane import LaneInput, RunContext, get_lane
-from harness.model import ErrorKind
+from harness.model import RETRYABLE, ErrorKind
 from harness.stub import Exchange, StubReply, StubRequest, sse_event
 from lanes.codex_adapter import LANE
 from tests import lanekit

@@ -26,7 +26,7 @@ from harness.cli import main as cli_main
 from harness.errors import FrameError, SequenceError
 from harness.invariants import check_events
 from harness.lane import LaneInput, RunContext, get_lane
-from harness.model import ErrorKind
+from harness.model import RETRYABLE, ErrorKind
 from harness.schema import validate_event
 from harness.strategies import codex_exec_streams
 from lanes.codex_native import LANE
@@ -142,7 +142,7 @@ def test_item_tables_cover_every_native_item_type() -> None:
 def test_status_change_and_retry_tables_are_exhaustive() -> None:
     assert set(cn.STATUSES) == set(get_args(cn.NativeStatus))
     assert set(cn.CHANGE_KINDS) == set(get_args(cn.NativeChangeKind))
-    assert set(cn.RETRYABLE) == set(get_args(ErrorKind))
+    assert set(RETRYABLE) == set(get_args(ErrorKind))
 
 
 SAMPLE_EVENTS: dict[str, dict[str, Any]] = {
@@ -441,7 +441,7 @@ def test_turn_failed_error_kinds(text: str, kind: str) -> None:
     events = run([thread(), turn(), {"type": "error", "message": text}, failed(text)])
     error = events[-1]["error"]
     assert (error["kind"], error["message"], error["retryable"]) == \
-        (kind, text, cn.RETRYABLE[kind])  # type: ignore[index]
+        (kind, text, RETRYABLE[kind])  # type: ignore[index]
     assert completed(events)[0]["kind"] == "error"
 
 

@@ -22,7 +22,7 @@ from harness.errors import FrameError, SequenceError
 from harness.gate import run_context
 from harness.invariants import check_events
 from harness.lane import LaneInput, RunContext, get_lane
-from harness.model import ErrorKind
+from harness.model import RETRYABLE, ErrorKind
 from harness.outline import match_outline
 from harness.scenario import load_scenario
 from harness.schema import validate_event
@@ -131,7 +131,7 @@ def test_handler_table_covers_every_native_type(tmp_path: Path) -> None:
 
 
 def test_retryable_table_covers_every_error_kind() -> None:
-    assert set(gc.RETRYABLE) == set(get_args(ErrorKind))
+    assert set(RETRYABLE) == set(get_args(ErrorKind))
 
 
 def test_todo_table_covers_the_write_todos_enum() -> None:

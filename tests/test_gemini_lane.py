@@ -705,7 +705,7 @@ def test_request_body_not_json(tmp_path: Path) -> None:
     path = write(tmp_path / "c.yaml", [post(stream_path(), b"not json", frames=[]), *good])
     with pytest.raises(FrameError) as info:
         normalize_file(path)
-    assert (info.value.source, info.value.line) == (str(path), 0)
+    assert (info.value.source, info.value.line) == (str(path), 2)
     assert shape(normalize_file(path, lenient=True)) == [
         "error:completed", "session.started", "turn.started", "assistant_message:completed",
         "turn.completed"]
