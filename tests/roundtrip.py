@@ -533,7 +533,9 @@ class ClaudeSimulator:
                                  {"role": "system", "content": [{"type": "text", "text":
                                   f"# Environment\n - Primary working directory: "
                                   f"{CLAUDE_CWD}\n - Platform: linux"}]}]
-            elif self.messages[-1]["role"] == "user":  # after a failed call: one user message
+            elif self.messages[-1]["role"] == "user":
+                # after a failed call (whose API-error message is never sent): Claude Code's
+                # message normalizer merges adjacent user messages into one
                 self.messages[-1]["content"].append(prompt)
             else:  # `claude -p --resume <session>`: the history, then the new prompt
                 self.messages.append({"role": "user", "content": [prompt]})
@@ -681,7 +683,10 @@ def anthropic_view(abstract: AbstractScenario) -> list[list[ItemMaker]]:
       absolute under the cwd, which the equivalence makes relative again); a delete is a
       Bash `rm -- <path>`, a command_execution;
     - command output is what Bash hands the model (`bash_visible`): trailing whitespace
-      trimmed, `(Bash completed with no output)` for none, a preview for a large one."""
+      trimmed, `(Bash completed with no output)` for none, a preview for a large one.
+    A failed run's kind is `expected_failures`': the lane reads the last attempt, an HTTP
+    error either way (a broken stream's non-streaming re-send gets the status its error type
+    stands for: rate limit 429, overloaded 529, else 500)."""
     runs: list[list[ItemMaker]] = []
     for r, run in enumerate(abstract.scenario.runs):
         makers: list[ItemMaker] = []
