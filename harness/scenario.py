@@ -333,9 +333,11 @@ def find_run(scenario: Scenario, user_texts: list[str]) -> int | None:
     """Index of the run whose prompt is in the latest user message that holds any run's prompt.
 
     Runtimes wrap prompts (environment context, reminders), so a prompt matches by containment.
+    A message holding several prompts belongs to the latest of them: Claude Code merges adjacent
+    user messages, so after a failed run the next prompt arrives in the same message.
     """
     for text in reversed(user_texts):
-        for index, run in enumerate(scenario.runs):
-            if run.prompt in text:
+        for index in reversed(range(len(scenario.runs))):
+            if scenario.runs[index].prompt in text:
                 return index
     return None

@@ -20,7 +20,7 @@ from pathlib import Path
 from typing import Any
 
 import httpx2
-from hypothesis import assume, given, settings
+from hypothesis import given, settings
 from hypothesis import strategies as st
 from openai import OpenAI
 
@@ -124,10 +124,8 @@ def runs_after_results(abstract: AbstractScenario) -> list[int]:
 def merged_prompt_runs(abstract: AbstractScenario) -> list[int]:
     """Runs whose Claude Code request holds an earlier run's prompt in the same user message:
     after a run r-1 >= 1 that failed at its first call, Claude Code merges prompt r into the
-    message holding prompt r-1. Known bug of `harness.scenario.find_run` (reported; not this
-    test's to edit): it returns the *first* run whose prompt the latest message contains, so
-    the Anthropic responder answers run r with run r-1's script. The anthropic property leaves
-    these scenarios out; `test_merged_prompts_known_bug_is_still_there` goes red once fixed."""
+    message holding prompt r-1 (`harness.scenario.find_run` gives such a message to the latest
+    prompt in it)."""
     runs = abstract.scenario.runs
     return [r for r in range(2, len(runs)) if _silent(runs[r - 1])]
 
@@ -228,8 +226,7 @@ def test_anthropic_sse_round_trip(abstract: AbstractScenario) -> None:
     """lane(encode(s)) == anthropic_view(s) (strict) for Anthropic SSE read by the anthropic
     lane, with Claude Code's requests simulated (ToolSearch/Read preparation, Bash results as
     Claude Code writes them, WebSearch's nested search call, `--resume` history). Scenarios
-    that hit the responder's known bug (`merged_prompt_runs`) are left out."""
-    assume(not merged_prompt_runs(abstract))
+    that merge prompts (`merged_prompt_runs`) are answered as their latest run."""
     actual = normalize_exchanges(ANTHROPIC, claude_exchanges(abstract))
     assert_matches(ANTHROPIC, actual, abstract,
                    expected_log_of(anthropic_view(abstract), expected_failures(abstract)))
@@ -287,11 +284,11 @@ def test_known_resume_bugs_are_still_there() -> None:
         == set(after) - PROMPT_AFTER_RESULTS_LANES, after
 
 
-def test_merged_prompts_known_bug_is_still_there() -> None:
-    """Known bug `merged_prompt_runs`, minimal example: runs 0 and 1 fail at their first call
+def test_merged_prompts_are_answered_as_the_latest_run() -> None:
+    """Regression (found by the failure-step property): runs 0 and 1 fail at their first call
     (HTTP 429), run 2 only answers; Claude Code sends run 2 with prompts 1 and 2 in one user
-    message and the responder answers it with run 1's 429. When this fails, `find_run` was
-    fixed: drop the `assume` from the anthropic property."""
+    message, and the responder used to answer it with run 1's 429 (`find_run` took the first
+    prompt it found). The latest prompt in a message names its run."""
     fail = sc.FailStep(fail=sc.FailureSpec(http_status=429, message="slow down"))
     runs = [sc.Run(prompt=f"⟦run {n}⟧ hi", steps=[fail]) for n in range(2)]
     runs.append(sc.Run(prompt="⟦run 2⟧ hi", steps=[[sc.TextBlock(text="done")]]))
@@ -301,4 +298,4 @@ def test_merged_prompts_known_bug_is_still_there() -> None:
     abstract = AbstractScenario(scenario, {})
     assert merged_prompt_runs(abstract) == [2]
     exchanges = claude_exchanges(abstract)
-    assert [e.reply.status for e in exchanges] == [429] * 6
+    assert [e.reply.status for e in exchanges] == [429] * 4 + [200]
