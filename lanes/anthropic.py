@@ -20,15 +20,18 @@ How a log is rebuilt from model calls (the decisions this lane makes; each has a
   decides: one carrying `tool_result` blocks continues the turn (Claude Code may append text after
   them, e.g. "Tool loaded."), and so do Claude Code's own recovery prompts (`CONTINUATION_MARKERS`)
   and a request ending in an assistant message (after `pause_turn`); anything else is a new prompt.
+  Except: when the turn those results belong to has already ended (it failed), text after them is
+  the next run's prompt (Claude Code merges adjacent user messages), so it is a new prompt.
   `role: "system"` messages (Claude Code injects them mid-conversation) are not user messages.
   A turn ends when the next prompt arrives or the input ends: so a `max_tokens` answer that Claude
   Code continues stays one turn.
 - A *run* (session.started) is one Claude Code process, and `claude -p` answers one prompt per
   process, so every prompt starts a run (over HTTP a `--resume`d process and a continued one look
   the same: the request carries the history, the session id in `metadata.user_id` stays). A run
-  whose first request already carries an answer in its history was resumed: `resumed_from` is
-  the earlier run's session (Claude Code keeps the id on `--resume`), else the request's own
-  session id. The thread is that session id.
+  whose first request already carries an answer in its history, or whose session id is the one
+  of the log's earlier run (runs that all failed before any answer leave only prompts behind),
+  was resumed: `resumed_from` is the earlier run's session (Claude Code keeps the id on
+  `--resume`), else the request's own session id. The thread is that session id.
 - *Side calls* (not conversation) never form turns: `count_tokens`, non-streaming requests
   (titles, summaries) other than Claude Code's fallback after a failed stream (the same
   messages, re-sent without streaming: a retry of the conversation call), requests on other
@@ -640,25 +643,26 @@ class Translator(ExchangeTranslator[Replayed]):
             out += self._start_turn()
         return out
 
-    @staticmethod
-    def _is_new_prompt(messages: list[dict[str, Any]]) -> bool:
+    def _is_new_prompt(self, messages: list[dict[str, Any]]) -> bool:
         conversation = _conversation(messages)
         if not conversation:
             return True
         last = conversation[-1]
         if last.get("role") == "assistant":
             return False  # a prefill or a `pause_turn` continuation
-        blocks = _blocks(last)
-        if any(b.get("type") == "tool_result" for b in blocks):
-            return False
-        return not any(t.lstrip().startswith(CONTINUATION_MARKERS) for t in _texts(last))
+        prompts = [t for t in _texts(last) if not t.lstrip().startswith(CONTINUATION_MARKERS)]
+        if any(b.get("type") == "tool_result" for b in _blocks(last)):
+            # results of a turn that already ended (it failed) merged with the next prompt
+            return not self.b.in_turn and bool(prompts)
+        return len(prompts) == len(_texts(last))
 
     def _new_run(self, body: dict[str, Any], messages: list[dict[str, Any]]) -> list[Event]:
         sid = session_id_of(body)
         conversation = _conversation(messages)
         carries_history = any(m.get("role") == "assistant" for m in conversation[:-1])
+        same_session = self.b.has_session and sid is not None and sid == self.session
         resumed = self.context.resumed_from if not self.b.has_session else None
-        if resumed is None and carries_history:
+        if resumed is None and (carries_history or same_session):
             resumed = self.session if self.b.has_session and self.session else sid
         self.session = sid
         model = body.get("model")

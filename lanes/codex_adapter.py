@@ -21,7 +21,9 @@ How a log is rebuilt from model calls (the decisions this lane makes; each has a
   `cold_resume`) or when the request re-sends a fresh `<environment_context>` message after the
   earlier history (Codex injects it at process start). Otherwise it is a new turn of the same run.
   The thread is `client_metadata.thread_id`, else `prompt_cache_key` (Codex sets it to the thread
-  id); a resumed run gets `resumed_from` = that thread.
+  id); a resumed run gets `resumed_from` = that thread. A run is resumed when its request carries
+  earlier model output or the log already holds a run of the same thread (runs that all failed
+  before any answer leave only their prompts in the history, yet the next run resumes them).
 - *Side calls* (not conversation: Codex's auto-review, compaction, anything whose turn metadata
   `request_kind` is not `turn`, or a request on another path) never form turns: each becomes one
   completed `tool_call` named `side_call.<kind>` (arguments: the request's last user text,
@@ -551,8 +553,9 @@ class Translator(ExchangeTranslator[Replayed]):
                                 for i in inputs[len(earlier):-1])
             if not (changed_init or fresh_context):
                 return []
+        same_thread = self.b.has_session and thread is not None and thread == self.thread
         resumed = self.context.resumed_from if not self.b.has_session else None
-        if resumed is None and carries_history:
+        if resumed is None and (carries_history or same_thread):
             resumed = thread
         self.thread, self.history_init = thread, history_init
         return self.b.session_started(thread, self._session_info(body, inputs, resumed))

@@ -25,15 +25,18 @@ How a log is rebuilt from model calls (the decisions this lane makes; each has a
   arrives; a call whose response never arrives is failed by the builder at turn end.
 - A *turn* spans every model call from a user prompt to the final answer: a request whose
   trailing user content holds text starts a turn, one holding `functionResponse` parts continues
-  it; a response that finishes with no call waiting ends it.
+  it; a response that finishes with no call waiting ends it. Except: when the turn those
+  responses belong to has already ended (it failed), a text content after them is the next run's
+  prompt (a resumed run's request keeps the failed call's responses before its prompt).
 - A *run* (session.started) is one Gemini CLI process, and headless Gemini CLI (`gemini -p`,
   what this lane reads) answers one prompt per process: every later prompt starts a new run.
   The traffic cannot tell a resumed process from an interactive one going on (a rebuilt
   text-only history is byte-identical to the live one), so an interactive session shows as one
   resumed run per prompt. The Gemini API carries no session id, so the thread is named by a
   fingerprint of the conversation's first user prompt (`prompt-<sha256>`), stable across
-  `gemini --resume`; a run whose request carries earlier model turns gets `resumed_from` = that
-  thread.
+  `gemini --resume`; a run whose request carries earlier model turns, or whose thread is the one
+  of the log's earlier run (runs that all failed before any answer leave only prompts behind),
+  gets `resumed_from` = that thread.
 - *Side calls* (not conversation: Gemini CLI's non-streaming `:generateContent` routing call,
   next-speaker and loop checks, the web-search and web-fetch helpers, `:countTokens`) never form
   turns: each becomes one completed `tool_call` named `side_call.<kind>` inside the turn it
@@ -615,8 +618,7 @@ class Translator(ExchangeTranslator[Replayed]):
     def _request(self, rep: Replayed) -> list[Event]:
         trailing = _trailing_user(rep.contents)
         out = self._collect_responses(_function_responses(trailing))
-        new_prompt = bool(trailing) and not _function_responses(trailing) \
-            and _has_prompt(trailing) and not self.retrying
+        new_prompt = self._is_new_prompt(trailing) and not self.retrying
         self.retrying = False
         if new_prompt and self.b.in_turn:
             out += self._end_turn() if not self.pending else self._truncate()
@@ -626,11 +628,20 @@ class Translator(ExchangeTranslator[Replayed]):
             out += self._start_turn()
         return out
 
+    def _is_new_prompt(self, trailing: list[types.Content]) -> bool:
+        """Trailing text starts a turn; functionResponses continue one, unless their turn has
+        already ended (it failed) and a prompt content follows them: the next run's prompt."""
+        if not _function_responses(trailing):
+            return _has_prompt(trailing)
+        last = trailing[-1:]
+        return not self.b.in_turn and _has_prompt(last) and not _function_responses(last)
+
     def _new_run(self, rep: Replayed) -> list[Event]:
         thread = _fingerprint(rep.contents)
         carries_history = any(c.role == "model" for c in rep.contents[:-1])
+        same_thread = self.b.has_session and thread == self.b.thread_id
         resumed = self.context.resumed_from if not self.b.has_session else None
-        if resumed is None and carries_history:
+        if resumed is None and (carries_history or same_thread):
             resumed = thread
         return self.b.session_started(thread, self._session_info(rep, resumed))
 

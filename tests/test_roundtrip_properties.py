@@ -78,24 +78,24 @@ def assert_matches(lane: LaneSpec, actual: list[dict[str, Any]],
     assert _commands(actual) == _commands(expected)
 
 
-SILENT_RESUME_LANES = frozenset({"codex-adapter", "anthropic", "gemini"})
-"""Lanes with a known bug (reported, not fixed here: lanes are not this test's to edit): a run
-after runs that all failed before any model answer is logged as a fresh run (`resumed_from`
-null), because these lanes call a run resumed only when its request carries earlier model
-output, though the same log already holds the thread's earlier session (and the request its
-earlier prompt; codex-adapter even sees `history_initialization: cold_resume`). Minimal example:
-two runs, each only `fail: {http_status: 429}`. codex-native (one `thread.started` per run) is
-right. `test_silent_resume_gap_is_still_there` fails once a listed lane is fixed."""
+SILENT_RESUME_LANES: frozenset[str] = frozenset()
+"""Lanes with the "silent resume" bug: a run after runs that all failed before any model answer
+logged as a fresh run (`resumed_from` null), because the lane calls a run resumed only when its
+request carries earlier model output, though the same log already holds the thread's earlier
+session. Minimal example: two runs, each only `fail: {http_status: 429}`. None now: the
+codex-adapter, anthropic and gemini lanes had it and now also resume a run of the log's earlier
+thread (each has a unit test). `test_known_resume_bugs_are_still_there` keeps this exact."""
 
 
-PROMPT_AFTER_RESULTS_LANES = frozenset({"anthropic", "gemini"})
-"""Lanes with a known bug (reported, not fixed here): when a run failed at a model call that
-carried tool results, the next run's prompt follows those results in the history (Gemini CLI:
-the functionResponse content, then the prompt content; Claude Code merges both into one user
-message, as its message normalizer merges adjacent user messages), and these lanes read the
+PROMPT_AFTER_RESULTS_LANES: frozenset[str] = frozenset()
+"""Lanes with the "prompt after results" bug: when a run failed at a model call that carried
+tool results, the next run's prompt follows those results in the history (Gemini CLI: the
+functionResponse content, then the prompt content; Claude Code merges both into one user
+message, as its message normalizer merges adjacent user messages), and the lane reads the
 request as the failed turn's continuation: the run gets no `session.started`, only a new turn
 in the earlier session. Minimal example: run 0 `[shell]` then `fail: {http_status: 429}`,
-run 1 `fail: {http_status: 429}`. codex-adapter and codex-native are right."""
+run 1 `fail: {http_status: 429}`. None now: anthropic and gemini had it and now read a prompt
+after the results of an ended turn as a new run (each has a unit test)."""
 
 
 def _silent(run: sc.Run) -> bool:
