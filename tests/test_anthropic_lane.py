@@ -711,6 +711,36 @@ def test_resumed_run_alone_names_its_session(tmp_path: Path) -> None:
     assert session["resumed_from"] == SESSION
 
 
+def test_run_after_runs_that_failed_at_once_is_resumed(tmp_path: Path) -> None:
+    """Quirk (silent resume, found by the failure-step round trip): runs that all fail at their
+    first call (HTTP 429) leave only prompts in the history, no answer, yet the next run on the
+    same session id is resumed from that session."""
+    claude = (Claude().start("one").http_error(429, "rate_limit_error")
+              .start("two").http_error(429, "rate_limit_error"))
+    events = run(tmp_path, claude.exchanges)
+    assert shape(events) == ["session.started", "turn.started", "turn.failed:rate_limit"] * 2
+    sessions = [e for e in events if e["type"] == "session.started"]
+    assert [(s["thread_id"], s["resumed_from"]) for s in sessions] == [(SESSION, None),
+                                                                       (SESSION, SESSION)]
+
+
+def test_prompt_merged_after_a_failed_turns_results_starts_a_run(tmp_path: Path) -> None:
+    """Quirk (prompt after results, found by the failure-step round trip): run 0 fails at the
+    call carrying its Bash result; Claude Code merges run 1's prompt into that tool_result
+    message (adjacent user messages merge). The turn those results belong to has ended, so the
+    text after them is a new prompt: a new, resumed run, not the failed turn going on."""
+    claude = (Claude().start("one").answer([bash("t1", "true")])
+              .results(tool_result("t1", "ok")).http_error(429, "rate_limit_error"))
+    claude.messages[-1]["content"].append({"type": "text", "text": "two"})
+    claude.http_error(429, "rate_limit_error")
+    events = run(tmp_path, claude.exchanges)
+    assert shape(events) == ["session.started", "turn.started", "command_execution:completed",
+                             "turn.failed:rate_limit", "session.started", "turn.started",
+                             "turn.failed:rate_limit"]
+    assert [e["resumed_from"] for e in events if e["type"] == "session.started"] == [
+        None, SESSION]
+
+
 def test_other_session_is_a_new_unresumed_run(tmp_path: Path) -> None:
     a = Claude(session="s-a").start("one").answer([text("a")])
     b = Claude(session="s-b").start("two").answer([text("b")])

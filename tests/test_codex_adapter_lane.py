@@ -544,6 +544,20 @@ def test_resumed_run_alone_names_its_thread(tmp_path: Path) -> None:
     assert session["resumed_from"] == "thr_r"
 
 
+def test_run_after_runs_that_failed_at_once_is_resumed(tmp_path: Path) -> None:
+    """Quirk (silent resume, found by the failure-step round trip): runs that all fail at their
+    first call (HTTP 429) leave only prompts in the history, no model output, yet the next
+    `codex exec resume` (`cold_resume`) of the same thread is resumed from it."""
+    codex = Codex(thread="thr_f").start("one").http_error(429)
+    codex.history = "cold_resume"
+    codex.start("two").http_error(429)
+    events = run(tmp_path, codex.exchanges)
+    assert shape(events) == ["session.started", "turn.started", "turn.failed:rate_limit"] * 2
+    sessions = [e for e in events if e["type"] == "session.started"]
+    assert [(s["thread_id"], s["resumed_from"]) for s in sessions] == [("thr_f", None),
+                                                                       ("thr_f", "thr_f")]
+
+
 def test_other_thread_is_a_new_unresumed_run(tmp_path: Path) -> None:
     a = Codex(thread="thr_a").start("one").answer([message("a")])
     b = Codex(thread="thr_b").start("two").answer([message("b")])

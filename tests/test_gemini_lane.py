@@ -547,6 +547,41 @@ def test_resumed_run_alone_names_its_thread(tmp_path: Path) -> None:
     assert session["resumed_from"] == session["thread_id"]
 
 
+def _rate_limited(g: Gemini) -> Gemini:
+    """The conversation call answered with HTTP 429 (nothing added to the history)."""
+    g.exchanges.append(post(stream_path(), g.body(), 429,
+                            reply=error_body(429, "RESOURCE_EXHAUSTED", "slow down")))
+    return g
+
+
+def test_run_after_runs_that_failed_at_once_is_resumed(tmp_path: Path) -> None:
+    """Quirk (silent resume, found by the failure-step round trip): runs that all fail at their
+    first call (HTTP 429) leave only prompts in the history, no model turn, yet the next run of
+    the same thread (same first prompt) is resumed from it."""
+    g = _rate_limited(_rate_limited(Gemini().start("one")).start("two"))
+    events = run(tmp_path, g.exchanges)
+    assert shape(events) == ["session.started", "turn.started", "turn.failed:rate_limit"] * 2
+    first, second = [e for e in events if e["type"] == "session.started"]
+    assert (first["resumed_from"], second["resumed_from"]) == (None, first["thread_id"])
+    assert second["thread_id"] == first["thread_id"]
+
+
+def test_prompt_after_a_failed_turns_responses_starts_a_run(tmp_path: Path) -> None:
+    """Quirk (prompt after results, found by the failure-step round trip): run 0 fails at the
+    call carrying its functionResponse; run 1's request keeps that response, then its prompt.
+    The turn the response belongs to has ended, so the prompt after it starts a new, resumed
+    run, not the failed turn going on."""
+    g = _rate_limited(Gemini().start("one").answer([call("run_shell_command",
+                                                         {"command": "true"})])
+                      .results(shell_output("ok")))
+    events = run(tmp_path, _rate_limited(g.start("two")).exchanges)
+    assert shape(events) == ["session.started", "turn.started", "command_execution:completed",
+                             "turn.failed:rate_limit", "session.started", "turn.started",
+                             "turn.failed:rate_limit"]
+    first, second = [e for e in events if e["type"] == "session.started"]
+    assert second["resumed_from"] == first["thread_id"]
+
+
 def test_other_conversation_is_a_new_unresumed_run(tmp_path: Path) -> None:
     a, b = Gemini().start("one").answer([text("a")]), Gemini().start("two").answer([text("b")])
     sessions = [e for e in run(tmp_path, a.exchanges + b.exchanges)
