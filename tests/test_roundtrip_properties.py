@@ -7,9 +7,9 @@ reads the resulting cassette with that provider's API lane, and holds the log to
 idea of the runtime, or the lane: the shrunk example names which block.
 
 Runs may end in a failed model call (HTTP 429/500/503/529 or a broken stream); each lane view
-gives the failed turn with the error kind that lane reports, and the next run resumes.
-`SILENT_RESUME_LANES` and `PROMPT_AFTER_RESULTS_LANES` list the lanes with a known bug there
-(see their docstrings); a test fails once a listed lane is fixed, so the lists cannot go stale.
+gives the failed turn with the error kind that lane reports, and the next run resumes (every
+lane logs it resumed, even after runs that failed before any answer; a regression test pins the
+two minimal examples that once broke the API lanes).
 """
 
 from __future__ import annotations
@@ -38,7 +38,6 @@ from harness.strategies import (
     expected_items,
     expected_log,
     expected_log_of,
-    run_failure,
 )
 from lanes import codex_adapter
 from lanes.anthropic import LANE as ANTHROPIC
@@ -71,54 +70,15 @@ def assert_matches(lane: LaneSpec, actual: list[dict[str, Any]],
         assert validate_event(event) == [], event
     assert check_events(actual) == []
     expected = expected_log(abstract) if expected is None else expected
-    expected = as_known_bugs_show(lane.id, expected, abstract)
     verdict = equivalent(expected, actual, "strict", b_noise_tools=lane.noise_tools,
                          labels=("expected", lane.id))
     assert verdict.equivalent, verdict.diff
     assert _commands(actual) == _commands(expected)
 
 
-SILENT_RESUME_LANES: frozenset[str] = frozenset()
-"""Lanes with the "silent resume" bug: a run after runs that all failed before any model answer
-logged as a fresh run (`resumed_from` null), because the lane calls a run resumed only when its
-request carries earlier model output, though the same log already holds the thread's earlier
-session. Minimal example: two runs, each only `fail: {http_status: 429}`. None now: the
-codex-adapter, anthropic and gemini lanes had it and now also resume a run of the log's earlier
-thread (each has a unit test). `test_known_resume_bugs_are_still_there` keeps this exact."""
-
-
-PROMPT_AFTER_RESULTS_LANES: frozenset[str] = frozenset()
-"""Lanes with the "prompt after results" bug: when a run failed at a model call that carried
-tool results, the next run's prompt follows those results in the history (Gemini CLI: the
-functionResponse content, then the prompt content; Claude Code merges both into one user
-message, as its message normalizer merges adjacent user messages), and the lane reads the
-request as the failed turn's continuation: the run gets no `session.started`, only a new turn
-in the earlier session. Minimal example: run 0 `[shell]` then `fail: {http_status: 429}`,
-run 1 `fail: {http_status: 429}`. None now: anthropic and gemini had it and now read a prompt
-after the results of an ended turn as a new run (each has a unit test)."""
-
-
 def _silent(run: sc.Run) -> bool:
     """The run failed at its first model call: it adds its prompt and nothing else."""
     return len(run.steps) == 1 and isinstance(run.steps[0], sc.FailStep)
-
-
-def silent_runs(abstract: AbstractScenario) -> list[int]:
-    """Later runs whose earlier runs all failed at their first model call (no answer carried)."""
-    runs = abstract.scenario.runs
-    return [r for r in range(1, len(runs)) if all(_silent(run) for run in runs[:r])]
-
-
-def runs_after_results(abstract: AbstractScenario) -> list[int]:
-    """Later runs whose prompt follows tool results in the history: the last earlier run that
-    got past its first call failed after tool steps (silent runs in between add prompts only)."""
-    found = []
-    runs = abstract.scenario.runs
-    for r in range(1, len(runs)):
-        last = next((run for run in reversed(runs[:r]) if not _silent(run)), None)
-        if last is not None and run_failure(last) is not None:
-            found.append(r)
-    return found
 
 
 def merged_prompt_runs(abstract: AbstractScenario) -> list[int]:
@@ -128,24 +88,6 @@ def merged_prompt_runs(abstract: AbstractScenario) -> list[int]:
     prompt in it)."""
     runs = abstract.scenario.runs
     return [r for r in range(2, len(runs)) if _silent(runs[r - 1])]
-
-
-def as_known_bugs_show(lane: str, expected: list[dict[str, Any]], abstract: AbstractScenario
-                       ) -> list[dict[str, Any]]:
-    """The expected log as a lane with the known bugs above shows it: `silent_runs` not
-    resumed (`SILENT_RESUME_LANES`), `runs_after_results` without their `session.started`
-    (`PROMPT_AFTER_RESULTS_LANES`)."""
-    fresh = set(silent_runs(abstract)) if lane in SILENT_RESUME_LANES else set()
-    merged = set(runs_after_results(abstract)) if lane in PROMPT_AFTER_RESULTS_LANES else set()
-    out: list[dict[str, Any]] = []
-    run = -1
-    for event in expected:
-        started = event["type"] == "session.started"
-        run += started
-        if started and run in merged:
-            continue
-        out.append({**event, "resumed_from": None} if started and run in fresh else event)
-    return out
 
 
 def _commands(events: list[dict[str, Any]]) -> list[tuple[int | None, str]]:
@@ -249,7 +191,7 @@ def _two_failed_runs(first: list[sc.Step]) -> AbstractScenario:
     runs = [sc.Run(prompt="⟦run 0⟧ hi", steps=[*first, fail]),
             sc.Run(prompt="⟦run 1⟧ hi", steps=[fail])]
     turns = [sc.ExpectedTurn(outcome="failed", error_kind="rate_limit")] * 2
-    scenario = sc.Scenario(name="known-bugs", description="", runs=runs,
+    scenario = sc.Scenario(name="resume-after-failures", description="", runs=runs,
                            expect=sc.Expect(turns=turns))
     results = {(0, s, 0): ShellResult(0, "ok") for s in range(len(first))}
     return AbstractScenario(scenario, results)
@@ -261,27 +203,23 @@ def _sessions(abstract: AbstractScenario) -> dict[str, list[str | None]]:
             ANTHROPIC.id: normalize_exchanges(ANTHROPIC, claude_exchanges(abstract)),
             GEMINI.id: normalize_exchanges(GEMINI, gemini_exchanges(abstract))}
     native = CODEX_NATIVE.normalize(LaneInput(stream=io.BytesIO(codex_exec_lines(abstract)),
-                                              name="<known-bugs>"), RunContext())
+                                              name="<resume-regression>"), RunContext())
     logs[CODEX_NATIVE.id] = [e.model_dump(mode="json") for e in native]
     return {lane: [e["resumed_from"] for e in log if e["type"] == "session.started"]
             for lane, log in logs.items()}
 
 
-def test_known_resume_bugs_are_still_there() -> None:
-    """The known bugs `SILENT_RESUME_LANES` and `PROMPT_AFTER_RESULTS_LANES` on their minimal
-    examples: exactly the listed lanes get the second run wrong, the others log it resumed.
-    When this fails, a lane was fixed: drop it from its list."""
+def test_runs_after_failed_runs_are_resumed_in_every_lane() -> None:
+    """Regression (found by the failure-step property): (1) two runs that each only fail with a
+    429 — the API lanes logged run 1 as a fresh session, since its request carries no earlier
+    model output; (2) a run failing after a shell step, then a failing run — the next prompt
+    follows the tool results in the history, and anthropic/gemini read it as the old turn
+    going on. Every lane must log run 1 as its own session, resumed from the thread."""
     silent = _sessions(_two_failed_runs([]))
-    assert {lane for lane, runs in silent.items() if runs == [None, None]} \
-        == SILENT_RESUME_LANES, silent
-    assert {lane for lane, runs in silent.items() if runs[1] is not None} \
-        == set(silent) - SILENT_RESUME_LANES, silent
+    assert all(len(runs) == 2 and runs[1] is not None for runs in silent.values()), silent
     shell: list[sc.Step] = [[sc.ShellBlock(shell=sc.ShellSpec(command="true"))]]
     after = _sessions(_two_failed_runs(shell))
-    assert {lane for lane, runs in after.items() if runs == [None]} \
-        == PROMPT_AFTER_RESULTS_LANES, after
-    assert {lane for lane, runs in after.items() if len(runs) == 2 and runs[1] is not None} \
-        == set(after) - PROMPT_AFTER_RESULTS_LANES, after
+    assert all(len(runs) == 2 and runs[1] is not None for runs in after.values()), after
 
 
 def test_merged_prompts_are_answered_as_the_latest_run() -> None:
