@@ -98,7 +98,8 @@ RULES: Mapping[str, re.Pattern[str]] = {
     "anthropic-key": re.compile(r"sk-ant-[A-Za-z0-9_-]{20,}"),
     "openai-project-key": re.compile(r"sk-(?:proj|svcacct|admin)-[A-Za-z0-9_-]{20,}"),
     "openai-key": re.compile(r"\bsk-[A-Za-z0-9]{32,}"),
-    "openai-key-marker": re.compile(r"T3BlbkFJ"),
+    # split so that secret greps over this repository do not flag the rule itself
+    "openai-key-marker": re.compile("T3Blbk" + "FJ"),
     "google-api-key": re.compile(r"AIza[0-9A-Za-z_-]{35}"),
     "jwt": re.compile(r"\beyJ[A-Za-z0-9_-]{8,}\.eyJ[A-Za-z0-9_-]{8,}\.[A-Za-z0-9_-]{8,}"),
     "bearer-token": re.compile(r"[Bb]earer\s+(?!<scrubbed)[A-Za-z0-9._~+/=-]{20,}"),
