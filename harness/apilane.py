@@ -26,16 +26,11 @@ from harness.builder import LogBuilder
 from harness.cassette import Interaction, read_http_cassette
 from harness.errors import FrameError, InputError
 from harness.lane import LaneInput, RunContext
-from harness.model import RETRYABLE, ErrorKind, Event, TurnError, UnknownItem, Usage
+from harness.model import ErrorKind, Event, UnknownItem, Usage
 from harness.replay import missing_answer, vcr_replay
 
 # ------------------------------------------------------------------------------------- errors
 
-
-
-def turn_error(kind: ErrorKind, message: str) -> TurnError:
-    """A turn error whose `retryable` follows from its kind (`RETRYABLE`)."""
-    return TurnError(kind=kind, message=message, retryable=RETRYABLE[kind])
 
 
 def status_kind(status: int, table: Mapping[int, ErrorKind],

@@ -181,7 +181,7 @@ class LogBuilder:
 
     def close_turn_truncated(self) -> list[Event]:
         """End an open turn as `stream_truncated`: the input stopped before the turn did."""
-        error = TurnError(kind="stream_truncated", message=TRUNCATED_MESSAGE, retryable=True)
+        error = TurnError.of("stream_truncated", TRUNCATED_MESSAGE)
         return self.turn_failed(error)
 
     # ---------------------------------------------------------------- items

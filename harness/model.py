@@ -190,6 +190,12 @@ class TurnError(_Strict):
     message: str
     retryable: bool
 
+    @classmethod
+    def of(cls, kind: ErrorKind, message: str) -> TurnError:
+        """A turn error whose `retryable` follows from its kind (`RETRYABLE`), the one policy
+        every lane applies."""
+        return cls(kind=kind, message=message, retryable=RETRYABLE[kind])
+
 
 class Delta(_Strict):
     """A streamed fragment of one item field (`text`, `output`)."""

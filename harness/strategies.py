@@ -23,7 +23,6 @@ from typing import Any, Literal, get_args
 from hypothesis import strategies as st
 
 from harness import scenario as sc
-from harness.apilane import turn_error
 from harness.builder import LogBuilder, SessionInfo
 from harness.equivalence import unwrap_command
 from harness.model import (
@@ -38,6 +37,7 @@ from harness.model import (
     PlanEntry,
     PlanStatus,
     Reasoning,
+    TurnError,
     WebSearch,
 )
 
@@ -572,7 +572,7 @@ def expected_log_of(runs: Sequence[Sequence[ItemMaker]],
         if kind is None:
             events += builder.turn_completed(None)
         else:
-            events += builder.turn_failed(turn_error(kind, "scripted failure"))
+            events += builder.turn_failed(TurnError.of(kind, "scripted failure"))
     return [event.model_dump(mode="json") for event in events]
 
 

@@ -94,7 +94,6 @@ from harness.apilane import (
     sdk_params,
     side_error,
     status_kind,
-    turn_error,
 )
 from harness.builder import SessionInfo
 from harness.cassette import Interaction
@@ -460,11 +459,12 @@ def parse_todos(arguments: Any) -> list[PlanEntry]:
 
 
 def http_error(status: int, message: str) -> TurnError:
-    return turn_error(status_kind(status, HTTP_ERROR_KINDS), f"HTTP {status}: {message}")
+    return TurnError.of(status_kind(status, HTTP_ERROR_KINDS), f"HTTP {status}: {message}")
 
 
 def typed_error(error_type: str | None, message: str) -> TurnError:
-    return turn_error(ERROR_TYPE_KINDS.get(cast(ErrorType, error_type or ""), "provider"), message)
+    kind = ERROR_TYPE_KINDS.get(cast(ErrorType, error_type or ""), "provider")
+    return TurnError.of(kind, message)
 
 
 def _error_object(body: object) -> dict[str, Any]:
@@ -478,7 +478,7 @@ def _error_object(body: object) -> dict[str, Any]:
 def api_error(exc: APIError) -> TurnError:
     """An SDK exception as a turn error: HTTP statuses by table, `error` events by their type."""
     if isinstance(exc, APIConnectionError):
-        return turn_error("network", str(exc))
+        return TurnError.of("network", str(exc))
     err = _error_object(exc.body)
     message = str(err.get("message") or exc.message)
     if isinstance(exc, APIStatusError) and exc.status_code >= 400:

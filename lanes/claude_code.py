@@ -45,7 +45,6 @@ from harness.errors import FrameError, LaneError, SequenceError
 from harness.jsonl import Frame, iter_lines, parse_object
 from harness.lane import Capability, LaneInput, LaneSpec, RunContext
 from harness.model import (
-    RETRYABLE,
     ApprovalPolicy,
     AssistantMessage,
     AuthMode,
@@ -198,7 +197,7 @@ def turn_error(result: dict[str, Any], api_message: str | None) -> TurnError:
         kind = HTTP_ERROR_KINDS.get(status, "provider" if status >= 500 else "unknown")
     reason = str(result.get("terminal_reason") or "error")
     message = str(result.get("result") or api_message or f"claude run ended: {reason}")
-    return TurnError(kind=kind, message=message, retryable=RETRYABLE[kind])
+    return TurnError.of(kind, message)
 
 
 def usage_of(result: dict[str, Any]) -> Usage | None:

@@ -85,13 +85,11 @@ from harness.apilane import (
     sdk_params,
     side_error,
     status_kind,
-    turn_error,
 )
 from harness.builder import SessionInfo
 from harness.cassette import Interaction
 from harness.lane import Capability, LaneInput, LaneSpec, RunContext
 from harness.model import (
-    RETRYABLE,
     AssistantMessage,
     CommandExecution,
     Delta,
@@ -431,11 +429,11 @@ def mcp_names(name: str, namespace: str | None) -> tuple[str, str]:
 
 
 def http_error(status: int, message: str) -> TurnError:
-    return turn_error(status_kind(status, HTTP_ERROR_KINDS), f"HTTP {status}: {message}")
+    return TurnError.of(status_kind(status, HTTP_ERROR_KINDS), f"HTTP {status}: {message}")
 
 
 def stream_error(code: str | None, message: str) -> TurnError:
-    return turn_error(STREAM_ERROR_KINDS.get(code or "", "provider"), message)
+    return TurnError.of(STREAM_ERROR_KINDS.get(code or "", "provider"), message)
 
 
 def _raw(model: Any) -> Any:
@@ -883,7 +881,7 @@ def _api_error(exc: APIError) -> TurnError:
     if isinstance(exc, APIStatusError):
         return http_error(exc.status_code, exc.message)
     if isinstance(exc, APIConnectionError):
-        return TurnError(kind="network", message=str(exc), retryable=RETRYABLE["network"])
+        return TurnError.of("network", str(exc))
     body = exc.body if isinstance(exc.body, dict) else {}
     return stream_error(body.get("code"), exc.message)
 

@@ -49,7 +49,6 @@ from harness.errors import FrameError, LaneError, SequenceError
 from harness.jsonl import Frame, iter_lines, parse_object
 from harness.lane import Capability, LaneInput, LaneSpec, RunContext
 from harness.model import (
-    RETRYABLE,
     AssistantMessage,
     ChangeKind,
     CommandExecution,
@@ -192,7 +191,7 @@ def error_kind(message: str) -> ErrorKind:
 
 def turn_error(message: str) -> TurnError:
     kind = error_kind(message)
-    return TurnError(kind=kind, message=message, retryable=RETRYABLE[kind])
+    return TurnError.of(kind, message)
 
 
 # ------------------------------------------------------------------------------ native models

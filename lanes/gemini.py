@@ -88,7 +88,6 @@ from harness.apilane import (
     replay_file,
     side_error,
     status_kind,
-    turn_error,
 )
 from harness.builder import SessionInfo
 from harness.cassette import Interaction
@@ -506,8 +505,8 @@ def http_error(code: int | None, status: str | None, message: str) -> TurnError:
     by_status: ErrorKind = STATUS_ERROR_KINDS.get(status.upper(), "unknown") if status \
         else "unknown"
     if code is None:
-        return turn_error(by_status, f"API error: {message}")
-    return turn_error(status_kind(code, HTTP_ERROR_KINDS, by_status), f"HTTP {code}: {message}")
+        return TurnError.of(by_status, f"API error: {message}")
+    return TurnError.of(status_kind(code, HTTP_ERROR_KINDS, by_status), f"HTTP {code}: {message}")
 
 
 def _api_error(exc: genai_errors.APIError) -> TurnError:
@@ -736,7 +735,7 @@ class Translator(ExchangeTranslator[Replayed]):
         kind = FINISH_REASONS.get(answer.finish)
         if kind is not None:
             detail = f": {answer.finish_message}" if answer.finish_message else ""
-            return out + self._fail(turn_error(kind, f"finishReason {answer.finish}{detail}"))
+            return out + self._fail(TurnError.of(kind, f"finishReason {answer.finish}{detail}"))
         if not self.pending and self.b.in_turn:
             out += self._end_turn()
         return out

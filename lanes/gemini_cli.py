@@ -43,7 +43,6 @@ from harness.errors import FrameError, LaneError, SequenceError
 from harness.jsonl import Frame, iter_lines, parse_object
 from harness.lane import Capability, LaneInput, LaneSpec, RunContext
 from harness.model import (
-    RETRYABLE,
     AssistantMessage,
     CommandExecution,
     Delta,
@@ -163,7 +162,7 @@ def error_kind(message: str) -> ErrorKind:
 
 def turn_error(message: str) -> TurnError:
     kind = error_kind(message)
-    return TurnError(kind=kind, message=message, retryable=RETRYABLE[kind])
+    return TurnError.of(kind, message)
 
 
 def usage_of(stats: Any) -> Usage | None:

@@ -15,10 +15,9 @@ from harness.apilane import (
     side_error,
     spooled,
     status_kind,
-    turn_error,
 )
 from harness.lane import LaneInput
-from harness.model import ErrorKind
+from harness.model import ErrorKind, TurnError
 
 DEEP = "[" * 3000 + "]" * 3000
 
@@ -32,8 +31,8 @@ def test_status_kind_uses_the_lane_table_then_the_shared_rule() -> None:
 
 
 def test_turn_errors_take_their_retry_policy_from_the_kind() -> None:
-    assert turn_error("rate_limit", "slow down").retryable is True
-    assert turn_error("auth", "bad key").retryable is False
+    assert TurnError.of("rate_limit", "slow down").retryable is True
+    assert TurnError.of("auth", "bad key").retryable is False
 
 
 def test_hostile_json_is_malformed_not_a_crash() -> None:
