@@ -28,7 +28,7 @@ from harness.equivalence import Strength, equivalent, first_divergence
 from harness.errors import HarnessError
 from harness.fsutil import atomic_write_text
 from harness.invariants import check_events
-from harness.lane import LaneInput, LaneSpec, RunContext, available_lanes, get_lane
+from harness.lane import LaneSpec, RunContext, available_lanes, get_lane, normalize_to_dicts
 from harness.outline import match_outline
 from harness.scenario import Scenario, load_scenario, scenario_dirs
 from harness.schema import validate_event
@@ -184,13 +184,6 @@ def render_jsonl(events: Sequence[dict[str, Any]]) -> str:
                    for e in events)
 
 
-def normalize_in_process(lane: LaneSpec, native: Path, context: RunContext
-                         ) -> list[dict[str, Any]]:
-    with native.open("rb") as stream:
-        source = LaneInput(stream=stream, name=str(native), path=native)
-        return [e.model_dump(mode="json") for e in lane.normalize(source, context)]
-
-
 def normalize_external(command: str, lane: LaneSpec, native: Path) -> list[dict[str, Any]]:
     """Run an external implementation: `{lane}` and `{input}` substituted, JSONL on stdout."""
     argv = [part.replace("{lane}", lane.id).replace("{input}", str(native))
@@ -267,7 +260,7 @@ def evaluate_cell(scenario_dir: Path, lane: LaneSpec, options: GateOptions
         if options.impl:
             events = normalize_external(options.impl, lane, native)
         else:
-            events = normalize_in_process(lane, native,
+            events = normalize_to_dicts(lane, native,
                                           run_context(scenario_dir, lane.native_file))
     except HarnessError as exc:
         result.status, result.reason = "error", str(exc)

@@ -12,7 +12,7 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from importlib.metadata import entry_points
 from pathlib import Path
-from typing import BinaryIO, Literal
+from typing import Any, BinaryIO, Literal
 
 from pydantic import BaseModel, ConfigDict
 
@@ -62,6 +62,19 @@ class LaneInput:
 
 
 Normalize = Callable[[LaneInput, RunContext], Iterator[Event]]
+
+
+def normalize_path(lane: LaneSpec, path: Path, context: RunContext) -> Iterator[Event]:
+    """A native file through a lane, streaming; the file stays open while events flow. The one
+    place a path becomes a `LaneInput` (gate, recorder, pytest plugin)."""
+    with path.open("rb") as stream:
+        yield from lane.normalize(LaneInput(stream=stream, name=str(path), path=path), context)
+
+
+def normalize_to_dicts(lane: LaneSpec, path: Path, context: RunContext
+                       ) -> list[dict[str, Any]]:
+    """The whole log of a native file as JSON-mode dicts (what the gate and drift compare)."""
+    return [event.model_dump(mode="json") for event in normalize_path(lane, path, context)]
 
 
 @dataclass(frozen=True)

@@ -23,7 +23,7 @@ from pydantic import BaseModel
 
 from harness.cassette import Interaction, read_http_cassette
 from harness.equivalence import Strength, equivalent
-from harness.lane import LaneInput, RunContext, get_lane
+from harness.lane import RunContext, get_lane, normalize_path
 from harness.model import Event
 
 NormalizeFile = Callable[..., list[Event]]
@@ -31,12 +31,10 @@ AssertEquivalent = Callable[..., None]
 LogLike = Iterable[BaseModel | Mapping[str, Any]]
 
 
-def normalize_path(lane_id: str, path: Path, context: RunContext | None = None) -> list[Event]:
+def normalize_events(lane_id: str, path: Path, context: RunContext | None = None
+                     ) -> list[Event]:
     """Normalize one file with one lane, eagerly (tests want the whole log)."""
-    lane = get_lane(lane_id)
-    with path.open("rb") as stream:
-        source = LaneInput(stream=stream, name=str(path), path=path)
-        return list(lane.normalize(source, context or RunContext()))
+    return list(normalize_path(get_lane(lane_id), path, context or RunContext()))
 
 
 def _as_dicts(events: LogLike) -> list[Mapping[str, Any]]:
@@ -54,7 +52,7 @@ def check_equivalent(a: LogLike, b: LogLike, strength: Strength = "structural",
 @pytest.fixture
 def normalize_file() -> NormalizeFile:
     """`normalize_file(lane_id, path, context=None) -> list[Event]`."""
-    return normalize_path
+    return normalize_events
 
 
 @pytest.fixture

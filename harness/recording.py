@@ -23,7 +23,7 @@ from harness.cassette import render_http_cassette
 from harness.equivalence import equivalent
 from harness.errors import HarnessError
 from harness.fsutil import commit_files, recover
-from harness.lane import LaneInput, LaneSpec, RunContext, available_lanes
+from harness.lane import LaneSpec, RunContext, available_lanes, normalize_to_dicts
 from harness.proxy import ProxyResponder
 from harness.runtimes.base import RunOutput, RunPlan, RuntimeDriver
 from harness.scenario import Scenario, load_scenario
@@ -204,8 +204,8 @@ def drift(scenario_dir: Path, new_files: dict[str, bytes], scratch: Path,
         fresh = scratch / lane.native_file
         fresh.write_bytes(new_files[lane.native_file])
         try:
-            old = _normalize(lane, scenario_dir / lane.native_file)
-            new = _normalize(lane, fresh)
+            old = normalize_to_dicts(lane, scenario_dir / lane.native_file, RunContext())
+            new = normalize_to_dicts(lane, fresh, RunContext())
         except HarnessError as exc:
             report[lane.id] = f"cannot compare: {exc}"
             continue
@@ -213,12 +213,6 @@ def drift(scenario_dir: Path, new_files: dict[str, bytes], scratch: Path,
         if not verdict.equivalent:
             report[lane.id] = verdict.diff
     return report
-
-
-def _normalize(lane: LaneSpec, path: Path) -> list[dict[str, object]]:
-    with path.open("rb") as stream:
-        events = lane.normalize(LaneInput(stream=stream, name=str(path), path=path), RunContext())
-        return [e.model_dump(mode="json") for e in events]
 
 
 def cassette_paths(driver: RuntimeDriver, scenario_dir: Path) -> tuple[Path, Path, Path]:

@@ -4,15 +4,14 @@ bytes at arbitrary points, and hold the shipped recordings to their scenario out
 
 from __future__ import annotations
 
-import importlib
-import importlib.util
 import itertools
 import json
 from pathlib import Path
 from typing import Any
 
 from harness.cassette import write_http_cassette
-from harness.lane import LaneInput, LaneSpec, RunContext
+from harness.invariants import check_events
+from harness.lane import LaneSpec, RunContext, normalize_to_dicts
 from harness.model import load_event
 from harness.outline import match_outline
 from harness.scenario import load_scenario
@@ -30,10 +29,7 @@ def write(path: Path, exchanges: list[Exchange]) -> Path:
 def normalize_file(lane: LaneSpec, path: Path, *, lenient: bool = False,
                    context: RunContext | None = None) -> list[dict[str, Any]]:
     """`path` through `lane` (strict unless `lenient` or `context` says so), events as JSON."""
-    ctx = context or RunContext(lenient=lenient)
-    with path.open("rb") as handle:
-        events = lane.normalize(LaneInput(stream=handle, name=str(path), path=path), ctx)
-        return [e.model_dump(mode="json") for e in events]
+    return normalize_to_dicts(lane, path, context or RunContext(lenient=lenient))
 
 
 def run(lane: LaneSpec, tmp_path: Path, exchanges: list[Exchange],
@@ -63,9 +59,7 @@ def assert_well_formed(events: list[dict[str, Any]]) -> None:
     assert not open_turn
     for e in events:
         load_event(json.dumps(e))
-    if importlib.util.find_spec("harness.invariants") is not None:
-        invariants = importlib.import_module("harness.invariants")
-        assert [f"{v.rule}: {v.detail}" for v in invariants.check_events(events)] == []
+    assert [f"{v.rule}: {v.detail}" for v in check_events(events)] == []
 
 
 def completed(events: list[dict[str, Any]]) -> list[dict[str, Any]]:

@@ -27,7 +27,7 @@ from typing import Any, Literal
 
 from harness import scenario as sc
 from harness.cassette import render_http_cassette
-from harness.lane import LaneInput, LaneSpec, RunContext
+from harness.lane import LaneSpec, RunContext, normalize_to_dicts
 from harness.model import (
     AssistantMessage,
     CommandExecution,
@@ -184,14 +184,7 @@ def normalize_exchanges(lane: LaneSpec, exchanges: list[Exchange]) -> list[dict[
     with tempfile.TemporaryDirectory(prefix="roundtrip-") as tmp:
         path = Path(tmp) / lane.native_file
         path.write_text(render_http_cassette(exchanges), encoding="utf-8")
-        return normalize_path(lane, path)
-
-
-def normalize_path(lane: LaneSpec, path: Path) -> list[dict[str, Any]]:
-    with path.open("rb") as handle:
-        events = lane.normalize(LaneInput(stream=handle, name=str(path), path=path),
-                                RunContext())
-        return [event.model_dump(mode="json") for event in events]
+        return normalize_to_dicts(lane, path, RunContext())
 
 
 # ------------------------------------------------------------------------------ codex exec
