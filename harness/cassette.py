@@ -200,11 +200,11 @@ def _to_interaction(path: Path, index: int, entry: Any, line: int | None) -> Int
         req, resp = entry["request"], entry["response"]
         method = _text_field(req["method"], "request method")
         uri = _text_field(req["uri"], "request uri")
-        req_headers = {k.lower(): _first(v) for k, v in dict(req["headers"] or {}).items()}
+        req_headers = _header_field(req["headers"], "request headers")
         request = HttpRequest(method.upper(), uri, req_headers,
                               _decode(_body_bytes(req["body"], "request body"), req_headers,
                                       path, where))
-        resp_headers = {k.lower(): _first(v) for k, v in (resp.get("headers") or {}).items()}
+        resp_headers = _header_field(resp.get("headers"), "response headers")
         raw = _body_bytes(resp["body"]["string"], "response body string")
         response = HttpResponse(_status_code(resp["status"]["code"]), resp_headers,
                                 _decode(raw, resp_headers, path, where))
@@ -212,6 +212,16 @@ def _to_interaction(path: Path, index: int, entry: Any, line: int | None) -> Int
         raise InputError(f"{where}: missing or malformed field ({exc})", source=str(path),
                          line=line) from None
     return Interaction(request, response, line)
+
+
+def _header_field(value: Any, name: str) -> dict[str, str]:
+    """Headers as a mapping (or null, for none): vcrpy's replay builds a dict from them, so a
+    falsy scalar such as `0` that slipped past an `or {}` crashed replay as a TypeError."""
+    if value is None:
+        return {}
+    if not isinstance(value, dict):
+        raise TypeError(f"{name} is {type(value).__name__}, not a mapping")
+    return {str(k).lower(): _first(v) for k, v in value.items()}
 
 
 def _text_field(value: Any, name: str) -> str:

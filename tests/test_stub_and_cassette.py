@@ -126,6 +126,8 @@ def test_malformed_cassette_is_an_input_error(tmp_path: Path, text: str, reason:
     (("response", "status", "code"), 1.5, "status code 1.5 is not an HTTP status"),
     (("response", "status", "code"), True, "status code True is not an HTTP status"),
     (("response", "status", "code"), 2**63, "is not an HTTP status"),
+    (("request", "headers"), 0, "request headers is int, not a mapping"),
+    (("response", "headers"), ["x"], "response headers is list, not a mapping"),
 ])
 def test_wrong_typed_fields_are_refused_naming_the_interaction(
         tmp_path: Path, where: tuple[str, ...], value: object, reason: str) -> None:
