@@ -58,6 +58,16 @@ def tests(session: nox.Session) -> None:
 
 
 @nox.session
+def explore(session: nox.Session) -> None:
+    """The property tests with fresh random draws and ten times CI's examples: CI's draws are
+    fixed so a landing is judged on the change alone; this hunts new counterexamples (run it
+    after touching an encoder, simulator or lane; pin what it finds as a regression test)."""
+    _install(session, "dev,openai,anthropic,gemini")
+    session.run("pytest", "-n", "2", "-m", "not runtime", "-p", "no:cacheprovider",
+                *(session.posargs or ["tests/"]), env={"HYPOTHESIS_PROFILE": "explore"})
+
+
+@nox.session
 def conformance(session: nox.Session) -> None:
     """The gate over the shipped cassettes (offline; no runtime needed)."""
     _install(session, "openai,anthropic,gemini")

@@ -1,8 +1,11 @@
 """Shared test setup.
 
-Hypothesis profiles: `ci` (200 examples, no deadline, no example database, so CI runs are
-thorough and never depend on a cache) and `dev` (fast, for the edit-test loop). Pick one with
-HYPOTHESIS_PROFILE; the default is `dev`. Tests that pin their own `@settings` keep them.
+Hypothesis profiles: `ci` (200 examples, no deadline, no example database, derandomized: the
+gate that decides whether a change lands draws the same examples every time, so it is red only
+for a change, never for the luck of a draw), `explore` (random draws, 2000 examples, for the
+`explore` nox session that hunts new counterexamples off the landing path) and `dev` (fast,
+for the edit-test loop). Pick one with HYPOTHESIS_PROFILE; the default is `dev`. Tests that
+pin their own `@settings` keep them.
 Snapshot goldens use the `jsonl_snapshot` fixture of the harness pytest plugin.
 """
 
@@ -16,7 +19,9 @@ from typing import Any
 import pytest
 from hypothesis import settings
 
-settings.register_profile("ci", max_examples=200, deadline=None, database=None)
+settings.register_profile("ci", max_examples=200, deadline=None, database=None,
+                          derandomize=True)
+settings.register_profile("explore", max_examples=2000, deadline=None)
 settings.register_profile("dev", max_examples=20, deadline=None)
 settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", "dev"))
 

@@ -237,3 +237,21 @@ def test_merged_prompts_are_answered_as_the_latest_run() -> None:
     assert merged_prompt_runs(abstract) == [2]
     exchanges = claude_exchanges(abstract)
     assert [e.reply.status for e in exchanges] == [429] * 4 + [200]
+
+
+def test_nested_web_search_answers_the_query_it_was_asked() -> None:
+    """Regression (found by the round-trip property in CI): two WebSearch calls with queries
+    `'0'` and `''`; the stub guessed the nested search's query by substring over the request
+    body, so `''` was answered as `'0'` (which `web_search_20250305` contains) and the lane
+    logged the second search with the wrong query. The query comes from the nested prompt."""
+    steps: list[sc.Step] = [[sc.WebSearchBlock(web_search=sc.WebSearchSpec(query=q))]
+                            for q in ("0", "", "python", "py")]
+    steps.append([sc.TextBlock(text="done")])
+    scenario = sc.Scenario(name="queries", description="",
+                           runs=[sc.Run(prompt="⟦run 0⟧ search", steps=steps)],
+                           expect=sc.Expect(turns=[sc.ExpectedTurn()]))
+    abstract = AbstractScenario(scenario, {})
+    actual = normalize_exchanges(ANTHROPIC, claude_exchanges(abstract))
+    queries = [e["item"]["query"] for e in actual
+               if e["type"] == "item.completed" and e["item"]["kind"] == "web_search"]
+    assert queries == ["0", "", "python", "py"]

@@ -410,6 +410,22 @@ def working_directory(body: Mapping[str, Any]) -> str | None:
     return match.group(1) if match else None
 
 
+SEARCH_PROMPT = "Perform a web search for the query: "
+
+
+def searched_query(body: Mapping[str, Any]) -> str:
+    """The query WebSearch's nested request asks for, read from its prompt as Claude Code words
+    it; a substring guess over the body picked a wrong scripted query when one query was a part
+    of another or of the request's own text (`''`, `'0'` in `web_search_20250305`)."""
+    messages = body.get("messages")
+    last = messages[-1] if isinstance(messages, list) and messages else {}
+    content = last.get("content") if isinstance(last, dict) else None
+    parts = [content] if isinstance(content, str) else [
+        str(p.get("text", "")) for p in content or [] if isinstance(p, dict)]
+    return next((p.removeprefix(SEARCH_PROMPT) for p in parts if p.startswith(SEARCH_PROMPT)),
+                "")
+
+
 def is_web_search_call(body: Mapping[str, Any]) -> bool:
     """WebSearch runs a nested request offering only the server-side `web_search` tool."""
     tools = body.get("tools")
@@ -516,10 +532,7 @@ class AnthropicResponder:
 
     def _web_search(self, body: dict[str, Any], model: str) -> StubReply:
         """The nested search WebSearch makes: a server tool use, its results, a summary."""
-        query = next((b.web_search.query for run in self.scenario.runs for step in run.steps
-                      if not isinstance(step, FailStep) for b in step
-                      if isinstance(b, WebSearchBlock)
-                      and b.web_search.query in json.dumps(body, ensure_ascii=False)), "")
+        query = searched_query(body)
         blocks = (
             {"type": "server_tool_use", "id": "srvtoolu_search_0", "name": "web_search",
              "input": {"query": query}},
