@@ -16,10 +16,16 @@ How a log is rebuilt from model calls (the decisions this lane makes; each has a
   input item is a user message starts a turn, one ending in tool outputs continues it; a completed
   response that leaves no call waiting for output ends it.
 - A *run* (session.started) is one Codex process. A later user prompt on the same thread starts a
-  new run (a `codex exec resume`) when Codex says its history was initialised differently
-  (`client_metadata["x-codex-turn-metadata"].history_initialization`, e.g. `new` then
-  `cold_resume`) or when the request re-sends a fresh `<environment_context>` message after the
-  earlier history (Codex injects it at process start). Otherwise it is a new turn of the same run.
+  new run (a `codex exec resume`) when its turn metadata (`client_metadata
+  ["x-codex-turn-metadata"]`) says `turn_trigger: "exec"` with a `turn_id` other than the current
+  turn's: `codex exec` runs exactly one user turn per process, so every exec turn is its own run.
+  This is the only marker that tells a third run from the second: Codex 0.169 sends
+  `history_initialization: cold_resume` on every resume and re-sends no context (the resumed
+  request is the stored history plus the new prompt; cassettes/resume_twice). Requests without
+  `turn_trigger` (older Codex) or from a multi-turn client keep the older markers: a change of
+  `history_initialization` (`new` then `cold_resume`), or a fresh `<environment_context>` message
+  after the earlier history (older Codex injected it at process start). Otherwise a prompt is a
+  new turn of the same run.
   The thread is `client_metadata.thread_id`, else `prompt_cache_key` (Codex sets it to the thread
   id); a resumed run gets `resumed_from` = that thread. A run is resumed when its request carries
   earlier model output or the log already holds a run of the same thread (runs that all failed
@@ -307,6 +313,13 @@ def _turn_meta(body: dict[str, Any]) -> dict[str, Any]:
     return parsed if isinstance(parsed, dict) else {}
 
 
+def _turn_id(body: dict[str, Any], meta: dict[str, Any]) -> str | None:
+    """Codex's id of the user turn a request belongs to (turn metadata, else client_metadata)."""
+    client = body.get("client_metadata")
+    value = meta.get("turn_id") or (client.get("turn_id") if isinstance(client, dict) else None)
+    return value if isinstance(value, str) and value else None
+
+
 def _thread_of(body: dict[str, Any]) -> str | None:
     meta = body.get("client_metadata")
     if isinstance(meta, dict) and isinstance(meta.get("thread_id"), str):
@@ -482,6 +495,7 @@ class Translator(ExchangeTranslator[Replayed]):
         super().__init__(LANE_ID, context, source)
         self.thread: str | None = None
         self.history_init: str | None = None
+        self.turn_id: str | None = None
         self.prev_input_len = 0
         self.pending: dict[str, _Pending] = {}
         self.last_call = ""
@@ -538,18 +552,22 @@ class Translator(ExchangeTranslator[Replayed]):
         return out
 
     def _maybe_new_run(self, body: dict[str, Any], inputs: list[dict[str, Any]]) -> list[Event]:
-        thread = _thread_of(body)
-        history_init = _turn_meta(body).get("history_initialization")
+        thread, meta = _thread_of(body), _turn_meta(body)
+        history_init = meta.get("history_initialization")
         history_init = history_init if isinstance(history_init, str) else None
+        turn_id, previous_turn = _turn_id(body, meta), self.turn_id
+        self.turn_id = turn_id
         earlier = inputs[: self.prev_input_len] if self.b.has_session else []
         carries_history = any(_is_model_output(i) for i in inputs[:-1])
         if self.b.has_session and thread == self.thread:
+            exec_turn = meta.get("turn_trigger") == "exec" \
+                and (turn_id is None or turn_id != previous_turn)
             changed_init = history_init is not None and self.history_init is not None \
                 and history_init != self.history_init
             fresh_context = any(_is_message(i, "user")
                                 and _message_text(i).lstrip().startswith("<environment_context>")
                                 for i in inputs[len(earlier):-1])
-            if not (changed_init or fresh_context):
+            if not (exec_turn or changed_init or fresh_context):
                 return []
         same_thread = self.b.has_session and thread is not None and thread == self.thread
         resumed = self.context.resumed_from if not self.b.has_session else None

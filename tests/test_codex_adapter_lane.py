@@ -524,6 +524,77 @@ def test_resume_starts_a_new_run(tmp_path: Path) -> None:
     assert shape(events).count("turn.completed") == 2
 
 
+def _exec_resumes(*turn_ids: str) -> Codex:
+    """Runs as Codex 0.169 sends them (cassettes/resume_twice): `turn_trigger: exec`, one turn id
+    per process, `cold_resume` on every resume and no context re-sent; run 1 runs a command."""
+    codex = Codex(thread="thr_e", turn_meta={"turn_trigger": "exec", "turn_id": turn_ids[0]})
+    codex.start("one").answer([message("a")])
+    for n, turn_id in enumerate(turn_ids[1:], start=1):
+        codex.history, codex.turn_meta["turn_id"] = "cold_resume", turn_id
+        codex.start(f"prompt {n}", fresh_context=False)
+        if n == 1:
+            codex.answer([exec_call("c1", "ls")]).outputs(exec_output("c1", 0))
+        codex.answer([message(f"answer {n}")], rid=f"resp_{n}")
+    return codex
+
+
+def test_every_exec_turn_is_its_own_run(tmp_path: Path) -> None:
+    """Quirk (found by recording resume_twice): a second `codex exec resume` says
+    `cold_resume` again and re-sends no context, so neither older marker sees it. Each exec
+    process runs one user turn: a prompt with a new `turn_id` under `turn_trigger: exec` is a new
+    run; the tool output request of the same turn id continues its run."""
+    events = run(tmp_path, _exec_resumes("turn_0", "turn_1", "turn_2").exchanges)
+    sessions = [e for e in events if e["type"] == "session.started"]
+    assert [(s["thread_id"], s["resumed_from"]) for s in sessions] == [
+        ("thr_e", None), ("thr_e", "thr_e"), ("thr_e", "thr_e")]
+    assert shape(events) == ["session.started", "turn.started", "assistant_message:completed",
+                             "turn.completed", "session.started", "turn.started",
+                             "command_execution:completed", "assistant_message:completed",
+                             "turn.completed", "session.started", "turn.started",
+                             "assistant_message:completed", "turn.completed"]
+
+
+def test_exec_prompt_with_the_same_turn_id_stays_in_its_run(tmp_path: Path) -> None:
+    """The exec marker is a *new* turn id: a prompt-ending request that repeats the current
+    exec turn's id (same process) is a new turn of the same run, not a run."""
+    same = Codex(thread="thr_s", turn_meta={"turn_trigger": "exec", "turn_id": "turn_0"})
+    same.start("one").answer([message("a")]).start("two", fresh_context=False)
+    events = run(tmp_path, same.answer([message("b")]).exchanges)
+    assert shape(events).count("session.started") == 1
+    assert shape(events).count("turn.completed") == 2
+
+
+def test_other_turn_triggers_keep_the_older_markers(tmp_path: Path) -> None:
+    """A client that runs several turns per process (any `turn_trigger` but `exec`) gets no
+    new run from a new turn id alone: same history_initialization, no fresh context -> one
+    session, two turns."""
+    codex = Codex(thread="thr_t", turn_meta={"turn_trigger": "user", "turn_id": "turn_0"})
+    codex.start("one").answer([message("a")])
+    codex.turn_meta["turn_id"] = "turn_1"
+    codex.start("two", fresh_context=False).answer([message("b")])
+    events = run(tmp_path, codex.exchanges)
+    assert shape(events).count("session.started") == 1
+    assert [e["turn"] for e in events if e["type"] == "turn.started"] == [0, 1]
+
+
+def test_recorded_resumes_carry_only_the_exec_marker() -> None:
+    """The facts behind the exec-turn rule, from the real recording of resume_twice: both
+    resumed runs say `cold_resume` and re-send no `<environment_context>`, while each run's
+    prompt request has `turn_trigger: exec` and its own turn id."""
+    path = CASSETTES / "resume_twice" / "codex.http.yaml"
+    prompts = [b for b in (json.loads(i.request.body) for i in read_http_cassette(path))
+               if ca._is_message(ca._inputs(b)[-1], "user")]
+    metas = [ca._turn_meta(b) for b in prompts]
+    assert [m["history_initialization"] for m in metas] == ["new", "cold_resume", "cold_resume"]
+    assert {m["turn_trigger"] for m in metas} == {"exec"}
+    assert len({m["turn_id"] for m in metas}) == 3
+    contexts = [sum(ca._message_text(i).startswith("<environment_context>")
+                    for i in ca._inputs(b)) for b in prompts]
+    assert contexts == [1, 1, 1]
+    sessions = [e for e in normalize_file(path) if e["type"] == "session.started"]
+    assert len(sessions) == 3 and sessions[2]["resumed_from"] == sessions[0]["thread_id"]
+
+
 def test_resume_detected_without_turn_metadata(tmp_path: Path) -> None:
     """No client_metadata at all: the fresh `<environment_context>` before the new prompt is
     what marks a new process; the thread comes from prompt_cache_key."""
