@@ -29,6 +29,9 @@ Quirks (each has a test; none is papered over):
   and a `result` with `status: error` and no `error` object: the turn fails `stream_truncated`.
 - An error's kind is read from the first `CLASSIFIED_PREFIX` characters of its text (the cause
   comes first): a giant provider error body is not scanned whole.
+- An answer Gemini CLI finds unusable (no text, thoughts only, cut by the token limit, blocked)
+  prints one of its fixed `error` lines and a `result` with `status: error`: the turn fails
+  `provider` (the model's answer was the problem), not `unknown`.
 """
 
 from __future__ import annotations
@@ -114,6 +117,8 @@ MESSAGE_ERROR_KINDS: tuple[tuple[re.Pattern[str], ErrorKind], ...] = (
     (re.compile(r"API key|UNAUTHENTICATED|PERMISSION_DENIED", re.I), "auth"),
     (re.compile(r"fetch failed|ECONNREFUSED|ECONNRESET|ETIMEDOUT|network", re.I), "network"),
     (re.compile(r"cancel|abort", re.I), "cancelled"),
+    (re.compile(r"returned an empty response|no final response text|exceeded the token limit"
+                r"|response was blocked", re.I), "provider"),
     (re.compile(r"\[API Error", re.I), "provider"),
 )
 """Error text -> kind, first match wins, when no HTTP status is in the text (default unknown)."""

@@ -428,3 +428,26 @@ def test_recorded_stream_matches_its_outline(native: Path) -> None:
     events = normalize_file(native, run_context(native.parent, LANE.native_file))
     assert match_outline(events, scenario.expect.for_lane(LANE.id), LANE.noise_tools) == []
     assert events[0]["cwd"] is not None and events[0]["sandbox"] == "full-access"
+
+
+@pytest.mark.parametrize("message", [
+    "The model returned an empty response with no text or thoughts. This may be a transient "
+    "API issue; please try again.",
+    "The model returned reasoning thoughts but no final response text. If your context window "
+    "is near capacity, try using /compress.",
+    "Model response was truncated because it exceeded the token limit. Try using /compress to "
+    "free up context space.",
+    "The model response was blocked due to safety settings.",
+])
+def test_an_unusable_answer_fails_provider(tmp_path: Path, message: str) -> None:
+    """Regression (found by the gemini-cli round trip): Gemini CLI refuses an answer with no
+    text (thoughts only, or empty at the first call), or cut or blocked, with a fixed `error`
+    line and a `result` with `status: error` and no error object; the lane said `unknown`.
+    The model's answer was the problem: `provider`. Text already printed ends failed."""
+    events = normalize_bytes(tmp_path, [
+        init(), user(), say("<!-- "),
+        {"type": "error", "timestamp": TS, "severity": "error", "message": message},
+        result("error")])
+    assert [(i["kind"], i["status"]) for i in completed(events)] == [
+        ("assistant_message", "failed"), ("error", "completed")]
+    assert events[-1]["error"]["kind"] == "provider"

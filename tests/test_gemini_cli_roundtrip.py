@@ -1,0 +1,149 @@
+"""Round trip for the gemini-cli lane: abstract scenario -> Gemini CLI stream-json -> lane.
+
+`gemini_stream_lines` (tests/roundtrip_gemini_cli.py) writes what Gemini CLI 0.61.0 prints for a
+scenario; the property holds the lane's log of it to `gemini_cli_view`. The renderer is worth
+only what it shares with the real CLI, so `test_renderer_matches_every_recording` renders every
+recorded scenario it can express and holds the lane's log of that to the lane's log of the
+recording (strict equivalence, commands' outputs equal).
+"""
+
+from __future__ import annotations
+
+import io
+import json
+import re
+from pathlib import Path
+from typing import Any
+
+import pytest
+from hypothesis import given, settings
+
+from harness import scenario as sc
+from harness.cassette import read_http_cassette
+from harness.equivalence import equivalent
+from harness.gate import run_context
+from harness.lane import LaneInput, RunContext, normalize_to_dicts
+from harness.scenario import load_scenario
+from harness.strategies import AbstractScenario, ShellResult, abstract_scenarios, expected_log_of
+from lanes.gemini_cli import LANE as GEMINI_CLI
+from tests.roundtrip import gemini_origins
+from tests.roundtrip_gemini_cli import (
+    CliWorld,
+    ToolOutcome,
+    gemini_cli_view,
+    gemini_stream_lines,
+)
+from tests.test_roundtrip_properties import assert_matches
+
+REPO = Path(__file__).resolve().parents[1]
+CASSETTES = REPO / "cassettes"
+
+EXCLUDED: dict[str, str] = {
+    "approval_on_request": "headless `--approval-mode default` drops the shell tool "
+                           "(tool_not_registered); the renderer models yolo runs",
+    "approval_untrusted": "as approval_on_request",
+}
+"""Recorded scenarios the renderer cannot express, with the reason."""
+
+
+def lane_log(stream: bytes, context: RunContext | None = None) -> list[dict[str, Any]]:
+    events = GEMINI_CLI.normalize(LaneInput(stream=io.BytesIO(stream), name="<roundtrip>"),
+                                  context or RunContext())
+    return [e.model_dump(mode="json") for e in events]
+
+
+@settings(max_examples=min(settings().max_examples, 200))
+@given(abstract_scenarios())
+def test_gemini_cli_stream_round_trip(abstract: AbstractScenario) -> None:
+    """lane(render(s)) == gemini_cli_view(s) (strict), schema-valid and keeping the ordering
+    rules, every command's output and (null) exit code carried whole: the gemini-cli lane logs
+    exactly what Gemini CLI's stream-json shows of the scenario, no more, no less."""
+    items, failures = gemini_cli_view(abstract)
+    assert_matches(GEMINI_CLI, lane_log(gemini_stream_lines(abstract)), abstract,
+                   expected_log_of(items, failures))
+
+
+# ------------------------------------------------------------------------------ fidelity
+
+
+_PGID = re.compile(r"\nProcess Group PGID: [^\n]*")
+
+
+def recorded_world(directory: Path) -> CliWorld:
+    """The scenario as scripted plus what its tools really returned, read from the recording:
+    shell exit codes from the functionResponses Gemini CLI sent (gemini.http.yaml), shell output
+    and MCP answers from the tool_result lines (their display is the output)."""
+    scenario = load_scenario(directory / "scenario.yaml")
+    sent = _function_responses(directory / "gemini-cli.http.yaml"
+                               if (directory / "gemini-cli.http.yaml").exists()
+                               else directory / "gemini.http.yaml")
+    shown = {line["tool_id"]: line for line in _lines(directory / "gemini-cli.jsonl")
+             if line["type"] == "tool_result"}
+    abstract = AbstractScenario(scenario, {})
+    results: dict[tuple[int, int, int], ShellResult] = {}
+    overrides: dict[str, ToolOutcome] = {}
+    for call_id, where in gemini_origins(abstract).items():
+        block = _block(scenario, where)
+        for tool_id, line in shown.items():
+            if tool_id.endswith("__" + call_id) and isinstance(block, sc.ShellBlock):
+                code = _exit_code(sent.get(call_id, ""))
+                results[where] = ShellResult(code, str(line.get("output", "")))
+            elif tool_id.endswith("__" + call_id) and isinstance(block, sc.McpBlock):
+                error = line.get("error")
+                overrides[call_id] = ToolOutcome(
+                    line.get("output"), (error["type"], error["message"]) if error else None)
+    return CliWorld(AbstractScenario(scenario, results), overrides)
+
+
+def _block(scenario: sc.Scenario, where: tuple[int, int, int]) -> sc.Block | None:
+    step = scenario.runs[where[0]].steps[where[1]]
+    return step[where[2]] if isinstance(step, list) else None
+
+
+def _lines(path: Path) -> list[dict[str, Any]]:
+    return [json.loads(line) for line in path.read_text(encoding="utf-8").splitlines() if line]
+
+
+def _function_responses(path: Path) -> dict[str, str]:
+    """functionResponse id -> its output text, over every request of the cassette."""
+    found: dict[str, str] = {}
+    for interaction in read_http_cassette(path):
+        body = json.loads(interaction.request.body or b"{}")
+        for content in body.get("contents", []):
+            for part in content.get("parts", []):
+                response = part.get("functionResponse")
+                if isinstance(response, dict):
+                    found[str(response.get("id"))] = json.dumps(response.get("response"))
+    return found
+
+
+def _exit_code(sent: str) -> int:
+    match = re.search(r"Exit Code: (-?\d+)", sent)
+    return int(match.group(1)) if match else 0
+
+
+RECORDED = sorted(p.parent.name for p in CASSETTES.glob("*/gemini-cli.jsonl"))
+
+
+def test_exclusions_name_recorded_scenarios() -> None:
+    """Every excluded scenario is a recorded one (an exclusion never outlives its cassette)."""
+    assert set(EXCLUDED) <= set(RECORDED)
+
+
+@pytest.mark.parametrize("name", [n for n in RECORDED if n not in EXCLUDED])
+def test_renderer_matches_every_recording(name: str) -> None:
+    """Fidelity: for each recorded scenario, lane(render(scenario)) is strictly equivalent to
+    lane(recording), commands' outputs equal (the scenario's cwd, sandbox and approval policy
+    come from the recording's meta file for both). Scenarios in `EXCLUDED` say why not."""
+    directory = CASSETTES / name
+    context = run_context(directory, GEMINI_CLI.native_file)
+    recorded = normalize_to_dicts(GEMINI_CLI, directory / "gemini-cli.jsonl", context)
+    rendered = lane_log(gemini_stream_lines(recorded_world(directory)), context)
+    verdict = equivalent(recorded, rendered, "strict", labels=("recording", "rendered"))
+    assert verdict.equivalent, verdict.diff
+    assert _commands(rendered) == _commands(recorded)
+
+
+def _commands(events: list[dict[str, Any]]) -> list[tuple[int | None, str]]:
+    return [(e["item"]["exit_code"], e["item"]["output"]) for e in events
+            if e["type"] == "item.completed" and e["item"]["kind"] == "command_execution"]
