@@ -144,15 +144,21 @@ def codex_tool_result(abstract: AbstractScenario, call: dict[str, Any]) -> dict[
 
 def codex_exchanges(abstract: AbstractScenario) -> list[Exchange]:
     """Codex CLI against the Responses responder: run 0 a new thread, later runs `codex exec
-    resume` (fresh developer/environment context after the carried history)."""
+    resume`. As recorded (cassettes/resume_twice, Codex 0.169): the developer/environment context
+    is sent once, at the thread's start; a resumed request is the stored history plus the new
+    prompt; each run is one exec turn (`turn_trigger: exec`, its own `turn_id`) and every resume
+    says `history_initialization: cold_resume`."""
     responder = ResponsesResponder(abstract.scenario)
-    inputs: list[dict[str, Any]] = [developer("You are Codex.")]
+    inputs: list[dict[str, Any]] = [
+        developer("You are Codex."),
+        developer("<permissions instructions>\nApproval policy is currently never."
+                  "\n</permissions instructions>"), environment()]
     exchanges: list[Exchange] = []
     for run, spec in enumerate(abstract.scenario.runs):
-        inputs += [developer("<permissions instructions>\nApproval policy is currently never."
-                             "\n</permissions instructions>"), environment(), user(spec.prompt)]
+        inputs.append(user(spec.prompt))
         meta = client_metadata(ROUNDTRIP_THREAD,
-                               history_initialization="new" if run == 0 else "cold_resume")
+                               history_initialization="new" if run == 0 else "cold_resume",
+                               turn_trigger="exec", turn_id=f"turn_r{run}")
         while True:
             if len(exchanges) >= MAX_CALLS:
                 raise SimulationError("too many model calls")
