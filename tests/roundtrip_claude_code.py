@@ -405,9 +405,8 @@ def _kept_of(call: ClaudeCall, answer: str, sim: StreamSimulator) -> Any:
     args = call.arguments
     if call.name == "ToolSearch":
         names = str(args["query"]).removeprefix("select:").split(",")
-        mcp = sum(1 for n in names if n.startswith("mcp__"))
         return {"matches": names, "query": args["query"],
-                "total_deferred_tools": DEFERRED_TOOLS + mcp}
+                "total_deferred_tools": _deferred(sim.abstract)}
     if call.name == "Read":
         text = _seeded(sim.abstract, str(args["file_path"]))
         lines = text.count("\n") + 1
@@ -431,6 +430,17 @@ def _kept_of(call: ClaudeCall, answer: str, sim: StreamSimulator) -> Any:
             {"tool_use_id": "srvtoolu_search_0", "content": links}, answer],
             "durationSeconds": 0.1, "searchCount": 1}
     raise AssertionError(f"no tool_use_result form for {call.name}")
+
+
+def _deferred(abstract: AbstractScenario) -> int:
+    """`total_deferred_tools`: Claude Code's own deferred tools, TodoWrite where offered (an
+    older model: scenarios with a plan) and every tool of the connected MCP servers (recorded:
+    11 in web_search, 12 in plan, 13 in mcp_call with two MCP tools)."""
+    blocks = [b for run in abstract.scenario.runs for step in run.steps
+              for b in (step if isinstance(step, list) else [])]
+    mcp = {(b.mcp.server, b.mcp.tool) for b in blocks if isinstance(b, sc.McpBlock)}
+    todo = any(isinstance(b, sc.PlanBlock) for b in blocks)
+    return DEFERRED_TOOLS + int(todo) + len(mcp)
 
 
 def _seeded(abstract: AbstractScenario, path: str) -> str:

@@ -130,8 +130,9 @@ def skeleton(lines: list[dict[str, Any]]) -> list[tuple[Any, ...]]:
             block = line["message"]["content"][0]
             kept = line.get("tool_use_result")
             shape = sorted(kept) if isinstance(kept, dict) else type(kept).__name__
+            deferred = kept.get("total_deferred_tools") if isinstance(kept, dict) else None
             out.append((kind, len(line["message"]["content"]), block["tool_use_id"],
-                        bool(block.get("is_error")), shape))
+                        bool(block.get("is_error")), shape, deferred))
         else:
             out.append((kind, line["subtype"], line["is_error"], line["terminal_reason"],
                         line["api_error_status"]))
