@@ -9,6 +9,8 @@ import json
 from pathlib import Path
 from typing import Any
 
+from hypothesis import settings
+
 from harness.cassette import write_http_cassette
 from harness.invariants import check_events
 from harness.lane import LaneSpec, RunContext, normalize_to_dicts
@@ -19,6 +21,17 @@ from harness.stub import Exchange
 
 REPO = Path(__file__).resolve().parents[1]
 CASSETTES = REPO / "cassettes"
+
+
+CI_EXAMPLES = 200
+"""The `ci` profile's budget (tests/conftest.py), against which costly properties scale."""
+
+
+def scaled(ci_examples: int) -> int:
+    """Examples for a costly property: `ci_examples` under the ci profile, the same share of
+    any other profile's budget (a tenth under dev, ten times under explore), at least one. A
+    fixed cap would keep `nox -s explore` from exploring the properties that need it most."""
+    return max(1, settings().max_examples * ci_examples // CI_EXAMPLES)
 
 
 def write(path: Path, exchanges: list[Exchange]) -> Path:

@@ -39,7 +39,7 @@ from harness.lane import LaneInput, RunContext, get_lane
 from harness.stub import Exchange, StubReply, StubRequest
 from lanes.gemini import LANE
 from tests import lanekit
-from tests.lanekit import assert_well_formed, completed, shape, split, write
+from tests.lanekit import assert_well_formed, completed, scaled, shape, split, write
 
 # ==================================================================================== builders
 
@@ -904,7 +904,7 @@ def _whole_log() -> str:
     return json.dumps(_normalize_chunks([[i.response.body] for i in _RECHUNK_INTERACTIONS]))
 
 
-@settings(max_examples=60, deadline=None)
+@settings(max_examples=scaled(60), deadline=None)
 @given(cuts=st.lists(st.lists(st.integers(min_value=0, max_value=10**6), max_size=40),
                      min_size=2, max_size=2))
 def test_rechunked_sse_gives_the_identical_log(cuts: list[list[int]]) -> None:

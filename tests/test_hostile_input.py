@@ -34,6 +34,7 @@ from tests.fuzz.mutations import (
     jsonl_mutations,
     set_field,
 )
+from tests.lanekit import scaled
 
 DATA = Path(__file__).parent / "data"
 CASSETTES = Path(__file__).resolve().parents[1] / "cassettes"
@@ -43,7 +44,7 @@ HTTP_LANES = [lane for lane in LANES.values() if lane.input_kind == "http-casset
 SHIPPED = {lane.id: sorted(CASSETTES.glob(f"*/{lane.native_file}")) for lane in LANES.values()}
 """Each lane's shipped native inputs, listed once (the catalog may be re-recorded meanwhile)."""
 SHIPPED_LANES = [lane for lane in LANES.values() if SHIPPED[lane.id]]
-SETTINGS = settings(max_examples=30, deadline=None,
+SETTINGS = settings(max_examples=scaled(30), deadline=None,
                     suppress_health_check=[HealthCheck.function_scoped_fixture,
                                            HealthCheck.too_slow, HealthCheck.data_too_large])
 
@@ -148,7 +149,7 @@ JSONL_SHIPPED = [lane for lane in SHIPPED_LANES if lane.input_kind == "jsonl"]
 
 
 @pytest.mark.parametrize("lane", JSONL_SHIPPED, ids=_ids(JSONL_SHIPPED))
-@settings(max_examples=20, deadline=None,
+@settings(max_examples=scaled(20), deadline=None,
           suppress_health_check=[HealthCheck.function_scoped_fixture])
 @given(data=st.data())
 def test_a_cut_stream_ends_its_open_turn_as_truncated(

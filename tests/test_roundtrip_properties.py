@@ -45,6 +45,7 @@ from lanes.codex_adapter import LANE as CODEX_ADAPTER
 from lanes.codex_adapter import ClientFor
 from lanes.codex_native import LANE as CODEX_NATIVE
 from lanes.gemini import LANE as GEMINI
+from tests.lanekit import scaled
 from tests.lanekit import split as _split
 from tests.roundtrip import (
     anthropic_view,
@@ -95,7 +96,7 @@ def _commands(events: list[dict[str, Any]]) -> list[tuple[int | None, str]]:
             if e["type"] == "item.completed" and e["item"]["kind"] == "command_execution"]
 
 
-@settings(max_examples=min(settings().max_examples, 80))  # ~0.5 s each (SDK replay of every
+@settings(max_examples=scaled(80))  # ~0.5 s each (SDK replay of every
 # call, ~1 MB bodies re-sent per request): 200 took 109 s on 2 cores, 100 took 61 s
 @given(abstract_scenarios())
 def test_responses_sse_round_trip(abstract: AbstractScenario) -> None:
@@ -118,7 +119,7 @@ def test_codex_exec_jsonl_round_trip(abstract: AbstractScenario) -> None:
                    expected_log_of(expected_items(visible), codex_native_failures(visible)))
 
 
-@settings(max_examples=min(settings().max_examples, 50))  # SDK replay per split: ~0.5 s each
+@settings(max_examples=scaled(50))  # SDK replay per split: ~0.5 s each
 @given(abstract_scenarios(max_runs=2, max_steps=2), st.data())
 def test_responses_sse_rechunked_round_trip(abstract: AbstractScenario, data: st.DataObject
                                             ) -> None:
@@ -161,7 +162,7 @@ def _chunked_replay(interactions: list[Interaction], chunks: list[list[bytes]]) 
     return client_for
 
 
-@settings(max_examples=min(settings().max_examples, 160))  # SDK replay of every call: 200
+@settings(max_examples=scaled(160))  # SDK replay of every call: 200
 # examples took 57 s on 2 cores, at the edge of the one-minute budget
 @given(abstract_scenarios())
 def test_anthropic_sse_round_trip(abstract: AbstractScenario) -> None:
@@ -174,7 +175,7 @@ def test_anthropic_sse_round_trip(abstract: AbstractScenario) -> None:
                    expected_log_of(anthropic_view(abstract), expected_failures(abstract)))
 
 
-@settings(max_examples=min(settings().max_examples, 160))  # SDK replay of every call
+@settings(max_examples=scaled(160))  # SDK replay of every call
 @given(abstract_scenarios())
 def test_gemini_sse_round_trip(abstract: AbstractScenario) -> None:
     """lane(encode(s)) == gemini_view(s) (strict) for Gemini SSE read by the gemini lane, with
