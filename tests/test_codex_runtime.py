@@ -34,7 +34,7 @@ LANES = ("codex-adapter", "codex-native")
 CATALOG = [
     "hello", "reasoning", "shell_ok", "shell_fail", "multi_command", "sandbox_readonly_write",
     "sandbox_outside_write", "full_access", "file_change", "plan", "mcp_call", "web_search",
-    "resume", "turn_failed_http", "turn_failed_stream", "approval_on_request",
+    "resume", "resume_twice", "turn_failed_http", "turn_failed_stream", "approval_on_request",
     "approval_on_failure", "approval_untrusted", "approval_reviewer_approve",
     "approval_reviewer_deny", "cwd", "api_key_env", "api_key_alt_env", "api_key_login",
     "large_output", "unicode",
