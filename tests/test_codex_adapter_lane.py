@@ -33,7 +33,7 @@ from harness.model import RETRYABLE, ErrorKind
 from harness.stub import Exchange, StubReply, StubRequest, sse_event
 from lanes.codex_adapter import LANE
 from tests import lanekit
-from tests.lanekit import assert_well_formed, completed, shape, split, write
+from tests.lanekit import assert_well_formed, completed, scaled, shape, split, write
 
 # ==================================================================================== builders
 
@@ -863,7 +863,7 @@ def _normalize_chunks(chunks_for: list[list[bytes]]) -> list[dict[str, Any]]:
     return [e.model_dump(mode="json") for e in events]
 
 
-@settings(max_examples=60, deadline=None)
+@settings(max_examples=scaled(60), deadline=None)
 @given(cuts=st.lists(st.lists(st.integers(min_value=0, max_value=10**6), max_size=40),
                      min_size=2, max_size=2))
 def test_rechunked_sse_gives_the_identical_log(cuts: list[list[int]]) -> None:
