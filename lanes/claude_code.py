@@ -415,15 +415,17 @@ class Translator:
         return [self.b.item("completed", item)]
 
     def _tool_use(self, frame: Frame, block: dict[str, Any]) -> list[Event]:
-        """Start the tool's item. Quirk: a tool_use id that is still running is a replayed
+        """Start the tool's item. Quirk: a tool_use id that is still running, or whose item
+        already ended without its result being taken (a turn closed over it), is a replayed
         line (Claude Code prints each tool_use block whole, once): strict refuses it, lenient
-        keeps the first start and says so in a notice, so one id never starts twice."""
+        keeps the first item and says so in a notice, so one id never starts twice."""
         tool_id = str(block.get("id") or "")
         name = str(block.get("name") or "")
         args = block.get("input")
-        if tool_id and tool_id in self.tools:
+        item_id = self.b.item_id(tool_id or None)
+        if tool_id and (tool_id in self.tools or self.b.is_completed(item_id)):
             return self._problem(frame, f"tool_use {tool_id!r} started twice", SequenceError)
-        item = tool_item(self.b.item_id(tool_id or None), tool_id, name, args, self.context.cwd)
+        item = tool_item(item_id, tool_id, name, args, self.context.cwd)
         self.tools[tool_id] = _Tool(item, name, args)
         return [self.b.item("started", item)]
 

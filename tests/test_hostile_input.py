@@ -30,9 +30,12 @@ from tests.fuzz.contract import check_contract, problems, run_lane
 from tests.fuzz.mutations import (
     Mutation,
     cassette_mutations,
+    chain,
     duplicate_line,
+    insert_line,
     jsonl_mutations,
     set_field,
+    swap_lines,
 )
 from tests.lanekit import scaled
 
@@ -125,6 +128,10 @@ def test_mutated_shipped_cassettes_keep_the_contract(
 @pytest.mark.parametrize(("lane_id", "source", "mutation", "reason"), [
     pytest.param("claude-code", "approval_on_request/claude-code.jsonl", duplicate_line(1, 1),
                  r":3: tool_use 'toolu_r0s0_0' started twice", id="claude-code-duplicate"),
+    pytest.param("claude-code", "multi_command/claude-code.jsonl",
+                 chain([duplicate_line(1, 7446), insert_line(0, b"garbage\n"),
+                        swap_lines(200, 227)]),
+                 r":1: not JSON", id="claude-code-replay-after-turn-end"),
     *[pytest.param(lane.id, min(SHIPPED[lane.id], key=lambda p: p.stat().st_size)
                    .relative_to(CASSETTES).as_posix(),
                    set_field(0, ("request", "body"), 1.5, delete=False),
@@ -135,7 +142,9 @@ def test_mutated_shipped_cassettes_keep_the_contract(
 def test_regressions_found_by_the_mutation_fuzz(
         lane_id: str, source: str, mutation: Mutation, reason: str, tmp_path: Path) -> None:
     """The exact examples the mutation property once failed on, replayed on every run: a
-    duplicated tool_use line made claude-code start one item twice; a numeric request body
+    duplicated tool_use line made claude-code start one item twice, and (found by `nox -s
+    explore`) so did a tool_use replayed after the turn that held it had closed the item
+    (lenient logged item.started after its completion); a numeric request body
     escaped the anthropic lane as a TypeError (now refused by the cassette reader, for every
     cassette lane). Each now ends in a typed error naming file and place; lenient keeps going."""
     path = tmp_path / Path(source).name

@@ -148,7 +148,7 @@ def _line_op(name: str, op: Callable[[list[bytes]], None]) -> Mutation:
     return Mutation(name, apply)
 
 
-def _insert(i: int, junk: bytes) -> Mutation:
+def insert_line(i: int, junk: bytes) -> Mutation:
     return _line_op(f"insert(i={i}, {junk[:60]!r})",
                     lambda ls: ls.insert(i % (len(ls) + 1), junk))
 
@@ -159,7 +159,7 @@ def duplicate_line(i: int, j: int) -> Mutation:
                     lambda ls: ls.insert(i % (len(ls) + 1), ls[j % len(ls)]))
 
 
-def _swap(i: int, j: int) -> Mutation:
+def swap_lines(i: int, j: int) -> Mutation:
     def op(ls: list[bytes]) -> None:
         a, b = i % len(ls), j % len(ls)
         ls[a], ls[b] = ls[b], ls[a]
@@ -239,9 +239,9 @@ def jsonl_mutation() -> st.SearchStrategy[Mutation]:
     return st.one_of(
         byte_mutations(),
         st.builds(_cut_at_line, POSITION),
-        st.builds(_insert, POSITION, st.sampled_from(JUNK_LINES)),
+        st.builds(insert_line, POSITION, st.sampled_from(JUNK_LINES)),
         st.builds(duplicate_line, POSITION, POSITION),
-        st.builds(_swap, POSITION, POSITION),
+        st.builds(swap_lines, POSITION, POSITION),
         st.builds(_drop, POSITION),
         st.builds(_retype, POSITION, POSITION, st.sampled_from(WRONG_VALUES)),
         st.builds(lambda i, k: _retype(i, k, None, delete=True), POSITION, POSITION),
