@@ -182,6 +182,32 @@ def codex_exchanges(abstract: AbstractScenario) -> list[Exchange]:
     return exchanges
 
 
+# ------------------------------------------------------------------------------ pinned scenarios
+
+
+def shells_scenario(commands: list[tuple[str, int, str]]) -> AbstractScenario:
+    """One run calling each command in its own step, then answering."""
+    steps: list[sc.Step] = [[sc.ShellBlock(shell=sc.ShellSpec(command=c))]
+                            for c, _, _ in commands]
+    steps.append([sc.TextBlock(text="done")])
+    scenario = sc.Scenario(name="shells", description="", runs=[
+        sc.Run(prompt="⟦run 0⟧ run them", steps=steps)], expect=sc.Expect(
+        turns=[sc.ExpectedTurn()]))
+    return AbstractScenario(scenario, {(0, n, 0): ShellResult(code, out)
+                                       for n, (_, code, out) in enumerate(commands)})
+
+
+def failures_scenario(specs: list[sc.FailureSpec]) -> AbstractScenario:
+    """One run per failure, each failing at its first model call, then a run that answers."""
+    runs = [sc.Run(prompt=f"⟦run {n}⟧ hi", steps=[sc.FailStep(fail=f)])
+            for n, f in enumerate(specs)]
+    runs.append(sc.Run(prompt=f"⟦run {len(specs)}⟧ hi", steps=[[sc.TextBlock(text="ok")]]))
+    turns = [sc.ExpectedTurn(outcome="failed") for _ in specs]
+    scenario = sc.Scenario(name="failures", description="", runs=runs,
+                           expect=sc.Expect(turns=[*turns, sc.ExpectedTurn()]))
+    return AbstractScenario(scenario, {})
+
+
 # ------------------------------------------------------------------------------ lanes
 
 
@@ -384,6 +410,56 @@ TODOS_OK = ("Todos have been modified successfully. Ensure that you continue to 
             "list to track your progress. Please proceed with the current tasks if applicable")
 
 
+INTERPRETED_EXITS: dict[str, str] = {
+    "grep": "No matches found", "rg": "No matches found", "egrep": "No matches found",
+    "fgrep": "No matches found", "find": "Some directories were inaccessible",
+    "diff": "Files differ", "test": "Condition is false", "[": "Condition is false",
+}
+"""Commands whose exit code 1 Claude Code reads as an answer, not an error (its Bash tool's
+return-code table; exit >= 2 stays an error). `git diff` and `git grep` count too. The command
+is the first word of the command line's last simple command (cassettes/multi_command:
+`test -f README.md` exits 1 and is printed as success, `returnCodeInterpretation` set)."""
+
+_SEPARATORS = re.compile(r"&&|\|\||[;|&\n]")
+_JS_SPACE = re.compile("[" + re.escape("".join(sorted(JS_WHITESPACE))) + "]+")
+
+
+def _words(text: str) -> list[str]:
+    """JavaScript's `text.trim().split(/\\s+/)`."""
+    return [w for w in _JS_SPACE.split(text) if w]
+
+
+def exit_interpretation(command: str, exit_code: int) -> str | None:
+    """Claude Code's `returnCodeInterpretation` for a command's exit code, None when the exit
+    code keeps its plain meaning (0 success, anything else an error). Claude Code finds the last
+    simple command with a bash parser; this splits at `&&`, `||`, `;`, `|`, `&` and newlines,
+    which agrees for the commands a scenario scripts (quoted separators aside)."""
+    if exit_code != 1:
+        return None
+    segments = [s for s in _SEPARATORS.split(command) if _words(s)]
+    words = _words(segments[-1]) if segments else []
+    if not words:
+        return None
+    name = words[0]
+    if name == "git":
+        name = _git_subcommand(words) or ""
+        if name not in {"diff", "grep"}:
+            return None
+    return INTERPRETED_EXITS.get(name)
+
+
+def _git_subcommand(words: list[str]) -> str | None:
+    skip = False
+    for word in words[1:]:
+        if skip:
+            skip = False
+        elif word.startswith("-"):
+            skip = word in {"-C", "-c"}
+        else:
+            return word
+    return None
+
+
 def _size(chars: int) -> str:
     return f"{chars / 1_048_576:.1f}MB" if chars >= 1_048_576 else f"{chars / 1024:.1f}KB"
 
@@ -405,11 +481,12 @@ def bash_visible(output: str) -> str:
             f"Preview (first 2KB):\n{preview}\n...\n</persisted-output>")
 
 
-def bash_result(result: ShellResult) -> tuple[str, bool]:
-    """(content, is_error) of Claude Code's Bash tool_result: the output on success, else
-    `Exit code N` then the output, as an error."""
+def bash_result(result: ShellResult, command: str = "") -> tuple[str, bool]:
+    """(content, is_error) of Claude Code's Bash tool_result: the output on success or on an
+    exit Claude Code interprets as an answer (`exit_interpretation`), else `Exit code N` then
+    the output, as an error."""
     visible = bash_visible(result.output)
-    if result.exit_code == 0:
+    if result.exit_code == 0 or exit_interpretation(command, result.exit_code) is not None:
         return visible, False
     body = "" if visible == BASH_EMPTY else "\n" + visible
     return f"Exit code {result.exit_code}{body}", True
@@ -481,7 +558,8 @@ def claude_tool_result(abstract: AbstractScenario, call_id: str, call: ClaudeCal
         return {**result, "content": TODOS_OK}
     if call.name == "Bash":
         shell = abstract.shell_results.get(call.where) if call.where else None
-        content, is_error = bash_result(shell or ShellResult(0, ""))  # `rm --`: no output
+        content, is_error = bash_result(shell or ShellResult(0, ""),  # `rm --`: no output
+                                        str(args.get("command", "")))
         return {**result, "content": content, "is_error": is_error}
     if call.name.startswith("mcp__"):
         return {**result, "content": [{"type": "text", "text": f"{call.name} done"}]}
@@ -712,12 +790,15 @@ def _anthropic_items(abstract: AbstractScenario, where: tuple[int, int, int], bl
                      ) -> list[ItemMaker]:
     if isinstance(block, sc.ShellBlock):
         result = abstract.shell_result(*where)
-        content, is_error = bash_result(result)
+        content, is_error = bash_result(result, block.shell.command)
         output = content.split("\n", 1)[1] if is_error and "\n" in content else \
             ("" if is_error else content)
+        # an interpreted exit reaches the model as a plain success: the lane reads exit 0
+        # (cassettes/multi_command DIVERGENCES: anthropic-exit-code-semantics-hidden)
         return [lambda item_id: CommandExecution(
-            id=item_id, status="completed" if result.exit_code == 0 else "failed",
-            command=block.shell.command, exit_code=result.exit_code, output=output)]
+            id=item_id, status="failed" if is_error else "completed",
+            command=block.shell.command, exit_code=result.exit_code if is_error else 0,
+            output=output)]
     if isinstance(block, sc.PatchBlock):
         spec = block.patch
         changes: list[ItemMaker] = [_change(a.path, "add") for a in spec.add]

@@ -41,13 +41,13 @@ from tests.roundtrip import (
     CLAUDE_CWD,
     CLAUDE_MODEL,
     CLAUDE_SESSION,
-    JS_WHITESPACE,
     PERSIST_CHARS,
     ClaudeCall,
     ClaudeSimulator,
     bash_result,
     bash_visible,
     claude_calls,
+    exit_interpretation,
     js_trim_end,
     sse_payloads,
 )
@@ -66,58 +66,10 @@ GATEWAY = "127.0.0.1:8080"
 templated to 8080)."""
 ACCEPT = {"decision": "accept", "source": "config", "reason_type": "rule"}
 
-INTERPRETED_EXITS: dict[str, str] = {
-    "grep": "No matches found", "rg": "No matches found", "egrep": "No matches found",
-    "fgrep": "No matches found", "find": "Some directories were inaccessible",
-    "diff": "Files differ", "test": "Condition is false", "[": "Condition is false",
-}
-"""Commands whose exit code 1 Claude Code reads as an answer, not an error (its Bash tool's
-return-code table; exit >= 2 stays an error). `git diff` and `git grep` count too. The command
-is the first word of the command line's last simple command (cassettes/multi_command:
-`test -f README.md` exits 1 and is printed as success, `returnCodeInterpretation` set)."""
-
 _TOOLU_STEP = re.compile(r"^toolu_r\d+s(\d+)_")
-_SEPARATORS = re.compile(r"&&|\|\||[;|&\n]")
-_JS_SPACE = re.compile("[" + re.escape("".join(sorted(JS_WHITESPACE))) + "]+")
 
 
 # ------------------------------------------------------------------------------ Bash results
-
-
-def _words(text: str) -> list[str]:
-    """JavaScript's `text.trim().split(/\\s+/)`."""
-    return [w for w in _JS_SPACE.split(text) if w]
-
-
-def exit_interpretation(command: str, exit_code: int) -> str | None:
-    """Claude Code's `returnCodeInterpretation` for a command's exit code, None when the exit
-    code keeps its plain meaning (0 success, anything else an error). Claude Code finds the last
-    simple command with a bash parser; this splits at `&&`, `||`, `;`, `|`, `&` and newlines,
-    which agrees for the commands a scenario scripts (quoted separators aside)."""
-    if exit_code != 1:
-        return None
-    segments = [s for s in _SEPARATORS.split(command) if _words(s)]
-    words = _words(segments[-1]) if segments else []
-    if not words:
-        return None
-    name = words[0]
-    if name == "git":
-        name = _git_subcommand(words) or ""
-        if name not in {"diff", "grep"}:
-            return None
-    return INTERPRETED_EXITS.get(name)
-
-
-def _git_subcommand(words: list[str]) -> str | None:
-    skip = False
-    for word in words[1:]:
-        if skip:
-            skip = False
-        elif word.startswith("-"):
-            skip = word in {"-C", "-c"}
-        else:
-            return word
-    return None
 
 
 def bash_stdout(output: str) -> str:

@@ -31,7 +31,7 @@ from harness.strategies import (
 )
 from lanes.claude_code import LANE as CLAUDE_CODE
 from lanes.claude_code import result_text
-from tests.roundtrip import CLAUDE_CWD, claude_calls
+from tests.roundtrip import CLAUDE_CWD, claude_calls, failures_scenario, shells_scenario
 from tests.roundtrip_claude_code import (
     McpResult,
     bash_line,
@@ -211,35 +211,12 @@ def test_exit_interpretation(command: str, code: int, expected: str | None) -> N
 # ------------------------------------------------------------------------------ the property
 
 
-def _shells(commands: list[tuple[str, int, str]]) -> AbstractScenario:
-    """One run calling each command in its own step, then answering."""
-    steps: list[sc.Step] = [[sc.ShellBlock(shell=sc.ShellSpec(command=c))]
-                            for c, _, _ in commands]
-    steps.append([sc.TextBlock(text="done")])
-    scenario = sc.Scenario(name="shells", description="", runs=[
-        sc.Run(prompt="⟦run 0⟧ run them", steps=steps)], expect=sc.Expect(
-        turns=[sc.ExpectedTurn()]))
-    return AbstractScenario(scenario, {(0, n, 0): ShellResult(code, out)
-                                       for n, (_, code, out) in enumerate(commands)})
-
-
-def _failures(specs: list[sc.FailureSpec]) -> AbstractScenario:
-    """One run per failure, each failing at its first model call, then a run that answers."""
-    runs = [sc.Run(prompt=f"⟦run {n}⟧ hi", steps=[sc.FailStep(fail=f)])
-            for n, f in enumerate(specs)]
-    runs.append(sc.Run(prompt=f"⟦run {len(specs)}⟧ hi", steps=[[sc.TextBlock(text="ok")]]))
-    turns = [sc.ExpectedTurn(outcome="failed") for _ in specs]
-    scenario = sc.Scenario(name="failures", description="", runs=runs,
-                           expect=sc.Expect(turns=[*turns, sc.ExpectedTurn()]))
-    return AbstractScenario(scenario, {})
-
-
 @given(abstract_scenarios())
-@example(_shells([("grep x f", 1, ""), ("test -f x", 1, "no\n"), ("grep y", 2, "grep: y"),
+@example(shells_scenario([("grep x f", 1, ""), ("test -f x", 1, "no\n"), ("grep y", 2, "grep: y"),
                   ("ls | grep z", 1, "\n"), ("git diff --quiet", 1, "")]))
-@example(_shells([("a", 0, ""), ("b", 0, "  \n\t"), ("c", 0, "\n\nlead\n"), ("d", 3, ""),
+@example(shells_scenario([("a", 0, ""), ("b", 0, "  \n\t"), ("c", 0, "\n\nlead\n"), ("d", 3, ""),
                   ("e", 0, "🙂 " * 12_000), ("f", 0, "é" * 40_000), ("g", 1, "x" * 40_000)]))
-@example(_failures([sc.FailureSpec(http_status=429, message="slow down"),
+@example(failures_scenario([sc.FailureSpec(http_status=429, message="slow down"),
                     sc.FailureSpec(http_status=529, message="Overloaded"),
                     sc.FailureSpec(http_status=503, message="Unavailable."),
                     sc.FailureSpec(stream_error="rate_limit_exceeded", message="slow"),

@@ -20,7 +20,7 @@ from pathlib import Path
 from typing import Any
 
 import httpx2
-from hypothesis import given, settings
+from hypothesis import example, given, settings
 from hypothesis import strategies as st
 from openai import OpenAI
 
@@ -58,6 +58,7 @@ from tests.roundtrip import (
     gemini_failures,
     gemini_view,
     normalize_exchanges,
+    shells_scenario,
 )
 
 
@@ -165,11 +166,16 @@ def _chunked_replay(interactions: list[Interaction], chunks: list[list[bytes]]) 
 @settings(max_examples=scaled(160))  # SDK replay of every call: 200
 # examples took 57 s on 2 cores, at the edge of the one-minute budget
 @given(abstract_scenarios())
+@example(shells_scenario([("grep x f", 1, ""), ("test -f x", 1, "no\n"), ("grep y", 2, "grep: y"),
+                          ("ls | grep z", 1, "\n"), ("git diff --quiet", 1, "")]))
 def test_anthropic_sse_round_trip(abstract: AbstractScenario) -> None:
     """lane(encode(s)) == anthropic_view(s) (strict) for Anthropic SSE read by the anthropic
     lane, with Claude Code's requests simulated (ToolSearch/Read preparation, Bash results as
     Claude Code writes them, WebSearch's nested search call, `--resume` history). Scenarios
-    that merge prompts (`merged_prompt_runs`) are answered as their latest run."""
+    that merge prompts (`merged_prompt_runs`) are answered as their latest run. The pinned
+    example holds exits Claude Code interprets (grep/test/diff exiting 1 reach the model as a
+    plain success, as recorded in cassettes/multi_command, so the lane reads exit 0) next to
+    exits it does not."""
     actual = normalize_exchanges(ANTHROPIC, claude_exchanges(abstract))
     assert_matches(ANTHROPIC, actual, abstract,
                    expected_log_of(anthropic_view(abstract), expected_failures(abstract)))
