@@ -27,6 +27,7 @@ from harness.outline import match_outline
 from harness.scenario import load_scenario
 from harness.schema import validate_event
 from lanes.gemini_cli import LANE
+from tests.lanekit import scaled
 
 REPO = Path(__file__).resolve().parents[1]
 CASSETTES = REPO / "cassettes"
@@ -398,7 +399,7 @@ def test_lenient_goes_on_with_notices(tmp_path: Path) -> None:
     assert any(i["kind"] == "assistant_message" and i["text"] == "hi" for i in completed(events))
 
 
-@settings(max_examples=60, deadline=None)
+@settings(max_examples=scaled(60), deadline=None)
 @given(chunks=st.lists(st.text(min_size=1, max_size=8), min_size=1, max_size=6),
        tools=st.lists(st.sampled_from([*sorted(gc.TOOL_KINDS), "mcp_s_t", "glob"]),
                       max_size=4))
