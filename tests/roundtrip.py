@@ -464,12 +464,39 @@ def _size(chars: int) -> str:
     return f"{chars / 1_048_576:.1f}MB" if chars >= 1_048_576 else f"{chars / 1024:.1f}KB"
 
 
+ERROR_CHARS = 10_000
+"""A failed command's `Exit code N` text longer than this reaches the model middle-truncated:
+its first and last 5 000 characters around `... [K characters truncated] ...` (seen live,
+tests/test_claude_live_quirks.py: 30 012 characters kept 10 000)."""
+
+
+def bash_captured(output: str) -> str:
+    """What Claude Code's Bash tool keeps of a command's output before any formatting: the
+    first `PERSIST_CHARS` characters, trailing whitespace trimmed (seen live: 8 000 lines of
+    `abcd` keep 29 999 characters, the cut's final newline trimmed)."""
+    return js_trim_end(output[:PERSIST_CHARS])
+
+
+def strip_leading_blank_lines(text: str) -> str:
+    """Drop the lines before the first one holding a non-whitespace character (JavaScript's
+    whitespace, so `\\r`, tabs, `\\v` and no-break spaces count; `\\x1c` does not): what
+    Claude Code does to a successful command's output (seen live: `\\n\\n  x` -> `  x`; the
+    first kept line's indentation and any ANSI escapes stay)."""
+    start = 0
+    while start < len(text) and text[start] in JS_WHITESPACE:
+        start += 1
+    cut = text.rfind("\n", 0, start)
+    return text[cut + 1:] if cut >= 0 else text
+
+
 def bash_visible(output: str) -> str:
-    """Bash output as Claude Code hands it to the model: trailing whitespace trimmed, empty
-    output replaced by a notice, large output saved to a file with a ~2 kB preview cut at a line
-    end (the file path is made up; the model only sees it)."""
-    text = js_trim_end(output)
-    if js_trim(text) == "":
+    """A successful command's output as Claude Code hands it to the model: leading blank lines
+    dropped (`strip_leading_blank_lines`) and trailing whitespace trimmed, nothing else (ANSI
+    escapes, indentation and inner blank lines stay; seen live, tests/test_claude_live_quirks.py);
+    empty output replaced by a notice; large output saved to a file with a ~2 kB preview cut at
+    a line end (the file path is made up; the model only sees it)."""
+    text = strip_leading_blank_lines(js_trim_end(output))
+    if text == "":
         return BASH_EMPTY
     if len(text) <= PERSIST_CHARS:
         return text
@@ -481,15 +508,24 @@ def bash_visible(output: str) -> str:
             f"Preview (first 2KB):\n{preview}\n...\n</persisted-output>")
 
 
+def _error_text(text: str) -> str:
+    if len(text) <= ERROR_CHARS:
+        return text
+    half = ERROR_CHARS // 2
+    return (f"{text[:half]}\n\n... [{len(text) - ERROR_CHARS} characters truncated] ...\n\n"
+            f"{text[-half:]}")
+
+
 def bash_result(result: ShellResult, command: str = "") -> tuple[str, bool]:
     """(content, is_error) of Claude Code's Bash tool_result: the output on success or on an
-    exit Claude Code interprets as an answer (`exit_interpretation`), else `Exit code N` then
-    the output, as an error."""
-    visible = bash_visible(result.output)
+    exit Claude Code interprets as an answer (`exit_interpretation`), else, as an error,
+    `Exit code N` then the captured output (`bash_captured`: leading blank lines kept, nothing
+    persisted to a file), the whole text middle-truncated past `ERROR_CHARS` (seen live)."""
     if result.exit_code == 0 or exit_interpretation(command, result.exit_code) is not None:
-        return visible, False
-    body = "" if visible == BASH_EMPTY else "\n" + visible
-    return f"Exit code {result.exit_code}{body}", True
+        return bash_visible(result.output), False
+    captured = bash_captured(result.output)
+    body = "\n" + captured if captured else ""
+    return _error_text(f"Exit code {result.exit_code}{body}"), True
 
 
 @dataclass(frozen=True)

@@ -41,15 +41,15 @@ from tests.roundtrip import (
     CLAUDE_CWD,
     CLAUDE_MODEL,
     CLAUDE_SESSION,
-    PERSIST_CHARS,
     ClaudeCall,
     ClaudeSimulator,
+    bash_captured,
     bash_result,
     bash_visible,
     claude_calls,
     exit_interpretation,
-    js_trim_end,
     sse_payloads,
+    strip_leading_blank_lines,
 )
 
 CLAUDE_CODE_VERSION = "2.1.328"
@@ -73,11 +73,13 @@ _TOOLU_STEP = re.compile(r"^toolu_r\d+s(\d+)_")
 
 
 def bash_stdout(output: str) -> str:
-    """`tool_use_result.stdout` of a Bash call: the output with trailing whitespace trimmed
-    (cassettes/shell_ok: `alpha\\nbeta` for a file ending in a newline); for output Claude Code
-    saved to a file, its first `PERSIST_CHARS` characters (cassettes/large_output: 30000)."""
-    text = js_trim_end(output)
-    return text[:PERSIST_CHARS] if len(text) > PERSIST_CHARS else text
+    """`tool_use_result.stdout` of a successful Bash call: the first `PERSIST_CHARS`
+    characters of the output, trailing whitespace trimmed, leading blank lines dropped
+    (`bash_captured`, `strip_leading_blank_lines`): cassettes/shell_ok keeps `alpha\\nbeta` for
+    a file ending in a newline, cassettes/large_output 30000 characters; seen live
+    (tests/test_claude_live_quirks.py), five leading newlines before 106 kB keep 29 995 characters
+    (the cap comes first) and `\\n\\n  x` keeps `  x`, as the model's text (`bash_visible`)."""
+    return strip_leading_blank_lines(bash_captured(output))
 
 
 def bash_line(command: str, result: ShellResult) -> tuple[str, bool, Any]:
