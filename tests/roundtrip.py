@@ -40,7 +40,7 @@ from harness.model import (
 from harness.providers.anthropic import DUMMY_API_KEY as DUMMY_ANTHROPIC_KEY
 from harness.providers.anthropic import AnthropicResponder, WireMessage, expand_step
 from harness.providers.gemini import MODEL as GEMINI_MODEL
-from harness.providers.gemini import GeminiResponder
+from harness.providers.gemini import GeminiResponder, Position, encode_chunks, gemini_steps
 from harness.providers.responses import ResponsesResponder
 from harness.strategies import (
     ROUNDTRIP_THREAD,
@@ -795,8 +795,10 @@ def anthropic_view(abstract: AbstractScenario) -> list[list[ItemMaker]]:
     - a patch is one Write (add) / Edit (update) per file, one file_change item each (paths
       absolute under the cwd, which the equivalence makes relative again); a delete is a
       Bash `rm -- <path>`, a command_execution;
-    - command output is what Bash hands the model (`bash_visible`): trailing whitespace
-      trimmed, `(Bash completed with no output)` for none, a preview for a large one.
+    - command output is what Bash hands the model (`bash_result`): on success trailing
+      whitespace trimmed and leading blank lines dropped, `(Bash completed with no output)`
+      for none, a preview for a large one; on failure the leading lines kept and the
+      `Exit code N` text cut in the middle past 10 000 characters.
     A failed run's kind is `expected_failures`': the lane reads the last attempt, an HTTP
     error either way (a broken stream's non-streaming re-send gets the status its error type
     stands for: rate limit 429, overloaded 529, else 500)."""
@@ -855,6 +857,131 @@ def _rm(rel: str, output: str) -> ItemMaker:
                                             output=output)
 
 
+# ------------------------------------------------------------------------------ Gemini CLI rules
+# What Gemini CLI 0.61.0 does with tool calls and answers, shared by the API simulator below and
+# the stream-json renderer (tests/roundtrip_gemini_cli.py): read in the bundle and checked live.
+
+
+_ANSI = re.compile("(?:\x1b\\][\\s\\S]*?(?:\x07|\x1b\\\\|\x9c))|[\x1b\x9b][\\[\\]()#;?]*"
+                   "(?:[0-9]{1,4}(?:[;:][0-9]{0,4})*)?[0-9A-PR-TZcf-nq-uy=><~]")
+"""`ansi-regex` as bundled in Gemini CLI 0.61.0 (JavaScript's `\\d` is ASCII only)."""
+_ZERO_WIDTH = re.compile("[\u200b-\u200d\ufeff\u200e\u200f]")
+_COMMENT = re.compile(r"<!--[\s\S]*?-->")
+TRUE_EMPTY_RESPONSE = ("The model returned an empty response with no text or thoughts. This may "
+                       "be a transient API issue; please try again.")
+THINKING_ONLY = ("The model returned reasoning thoughts but no final response text. If your "
+                 "context window is near capacity, try using /compress.")
+
+
+def strip_ansi(text: str) -> str:
+    return _ANSI.sub("", text)
+
+
+def gemini_command_output(output: str) -> str:
+    """A command's output as Gemini CLI keeps it (`stripAnsi(output).trim()` in
+    shellExecutionService): both what it shows and what `Output:` tells the model."""
+    return js_trim(strip_ansi(output))
+
+
+def response_text(text: str) -> str:
+    """The text `geminiChat` judges an answer by: zero-width characters and HTML comments out,
+    trimmed as JavaScript trims."""
+    text = _ZERO_WIDTH.sub("", text)
+    previous = None
+    while previous != text:
+        previous, text = text, _COMMENT.sub("", text)
+    return js_trim(text)
+
+
+@dataclass(frozen=True)
+class GeminiAnswer:
+    """One conversation call as the CLI reads it."""
+
+    deltas: list[str]
+    """The assistant `message` deltas stream-json prints, in order (ANSI stripped)."""
+    calls: list[dict[str, Any]]
+    thoughts: bool
+    text: str
+    """All non-thought text of the answer (what `response_text` judges)."""
+
+
+def read_gemini_answer(chunks: list[dict[str, Any]]) -> GeminiAnswer:
+    """The answer of a stream's response chunks (an `error` object carries no candidate)."""
+    deltas: list[str] = []
+    calls: list[dict[str, Any]] = []
+    thoughts = False
+    text = ""
+    for chunk in chunks:
+        parts = chunk["candidates"][0]["content"]["parts"] if "candidates" in chunk else []
+        said = "".join(str(p["text"]) for p in parts if p.get("text") and not p.get("thought"))
+        thoughts = thoughts or any(p.get("thought") for p in parts)
+        text += said
+        if said:
+            deltas.append(strip_ansi(said))
+        calls += [p["functionCall"] for p in parts if "functionCall" in p]
+    return GeminiAnswer(deltas, calls, thoughts, text)
+
+
+def unusable(answer: GeminiAnswer, after_tools: bool) -> str | None:
+    """The CLI's message for an answer it refuses (`InvalidStreamError`, no retry with
+    `maxAttempts: 1`; the run fails and the answer stays out of the history), None if accepted:
+    a blank answer without calls fails when it had thoughts, or when it answers the prompt
+    itself (`isOriginalFunctionResponse` accepts an empty answer after tool results)."""
+    if answer.calls or response_text(answer.text):
+        return None
+    if answer.thoughts:
+        return THINKING_ONLY
+    return None if after_tools else TRUE_EMPTY_RESPONSE
+
+
+@dataclass(frozen=True)
+class GeminiRefusal:
+    """A call the CLI refuses without running it: `display` is what it shows (stream-json
+    `output`), `message` what the model gets back (`functionResponse.response.error`)."""
+
+    kind: str
+    display: str
+    message: str
+
+
+def todo_refusal(todos: list[dict[str, Any]]) -> str | None:
+    """`write_todos` parameter checks (`validateToolParamValues`)."""
+    if any(not js_trim(str(t["description"])) for t in todos):
+        return "Each todo must have a non-empty description string"
+    if sum(1 for t in todos if t["status"] == "in_progress") > 1:
+        return 'Invalid parameters: Only one task can be "in_progress" at a time.'
+    return None
+
+
+def gemini_refusal(name: str, args: dict[str, Any], cwd: str) -> GeminiRefusal | None:
+    """The parameter checks of the tools (`build` refuses with the same text everywhere; the
+    edit tool fails in `execute` with a display and a raw message). A `replace` edits a file that
+    exists holding `old_string` (what a scripted update means)."""
+    message: str | None = None
+    if name == "run_shell_command" and not js_trim(str(args["command"])):
+        message = "Command cannot be empty."
+    elif name == "google_web_search" and not js_trim(str(args["query"])):
+        message = "The 'query' parameter cannot be empty."
+    elif name == "write_todos":
+        message = todo_refusal(list(args["todos"]))
+    elif name == "replace":
+        return _replace_refusal(args, cwd)
+    return GeminiRefusal("invalid_tool_params", message, message) if message else None
+
+
+def _replace_refusal(args: dict[str, Any], cwd: str) -> GeminiRefusal | None:
+    path = str(args["file_path"])
+    if args["old_string"] == "":
+        return GeminiRefusal("attempt_to_create_existing_file", "Error: Failed to edit. "
+                             "Attempted to create a file that already exists.",
+                             f"File already exists, cannot create: {cwd}/{path}")
+    if args["old_string"] == args["new_string"]:
+        return GeminiRefusal("edit_no_change", "Error: No changes to apply. The old_string and "
+                             "new_string are identical.", "No changes to apply. The old_string "
+                             f"and new_string are identical in file: {path}")
+    return None
+
+
 # ------------------------------------------------------------------------------ Gemini CLI
 
 
@@ -873,9 +1000,11 @@ _GEMINI_CALL = re.compile(r"^r(\d+)s(\d+)b(\d+)c(\d+)$")
 
 
 def gemini_shell_output(result: ShellResult, pgid: int = 4242) -> str:
-    """run_shell_command's functionResponse output: `Output:` (trailing whitespace trimmed,
-    `(empty)` for none), `Exit Code:` when non-zero, the process group, wrapped as untrusted."""
-    parts = [f"Output: {js_trim_end(result.output) or '(empty)'}"]
+    """run_shell_command's functionResponse output: `Output:` (ANSI stripped and trimmed,
+    `gemini_command_output`; `(empty)` for none), `Exit Code:` when non-zero (the model never
+    sees the display's `Command exited with code: N`: cassettes/multi_command), the process
+    group, wrapped as untrusted."""
+    parts = [f"Output: {gemini_command_output(result.output) or '(empty)'}"]
     if result.exit_code != 0:
         parts.append(f"Exit Code: {result.exit_code}")
     parts.append(f"Process Group PGID: {pgid}")
@@ -912,7 +1041,8 @@ def _gemini_sse(body: bytes) -> Iterator[dict[str, Any]]:
 
 
 class GeminiSimulator:
-    """Gemini CLI 0.61 (`gemini -p`, then `--resume`) against `GeminiResponder`."""
+    """Gemini CLI 0.61 (`gemini -p`, then `--resume`) against `GeminiResponder`. A `--resume`
+    exits 42 before any request when run 0 saved no session (none of its calls succeeded)."""
 
     def __init__(self, abstract: AbstractScenario) -> None:
         self.abstract = abstract
@@ -920,9 +1050,13 @@ class GeminiSimulator:
         self.exchanges: list[Exchange] = []
         self.contents: list[dict[str, Any]] = []
         self.origin = gemini_origins(abstract)
+        self.saved = False
+        """A model call succeeded, so the CLI saved the session (`--resume` can load it)."""
 
     def run(self) -> list[Exchange]:
         for run, spec in enumerate(self.abstract.scenario.runs):
+            if run > 0 and not self.saved:
+                break
             parts: list[dict[str, Any]] = [{"text": spec.prompt}]
             if run == 0:
                 parts.insert(0, {"text": "<session_context>\nThis is the Gemini CLI.\n- "
@@ -935,16 +1069,20 @@ class GeminiSimulator:
         return self.exchanges
 
     def _turn(self) -> None:
+        after_tools = False
         while True:
             if len(self.exchanges) >= MAX_CALLS:
                 raise SimulationError("too many model calls")
-            parts = self._stream(self._body())
-            if parts is None:  # maxAttempts 1: the run fails, the history keeps the prompt
-                return
+            chunks = self._stream(self._body(), after_tools)
+            if chunks is None or unusable(read_gemini_answer(chunks), after_tools):
+                return  # maxAttempts 1: the run fails, the history keeps the prompt
+            self.saved = True
+            parts = [p for c in chunks for p in c["candidates"][0]["content"]["parts"]]
             self.contents.append({"role": "model", "parts": gemini_echo(parts)})
             calls = [p["functionCall"] for p in parts if "functionCall" in p]
             if not calls:
                 return
+            after_tools = True
             self.contents.append({"role": "user",
                                   "parts": [self._response(call) for call in calls]})
 
@@ -960,9 +1098,10 @@ class GeminiSimulator:
 
     def _response(self, call: dict[str, Any]) -> dict[str, Any]:
         name, args = str(call["name"]), call.get("args") or {}
-        output = self._output(name, args, str(call["id"]))
-        return {"functionResponse": {"id": call["id"], "name": name,
-                                     "response": {"output": output}}}
+        refusal = gemini_refusal(name, args, GEMINI_CWD)
+        response = {"error": refusal.message} if refusal else \
+            {"output": self._output(name, args, str(call["id"]))}
+        return {"functionResponse": {"id": call["id"], "name": name, "response": response}}
 
     def _output(self, name: str, args: dict[str, Any], call_id: str) -> str:
         if name == "run_shell_command":
@@ -995,9 +1134,11 @@ class GeminiSimulator:
         answer = "".join(str(p.get("text", "")) for p in parts)
         return f'Web search results for "{query}":\n\n{answer}'
 
-    def _stream(self, body: dict[str, Any]) -> list[dict[str, Any]] | None:
-        """The conversation call, made once (`general.maxAttempts: 1`); None when it failed
-        (an HTTP error, or a stream broken off by an `error` object)."""
+    def _stream(self, body: dict[str, Any], after_tools: bool) -> list[dict[str, Any]] | None:
+        """The conversation call's response chunks, made once (`general.maxAttempts: 1`); None
+        when it failed: an HTTP error, or a stream broken off by an `error` object, except
+        right after tool results, where the CLI takes a stream without a finish reason as the
+        answer (`isOriginalFunctionResponse`): the chunks before the error."""
         request = StubRequest("POST", GEMINI_PATH, "alt=sse", dict(GEMINI_HEADERS),
                               json.dumps(body, ensure_ascii=False).encode())
         reply = self.responder.respond(request)
@@ -1005,9 +1146,9 @@ class GeminiSimulator:
         if reply.status != 200:
             return None
         chunks = list(_gemini_sse(reply.body))
-        if any("error" in chunk for chunk in chunks):
+        if any("error" in chunk for chunk in chunks) and not after_tools:
             return None
-        return [part for chunk in chunks for part in chunk["candidates"][0]["content"]["parts"]]
+        return [chunk for chunk in chunks if "error" not in chunk]
 
     def _call(self, path: str, query: str, body: dict[str, Any]) -> list[dict[str, Any]]:
         request = StubRequest("POST", path, query, dict(GEMINI_HEADERS),
@@ -1075,10 +1216,14 @@ def gemini_view(abstract: AbstractScenario) -> list[list[ItemMaker]]:
       `run_shell_command` `rm -- <path>`;
     - command output is what run_shell_command reports (`gemini_visible_output`); the exit code
       is shown (`Exit Code:`), unlike in the gemini-cli lane;
+    - a call the CLI refuses (`gemini_refusal`) is a failed item, a refused command with no
+      exit code and the refusal as output;
     - a broken stream shows the text that arrived before its error object as a failed
-      assistant_message (DIVERGENCES: gemini-partial-text-before-stream-error)."""
+      assistant_message (DIVERGENCES: gemini-partial-text-before-stream-error), also where the
+      CLI accepts it (after tool results: the wire still shows a broken stream);
+    - the runs after a run 0 that saved no session are missing (`gemini_runs`)."""
     runs: list[list[ItemMaker]] = []
-    for r, run in enumerate(abstract.scenario.runs):
+    for r, run in enumerate(abstract.scenario.runs[:gemini_runs(abstract)]):
         makers: list[ItemMaker] = []
         for s, step in enumerate(run.steps):
             for answer in _answers(step if isinstance(step, list) else []):
@@ -1103,11 +1248,23 @@ def gemini_failures(abstract: AbstractScenario) -> list[ErrorKind | None]:
     (`failure_kind`), a broken stream by its error object's code, which is always 500 (the
     Gemini API has no per-cause stream codes), so `provider` whatever the scripted code."""
     kinds: list[ErrorKind | None] = []
-    for run in abstract.scenario.runs:
+    for run in abstract.scenario.runs[:gemini_runs(abstract)]:
         failure = run_failure(run)
         kinds.append(None if failure is None else "provider"
                      if failure.stream_error is not None else failure_kind(failure))
     return kinds
+
+
+def gemini_runs(abstract: AbstractScenario) -> int:
+    """How many runs reach the API: all, unless run 0's first model call failed (an error, or
+    an answer the CLI refuses), which saves no session, so every `--resume` exits 42 at once.
+    (Every later call of a run follows a successful one.)"""
+    runs = abstract.scenario.runs
+    first = gemini_steps(runs[0])[0]
+    if isinstance(first, sc.FailStep) or unusable(
+            read_gemini_answer(encode_chunks(first, Position(0, 0))), False):
+        return 1
+    return len(runs)
 
 
 def _answers(blocks: list[sc.Block]) -> list[list[tuple[int, sc.Block]]]:
@@ -1159,15 +1316,37 @@ def _streamed(kind: str, text: str) -> ItemMaker:
 def _gemini_items(abstract: AbstractScenario, where: tuple[int, int, int], block: sc.Block
                   ) -> list[ItemMaker]:
     if isinstance(block, sc.ShellBlock):
+        command = block.shell.command
+        if refusal := gemini_refusal("run_shell_command", {"command": command}, GEMINI_CWD):
+            message = refusal.message
+            return [lambda item_id: CommandExecution(id=item_id, status="failed",
+                                                     command=command, exit_code=None,
+                                                     output=message)]
         result = abstract.shell_result(*where)
         output = gemini_visible_output(result)
         return [lambda item_id: CommandExecution(
             id=item_id, status="completed" if result.exit_code == 0 else "failed",
-            command=block.shell.command, exit_code=result.exit_code, output=output)]
+            command=command, exit_code=result.exit_code, output=output)]
     if isinstance(block, sc.PatchBlock):
         spec = block.patch
         changes: list[ItemMaker] = [_change(a.path, "add") for a in spec.add]
-        changes += [_change(u.path, "update") for u in spec.update]
+        changes += [_failed(_change(u.path, "update"), gemini_refusal("replace", {
+            "file_path": u.path, "old_string": u.old, "new_string": u.new}, GEMINI_CWD))
+            for u in spec.update]
         changes += [_rm(rel, "") for rel in spec.delete]
         return changes
-    return [lambda item_id: expected_item(abstract, where, block, item_id)]
+    refusal = None
+    if isinstance(block, sc.PlanBlock):
+        refusal = gemini_refusal("write_todos", {"todos": [
+            {"description": e.text, "status": e.status} for e in block.plan]}, GEMINI_CWD)
+    elif isinstance(block, sc.WebSearchBlock):
+        refusal = gemini_refusal("google_web_search", {"query": block.web_search.query},
+                                 GEMINI_CWD)
+    return [_failed(lambda item_id: expected_item(abstract, where, block, item_id), refusal)]
+
+
+def _failed(maker: ItemMaker, refusal: GeminiRefusal | None) -> ItemMaker:
+    """The item of a call, failed when the CLI refused it."""
+    if refusal is None:
+        return maker
+    return lambda item_id: maker(item_id).model_copy(update={"status": "failed"})

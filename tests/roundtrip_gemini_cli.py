@@ -56,41 +56,25 @@ from harness.model import (
 )
 from harness.providers.gemini import MODEL, Position, encode_chunks, error_body, gemini_steps
 from harness.strategies import ROUNDTRIP_THREAD, AbstractScenario, ItemMaker, ShellResult
-from tests.roundtrip import GEMINI_PARTIAL_TEXT, gemini_origins, js_trim
+from tests.roundtrip import (
+    GEMINI_CWD,
+    GEMINI_PARTIAL_TEXT,
+    GeminiAnswer,
+    gemini_command_output,
+    gemini_origins,
+    gemini_refusal,
+    read_gemini_answer,
+    unusable,
+)
 
 TIMESTAMP = "1970-01-01T00:00:00.000Z"
 
 NO_FINISH_REASON = "Model stream ended without a finish reason."
-TRUE_EMPTY_RESPONSE = ("The model returned an empty response with no text or thoughts. This may "
-                       "be a transient API issue; please try again.")
-THINKING_ONLY = ("The model returned reasoning thoughts but no final response text. If your "
-                 "context window is near capacity, try using /compress.")
 QUOTA_ADVICE = ("\nPlease wait and try again later. To increase your limits, request a quota "
                 "increase through AI Studio, or switch to another /auth method")
 """What the CLI appends to a 429 with API-key auth (`RATE_LIMIT_ERROR_MESSAGE_USE_GEMINI`)."""
 QUOTA_STATUSES = frozenset({429, 499, 503})
 """Statuses `classifyGoogleError` turns into a quota error holding only the provider's message."""
-
-_ANSI = re.compile("(?:\x1b\\][\\s\\S]*?(?:\x07|\x1b\\\\|\x9c))|[\x1b\x9b][\\[\\]()#;?]*"
-                   "(?:[0-9]{1,4}(?:[;:][0-9]{0,4})*)?[0-9A-PR-TZcf-nq-uy=><~]")
-"""`ansi-regex` as bundled in Gemini CLI 0.61.0 (JavaScript's `\\d` is ASCII only)."""
-_ZERO_WIDTH = re.compile("[\u200b-\u200d\ufeff\u200e\u200f]")
-_COMMENT = re.compile(r"<!--[\s\S]*?-->")
-
-
-def strip_ansi(text: str) -> str:
-    return _ANSI.sub("", text)
-
-
-def response_text(text: str) -> str:
-    """The text `geminiChat` judges an answer by: zero-width characters and HTML comments out,
-    trimmed as JavaScript trims."""
-    text = _ZERO_WIDTH.sub("", text)
-    previous = None
-    while previous != text:
-        previous, text = text, _COMMENT.sub("", text)
-    return js_trim(text)
-
 
 # ------------------------------------------------------------------------------ tool outcomes
 
@@ -110,19 +94,10 @@ def refused(message: str, kind: str = "invalid_tool_params") -> ToolOutcome:
 
 def shell_display(result: ShellResult) -> str:
     """run_shell_command's display: the output (ANSI stripped, trimmed), else the exit code."""
-    output = js_trim(strip_ansi(result.output))
+    output = gemini_command_output(result.output)
     if output:
         return output
     return f"Command exited with code: {result.exit_code}" if result.exit_code else ""
-
-
-def todo_refusal(todos: list[dict[str, Any]]) -> str | None:
-    """`write_todos` parameter checks (`validateToolParamValues`)."""
-    if any(not js_trim(str(t["description"])) for t in todos):
-        return "Each todo must have a non-empty description string"
-    if sum(1 for t in todos if t["status"] == "in_progress") > 1:
-        return 'Invalid parameters: Only one task can be "in_progress" at a time.'
-    return None
 
 
 @dataclass
@@ -137,76 +112,25 @@ class CliWorld:
         name, args, call_id = str(call["name"]), call.get("args") or {}, str(call["id"])
         if call_id in self.overrides:
             return self.overrides[call_id]
+        if (refusal := gemini_refusal(name, args, GEMINI_CWD)) is not None:
+            return refused(refusal.display, refusal.kind)
         if name == "run_shell_command":
-            if not js_trim(str(args["command"])):
-                return refused("Command cannot be empty.")
             where = gemini_origins(self.abstract).get(call_id)
             result = self.abstract.shell_results.get(where) if where else None
             return ToolOutcome(shell_display(result or ShellResult(0, "")))  # `rm --`: silent
-        if name == "replace":
-            return _replace_outcome(args)
-        if name == "write_todos":
-            refusal = todo_refusal(list(args["todos"]))
-            return refused(refusal) if refusal else ToolOutcome(None)
         if name == "google_web_search":
-            query = str(args["query"])
-            if not js_trim(query):
-                return refused("The 'query' parameter cannot be empty.")
-            return ToolOutcome(f'Search results for "{query}" returned.')
+            return ToolOutcome(f'Search results for "{args["query"]}" returned.')
         if name.startswith("mcp_"):
             return ToolOutcome(f"{name} done")
-        return ToolOutcome(None)  # write_file: a diff display, no text
-
-
-def _replace_outcome(args: dict[str, Any]) -> ToolOutcome:
-    """The edited file exists holding `old_string` (what a scripted update means)."""
-    if args["old_string"] == "":
-        return refused("Error: Failed to edit. Attempted to create a file that already exists.",
-                       "attempt_to_create_existing_file")
-    if args["old_string"] == args["new_string"]:
-        return refused("Error: No changes to apply. The old_string and new_string are "
-                       "identical.", "edit_no_change")
-    return ToolOutcome(None)
+        return ToolOutcome(None)  # write_file, replace: a diff display; write_todos: none
 
 
 # ------------------------------------------------------------------------------ answers
 
 
-@dataclass(frozen=True)
-class Answer:
-    """One conversation call as the CLI reads it."""
-
-    deltas: list[str]
-    """The assistant `message` deltas printed, in order."""
-    calls: list[dict[str, Any]]
-    thoughts: bool
-    text: str
-    """All non-thought text of the answer (what `response_text` judges)."""
-
-
-def read_answer(blocks: list[sc.Block], position: Position) -> Answer:
-    deltas: list[str] = []
-    calls: list[dict[str, Any]] = []
-    thoughts = False
-    text = ""
-    for chunk in encode_chunks(blocks, position):
-        parts = chunk["candidates"][0]["content"]["parts"]
-        said = "".join(str(p["text"]) for p in parts if p.get("text") and not p.get("thought"))
-        thoughts = thoughts or any(p.get("thought") for p in parts)
-        text += said
-        if said:
-            deltas.append(strip_ansi(said))
-        calls += [p["functionCall"] for p in parts if "functionCall" in p]
-    return Answer(deltas, calls, thoughts, text)
-
-
-def unusable(answer: Answer, after_tools: bool) -> str | None:
-    """The CLI's message for an answer it refuses (`InvalidStreamError`), None if accepted."""
-    if answer.calls or response_text(answer.text):
-        return None
-    if answer.thoughts:
-        return THINKING_ONLY
-    return None if after_tools else TRUE_EMPTY_RESPONSE
+def read_answer(blocks: list[sc.Block], position: Position) -> GeminiAnswer:
+    """The stub's answer for a step, as the CLI reads it (`read_gemini_answer`)."""
+    return read_gemini_answer(encode_chunks(blocks, position))
 
 
 def http_failure_message(failure: sc.FailureSpec) -> str:

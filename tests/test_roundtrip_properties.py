@@ -221,8 +221,11 @@ def test_runs_after_failed_runs_are_resumed_in_every_lane() -> None:
     429 — the API lanes logged run 1 as a fresh session, since its request carries no earlier
     model output; (2) a run failing after a shell step, then a failing run — the next prompt
     follows the tool results in the history, and anthropic/gemini read it as the old turn
-    going on. Every lane must log run 1 as its own session, resumed from the thread."""
+    going on. Every lane must log run 1 as its own session, resumed from the thread; except
+    gemini in (1): run 0 saved no session, so Gemini CLI's `--resume` exits 42 with no request
+    (`gemini_runs`)."""
     silent = _sessions(_two_failed_runs([]))
+    assert silent.pop(GEMINI.id) == [None], silent
     assert all(len(runs) == 2 and runs[1] is not None for runs in silent.values()), silent
     shell: list[sc.Step] = [[sc.ShellBlock(shell=sc.ShellSpec(command="true"))]]
     after = _sessions(_two_failed_runs(shell))
