@@ -438,8 +438,9 @@ def claude_code_view(abstract: AbstractScenario) -> list[list[ItemMaker]]:
     same Claude Code, seen on the wire: Read before an edit, one Write/Edit per file, a delete
     as `rm -- <path>`), except where the stream says something else:
     - a successful command's output is `tool_use_result.stdout` (`bash_stdout`: trailing
-      whitespace trimmed, no `(Bash completed with no output)` placeholder, the first 30 000
-      characters of output Claude Code saved to a file, not the preview the model saw);
+      whitespace trimmed, leading blank lines dropped, no `(Bash completed with no output)`
+      placeholder, the first 30 000 characters of output Claude Code saved to a file, not the
+      preview the model saw);
     - an exit Claude Code interprets (`exit_interpretation`: `grep`/`test`/... exiting 1) is
       printed as success without an exit code: completed, exit_code null
       (cassettes/multi_command, lane quirk `returnCodeInterpretation`);
