@@ -604,7 +604,11 @@ def claude_tool_result(abstract: AbstractScenario, call_id: str, call: ClaudeCal
 
 def _read_content(abstract: AbstractScenario, call: ClaudeCall) -> str:
     """The seeded content of a file the step edits (its `old` text)."""
-    path = str(call.arguments["file_path"])
+    return old_text(abstract, str(call.arguments["file_path"]))
+
+
+def old_text(abstract: AbstractScenario, path: str) -> str:
+    """The `old` text some update in the scenario gives the file at (absolute) `path`."""
     for run in abstract.scenario.runs:
         for step in run.steps:
             for block in step if isinstance(step, list) else []:

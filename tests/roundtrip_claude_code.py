@@ -48,6 +48,7 @@ from tests.roundtrip import (
     bash_visible,
     claude_calls,
     exit_interpretation,
+    old_text,
     sse_payloads,
     strip_leading_blank_lines,
 )
@@ -402,14 +403,7 @@ def _seeded(abstract: AbstractScenario, path: str) -> str:
     for rel, content in abstract.scenario.settings.workspace.items():
         if path.endswith("/" + rel):
             return content
-    for run in abstract.scenario.runs:
-        for step in run.steps:
-            for block in step if isinstance(step, list) else []:
-                if isinstance(block, sc.PatchBlock):
-                    for upd in block.patch.update:
-                        if path.endswith("/" + upd.path):
-                            return upd.old
-    return ""
+    return old_text(abstract, path)
 
 
 def claude_stream(abstract: AbstractScenario,
