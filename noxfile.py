@@ -25,8 +25,12 @@ TYPESCRIPT = "typescript@7.0.2"
 """Pinned compiler that checks the generated `schemas/*.d.ts` (tests/test_schema_and_rules.py)."""
 
 
+CONSTRAINTS = ("-c", "constraints.txt")
+"""Exact Python package versions (see the file's header); `latest` runs without them."""
+
+
 def _install(session: nox.Session, extras: str) -> None:
-    session.install("-e", f".[{extras}]")
+    session.install(*CONSTRAINTS, "-e", f".[{extras}]")
 
 
 def _ensure_chromium(session: nox.Session) -> None:
@@ -68,6 +72,18 @@ def explore(session: nox.Session) -> None:
 
 
 @nox.session
+def latest(session: nox.Session) -> None:
+    """The offline suite on the newest SDKs and test libraries the index offers (no
+    constraints): tells whether an openai/anthropic/google-genai or hypothesis release breaks a
+    lane before constraints.txt is refreshed. Not part of CI, which judges changes only."""
+    session.install("--upgrade", "--upgrade-strategy", "eager",
+                    "-e", ".[dev,openai,anthropic,gemini]")
+    _ensure_typescript(session)
+    session.run("pytest", "-n", "2", "-m", "not runtime", *session.posargs,
+                env={"HYPOTHESIS_PROFILE": "ci"})
+
+
+@nox.session
 def conformance(session: nox.Session) -> None:
     """The gate over the shipped cassettes (offline; no runtime needed)."""
     _install(session, "openai,anthropic,gemini")
@@ -101,7 +117,7 @@ for _provider in PROVIDER_TESTS:
 
 @nox.session
 def lint(session: nox.Session) -> None:
-    session.install("ruff")
+    session.install(*CONSTRAINTS, "ruff")
     session.run("ruff", "check", "harness", "lanes", "tests", "noxfile.py", "benchmarks")
 
 
