@@ -467,7 +467,7 @@ def _size(chars: int) -> str:
 ERROR_CHARS = 10_000
 """A failed command's `Exit code N` text longer than this reaches the model middle-truncated:
 its first and last 5 000 characters around `... [K characters truncated] ...` (seen live,
-tests/test_claude_live_quirks.py: 30 012 characters kept 10 000)."""
+tests/test_roundtrip_claude_live.py: 30 012 characters kept 10 000)."""
 
 
 def bash_captured(output: str) -> str:
@@ -492,7 +492,8 @@ def strip_leading_blank_lines(text: str) -> str:
 def bash_visible(output: str) -> str:
     """A successful command's output as Claude Code hands it to the model: leading blank lines
     dropped (`strip_leading_blank_lines`) and trailing whitespace trimmed, nothing else (ANSI
-    escapes, indentation and inner blank lines stay; seen live, tests/test_claude_live_quirks.py);
+    escapes, indentation and inner blank lines stay; seen live,
+    tests/test_roundtrip_claude_live.py);
     empty output replaced by a notice; large output saved to a file with a ~2 kB preview cut at
     a line end (the file path is made up; the model only sees it)."""
     text = strip_leading_blank_lines(js_trim_end(output))

@@ -78,8 +78,9 @@ def bash_stdout(output: str) -> str:
     characters of the output, trailing whitespace trimmed, leading blank lines dropped
     (`bash_captured`, `strip_leading_blank_lines`): cassettes/shell_ok keeps `alpha\\nbeta` for
     a file ending in a newline, cassettes/large_output 30000 characters; seen live
-    (tests/test_claude_live_quirks.py), five leading newlines before 106 kB keep 29 995 characters
-    (the cap comes first) and `\\n\\n  x` keeps `  x`, as the model's text (`bash_visible`)."""
+    (tests/test_roundtrip_claude_live.py), five leading newlines before 106 kB keep 29 995
+    characters (the cap comes first) and `\\n\\n  x` keeps `  x`, as the model's text
+    (`bash_visible`)."""
     return strip_leading_blank_lines(bash_captured(output))
 
 
