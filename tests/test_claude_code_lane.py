@@ -389,6 +389,23 @@ def test_a_replayed_tool_use_line_is_refused_or_noted() -> None:
         "command_execution", "completed", "ok")
 
 
+def test_a_tool_use_replayed_after_its_turn_closed_is_noted() -> None:
+    """Quirk (`_tool_use`, "already ended"): a tool_use whose turn closed over it (the result
+    line came first, so the builder failed the open item) and whose late tool_result was refused
+    is still the same id: replayed again it must not start the ended item a second time (found
+    by `nox -s explore` on a mutated multi_command stream: lenient logged item.started after the
+    item's completion). Strict stops at the first line after `result`."""
+    bash = tool_use("t1", "Bash", {"command": "ls"})
+    late = tool_result("t1", "ok", {"stdout": "ok", "stderr": ""})
+    with pytest.raises(SequenceError, match=r"in.jsonl:4: user line before system/init"):
+        run(init(), bash, result(), late, bash)
+    events = run(init(), bash, result(), late, bash, context=RunContext(lenient=True))
+    assert check_events(events) == []
+    assert len(of_type(events, "item.started")) == 1
+    notices = [e["message"] for e in completed(events) if e["kind"] == "error"]
+    assert any("line 5: tool_use 't1' started twice" in n for n in notices), notices
+
+
 def test_a_replayed_permission_denial_is_refused_or_noted() -> None:
     """Quirk (`_denied`): a replayed system/permission_denied line would request the same
     approval twice; strict refuses it naming file and line, lenient notes it and goes on."""
