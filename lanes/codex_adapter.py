@@ -561,7 +561,7 @@ class Translator(ExchangeTranslator[Replayed]):
         carries_history = any(_is_model_output(i) for i in inputs[:-1])
         if self.b.has_session and thread == self.thread:
             exec_turn = meta.get("turn_trigger") == "exec" \
-                and (turn_id is None or turn_id != previous_turn)
+                and turn_id is not None and turn_id != previous_turn
             changed_init = history_init is not None and self.history_init is not None \
                 and history_init != self.history_init
             fresh_context = any(_is_message(i, "user")

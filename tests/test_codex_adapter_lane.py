@@ -577,6 +577,18 @@ def test_other_turn_triggers_keep_the_older_markers(tmp_path: Path) -> None:
     assert [e["turn"] for e in events if e["type"] == "turn.started"] == [0, 1]
 
 
+def test_exec_turns_without_a_turn_id_keep_the_older_markers(tmp_path: Path) -> None:
+    """The exec marker needs a turn id to compare: without one a re-sent prompt (a retry)
+    could not be told from a new process, so the lane falls back to the older markers (same
+    history_initialization, no fresh context -> one session, two turns)."""
+    codex = Codex(thread="thr_n", turn_meta={"turn_trigger": "exec"})
+    codex.start("one").answer([message("a")])
+    codex.start("two", fresh_context=False).answer([message("b")])
+    events = run(tmp_path, codex.exchanges)
+    assert shape(events).count("session.started") == 1
+    assert [e["turn"] for e in events if e["type"] == "turn.started"] == [0, 1]
+
+
 def test_recorded_resumes_carry_only_the_exec_marker() -> None:
     """The facts behind the exec-turn rule, from the real recording of resume_twice: both
     resumed runs say `cold_resume` and re-send no `<environment_context>`, while each run's
