@@ -219,6 +219,11 @@ def normalize_exchanges(lane: LaneSpec, exchanges: list[Exchange]) -> list[dict[
         return normalize_to_dicts(lane, path, RunContext())
 
 
+def read_jsonl(path: Path) -> list[dict[str, Any]]:
+    """A recorded stream-json file's lines, parsed (blank lines skipped)."""
+    return [json.loads(line) for line in path.read_text(encoding="utf-8").splitlines() if line]
+
+
 # ------------------------------------------------------------------------------ codex exec
 
 

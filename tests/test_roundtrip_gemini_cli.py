@@ -28,7 +28,7 @@ from harness.runtimes.gemini import DRIVER
 from harness.scenario import load_scenario
 from harness.strategies import AbstractScenario, ShellResult, abstract_scenarios, expected_log_of
 from lanes.gemini_cli import LANE as GEMINI_CLI
-from tests.roundtrip import gemini_origins
+from tests.roundtrip import gemini_origins, read_jsonl
 from tests.roundtrip_gemini_cli import (
     CliWorld,
     ToolOutcome,
@@ -67,18 +67,20 @@ def test_gemini_cli_stream_round_trip(abstract: AbstractScenario) -> None:
 # ------------------------------------------------------------------------------ fidelity
 
 
-_PGID = re.compile(r"\nProcess Group PGID: [^\n]*")
+_FIELD = re.compile(r"\n(?:Exit Code|Error|Signal|Background PIDs|Process Group PGID): ")
+_TRUNCATED = "Output too large."
 
 
 def recorded_world(directory: Path) -> CliWorld:
     """The scenario as scripted plus what its tools really returned, read from the recording:
-    shell exit codes from the functionResponses Gemini CLI sent (gemini.http.yaml), shell output
-    and MCP answers from the tool_result lines (their display is the output)."""
+    each shell command's raw output and exit code from the functionResponse Gemini CLI sent the
+    model (gemini.http.yaml), not from the display under test, so `shell_display` is checked
+    against what the CLI printed (cassettes/multi_command: `Command exited with code: 1`). The
+    CLI sends that output already ANSI-stripped and trimmed, so those two rules are checked by
+    the live quirk test. MCP answers come from the tool_result lines (the server's text)."""
     scenario = load_scenario(directory / "scenario.yaml")
-    sent = _function_responses(directory / "gemini-cli.http.yaml"
-                               if (directory / "gemini-cli.http.yaml").exists()
-                               else directory / "gemini.http.yaml")
-    shown = {line["tool_id"]: line for line in _lines(directory / "gemini-cli.jsonl")
+    sent = _function_responses(directory / "gemini.http.yaml")
+    shown = {line["tool_id"]: line for line in read_jsonl(directory / "gemini-cli.jsonl")
              if line["type"] == "tool_result"}
     abstract = AbstractScenario(scenario, {})
     results: dict[tuple[int, int, int], ShellResult] = {}
@@ -87,8 +89,9 @@ def recorded_world(directory: Path) -> CliWorld:
         block = _block(scenario, where)
         for tool_id, line in shown.items():
             if tool_id.endswith("__" + call_id) and isinstance(block, sc.ShellBlock):
-                code = _exit_code(sent.get(call_id, ""))
-                results[where] = ShellResult(code, str(line.get("output", "")))
+                response = sent.get(call_id, "")
+                results[where] = ShellResult(_exit_code(response),
+                                             _raw_output(response, line))
             elif tool_id.endswith("__" + call_id) and isinstance(block, sc.McpBlock):
                 error = line.get("error")
                 overrides[call_id] = ToolOutcome(
@@ -96,17 +99,26 @@ def recorded_world(directory: Path) -> CliWorld:
     return CliWorld(AbstractScenario(scenario, results), overrides)
 
 
+def _raw_output(response: str, shown: dict[str, Any]) -> str:
+    """The command's output as run_shell_command reported it to the model: after `Output: `,
+    up to the next field, `(empty)` for none. A response the CLI truncated keeps only the ends
+    (the whole is in a file the recording does not hold), so there the display stands in."""
+    if response.startswith(_TRUNCATED):
+        return str(shown.get("output", ""))
+    start = response.index("Output: ") + len("Output: ")
+    end = _FIELD.search(response, start)
+    output = response[start:end.start() if end else len(response)]
+    return "" if output == "(empty)" else output
+
+
 def _block(scenario: sc.Scenario, where: tuple[int, int, int]) -> sc.Block | None:
     step = scenario.runs[where[0]].steps[where[1]]
     return step[where[2]] if isinstance(step, list) else None
 
 
-def _lines(path: Path) -> list[dict[str, Any]]:
-    return [json.loads(line) for line in path.read_text(encoding="utf-8").splitlines() if line]
-
-
 def _function_responses(path: Path) -> dict[str, str]:
-    """functionResponse id -> its output text, over every request of the cassette."""
+    """functionResponse id -> its `output` text (else the response as JSON), over every
+    request of the cassette."""
     found: dict[str, str] = {}
     for interaction in read_http_cassette(path):
         body = json.loads(interaction.request.body or b"{}")
@@ -114,7 +126,10 @@ def _function_responses(path: Path) -> dict[str, str]:
             for part in content.get("parts", []):
                 response = part.get("functionResponse")
                 if isinstance(response, dict):
-                    found[str(response.get("id"))] = json.dumps(response.get("response"))
+                    answer = response.get("response")
+                    output = answer.get("output") if isinstance(answer, dict) else None
+                    found[str(response.get("id"))] = (output if isinstance(output, str)
+                                                      else json.dumps(answer))
     return found
 
 
