@@ -25,12 +25,14 @@ TYPESCRIPT = "typescript@7.0.2"
 """Pinned compiler that checks the generated `schemas/*.d.ts` (tests/test_schema_and_rules.py)."""
 
 
-CONSTRAINTS = ("-c", "constraints.txt")
-"""Exact Python package versions (see the file's header); `latest` runs without them."""
+PINNED = {"PIP_CONSTRAINT": str(Path(__file__).resolve().parent / "constraints.txt")}
+"""Exact Python package versions (see the file's header) for every install, the isolated build
+of `-e .` included (an environment variable reaches it, a `-c` flag does not); `latest` runs
+without them."""
 
 
 def _install(session: nox.Session, extras: str) -> None:
-    session.install(*CONSTRAINTS, "-e", f".[{extras}]")
+    session.install("-e", f".[{extras}]", env=PINNED)
 
 
 def _ensure_chromium(session: nox.Session) -> None:
@@ -67,6 +69,8 @@ def explore(session: nox.Session) -> None:
     fixed so a landing is judged on the change alone; this hunts new counterexamples (run it
     after touching an encoder, simulator or lane; pin what it finds as a regression test)."""
     _install(session, "dev,openai,anthropic,gemini")
+    _ensure_chromium(session)
+    _ensure_typescript(session)
     session.run("pytest", "-n", "2", "-m", "not runtime", "-p", "no:cacheprovider",
                 *(session.posargs or ["tests/"]), env={"HYPOTHESIS_PROFILE": "explore"})
 
@@ -78,6 +82,7 @@ def latest(session: nox.Session) -> None:
     lane before constraints.txt is refreshed. Not part of CI, which judges changes only."""
     session.install("--upgrade", "--upgrade-strategy", "eager",
                     "-e", ".[dev,openai,anthropic,gemini]")
+    _ensure_chromium(session)
     _ensure_typescript(session)
     session.run("pytest", "-n", "2", "-m", "not runtime", *session.posargs,
                 env={"HYPOTHESIS_PROFILE": "ci"})
@@ -117,7 +122,7 @@ for _provider in PROVIDER_TESTS:
 
 @nox.session
 def lint(session: nox.Session) -> None:
-    session.install(*CONSTRAINTS, "ruff")
+    session.install("ruff", env=PINNED)
     session.run("ruff", "check", "harness", "lanes", "tests", "noxfile.py", "benchmarks")
 
 

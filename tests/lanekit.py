@@ -23,7 +23,7 @@ REPO = Path(__file__).resolve().parents[1]
 CASSETTES = REPO / "cassettes"
 
 
-CI_EXAMPLES = 200
+CI_EXAMPLES = settings.get_profile("ci").max_examples
 """The `ci` profile's budget (tests/conftest.py), against which costly properties scale."""
 
 
