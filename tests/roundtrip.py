@@ -1052,7 +1052,7 @@ def _gemini_sse(body: bytes) -> Iterator[dict[str, Any]]:
 
 class GeminiSimulator:
     """Gemini CLI 0.61 (`gemini -p`, then `--resume`) against `GeminiResponder`. A `--resume`
-    exits 42 before any request when run 0 saved no session (none of its calls succeeded)."""
+    exits 42 before any request when run 0 saved no session (`gemini_runs`)."""
 
     def __init__(self, abstract: AbstractScenario) -> None:
         self.abstract = abstract
@@ -1060,13 +1060,10 @@ class GeminiSimulator:
         self.exchanges: list[Exchange] = []
         self.contents: list[dict[str, Any]] = []
         self.origin = gemini_origins(abstract)
-        self.saved = False
-        """A model call succeeded, so the CLI saved the session (`--resume` can load it)."""
 
     def run(self) -> list[Exchange]:
-        for run, spec in enumerate(self.abstract.scenario.runs):
-            if run > 0 and not self.saved:
-                break
+        runs = self.abstract.scenario.runs
+        for run, spec in enumerate(runs[:gemini_runs(self.abstract)]):
             parts: list[dict[str, Any]] = [{"text": spec.prompt}]
             if run == 0:
                 parts.insert(0, {"text": "<session_context>\nThis is the Gemini CLI.\n- "
@@ -1086,7 +1083,6 @@ class GeminiSimulator:
             chunks = self._stream(self._body(), after_tools)
             if chunks is None or unusable(read_gemini_answer(chunks), after_tools):
                 return  # maxAttempts 1: the run fails, the history keeps the prompt
-            self.saved = True
             parts = [p for c in chunks for p in c["candidates"][0]["content"]["parts"]]
             self.contents.append({"role": "model", "parts": gemini_echo(parts)})
             calls = [p["functionCall"] for p in parts if "functionCall" in p]

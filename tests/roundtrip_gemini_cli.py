@@ -63,6 +63,7 @@ from tests.roundtrip import (
     gemini_command_output,
     gemini_origins,
     gemini_refusal,
+    gemini_runs,
     read_gemini_answer,
     unusable,
 )
@@ -152,8 +153,6 @@ class RunShape:
     lines: list[dict[str, Any]] = field(default_factory=list)
     items: list[ItemMaker] = field(default_factory=list)
     failure: ErrorKind | None = None
-    succeeded_call: bool = False
-    """A model call of the run succeeded (the CLI saves the session then)."""
 
 
 def _line(kind: str, **fields: Any) -> dict[str, Any]:
@@ -185,7 +184,6 @@ def run_shape(world: CliWorld, r: int) -> RunShape:
         if refusal is not None:
             _refuse(shape, refusal, bool(answer.deltas))
             return shape
-        shape.succeeded_call = True
         for call in answer.calls:
             name = str(call["name"])
             shape.lines.append(_line("tool_use", tool_name=name, tool_id=_tool_id(call),
@@ -224,7 +222,6 @@ def _fail(shape: RunShape, failure: sc.FailureSpec, after_tools: bool) -> None:
     shape.lines.append(_line("message", role="assistant", content=GEMINI_PARTIAL_TEXT,
                              delta=True))
     if after_tools:  # `isOriginalFunctionResponse`: no finish reason is accepted
-        shape.succeeded_call = True
         shape.items.append(_message(GEMINI_PARTIAL_TEXT, "completed"))
         shape.lines.append(_line("result", status="success", stats=_stats()))
         return
@@ -244,14 +241,9 @@ def _refuse(shape: RunShape, message: str, text_open: bool) -> None:
 
 
 def run_shapes(world: CliWorld) -> Iterator[RunShape]:
-    """The runs Gemini CLI prints: none after run 0 when run 0 saved no session."""
-    saved = False
-    for r in range(len(world.abstract.scenario.runs)):
-        if r > 0 and not saved:
-            return
-        shape = run_shape(world, r)
-        saved = saved or shape.succeeded_call
-        yield shape
+    """The runs Gemini CLI prints: none after run 0 when run 0 saved no session (`gemini_runs`)."""
+    for r in range(gemini_runs(world.abstract)):
+        yield run_shape(world, r)
 
 
 def gemini_stream_lines(abstract: AbstractScenario | CliWorld) -> bytes:
