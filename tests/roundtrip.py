@@ -16,6 +16,7 @@ failed call adds nothing to the history, and a later run resumes as usual.
 from __future__ import annotations
 
 import http
+import io
 import json
 import re
 import shlex
@@ -27,7 +28,7 @@ from typing import Any, Literal
 
 from harness import scenario as sc
 from harness.cassette import render_http_cassette
-from harness.lane import LaneSpec, RunContext, normalize_to_dicts
+from harness.lane import LaneInput, LaneSpec, RunContext, normalize_to_dicts
 from harness.model import (
     AssistantMessage,
     CommandExecution,
@@ -219,6 +220,14 @@ def normalize_exchanges(lane: LaneSpec, exchanges: list[Exchange]) -> list[dict[
         return normalize_to_dicts(lane, path, RunContext())
 
 
+def stream_log(lane: LaneSpec, stream: bytes, context: RunContext | None = None
+               ) -> list[dict[str, Any]]:
+    """A stream-json lane's log (strict mode) of a CLI's stdout, as event dicts."""
+    events = lane.normalize(LaneInput(stream=io.BytesIO(stream), name="<roundtrip>"),
+                            context or RunContext())
+    return [e.model_dump(mode="json") for e in events]
+
+
 def read_jsonl(path: Path) -> list[dict[str, Any]]:
     """A recorded stream-json file's lines, parsed (blank lines skipped)."""
     return [json.loads(line) for line in path.read_text(encoding="utf-8").splitlines() if line]
@@ -231,7 +240,8 @@ STARTED_FIRST = (sc.ShellBlock, sc.McpBlock, sc.PlanBlock)
 """Blocks whose `codex exec` item starts before it completes (file changes only complete)."""
 
 
-def _dumps(value: Any) -> str:
+def compact_json(value: Any) -> str:
+    """One JSON line as the CLIs print it: no spaces, non-ASCII kept."""
     return json.dumps(value, ensure_ascii=False, separators=(",", ":"))
 
 
@@ -306,8 +316,8 @@ def codex_exec_lines(abstract: AbstractScenario) -> bytes:
     Takes the scenario as Codex can show it (see `codex_exec_view`)."""
     lines: list[str] = []
     for r, run in enumerate(abstract.scenario.runs):
-        lines += [_dumps({"type": "thread.started", "thread_id": ROUNDTRIP_THREAD}),
-                  _dumps({"type": "turn.started"})]
+        lines += [compact_json({"type": "thread.started", "thread_id": ROUNDTRIP_THREAD}),
+                  compact_json({"type": "turn.started"})]
         number = 0
         for s, step in enumerate(run.steps):
             for b, block in enumerate(step if isinstance(step, list) else []):
@@ -318,16 +328,17 @@ def codex_exec_lines(abstract: AbstractScenario) -> bytes:
                     started = {**body, "status": "in_progress"}
                     if isinstance(block, sc.ShellBlock):
                         started.update(aggregated_output="", exit_code=None)
-                    lines.append(_dumps({"type": "item.started",
-                                         "item": {"id": item_id, **started}}))
-                lines.append(_dumps({"type": "item.completed", "item": {"id": item_id, **body}}))
+                    lines.append(compact_json({"type": "item.started",
+                                               "item": {"id": item_id, **started}}))
+                lines.append(compact_json({"type": "item.completed",
+                                           "item": {"id": item_id, **body}}))
         failure = run_failure(run)
         if failure is not None:
             message = codex_failure_message(failure)
-            lines += [_dumps({"type": "error", "message": message}),
-                      _dumps({"type": "turn.failed", "error": {"message": message}})]
+            lines += [compact_json({"type": "error", "message": message}),
+                      compact_json({"type": "turn.failed", "error": {"message": message}})]
             continue
-        lines.append(_dumps({"type": "turn.completed", "usage": {
+        lines.append(compact_json({"type": "turn.completed", "usage": {
             "input_tokens": 10, "cached_input_tokens": 0, "output_tokens": 5}}))
     return "".join(line + "\n" for line in lines).encode("utf-8")
 
@@ -817,7 +828,7 @@ def anthropic_view(abstract: AbstractScenario) -> list[list[ItemMaker]]:
         makers: list[ItemMaker] = []
         for s, step in enumerate(run.steps):
             blocks = step if isinstance(step, list) else []
-            makers += [_read_item(_abs(u.path)) for b in blocks if isinstance(b, sc.PatchBlock)
+            makers += [read_item(_abs(u.path)) for b in blocks if isinstance(b, sc.PatchBlock)
                        for u in b.patch.update]
             for b, block in enumerate(blocks):
                 makers += _anthropic_items(abstract, (r, s, b), block)
@@ -829,7 +840,7 @@ def _abs(rel: str) -> str:
     return f"{CLAUDE_CWD}/{rel}"
 
 
-def _read_item(path: str) -> ItemMaker:
+def read_item(path: str) -> ItemMaker:
     return lambda item_id: ToolCall(id=item_id, status="completed", name="Read",
                                     arguments={"file_path": path})
 
@@ -849,14 +860,14 @@ def _anthropic_items(abstract: AbstractScenario, where: tuple[int, int, int], bl
             output=output)]
     if isinstance(block, sc.PatchBlock):
         spec = block.patch
-        changes: list[ItemMaker] = [_change(a.path, "add") for a in spec.add]
-        changes += [_change(u.path, "update") for u in spec.update]
+        changes: list[ItemMaker] = [file_change_item(a.path, "add") for a in spec.add]
+        changes += [file_change_item(u.path, "update") for u in spec.update]
         changes += [_rm(rel, BASH_EMPTY) for rel in spec.delete]
         return changes
     return [lambda item_id: expected_item(abstract, where, block, item_id)]
 
 
-def _change(path: str, kind: Literal["add", "update"]) -> ItemMaker:
+def file_change_item(path: str, kind: Literal["add", "update"]) -> ItemMaker:
     return lambda item_id: FileChange(id=item_id, status="completed",
                                       changes=[FileChangeEntry(path=path, kind=kind)])
 
@@ -1335,8 +1346,8 @@ def _gemini_items(abstract: AbstractScenario, where: tuple[int, int, int], block
             command=command, exit_code=result.exit_code, output=output)]
     if isinstance(block, sc.PatchBlock):
         spec = block.patch
-        changes: list[ItemMaker] = [_change(a.path, "add") for a in spec.add]
-        changes += [_failed(_change(u.path, "update"), gemini_refusal("replace", {
+        changes: list[ItemMaker] = [file_change_item(a.path, "add") for a in spec.add]
+        changes += [_failed(file_change_item(u.path, "update"), gemini_refusal("replace", {
             "file_path": u.path, "old_string": u.old, "new_string": u.new}, GEMINI_CWD))
             for u in spec.update]
         changes += [_rm(rel, "") for rel in spec.delete]

@@ -34,7 +34,7 @@ from dataclasses import dataclass, field
 from typing import Any, Literal
 
 from harness import scenario as sc
-from harness.model import CommandExecution, FileChange, FileChangeEntry, ToolCall
+from harness.model import CommandExecution
 from harness.strategies import AbstractScenario, ItemMaker, ShellResult, expected_item
 from harness.stub import StubReply
 from tests.roundtrip import (
@@ -47,8 +47,11 @@ from tests.roundtrip import (
     bash_result,
     bash_visible,
     claude_calls,
+    compact_json,
     exit_interpretation,
+    file_change_item,
     old_text,
+    read_item,
     sse_payloads,
     strip_leading_blank_lines,
 )
@@ -145,10 +148,6 @@ class McpResult:
 
     text: str
     is_error: bool = False
-
-
-def _dumps(value: Any) -> str:
-    return json.dumps(value, ensure_ascii=False, separators=(",", ":"))
 
 
 @dataclass
@@ -422,7 +421,7 @@ def claude_stream_lines(abstract: AbstractScenario,
     """Claude Code 2.1.328's stdout for the scenario: one JSON object per line (see module
     docstring); `mcp_results` answers MCP calls (default `<tool> done`), `cwd` is system/init's."""
     lines = claude_stream(abstract, mcp_results, cwd)
-    return "".join(_dumps(line) + "\n" for line in lines).encode("utf-8")
+    return "".join(compact_json(line) + "\n" for line in lines).encode("utf-8")
 
 
 # ------------------------------------------------------------------------------ the lane's view
@@ -449,7 +448,7 @@ def claude_code_view(abstract: AbstractScenario) -> list[list[ItemMaker]]:
         makers: list[ItemMaker] = []
         for s, step in enumerate(run.steps):
             blocks = step if isinstance(step, list) else []
-            makers += [_read(f"{CLAUDE_CWD}/{u.path}") for b in blocks
+            makers += [read_item(f"{CLAUDE_CWD}/{u.path}") for b in blocks
                        if isinstance(b, sc.PatchBlock) for u in b.patch.update]
             for b, block in enumerate(blocks):
                 makers += _items(abstract, (r, s, b), block)
@@ -463,8 +462,8 @@ def _items(abstract: AbstractScenario, where: tuple[int, int, int], block: sc.Bl
         return [_command(block.shell.command, abstract.shell_result(*where))]
     if isinstance(block, sc.PatchBlock):
         spec = block.patch
-        changes = [_change(a.path, "add") for a in spec.add]
-        changes += [_change(u.path, "update") for u in spec.update]
+        changes = [file_change_item(a.path, "add") for a in spec.add]
+        changes += [file_change_item(u.path, "update") for u in spec.update]
         changes += [_command(f"rm -- {shlex.quote(rel)}", ShellResult(0, ""))
                     for rel in spec.delete]
         return changes
@@ -482,13 +481,3 @@ def _command(command: str, result: ShellResult) -> ItemMaker:
     status: Literal["completed", "failed"] = "failed" if is_error else "completed"
     return lambda item_id: CommandExecution(id=item_id, status=status, command=command,
                                             exit_code=code, output=output)
-
-
-def _read(path: str) -> ItemMaker:
-    return lambda item_id: ToolCall(id=item_id, status="completed", name="Read",
-                                    arguments={"file_path": path})
-
-
-def _change(path: str, kind: Literal["add", "update"]) -> ItemMaker:
-    return lambda item_id: FileChange(id=item_id, status="completed",
-                                      changes=[FileChangeEntry(path=path, kind=kind)])

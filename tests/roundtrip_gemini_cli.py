@@ -35,7 +35,6 @@ CLI against the stub (see the report of the change adding this file):
 
 from __future__ import annotations
 
-import json
 import re
 from collections.abc import Iterator
 from dataclasses import dataclass, field
@@ -60,6 +59,7 @@ from tests.roundtrip import (
     GEMINI_CWD,
     GEMINI_PARTIAL_TEXT,
     GeminiAnswer,
+    compact_json,
     gemini_command_output,
     gemini_origins,
     gemini_refusal,
@@ -138,9 +138,7 @@ def http_failure_message(failure: sc.FailureSpec) -> str:
     status = failure.http_status or 500
     if status in QUOTA_STATUSES:
         return f"[API Error: {failure.message}]" + (QUOTA_ADVICE if status == 429 else "")
-    body = json.dumps(error_body(status, failure.message), ensure_ascii=False,
-                      separators=(",", ":"))
-    return f"[API Error: {body}]"
+    return f"[API Error: {compact_json(error_body(status, failure.message))}]"
 
 
 # ------------------------------------------------------------------------------ the runs
@@ -250,8 +248,7 @@ def gemini_stream_lines(abstract: AbstractScenario | CliWorld) -> bytes:
     """`gemini -p ... --output-format stream-json` stdout for the scenario (module docstring)."""
     world = abstract if isinstance(abstract, CliWorld) else CliWorld(abstract)
     lines = [line for shape in run_shapes(world) for line in shape.lines]
-    return "".join(json.dumps(line, ensure_ascii=False, separators=(",", ":")) + "\n"
-                   for line in lines).encode("utf-8")
+    return "".join(compact_json(line) + "\n" for line in lines).encode("utf-8")
 
 
 # ------------------------------------------------------------------------------ the view

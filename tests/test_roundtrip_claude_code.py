@@ -9,8 +9,6 @@ property draws scenarios and holds the lane's log of the rendering to `claude_co
 
 from __future__ import annotations
 
-import io
-import json
 import re
 from pathlib import Path
 from typing import Any
@@ -20,7 +18,7 @@ from hypothesis import example, given
 
 from harness import scenario as sc
 from harness.equivalence import equivalent
-from harness.lane import LaneInput, RunContext, normalize_to_dicts
+from harness.lane import RunContext, normalize_to_dicts
 from harness.scenario import load_scenario
 from harness.strategies import (
     AbstractScenario,
@@ -31,7 +29,14 @@ from harness.strategies import (
 )
 from lanes.claude_code import LANE as CLAUDE_CODE
 from lanes.claude_code import result_text
-from tests.roundtrip import CLAUDE_CWD, claude_calls, failures_scenario, shells_scenario
+from tests.roundtrip import (
+    CLAUDE_CWD,
+    claude_calls,
+    failures_scenario,
+    read_jsonl,
+    shells_scenario,
+    stream_log,
+)
 from tests.roundtrip_claude_code import (
     McpResult,
     bash_line,
@@ -53,24 +58,18 @@ EXCLUDED = {
 _TOOLU = re.compile(r"^toolu_r(\d+)s(\d+)_\d+$")
 
 
-def lane_log(stream: bytes, name: str = "<claude-code roundtrip>") -> list[dict[str, Any]]:
-    events = CLAUDE_CODE.normalize(LaneInput(stream=io.BytesIO(stream), name=name),
-                                   RunContext())
-    return [e.model_dump(mode="json") for e in events]
+def lane_log(stream: bytes) -> list[dict[str, Any]]:
+    return stream_log(CLAUDE_CODE, stream)
 
 
 # ------------------------------------------------------------------------------ fidelity
-
-
-def _lines(path: Path) -> list[dict[str, Any]]:
-    return [json.loads(line) for line in path.read_text(encoding="utf-8").splitlines()]
 
 
 def from_recording(name: str) -> tuple[AbstractScenario, dict[tuple[int, int, int], McpResult]]:
     """The scenario with what its commands and MCP tools answered in the recorded run."""
     scenario = load_scenario(CASSETTES / name / "scenario.yaml")
     bare = AbstractScenario(scenario, {})
-    lines = _lines(CASSETTES / name / "claude-code.jsonl")
+    lines = read_jsonl(CASSETTES / name / "claude-code.jsonl")
     kept = {b["tool_use_id"]: (b, line.get("tool_use_result")) for line in lines
             if line["type"] == "user" for b in line["message"]["content"]
             if b.get("type") == "tool_result"}
@@ -157,7 +156,7 @@ def test_rendering_is_what_claude_code_printed(name: str) -> None:
     abstract, mcps = from_recording(name)
     recorded_path = CASSETTES / name / "claude-code.jsonl"
     rendered = claude_stream(abstract, mcps, _cwd(abstract.scenario))
-    assert skeleton(rendered) == skeleton(_lines(recorded_path))
+    assert skeleton(rendered) == skeleton(read_jsonl(recorded_path))
     recorded = normalize_to_dicts(CLAUDE_CODE, recorded_path, RunContext())
     actual = lane_log(claude_stream_lines(abstract, mcps, _cwd(abstract.scenario)))
     verdict = equivalent(recorded, actual, "strict", a_noise_tools=CLAUDE_CODE.noise_tools,
@@ -179,7 +178,7 @@ def test_large_output_is_saved_to_a_file_as_claude_code_does() -> None:
     `persistedOutputSize`, apart from the file name Claude Code draws at random."""
     output = "".join(f"{n}\n" for n in range(1, 300_001))
     content, is_error, kept = bash_line("seq 1 300000", ShellResult(0, output))
-    recorded = next(line for line in _lines(CASSETTES / "large_output" / "claude-code.jsonl")
+    recorded = next(line for line in read_jsonl(CASSETTES / "large_output" / "claude-code.jsonl")
                     if line["type"] == "user")
     block, answer = recorded["message"]["content"][0], recorded["tool_use_result"]
     assert not is_error and block["is_error"] is False

@@ -1,8 +1,9 @@
 """Live: Claude Code's Bash output shaping, held to the round-trip renderings.
 
 No recording shows what Claude Code 2.1.328 does to awkward command output, so this runs the real
-binary (one `claude -p` run, about two seconds) against the stub on `quirks_scenario` and holds
-both lanes' logs of what it produced to the round trip's renderings of the same scenario:
+binary (one `claude -p` run, about two seconds) against the stub on `shells_scenario(SHELLS)`
+(one command per answer keeps the order fixed) and holds both lanes' logs of what it produced
+to the round trip's renderings of the same scenario:
 
 - the anthropic lane's log of the recorded requests (the tool_result text the model got) to
   `anthropic_view` and to the lane's log of `claude_exchanges`;
@@ -19,7 +20,6 @@ a file; output is capped at 30 000 characters before either trim.
 
 from __future__ import annotations
 
-import io
 import re
 import subprocess
 import tempfile
@@ -28,12 +28,11 @@ from typing import Any
 
 import pytest
 
-from harness import scenario as sc
 from harness.cassette import render_http_cassette
-from harness.lane import LaneInput, LaneSpec, RunContext, normalize_to_dicts
+from harness.lane import LaneSpec, RunContext, normalize_to_dicts
 from harness.recording import run_scenario
 from harness.runtimes.claude import DRIVER
-from harness.strategies import AbstractScenario, ShellResult, expected_failures, expected_log_of
+from harness.strategies import AbstractScenario, expected_failures, expected_log_of
 from harness.stub import Exchange
 from lanes.anthropic import LANE as ANTHROPIC
 from lanes.claude_code import LANE as CLAUDE_CODE
@@ -42,6 +41,8 @@ from tests.roundtrip import (
     anthropic_view,
     claude_exchanges,
     normalize_exchanges,
+    shells_scenario,
+    stream_log,
 )
 from tests.roundtrip_claude_code import claude_code_view, claude_stream_lines
 from tests.test_roundtrip_properties import assert_matches
@@ -72,18 +73,6 @@ SIMULATED_SAVE = (f"Full output saved to: /tmp/roundtrip-home/.claude/projects/w
 """Where the simulator says large output went (Claude Code's own path is a random name)."""
 
 
-def quirks_scenario() -> AbstractScenario:
-    """One run calling each of `SHELLS` in its own step (one call per answer keeps the order
-    fixed), then answering."""
-    steps: list[sc.Step] = [[sc.ShellBlock(shell=sc.ShellSpec(command=c))] for c, _, _ in SHELLS]
-    steps.append([sc.TextBlock(text="done")])
-    scenario = sc.Scenario(name="claude_bash_quirks", description="",
-                           runs=[sc.Run(prompt="⟦run 0⟧ run them", steps=steps)],
-                           expect=sc.Expect(turns=[sc.ExpectedTurn()]))
-    return AbstractScenario(scenario, {(0, n, 0): ShellResult(code, out)
-                                       for n, (_, code, out) in enumerate(SHELLS)})
-
-
 def test_scripted_outputs_are_what_the_commands_print(tmp_path: Path) -> None:
     """The scenario's outputs are the commands' real ones (run here by bash, as Claude Code
     does), so a live difference is Claude Code's shaping, not a wrong script."""
@@ -102,12 +91,6 @@ def _anthropic_log(exchanges: list[Exchange]) -> list[dict[str, Any]]:
         return normalize_to_dicts(ANTHROPIC, path, RunContext())
 
 
-def _stream_log(stream: bytes) -> list[dict[str, Any]]:
-    events = CLAUDE_CODE.normalize(LaneInput(stream=io.BytesIO(stream), name="<claude live>"),
-                                   RunContext())
-    return [e.model_dump(mode="json") for e in events]
-
-
 def _holds(lane: LaneSpec, real: list[dict[str, Any]], rendered: list[dict[str, Any]],
            expected: list[dict[str, Any]], abstract: AbstractScenario) -> None:
     assert_matches(lane, real, abstract, expected)
@@ -116,13 +99,13 @@ def _holds(lane: LaneSpec, real: list[dict[str, Any]], rendered: list[dict[str, 
 
 @pytest.mark.runtime
 def test_round_trip_renders_what_claude_code_did_with_awkward_output(tmp_path: Path) -> None:
-    """Fidelity beyond the catalog: the real Claude Code runs `quirks_scenario`; the anthropic
-    lane's log of its requests and the claude-code lane's log of its stdout are each strictly
-    equivalent to the lane's expected view and to the lane's log of the rendering, every
+    """Fidelity beyond the catalog: the real Claude Code runs `shells_scenario(SHELLS)`; the
+    anthropic lane's log of its requests and the claude-code lane's log of its stdout are each
+    strictly equivalent to the lane's expected view and to the lane's log of the rendering, every
     command's output and exit code equal (assert_matches)."""
     if not DRIVER.binary().exists():
         pytest.fail("Claude Code is not installed: harness runtimes install claude")
-    abstract = quirks_scenario()
+    abstract = shells_scenario(SHELLS)
     scenario = abstract.scenario
     outputs, stub = run_scenario(DRIVER, scenario, tmp_path.resolve(),
                                  DRIVER.responder(scenario))
@@ -132,6 +115,6 @@ def test_round_trip_renders_what_claude_code_did_with_awkward_output(tmp_path: P
     _holds(ANTHROPIC, _anthropic_log(stub.log.exchanges),
            normalize_exchanges(ANTHROPIC, claude_exchanges(abstract)),
            expected_log_of(anthropic_view(abstract), failures), abstract)
-    _holds(CLAUDE_CODE, _stream_log(b"".join(out.stdout for _, out in outputs)),
-           _stream_log(claude_stream_lines(abstract)),
+    _holds(CLAUDE_CODE, stream_log(CLAUDE_CODE, b"".join(out.stdout for _, out in outputs)),
+           stream_log(CLAUDE_CODE, claude_stream_lines(abstract)),
            expected_log_of(claude_code_view(abstract), failures), abstract)

@@ -9,7 +9,6 @@ recording (strict equivalence, commands' outputs equal).
 
 from __future__ import annotations
 
-import io
 import json
 import re
 from pathlib import Path
@@ -22,13 +21,13 @@ from harness import scenario as sc
 from harness.cassette import read_http_cassette
 from harness.equivalence import equivalent
 from harness.gate import run_context
-from harness.lane import LaneInput, RunContext, normalize_to_dicts
+from harness.lane import RunContext, normalize_to_dicts
 from harness.recording import run_scenario
 from harness.runtimes.gemini import DRIVER
 from harness.scenario import load_scenario
 from harness.strategies import AbstractScenario, ShellResult, abstract_scenarios, expected_log_of
 from lanes.gemini_cli import LANE as GEMINI_CLI
-from tests.roundtrip import gemini_origins, read_jsonl
+from tests.roundtrip import gemini_origins, read_jsonl, stream_log
 from tests.roundtrip_gemini_cli import (
     CliWorld,
     ToolOutcome,
@@ -49,9 +48,7 @@ EXCLUDED: dict[str, str] = {
 
 
 def lane_log(stream: bytes, context: RunContext | None = None) -> list[dict[str, Any]]:
-    events = GEMINI_CLI.normalize(LaneInput(stream=io.BytesIO(stream), name="<roundtrip>"),
-                                  context or RunContext())
-    return [e.model_dump(mode="json") for e in events]
+    return stream_log(GEMINI_CLI, stream, context)
 
 
 @given(abstract_scenarios())
