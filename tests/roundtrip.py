@@ -533,7 +533,7 @@ def _error_text(text: str) -> str:
             f"{text[-half:]}")
 
 
-def bash_result(result: ShellResult, command: str = "") -> tuple[str, bool]:
+def bash_result(result: ShellResult, command: str) -> tuple[str, bool]:
     """(content, is_error) of Claude Code's Bash tool_result: the output on success or on an
     exit Claude Code interprets as an answer (`exit_interpretation`), else, as an error,
     `Exit code N` then the captured output (`bash_captured`: leading blank lines kept, nothing
@@ -612,7 +612,7 @@ def claude_tool_result(abstract: AbstractScenario, call_id: str, call: ClaudeCal
     if call.name == "Bash":
         shell = abstract.shell_results.get(call.where) if call.where else None
         content, is_error = bash_result(shell or ShellResult(0, ""),  # `rm --`: no output
-                                        str(args.get("command", "")))
+                                        str(args["command"]))
         return {**result, "content": content, "is_error": is_error}
     if call.name.startswith("mcp__"):
         return {**result, "content": [{"type": "text", "text": f"{call.name} done"}]}

@@ -93,7 +93,7 @@ def bash_line(command: str, result: ShellResult) -> tuple[str, bool, Any]:
     interprets, `exit_interpretation`) is the output and a `{stdout, stderr, ...}` object."""
     interpretation = exit_interpretation(command, result.exit_code)
     if result.exit_code != 0 and interpretation is None:
-        content, _ = bash_result(result)
+        content, _ = bash_result(result, command)
         return content, True, f"Error: {content}"
     content = bash_visible(result.output)
     stdout: dict[str, Any] = {"stdout": bash_stdout(result.output), "stderr": "",
@@ -310,8 +310,8 @@ class StreamSimulator(ClaudeSimulator):
         return answer
 
     def _results(self, run: int, uses: list[dict[str, Any]]) -> list[dict[str, Any]]:
-        """The tool results as the simulator sends them (Bash exits Claude Code interprets and
-        MCP answers from `mcp_results` patched in), each printed as one `user` line."""
+        """The tool results as the simulator sends them (MCP answers from `mcp_results`
+        patched in), each printed as one `user` line."""
         self.searches = []
         results = super()._results(run, uses)
         match = _TOOLU_STEP.match(str(uses[0]["id"]))
@@ -336,14 +336,12 @@ class StreamSimulator(ClaudeSimulator):
                                                      "permission_decision": ACCEPT}]))
 
     def _kept(self, block: dict[str, Any], call: ClaudeCall, answer: str) -> Any:
-        """`tool_use_result`: what Claude Code keeps of the call; patches `block` where the
-        model's view differs from the simulator's (interpreted exits, MCP answers)."""
+        """`tool_use_result`: what Claude Code keeps of the call; patches `block` with the MCP
+        answer `mcp_results` holds (the simulator's own is a placeholder)."""
         args = call.arguments
         if call.name == "Bash":
             shell = self.abstract.shell_results.get(call.where) if call.where else None
-            content, is_error, kept = bash_line(str(args["command"]), shell or ShellResult(0, ""))
-            block.update(content=content, is_error=is_error)
-            return kept
+            return bash_line(str(args["command"]), shell or ShellResult(0, ""))[2]
         if call.name.startswith("mcp__"):
             mcp = self.mcp_results.get(call.where) if call.where else None
             if mcp is None:
