@@ -415,9 +415,12 @@ CLAUDE_TOOLS = ("Agent", "Bash", "Edit", "Read", "Skill", "ToolSearch", "Write")
 """Tools Claude Code 2.1.328 offers up front (deferred ones join once ToolSearch loads them)."""
 BASH_EMPTY = "(Bash completed with no output)"
 PERSIST_CHARS = 30_000
-"""Bash output above this many characters reaches the model as a `<persisted-output>` preview.
-Seen for 1.9 MB (cassettes/large_output); the exact threshold is Claude Code's and not pinned
-here, so the simulator picks 30 000 (the Bash tool's historic output limit)."""
+"""Claude Code's Bash tool keeps at most this many characters of a command's output, and a
+successful command's longer output reaches the model as a `<persisted-output>` preview. Seen
+live (tests/test_roundtrip_claude_live.py): 8 000 lines of `abcd` (40 000 characters) keep
+29 999 after the trim, `seq 1 20000` (~109 kB) is persisted, as is cassettes/large_output
+(1.9 MB). No run had a successful output just above or below 30 000, so persisting exactly
+above it is the simulator's reading of that cap."""
 PREVIEW_CHARS = 2_000
 _TOOLU = re.compile(r"^toolu_r(\d+)s(\d+)_(\d+|load|read\d+)$")
 TOOL_LOADED = "Tool loaded."
@@ -1093,7 +1096,9 @@ class GeminiSimulator:
                 raise SimulationError("too many model calls")
             chunks = self._stream(self._body(), after_tools)
             if chunks is None or unusable(read_gemini_answer(chunks), after_tools):
-                return  # maxAttempts 1: the run fails, the history keeps the prompt
+                return  # maxAttempts 1: the run fails (the history keeps the prompt,
+                # unlike the real CLI's after an HTTP error on a resumed run:
+                # tests/test_roundtrip_gemini_cli.py `_lost_prompts`)
             parts = [p for c in chunks for p in c["candidates"][0]["content"]["parts"]]
             self.contents.append({"role": "model", "parts": gemini_echo(parts)})
             calls = [p["functionCall"] for p in parts if "functionCall" in p]

@@ -6,7 +6,8 @@ run, later runs `--resume`. The model's answers are the Gemini stub's own stream
 (`harness.providers.gemini.encode_chunks`: one chunk per part, texts in two halves), so the
 renderer sees exactly the chunks the CLI would. Each rule below was read in the 0.61.0 bundle
 (`nonInteractiveCli.ts`, `turn.ts`, `geminiChat.ts`, the tools) and checked by running the real
-CLI against the stub (see the report of the change adding this file):
+CLI against the stub: tests/test_roundtrip_gemini_cli.py holds the rendering to every recorded
+scenario and, live, to the real CLI on `_quirk_scenarios` (the rules no recording shows):
 
 - `init`, the user `message`, then per chunk one assistant `message` delta holding the chunk's
   non-thought text with ANSI sequences stripped (none for an empty text; thoughts never print),
@@ -54,7 +55,13 @@ from harness.model import (
     WebSearch,
 )
 from harness.providers.gemini import MODEL, Position, encode_chunks, error_body, gemini_steps
-from harness.strategies import ROUNDTRIP_THREAD, AbstractScenario, ItemMaker, ShellResult
+from harness.strategies import (
+    ROUNDTRIP_THREAD,
+    AbstractScenario,
+    ItemMaker,
+    ShellResult,
+    failure_kind,
+)
 from tests.roundtrip import (
     GEMINI_CWD,
     GEMINI_PARTIAL_TEXT,
@@ -274,13 +281,15 @@ def gemini_cli_view(abstract: AbstractScenario | CliWorld
 
 
 def _http_kind(failure: sc.FailureSpec) -> ErrorKind:
+    """A quota status is classified by the printed words (the CLI prints no status for it);
+    any other keeps its JSON body, so the lane reads the status as the API lanes do."""
     status = failure.http_status or 500
     if status == 429:
         return "rate_limit"  # the quota advice says so
     if status in QUOTA_STATUSES:
         return "rate_limit" if re.search(r"quota|RESOURCE_EXHAUSTED|rate limit",
                                          failure.message, re.I) else "provider"
-    return "provider" if status >= 500 else "unknown"
+    return failure_kind(failure)
 
 
 def _message(text: str, status: str) -> ItemMaker:
