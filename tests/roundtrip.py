@@ -41,7 +41,13 @@ from harness.model import (
 from harness.providers.anthropic import DUMMY_API_KEY as DUMMY_ANTHROPIC_KEY
 from harness.providers.anthropic import AnthropicResponder, WireMessage, expand_step
 from harness.providers.gemini import MODEL as GEMINI_MODEL
-from harness.providers.gemini import GeminiResponder, Position, encode_chunks, gemini_steps
+from harness.providers.gemini import (
+    GeminiResponder,
+    Position,
+    encode_chunks,
+    gemini_steps,
+    http_failure_first,
+)
 from harness.providers.responses import ResponsesResponder
 from harness.strategies import (
     ROUNDTRIP_THREAD,
@@ -1066,7 +1072,9 @@ def _gemini_sse(body: bytes) -> Iterator[dict[str, Any]]:
 
 class GeminiSimulator:
     """Gemini CLI 0.61 (`gemini -p`, then `--resume`) against `GeminiResponder`. A `--resume`
-    exits 42 before any request when run 0 saved no session (`gemini_runs`)."""
+    exits 42 before any request when run 0 saved no session (`gemini_runs`); a resumed run
+    whose first call gets an HTTP error is not saved either, so later runs lack its prompt
+    (`http_failure_first`; seen live, tests/test_roundtrip_gemini_cli.py)."""
 
     def __init__(self, abstract: AbstractScenario) -> None:
         self.abstract = abstract
@@ -1085,6 +1093,8 @@ class GeminiSimulator:
                                  "</session_context>"})
             self.contents.append({"role": "user", "parts": parts})
             self._turn()
+            if run > 0 and http_failure_first(spec):
+                self.contents.pop()  # not saved to the session: later runs lack this prompt
         if self.responder.log.problems:
             raise SimulationError("; ".join(self.responder.log.problems))
         return self.exchanges
@@ -1096,9 +1106,8 @@ class GeminiSimulator:
                 raise SimulationError("too many model calls")
             chunks = self._stream(self._body(), after_tools)
             if chunks is None or unusable(read_gemini_answer(chunks), after_tools):
-                return  # maxAttempts 1: the run fails (the history keeps the prompt,
-                # unlike the real CLI's after an HTTP error on a resumed run:
-                # tests/test_roundtrip_gemini_cli.py `_lost_prompts`)
+                return  # maxAttempts 1: the run fails (`run` drops a resumed run's prompt
+                # after an HTTP error at its first call, as the real CLI does)
             parts = [p for c in chunks for p in c["candidates"][0]["content"]["parts"]]
             self.contents.append({"role": "model", "parts": gemini_echo(parts)})
             calls = [p["functionCall"] for p in parts if "functionCall" in p]
