@@ -363,7 +363,8 @@ def _texts(message: dict[str, Any]) -> list[str]:
 
 def _conversation(messages: list[dict[str, Any]]) -> list[dict[str, Any]]:
     """User and assistant messages; `system` messages are Claude Code's own injections."""
-    return [m for m in messages if m.get("role") in {"user", "assistant"}]
+    # a tuple, not a set: the recorded field may hold anything, even an unhashable list
+    return [m for m in messages if m.get("role") in ("user", "assistant")]
 
 
 def session_id_of(body: dict[str, Any]) -> str | None:

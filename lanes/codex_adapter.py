@@ -350,8 +350,15 @@ def _is_message(item: dict[str, Any], role: str) -> bool:
     return item.get("type", "message") == "message" and item.get("role") == role
 
 
+def _type_of(item: dict[str, Any]) -> str | None:
+    """An input item's `type` when it is a string: a recorded body may hold anything there,
+    and a list would not even hash for a set lookup."""
+    value = item.get("type")
+    return value if isinstance(value, str) else None
+
+
 def _is_model_output(item: dict[str, Any]) -> bool:
-    return item.get("type") in MODEL_OUTPUT_TYPES or _is_message(item, "assistant")
+    return _type_of(item) in MODEL_OUTPUT_TYPES or _is_message(item, "assistant")
 
 
 def _output_text(output: Any) -> str:
@@ -612,7 +619,7 @@ class Translator(ExchangeTranslator[Replayed]):
     def _collect_outputs(self, inputs: list[dict[str, Any]]) -> list[Event]:
         out: list[Event] = []
         for item in inputs:
-            if item.get("type") not in CALL_OUTPUT_TYPES:
+            if _type_of(item) not in CALL_OUTPUT_TYPES:
                 continue
             call_id = str(item.get("call_id"))
             pending = self.pending.pop(call_id, None)

@@ -34,6 +34,7 @@ from tests.fuzz.mutations import (
     duplicate_line,
     insert_line,
     jsonl_mutations,
+    request_json,
     set_field,
     swap_lines,
 )
@@ -152,6 +153,18 @@ def test_regressions_found_by_the_mutation_fuzz(
     outcome = check_contract(LANES[lane_id], path)
     assert outcome.error is not None
     assert re.match(re.escape(str(path)) + reason, str(outcome.error)), str(outcome.error)
+
+
+def test_an_input_item_whose_type_is_a_list_is_not_a_crash(tmp_path: Path) -> None:
+    """Regression (found by `nox -s explore`): a recorded Responses request whose input item has
+    a list for `type` escaped the codex-adapter lane as `TypeError: unhashable type` (a set
+    lookup of the raw value). Such an item is no call output and no model output: the log is
+    valid, strict and lenient."""
+    source = CASSETTES / "api_key_alt_env" / "codex.http.yaml"
+    path = tmp_path / source.name
+    path.write_bytes(request_json(0, 4215012, []).apply(source.read_bytes()))
+    assert path.read_bytes() != source.read_bytes()
+    assert check_contract(LANES["codex-adapter"], path).error is None
 
 
 JSONL_SHIPPED = [lane for lane in SHIPPED_LANES if lane.input_kind == "jsonl"]

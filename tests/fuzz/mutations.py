@@ -453,7 +453,7 @@ def set_field(i: int, path: tuple[str, ...], replacement: Any, *, delete: bool) 
     return _doc_mutation(f"field(i={i}, {'.'.join(path)} {what})", op)
 
 
-def _request_json(i: int, k: int, replacement: Any) -> Mutation:
+def request_json(i: int, k: int, replacement: Any) -> Mutation:
     """Give one field of a recorded request body a wrong-typed value."""
 
     def op(_doc: Doc, interactions: list[Any]) -> None:
@@ -501,7 +501,7 @@ def cassette_mutation() -> st.SearchStrategy[Mutation]:
                   st.sampled_from(FIELD_PATHS)),
         st.builds(lambda i, p, v: set_field(i, p, v, delete=False), POSITION,
                   st.sampled_from(FIELD_PATHS), st.sampled_from(WRONG_VALUES)),
-        st.builds(_request_json, POSITION, POSITION, st.sampled_from(WRONG_VALUES)),
+        st.builds(request_json, POSITION, POSITION, st.sampled_from(WRONG_VALUES)),
         st.builds(_interactions_op, st.sampled_from(["drop", "duplicate", "swap", "not_a_list"]),
                   POSITION, POSITION),
     )
