@@ -219,6 +219,9 @@ IGNORED_EVENTS = frozenset({
 })
 """Known events that add nothing: their content arrives again in `output_item.done`."""
 
+TEXT_DELTAS = (ResponseTextDeltaEvent, ResponseRefusalDeltaEvent,
+               ResponseReasoningSummaryTextDeltaEvent, ResponseReasoningTextDeltaEvent)
+"""Streamed text events: their `delta` is appended to the item named by `item_id`."""
 CALL_OUTPUT_TYPES = frozenset({"function_call_output", "custom_tool_call_output",
                                "tool_search_output"})
 MODEL_OUTPUT_TYPES = frozenset({"reasoning", "function_call", "custom_tool_call",
@@ -457,9 +460,10 @@ def stream_error(code: str | None, message: str) -> TurnError:
 
 
 def _raw(model: Any) -> Any:
-    """The payload as received (fields the SDK does not know included)."""
+    """The payload as received (fields the SDK does not know included); a field of the wrong
+    type is kept as it came, without pydantic's serializer warning on stderr."""
     to_dict = getattr(model, "to_dict", None)
-    return to_dict() if callable(to_dict) else model
+    return to_dict(warnings=False) if callable(to_dict) else model
 
 
 # ------------------------------------------------------------------------------------- translate
@@ -668,7 +672,7 @@ class Translator(ExchangeTranslator[Replayed]):
     def _event(self, event: ResponseStreamEvent) -> tuple[list[Event], Outcome | None]:
         etype = str(getattr(event, "type", ""))
         expected = HANDLED_EVENTS.get(etype)
-        if expected is None or not isinstance(event, expected) or _lacks_response(event):
+        if expected is None or not isinstance(event, expected) or _malformed(event):
             if etype in IGNORED_EVENTS:
                 return [], None
             return [self.unknown(etype or "<no type>", _raw(event))], None
@@ -995,11 +999,19 @@ def normalize(source: LaneInput, context: RunContext) -> Iterator[Event]:
 
 
 
-def _lacks_response(event: ResponseStreamEvent) -> bool:
-    """A terminal event (completed/failed/incomplete) without its `response` object: the SDK
-    builds it leniently, but it says nothing the lane can act on, so it is kept as `unknown`."""
+def _malformed(event: ResponseStreamEvent) -> bool:
+    """An event the SDK built leniently (it does not validate) whose key field is missing or of
+    the wrong type: a terminal event (completed/failed/incomplete) without its `response`
+    object, or a text delta whose `delta` or `item_id` is not a string. It says nothing the
+    lane can act on, so it is kept as `unknown`."""
     terminal = ResponseCompletedEvent | ResponseFailedEvent | ResponseIncompleteEvent
-    return isinstance(event, terminal) and getattr(event, "response", None) is None
+    if isinstance(event, terminal):
+        return getattr(event, "response", None) is None
+    if isinstance(event, TEXT_DELTAS):
+        return not (isinstance(getattr(event, "delta", None), str)
+                    and isinstance(getattr(event, "item_id", None), str))
+    return False
+
 
 LANE = LaneSpec(
     id=LANE_ID,

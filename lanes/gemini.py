@@ -519,7 +519,7 @@ def _finish_value(reason: types.FinishReason | None) -> str | None:
 
 def _part_payload(part: types.Part, raw: Any) -> Any:
     return raw if raw is not None else part.model_dump(mode="json", exclude_none=True,
-                                                       by_alias=True)
+                                                       by_alias=True, warnings=False)
 
 
 def _raw_parts(raw_chunk: Any, candidate: int) -> list[Any]:
@@ -750,7 +750,8 @@ class Translator(ExchangeTranslator[Replayed]):
     def _candidate(self, candidate: types.Candidate, raw_chunk: Any) -> list[Event]:
         index = candidate.index or 0
         if index != 0:  # Gemini CLI asks for one candidate; others are kept, not mapped
-            payload = candidate.model_dump(mode="json", exclude_none=True, by_alias=True)
+            payload = candidate.model_dump(mode="json", exclude_none=True, by_alias=True,
+                                           warnings=False)
             return [self.unknown("candidate", payload)]
         parts = candidate.content.parts if candidate.content is not None else None
         raw_parts = _raw_parts(raw_chunk, 0)

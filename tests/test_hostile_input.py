@@ -16,6 +16,7 @@ import re
 import subprocess
 import sys
 import time
+import warnings
 from pathlib import Path
 from typing import Any
 
@@ -33,6 +34,7 @@ from tests.fuzz.mutations import (
     chain,
     duplicate_line,
     insert_line,
+    insert_sse,
     jsonl_mutations,
     request_json,
     set_field,
@@ -165,6 +167,23 @@ def test_an_input_item_whose_type_is_a_list_is_not_a_crash(tmp_path: Path) -> No
     path.write_bytes(request_json(0, 4215012, []).apply(source.read_bytes()))
     assert path.read_bytes() != source.read_bytes()
     assert check_contract(LANES["codex-adapter"], path).error is None
+
+
+def test_a_wrong_typed_delta_is_kept_without_a_serializer_warning(tmp_path: Path) -> None:
+    """Regression (seen as warnings in a `nox -s explore` run): a Responses SSE delta whose
+    `delta` is an object, not a string, made pydantic print a serializer warning to stderr when
+    the codex-adapter lane kept the event's raw payload, and on an output_text delta escaped
+    as `TypeError` (the lane appended it to the message text). Such an event is kept as an
+    `unknown` item, as it came, and nothing is printed: warnings are errors here."""
+    source = CASSETTES / "hello" / "codex.http.yaml"
+    event = ('data: {"type": "response.output_text.delta", "item_id": "msg_x", '
+             '"output_index": 0, "content_index": 0, "delta": {}, "sequence_number": 3}\n')
+    path = tmp_path / source.name
+    path.write_bytes(insert_sse(0, 2, event).apply(source.read_bytes()))
+    assert path.read_bytes() != source.read_bytes()
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        assert check_contract(LANES["codex-adapter"], path).error is None
 
 
 JSONL_SHIPPED = [lane for lane in SHIPPED_LANES if lane.input_kind == "jsonl"]

@@ -389,7 +389,7 @@ def _drop_data(i: int, k: int) -> Mutation:
     return _body_op(f"drop_data(i={i}, k={k})", edit, i)
 
 
-def _insert_sse(i: int, k: int, junk: str) -> Mutation:
+def insert_sse(i: int, k: int, junk: str) -> Mutation:
     def edit(body: bytes) -> bytes:
         events, sep = _sse_events(body)
         events.insert(k % (len(events) + 1), junk.rstrip("\n").encode())
@@ -492,7 +492,7 @@ def cassette_mutation() -> st.SearchStrategy[Mutation]:
         st.builds(_cut_body, POSITION, POSITION),
         st.builds(_cut_sse_event, POSITION, POSITION, POSITION),
         st.builds(_drop_data, POSITION, POSITION),
-        st.builds(_insert_sse, POSITION, POSITION, st.sampled_from(JUNK_SSE_EVENTS)),
+        st.builds(insert_sse, POSITION, POSITION, st.sampled_from(JUNK_SSE_EVENTS)),
         st.builds(_status, POSITION, st.sampled_from(ERROR_STATUSES),
                   st.one_of(st.none(), st.sampled_from(ERROR_BODIES))),
         st.builds(_gzip, POSITION, st.sampled_from(
