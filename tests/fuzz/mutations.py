@@ -280,6 +280,17 @@ JUNK_SSE_EVENTS: list[str] = [
     '"message": "Overloaded"}}\n',
     'data: {"type": "error", "code": "server_error", "message": "boom"}\n',
     "data: " + "[" * 3000 + "]" * 3000 + "\n",
+    # well-formed events whose text field has the wrong type (the SDKs do not validate)
+    'data: {"type": "response.output_text.delta", "item_id": "msg_x", "output_index": 0, '
+    '"content_index": 0, "delta": {}, "sequence_number": 3}\n',
+    'data: {"type": "response.reasoning_summary_text.delta", "item_id": 7, '
+    '"output_index": 0, "summary_index": 0, "delta": ["x"], "sequence_number": 3}\n',
+    'data: {"type": "content_block_delta", "index": 0, "delta": {"type": "text_delta", '
+    '"text": {}}}\n',
+    'data: {"type": "content_block_delta", "index": 0, "delta": {"type": "input_json_delta", '
+    '"partial_json": 5}}\n',
+    'data: {"candidates": [{"content": {"role": "model", "parts": [{"text": ["x"]}]}, '
+    '"index": 0}]}\n',
 ]
 """SSE events a broken server or proxy might send, for every provider's stream."""
 
