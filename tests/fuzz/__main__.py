@@ -41,17 +41,21 @@ def shipped(lane: LaneSpec) -> list[Path]:
     return sorted(CASSETTES.glob(f"*/{lane.native_file}"))
 
 
-def target(lane: LaneSpec, workdir: Path, *, examples: int = BATCH) -> Any:
+def target(lane: LaneSpec, workdir: Path, *, examples: int = BATCH,
+           derandomize: bool | None = None) -> Any:
     """The lane's fuzz property: a hypothesis test function (call it, or feed its
-    `.hypothesis.fuzz_one_input` raw bytes)."""
+    `.hypothesis.fuzz_one_input` raw bytes). `derandomize=None` follows the loaded profile
+    (the ci profile derandomizes, so one call is deterministic there)."""
     sources = shipped(lane)
     if not sources:
         raise SystemExit(f"no shipped {lane.native_file} to fuzz {lane.id} with")
     strategy = jsonl_mutations() if lane.input_kind == "jsonl" else cassette_mutations()
     path = workdir / sources[0].name
 
+    fixed = {} if derandomize is None else {"derandomize": derandomize}
+
     @settings(max_examples=examples, deadline=None, database=None, print_blob=True,
-              suppress_health_check=list(HealthCheck))
+              suppress_health_check=list(HealthCheck), **fixed)
     @given(source=st.sampled_from(sources), mutation=strategy)
     def keeps_the_contract(source: Path, mutation: Mutation) -> None:
         path.write_bytes(mutation.apply(source.read_bytes()))
@@ -63,11 +67,12 @@ def target(lane: LaneSpec, workdir: Path, *, examples: int = BATCH) -> Any:
 def fuzz_hypothesis(lane: LaneSpec, seconds: float, *, batch: int = BATCH,
                     log: Callable[[str], None] = print) -> int:
     """Run the lane's property in batches until `seconds` are spent; returns examples run
-    (a violation propagates as the failing example's exception)."""
+    (a violation propagates as the failing example's exception). Never derandomized: under
+    the ci profile every batch would otherwise replay the same examples."""
     deadline = time.monotonic() + seconds
     runs = 0
     with tempfile.TemporaryDirectory(prefix=f"fuzz-{lane.id}-") as tmp:
-        prop = target(lane, Path(tmp), examples=batch)
+        prop = target(lane, Path(tmp), examples=batch, derandomize=False)
         while time.monotonic() < deadline:
             prop()
             runs += batch
