@@ -9,6 +9,7 @@ the same holds for a lane's plumbing tool calls (`LaneSpec.noise_tools`, e.g. to
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
+from collections.abc import Set as AbstractSet
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -77,10 +78,11 @@ def _item_mismatches(where: str, want: ExpectedItem, got: Mapping[str, Any],
     return problems
 
 
-def _is_noise(item: Mapping[str, Any], want: ExpectedTurn, noise_tools: frozenset[str]) -> bool:
+def _is_noise(item: Mapping[str, Any], named: AbstractSet[str],
+              noise_tools: frozenset[str]) -> bool:
     """Notices, unknown items and a lane's plumbing tool calls (e.g. tool search) are compared
-    only when the outline itself names that kind: a runtime's chatter does not break outlines."""
-    named = {expected.kind for expected in want.items}
+    only when the outline itself names that kind (`named`, the run's expected item kinds): a
+    runtime's chatter does not break outlines."""
     if item["kind"] in NOISE_KINDS:
         return item["kind"] not in named
     return item["kind"] == "tool_call" and item.get("name") in noise_tools \
@@ -101,7 +103,8 @@ def match_outline(events: Iterable[Mapping[str, Any]], expected: list[ExpectedTu
             problems.append(f"{where}: outcome expected {want.outcome}, got {got.outcome}")
         if want.error_kind is not None and want.error_kind != got.error_kind:
             problems.append(f"{where}: error kind expected {want.error_kind}, got {got.error_kind}")
-        items = [i for i in got.items if not _is_noise(i, want, noise_tools)]
+        named = {expected.kind for expected in want.items}
+        items = [i for i in got.items if not _is_noise(i, named, noise_tools)]
         if len(items) != len(want.items):
             kinds = [i["kind"] for i in items]
             problems.append(f"{where}: expected {len(want.items)} items "
