@@ -310,14 +310,6 @@ def codex_exec_streams(draw: st.DrawFn, *, max_runs: int = 3, max_turns: int = 3
 ROUNDTRIP_THREAD = "thr_roundtrip"
 """Thread id of every run of an abstract scenario (later runs resume it)."""
 
-TOOL_BLOCKS = (sc.ShellBlock, sc.PatchBlock, sc.McpBlock, sc.PlanBlock)
-"""Blocks the runtime executes (their item completes once the result is sent back)."""
-
-
-def _text(max_size: int = 40) -> st.SearchStrategy[str]:
-    return st.text(st.characters(codec="utf-8"), max_size=max_size)
-
-
 @dataclass(frozen=True)
 class ShellResult:
     """What a scripted command did when the runtime ran it."""
@@ -352,15 +344,15 @@ _PATH = st.lists(st.from_regex(r"[a-z0-9é日_-]{1,8}", fullmatch=True), min_siz
 def _command_text() -> st.SearchStrategy[str]:
     """A command that no shell wrapper hides (the equivalence unwraps `bash -lc`, so a drawn
     `sh -c x` would compare as `x` on one side only)."""
-    return _text(30).filter(lambda c: c.strip() != "" and unwrap_command(c) == c.strip())
+    return unicode_text(30).filter(lambda c: c.strip() != "" and unwrap_command(c) == c.strip())
 
 
 def _text_blocks() -> st.SearchStrategy[sc.TextBlock | sc.ReasoningBlock]:
     """Messages and reasoning; readable reasoning has some text (a summary with none is what
     providers send for opaque reasoning, so lanes rightly read it as encrypted)."""
-    text = st.builds(sc.TextBlock, text=_text(60))
+    text = st.builds(sc.TextBlock, text=unicode_text(60))
     reasoning = st.builds(lambda t, e: sc.ReasoningBlock(reasoning=sc.ReasoningSpec(
-        text=t, encrypted=e)), _text(60).filter(lambda t: t.strip() != ""), st.booleans())
+        text=t, encrypted=e)), unicode_text(60).filter(lambda t: t.strip() != ""), st.booleans())
     return st.one_of(text, reasoning)
 
 
@@ -369,7 +361,7 @@ def _patch(draw: st.DrawFn) -> sc.PatchBlock:
     paths = draw(st.lists(_PATH, min_size=1, max_size=4, unique=True))
     kinds = draw(st.lists(st.sampled_from(["add", "update", "delete"]), min_size=len(paths),
                           max_size=len(paths)))
-    content = _text(40)
+    content = unicode_text(40)
     spec = sc.PatchSpec(
         add=[sc.FileAdd(path=p, content=draw(content)) for p, k in zip(paths, kinds, strict=True)
              if k == "add"],
@@ -382,10 +374,10 @@ def _patch(draw: st.DrawFn) -> sc.PatchBlock:
 def _tool_blocks() -> st.SearchStrategy[sc.Block]:
     shell = st.builds(lambda c: sc.ShellBlock(shell=sc.ShellSpec(command=c)), _command_text())
     mcp = st.builds(lambda s, t, a: sc.McpBlock(mcp=sc.McpSpec(server=s, tool=t, arguments=a)),
-                    _NAME, _NAME, st.dictionaries(_NAME, _text(20) | st.integers(),
+                    _NAME, _NAME, st.dictionaries(_NAME, unicode_text(20) | st.integers(),
                                                   max_size=3))
     plan = st.builds(lambda entries: sc.PlanBlock(plan=entries), st.lists(st.builds(
-        sc.PlanEntrySpec, text=_text(20),
+        sc.PlanEntrySpec, text=unicode_text(20),
         status=st.sampled_from(get_args(PlanStatus))), min_size=1, max_size=4))
     return st.one_of(shell, _patch(), mcp, plan)
 
@@ -396,7 +388,7 @@ def _tool_step(draw: st.DrawFn) -> list[sc.Block]:
     the order a model streams them, so every lane completes the items in block order."""
     said: list[sc.Block] = list(draw(st.lists(_text_blocks(), max_size=2)))
     if draw(st.booleans()):
-        said.append(sc.WebSearchBlock(web_search=sc.WebSearchSpec(query=draw(_text(30)))))
+        said.append(sc.WebSearchBlock(web_search=sc.WebSearchSpec(query=draw(unicode_text(30)))))
     return said + list(draw(st.lists(_tool_blocks(), min_size=1, max_size=3)))
 
 
@@ -435,7 +427,7 @@ def _scenario_run(draw: st.DrawFn, index: int, max_steps: int) -> sc.Run:
         steps.append(draw(_failure()))
     else:
         steps.append(list(draw(st.lists(_text_blocks(), min_size=1, max_size=3))))
-    prompt = f"⟦run {index}⟧ " + draw(_text(30))
+    prompt = f"⟦run {index}⟧ " + draw(unicode_text(30))
     return sc.Run(prompt=prompt, steps=steps)
 
 
@@ -454,7 +446,7 @@ def abstract_scenarios(draw: st.DrawFn, *, max_runs: int = 3,
             for b, block in enumerate(step if isinstance(step, list) else []):
                 if isinstance(block, sc.ShellBlock):
                     code = draw(st.sampled_from([0, 0, 1, 2, 127]) | st.integers(0, 255))
-                    results[(r, s, b)] = ShellResult(code, draw(_sometimes_huge(_text())))
+                    results[(r, s, b)] = ShellResult(code, draw(_sometimes_huge(unicode_text())))
     scenario = sc.Scenario(name="roundtrip", description="drawn by abstract_scenarios()",
                            runs=runs,
                            expect=sc.Expect(turns=[_expected_turn(run) for run in runs]))
