@@ -219,9 +219,13 @@ IGNORED_EVENTS = frozenset({
 })
 """Known events that add nothing: their content arrives again in `output_item.done`."""
 
-TEXT_DELTAS = (ResponseTextDeltaEvent, ResponseRefusalDeltaEvent,
-               ResponseReasoningSummaryTextDeltaEvent, ResponseReasoningTextDeltaEvent)
+MESSAGE_DELTAS = (ResponseTextDeltaEvent, ResponseRefusalDeltaEvent)
+REASONING_DELTAS = (ResponseReasoningSummaryTextDeltaEvent, ResponseReasoningTextDeltaEvent)
+TEXT_DELTAS = MESSAGE_DELTAS + REASONING_DELTAS
 """Streamed text events: their `delta` is appended to the item named by `item_id`."""
+TERMINAL_EVENTS = (ResponseCompletedEvent, ResponseFailedEvent, ResponseIncompleteEvent)
+"""Events that end a response; each carries the final `response` object."""
+
 CALL_OUTPUT_TYPES = frozenset({"function_call_output", "custom_tool_call_output",
                                "tool_search_output"})
 MODEL_OUTPUT_TYPES = frozenset({"reasoning", "function_call", "custom_tool_call",
@@ -680,10 +684,9 @@ class Translator(ExchangeTranslator[Replayed]):
             return self._item_added(event.item), None
         if isinstance(event, ResponseOutputItemDoneEvent):
             return self._item_done(event.item), None
-        if isinstance(event, ResponseTextDeltaEvent | ResponseRefusalDeltaEvent):
+        if isinstance(event, MESSAGE_DELTAS):
             return self._delta(event.item_id, event.delta, "assistant_message"), None
-        if isinstance(event, ResponseReasoningSummaryTextDeltaEvent
-                      | ResponseReasoningTextDeltaEvent):
+        if isinstance(event, REASONING_DELTAS):
             return self._delta(event.item_id, event.delta, "reasoning"), None
         if isinstance(event, ResponseCompletedEvent):
             _add_usage(self.usage, event.response.usage)
@@ -1004,8 +1007,7 @@ def _malformed(event: ResponseStreamEvent) -> bool:
     the wrong type: a terminal event (completed/failed/incomplete) without its `response`
     object, or a text delta whose `delta` or `item_id` is not a string. It says nothing the
     lane can act on, so it is kept as `unknown`."""
-    terminal = ResponseCompletedEvent | ResponseFailedEvent | ResponseIncompleteEvent
-    if isinstance(event, terminal):
+    if isinstance(event, TERMINAL_EVENTS):
         return getattr(event, "response", None) is None
     if isinstance(event, TEXT_DELTAS):
         return not (isinstance(getattr(event, "delta", None), str)
