@@ -15,6 +15,7 @@ from typing import Any, Literal, TypedDict, TypeVar
 from pydantic import BaseModel, ConfigDict
 
 from harness.model import (
+    ITEM_ADAPTER,
     ApprovalPolicy,
     ApprovalRequested,
     ApprovalResolved,
@@ -63,6 +64,16 @@ def _trusted(cls: type[_M], fields: dict[str, Any]) -> _M:
     _set(instance, "__pydantic_extra__", None)
     _set(instance, "__pydantic_private__", None)
     return instance
+
+
+def _validated(item: Any, delta: Any) -> tuple[Item, DeltaModel | None]:
+    """An item and delta given as anything else than exact model instances (dicts, subclasses),
+    validated into exact ones, so `LogBuilder.item` goes on as for any other item."""
+    def plain(value: Any) -> Any:
+        return value.model_dump() if isinstance(value, BaseModel) else value
+
+    checked = ITEM_ADAPTER.validate_python(plain(item))
+    return checked, None if delta is None else DeltaModel.model_validate(plain(delta))
 
 
 class _Envelope(TypedDict):
@@ -194,7 +205,7 @@ class LogBuilder:
         validated model instances (checked by exact type; anything else is validated as usual).
         """
         if type(item) not in ITEM_TYPES or (delta is not None and type(delta) is not DeltaModel):
-            return self._validated_item(phase, item, delta)
+            item, delta = _validated(item, delta)
         seq = self._seq
         self._seq = seq + 1
         if phase == "started":
@@ -213,23 +224,6 @@ class LogBuilder:
         return _trusted(ItemCompleted, {
             "schema_version": 1, "seq": seq, "lane": self.lane, "thread_id": self.thread_id,
             "turn": self.turn, "type": "item.completed", "item": item})
-
-    def _validated_item(self, phase: Phase, item: Item, delta: DeltaModel | None) -> Event:
-        """`item` with full validation, for an item or delta that is not a model instance."""
-        env = self._envelope()
-        event: ItemStarted | ItemUpdated | ItemCompleted
-        if phase == "started":
-            event = ItemStarted(**env, item=item)
-        elif phase == "updated":
-            event = ItemUpdated(**env, item=item, delta=delta)
-        else:
-            event = ItemCompleted(**env, item=item)
-        if phase == "completed":
-            self._open.pop(event.item.id, None)
-            self._completed.add(event.item.id)
-        elif phase == "started" or event.item.id in self._open:
-            self._open[event.item.id] = event.item
-        return event
 
     def notice(self, message: str, native_id: str | None = None) -> Event:
         """A non-fatal error notice (allowed inside or outside a turn)."""
