@@ -26,20 +26,11 @@ from harness.builder import LogBuilder
 from harness.cassette import Interaction, read_http_cassette
 from harness.errors import FrameError, InputError
 from harness.lane import LaneInput, RunContext
-from harness.model import ErrorKind, Event, UnknownItem, Usage
+from harness.model import Event, UnknownItem, Usage
 from harness.replay import missing_answer, vcr_replay
 
 # ------------------------------------------------------------------------------------- errors
 
-
-
-def status_kind(status: int, table: Mapping[int, ErrorKind],
-                otherwise: ErrorKind = "unknown") -> ErrorKind:
-    """A lane's HTTP status table, then the rule every provider shares: any other 5xx is the
-    provider's fault; anything else is `otherwise`."""
-    if status in table:
-        return table[status]
-    return "provider" if status >= 500 else otherwise
 
 
 # ------------------------------------------------------------------------------------- JSON

@@ -10,6 +10,7 @@ added, never renamed. This module names no provider: provider facts live in `lan
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from typing import Annotated, Any, Literal, TypeAlias
 
 import orjson
@@ -41,6 +42,15 @@ RETRYABLE: dict[ErrorKind, bool] = {
 }
 """Whether retrying can help, per error kind: one policy for every lane (a test checks that
 every ErrorKind is listed)."""
+
+
+def status_kind(status: int, table: Mapping[int, ErrorKind],
+                otherwise: ErrorKind = "unknown") -> ErrorKind:
+    """A lane's HTTP status table, then the rule every provider shares: any other 5xx is the
+    provider's fault; anything else is `otherwise`."""
+    if status in table:
+        return table[status]
+    return "provider" if status >= 500 else otherwise
 
 
 class _Strict(BaseModel):

@@ -39,6 +39,7 @@ from harness.model import (
     Reasoning,
     TurnError,
     WebSearch,
+    status_kind,
 )
 
 __all__ = ["AbstractScenario", "ShellResult", "abstract_scenarios", "codex_exec_streams",
@@ -469,7 +470,7 @@ def run_failure(run: sc.Run) -> sc.FailureSpec | None:
 HTTP_FAILURE_KINDS: dict[int, ErrorKind] = {401: "auth", 403: "auth", 408: "network",
                                             429: "rate_limit"}
 """HTTP status -> the error kind a perfect lane reports (any other 5xx `provider`, any other
-status `unknown`): the rule the API lanes share (`harness.apilane.status_kind`)."""
+status `unknown`): the rule the API lanes share (`harness.model.status_kind`)."""
 
 STREAM_FAILURE_KINDS: dict[str, ErrorKind] = {"rate_limit_exceeded": "rate_limit",
                                               "rate_limit_error": "rate_limit"}
@@ -480,7 +481,7 @@ def failure_kind(failure: sc.FailureSpec) -> ErrorKind:
     """The error kind a lane that sees the failure as sent reports for it."""
     if failure.http_status is not None:
         status = failure.http_status
-        return HTTP_FAILURE_KINDS.get(status, "provider" if status >= 500 else "unknown")
+        return status_kind(status, HTTP_FAILURE_KINDS)
     return STREAM_FAILURE_KINDS.get(failure.stream_error or "", "provider")
 
 

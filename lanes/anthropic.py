@@ -93,7 +93,6 @@ from harness.apilane import (
     sdk_kwargs,
     sdk_params,
     side_error,
-    status_kind,
 )
 from harness.builder import SessionInfo
 from harness.cassette import Interaction
@@ -118,6 +117,7 @@ from harness.model import (
     ToolCall,
     TurnError,
     WebSearch,
+    status_kind,
 )
 from harness.replay import consume_raw, safe_base_url
 
@@ -169,7 +169,7 @@ HTTP_ERROR_KINDS: dict[int, ErrorKind] = {
     529: "provider",
 }
 """HTTP status -> error kind (529 is Anthropic's "overloaded"); any other 5xx is `provider`,
-any other status `unknown` (`harness.apilane.status_kind`)."""
+any other status `unknown` (`harness.model.status_kind`)."""
 
 ERROR_TYPE_KINDS: dict[ErrorType, ErrorKind] = {
     "invalid_request_error": "unknown",

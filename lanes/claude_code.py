@@ -67,6 +67,7 @@ from harness.model import (
     UnknownItem,
     Usage,
     WebSearch,
+    status_kind,
 )
 
 LANE_ID = "claude-code"
@@ -194,7 +195,7 @@ def turn_error(result: dict[str, Any], api_message: str | None) -> TurnError:
     status = result.get("api_error_status")
     kind: ErrorKind = "unknown"
     if isinstance(status, int):
-        kind = HTTP_ERROR_KINDS.get(status, "provider" if status >= 500 else "unknown")
+        kind = status_kind(status, HTTP_ERROR_KINDS)
     reason = str(result.get("terminal_reason") or "error")
     message = str(result.get("result") or api_message or f"claude run ended: {reason}")
     return TurnError.of(kind, message)

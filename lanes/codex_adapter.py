@@ -90,7 +90,6 @@ from harness.apilane import (
     sdk_kwargs,
     sdk_params,
     side_error,
-    status_kind,
 )
 from harness.builder import SessionInfo
 from harness.cassette import Interaction
@@ -116,6 +115,7 @@ from harness.model import (
     ToolCall,
     TurnError,
     WebSearch,
+    status_kind,
 )
 from harness.replay import base_url_of, consume_raw
 
@@ -144,7 +144,7 @@ HTTP_ERROR_KINDS: dict[int, ErrorKind] = {
     429: "rate_limit",
 }
 """HTTP status -> error kind; any other 5xx is `provider`, any other status `unknown`
-(`harness.apilane.status_kind`; retryable per kind: `harness.model.RETRYABLE`)."""
+(`harness.model.status_kind`; retryable per kind: `harness.model.RETRYABLE`)."""
 
 STREAM_ERROR_KINDS: dict[str, ErrorKind] = {
     "rate_limit_exceeded": "rate_limit",

@@ -87,7 +87,6 @@ from harness.apilane import (
     replay_each,
     replay_file,
     side_error,
-    status_kind,
 )
 from harness.builder import SessionInfo
 from harness.cassette import Interaction
@@ -112,6 +111,7 @@ from harness.model import (
     ToolCall,
     TurnError,
     WebSearch,
+    status_kind,
 )
 from harness.replay import consume_raw
 

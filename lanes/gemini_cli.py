@@ -65,6 +65,7 @@ from harness.model import (
     UnknownItem,
     Usage,
     WebSearch,
+    status_kind,
 )
 
 LANE_ID = "gemini-cli"
@@ -158,7 +159,7 @@ def error_kind(message: str) -> ErrorKind:
     match = _STATUS_CODE.search(head)
     if match:
         code = int(match.group(1))
-        return HTTP_ERROR_KINDS.get(code, "provider" if code >= 500 else "unknown")
+        return status_kind(code, HTTP_ERROR_KINDS)
     for pattern, kind in MESSAGE_ERROR_KINDS:
         if pattern.search(head):
             return kind

@@ -14,10 +14,9 @@ from harness.apilane import (
     sdk_kwargs,
     side_error,
     spooled,
-    status_kind,
 )
 from harness.lane import LaneInput
-from harness.model import ErrorKind, TurnError
+from harness.model import ErrorKind, TurnError, status_kind
 
 DEEP = "[" * 3000 + "]" * 3000
 
