@@ -26,7 +26,7 @@ from harness.builder import LogBuilder
 from harness.cassette import Interaction, read_http_cassette
 from harness.errors import FrameError, InputError
 from harness.lane import LaneInput, RunContext
-from harness.model import Event, UnknownItem, Usage
+from harness.model import Event, Usage
 from harness.replay import missing_answer, vcr_replay
 
 # ------------------------------------------------------------------------------------- errors
@@ -222,12 +222,6 @@ class ExchangeTranslator(ABC, Generic[R]):
     @abstractmethod
     def finish(self) -> list[Event]:
         """The events that close the log when the input ends."""
-
-    def unknown(self, native_type: str, payload: Any, native: str | None = None) -> Event:
-        """Anything the lane does not know, kept whole as a completed `unknown` item."""
-        item = UnknownItem(id=self.b.fresh_id(), status="completed", native_type=native_type,
-                           payload=payload, native_id=native)
-        return self.b.item("completed", item)
 
     def frame_problem(self, rep: R, reason: str) -> list[Event]:
         """A malformed exchange: strict raises a FrameError naming the interaction; lenient

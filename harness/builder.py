@@ -35,6 +35,7 @@ from harness.model import (
     TurnError,
     TurnFailed,
     TurnStarted,
+    UnknownItem,
     Usage,
 )
 from harness.model import (
@@ -229,6 +230,13 @@ class LogBuilder:
         """A non-fatal error notice (allowed inside or outside a turn)."""
         item = ErrorNotice(id=self.fresh_id(), status="completed", message=message,
                            native_id=native_id)
+        return self.item("completed", item)
+
+    def unknown(self, native_type: str, payload: Any, native_id: str | None = None) -> Event:
+        """Anything a lane has no mapping for, kept whole as a completed `unknown` item: unknown
+        native input is never dropped (allowed inside or outside a turn)."""
+        item = UnknownItem(id=self.fresh_id(), status="completed", native_type=native_type,
+                           payload=payload, native_id=native_id)
         return self.item("completed", item)
 
     def _close_open_items(self) -> list[Event]:

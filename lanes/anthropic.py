@@ -586,7 +586,7 @@ class Translator(ExchangeTranslator[Replayed]):
         """End of input: close the open turn; side calls still held (no turn followed them)
         become `unknown` items, the only kind allowed outside a turn."""
         out = self._close_turn() if self.b.in_turn else []
-        out += [self.unknown("side_call", item.model_dump(mode="json")) for item in self.held]
+        out += [self.b.unknown("side_call", item.model_dump(mode="json")) for item in self.held]
         self.held = []
         return out
 
@@ -765,7 +765,7 @@ class Translator(ExchangeTranslator[Replayed]):
         etype = str(getattr(event, "type", ""))
         expected = HANDLED_EVENTS.get(etype)
         if expected is None or not isinstance(event, expected):
-            return [self.unknown(etype or "<no type>", _raw(event))], None
+            return [self.b.unknown(etype or "<no type>", _raw(event))], None
         if isinstance(event, BetaRawMessageStartEvent):
             self.message_id = str(event.message.id)
             self.call_usage.update(event.message.usage)
@@ -832,7 +832,7 @@ class Translator(ExchangeTranslator[Replayed]):
         if block is None or dtype not in HANDLED_DELTAS:
             payload = {"index": index, "delta": _raw(delta)}
             if block is None:
-                return [self.unknown(f"content_block_delta.{dtype}", payload)]
+                return [self.b.unknown(f"content_block_delta.{dtype}", payload)]
             block.extra.append(payload["delta"])
             return []
         if dtype in {"text_delta", "thinking_delta"}:
@@ -859,7 +859,7 @@ class Translator(ExchangeTranslator[Replayed]):
     def _block_stop(self, index: int) -> list[Event]:
         block = self.blocks.pop(index, None)
         if block is None:
-            return [self.unknown("content_block_stop", {"index": index})]
+            return [self.b.unknown("content_block_stop", {"index": index})]
         native = self._native(index)
         if block.type in STREAMED_BLOCKS and block.item is not None:
             self.b.forget_native(native)
@@ -878,7 +878,7 @@ class Translator(ExchangeTranslator[Replayed]):
         payload = dict(block.start)
         if block.extra:
             payload["deltas"] = block.extra
-        return [self.unknown(block.type or "<no type>", payload, native)]
+        return [self.b.unknown(block.type or "<no type>", payload, native)]
 
     def _close_blocks(self) -> list[Event]:
         """Blocks cut off mid-stream: streamed text ends failed, keeping what arrived."""
@@ -945,7 +945,7 @@ class Translator(ExchangeTranslator[Replayed]):
         start = block.start
         pending = self.server_calls.pop(str(start.get("tool_use_id")), None)
         if pending is None:
-            return [self.unknown(block.type, dict(start))]
+            return [self.b.unknown(block.type, dict(start))]
         content = start.get("content")
         error = _server_error(block.type, start, content)
         status: ItemStatus = "failed" if error else "completed"
@@ -981,7 +981,7 @@ class Translator(ExchangeTranslator[Replayed]):
             req = rep.interaction.request
             payload = {"method": req.method, "path": req.path,
                        "status": rep.interaction.response.status}
-            return [self.unknown("side_call", payload)]
+            return [self.b.unknown("side_call", payload)]
         item = self._side_item(rep, kind)
         if not self.b.in_turn:
             self.held.append(item)

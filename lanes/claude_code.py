@@ -64,7 +64,6 @@ from harness.model import (
     Runtime,
     ToolCall,
     TurnError,
-    UnknownItem,
     Usage,
     WebSearch,
     status_kind,
@@ -283,7 +282,7 @@ class Translator:
                                            FrameError)
             handler = self._assistant if ltype == "assistant" else self._user
             return out + handler(frame, message)
-        return [self._unknown(ltype, frame.data)]
+        return [self.b.unknown(ltype, frame.data)]
 
     def close(self) -> list[Event]:
         return self.b.close()
@@ -303,7 +302,7 @@ class Translator:
             return [self.b.notice(message)]
         if subtype == "permission_denied":
             return self._ensure_turn(frame) + self._denied(frame)
-        return [self._unknown(f"system/{subtype}", data)]
+        return [self.b.unknown(f"system/{subtype}", data)]
 
     def _init(self, data: dict[str, Any]) -> list[Event]:
         session = data.get("session_id")
@@ -359,7 +358,7 @@ class Translator:
         tool_id = str(data.get("tool_use_id") or "")
         tool = self.tools.get(tool_id)
         if tool is None:
-            return [self._unknown("system/permission_denied", data)]
+            return [self.b.unknown("system/permission_denied", data)]
         request_id = f"permission_{tool_id}"
         if request_id in self.requested:
             return self._problem(frame, f"permission for {tool_id!r} denied twice",
@@ -397,7 +396,7 @@ class Translator:
 
     def _block(self, frame: Frame, block: Any, native: str | None) -> list[Event]:
         if not isinstance(block, dict):
-            return [self._unknown("assistant/<not an object>", block, native)]
+            return [self.b.unknown("assistant/<not an object>", block, native)]
         btype = block.get("type")
         item: Item
         if btype == "text":
@@ -412,7 +411,7 @@ class Translator:
         elif btype == "tool_use":
             return self._tool_use(frame, block)
         else:
-            return [self._unknown(f"assistant/{btype}", block, native)]
+            return [self.b.unknown(f"assistant/{btype}", block, native)]
         return [self.b.item("completed", item)]
 
     def _tool_use(self, frame: Frame, block: dict[str, Any]) -> list[Event]:
@@ -440,7 +439,7 @@ class Translator:
             if isinstance(block, dict) and block.get("type") == "tool_result":
                 out += self._tool_result(frame, block)
             else:
-                out.append(self._unknown("user/" + str(
+                out.append(self.b.unknown("user/" + str(
                     block.get("type") if isinstance(block, dict) else "<not an object>"),
                     block))
         return out
@@ -463,7 +462,7 @@ class Translator:
     def _result(self, frame: Frame) -> list[Event]:
         data = frame.data
         if not self.b.in_turn:
-            return [self._unknown("result", data)] if self.b.has_session else \
+            return [self.b.unknown("result", data)] if self.b.has_session else \
                 self._problem(frame, "result line before system/init", SequenceError)
         failed = bool(data.get("is_error")) or data.get("terminal_reason") not in (
             None, "completed")  # a tuple: the field may hold anything, even a list
@@ -473,11 +472,6 @@ class Translator:
         return self.b.turn_completed(usage_of(data), str(stop) if stop else None)
 
     # ---------------------------------------------------------------- problems
-
-    def _unknown(self, native_type: str, payload: Any, native: str | None = None) -> Event:
-        item = UnknownItem(id=self.b.fresh_id(), status="completed", native_type=native_type,
-                           payload=payload, native_id=native)
-        return self.b.item("completed", item)
 
     def _problem(self, frame: Frame, reason: str, error: type[LaneError]) -> list[Event]:
         if not self.context.lenient:

@@ -679,7 +679,7 @@ class Translator(ExchangeTranslator[Replayed]):
         if expected is None or not isinstance(event, expected) or _malformed(event):
             if etype in IGNORED_EVENTS:
                 return [], None
-            return [self.unknown(etype or "<no type>", _raw(event))], None
+            return [self.b.unknown(etype or "<no type>", _raw(event))], None
         if isinstance(event, ResponseOutputItemAddedEvent):
             return self._item_added(event.item), None
         if isinstance(event, ResponseOutputItemDoneEvent):
@@ -765,7 +765,7 @@ class Translator(ExchangeTranslator[Replayed]):
         if itype == "tool_search_call" and isinstance(item, ResponseToolSearchCall):
             return self._call(item.call_id or native or "", "tool_search", None, native=native,
                               arguments=item.arguments, raw_text="")
-        return [self.unknown(itype or "<no type>", _raw(item), native)]
+        return [self.b.unknown(itype or "<no type>", _raw(item), native)]
 
     def _finish_streaming(self, native: str | None, cls: type[AssistantMessage] | type[Reasoning],
                           text: str, status: str | None, **extra: Any) -> list[Event]:
@@ -823,7 +823,7 @@ class Translator(ExchangeTranslator[Replayed]):
         return [self.b.item("started", item)]
 
     def _flush_unknown_added(self) -> list[Event]:
-        out = [self.unknown(str(getattr(i, "type", "<no type>")), _raw(i), native)
+        out = [self.b.unknown(str(getattr(i, "type", "<no type>")), _raw(i), native)
                for native, i in self.unknown_added.items()]
         self.unknown_added.clear()
         return out
@@ -850,7 +850,7 @@ class Translator(ExchangeTranslator[Replayed]):
                        "status": rep.interaction.response.status,
                        "client_metadata": (body or {}).get("client_metadata"),
                        "prompt": prompt[:2000]}
-            return [self.unknown("side_call", payload)]
+            return [self.b.unknown("side_call", payload)]
         error = _side_error(rep)
         result = _structured(_answer_text(rep)) or None
         arguments: dict[str, Any] = {"prompt_chars": len(prompt)}
@@ -859,7 +859,7 @@ class Translator(ExchangeTranslator[Replayed]):
             if isinstance(result, dict) and result.get("outcome") == "deny":
                 self.denied.add(self.last_call)
         if not self.b.in_turn:  # e.g. after a failed turn: kept whole, items need a turn
-            return [self.unknown(f"side_call.{kind}", {
+            return [self.b.unknown(f"side_call.{kind}", {
                 "arguments": arguments, "result": result, "error": error})]
         item = ToolCall(id=self.b.fresh_id(), status="failed" if error else "completed",
                         name=f"side_call.{kind}", arguments=arguments, result=result,

@@ -398,7 +398,7 @@ class Translator:
             return [*self._ensure_session(), self.b.notice(message)]
         if etype == "item.plan.delta":
             return self._plan_delta(frame)
-        return [*self._ensure_session(), self._unknown(etype, frame.data)]
+        return [*self._ensure_session(), self.b.unknown(etype, frame.data)]
 
     def problem(self, error: LaneError) -> list[Event]:
         """Lenient mode: one bad frame becomes one `error` notice (after a session exists)."""
@@ -545,12 +545,6 @@ class Translator:
         item = UnknownItem(id=self.b.item_id(native_id), native_id=native_id,
                            status=_status(phase, None), native_type=item_type, payload=raw)
         return self._emit(phase, item, native_id)
-
-    def _unknown(self, etype: str, data: dict[str, Any]) -> Event:
-        """A whole top-level event the lane has no mapping for, kept as a completed item."""
-        item = UnknownItem(id=self.b.fresh_id(), status="completed", native_type=etype,
-                           payload=data)
-        return self.b.item("completed", item)
 
     # ---------------------------------------------------------------- errors
 

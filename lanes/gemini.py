@@ -590,7 +590,7 @@ class Translator(ExchangeTranslator[Replayed]):
         if self.b.in_turn:
             out += self._end_turn() if not self.pending else self._truncate()
         for rep in self.queued:  # side calls no turn followed: kept, outside any turn
-            out.append(self.unknown(f"side_call.{self._side_kind(rep)}",
+            out.append(self.b.unknown(f"side_call.{self._side_kind(rep)}",
                                      self._side_payload(rep)))
         self.queued.clear()
         return out
@@ -600,7 +600,7 @@ class Translator(ExchangeTranslator[Replayed]):
             return self.frame_problem(rep, rep.body_error)
         if rep.route is None or (not rep.is_conversation
                                  and rep.route.method not in SIDE_CALL_METHODS):
-            return [self.unknown("side_call", self._side_payload(rep))]
+            return [self.b.unknown("side_call", self._side_payload(rep))]
         if rep.body is None:
             return self.frame_problem(rep, "request body unusable")
         if not rep.is_conversation:
@@ -752,7 +752,7 @@ class Translator(ExchangeTranslator[Replayed]):
         if index != 0:  # Gemini CLI asks for one candidate; others are kept, not mapped
             payload = candidate.model_dump(mode="json", exclude_none=True, by_alias=True,
                                            warnings=False)
-            return [self.unknown("candidate", payload)]
+            return [self.b.unknown("candidate", payload)]
         parts = candidate.content.parts if candidate.content is not None else None
         raw_parts = _raw_parts(raw_chunk, 0)
         out: list[Event] = []
@@ -773,7 +773,7 @@ class Translator(ExchangeTranslator[Replayed]):
         if not payload:
             return []
         native_type = "part." + (next(iter(payload)) if isinstance(payload, dict) else "?")
-        return [*self._close_streaming("completed"), self.unknown(native_type, payload)]
+        return [*self._close_streaming("completed"), self.b.unknown(native_type, payload)]
 
     def _thought(self, part: types.Part) -> list[Event]:
         """Thought text streams into the open reasoning item; a signature closes the thought it

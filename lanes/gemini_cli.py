@@ -62,7 +62,6 @@ from harness.model import (
     Runtime,
     ToolCall,
     TurnError,
-    UnknownItem,
     Usage,
     WebSearch,
     status_kind,
@@ -275,7 +274,7 @@ class Translator:
             return self._problem(frame, "line has no string `type`", FrameError)
         handler = self._handlers().get(native_type)
         if handler is None:
-            return [*self._close_text(), self._unknown(native_type, frame.data)]
+            return [*self._close_text(), self.b.unknown(native_type, frame.data)]
         return handler(frame)
 
     def _handlers(self) -> dict[str, Handler]:
@@ -349,7 +348,7 @@ class Translator:
             self.tools.clear()  # a turn still open ends truncated, its tools with it
             return out + self.b.turn_started()
         if role != "assistant" or not isinstance(content, str):
-            return [*self._close_text(), self._unknown("message", frame.data)]
+            return [*self._close_text(), self.b.unknown("message", frame.data)]
         out = self._ensure_turn(frame)
         if self.text is None:
             item = AssistantMessage(id=self.b.fresh_id(), status="in_progress", text="")
@@ -415,11 +414,6 @@ class Translator:
         self.last_error = message
         cut = frame.data.get("severity", "error") == "error"  # the answer stops here
         return [*self._close_text("failed" if cut else "completed"), self.b.notice(message)]
-
-    def _unknown(self, native_type: str, payload: Any) -> Event:
-        item = UnknownItem(id=self.b.fresh_id(), status="completed", native_type=native_type,
-                           payload=payload)
-        return self.b.item("completed", item)
 
     def _problem(self, frame: Frame, reason: str, error: type[LaneError]) -> list[Event]:
         """Strict: raise `error` naming file and line. Lenient: an `error` notice, go on."""
