@@ -90,11 +90,12 @@ def _block(abstract: AbstractScenario, run: int, step: int, block: int) -> sc.Bl
 
 
 def sse_payloads(body: bytes) -> Iterator[dict[str, Any]]:
-    """The JSON `data:` payloads of an SSE body."""
-    for frame in body.decode("utf-8").split("\n\n"):
-        for line in frame.split("\n"):
-            if line.startswith("data: "):
-                yield json.loads(line[len("data: "):])
+    """The JSON `data:` payloads of an SSE body, one per `data:` line, with `\n` or `\r\n`
+    line ends (Responses and Anthropic frames, Gemini's `alt=sse` chunks)."""
+    for raw in body.decode("utf-8").split("\n"):
+        line = raw.rstrip("\r")
+        if line.startswith("data: "):
+            yield json.loads(line[len("data: "):])
 
 
 def _responses_output(reply: StubReply) -> list[dict[str, Any]] | None:
@@ -372,16 +373,23 @@ def codex_failure_message(failure: sc.FailureSpec) -> str:
     return f"exceeded retry limit, last status: {status} {reason}"
 
 
-def codex_native_failures(abstract: AbstractScenario) -> list[ErrorKind | None]:
-    """Per run, the kind the codex-native lane can tell from Codex's message: an HTTP failure's
-    status is in it; a `response.failed` is always "stream disconnected", so `provider` even
-    for a rate-limit code (the codex-adapter lane reads the code and says `rate_limit`)."""
+def status_only_failures(runs: list[sc.Run]) -> list[ErrorKind | None]:
+    """Per run, the kind a lane reports when it sees an HTTP failure's status but nothing
+    telling of a broken stream: `failure_kind` for an HTTP error, always `provider` for a
+    stream error."""
     kinds: list[ErrorKind | None] = []
-    for run in abstract.scenario.runs:
+    for run in runs:
         failure = run_failure(run)
         kinds.append(None if failure is None else "provider"
                      if failure.stream_error is not None else failure_kind(failure))
     return kinds
+
+
+def codex_native_failures(abstract: AbstractScenario) -> list[ErrorKind | None]:
+    """Per run, the kind the codex-native lane can tell from Codex's message: an HTTP failure's
+    status is in it; a `response.failed` is always "stream disconnected", so `provider` even
+    for a rate-limit code (the codex-adapter lane reads the code and says `rate_limit`)."""
+    return status_only_failures(abstract.scenario.runs)
 
 
 # ------------------------------------------------------------------------------ JS string helpers
@@ -1026,7 +1034,6 @@ TRUNCATE_CHARS = 40_000
 80 % around an omission line (`formatTruncatedToolOutput`, gemini-cli 0.61). JavaScript counts
 UTF-16 units; the simulator counts code points (it never cuts a surrogate pair)."""
 SKIP_SIGNATURE = "skip_thought_signature_validator"
-_GEMINI_CALL = re.compile(r"^r(\d+)s(\d+)b(\d+)c(\d+)$")
 
 
 def gemini_shell_output(result: ShellResult, pgid: int = 4242) -> str:
@@ -1061,13 +1068,6 @@ def gemini_visible_output(result: ShellResult) -> str:
     trailer = "\nExit Code: " if result.exit_code != 0 else "\nProcess Group PGID: "
     output = text[start:text.rindex(trailer)].rstrip("\n")
     return "" if output.strip() == "(empty)" else output
-
-
-def _gemini_sse(body: bytes) -> Iterator[dict[str, Any]]:
-    for raw in body.decode("utf-8").split("\n"):
-        line = raw.rstrip("\r")
-        if line.startswith("data: "):
-            yield json.loads(line[len("data: "):])
 
 
 class GeminiSimulator:
@@ -1176,7 +1176,7 @@ class GeminiSimulator:
         self.exchanges.append(Exchange(request, reply))
         if reply.status != 200:
             return None
-        chunks = list(_gemini_sse(reply.body))
+        chunks = list(sse_payloads(reply.body))
         if any("error" in chunk for chunk in chunks) and not after_tools:
             return None
         return [chunk for chunk in chunks if "error" not in chunk]
@@ -1188,7 +1188,7 @@ class GeminiSimulator:
         self.exchanges.append(Exchange(request, reply))
         if reply.status != 200:
             raise SimulationError(f"responder answered HTTP {reply.status}")
-        chunks = list(_gemini_sse(reply.body)) if query else [json.loads(reply.body)]
+        chunks = list(sse_payloads(reply.body)) if query else [json.loads(reply.body)]
         parts: list[dict[str, Any]] = []
         for chunk in chunks:
             if "error" in chunk:
@@ -1278,12 +1278,7 @@ def gemini_failures(abstract: AbstractScenario) -> list[ErrorKind | None]:
     """Per run, the kind the gemini lane reports: an HTTP error by its status
     (`failure_kind`), a broken stream by its error object's code, which is always 500 (the
     Gemini API has no per-cause stream codes), so `provider` whatever the scripted code."""
-    kinds: list[ErrorKind | None] = []
-    for run in abstract.scenario.runs[:gemini_runs(abstract)]:
-        failure = run_failure(run)
-        kinds.append(None if failure is None else "provider"
-                     if failure.stream_error is not None else failure_kind(failure))
-    return kinds
+    return status_only_failures(abstract.scenario.runs[:gemini_runs(abstract)])
 
 
 def gemini_runs(abstract: AbstractScenario) -> int:
