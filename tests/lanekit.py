@@ -12,11 +12,14 @@ from typing import Any
 from hypothesis import settings
 
 from harness.cassette import write_http_cassette
+from harness.equivalence import equivalent
 from harness.invariants import check_events
 from harness.lane import LaneSpec, RunContext, normalize_to_dicts
 from harness.model import load_event
 from harness.outline import match_outline
 from harness.scenario import load_scenario
+from harness.schema import validate_event
+from harness.strategies import AbstractScenario, expected_log
 from harness.stub import Exchange
 
 REPO = Path(__file__).resolve().parents[1]
@@ -90,6 +93,28 @@ def shape(events: list[dict[str, Any]]) -> list[str]:
         elif e["type"] == "turn.failed":
             out.append(f"turn.failed:{e['error']['kind']}")
     return out
+
+
+def command_results(events: list[dict[str, Any]]) -> list[tuple[int | None, str]]:
+    """Each completed command's exit code and output, in order (equivalence ignores outputs)."""
+    return [(e["item"]["exit_code"], e["item"]["output"]) for e in events
+            if e["type"] == "item.completed" and e["item"]["kind"] == "command_execution"]
+
+
+def assert_matches(lane: LaneSpec, actual: list[dict[str, Any]],
+                   abstract: AbstractScenario,
+                   expected: list[dict[str, Any]] | None = None) -> None:
+    """Schema-valid, ordering rules kept, strictly equivalent to the expected log (or to the
+    lane's view of it), and every command's output and exit code carried whole (equivalence
+    does not compare outputs)."""
+    for event in actual:
+        assert validate_event(event) == [], event
+    assert check_events(actual) == []
+    expected = expected_log(abstract) if expected is None else expected
+    verdict = equivalent(expected, actual, "strict", b_noise_tools=lane.noise_tools,
+                         labels=("expected", lane.id))
+    assert verdict.equivalent, verdict.diff
+    assert command_results(actual) == command_results(expected)
 
 
 def split(data: bytes, cuts: list[int]) -> list[bytes]:

@@ -29,6 +29,7 @@ from harness.strategies import (
 )
 from lanes.claude_code import LANE as CLAUDE_CODE
 from lanes.claude_code import result_text
+from tests.lanekit import assert_matches
 from tests.roundtrip import (
     CLAUDE_CWD,
     claude_calls,
@@ -45,7 +46,6 @@ from tests.roundtrip_claude_code import (
     claude_stream,
     claude_stream_lines,
 )
-from tests.test_roundtrip_properties import assert_matches
 
 CASSETTES = Path(__file__).resolve().parents[1] / "cassettes"
 RECORDED = sorted(p.parent.name for p in CASSETTES.glob("*/claude-code.jsonl"))

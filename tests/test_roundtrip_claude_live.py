@@ -36,6 +36,7 @@ from harness.strategies import AbstractScenario, expected_failures, expected_log
 from harness.stub import Exchange
 from lanes.anthropic import LANE as ANTHROPIC
 from lanes.claude_code import LANE as CLAUDE_CODE
+from tests.lanekit import assert_matches
 from tests.roundtrip import (
     CLAUDE_SESSION,
     anthropic_view,
@@ -45,7 +46,6 @@ from tests.roundtrip import (
     stream_log,
 )
 from tests.roundtrip_claude_code import claude_code_view, claude_stream_lines
-from tests.test_roundtrip_properties import assert_matches
 
 SHELLS: list[tuple[str, int, str]] = [
     ("printf '\\n\\n  lead blank then spaces\\nx\\n'", 0, "\n\n  lead blank then spaces\nx\n"),

@@ -27,6 +27,7 @@ from harness.runtimes.gemini import DRIVER
 from harness.scenario import load_scenario
 from harness.strategies import AbstractScenario, ShellResult, abstract_scenarios, expected_log_of
 from lanes.gemini_cli import LANE as GEMINI_CLI
+from tests.lanekit import assert_matches, command_results
 from tests.roundtrip import gemini_origins, read_jsonl, stream_log
 from tests.roundtrip_gemini_cli import (
     CliWorld,
@@ -34,7 +35,6 @@ from tests.roundtrip_gemini_cli import (
     gemini_cli_view,
     gemini_stream_lines,
 )
-from tests.test_roundtrip_properties import assert_matches
 
 REPO = Path(__file__).resolve().parents[1]
 CASSETTES = REPO / "cassettes"
@@ -154,12 +154,7 @@ def test_renderer_matches_every_recording(name: str) -> None:
     rendered = lane_log(gemini_stream_lines(recorded_world(directory)), context)
     verdict = equivalent(recorded, rendered, "strict", labels=("recording", "rendered"))
     assert verdict.equivalent, verdict.diff
-    assert _commands(rendered) == _commands(recorded)
-
-
-def _commands(events: list[dict[str, Any]]) -> list[tuple[int | None, str]]:
-    return [(e["item"]["exit_code"], e["item"]["output"]) for e in events
-            if e["type"] == "item.completed" and e["item"]["kind"] == "command_execution"]
+    assert command_results(rendered) == command_results(recorded)
 
 
 # ------------------------------------------------------------------------------ live
@@ -222,5 +217,5 @@ def test_renderer_matches_the_real_cli_on_its_quirks(case: int, tmp_path: Path) 
     rendered = lane_log(gemini_stream_lines(abstract))
     verdict = equivalent(real, rendered, "strict", labels=("gemini", "rendered"))
     assert verdict.equivalent, verdict.diff
-    assert _commands(rendered) == _commands(real)
+    assert command_results(rendered) == command_results(real)
     assert sum(e["type"] == "session.started" for e in rendered) == printed

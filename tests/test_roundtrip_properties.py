@@ -14,7 +14,6 @@ two minimal examples that once broke the API lanes).
 
 from __future__ import annotations
 
-import io
 import tempfile
 from pathlib import Path
 from typing import Any
@@ -26,17 +25,13 @@ from openai import OpenAI
 
 from harness import scenario as sc
 from harness.cassette import Interaction, read_http_cassette, render_http_cassette
-from harness.equivalence import equivalent
-from harness.invariants import check_events
-from harness.lane import LaneInput, LaneSpec, RunContext
-from harness.schema import validate_event
+from harness.lane import RunContext
 from harness.strategies import (
     AbstractScenario,
     ShellResult,
     abstract_scenarios,
     expected_failures,
     expected_items,
-    expected_log,
     expected_log_of,
 )
 from lanes import codex_adapter
@@ -45,7 +40,7 @@ from lanes.codex_adapter import LANE as CODEX_ADAPTER
 from lanes.codex_adapter import ClientFor
 from lanes.codex_native import LANE as CODEX_NATIVE
 from lanes.gemini import LANE as GEMINI
-from tests.lanekit import scaled
+from tests.lanekit import assert_matches, scaled
 from tests.lanekit import split as _split
 from tests.roundtrip import (
     anthropic_view,
@@ -59,42 +54,8 @@ from tests.roundtrip import (
     gemini_view,
     normalize_exchanges,
     shells_scenario,
+    stream_log,
 )
-
-
-def assert_matches(lane: LaneSpec, actual: list[dict[str, Any]],
-                   abstract: AbstractScenario,
-                   expected: list[dict[str, Any]] | None = None) -> None:
-    """Schema-valid, ordering rules kept, strictly equivalent to the expected log (or to the
-    lane's view of it), and every command's output and exit code carried whole (equivalence
-    does not compare outputs)."""
-    for event in actual:
-        assert validate_event(event) == [], event
-    assert check_events(actual) == []
-    expected = expected_log(abstract) if expected is None else expected
-    verdict = equivalent(expected, actual, "strict", b_noise_tools=lane.noise_tools,
-                         labels=("expected", lane.id))
-    assert verdict.equivalent, verdict.diff
-    assert _commands(actual) == _commands(expected)
-
-
-def _silent(run: sc.Run) -> bool:
-    """The run failed at its first model call: it adds its prompt and nothing else."""
-    return len(run.steps) == 1 and isinstance(run.steps[0], sc.FailStep)
-
-
-def merged_prompt_runs(abstract: AbstractScenario) -> list[int]:
-    """Runs whose Claude Code request holds an earlier run's prompt in the same user message:
-    after a run r-1 >= 1 that failed at its first call, Claude Code merges prompt r into the
-    message holding prompt r-1 (`harness.scenario.find_run` gives such a message to the latest
-    prompt in it)."""
-    runs = abstract.scenario.runs
-    return [r for r in range(2, len(runs)) if _silent(runs[r - 1])]
-
-
-def _commands(events: list[dict[str, Any]]) -> list[tuple[int | None, str]]:
-    return [(e["item"]["exit_code"], e["item"]["output"]) for e in events
-            if e["type"] == "item.completed" and e["item"]["kind"] == "command_execution"]
 
 
 @settings(max_examples=scaled(80))  # ~0.5 s each (SDK replay of every
@@ -113,10 +74,7 @@ def test_codex_exec_jsonl_round_trip(abstract: AbstractScenario) -> None:
     codex-native lane, with s as Codex can show it (`codex_exec_view`) and a failed run's kind
     as Codex's message tells it (`codex_native_failures`)."""
     visible = codex_exec_view(abstract)
-    stream = codex_exec_lines(visible)
-    events = CODEX_NATIVE.normalize(LaneInput(stream=io.BytesIO(stream), name="<roundtrip>"),
-                                    RunContext())
-    assert_matches(CODEX_NATIVE, [e.model_dump(mode="json") for e in events], visible,
+    assert_matches(CODEX_NATIVE, stream_log(CODEX_NATIVE, codex_exec_lines(visible)), visible,
                    expected_log_of(expected_items(visible), codex_native_failures(visible)))
 
 
@@ -172,7 +130,7 @@ def test_anthropic_sse_round_trip(abstract: AbstractScenario) -> None:
     """lane(encode(s)) == anthropic_view(s) (strict) for Anthropic SSE read by the anthropic
     lane, with Claude Code's requests simulated (ToolSearch/Read preparation, Bash results as
     Claude Code writes them, WebSearch's nested search call, `--resume` history). Scenarios
-    that merge prompts (`merged_prompt_runs`) are answered as their latest run. The pinned
+    that merge prompts are answered as their latest run. The pinned
     example holds exits Claude Code interprets (grep/test/diff exiting 1 reach the model as a
     plain success, as recorded in cassettes/multi_command, so the lane reads exit 0) next to
     exits it does not."""
@@ -209,9 +167,7 @@ def _sessions(abstract: AbstractScenario) -> dict[str, list[str | None]]:
     logs = {CODEX_ADAPTER.id: normalize_exchanges(CODEX_ADAPTER, codex_exchanges(abstract)),
             ANTHROPIC.id: normalize_exchanges(ANTHROPIC, claude_exchanges(abstract)),
             GEMINI.id: normalize_exchanges(GEMINI, gemini_exchanges(abstract))}
-    native = CODEX_NATIVE.normalize(LaneInput(stream=io.BytesIO(codex_exec_lines(abstract)),
-                                              name="<resume-regression>"), RunContext())
-    logs[CODEX_NATIVE.id] = [e.model_dump(mode="json") for e in native]
+    logs[CODEX_NATIVE.id] = stream_log(CODEX_NATIVE, codex_exec_lines(abstract))
     return {lane: [e["resumed_from"] for e in log if e["type"] == "session.started"]
             for lane, log in logs.items()}
 
@@ -244,7 +200,6 @@ def test_merged_prompts_are_answered_as_the_latest_run() -> None:
     scenario = sc.Scenario(name="merged", description="", runs=runs,
                            expect=sc.Expect(turns=[*turns, sc.ExpectedTurn()]))
     abstract = AbstractScenario(scenario, {})
-    assert merged_prompt_runs(abstract) == [2]
     exchanges = claude_exchanges(abstract)
     assert [e.reply.status for e in exchanges] == [429] * 4 + [200]
 
