@@ -252,6 +252,11 @@ def compact_json(value: Any) -> str:
     return json.dumps(value, ensure_ascii=False, separators=(",", ":"))
 
 
+def jsonl_bytes(lines: list[dict[str, Any]]) -> bytes:
+    """A CLI's stream-json stdout: each line compact (`compact_json`), newline-terminated."""
+    return "".join(compact_json(line) + "\n" for line in lines).encode("utf-8")
+
+
 def _item_body(abstract: AbstractScenario, where: tuple[int, int, int], block: sc.Block
                ) -> dict[str, Any]:
     """The completed `codex exec` item for one block (Codex's field names and statuses)."""
@@ -422,6 +427,10 @@ CLAUDE_MODEL = "claude-opus-5-5"
 CLAUDE_CWD = "/tmp/roundtrip-workspace"
 """Claude Code's working directory in the simulated runs (file tools get absolute paths)."""
 CLAUDE_SESSION = "00000000-0000-4000-8000-000000000001"
+CLAUDE_SAVED_OUTPUT = (f"/tmp/roundtrip-home/.claude/projects/ws/{CLAUDE_SESSION}"
+                       "/tool-results/bash.txt")
+"""Where the simulated Claude Code saves a too-large command output (the real one draws a
+random file name)."""
 CLAUDE_HEADERS = {"content-type": "application/json", "accept": "application/json",
                   "anthropic-version": "2023-06-01", "anthropic-beta": "claude-code-20250219",
                   "x-api-key": DUMMY_ANTHROPIC_KEY}
@@ -538,7 +547,7 @@ def bash_visible(output: str) -> str:
     cut = head.rfind("\n")
     preview = head[:cut] if cut > 0 else head
     return (f"<persisted-output>\nOutput too large ({_size(len(text))}). Full output saved to: "
-            f"/tmp/roundtrip-home/.claude/projects/ws/{CLAUDE_SESSION}/tool-results/bash.txt\n\n"
+            f"{CLAUDE_SAVED_OUTPUT}\n\n"
             f"Preview (first 2KB):\n{preview}\n...\n</persisted-output>")
 
 

@@ -40,6 +40,7 @@ from harness.stub import StubReply
 from tests.roundtrip import (
     CLAUDE_CWD,
     CLAUDE_MODEL,
+    CLAUDE_SAVED_OUTPUT,
     CLAUDE_SESSION,
     ClaudeCall,
     ClaudeSimulator,
@@ -47,9 +48,9 @@ from tests.roundtrip import (
     bash_result,
     bash_visible,
     claude_calls,
-    compact_json,
     exit_interpretation,
     file_change_item,
+    jsonl_bytes,
     old_text,
     read_item,
     sse_payloads,
@@ -102,8 +103,7 @@ def bash_line(command: str, result: ShellResult) -> tuple[str, bool, Any]:
         stdout["returnCodeInterpretation"] = interpretation
     stdout["noOutputExpected"] = False
     if content.startswith("<persisted-output>"):
-        stdout["persistedOutputPath"] = (f"/tmp/roundtrip-home/.claude/projects/ws/"
-                                         f"{CLAUDE_SESSION}/tool-results/bash.txt")
+        stdout["persistedOutputPath"] = CLAUDE_SAVED_OUTPUT
         stdout["persistedOutputSize"] = len(result.output.encode("utf-8"))
     return content, False, stdout
 
@@ -418,8 +418,7 @@ def claude_stream_lines(abstract: AbstractScenario,
                         cwd: str = CLAUDE_CWD) -> bytes:
     """Claude Code 2.1.328's stdout for the scenario: one JSON object per line (see module
     docstring); `mcp_results` answers MCP calls (default `<tool> done`), `cwd` is system/init's."""
-    lines = claude_stream(abstract, mcp_results, cwd)
-    return "".join(compact_json(line) + "\n" for line in lines).encode("utf-8")
+    return jsonl_bytes(claude_stream(abstract, mcp_results, cwd))
 
 
 # ------------------------------------------------------------------------------ the lane's view

@@ -71,6 +71,7 @@ from tests.roundtrip import (
     gemini_origins,
     gemini_refusal,
     gemini_runs,
+    jsonl_bytes,
     read_gemini_answer,
     unusable,
 )
@@ -255,7 +256,7 @@ def gemini_stream_lines(abstract: AbstractScenario | CliWorld) -> bytes:
     """`gemini -p ... --output-format stream-json` stdout for the scenario (module docstring)."""
     world = abstract if isinstance(abstract, CliWorld) else CliWorld(abstract)
     lines = [line for shape in run_shapes(world) for line in shape.lines]
-    return "".join(compact_json(line) + "\n" for line in lines).encode("utf-8")
+    return jsonl_bytes(lines)
 
 
 # ------------------------------------------------------------------------------ the view

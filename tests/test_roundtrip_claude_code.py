@@ -35,6 +35,7 @@ from tests.roundtrip import (
     claude_calls,
     exit_interpretation,
     failures_scenario,
+    jsonl_bytes,
     read_jsonl,
     shells_scenario,
     stream_log,
@@ -158,7 +159,7 @@ def test_rendering_is_what_claude_code_printed(name: str) -> None:
     rendered = claude_stream(abstract, mcps, _cwd(abstract.scenario))
     assert skeleton(rendered) == skeleton(read_jsonl(recorded_path))
     recorded = normalize_to_dicts(CLAUDE_CODE, recorded_path, RunContext())
-    actual = lane_log(claude_stream_lines(abstract, mcps, _cwd(abstract.scenario)))
+    actual = lane_log(jsonl_bytes(rendered))
     verdict = equivalent(recorded, actual, "strict", a_noise_tools=CLAUDE_CODE.noise_tools,
                          b_noise_tools=CLAUDE_CODE.noise_tools, labels=("recorded", "rendered"))
     assert verdict.equivalent, verdict.diff

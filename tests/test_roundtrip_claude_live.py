@@ -38,7 +38,7 @@ from lanes.anthropic import LANE as ANTHROPIC
 from lanes.claude_code import LANE as CLAUDE_CODE
 from tests.lanekit import assert_matches
 from tests.roundtrip import (
-    CLAUDE_SESSION,
+    CLAUDE_SAVED_OUTPUT,
     anthropic_view,
     claude_exchanges,
     normalize_exchanges,
@@ -68,8 +68,7 @@ failures with leading blank lines or only whitespace, an exit Claude Code interp
 saved to a file after leading blank lines, a failure too long for the model's text."""
 
 _SAVED = re.compile(r"Full output saved to: [^\n]*/tool-results/[^\n/]*\.txt")
-SIMULATED_SAVE = (f"Full output saved to: /tmp/roundtrip-home/.claude/projects/ws/"
-                  f"{CLAUDE_SESSION}/tool-results/bash.txt")
+SIMULATED_SAVE = f"Full output saved to: {CLAUDE_SAVED_OUTPUT}"
 """Where the simulator says large output went (Claude Code's own path is a random name)."""
 
 
