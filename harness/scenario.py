@@ -15,8 +15,15 @@ from typing import Any, Literal
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
-from harness.errors import ScenarioError
-from harness.model import ApprovalPolicy, ChangeKind, ErrorKind, ItemKind, ItemStatus, PlanStatus
+from harness.contract.errors import ScenarioError
+from harness.contract.model import (
+    ApprovalPolicy,
+    ChangeKind,
+    ErrorKind,
+    ItemKind,
+    ItemStatus,
+    PlanStatus,
+)
 
 SandboxSetting = Literal["read-only", "workspace-write", "full-access"]
 AuthSetting = Literal["env", "alt_env", "login"]

@@ -79,25 +79,9 @@ from anthropic.types.beta import (
 )
 from anthropic.types.shared import ErrorType
 
-from harness.apilane import (
-    ExchangeTranslator,
-    TurnUsage,
-    call_sdk,
-    client_per_key,
-    json_or_none,
-    json_or_text,
-    normalize_cassette,
-    parse_body,
-    replay_each,
-    replay_file,
-    sdk_kwargs,
-    sdk_params,
-    side_error,
-)
-from harness.builder import SessionInfo
-from harness.cassette import Interaction
-from harness.lane import Capability, LaneInput, LaneSpec, RunContext
-from harness.model import (
+from harness.contract.builder import SessionInfo
+from harness.contract.lane import Capability, LaneInput, LaneSpec, RunContext
+from harness.contract.model import (
     AssistantMessage,
     CommandExecution,
     Delta,
@@ -119,7 +103,23 @@ from harness.model import (
     WebSearch,
     status_kind,
 )
-from harness.replay import consume_raw, safe_base_url
+from harness.record.cassette import Interaction
+from harness.record.replay import consume_raw, safe_base_url
+from lanes.api_shell import (
+    ExchangeTranslator,
+    TurnUsage,
+    call_sdk,
+    client_per_key,
+    json_or_none,
+    json_or_text,
+    normalize_cassette,
+    parse_body,
+    replay_each,
+    replay_file,
+    sdk_kwargs,
+    sdk_params,
+    side_error,
+)
 
 LANE_ID = "anthropic"
 
@@ -169,7 +169,7 @@ HTTP_ERROR_KINDS: dict[int, ErrorKind] = {
     529: "provider",
 }
 """HTTP status -> error kind (529 is Anthropic's "overloaded"); any other 5xx is `provider`,
-any other status `unknown` (`harness.model.status_kind`)."""
+any other status `unknown` (`harness.contract.model.status_kind`)."""
 
 ERROR_TYPE_KINDS: dict[ErrorType, ErrorKind] = {
     "invalid_request_error": "unknown",
@@ -1064,7 +1064,7 @@ def normalize_interactions(interactions: Sequence[Interaction], context: RunCont
 
 def normalize(source: LaneInput, context: RunContext) -> Iterator[Event]:
     """Read the cassette, replay every model call through the SDK, emit the normalized log
-    (strict and lenient handling of an unreadable cassette: `harness.apilane`)."""
+    (strict and lenient handling of an unreadable cassette: `lanes.api_shell`)."""
     return normalize_cassette(source, context, lane=LANE_ID, replay=replay_cassette,
                               translate=lambda replayed, name: Translator(context, name)
                               .run(replayed))

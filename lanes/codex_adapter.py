@@ -76,25 +76,9 @@ from openai.types.responses import (
     ResponseUsage,
 )
 
-from harness.apilane import (
-    ExchangeTranslator,
-    TurnUsage,
-    call_sdk,
-    client_per_key,
-    json_or_none,
-    json_or_text,
-    normalize_cassette,
-    parse_body,
-    replay_each,
-    replay_file,
-    sdk_kwargs,
-    sdk_params,
-    side_error,
-)
-from harness.builder import SessionInfo
-from harness.cassette import Interaction
-from harness.lane import Capability, LaneInput, LaneSpec, RunContext
-from harness.model import (
+from harness.contract.builder import SessionInfo
+from harness.contract.lane import Capability, LaneInput, LaneSpec, RunContext
+from harness.contract.model import (
     AssistantMessage,
     CommandExecution,
     Delta,
@@ -117,7 +101,23 @@ from harness.model import (
     WebSearch,
     status_kind,
 )
-from harness.replay import base_url_of, consume_raw
+from harness.record.cassette import Interaction
+from harness.record.replay import base_url_of, consume_raw
+from lanes.api_shell import (
+    ExchangeTranslator,
+    TurnUsage,
+    call_sdk,
+    client_per_key,
+    json_or_none,
+    json_or_text,
+    normalize_cassette,
+    parse_body,
+    replay_each,
+    replay_file,
+    sdk_kwargs,
+    sdk_params,
+    side_error,
+)
 
 LANE_ID = "codex-adapter"
 
@@ -144,7 +144,7 @@ HTTP_ERROR_KINDS: dict[int, ErrorKind] = {
     429: "rate_limit",
 }
 """HTTP status -> error kind; any other 5xx is `provider`, any other status `unknown`
-(`harness.model.status_kind`; retryable per kind: `harness.model.RETRYABLE`)."""
+(`harness.contract.model.status_kind`; retryable per kind: `harness.contract.model.RETRYABLE`)."""
 
 STREAM_ERROR_KINDS: dict[str, ErrorKind] = {
     "rate_limit_exceeded": "rate_limit",
@@ -995,7 +995,7 @@ def normalize_interactions(interactions: Sequence[Interaction], context: RunCont
 
 def normalize(source: LaneInput, context: RunContext) -> Iterator[Event]:
     """Read the cassette, replay every model call through the SDK, emit the normalized log
-    (strict and lenient handling of an unreadable cassette: `harness.apilane`)."""
+    (strict and lenient handling of an unreadable cassette: `lanes.api_shell`)."""
     return normalize_cassette(source, context, lane=LANE_ID, replay=replay_cassette,
                               translate=lambda replayed, name: Translator(context, name)
                               .run(replayed))

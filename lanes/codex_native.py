@@ -44,11 +44,11 @@ from typing import Any, Literal, TypeAlias, cast
 
 from pydantic import BaseModel, ConfigDict, ValidationError
 
-from harness.builder import LogBuilder, Phase, SessionInfo
-from harness.errors import FrameError, LaneError, SequenceError
-from harness.jsonl import Frame, iter_lines, parse_object
-from harness.lane import Capability, LaneInput, LaneSpec, RunContext
-from harness.model import (
+from harness.contract.builder import LogBuilder, Phase, SessionInfo
+from harness.contract.errors import FrameError, LaneError, SequenceError
+from harness.contract.jsonl import Frame, iter_lines, parse_object
+from harness.contract.lane import Capability, LaneInput, LaneSpec, RunContext
+from harness.contract.model import (
     AssistantMessage,
     ChangeKind,
     CommandExecution,

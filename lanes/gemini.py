@@ -75,23 +75,9 @@ from google import genai
 from google.genai import errors as genai_errors
 from google.genai import types
 
-from harness.apilane import (
-    ExchangeTranslator,
-    TurnUsage,
-    call_sdk,
-    client_per_key,
-    json_or_none,
-    json_or_text,
-    normalize_cassette,
-    parse_body,
-    replay_each,
-    replay_file,
-    side_error,
-)
-from harness.builder import SessionInfo
-from harness.cassette import Interaction
-from harness.lane import Capability, LaneInput, LaneSpec, RunContext
-from harness.model import (
+from harness.contract.builder import SessionInfo
+from harness.contract.lane import Capability, LaneInput, LaneSpec, RunContext
+from harness.contract.model import (
     AssistantMessage,
     CommandExecution,
     Delta,
@@ -113,7 +99,21 @@ from harness.model import (
     WebSearch,
     status_kind,
 )
-from harness.replay import consume_raw
+from harness.record.cassette import Interaction
+from harness.record.replay import consume_raw
+from lanes.api_shell import (
+    ExchangeTranslator,
+    TurnUsage,
+    call_sdk,
+    client_per_key,
+    json_or_none,
+    json_or_text,
+    normalize_cassette,
+    parse_body,
+    replay_each,
+    replay_file,
+    side_error,
+)
 
 LANE_ID = "gemini"
 
@@ -965,7 +965,7 @@ def normalize_interactions(interactions: Sequence[Interaction], context: RunCont
 
 def normalize(source: LaneInput, context: RunContext) -> Iterator[Event]:
     """Read the cassette, replay every model call through the SDK, emit the normalized log
-    (strict and lenient handling of an unreadable cassette: `harness.apilane`)."""
+    (strict and lenient handling of an unreadable cassette: `lanes.api_shell`)."""
     return normalize_cassette(source, context, lane=LANE_ID, replay=replay_cassette,
                               translate=lambda replayed, name: Translator(context, name)
                               .run(replayed))

@@ -41,11 +41,11 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from typing import Any, Literal, cast
 
-from harness.builder import LogBuilder, SessionInfo
-from harness.errors import FrameError, LaneError, SequenceError
-from harness.jsonl import Frame, iter_lines, parse_object
-from harness.lane import Capability, LaneInput, LaneSpec, RunContext
-from harness.model import (
+from harness.contract.builder import LogBuilder, SessionInfo
+from harness.contract.errors import FrameError, LaneError, SequenceError
+from harness.contract.jsonl import Frame, iter_lines, parse_object
+from harness.contract.lane import Capability, LaneInput, LaneSpec, RunContext
+from harness.contract.model import (
     AssistantMessage,
     CommandExecution,
     Delta,

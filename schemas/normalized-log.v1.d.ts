@@ -1,5 +1,5 @@
 // Generated from schemas/normalized-log.v1.schema.json by `harness schema --write`.
-// Do not edit: change harness/model.py and regenerate.
+// Do not edit: change harness/contract/model.py and regenerate.
 
 export interface ApprovalRequested {
   schema_version: 1;

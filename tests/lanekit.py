@@ -11,16 +11,16 @@ from typing import Any
 
 from hypothesis import settings
 
-from harness.cassette import write_http_cassette
-from harness.equivalence import equivalent
-from harness.invariants import check_events
-from harness.lane import LaneSpec, RunContext, normalize_to_dicts
-from harness.model import load_event
-from harness.outline import match_outline
+from harness.conformance.equivalence import equivalent
+from harness.conformance.outline import match_outline
+from harness.contract.invariants import check_events
+from harness.contract.lane import LaneSpec, RunContext, normalize_to_dicts
+from harness.contract.model import load_event
+from harness.contract.schema import validate_event
+from harness.record.cassette import write_http_cassette
+from harness.record.stub import Exchange
 from harness.scenario import load_scenario
-from harness.schema import validate_event
-from harness.strategies import AbstractScenario, expected_log
-from harness.stub import Exchange
+from harness.testing.strategies import AbstractScenario, expected_log
 
 REPO = Path(__file__).resolve().parents[1]
 CASSETTES = REPO / "cassettes"

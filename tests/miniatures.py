@@ -14,12 +14,18 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from harness.builder import LogBuilder, SessionInfo
-from harness.lane import LaneInput, LaneSpec, RunContext
-from harness.model import EVENT_ADAPTER, AssistantMessage, CommandExecution, Event, ItemKind
-from harness.runtimes.base import RunOutput, RunPlan
+from harness.contract.builder import LogBuilder, SessionInfo
+from harness.contract.lane import LaneInput, LaneSpec, RunContext
+from harness.contract.model import (
+    EVENT_ADAPTER,
+    AssistantMessage,
+    CommandExecution,
+    Event,
+    ItemKind,
+)
+from harness.record.runtimes.base import RunOutput, RunPlan
+from harness.record.stub import Responder, StubReply, StubRequest, sse_event
 from harness.scenario import Scenario
-from harness.stub import Responder, StubReply, StubRequest, sse_event
 
 ALL_KINDS: frozenset[ItemKind] = frozenset({
     "assistant_message", "reasoning", "command_execution", "file_change", "mcp_tool_call",

@@ -27,9 +27,8 @@ from pathlib import Path
 from typing import Any, Literal
 
 from harness import scenario as sc
-from harness.cassette import render_http_cassette
-from harness.lane import LaneInput, LaneSpec, RunContext, normalize_to_dicts
-from harness.model import (
+from harness.contract.lane import LaneInput, LaneSpec, RunContext, normalize_to_dicts
+from harness.contract.model import (
     AssistantMessage,
     CommandExecution,
     ErrorKind,
@@ -38,18 +37,20 @@ from harness.model import (
     Reasoning,
     ToolCall,
 )
-from harness.providers.anthropic import DUMMY_API_KEY as DUMMY_ANTHROPIC_KEY
-from harness.providers.anthropic import AnthropicResponder, WireMessage, expand_step
-from harness.providers.gemini import MODEL as GEMINI_MODEL
-from harness.providers.gemini import (
+from harness.record.cassette import render_http_cassette
+from harness.record.providers.anthropic import DUMMY_API_KEY as DUMMY_ANTHROPIC_KEY
+from harness.record.providers.anthropic import AnthropicResponder, WireMessage, expand_step
+from harness.record.providers.gemini import MODEL as GEMINI_MODEL
+from harness.record.providers.gemini import (
     GeminiResponder,
     Position,
     encode_chunks,
     gemini_steps,
     http_failure_first,
 )
-from harness.providers.responses import ResponsesResponder
-from harness.strategies import (
+from harness.record.providers.responses import ResponsesResponder
+from harness.record.stub import Exchange, StubReply, StubRequest
+from harness.testing.strategies import (
     ROUNDTRIP_THREAD,
     AbstractScenario,
     ItemMaker,
@@ -58,7 +59,6 @@ from harness.strategies import (
     failure_kind,
     run_failure,
 )
-from harness.stub import Exchange, StubReply, StubRequest
 from tests.test_codex_adapter_lane import (
     client_metadata,
     developer,

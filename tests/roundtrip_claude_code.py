@@ -34,9 +34,9 @@ from dataclasses import dataclass, field
 from typing import Any, Literal
 
 from harness import scenario as sc
-from harness.model import CommandExecution
-from harness.strategies import AbstractScenario, ItemMaker, ShellResult, expected_item
-from harness.stub import StubReply
+from harness.contract.model import CommandExecution
+from harness.record.stub import StubReply
+from harness.testing.strategies import AbstractScenario, ItemMaker, ShellResult, expected_item
 from tests.roundtrip import (
     CLAUDE_CWD,
     CLAUDE_MODEL,

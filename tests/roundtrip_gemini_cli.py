@@ -3,7 +3,7 @@
 `gemini_stream_lines(abstract)` writes the stdout of `gemini -p ... --output-format stream-json`
 (Gemini CLI 0.61.0, `-m gemini-2.5-pro`, yolo, `general.maxAttempts: 1`) for one `gemini -p` per
 run, later runs `--resume`. The model's answers are the Gemini stub's own streams
-(`harness.providers.gemini.encode_chunks`: one chunk per part, texts in two halves), so the
+(`harness.record.providers.gemini.encode_chunks`: one chunk per part, texts in two halves), so the
 renderer sees exactly the chunks the CLI would. Each rule below was read in the 0.61.0 bundle
 (`nonInteractiveCli.ts`, `turn.ts`, `geminiChat.ts`, the tools) and checked by running the real
 CLI against the stub: tests/test_roundtrip_gemini_cli.py holds the rendering to every recorded
@@ -42,7 +42,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from harness import scenario as sc
-from harness.model import (
+from harness.contract.model import (
     AssistantMessage,
     CommandExecution,
     ErrorKind,
@@ -54,8 +54,8 @@ from harness.model import (
     PlanEntry,
     WebSearch,
 )
-from harness.providers.gemini import MODEL, Position, encode_chunks, error_body, gemini_steps
-from harness.strategies import (
+from harness.record.providers.gemini import MODEL, Position, encode_chunks, error_body, gemini_steps
+from harness.testing.strategies import (
     ROUNDTRIP_THREAD,
     AbstractScenario,
     ItemMaker,

@@ -37,12 +37,12 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 import lanes.anthropic as la
-from harness.apilane import sdk_kwargs
-from harness.cassette import read_http_cassette, render_http_cassette
-from harness.errors import FrameError, InputError
-from harness.lane import LaneInput, RunContext, get_lane
-from harness.stub import Exchange, StubReply, StubRequest, sse_event
+from harness.contract.errors import FrameError, InputError
+from harness.contract.lane import LaneInput, RunContext, get_lane
+from harness.record.cassette import read_http_cassette, render_http_cassette
+from harness.record.stub import Exchange, StubReply, StubRequest, sse_event
 from lanes.anthropic import LANE
+from lanes.api_shell import sdk_kwargs
 from tests import lanekit
 from tests.lanekit import assert_well_formed, completed, scaled, shape, split, write
 

@@ -12,7 +12,7 @@ from anthropic import Anthropic, APIStatusError
 from hypothesis import given
 from hypothesis import strategies as st
 
-from harness.providers.anthropic import (
+from harness.record.providers.anthropic import (
     DUMMY_API_KEY,
     AnthropicResponder,
     RequestMismatch,
@@ -22,8 +22,8 @@ from harness.providers.anthropic import (
     json_pieces,
     pick_answer,
 )
+from harness.record.stub import StubReply, StubRequest
 from harness.scenario import Scenario
-from harness.stub import StubReply, StubRequest
 
 CWD = "/work/space"
 

@@ -1,11 +1,13 @@
-"""The provider-neutral shell every API lane stands on (harness.apilane), tested on its own."""
+"""The provider-neutral shell every API lane stands on (lanes.api_shell), tested on its own."""
 
 from __future__ import annotations
 
 import io
 from pathlib import Path
 
-from harness.apilane import (
+from harness.contract.lane import LaneInput
+from harness.contract.model import ErrorKind, TurnError, status_kind
+from lanes.api_shell import (
     TurnUsage,
     client_per_key,
     json_or_none,
@@ -15,8 +17,6 @@ from harness.apilane import (
     side_error,
     spooled,
 )
-from harness.lane import LaneInput
-from harness.model import ErrorKind, TurnError, status_kind
 
 DEEP = "[" * 3000 + "]" * 3000
 

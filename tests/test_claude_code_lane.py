@@ -15,13 +15,13 @@ from typing import Any, get_args
 import pytest
 
 import lanes.claude_code as cc
-from harness.errors import FrameError, SequenceError
-from harness.invariants import check_events
-from harness.lane import LaneInput, RunContext
-from harness.model import RETRYABLE, ErrorKind
-from harness.outline import match_outline
+from harness.conformance.outline import match_outline
+from harness.contract.errors import FrameError, SequenceError
+from harness.contract.invariants import check_events
+from harness.contract.lane import LaneInput, RunContext
+from harness.contract.model import RETRYABLE, ErrorKind
+from harness.contract.schema import validate_event
 from harness.scenario import load_scenario
-from harness.schema import validate_event
 
 CASSETTES = Path(__file__).resolve().parents[1] / "cassettes"
 SESSION = "5d0c6c1e-0000-4000-8000-000000000001"

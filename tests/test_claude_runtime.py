@@ -14,11 +14,11 @@ from typing import Any
 
 import pytest
 
-from harness.lane import LaneInput, RunContext
-from harness.recording import render_recording, run_scenario
-from harness.runtimes.claude import DRIVER
+from harness.contract.lane import LaneInput, RunContext
+from harness.record.recording import render_recording, run_scenario
+from harness.record.runtimes.claude import DRIVER
+from harness.record.secrets import Scrubber
 from harness.scenario import load_scenario
-from harness.secrets import Scrubber
 from lanes.claude_code import normalize
 
 CASSETTES = Path(__file__).resolve().parents[1] / "cassettes"

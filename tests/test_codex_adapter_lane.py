@@ -26,11 +26,11 @@ from openai import OpenAI
 from openai.types.responses import ResponseStreamEvent
 
 import lanes.codex_adapter as ca
-from harness.cassette import read_http_cassette, render_http_cassette
-from harness.errors import FrameError, InputError
-from harness.lane import LaneInput, RunContext, get_lane
-from harness.model import RETRYABLE, ErrorKind
-from harness.stub import Exchange, StubReply, StubRequest, sse_event
+from harness.contract.errors import FrameError, InputError
+from harness.contract.lane import LaneInput, RunContext, get_lane
+from harness.contract.model import RETRYABLE, ErrorKind
+from harness.record.cassette import read_http_cassette, render_http_cassette
+from harness.record.stub import Exchange, StubReply, StubRequest, sse_event
 from lanes.codex_adapter import LANE
 from tests import lanekit
 from tests.lanekit import assert_well_formed, completed, scaled, shape, split, write
@@ -308,7 +308,7 @@ def test_lane_is_registered_and_truthful() -> None:
 
 
 def test_retryable_table_covers_every_error_kind() -> None:
-    """The table all API lanes share (harness.apilane) names every error kind."""
+    """The table all API lanes share (lanes.api_shell) names every error kind."""
     assert set(RETRYABLE) == set(get_args(ErrorKind))
 
 

@@ -1,7 +1,7 @@
 """The codex-native lane: `codex exec --json` lines (Codex CLI 0.169) to the normalized model.
 
 Hand-built streams pin each item type and each quirk (the quirk tests name theirs in the
-docstring); hypothesis streams from `harness.strategies` check the properties every log must
+docstring); hypothesis streams from `harness.testing.strategies` check the properties every log must
 have; syrupy goldens (golden/_snapshots/test_codex_native_lane/) pin whole logs of the
 hand-written streams in tests/data/codex_native/; the CLI tests run `harness normalize`.
 """
@@ -23,12 +23,12 @@ from syrupy.assertion import SnapshotAssertion
 
 import lanes.codex_native as cn
 from harness.cli import main as cli_main
-from harness.errors import FrameError, SequenceError
-from harness.invariants import check_events
-from harness.lane import LaneInput, RunContext, get_lane
-from harness.model import RETRYABLE, ErrorKind
-from harness.schema import validate_event
-from harness.strategies import codex_exec_streams
+from harness.contract.errors import FrameError, SequenceError
+from harness.contract.invariants import check_events
+from harness.contract.lane import LaneInput, RunContext, get_lane
+from harness.contract.model import RETRYABLE, ErrorKind
+from harness.contract.schema import validate_event
+from harness.testing.strategies import codex_exec_streams
 from lanes.codex_native import LANE
 
 DATA = Path(__file__).parent / "data"

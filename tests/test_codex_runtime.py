@@ -19,13 +19,13 @@ from typing import Any
 
 import pytest
 
-from harness.divergences import read_ledger
-from harness.equivalence import equivalent
-from harness.gate import GateOptions, evaluate_cell
-from harness.lane import LaneInput, RunContext, get_lane, lane_ids
-from harness.recording import record_scenario
-from harness.runtimes.base import RunPlan
-from harness.runtimes.codex import DRIVER, CodexDriver, config_toml
+from harness.conformance.divergences import read_ledger
+from harness.conformance.equivalence import equivalent
+from harness.conformance.gate import GateOptions, evaluate_cell
+from harness.contract.lane import LaneInput, RunContext, get_lane, lane_ids
+from harness.record.recording import record_scenario
+from harness.record.runtimes.base import RunPlan
+from harness.record.runtimes.codex import DRIVER, CodexDriver, config_toml
 from harness.scenario import Scenario, load_scenario, scenario_dirs
 
 ROOT = Path(__file__).resolve().parents[1]

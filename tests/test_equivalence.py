@@ -8,7 +8,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from harness.equivalence import equivalent, project, relative_path, unwrap_command
+from harness.conformance.equivalence import equivalent, project, relative_path, unwrap_command
 from tests.miniatures import log
 
 SHELL = {"kind": "command_execution", "command": "/bin/bash -lc 'echo hi'", "exit_code": 0,

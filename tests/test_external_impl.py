@@ -12,7 +12,7 @@ import shutil
 from pathlib import Path
 
 from harness.cli import main
-from harness.gate import GateOptions, run_gate
+from harness.conformance.gate import GateOptions, run_gate
 
 REPO = Path(__file__).resolve().parents[1]
 IMPL = REPO / "tests" / "impl" / "codex_native_min.mjs"

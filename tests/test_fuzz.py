@@ -17,7 +17,7 @@ from pathlib import Path
 import pytest
 
 import tests.fuzz.__main__ as fuzz_main
-from harness.lane import LaneSpec, available_lanes
+from harness.contract.lane import LaneSpec, available_lanes
 from tests.fuzz.__main__ import shipped
 from tests.fuzz.contract import check_contract
 from tests.test_hostile_input import _marked

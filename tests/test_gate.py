@@ -9,8 +9,8 @@ from typing import Any
 
 import pytest
 
-from harness.gate import GateOptions, parse_shard, run_gate
-from harness.report import index_html, junit_xml, summary_md, write_reports
+from harness.conformance.gate import GateOptions, parse_shard, run_gate
+from harness.conformance.report import index_html, junit_xml, summary_md, write_reports
 from tests.miniatures import jsonl, log, passthrough
 
 SHELL = {"kind": "command_execution", "command": "/bin/bash -lc 'echo hi'", "exit_code": 0,

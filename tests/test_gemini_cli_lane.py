@@ -18,14 +18,14 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 import lanes.gemini_cli as gc
-from harness.errors import FrameError, SequenceError
-from harness.gate import run_context
-from harness.invariants import check_events
-from harness.lane import LaneInput, RunContext, get_lane
-from harness.model import RETRYABLE, ErrorKind
-from harness.outline import match_outline
+from harness.conformance.gate import run_context
+from harness.conformance.outline import match_outline
+from harness.contract.errors import FrameError, SequenceError
+from harness.contract.invariants import check_events
+from harness.contract.lane import LaneInput, RunContext, get_lane
+from harness.contract.model import RETRYABLE, ErrorKind
+from harness.contract.schema import validate_event
 from harness.scenario import load_scenario
-from harness.schema import validate_event
 from lanes.gemini_cli import LANE
 from tests.lanekit import scaled
 

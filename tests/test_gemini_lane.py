@@ -33,10 +33,10 @@ from vcr.serialize import serialize as vcr_serialize
 from vcr.serializers import jsonserializer, yamlserializer
 
 import lanes.gemini as gm
-from harness.cassette import read_http_cassette, render_http_cassette
-from harness.errors import FrameError, InputError
-from harness.lane import LaneInput, RunContext, get_lane
-from harness.stub import Exchange, StubReply, StubRequest
+from harness.contract.errors import FrameError, InputError
+from harness.contract.lane import LaneInput, RunContext, get_lane
+from harness.record.cassette import read_http_cassette, render_http_cassette
+from harness.record.stub import Exchange, StubReply, StubRequest
 from lanes.gemini import LANE
 from tests import lanekit
 from tests.lanekit import assert_well_formed, completed, scaled, shape, split, write

@@ -13,9 +13,9 @@ from typing import Any
 import pytest
 from google.genai import types
 
-from harness.providers import gemini as gp
+from harness.record.providers import gemini as gp
+from harness.record.stub import StubLog, StubReply, StubRequest
 from harness.scenario import Scenario
-from harness.stub import StubLog, StubReply, StubRequest
 
 SCENARIO = Scenario.model_validate({
     "name": "t",

@@ -13,8 +13,8 @@ from pathlib import Path
 
 import pytest
 
-from harness.recording import record_scenario
-from harness.runtimes.gemini import DRIVER
+from harness.record.recording import record_scenario
+from harness.record.runtimes.gemini import DRIVER
 from lanes.gemini_cli import LANE
 
 CASSETTES = Path(__file__).resolve().parents[1] / "cassettes"

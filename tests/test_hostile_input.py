@@ -25,7 +25,7 @@ import yaml
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from harness.lane import LaneSpec, available_lanes
+from harness.contract.lane import LaneSpec, available_lanes
 from lanes.codex_native import CLASSIFIED_PREFIX, error_kind
 from tests.fuzz.contract import check_contract, problems, run_lane
 from tests.fuzz.mutations import (
@@ -235,11 +235,11 @@ PROBE = """
 import json, resource, sys
 from pathlib import Path
 import orjson
-from harness.errors import HarnessError
-from harness.invariants import check_events
-from harness.lane import LaneInput, RunContext, get_lane
-from harness.model import dump_event
-from harness.schema import validate_event
+from harness.contract.errors import HarnessError
+from harness.contract.invariants import check_events
+from harness.contract.lane import LaneInput, RunContext, get_lane
+from harness.contract.model import dump_event
+from harness.contract.schema import validate_event
 
 lane, path = get_lane(sys.argv[1]), Path(sys.argv[2])
 result = {"events": 0, "error": None, "problems": []}

@@ -30,11 +30,11 @@ from hypothesis import given
 from hypothesis import strategies as st
 from pydantic import BaseModel
 
-import harness.commands
-from harness import model
-from harness.builder import ITEM_TYPES, LogBuilder
+import harness.cli
 from harness.cli import COMMANDS, build_parser, chosen_command
-from harness.model import dump_event, dump_event_line, load_event
+from harness.contract import model
+from harness.contract.builder import ITEM_TYPES, LogBuilder
+from harness.contract.model import dump_event, dump_event_line, load_event
 
 ROOT = Path(__file__).resolve().parents[1]
 EVENT_MODELS: tuple[type[BaseModel], ...] = tuple(typing.get_args(typing.get_args(model.Event)[0]))
@@ -279,12 +279,12 @@ class _RecordingSubparsers:
 
 def test_command_table_matches_the_modules_and_their_help() -> None:
     """`COMMANDS` is what `harness --help` shows without importing anything: it must name every
-    module in harness.commands, each with the help line its `register()` gives."""
-    names = sorted(info.name for info in pkgutil.iter_modules(harness.commands.__path__))
+    module in harness.cli, each with the help line its `register()` gives."""
+    names = sorted(info.name for info in pkgutil.iter_modules(harness.cli.__path__))
     assert list(COMMANDS) == names
     for name in names:
         recorder = _RecordingSubparsers()
-        importlib.import_module(f"harness.commands.{name}").register(recorder)
+        importlib.import_module(f"harness.cli.{name}").register(recorder)
         assert recorder.registered == {name: COMMANDS[name]}
 
 
@@ -307,7 +307,7 @@ def test_normalize_imports_no_other_subcommand() -> None:
              "print(' '.join(sorted(m for m in sys.modules if m.startswith('harness.'))))")
     loaded = subprocess.run([sys.executable, "-c", probe], capture_output=True, check=True,
                             cwd=ROOT, text=True).stdout.split()
-    assert "harness.commands.normalize" in loaded
-    assert not [m for m in loaded if m.startswith("harness.commands.") and
-                m != "harness.commands.normalize"]
-    assert "harness.gate" not in loaded
+    assert "harness.cli.normalize" in loaded
+    assert not [m for m in loaded if m.startswith("harness.cli.") and
+                m != "harness.cli.normalize"]
+    assert "harness.conformance.gate" not in loaded

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from harness.outline import match_outline
+from harness.conformance.outline import match_outline
 from harness.scenario import ExpectedItem, ExpectedTurn
 from tests.miniatures import log
 

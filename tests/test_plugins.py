@@ -28,15 +28,15 @@ import pytest
 import yaml
 from pydantic import ValidationError
 
-from harness.capabilities import capability_problems, demonstrated
-from harness.equivalence import equivalent
-from harness.gate import CellResult, GateOptions, GateResult, run_gate
-from harness.lane import LaneInput, LaneSpec, RunContext, available_lanes, get_lane
-from harness.providers.responses import check_offers, offered_servers, progress_of
-from harness.recording import record_scenario
-from harness.runtimes.base import RunPlan, SetupRecord
-from harness.runtimes.codex import DRIVER, config_toml
-from harness.runtimes.codex_plugins import (
+from harness.conformance.capabilities import capability_problems, demonstrated
+from harness.conformance.equivalence import equivalent
+from harness.conformance.gate import CellResult, GateOptions, GateResult, run_gate
+from harness.contract.lane import LaneInput, LaneSpec, RunContext, available_lanes, get_lane
+from harness.record.providers.responses import check_offers, offered_servers, progress_of
+from harness.record.recording import record_scenario
+from harness.record.runtimes.base import RunPlan, SetupRecord
+from harness.record.runtimes.codex import DRIVER, config_toml
+from harness.record.runtimes.codex_plugins import (
     PluginStepError,
     check,
     command,

@@ -49,6 +49,6 @@ def test_fixtures_work_in_a_users_suite(pytester: pytest.Pytester) -> None:
 
 
 def test_strategies_are_importable_for_users() -> None:
-    from harness import strategies  # noqa: PLC0415 -- the import is what is tested
+    from harness.testing import strategies  # noqa: PLC0415 -- the import is what is tested
 
     assert callable(strategies.codex_exec_streams)

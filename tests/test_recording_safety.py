@@ -20,13 +20,13 @@ from pathlib import Path
 
 import pytest
 
-from harness.errors import HarnessError
+from harness.contract.errors import HarnessError
 from harness.fsutil import recover
-from harness.proxy import ProxyResponder
-from harness.recording import LiveSettings, record_scenario, seed_workspace
+from harness.record.proxy import ProxyResponder
+from harness.record.recording import LiveSettings, record_scenario, seed_workspace
+from harness.record.secrets import Scrubber, scan_paths, scan_text
+from harness.record.stub import StubReply, StubRequest, StubServer, sse_event
 from harness.scenario import load_scenario
-from harness.secrets import Scrubber, scan_paths, scan_text
-from harness.stub import StubReply, StubRequest, StubServer, sse_event
 from tests.miniatures import FakeDriver, fake_native_lane, write_scenario
 
 REPO = Path(__file__).resolve().parents[1]
@@ -226,7 +226,7 @@ def test_proxy_passes_events_through_before_upstream_finishes() -> None:
 RECORD_LOOP = textwrap.dedent("""
     import sys
     from pathlib import Path
-    from harness.recording import record_scenario
+    from harness.record.recording import record_scenario
     from tests.miniatures import FakeDriver
     folder = Path(sys.argv[1])
     generation = 2

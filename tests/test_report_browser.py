@@ -6,8 +6,8 @@ import shutil
 import subprocess
 from pathlib import Path
 
-from harness.gate import run_gate
-from harness.report import write_reports
+from harness.conformance.gate import run_gate
+from harness.conformance.report import write_reports
 from tests.miniatures import log
 from tests.test_gate import SHELL, TEXT, first_run, make_catalog
 

@@ -13,9 +13,9 @@ from typing import Any
 
 import pytest
 
-from harness.cassette import write_http_cassette
-from harness.lane import LaneInput, RunContext, get_lane
-from harness.providers.responses import (
+from harness.contract.lane import LaneInput, RunContext, get_lane
+from harness.record.cassette import write_http_cassette
+from harness.record.providers.responses import (
     Position,
     ResponsesResponder,
     encode_step,
@@ -23,8 +23,8 @@ from harness.providers.responses import (
     progress_of,
     review_answer,
 )
+from harness.record.stub import Exchange, StubLog, StubReply, StubRequest
 from harness.scenario import PatchSpec, Scenario
-from harness.stub import Exchange, StubLog, StubReply, StubRequest
 
 KEY = "dummy-key-for-stub"
 

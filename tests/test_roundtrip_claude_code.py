@@ -17,10 +17,10 @@ import pytest
 from hypothesis import example, given
 
 from harness import scenario as sc
-from harness.equivalence import equivalent
-from harness.lane import RunContext, normalize_to_dicts
+from harness.conformance.equivalence import equivalent
+from harness.contract.lane import RunContext, normalize_to_dicts
 from harness.scenario import load_scenario
-from harness.strategies import (
+from harness.testing.strategies import (
     AbstractScenario,
     ShellResult,
     abstract_scenarios,

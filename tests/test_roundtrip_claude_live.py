@@ -28,12 +28,12 @@ from typing import Any
 
 import pytest
 
-from harness.cassette import render_http_cassette
-from harness.lane import LaneSpec, RunContext, normalize_to_dicts
-from harness.recording import run_scenario
-from harness.runtimes.claude import DRIVER
-from harness.strategies import AbstractScenario, expected_failures, expected_log_of
-from harness.stub import Exchange
+from harness.contract.lane import LaneSpec, RunContext, normalize_to_dicts
+from harness.record.cassette import render_http_cassette
+from harness.record.recording import run_scenario
+from harness.record.runtimes.claude import DRIVER
+from harness.record.stub import Exchange
+from harness.testing.strategies import AbstractScenario, expected_failures, expected_log_of
 from lanes.anthropic import LANE as ANTHROPIC
 from lanes.claude_code import LANE as CLAUDE_CODE
 from tests.lanekit import assert_matches

@@ -18,14 +18,19 @@ import pytest
 from hypothesis import given
 
 from harness import scenario as sc
-from harness.cassette import read_http_cassette
-from harness.equivalence import equivalent
-from harness.gate import run_context
-from harness.lane import RunContext, normalize_to_dicts
-from harness.recording import run_scenario
-from harness.runtimes.gemini import DRIVER
+from harness.conformance.equivalence import equivalent
+from harness.conformance.gate import run_context
+from harness.contract.lane import RunContext, normalize_to_dicts
+from harness.record.cassette import read_http_cassette
+from harness.record.recording import run_scenario
+from harness.record.runtimes.gemini import DRIVER
 from harness.scenario import load_scenario
-from harness.strategies import AbstractScenario, ShellResult, abstract_scenarios, expected_log_of
+from harness.testing.strategies import (
+    AbstractScenario,
+    ShellResult,
+    abstract_scenarios,
+    expected_log_of,
+)
 from lanes.gemini_cli import LANE as GEMINI_CLI
 from tests.lanekit import assert_matches, command_results
 from tests.roundtrip import gemini_origins, read_jsonl, stream_log

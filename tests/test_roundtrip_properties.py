@@ -1,10 +1,10 @@
 """Round trips: abstract scenario -> wire encoder / native renderer -> lane -> normalized log.
 
-Each property draws a provider-neutral scenario (`harness.strategies.abstract_scenarios`), plays
-it through one provider's responder with an in-process runtime simulator (`tests/roundtrip.py`),
-reads the resulting cassette with that provider's API lane, and holds the log to
-`expected_log(scenario)` by strict equivalence. A failure is a bug in the encoder, the simulator's
-idea of the runtime, or the lane: the shrunk example names which block.
+Each property draws a provider-neutral scenario (`harness.testing.strategies.abstract_scenarios`),
+plays it through one provider's responder with an in-process runtime simulator
+(`tests/roundtrip.py`), reads the resulting cassette with that provider's API lane, and holds the
+log to `expected_log(scenario)` by strict equivalence. A failure is a bug in the encoder, the
+simulator's idea of the runtime, or the lane: the shrunk example names which block.
 
 Runs may end in a failed model call (HTTP 429/500/503/529 or a broken stream); each lane view
 gives the failed turn with the error kind that lane reports, and the next run resumes (every
@@ -24,9 +24,9 @@ from hypothesis import strategies as st
 from openai import OpenAI
 
 from harness import scenario as sc
-from harness.cassette import Interaction, read_http_cassette, render_http_cassette
-from harness.lane import RunContext
-from harness.strategies import (
+from harness.contract.lane import RunContext
+from harness.record.cassette import Interaction, read_http_cassette, render_http_cassette
+from harness.testing.strategies import (
     AbstractScenario,
     ShellResult,
     abstract_scenarios,

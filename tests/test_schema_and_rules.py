@@ -14,11 +14,11 @@ from hypothesis import given
 from hypothesis import strategies as st
 from jsonschema import Draft202012Validator
 
-import harness.schema as schema_module
-from harness.builder import LogBuilder, SessionInfo
+import harness.contract.schema as schema_module
 from harness.cli import main
-from harness.invariants import check_events
-from harness.model import (
+from harness.contract.builder import LogBuilder, SessionInfo
+from harness.contract.invariants import check_events
+from harness.contract.model import (
     EVENT_ADAPTER,
     AssistantMessage,
     CommandExecution,
@@ -26,7 +26,7 @@ from harness.model import (
     TurnError,
     Usage,
 )
-from harness.schema import (
+from harness.contract.schema import (
     SCHEMA_PATH,
     TYPESCRIPT_PATH,
     generated_schema,

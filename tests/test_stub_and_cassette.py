@@ -10,15 +10,15 @@ from pathlib import Path
 import pytest
 import yaml
 
-from harness.cassette import (
+from harness.contract.errors import InputError
+from harness.record.cassette import (
     SCRUBBED,
     STUB_URL,
     read_http_cassette,
     render_http_cassette,
     write_http_cassette,
 )
-from harness.errors import InputError
-from harness.stub import Exchange, StubReply, StubRequest, StubServer, sse_event
+from harness.record.stub import Exchange, StubReply, StubRequest, StubServer, sse_event
 
 
 class EchoSSE:

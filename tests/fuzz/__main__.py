@@ -26,7 +26,7 @@ from typing import Any
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from harness.lane import LaneSpec, available_lanes, get_lane
+from harness.contract.lane import LaneSpec, available_lanes, get_lane
 from tests.fuzz.contract import check_contract
 from tests.fuzz.mutations import Mutation, cassette_mutations, jsonl_mutations
 

@@ -19,11 +19,11 @@ from typing import Any
 
 import orjson
 
-from harness.errors import HarnessError
-from harness.invariants import check_events
-from harness.lane import LaneInput, LaneSpec, RunContext
-from harness.model import dump_event
-from harness.schema import validate_event
+from harness.contract.errors import HarnessError
+from harness.contract.invariants import check_events
+from harness.contract.lane import LaneInput, LaneSpec, RunContext
+from harness.contract.model import dump_event
+from harness.contract.schema import validate_event
 
 TIME_LIMIT = 30.0
 """Seconds one normalization may take on a small (test-sized) input before it counts as a hang."""

@@ -1,0 +1,66 @@
+"""`harness normalize --lane L [FILE|-]`: one lane's native input to normalized JSONL on stdout.
+
+Streaming end to end: each event is written as soon as the lane yields it, so memory stays
+bounded by the lane's state, not the input's size. A lane error ends the output at the last whole
+line and becomes one `file:line: reason` on stderr with exit code 2 (harness.cli).
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from pathlib import Path
+from typing import Any, BinaryIO, get_args
+
+from harness.contract.errors import InputError
+from harness.contract.lane import LaneInput, RunContext, get_lane, lane_ids
+from harness.contract.model import ApprovalPolicy, AuthMode, Sandbox, dump_event_line
+
+FLUSH_EVERY = 256
+"""Events per flush: live consumers see progress without a syscall per event."""
+
+
+def register(sub: Any) -> None:
+    parser: argparse.ArgumentParser = sub.add_parser(
+        "normalize", help="normalize one lane's native input to JSONL on stdout")
+    parser.add_argument("--lane", required=True, help=f"one of: {', '.join(lane_ids())}")
+    parser.add_argument("input", nargs="?", default="-", help="native file, or - for stdin")
+    parser.add_argument("--cwd", help="working directory of the run (not in the stream)")
+    parser.add_argument("--sandbox", choices=get_args(Sandbox), default="unknown")
+    parser.add_argument("--approval-policy", choices=get_args(ApprovalPolicy), default="unknown")
+    parser.add_argument("--auth-mode", choices=get_args(AuthMode), default="unknown")
+    parser.add_argument("--model", help="model name, when the stream does not say")
+    parser.add_argument("--runtime-version", help="runtime version, when the stream does not say")
+    parser.add_argument("--resumed-from", help="thread id this run resumes")
+    parser.add_argument("--lenient", action="store_true",
+                        help="turn malformed input into error items instead of failing")
+    parser.set_defaults(handler=run)
+
+
+def run(args: argparse.Namespace) -> int:
+    lane = get_lane(args.lane)
+    context = RunContext(
+        cwd=args.cwd, sandbox=args.sandbox, approval_policy=args.approval_policy,
+        auth_mode=args.auth_mode, model=args.model, runtime_version=args.runtime_version,
+        resumed_from=args.resumed_from, lenient=args.lenient,
+    )
+    out = sys.stdout.buffer
+    stream, name, path = _open(args.input)
+    with stream:
+        source = LaneInput(stream=stream, name=name, path=path)
+        for count, event in enumerate(lane.normalize(source, context), start=1):
+            out.write(dump_event_line(event))
+            if count % FLUSH_EVERY == 0:
+                out.flush()
+    out.flush()
+    return 0
+
+
+def _open(arg: str) -> tuple[BinaryIO, str, Path | None]:
+    if arg == "-":
+        return sys.stdin.buffer, "<stdin>", None
+    path = Path(arg)
+    try:
+        return path.open("rb"), str(path), path
+    except OSError as exc:
+        raise InputError(f"cannot read: {exc.strerror}", source=str(path)) from None

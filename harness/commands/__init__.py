@@ -1,1 +1,0 @@
-"""CLI subcommands: each module here exposes `register(subparsers)`; harness.cli discovers them."""

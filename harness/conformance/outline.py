@@ -1,0 +1,114 @@
+"""Does a normalized log match a scenario's expected outline? (kinds, order, statuses, fields)
+
+The outline lists, per run, the turn's outcome and its completed items in order. Fields an outline
+item leaves unset are not checked. Noise kinds (non-fatal notices, unknown items) are only
+compared when the outline itself names that kind, so a runtime's chatter does not break outlines;
+the same holds for a lane's plumbing tool calls (`LaneSpec.noise_tools`, e.g. tool search).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping
+from collections.abc import Set as AbstractSet
+from dataclasses import dataclass, field
+from typing import Any
+
+from harness.conformance.equivalence import NOISE_KINDS, relative_path, unwrap_command
+from harness.scenario import ExpectedItem, ExpectedTurn
+
+
+@dataclass
+class ObservedRun:
+    outcome: str = "no_turn"
+    error_kind: str | None = None
+    items: list[Mapping[str, Any]] = field(default_factory=list)
+    cwd: str | None = None
+
+
+def observe(events: Iterable[Mapping[str, Any]]) -> list[ObservedRun]:
+    """Group a log into runs (one turn each in this catalog) with their completed items."""
+    runs: list[ObservedRun] = []
+    for event in events:
+        etype = event["type"]
+        if etype == "session.started":
+            runs.append(ObservedRun(cwd=event.get("cwd")))
+            continue
+        if not runs:
+            continue
+        run = runs[-1]
+        if etype == "turn.started":
+            run.outcome = "in_progress"
+        elif etype == "turn.completed":
+            run.outcome = "completed"
+        elif etype == "turn.failed":
+            run.outcome, run.error_kind = "failed", event["error"]["kind"]
+        elif etype == "item.completed" and event.get("turn") is not None:
+            run.items.append(event["item"])
+    return runs
+
+
+def _item_mismatches(where: str, want: ExpectedItem, got: Mapping[str, Any],
+                     cwd: str | None) -> list[str]:
+    problems: list[str] = []
+
+    def check(name: str, expected: object, actual: object) -> None:
+        if expected is not None and expected != actual:
+            problems.append(f"{where}: {name} expected {expected!r}, got {actual!r}")
+
+    check("kind", want.kind, got["kind"])
+    if problems:
+        return problems
+    check("status", want.status, got["status"])
+    if got["kind"] == "command_execution":
+        check("exit_code", want.exit_code, got.get("exit_code"))
+        check("command", want.command, unwrap_command(got["command"]))
+    if got["kind"] == "file_change":
+        paths = sorted(relative_path(c["path"], cwd) for c in got["changes"])
+        check("paths", sorted(want.paths) if want.paths is not None else None, paths)
+        kinds = sorted(c["kind"] for c in got["changes"])
+        check("change_kinds",
+              sorted(want.change_kinds) if want.change_kinds is not None else None, kinds)
+    if got["kind"] == "mcp_tool_call":
+        check("server", want.server, got.get("server"))
+        check("tool", want.tool, got.get("tool"))
+    if got["kind"] == "tool_call":
+        check("tool", want.tool, got.get("name"))
+    if want.text is not None and "text" in got:
+        check("text", want.text.strip(), str(got["text"]).strip())
+    return problems
+
+
+def _is_noise(item: Mapping[str, Any], named: AbstractSet[str],
+              noise_tools: frozenset[str]) -> bool:
+    """Notices, unknown items and a lane's plumbing tool calls (e.g. tool search) are compared
+    only when the outline itself names that kind (`named`, the run's expected item kinds): a
+    runtime's chatter does not break outlines."""
+    if item["kind"] in NOISE_KINDS:
+        return item["kind"] not in named
+    return item["kind"] == "tool_call" and item.get("name") in noise_tools \
+        and "tool_call" not in named
+
+
+def match_outline(events: Iterable[Mapping[str, Any]], expected: list[ExpectedTurn],
+                  noise_tools: frozenset[str] = frozenset()) -> list[str]:
+    """Every way the log differs from the outline (empty list: it matches); `noise_tools` are
+    the lane's plumbing tool names (LaneSpec.noise_tools)."""
+    runs = observe(events)
+    problems: list[str] = []
+    if len(runs) != len(expected):
+        problems.append(f"runs: expected {len(expected)}, got {len(runs)}")
+    for index, (want, got) in enumerate(zip(expected, runs, strict=False)):
+        where = f"run {index}"
+        if want.outcome != got.outcome:
+            problems.append(f"{where}: outcome expected {want.outcome}, got {got.outcome}")
+        if want.error_kind is not None and want.error_kind != got.error_kind:
+            problems.append(f"{where}: error kind expected {want.error_kind}, got {got.error_kind}")
+        named = {expected.kind for expected in want.items}
+        items = [i for i in got.items if not _is_noise(i, named, noise_tools)]
+        if len(items) != len(want.items):
+            kinds = [i["kind"] for i in items]
+            problems.append(f"{where}: expected {len(want.items)} items "
+                            f"{[i.kind for i in want.items]}, got {len(items)} {kinds}")
+        for position, (w, g) in enumerate(zip(want.items, items, strict=False)):
+            problems += _item_mismatches(f"{where} item {position}", w, g, got.cwd)
+    return problems

@@ -1,0 +1,140 @@
+"""The lane contract: one module per provider surface, found via the `harness.lanes` entry point.
+
+A lane declares what it is (`LaneSpec`: id, provider, input kind, capabilities) and offers one pure,
+streaming function `normalize(source, context)` from its native input to normalized events. The
+harness core (runner, gate, CLI) only ever holds a `LaneSpec`; it never imports a lane module by
+name, so adding a lane is adding a module and one entry-point line.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
+from importlib.metadata import entry_points
+from pathlib import Path
+from typing import Any, BinaryIO, Literal
+
+from pydantic import BaseModel, ConfigDict
+
+from harness.contract.errors import HarnessError
+from harness.contract.model import ApprovalPolicy, AuthMode, Event, ItemKind, Sandbox
+
+InputKind = Literal["jsonl", "http-cassette"]
+Capability = Literal[
+    "approvals",
+    "resume",
+    "sandbox_context",
+    "cwd_context",
+    "mcp",
+    "skills",
+    "plugins",
+    "reasoning",
+    "usage",
+    "web_search",
+    "plan",
+    "file_change",
+]
+ENTRY_POINT_GROUP = "harness.lanes"
+
+
+class RunContext(BaseModel):
+    """Facts about the run that the native stream does not carry; unset means unknown."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    cwd: str | None = None
+    sandbox: Sandbox = "unknown"
+    approval_policy: ApprovalPolicy = "unknown"
+    auth_mode: AuthMode = "unknown"
+    model: str | None = None
+    runtime_version: str | None = None
+    resumed_from: str | None = None
+    lenient: bool = False
+
+
+@dataclass(frozen=True)
+class LaneInput:
+    """A lane's native input: an open binary stream plus its name for error messages."""
+
+    stream: BinaryIO
+    name: str
+    path: Path | None = None
+
+
+Normalize = Callable[[LaneInput, RunContext], Iterator[Event]]
+
+
+def normalize_path(lane: LaneSpec, path: Path, context: RunContext) -> Iterator[Event]:
+    """A native file through a lane, streaming; the file stays open while events flow. The one
+    place a path becomes a `LaneInput` (gate, recorder, pytest plugin)."""
+    with path.open("rb") as stream:
+        yield from lane.normalize(LaneInput(stream=stream, name=str(path), path=path), context)
+
+
+def normalize_to_dicts(lane: LaneSpec, path: Path, context: RunContext
+                       ) -> list[dict[str, Any]]:
+    """The whole log of a native file as JSON-mode dicts (what the gate and drift compare)."""
+    return [event.model_dump(mode="json") for event in normalize_path(lane, path, context)]
+
+
+@dataclass(frozen=True)
+class LaneSpec:
+    """What a lane is and what it can show; the gate holds lanes to `item_kinds`/`capabilities`."""
+
+    id: str
+    provider: str
+    input_kind: InputKind
+    description: str
+    item_kinds: frozenset[ItemKind]
+    capabilities: frozenset[Capability]
+    normalize: Normalize
+    native_file: str = field(
+        default="", metadata={"doc": "cassette file name this lane reads in a scenario folder"}
+    )
+    noise_tools: frozenset[str] = field(
+        default=frozenset(),
+        metadata={"doc": "tool_call names that are runtime plumbing (e.g. tool search), "
+                         "left out of cross-lane equivalence"},
+    )
+
+
+class UnknownLaneError(HarnessError):
+    """No lane with that id is installed."""
+
+
+class LaneUnavailableError(HarnessError):
+    """The lane is registered but cannot load (its provider SDK extra is not installed)."""
+
+
+def lane_ids() -> list[str]:
+    """Ids of every registered lane (cheap: loads nothing)."""
+    return sorted(ep.name for ep in entry_points(group=ENTRY_POINT_GROUP))
+
+
+def get_lane(lane_id: str) -> LaneSpec:
+    """Load one lane by id; only that lane's module (and its SDK) is imported."""
+    matches = [ep for ep in entry_points(group=ENTRY_POINT_GROUP) if ep.name == lane_id]
+    if not matches:
+        known = ", ".join(lane_ids()) or "none"
+        raise UnknownLaneError(f"unknown lane {lane_id!r} (installed: {known})",
+                               source="--lane")
+    try:
+        spec = matches[0].load()
+    except ImportError as exc:
+        raise LaneUnavailableError(
+            f"lane {lane_id!r} cannot load: {exc} (install its provider extra)", source="--lane"
+        ) from None
+    if not isinstance(spec, LaneSpec) or spec.id != lane_id:
+        raise TypeError(f"entry point {lane_id} does not name the LaneSpec {lane_id!r}")
+    return spec
+
+
+def available_lanes() -> dict[str, LaneSpec]:
+    """Every registered lane that loads here, by id."""
+    lanes: dict[str, LaneSpec] = {}
+    for lane_id in lane_ids():
+        try:
+            lanes[lane_id] = get_lane(lane_id)
+        except LaneUnavailableError:
+            continue
+    return lanes

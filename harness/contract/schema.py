@@ -1,0 +1,132 @@
+"""The published JSON Schema of the normalized log, and validation of events against it.
+
+The schema is generated from `harness.contract.model` (pydantic is the single source of truth) and
+checked in as `schemas/normalized-log.v1.schema.json`, with TypeScript declarations beside it, so
+tools in other languages read the same contract. Validation uses the `jsonschema` library against
+the checked-in file (the published contract, not the in-memory model), compiled once per process.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Mapping
+from functools import cache
+from pathlib import Path
+from typing import Any
+
+from jsonschema import Draft202012Validator, ValidationError
+
+from harness.contract.model import EVENT_ADAPTER, SCHEMA_VERSION
+from harness.contract.typescript import declarations
+
+REPO_ROOT = Path(__file__).resolve().parents[2]
+SCHEMA_DIR = REPO_ROOT / "schemas"
+SCHEMA_PATH = SCHEMA_DIR / f"normalized-log.v{SCHEMA_VERSION}.schema.json"
+TYPESCRIPT_PATH = SCHEMA_DIR / f"normalized-log.v{SCHEMA_VERSION}.d.ts"
+SCHEMA_ID = f"https://agent-conformance-harness.invalid/normalized-log.v{SCHEMA_VERSION}.schema.json"
+
+
+def generated_schema() -> dict[str, Any]:
+    """The JSON Schema (2020-12) of one normalized event, generated from the pydantic model."""
+    body = EVENT_ADAPTER.json_schema(mode="serialization")
+    return {
+        "$schema": "https://json-schema.org/draft/2020-12/schema",
+        "$id": SCHEMA_ID,
+        "title": f"Normalized agent event, schema version {SCHEMA_VERSION}",
+        "description": "One line of a normalized log (JSONL). Generated from "
+        "harness/contract/model.py by `harness schema --write`; do not edit by hand.",
+        **body,
+    }
+
+
+def render_schema(schema: Mapping[str, Any]) -> str:
+    """Deterministic text of the schema file (sorted nowhere: model order is the reading order)."""
+    return json.dumps(schema, indent=2, ensure_ascii=False) + "\n"
+
+
+def generated_files() -> dict[Path, str]:
+    """Every published artifact and its expected text."""
+    schema = generated_schema()
+    return {SCHEMA_PATH: render_schema(schema), TYPESCRIPT_PATH: declarations(schema)}
+
+
+def stale_files() -> list[Path]:
+    """Published files whose checked-in text differs from what the model generates."""
+    stale: list[Path] = []
+    for path, text in generated_files().items():
+        try:
+            current = path.read_text(encoding="utf-8")
+        except OSError:
+            current = None
+        if current != text:
+            stale.append(path)
+    return stale
+
+
+@cache
+def published_schema() -> dict[str, Any]:
+    """The checked-in schema file; falls back to the generated one when installed without it."""
+    try:
+        loaded: dict[str, Any] = json.loads(SCHEMA_PATH.read_text(encoding="utf-8"))
+    except OSError:
+        return generated_schema()
+    return loaded
+
+
+@cache
+def validator() -> Draft202012Validator:
+    """The compiled validator, built once per process (validation sits on hot paths)."""
+    schema = published_schema()
+    Draft202012Validator.check_schema(schema)
+    return Draft202012Validator(schema)
+
+
+def validate_event(event: Mapping[str, Any]) -> list[str]:
+    """Every schema violation of one event as `path: message` (empty: valid)."""
+    found: list[str] = []
+    for error in validator().iter_errors(event):
+        found.extend(_explain(error))
+    return sorted(set(found))
+
+
+DISCRIMINATORS = frozenset({"type", "kind"})
+MAX_MESSAGE = 200
+
+
+def _explain(error: ValidationError) -> list[str]:
+    """Readable messages: a failed `oneOf` is explained by the branch its discriminator chose.
+
+    jsonschema reports a union mismatch as "not valid under any of the given schemas" with the
+    whole instance; the useful error is inside the branch whose `type`/`kind` const matched.
+    """
+    if not error.context:
+        return [f"{_path(error.absolute_path)}: {_short(error.message)}"]
+    branches: dict[Any, list[ValidationError]] = {}
+    for sub in error.context:
+        branches.setdefault(sub.relative_schema_path[0], []).append(sub)
+    chosen = [errs for errs in branches.values() if not any(_wrong_discriminator(e) for e in errs)]
+    if len(chosen) == 1:
+        return [line for sub in chosen[0] for line in _explain(sub)]
+    where = _path(error.absolute_path)
+    tag = error.schema.get("discriminator", {}).get("propertyName") \
+        if isinstance(error.schema, dict) else None
+    if tag and isinstance(error.instance, dict):
+        if tag not in error.instance:
+            return [f"{where}: {tag!r} is a required property"]
+        return [f"{where}: unknown {tag} {error.instance[tag]!r}"]
+    options = "; ".join(sorted({sub.message for sub in error.context}))
+    return [f"{where}: {_short(repr(error.instance))} matches no alternative ({options})"]
+
+
+def _short(text: str) -> str:
+    return text if len(text) <= MAX_MESSAGE else text[:MAX_MESSAGE] + "..."
+
+
+def _wrong_discriminator(error: ValidationError) -> bool:
+    path = list(error.relative_path)
+    return error.validator in {"const", "enum"} and len(path) == 1 and path[0] in DISCRIMINATORS
+
+
+def _path(parts: Any) -> str:
+    text = "".join(f"[{p}]" if isinstance(p, int) else f".{p}" for p in parts)
+    return text.lstrip(".") or "<event>"

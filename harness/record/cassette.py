@@ -1,0 +1,267 @@
+"""HTTP cassettes in vcrpy's format: written reviewable and scrubbed, read leniently.
+
+Writing: exchanges recorded by the stub become a vcrpy v1 cassette with a fixed base URL (the
+stub's port is random; re-recording must give no diff), allow-listed headers only, secrets
+replaced by `<scrubbed>`, JSON request bodies pretty-printed and SSE bodies as YAML literal
+blocks, so a reviewer reads a diff of meaning rather than one long line.
+
+Reading: vcrpy's own serializers (YAML or JSON) so cassettes recorded by other tools load too;
+gzip bodies are unpacked; every interaction is type-checked here, once for every cassette lane
+(method and uri are text, bodies text, bytes or null, the status an HTTP code), so a malformed
+cassette is an `InputError` naming the file, the interaction and the reason.
+"""
+
+from __future__ import annotations
+
+import gzip
+import json
+import zlib
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from http import HTTPStatus
+from pathlib import Path
+from typing import Any
+from urllib.parse import urlsplit
+
+import yaml
+from vcr.serializers import jsonserializer, yamlserializer
+
+from harness.contract.errors import InputError
+from harness.fsutil import atomic_write_text
+from harness.record.secrets import SCRUBBED, SECRET_HEADERS
+from harness.record.stub import Exchange
+
+STUB_URL = "http://127.0.0.1:8080"
+KEPT_REQUEST_HEADERS = frozenset({"content-type", "accept", "anthropic-version", "anthropic-beta"})
+KEPT_RESPONSE_HEADERS = frozenset({"content-type", "retry-after"})
+
+
+@dataclass(frozen=True)
+class HttpRequest:
+    method: str
+    uri: str
+    headers: dict[str, str]
+    body: bytes
+
+    @property
+    def path(self) -> str:
+        return urlsplit(self.uri).path
+
+    @property
+    def query(self) -> str:
+        return urlsplit(self.uri).query
+
+    def json(self) -> Any:
+        return json.loads(self.body) if self.body else None
+
+
+@dataclass(frozen=True)
+class HttpResponse:
+    status: int
+    headers: dict[str, str]
+    body: bytes
+
+
+@dataclass(frozen=True)
+class Interaction:
+    request: HttpRequest
+    response: HttpResponse
+    line: int | None = None  # 1-based line where the interaction starts, when it can be told
+
+
+# ------------------------------------------------------------------------------------ writing
+
+
+class _ReviewableDumper(yaml.SafeDumper):
+    """Multi-line strings as literal blocks (PyYAML falls back to quotes when it cannot)."""
+
+
+LITERAL_UNSAFE = ("\x85", "\u2028", "\u2029")
+"""Characters YAML reads back as line breaks when written raw: such text is double-quoted."""
+
+
+def _str_presenter(dumper: yaml.SafeDumper, value: str) -> yaml.ScalarNode:
+    if any(c in value for c in LITERAL_UNSAFE):
+        style: str | None = '"'  # escaped, so nothing is read back as a line break
+    else:
+        style = "|" if "\n" in value else None
+    return dumper.represent_scalar("tag:yaml.org,2002:str", value, style=style)
+
+
+_ReviewableDumper.add_representer(str, _str_presenter)
+
+
+def _headers(headers: Mapping[str, str], kept: frozenset[str]) -> dict[str, list[str]]:
+    out: dict[str, list[str]] = {}
+    for name, value in sorted(headers.items()):
+        lower = name.lower()
+        if lower in SECRET_HEADERS:
+            out[lower] = [SCRUBBED]
+        elif lower in kept:
+            out[lower] = [value]
+    return out
+
+
+def _text_body(body: bytes) -> str:
+    """Request bodies: pretty JSON when JSON, else text."""
+    if not body:
+        return ""
+    text = body.decode("utf-8", errors="replace")
+    try:
+        parsed = json.loads(text)
+    except ValueError:
+        return text
+    return json.dumps(parsed, indent=2, ensure_ascii=False) + "\n"
+
+
+def _interaction(exchange: Exchange) -> dict[str, Any]:
+    req, reply = exchange.request, exchange.reply
+    uri = STUB_URL + req.path + (f"?{req.query}" if req.query else "")
+    return {
+        "request": {
+            "method": req.method,
+            "uri": uri,
+            "headers": _headers(req.headers, KEPT_REQUEST_HEADERS),
+            "body": _text_body(req.body),
+        },
+        "response": {
+            "status": {"code": reply.status, "message": _reason(reply.status)},
+            "headers": _headers(reply.headers, KEPT_RESPONSE_HEADERS),
+            "body": {"string": reply.body.decode("utf-8", errors="replace")},
+        },
+    }
+
+
+def _reason(status: int) -> str:
+    try:
+        return HTTPStatus(status).phrase
+    except ValueError:
+        return ""
+
+
+def render_http_cassette(exchanges: Sequence[Exchange]) -> str:
+    """The cassette text for `exchanges` (deterministic: same exchanges, same text)."""
+    data = {"interactions": [_interaction(e) for e in exchanges], "version": 1}
+    return yaml.dump(data, Dumper=_ReviewableDumper, sort_keys=False, allow_unicode=True,
+                     width=100)
+
+
+def write_http_cassette(path: Path, exchanges: Sequence[Exchange]) -> None:
+    atomic_write_text(path, render_http_cassette(exchanges))
+
+
+# ------------------------------------------------------------------------------------ reading
+
+
+def read_http_cassette(path: Path) -> list[Interaction]:
+    """Load a vcrpy cassette (YAML or JSON, ours or another tool's) into plain interactions."""
+    try:
+        text = path.read_text(encoding="utf-8")
+    except OSError as exc:
+        raise InputError(f"cannot read cassette: {exc.strerror}", source=str(path)) from None
+    except UnicodeDecodeError:
+        raise InputError("cassette is not UTF-8", source=str(path)) from None
+    serializer = jsonserializer if text.lstrip().startswith("{") else yamlserializer
+    try:
+        raw = serializer.deserialize(text)
+        interactions = raw["interactions"]
+        if not isinstance(interactions, list):
+            raise TypeError("`interactions` is not a list")
+    except (ValueError, KeyError, TypeError, AttributeError, yaml.YAMLError) as exc:
+        raise InputError(f"not a vcrpy cassette: {exc}", source=str(path)) from None
+    lines = interaction_lines(text, len(interactions))
+    return [_to_interaction(path, index, entry, lines[index])
+            for index, entry in enumerate(interactions)]
+
+
+_ENTRY_START = ("- request:", "- response:")
+
+
+def interaction_lines(text: str, count: int) -> list[int | None]:
+    """The 1-based line where each interaction begins, so errors can say `file:line`.
+
+    vcrpy (and this project) write YAML cassettes as a top-level `interactions:` list whose
+    entries start at column 0 with `- request:`; that is found by a scan of the text, which costs
+    far less than composing the YAML a second time. Any other layout (JSON, other indentation)
+    gives no lines, and errors fall back to naming the interaction.
+    """
+    found = [number for number, line in enumerate(text.splitlines(), start=1)
+             if line.startswith(_ENTRY_START)]
+    return list(found) if len(found) == count else [None] * count
+
+
+def _to_interaction(path: Path, index: int, entry: Any, line: int | None) -> Interaction:
+    """One interaction, checked field by field as vcrpy's `Request` would hold it, so a missing
+    or wrong-typed field is refused naming the interaction (vcrpy's own `deserialize` converts
+    every interaction at once and fails on the whole file, or keeps a numeric body that each
+    lane's JSON parser then crashed on)."""
+    where = f"interaction {index}"
+    try:
+        req, resp = entry["request"], entry["response"]
+        method = _text_field(req["method"], "request method")
+        uri = _text_field(req["uri"], "request uri")
+        req_headers = _header_field(req["headers"], "request headers")
+        request = HttpRequest(method.upper(), uri, req_headers,
+                              _decode(_body_bytes(req["body"], "request body"), req_headers,
+                                      path, where))
+        resp_headers = _header_field(resp.get("headers"), "response headers")
+        raw = _body_bytes(resp["body"]["string"], "response body string")
+        response = HttpResponse(_status_code(resp["status"]["code"]), resp_headers,
+                                _decode(raw, resp_headers, path, where))
+    except (KeyError, TypeError, ValueError, AttributeError) as exc:
+        raise InputError(f"{where}: missing or malformed field ({exc})", source=str(path),
+                         line=line) from None
+    return Interaction(request, response, line)
+
+
+def _header_field(value: Any, name: str) -> dict[str, str]:
+    """Headers as a mapping (or null, for none): vcrpy's replay builds a dict from them, so a
+    falsy scalar such as `0` that slipped past an `or {}` crashed replay as a TypeError."""
+    if value is None:
+        return {}
+    if not isinstance(value, dict):
+        raise TypeError(f"{name} is {type(value).__name__}, not a mapping")
+    return {str(k).lower(): _first(v) for k, v in value.items()}
+
+
+def _text_field(value: Any, name: str) -> str:
+    """A field every consumer parses as text (a null or numeric uri used to crash URL parsing
+    deep inside a lane or SDK as a TypeError)."""
+    if not isinstance(value, str):
+        raise TypeError(f"{name} is {type(value).__name__}, not a string")
+    return value
+
+
+def _body_bytes(value: Any, name: str) -> bytes:
+    """A body as bytes: text is UTF-8 encoded, null is empty, anything else (a number, list or
+    mapping a hand-edited cassette holds) is refused here rather than in each lane's parser."""
+    if value is None:
+        return b""
+    if isinstance(value, str):
+        return value.encode()
+    if isinstance(value, bytes):
+        return value
+    raise TypeError(f"{name} is {type(value).__name__}, not text or bytes")
+
+
+def _status_code(value: Any) -> int:
+    """An HTTP status: an integer 100-599 (`int()` would turn 1.5 or true into 1)."""
+    if isinstance(value, bool) or not isinstance(value, int) or not 100 <= value <= 599:
+        raise ValueError(f"status code {value!r} is not an HTTP status")
+    return value
+
+
+def _first(value: Any) -> str:
+    if isinstance(value, list | tuple):
+        return str(value[0]) if value else ""
+    return str(value)
+
+
+def _decode(body: bytes, headers: Mapping[str, str], path: Path, where: str) -> bytes:
+    encoding = headers.get("content-encoding", "").lower()
+    if encoding not in {"gzip", "deflate"}:
+        return body
+    try:
+        return gzip.decompress(body) if encoding == "gzip" else zlib.decompress(body)
+    except (OSError, zlib.error, EOFError) as exc:
+        raise InputError(f"{where}: corrupt {encoding} body ({exc})", source=str(path)) from None

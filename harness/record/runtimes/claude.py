@@ -1,0 +1,231 @@
+"""Claude Code driver: `claude -p --output-format stream-json --verbose` offline against the stub.
+
+Hermetic recipe (see shared runtime facts): temp HOME, `ANTHROPIC_BASE_URL` at the stub, a dummy
+key, nonessential traffic and telemetry off, one retry so error scenarios are quick, stdin from
+/dev/null, a closed loopback proxy as backstop. How scenario settings become Claude Code flags:
+
+- approval policy `never` -> `--permission-mode acceptEdits` plus `--allowedTools` for the tools
+  the scenario uses (Bash, WebSearch, each MCP server): nothing is asked, edits are accepted.
+- `on-request` / `on-failure` / `untrusted` -> `--permission-mode default` with nothing allowed:
+  headless Claude Code cannot ask anyone, so a tool needing permission is denied.
+- sandbox `full-access` -> `--permission-mode bypassPermissions` (`IS_SANDBOX=1`: the harness may
+  run as root, where Claude Code otherwise refuses the mode). Claude Code's own sandbox needs
+  bubblewrap, which this Linux lacks, so commands are never OS-confined: context says so.
+- auth `env` -> `ANTHROPIC_API_KEY` (sent as `x-api-key`); `alt_env` -> `ANTHROPIC_AUTH_TOKEN`
+  (sent as `Authorization: Bearer`); `login` has no Claude Code equivalent (scenario marks it).
+- plan scenarios use `--model claude-sonnet-4-6` with `CLAUDE_CODE_ENABLE_TASKS=false`: the
+  default model gets no TodoWrite tool in 2.1.328.
+- later runs: `--resume <session_id>` (Claude Code keeps the id).
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import shlex
+import subprocess
+import sys
+from dataclasses import dataclass, field
+from pathlib import Path
+from urllib.parse import urlsplit
+
+from harness.contract.errors import HarnessError
+from harness.record.cassette import STUB_URL
+from harness.record.providers.anthropic import DUMMY_API_KEY, AnthropicResponder
+from harness.record.runtimes.base import REPO_ROOT, RUNTIMES_DIR, RunOutput, RunPlan
+from harness.record.stub import Responder
+from harness.scenario import FailStep, PlanBlock, Scenario, ShellBlock, WebSearchBlock
+
+DEFAULT_MODEL = "claude-opus-5-5"
+"""What Claude Code 2.1.328 uses without `--model`."""
+PLAN_MODEL = "claude-sonnet-4-6"
+RUN_TIMEOUT_S = 180
+CLOSED_PROXY = "http://127.0.0.1:9"
+
+_UUID = re.compile(r"\b[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}\b")
+_SHA256 = re.compile(r"\b[0-9a-f]{64}\b")
+_TIMING = re.compile(
+    r'("(?:[A-Za-z_]*_ms|durationMs|total_cost_usd|costUSD)"\s*:\s*)-?[0-9][0-9.e+-]*')
+_TIMESTAMP = re.compile(r'("timestamp"\s*:\s*)"[0-9T:.\-]+Z"')
+_SOCKET = re.compile(r"/tmp/cc-socks/\d+\.sock")
+_SEED_COMMIT = re.compile(r"(?<![0-9a-f])[0-9a-f]{7,40}(?= seed\b)")
+"""The workspace's seed commit (its hash changes with the commit time) in Claude's gitStatus."""
+
+
+class ClaudeRunError(HarnessError):
+    """Claude Code could not be started or did not finish in time."""
+
+
+def _uses(scenario: Scenario, kind: type) -> bool:
+    return any(isinstance(b, kind) for run in scenario.runs for step in run.steps
+               if not isinstance(step, FailStep) for b in step)
+
+
+def _permission_mode(scenario: Scenario) -> str:
+    if scenario.settings.sandbox == "full-access":
+        return "bypassPermissions"
+    return "acceptEdits" if scenario.settings.approval_policy == "never" else "default"
+
+
+def _allowed_tools(scenario: Scenario) -> list[str]:
+    """Tools allowed without asking under `acceptEdits` (edits are accepted by the mode)."""
+    if _permission_mode(scenario) != "acceptEdits":
+        return []
+    tools = ["Bash"] if _uses(scenario, ShellBlock) else []
+    if _uses(scenario, WebSearchBlock):
+        tools.append("WebSearch")
+    tools += [f"mcp__{name}" for name in scenario.settings.mcp_servers]
+    return tools
+
+
+def _model(scenario: Scenario) -> str:
+    return PLAN_MODEL if _uses(scenario, PlanBlock) else DEFAULT_MODEL
+
+
+def _server_command(parts: list[str]) -> list[str]:
+    """`{python}` -> this interpreter; repository-relative paths -> absolute."""
+    out: list[str] = []
+    for part in parts:
+        if part == "{python}":
+            out.append(sys.executable)
+        elif not part.startswith("-") and (REPO_ROOT / part).exists():
+            out.append(str(REPO_ROOT / part))
+        else:
+            out.append(part)
+    return out
+
+
+@dataclass
+class ClaudeDriver:
+    """The Claude Code runtime driver (see module docstring)."""
+
+    name: str = "claude"
+    npm_package: str = "@anthropic-ai/claude-code"
+    version: str = "2.1.328"
+    native_lane: str = "claude-code"
+    native_file: str = "claude-code.jsonl"
+    _ids: dict[str, dict[str, str]] = field(default_factory=dict, repr=False)
+
+    def binary(self) -> Path:
+        return RUNTIMES_DIR / self.name / "node_modules" / ".bin" / "claude"
+
+    def responder(self, scenario: Scenario) -> Responder:
+        header = "authorization" if scenario.settings.auth == "alt_env" else "x-api-key"
+        return AnthropicResponder(scenario, DUMMY_API_KEY, key_header=header)
+
+    # ---------------------------------------------------------------- running
+
+    def args(self, plan: RunPlan) -> list[str]:
+        scenario = plan.scenario
+        args = [str(self.binary()), "-p", scenario.runs[plan.run_index].prompt,
+                "--output-format", "stream-json", "--verbose",
+                "--permission-mode", _permission_mode(scenario)]
+        if _uses(scenario, PlanBlock):
+            args += ["--model", PLAN_MODEL]
+        allowed = _allowed_tools(scenario)
+        if allowed:
+            args += ["--allowedTools", ",".join(allowed)]
+        if scenario.settings.mcp_servers:
+            args += ["--mcp-config", str(self._mcp_config(plan)), "--strict-mcp-config"]
+        if plan.thread_id is not None:
+            args += ["--resume", plan.thread_id]
+        return args + list(scenario.settings.extra_args.get(self.name, []))
+
+    def environment(self, plan: RunPlan) -> dict[str, str]:
+        key = plan.api_key or DUMMY_API_KEY
+        env = {
+            "PATH": os.environ.get("PATH", "/usr/bin:/bin"),
+            "HOME": str(plan.home),
+            "LANG": "C.UTF-8",
+            "ANTHROPIC_BASE_URL": plan.stub_url,
+            "CLAUDE_CODE_DISABLE_NONESSENTIAL_TRAFFIC": "1",
+            "DISABLE_TELEMETRY": "1",
+            "DISABLE_AUTOUPDATER": "1",
+            "CLAUDE_CODE_MAX_RETRIES": "1",
+            "CLAUDE_CODE_ENABLE_TASKS": "false",
+            "IS_SANDBOX": "1",
+            "HTTP_PROXY": CLOSED_PROXY, "HTTPS_PROXY": CLOSED_PROXY, "ALL_PROXY": CLOSED_PROXY,
+            "NO_PROXY": "127.0.0.1,localhost",
+        }
+        variable = ("ANTHROPIC_AUTH_TOKEN" if plan.scenario.settings.auth == "alt_env"
+                    else "ANTHROPIC_API_KEY")
+        env[variable] = key
+        return env
+
+    def _mcp_config(self, plan: RunPlan) -> Path:
+        servers = {name: {"type": "stdio", "command": cmd[0], "args": cmd[1:]}
+                   for name, spec in plan.scenario.settings.mcp_servers.items()
+                   for cmd in [_server_command(spec.command)]}
+        path = plan.home / "mcp.json"
+        path.write_text(json.dumps({"mcpServers": servers}, indent=2), encoding="utf-8")
+        return path
+
+    def run(self, plan: RunPlan) -> RunOutput:
+        args = self.args(plan)
+        cwd = plan.workspace / plan.scenario.settings.cwd
+        try:
+            done = subprocess.run(args, cwd=cwd, env=self.environment(plan),
+                                  stdin=subprocess.DEVNULL, capture_output=True,
+                                  timeout=RUN_TIMEOUT_S, check=False)
+        except subprocess.TimeoutExpired as exc:
+            raise ClaudeRunError(f"claude did not finish within {RUN_TIMEOUT_S}s",
+                                 source=shlex.join(args[:3])) from exc
+        except OSError as exc:
+            raise ClaudeRunError(f"cannot start claude: {exc.strerror}",
+                                 source=args[0]) from None
+        return RunOutput(args=args, stdout=done.stdout, stderr=done.stderr,
+                         exit_code=done.returncode, thread_id=session_id(done.stdout))
+
+    # ---------------------------------------------------------------- determinism
+
+    def template(self, text: str, plan: RunPlan) -> str:
+        """Temp paths -> `{workspace}`/`{home}`/`{tmp}`; UUIDs numbered by first sight within
+        one recording; timings, costs, timestamps, sockets and device hashes fixed; the stub's
+        random port becomes the fixed one HTTP cassettes use."""
+        root = plan.workspace.parent
+        for path, token in ((plan.workspace, "{workspace}"), (plan.home, "{home}"),
+                            (root, "{tmp}"), (REPO_ROOT, "{repo}")):
+            text = text.replace(str(path), token)
+            text = text.replace(str(path).replace("/", "-"), token.replace("{", "{-"))
+        ids = self._ids.setdefault(str(root), {})
+
+        def number(match: re.Match[str]) -> str:
+            return ids.setdefault(match.group(0),
+                                  f"00000000-0000-4000-8000-{len(ids) + 1:012d}")
+
+        text = _UUID.sub(number, text)
+        text = _SHA256.sub("{sha256}", text)
+        text = _TIMING.sub(lambda m: m.group(1) + "0", text)
+        text = _TIMESTAMP.sub(lambda m: m.group(1) + '"{timestamp}"', text)
+        text = _SOCKET.sub("{socket}", text)
+        text = _SEED_COMMIT.sub("{seed_commit}", text)
+        stub = urlsplit(plan.stub_url).netloc
+        return text.replace(stub, urlsplit(STUB_URL).netloc) if stub else text
+
+    def context(self, scenario: Scenario) -> dict[str, str | None]:
+        """The run as Claude Code really had it (see module docstring for the mapping)."""
+        mode = _permission_mode(scenario)
+        approval = "never" if mode in {"acceptEdits", "bypassPermissions"} \
+            else scenario.settings.approval_policy
+        cwd = "{workspace}" if scenario.settings.cwd in {".", ""} \
+            else f"{{workspace}}/{scenario.settings.cwd.strip('/')}"
+        return {"cwd": cwd, "sandbox": "full-access", "approval_policy": approval,
+                "auth_mode": "api_key", "model": _model(scenario),
+                "runtime_version": self.version}
+
+
+def session_id(stdout: bytes) -> str | None:
+    """The session id from the `system/init` line (the id `--resume` takes)."""
+    for raw in stdout.splitlines():
+        try:
+            line = json.loads(raw)
+        except ValueError:
+            continue
+        if isinstance(line, dict) and line.get("type") == "system" \
+                and isinstance(line.get("session_id"), str):
+            return str(line["session_id"])
+    return None
+
+
+DRIVER = ClaudeDriver()

@@ -1,0 +1,2 @@
+"""What users' own tests import: hypothesis strategies, the pytest plugin, the syrupy
+snapshot extension."""

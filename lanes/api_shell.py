@@ -1,0 +1,286 @@
+"""The provider-neutral shell of the HTTP-cassette ("API") lanes: codex-adapter, anthropic, gemini.
+
+Why this module exists: lanes may not import each other, yet the three API lanes wrap their own
+SDK translation in the same outer code: spool stdin to a file vcrpy can play, turn a cassette that
+cannot be read into a strict error or a lenient notice, classify what an SDK call raised, split a
+recorded body into SDK parameters and `extra_body`, map an HTTP status to an error kind, read
+provider JSON without letting a hostile nesting depth escape as `RecursionError`, drive a
+translator over the replayed interactions. That code lives here once; each lane keeps only its
+tables, its SDK calls and its translation. Nothing here names a provider or imports an SDK.
+"""
+
+from __future__ import annotations
+
+import inspect
+import json
+import shutil
+import tempfile
+from abc import ABC, abstractmethod
+from collections.abc import Callable, Hashable, Iterator, Mapping, Sequence
+from contextlib import contextmanager
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, Generic, Protocol, TypeVar
+
+from harness.contract.builder import LogBuilder
+from harness.contract.errors import FrameError, InputError
+from harness.contract.lane import LaneInput, RunContext
+from harness.contract.model import Event, Usage
+from harness.record.cassette import Interaction, read_http_cassette
+from harness.record.replay import missing_answer, vcr_replay
+
+# ------------------------------------------------------------------------------------- errors
+
+
+
+# ------------------------------------------------------------------------------------- JSON
+
+JSON_ERRORS = (ValueError, UnicodeDecodeError, RecursionError)
+"""What reading untrusted JSON may raise: a 3000-deep array is a RecursionError, not a
+ValueError, and must count as malformed like any other bad frame."""
+
+
+def json_or_text(text: str) -> Any:
+    """`text` parsed as JSON when it is JSON (of any depth we can read), else `text` itself."""
+    try:
+        return json.loads(text)
+    except JSON_ERRORS:
+        return text
+
+
+def json_or_none(text: str | bytes) -> Any:
+    """`text` parsed as JSON, or None when it is not JSON (or too deep to read)."""
+    try:
+        return json.loads(text)
+    except JSON_ERRORS:
+        return None
+
+
+def parse_body(raw: bytes) -> tuple[dict[str, Any] | None, str | None]:
+    """A recorded request body as a JSON object, or None and why it is not one."""
+    try:
+        body = json.loads(raw) if raw else None
+    except JSON_ERRORS as exc:
+        return None, f"request body is not JSON ({exc})"
+    if not isinstance(body, dict):
+        return None, "request body is not a JSON object"
+    return body, None
+
+
+# ------------------------------------------------------------------------------------- SDK calls
+
+_NOT_BODY = frozenset({"self", "extra_headers", "extra_query", "extra_body", "timeout"})
+
+
+def sdk_params(method: Callable[..., Any], *also: str) -> frozenset[str]:
+    """The body parameters an SDK method takes by name (transport options and `also` left out)."""
+    return frozenset(inspect.signature(method).parameters) - _NOT_BODY - set(also)
+
+
+def sdk_kwargs(body: Mapping[str, Any], params: frozenset[str], *,
+               stream: bool | None) -> dict[str, Any]:
+    """SDK keyword arguments for a recorded body: known parameters by name, the rest (runtime
+    metadata, future keys) as `extra_body`, so the SDK re-sends the body unchanged. `stream`,
+    when given, overrides the body's own."""
+    known = {k: v for k, v in body.items() if k in params and k != "stream"}
+    extra = {k: v for k, v in body.items() if k not in params}
+    kwargs: dict[str, Any] = {**known, "extra_body": extra or None}
+    if stream is not None:
+        kwargs["stream"] = stream
+    return kwargs
+
+
+E = TypeVar("E", bound=BaseException)
+
+UNPARSABLE = (ValueError, RecursionError)
+"""What an SDK raises on SSE data that is not (readable) JSON: json.JSONDecodeError, pydantic's
+ValidationError, google-genai's UnknownApiResponseError (all ValueError), or RecursionError."""
+
+UNREPLAYABLE = (KeyError, TypeError, AttributeError)
+"""What an SDK or vcrpy raises on a recorded exchange it cannot send or build an answer from."""
+
+
+def call_sdk(index: int, call: Callable[[], None], api_error: type[E], *,
+             line: int | None = None) -> tuple[E | None, str | None]:
+    """Run one SDK call over a recorded interaction: (the SDK's API error, or a stream problem).
+
+    A request the cassette holds no answer for is an InputError (the cassette is wrong, not the
+    stream); the SDK's own API errors are returned for the lane to map; unreadable SSE data and
+    unplayable answers are a stream problem, which the lane reports as a malformed frame.
+    """
+    try:
+        call()
+    except Exception as exc:  # classified below; anything unclassified propagates
+        if missing_answer(exc):
+            raise InputError(f"interaction {index}: replay found no recorded answer",
+                             line=line) from None
+        if isinstance(exc, api_error):
+            return exc, None
+        if isinstance(exc, UNPARSABLE):
+            return None, f"SSE data the SDK cannot parse ({exc})"
+        if isinstance(exc, UNREPLAYABLE):
+            return None, f"recorded answer cannot be replayed ({type(exc).__name__}: {exc})"
+        raise
+    return None, None
+
+
+K = TypeVar("K", bound=Hashable)
+C = TypeVar("C")
+
+
+def client_per_key(factory: Callable[..., C], key: Callable[..., K]) -> Callable[..., C]:
+    """One SDK client per `key(*args)` (e.g. base URL), built by `factory(*args)` on first use:
+    building a client costs SSL setup, and every client of one base behaves the same."""
+    clients: dict[K, C] = {}
+
+    def chooser(*args: Any) -> C:
+        k = key(*args)
+        if k not in clients:
+            clients[k] = factory(*args)
+        return clients[k]
+
+    return chooser
+
+
+def side_error(error: str | None, stream_error: str | None, status: int) -> str | None:
+    """Why a side call failed (API error text, stream problem, HTTP status), or None."""
+    if error is not None:
+        return error
+    if stream_error is not None:
+        return stream_error
+    return f"HTTP {status}" if status >= 400 else None
+
+
+# ------------------------------------------------------------------------------------- usage
+
+
+@dataclass
+class TurnUsage:
+    """Token counts summed over the conversation calls of one turn (`scope: turn`); None when
+    no call reported usage. Reasoning stays None unless some call reported it."""
+
+    calls: int = 0
+    input_tokens: int = 0
+    cached_input_tokens: int = 0
+    output_tokens: int = 0
+    reasoning_tokens: int | None = None
+
+    def add(self, input_tokens: int, cached: int, output: int, reasoning: int | None) -> None:
+        self.calls += 1
+        self.input_tokens += input_tokens
+        self.cached_input_tokens += cached
+        self.output_tokens += output
+        if reasoning is not None:
+            self.reasoning_tokens = (self.reasoning_tokens or 0) + reasoning
+
+    def model(self) -> Usage | None:
+        if not self.calls:
+            return None
+        return Usage(scope="turn", input_tokens=self.input_tokens,
+                     cached_input_tokens=self.cached_input_tokens,
+                     output_tokens=self.output_tokens, reasoning_tokens=self.reasoning_tokens)
+
+
+# ------------------------------------------------------------------------------------- driving
+
+
+class Exchange(Protocol):
+    """What the shell needs of a lane's replayed interaction."""
+
+    @property
+    def index(self) -> int: ...
+
+    @property
+    def interaction(self) -> Interaction: ...
+
+
+R = TypeVar("R", bound=Exchange)
+
+
+class ExchangeTranslator(ABC, Generic[R]):
+    """Replayed interactions -> normalized events, one exchange at a time; a lane says what each
+    exchange means (`exchange`) and how the input ends (`finish`)."""
+
+    def __init__(self, lane: str, context: RunContext, source: str) -> None:
+        self.lane = lane
+        self.context = context
+        self.source = source
+        self.b = LogBuilder(lane)
+
+    def run(self, replayed: Sequence[R]) -> Iterator[Event]:
+        """Every exchange with the one after it (runtimes re-send a failed call: a lane must see
+        the retry to keep the turn going), then the end of input."""
+        for n, rep in enumerate(replayed):
+            following = replayed[n + 1] if n + 1 < len(replayed) else None
+            yield from self.exchange(rep, following)
+        yield from self.finish()
+
+    @abstractmethod
+    def exchange(self, rep: R, following: R | None) -> list[Event]:
+        """The events one model call (request and answer) adds to the log."""
+
+    @abstractmethod
+    def finish(self) -> list[Event]:
+        """The events that close the log when the input ends."""
+
+    def frame_problem(self, rep: R, reason: str) -> list[Event]:
+        """A malformed exchange: strict raises a FrameError naming the interaction; lenient
+        keeps a notice and goes on."""
+        message = f"interaction {rep.index}: {reason}"
+        if not self.context.lenient:
+            body = rep.interaction.request.body
+            excerpt = body[:200].decode("utf-8", "replace") if isinstance(body, bytes) else ""
+            raise FrameError(message, lane=self.lane, source=self.source,
+                             line=rep.interaction.line,
+                             excerpt=excerpt)
+        return [self.b.notice(message)]
+
+
+T = TypeVar("T")
+
+
+def replay_each(interactions: Sequence[Interaction],
+                one: Callable[[int, Interaction], T]) -> list[T]:
+    """`one(index, interaction)` for every interaction, in recorded order."""
+    return [one(n, i) for n, i in enumerate(interactions)]
+
+
+def replay_file(path: Path, one: Callable[[int, Interaction], T]) -> list[T]:
+    """Read the cassette at `path` and replay every interaction under vcrpy (network
+    impossible)."""
+    interactions = read_http_cassette(path)
+    with vcr_replay(path):
+        return replay_each(interactions, one)
+
+
+@contextmanager
+def spooled(source: LaneInput, prefix: str) -> Iterator[Path]:
+    """The input as a file: vcrpy plays cassettes from paths, so a stream (stdin) is copied to a
+    temporary file that lives as long as the block."""
+    if source.path is not None:
+        yield source.path
+        return
+    with tempfile.TemporaryDirectory(prefix=prefix) as tmp:
+        copy = Path(tmp) / "cassette.yaml"
+        with copy.open("wb") as handle:
+            shutil.copyfileobj(source.stream, handle)
+        yield copy
+
+
+def normalize_cassette(source: LaneInput, context: RunContext, *, lane: str,
+                       replay: Callable[[Path], T],
+                       translate: Callable[[T, str], Iterator[Event]]) -> Iterator[Event]:
+    """An API lane's `normalize`: replay the cassette (`replay(path)`), then translate.
+
+    Strict: a cassette that cannot be read or replayed is an InputError naming the file.
+    Lenient: it becomes one `error` notice, so a lenient reader never stops on bad input.
+    """
+    with spooled(source, prefix=f"{lane}-lane-") as path:
+        try:
+            replayed = replay(path)
+        except InputError as exc:
+            if not context.lenient:
+                raise InputError(exc.reason, source=source.name, line=exc.line) from None
+            yield LogBuilder(lane).notice(f"{source.name}: {exc.reason}")
+            return
+        yield from translate(replayed, source.name)
