@@ -16,10 +16,13 @@ nox.options.reuse_existing_virtualenvs = True
 nox.options.sessions = ["lint", "typecheck", "tests"]
 
 PROVIDER_TESTS = {
-    "codex": ("openai", ["tests/test_codex*.py", "tests/test_openai*.py"]),
+    "codex": ("openai", ["tests/test_codex*.py", "tests/test_responses*.py"]),
     "anthropic": ("anthropic", ["tests/test_anthropic*.py", "tests/test_claude*.py"]),
     "gemini": ("gemini", ["tests/test_gemini*.py"]),
 }
+"""Per provider session: the SDK extra it installs and the test files it runs (its lanes, its
+stub provider, its runtime driver). The round-trip tests (tests/test_roundtrip_*.py) need every
+SDK and run in `tests` only; tests/test_layout.py holds these patterns to the files."""
 RUNTIME_FOR = {"codex": "codex", "anthropic": "claude", "gemini": "gemini"}
 TYPESCRIPT = "typescript@7.0.2"
 """Pinned compiler that checks the generated `schemas/*.d.ts` (tests/test_schema_and_rules.py)."""

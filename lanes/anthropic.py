@@ -14,7 +14,8 @@ How a log is rebuilt from model calls (the decisions this lane makes; each has a
 - A *tool execution* is a `tool_use` block in one answer (its input streamed as
   `input_json_delta`) plus the `tool_result` block with the same `tool_use_id` in a later request.
   The item starts `in_progress` when the block stops and completes when the result arrives; the
-  item kind comes from the tool name (`TOOL_KINDS`, `MCP_PREFIX`). Server tools
+  item kind comes from the tool name (`lanes.claude_family`: Claude Code's tool table, MCP naming
+  and result texts, shared with the claude-code lane). Server tools
   (`server_tool_use`, `mcp_tool_use`) complete inside the same answer, from their result blocks.
 - A *turn* spans every model call from a user prompt to the final answer. The last user message
   decides: one carrying `tool_result` blocks continues the turn (Claude Code may append text after
@@ -50,7 +51,8 @@ Quirks worth knowing (each has a test):
   keeps anything unlisted as an `unknown` item with its raw payload.
 - The SDK drops an SSE frame without an `event:` line and `ping` frames before the lane sees them,
   and raises `APIStatusError` (with the HTTP status of the stream, usually 200) for an `error`
-  event; its `body.error.type` gives the kind (`ERROR_TYPE_KINDS`).
+  event; its `body.error.type` gives the kind (`ERROR_TYPE_KINDS`). An HTTP error status goes
+  through the core's one table (`harness.contract.model.status_kind`).
 - The normalized model has no signature or citation fields: a thinking block whose text is empty
   but signed is opaque (`encrypted: true`), and each citation is an `item.updated` with a
   `citations` delta carrying the citation JSON.
@@ -90,12 +92,9 @@ from harness.contract.model import (
     FileChange,
     FileChangeEntry,
     Item,
-    ItemKind,
     ItemStatus,
     McpToolCall,
     Plan,
-    PlanEntry,
-    PlanStatus,
     Reasoning,
     Runtime,
     ToolCall,
@@ -105,6 +104,7 @@ from harness.contract.model import (
 )
 from harness.record.cassette import Interaction
 from harness.record.replay import consume_raw, safe_base_url
+from lanes import claude_family
 from lanes.api_shell import (
     ExchangeTranslator,
     TurnUsage,
@@ -120,27 +120,20 @@ from lanes.api_shell import (
     sdk_params,
     side_error,
 )
+from lanes.claude_family import (
+    DECLINED,
+    NOISE_TOOLS,
+    WRITE_CREATED,
+    exit_code,
+    mcp_names,
+    plan_entries,
+    result_text,
+    tool_kind,
+)
 
 LANE_ID = "anthropic"
 
 # ------------------------------------------------------------------------------------- tables
-
-TOOL_KINDS: dict[str, ItemKind] = {
-    "Bash": "command_execution",
-    "Write": "file_change",
-    "Edit": "file_change",
-    "MultiEdit": "file_change",
-    "NotebookEdit": "file_change",
-    "TodoWrite": "plan",
-    "WebSearch": "web_search",
-    "ToolSearch": "tool_call",
-}
-"""Claude Code tool name -> normalized item kind. `mcp__<server>__<tool>` names are MCP calls
-(`MCP_PREFIX`); any other tool (`Read`, `Glob`, `Task`, ...) is a plain `tool_call`."""
-
-MCP_PREFIX = "mcp__"
-NOISE_TOOLS = frozenset({"ToolSearch"})
-"""Claude Code's deferred-tool loader: runtime plumbing, not work the user asked for."""
 
 StopMeaning = Literal["answer", "tool_use", "continue"]
 STOP_REASONS: dict[BetaStopReason, StopMeaning] = {
@@ -157,26 +150,12 @@ STOP_REASONS: dict[BetaStopReason, StopMeaning] = {
 client continues it), `tool_use` (waiting for tool results), `continue` (the client must re-send,
 the answer is partial). The raw value is kept as `turn.completed.stop_reason`."""
 
-HTTP_ERROR_KINDS: dict[int, ErrorKind] = {
-    401: "auth",
-    403: "auth",
-    408: "network",
-    429: "rate_limit",
-    500: "provider",
-    502: "provider",
-    503: "provider",
-    504: "provider",
-    529: "provider",
-}
-"""HTTP status -> error kind (529 is Anthropic's "overloaded"); any other 5xx is `provider`,
-any other status `unknown` (`harness.contract.model.status_kind`)."""
-
 ERROR_TYPE_KINDS: dict[ErrorType, ErrorKind] = {
-    "invalid_request_error": "unknown",
+    "invalid_request_error": "provider",
     "authentication_error": "auth",
     "billing_error": "auth",
     "permission_error": "auth",
-    "not_found_error": "unknown",
+    "not_found_error": "provider",
     "rate_limit_error": "rate_limit",
     "timeout_error": "network",
     "api_error": "provider",
@@ -185,7 +164,9 @@ ERROR_TYPE_KINDS: dict[ErrorType, ErrorKind] = {
     "memory_path_conflict_error": "unknown",
     "conflict_error": "unknown",
 }
-"""`error.type` of an `error` event (or of an HTTP error body) -> error kind."""
+"""`error.type` of an `error` event (or of an HTTP error body) -> error kind. An invalid request
+and a missing resource are the provider refusing the call, as their HTTP statuses (400, 404)
+say in `harness.contract.model.HTTP_STATUS_KINDS`; an HTTP error goes by its status."""
 
 HANDLED_EVENTS: dict[str, type[Any]] = {
     "message_start": BetaRawMessageStartEvent,
@@ -224,14 +205,6 @@ CONTINUATION_MARKERS = ("Output token limit hit.",)
 """User texts Claude Code sends by itself to continue a turn (after a `max_tokens` stop)."""
 
 _CWD = re.compile(r"Primary working directory: (\S+)")
-_EXIT_CODE = re.compile(r"^Exit code (-?\d+)\n?")
-_DECLINED = re.compile(
-    r"haven't granted it yet|needs approval|permission to use \S+ (?:has been|was) denied|"
-    r"doesn't want to proceed|was rejected by the user", re.IGNORECASE)
-_CREATED = re.compile(r"^File created successfully", re.IGNORECASE)
-_PLAN_STATUSES: dict[str, PlanStatus] = {
-    "pending": "pending", "in_progress": "in_progress", "completed": "completed",
-}
 _CREATE_PARAMS = sdk_params(Messages.create, "betas")
 _COUNT_PARAMS = sdk_params(Messages.count_tokens, "betas")
 
@@ -400,67 +373,26 @@ def _cwd_from(body: dict[str, Any]) -> str | None:
     return None
 
 
-def tool_kind(name: str) -> ItemKind:
-    """Normalized kind of a Claude Code tool call (see TOOL_KINDS and MCP_PREFIX)."""
-    if name.startswith(MCP_PREFIX):
-        return "mcp_tool_call"
-    return TOOL_KINDS.get(name, "tool_call")
-
-
-def mcp_names(name: str) -> tuple[str, str]:
-    """(server, tool) from `mcp__<server>__<tool>`."""
-    server, _, tool = name[len(MCP_PREFIX):].partition("__")
-    return server, tool
-
-
-def result_text(content: Any) -> str:
-    """A tool_result's content as text: a string, or the text of its content blocks."""
-    if isinstance(content, str):
-        return content
-    if isinstance(content, list):
-        return "\n".join(str(b.get("text", "")) for b in content
-                         if isinstance(b, dict) and b.get("type") == "text")
-    return "" if content is None else json.dumps(content)
-
-
 def parse_bash_result(text: str, is_error: bool) -> tuple[int | None, str]:
     """Exit code and output from Claude Code's Bash tool_result: success is the output itself
-    (exit code 0); a failure is `Exit code N` then the output; a refusal or an interrupt has no
-    exit code and its whole text is the output."""
+    (exit code 0); a failure is `Exit code N` then the output (`claude_family.exit_code`); a
+    refusal or an interrupt has no exit code and its whole text is the output."""
     if not is_error:
         return 0, text
-    match = _EXIT_CODE.match(text)
-    if match is None:
-        return None, text
-    return int(match.group(1)), text[match.end():]
+    return exit_code(text) or (None, text)
 
 
 def file_changes(name: str, arguments: Any, result: str = "") -> list[FileChangeEntry]:
     """The files a Write/Edit/MultiEdit/NotebookEdit call touches. Write is an `add` when Claude
-    Code reports it created the file, else (overwrite, or not yet known) an `update`."""
-    if not isinstance(arguments, dict):
-        return []
-    path = arguments.get("file_path") or arguments.get("notebook_path")
-    if not isinstance(path, str):
-        return []
-    kind: Literal["add", "update"] = "add" if name == "Write" and _CREATED.match(result) \
-        else "update"
-    return [FileChangeEntry(path=path, kind=kind)]
-
-
-def parse_todos(arguments: Any) -> list[PlanEntry]:
-    """TodoWrite's `todos` [{content, status, activeForm}] as plan entries."""
-    todos = arguments.get("todos") if isinstance(arguments, dict) else None
-    entries: list[PlanEntry] = []
-    for todo in todos if isinstance(todos, list) else []:
-        if isinstance(todo, dict):
-            status = _PLAN_STATUSES.get(str(todo.get("status")), "pending")
-            entries.append(PlanEntry(text=str(todo.get("content", "")), status=status))
-    return entries
+    Code's tool_result reports it created the file, else (overwrite, or not yet known) an
+    `update`."""
+    return claude_family.file_changes(
+        arguments, created=name == "Write" and WRITE_CREATED.match(result) is not None)
 
 
 def http_error(status: int, message: str) -> TurnError:
-    return TurnError.of(status_kind(status, HTTP_ERROR_KINDS), f"HTTP {status}: {message}")
+    """An HTTP error status as a turn error (the core's one status table)."""
+    return TurnError.of(status_kind(status), f"HTTP {status}: {message}")
 
 
 def typed_error(error_type: str | None, message: str) -> TurnError:
@@ -929,7 +861,7 @@ class Translator(ExchangeTranslator[Replayed]):
             return FileChange(id=item_id, status="in_progress",
                               changes=file_changes(name, arguments), native_id=call_id)
         if kind == "plan":
-            return Plan(id=item_id, status="in_progress", entries=parse_todos(arguments),
+            return Plan(id=item_id, status="in_progress", entries=plan_entries(arguments),
                         native_id=call_id)
         if kind == "web_search":
             return WebSearch(id=item_id, status="in_progress", query=str(args.get("query", "")),
@@ -1033,7 +965,7 @@ def _complete(pending: _Pending, block: dict[str, Any]) -> Item:
     item, content = pending.item, block.get("content")
     is_error = block.get("is_error") is True
     text = result_text(content)
-    declined = is_error and _DECLINED.search(text) is not None
+    declined = is_error and DECLINED.search(text) is not None
     failed: ItemStatus = "declined" if declined else "failed"
     if isinstance(item, CommandExecution):
         code, output = parse_bash_result(text, is_error)

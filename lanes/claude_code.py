@@ -13,7 +13,8 @@ How the stream becomes a log (each rule has a test):
   in this file (or given as `RunContext.resumed_from`) is a resume: `resumed_from` = that id.
 - `assistant` text -> assistant_message, thinking -> reasoning, redacted_thinking -> reasoning
   with `encrypted`, tool_use -> a tool item started `in_progress`, by name (`TOOL_KINDS`, MCP by
-  prefix): Bash -> command_execution, Write/Edit/MultiEdit/NotebookEdit -> file_change,
+  prefix; Claude Code's tool rules live in `lanes.claude_family`, shared with the anthropic
+  lane): Bash -> command_execution, Write/Edit/MultiEdit/NotebookEdit -> file_change,
   TodoWrite -> plan, `mcp__<server>__<tool>` -> mcp_tool_call, WebSearch -> web_search, anything
   else -> tool_call. ToolSearch is plumbing (deferred tools are loaded through it): a tool_call
   listed in `noise_tools`.
@@ -22,7 +23,8 @@ How the stream becomes a log (each rule has a test):
 - `system/permission_denied` -> an approval.requested / approval.resolved(denied, policy) pair;
   the tool's item then completes `declined`.
 - `result` ends the turn. Quirk: `subtype` is `"success"` even when the API failed, so the
-  outcome is read from `is_error` / `terminal_reason` / `api_error_status`. On an API failure
+  outcome is read from `is_error` / `terminal_reason` / `api_error_status` (an HTTP status: the
+  core's one table, `harness.contract.model.status_kind`). On an API failure
   Claude Code also prints a synthetic assistant line (`model: "<synthetic>"`,
   `is_api_error_message`) holding the error text: it is the failure, not a message.
 - `system/api_retry` -> a non-fatal `error` notice; `system/thinking_tokens` is progress only.
@@ -35,7 +37,6 @@ How the stream becomes a log (each rule has a test):
 
 from __future__ import annotations
 
-import re
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from typing import Any, Literal, cast
@@ -54,12 +55,9 @@ from harness.contract.model import (
     FileChange,
     FileChangeEntry,
     Item,
-    ItemKind,
     ItemStatus,
     McpToolCall,
     Plan,
-    PlanEntry,
-    PlanStatus,
     Reasoning,
     Runtime,
     ToolCall,
@@ -68,28 +66,20 @@ from harness.contract.model import (
     WebSearch,
     status_kind,
 )
+from lanes import claude_family
+from lanes.claude_family import (
+    NOISE_TOOLS,
+    exit_code,
+    mcp_names,
+    plan_entries,
+    result_text,
+    tool_kind,
+)
 
 LANE_ID = "claude-code"
 RUNTIME_NAME = "claude-code"
 
 # ------------------------------------------------------------------------------------- tables
-
-TOOL_KINDS: dict[str, ItemKind] = {
-    "Bash": "command_execution",
-    "Write": "file_change",
-    "Edit": "file_change",
-    "MultiEdit": "file_change",
-    "NotebookEdit": "file_change",
-    "TodoWrite": "plan",
-    "WebSearch": "web_search",
-}
-"""Claude Code tool name -> item kind: the one mapping table. MCP tools go by `MCP_PREFIX`; any
-other tool (Read, Grep, ToolSearch, Agent, ...) is a plain `tool_call`."""
-
-MCP_PREFIX = "mcp__"
-NOISE_TOOLS = frozenset({"ToolSearch"})
-"""Runtime plumbing: Claude Code 2.1.328 loads deferred tools (MCP, TodoWrite, WebSearch)
-through ToolSearch."""
 
 LineType = Literal["system", "assistant", "user", "result"]
 SystemSubtype = Literal["init", "permission_denied", "api_retry", "thinking_tokens"]
@@ -113,46 +103,8 @@ API_KEY_SOURCES: dict[str, AuthMode] = {
 }
 """`apiKeySource` of system/init -> auth mode (an auth token shows as `none`)."""
 
-HTTP_ERROR_KINDS: dict[int, ErrorKind] = {
-    401: "auth",
-    403: "auth",
-    408: "network",
-    429: "rate_limit",
-    529: "provider",
-}
-"""`api_error_status` -> error kind; any other 5xx is `provider`, anything else `unknown`."""
-
-
-TODO_STATUSES: dict[str, PlanStatus] = {
-    "pending": "pending", "in_progress": "in_progress", "completed": "completed",
-}
-
-_EXIT = re.compile(r"^(?:Error: )?Exit code (-?\d+)\n?")
-
 
 # ------------------------------------------------------------------------------------- helpers
-
-
-def tool_kind(name: str) -> ItemKind:
-    """Normalized kind of a Claude Code tool (see TOOL_KINDS)."""
-    if name.startswith(MCP_PREFIX):
-        return "mcp_tool_call"
-    return TOOL_KINDS.get(name, "tool_call")
-
-
-def mcp_names(name: str) -> tuple[str, str]:
-    """`mcp__server__tool` -> (server, tool)."""
-    server, _, tool = name[len(MCP_PREFIX):].partition("__")
-    return server, tool
-
-
-def result_text(content: Any) -> str:
-    """A tool_result's content as text (a string, or a list of text blocks)."""
-    if isinstance(content, str):
-        return content
-    if isinstance(content, list):
-        return "".join(str(b.get("text", "")) for b in content if isinstance(b, dict))
-    return ""
 
 
 def bash_outcome(tool_use_result: Any, content: Any, is_error: bool) -> tuple[int | None, str]:
@@ -167,34 +119,23 @@ def bash_outcome(tool_use_result: Any, content: Any, is_error: bool) -> tuple[in
         code = None if tool_use_result.get("returnCodeInterpretation") else 0
         return code, out + (("\n" if out else "") + err if err else "")
     text = tool_use_result if isinstance(tool_use_result, str) else result_text(content)
-    match = _EXIT.match(text)
-    if match:
-        return int(match.group(1)), text[match.end():]
-    return (None if is_error else 0), text
+    return exit_code(text) or ((None if is_error else 0), text)
 
 
 def file_changes(name: str, arguments: Any, tool_use_result: Any) -> list[FileChangeEntry]:
-    args = arguments if isinstance(arguments, dict) else {}
-    path = str(args.get("file_path") or args.get("notebook_path") or "")
-    if not path:
-        return []
+    """The files a file tool call touches. Write is an `add` unless its `tool_use_result` says
+    it updated an existing file (`type` other than `create`)."""
     created = name == "Write" and (
         not isinstance(tool_use_result, dict) or tool_use_result.get("type") == "create")
-    return [FileChangeEntry(path=path, kind="add" if created else "update")]
-
-
-def plan_entries(arguments: Any) -> list[PlanEntry]:
-    todos = arguments.get("todos") if isinstance(arguments, dict) else None
-    return [PlanEntry(text=str(t.get("content", "")),
-                      status=TODO_STATUSES.get(str(t.get("status")), "pending"))
-            for t in (todos if isinstance(todos, list) else []) if isinstance(t, dict)]
+    return claude_family.file_changes(arguments, created=created)
 
 
 def turn_error(result: dict[str, Any], api_message: str | None) -> TurnError:
+    """The failed run's error: `api_error_status` by the core's HTTP status table."""
     status = result.get("api_error_status")
     kind: ErrorKind = "unknown"
     if isinstance(status, int):
-        kind = status_kind(status, HTTP_ERROR_KINDS)
+        kind = status_kind(status)
     reason = str(result.get("terminal_reason") or "error")
     message = str(result.get("result") or api_message or f"claude run ended: {reason}")
     return TurnError.of(kind, message)
@@ -217,7 +158,8 @@ def usage_of(result: dict[str, Any]) -> Usage | None:
 
 
 def tool_item(item_id: str, tool_id: str, name: str, args: Any, cwd: str | None) -> Item:
-    """The `in_progress` item a tool_use block starts, by the tool's kind (`TOOL_KINDS`)."""
+    """The `in_progress` item a tool_use block starts, by the tool's kind
+    (`claude_family.TOOL_KINDS`)."""
     kind = tool_kind(name)
     if kind == "command_execution":
         command = args.get("command", "") if isinstance(args, dict) else ""

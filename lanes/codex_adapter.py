@@ -137,15 +137,6 @@ any other tool (`write_stdin`, `view_image`, ...) is a plain `tool_call`."""
 
 MCP_PREFIX = "mcp__"
 
-HTTP_ERROR_KINDS: dict[int, ErrorKind] = {
-    401: "auth",
-    403: "auth",
-    408: "network",
-    429: "rate_limit",
-}
-"""HTTP status -> error kind; any other 5xx is `provider`, any other status `unknown`
-(`harness.contract.model.status_kind`; retryable per kind: `harness.contract.model.RETRYABLE`)."""
-
 STREAM_ERROR_KINDS: dict[str, ErrorKind] = {
     "rate_limit_exceeded": "rate_limit",
     "insufficient_quota": "rate_limit",
@@ -456,7 +447,9 @@ def mcp_names(name: str, namespace: str | None) -> tuple[str, str]:
 
 
 def http_error(status: int, message: str) -> TurnError:
-    return TurnError.of(status_kind(status, HTTP_ERROR_KINDS), f"HTTP {status}: {message}")
+    """An HTTP error status as a turn error: the core's one status table
+    (`harness.contract.model.status_kind`; retryable per kind: `RETRYABLE`)."""
+    return TurnError.of(status_kind(status), f"HTTP {status}: {message}")
 
 
 def stream_error(code: str | None, message: str) -> TurnError:

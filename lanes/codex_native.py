@@ -28,7 +28,10 @@ Quirks handled on purpose (each has a test whose docstring names it):
   is true.
 - A stream that ends inside a turn ends the log with `turn.failed` kind `stream_truncated`.
 - Errors: a top-level `error` is a non-fatal notice (it may stand before `turn.started`); the
-  `turn.failed` message is classified by `ERROR_PATTERNS` (Codex prints messages, not codes).
+  `turn.failed` message is classified by `ERROR_PATTERNS` (Codex prints messages, not codes);
+  where the message names the HTTP status (`unexpected status N ...`, `exceeded retry limit,
+  last status: N ...`), the status decides, through the core's one table
+  (`harness.contract.model.status_kind`).
 
 Unknown item types and unknown top-level events become `unknown` items carrying the whole native
 payload, in both modes. Malformed input (not JSON, not an object, no string `type`, invalid
@@ -71,6 +74,7 @@ from harness.contract.model import (
     UnknownItem,
     Usage,
     WebSearch,
+    status_kind,
 )
 
 LANE_ID = "codex-native"
@@ -145,7 +149,7 @@ CHANGE_KINDS: dict[NativeChangeKind, ChangeKind] = {
     "update": "update",
 }
 
-_ERROR_PATTERN_SOURCES: tuple[tuple[str, ErrorKind], ...] = (
+_ERROR_PATTERN_SOURCES: tuple[tuple[str, ErrorKind | None], ...] = (
     # CodexErr::Stream after the SSE stream closed without `response.completed`.
     (r"stream closed before response\.completed", "stream_truncated"),
     # CodexErr::Stream for transport failures (idle timeout, broken body).
@@ -154,23 +158,23 @@ _ERROR_PATTERN_SOURCES: tuple[tuple[str, ErrorKind], ...] = (
     (r"^Connection failed|Error while reading the server response", "network"),
     # Any other CodexErr::Stream carries a `response.failed` error from the provider.
     (r"^stream disconnected before completion", "provider"),
-    # CodexErr::RetryLimit: "exceeded retry limit, last status: 429 Too Many Requests".
-    (r"exceeded retry limit, last status: 429", "rate_limit"),
-    (r"exceeded retry limit, last status: 40[13]", "auth"),
-    (r"exceeded retry limit, last status: 5\d\d", "provider"),
+    # CodexErr::RetryLimit: "exceeded retry limit, last status: 429 Too Many Requests", and
+    # CodexErr::UnexpectedStatus: "unexpected status 401 Unauthorized: ...": the HTTP status
+    # decides, unless the status table does not know it (then the wording below may).
+    (r"exceeded retry limit, last status: (\d{3})|^unexpected status (\d{3})", None),
     # CodexErr::InternalServerError (HTTP 500 without retries).
     (r"currently experiencing high demand", "provider"),
-    # CodexErr::UnexpectedStatus: "unexpected status 401 Unauthorized: ...".
-    (r"^unexpected status 40[13]|Missing environment variable", "auth"),
-    (r"^unexpected status 429|usage limit|Quota exceeded", "rate_limit"),
-    (r"^unexpected status 5\d\d", "provider"),
+    (r"Missing environment variable", "auth"),
+    (r"usage limit|Quota exceeded", "rate_limit"),
     (r"^turn aborted|^interrupted", "cancelled"),
 )
-ERROR_PATTERNS: tuple[tuple[re.Pattern[str], ErrorKind], ...] = tuple(
+ERROR_PATTERNS: tuple[tuple[re.Pattern[str], ErrorKind | None], ...] = tuple(
     (re.compile(pattern, re.IGNORECASE), kind) for pattern, kind in _ERROR_PATTERN_SOURCES
 )
 """`turn.failed` message -> error kind, first match wins (messages from codex-rs/core error.rs);
-anything else is `unknown`."""
+a kind of None means the HTTP status the pattern captures decides
+(`harness.contract.model.status_kind`), unless that is `unknown`: then the search goes on.
+Anything else is `unknown`."""
 
 
 
@@ -184,8 +188,12 @@ def error_kind(message: str) -> ErrorKind:
     characters."""
     head = message[:CLASSIFIED_PREFIX]
     for pattern, kind in ERROR_PATTERNS:
-        if pattern.search(head):
-            return kind
+        match = pattern.search(head)
+        if match is None:
+            continue
+        found = kind or status_kind(int(match.group(1) or match.group(2)))
+        if found != "unknown":
+            return found
     return "unknown"
 
 

@@ -22,7 +22,9 @@ How a log is rebuilt from model calls (the decisions this lane makes; each has a
 
 - A *tool execution* is a `functionCall` part in one response plus the `functionResponse` part
   in the next request. It starts `in_progress` when streamed and completes when its response
-  arrives; a call whose response never arrives is failed by the builder at turn end.
+  arrives; a call whose response never arrives is failed by the builder at turn end. Its kind,
+  parameters and result texts are Gemini CLI's tool rules (`lanes.gemini_family`, shared with the
+  gemini-cli lane).
 - A *turn* spans every model call from a user prompt to the final answer: a request whose
   trailing user content holds text starts a turn, one holding `functionResponse` parts continues
   it; a response that finishes with no call waiting ends it. Except: when the turn those
@@ -49,6 +51,9 @@ How a log is rebuilt from model calls (the decisions this lane makes; each has a
 - Usage: per response the last chunk's `usageMetadata` (Gemini repeats running totals), summed
   over the conversation calls of a turn (`scope: turn`); `output_tokens` is
   `candidatesTokenCount` (thoughts are `reasoning_tokens`, as Gemini counts them apart).
+
+An HTTP error status (or an error chunk's `error.code`) goes through the core's one table
+(`harness.contract.model.status_kind`), then the Google RPC `error.status` (`STATUS_ERROR_KINDS`).
 
 Quirks worth knowing: an unknown `finishReason` reaches the lane as a pseudo member of the SDK's
 `FinishReason` enum (with a warning, silenced here) and is kept raw as `stop_reason`; a part made
@@ -86,12 +91,9 @@ from harness.contract.model import (
     FileChange,
     FileChangeEntry,
     Item,
-    ItemKind,
     ItemStatus,
     McpToolCall,
     Plan,
-    PlanEntry,
-    PlanStatus,
     Reasoning,
     Runtime,
     ToolCall,
@@ -114,23 +116,22 @@ from lanes.api_shell import (
     replay_file,
     side_error,
 )
+from lanes.gemini_family import (
+    DECLINED_ERRORS,
+    FILE_CHANGE_KINDS,
+    WRITE_CREATED,
+    file_path,
+    mcp_names,
+    parse_shell_output,
+    plan_entries,
+    shell_cwd,
+    tool_kind,
+    unwrap,
+)
 
 LANE_ID = "gemini"
 
 # ------------------------------------------------------------------------------------- tables
-
-TOOL_KINDS: dict[str, ItemKind] = {
-    "run_shell_command": "command_execution",
-    "write_file": "file_change",
-    "replace": "file_change",
-    "write_todos": "plan",
-    "google_web_search": "web_search",
-}
-"""Gemini CLI tool name -> normalized item kind. MCP tools go by name (`MCP_PREFIX`); any other
-tool (`read_file`, `glob`, `grep_search`, `web_fetch`, ...) is a plain `tool_call`."""
-
-MCP_PREFIX = "mcp_"
-"""Gemini CLI names MCP tools `mcp_<server>_<tool>`."""
 
 FINISH_REASONS: dict[str, ErrorKind | None] = {
     "FINISH_REASON_UNSPECIFIED": None,
@@ -162,17 +163,6 @@ FINISH_REASONS: dict[str, ErrorKind | None] = {
 normally (the raw value becomes `stop_reason`), else the error kind that fails the turn (the
 provider blocked or broke the answer). A value the SDK does not know ends normally, kept raw."""
 
-HTTP_ERROR_KINDS: dict[int, ErrorKind] = {
-    400: "provider",
-    401: "auth",
-    403: "auth",
-    404: "provider",
-    408: "network",
-    429: "rate_limit",
-}
-"""HTTP status (or an error chunk's `error.code`) -> error kind; any other 5xx is `provider`;
-otherwise `STATUS_ERROR_KINDS` on `error.status`, else `unknown`."""
-
 STATUS_ERROR_KINDS: dict[str, ErrorKind] = {
     "INVALID_ARGUMENT": "provider",
     "FAILED_PRECONDITION": "provider",
@@ -185,21 +175,8 @@ STATUS_ERROR_KINDS: dict[str, ErrorKind] = {
     "DEADLINE_EXCEEDED": "network",
     "CANCELLED": "cancelled",
 }
-"""Google RPC `error.status` of an error body -> error kind, when the code says nothing."""
-
-DECLINED_ERRORS = re.compile(r'^Tool "[^"]+" not found\b')
-"""A functionResponse error saying the runtime refused the call without running it: Gemini CLI's
-`tool_not_registered` (headless approval mode `default` drops every tool that would ask), so the
-item is `declined`, as the gemini-cli lane reads the same refusal."""
-
-PLAN_STATUSES: dict[str, PlanStatus] = {
-    "pending": "pending",
-    "in_progress": "in_progress",
-    "completed": "completed",
-    "cancelled": "completed",
-}
-"""`write_todos` status -> plan entry status; a cancelled todo is finished with (no longer
-pending), which the normalized model calls `completed`."""
+"""Google RPC `error.status` of an error body -> error kind, when the HTTP status says nothing
+(`harness.contract.model.status_kind` gives `unknown`)."""
 
 SIDE_CALL_METHODS: dict[str, str] = {
     "generateContent": "generate",
@@ -228,10 +205,6 @@ _ROUTE = re.compile(
     r"^(?P<prefix>.*?)/(?P<version>v\d\w*)/models/(?P<model>[^/:]+):(?P<method>\w+)$")
 _WORKSPACE_DIR = re.compile(r"Workspace Directories:\*{0,2}\s*\n\s*-\s*(\S[^\n]*)")
 _WORKING_DIR = re.compile(r"I'm currently working in the directory:\s*(\S[^\n]*)")
-_UNTRUSTED = re.compile(r"^\s*<untrusted_context>\n?(.*?)\n?</untrusted_context>\s*$", re.DOTALL)
-_SHELL_FIELD = re.compile(r"^(Output|Exit Code|Error|Signal|Background PIDs|Process Group PGID|"
-                          r"Command|Directory|Stdout|Stderr):[ ]?", re.MULTILINE)
-_EMPTY_OUTPUT = "(empty)"
 
 
 # ------------------------------------------------------------------------------------- replay
@@ -394,70 +367,6 @@ def replay_cassette(path: Path) -> list[Replayed]:
 # ------------------------------------------------------------------------------------- parsing
 
 
-def tool_kind(name: str) -> ItemKind:
-    """Normalized kind of a Gemini CLI tool call (see TOOL_KINDS and MCP_PREFIX)."""
-    if name.startswith(MCP_PREFIX) and name not in TOOL_KINDS:
-        return "mcp_tool_call"
-    return TOOL_KINDS.get(name, "tool_call")
-
-
-def mcp_names(name: str) -> tuple[str, str]:
-    """(server, tool) from `mcp_<server>_<tool>` (a server name with `_` cannot be told apart:
-    the first segment is taken as the server)."""
-    server, _, tool = name[len(MCP_PREFIX):].partition("_")
-    return server, tool
-
-
-def _unwrap(text: str) -> str:
-    """Gemini CLI wraps tool output in `<untrusted_context>` tags (0.61); older versions don't."""
-    match = _UNTRUSTED.match(text)
-    return match.group(1) if match else text
-
-
-def parse_shell_output(text: str) -> tuple[int | None, str, bool]:
-    """(exit code, output, ran) from run_shell_command's functionResponse `output`.
-
-    Gemini CLI writes `Output: ...` then `Exit Code: N` only when non-zero, `Error: ...` when the
-    process could not run, `Signal: ...` when killed, plus `Process Group PGID`/`Background
-    PIDs`. No exit code line and no error means exit 0; `(empty)` means no output. `ran` is
-    False when the text has no such fields (not a shell result at all).
-    """
-    body = _unwrap(text)
-    fields: dict[str, str] = {}
-    marks = list(_SHELL_FIELD.finditer(body))
-    for n, mark in enumerate(marks):
-        end = marks[n + 1].start() if n + 1 < len(marks) else len(body)
-        fields[mark.group(1)] = body[mark.end():end].rstrip("\n")
-    if not fields:
-        return None, text, False
-    output = fields.get("Output", fields.get("Stdout", ""))
-    output = "" if output.strip() == _EMPTY_OUTPUT else output
-    code_text = fields.get("Exit Code", "").strip()
-    if re.fullmatch(r"-?\d+", code_text):
-        return int(code_text), output, True
-    if "Error" in fields or "Signal" in fields:
-        return None, output or fields.get("Error", ""), True
-    return 0, output, True
-
-
-def parse_todos(arguments: Any) -> list[PlanEntry]:
-    """Plan entries from write_todos arguments `{"todos": [{"description", "status"}]}`."""
-    if not isinstance(arguments, dict):
-        return []
-    entries: list[PlanEntry] = []
-    for todo in arguments.get("todos") or []:
-        if isinstance(todo, dict):
-            status = PLAN_STATUSES.get(str(todo.get("status")), "pending")
-            entries.append(PlanEntry(text=str(todo.get("description", "")), status=status))
-    return entries
-
-
-def _path_arg(arguments: Any) -> str:
-    if not isinstance(arguments, dict):
-        return ""
-    return str(arguments.get("file_path") or arguments.get("path") or "")
-
-
 def _fingerprint(contents: Sequence[types.Content]) -> str | None:
     """The thread name: a hash of the first user prompt (session context left out)."""
     for content in contents:
@@ -506,7 +415,7 @@ def http_error(code: int | None, status: str | None, message: str) -> TurnError:
         else "unknown"
     if code is None:
         return TurnError.of(by_status, f"API error: {message}")
-    return TurnError.of(status_kind(code, HTTP_ERROR_KINDS, by_status), f"HTTP {code}: {message}")
+    return TurnError.of(status_kind(code, otherwise=by_status), f"HTTP {code}: {message}")
 
 
 def _api_error(exc: genai_errors.APIError) -> TurnError:
@@ -820,17 +729,14 @@ class Translator(ExchangeTranslator[Replayed]):
         item: Item
         if kind == "command_execution":
             command = str(arguments.get("command", "")) if isinstance(arguments, dict) else ""
-            cwd = arguments.get("dir_path") or arguments.get("directory") \
-                if isinstance(arguments, dict) else None
             item = CommandExecution(id=item_id, status="in_progress", command=command,
-                                    cwd=str(cwd) if cwd else None, native_id=call.id)
+                                    cwd=shell_cwd(arguments), native_id=call.id)
         elif kind == "file_change":
-            change = "update" if name == "replace" else "add"
+            change = FileChangeEntry(path=file_path(arguments), kind=FILE_CHANGE_KINDS[name])
             item = FileChange(id=item_id, status="in_progress", native_id=call.id,
-                              changes=[FileChangeEntry(path=_path_arg(arguments),
-                                                       kind=change)])
+                              changes=[change])
         elif kind == "plan":
-            item = Plan(id=item_id, status="in_progress", entries=parse_todos(arguments),
+            item = Plan(id=item_id, status="in_progress", entries=plan_entries(arguments),
                         native_id=call.id)
         elif kind == "web_search":
             query = arguments.get("query", "") if isinstance(arguments, dict) else ""
@@ -941,12 +847,12 @@ def _complete(pending: _Pending, response: types.FunctionResponse) -> Item:
         if error is None and code != 0:
             update["status"] = "failed"
     elif isinstance(item, FileChange) and error is None:
-        if "created and wrote to new file" in text:
+        if WRITE_CREATED in text:
             update["changes"] = [c.model_copy(update={"kind": "add"}) for c in item.changes]
         elif item.changes and item.changes[0].kind == "add":
             update["changes"] = [c.model_copy(update={"kind": "update"}) for c in item.changes]
     elif isinstance(item, McpToolCall | ToolCall):
-        update["result"] = _structured(_unwrap(text)) if text else None
+        update["result"] = _structured(unwrap(text)) if text else None
         update["error"] = error
     return item.model_copy(update=update)
 

@@ -12,7 +12,8 @@ How the log is built (each decision has a test):
   auth mode are not in the stream: they come from the `RunContext` (the recorder's meta file).
 - A *turn* starts at the user `message` and ends at `result` (`success` -> turn.completed with the
   run's token counts; `error` -> turn.failed, its kind read from the error text).
-- Tool items start at `tool_use` (kind by tool name, `TOOL_KINDS`) and complete at the matching
+- Tool items start at `tool_use` (kind by tool name, `TOOL_KINDS`; Gemini CLI's tool rules live
+  in `lanes.gemini_family`, shared with the gemini lane) and complete at the matching
   `tool_result`: `success` -> completed, `error` -> failed, except `tool_not_registered` (headless
   approval mode `default` drops every tool that would ask) -> declined, with an approval pair
   decided by policy.
@@ -24,11 +25,12 @@ Quirks (each has a test; none is papered over):
   Items keep `exit_code: null` and status `completed` (the stream's word), never a guessed code.
 - `write_file` creates or overwrites, and the stream does not say which: it is read as `add`.
 - MCP tools are named `mcp_<server>_<tool>`; a server name containing `_` cannot be told apart
-  from the tool name, so the split is at the first `_` after the prefix.
+  from the tool name, so the split is at the first `_` after the prefix, as Gemini CLI splits.
 - A stream that breaks off prints an `error` line ("Model stream ended without a finish reason")
   and a `result` with `status: error` and no `error` object: the turn fails `stream_truncated`.
 - An error's kind is read from the first `CLASSIFIED_PREFIX` characters of its text (the cause
-  comes first): a giant provider error body is not scanned whole.
+  comes first): a giant provider error body is not scanned whole. An HTTP status in the text
+  (`"code": N`) goes through the core's one table (`harness.contract.model.status_kind`).
 - An answer Gemini CLI finds unusable (no text, thoughts only, cut by the token limit, blocked)
   prints one of its fixed `error` lines and a `result` with `status: error`: the turn fails
   `provider` (the model's answer was the problem), not `unknown`.
@@ -54,17 +56,23 @@ from harness.contract.model import (
     FileChange,
     FileChangeEntry,
     Item,
-    ItemKind,
     McpToolCall,
     Plan,
-    PlanEntry,
-    PlanStatus,
     Runtime,
     ToolCall,
     TurnError,
     Usage,
     WebSearch,
     status_kind,
+)
+from lanes.gemini_family import (
+    DECLINED_ERROR_TYPES,
+    FILE_CHANGE_KINDS,
+    file_path,
+    mcp_names,
+    plan_entries,
+    shell_cwd,
+    tool_kind,
 )
 
 LANE_ID = "gemini-cli"
@@ -73,42 +81,6 @@ PROVIDER = "google"
 # ------------------------------------------------------------------------------------- tables
 
 NativeType = Literal["init", "message", "tool_use", "tool_result", "error", "result"]
-
-TOOL_KINDS: dict[str, ItemKind] = {
-    "run_shell_command": "command_execution",
-    "write_file": "file_change",
-    "replace": "file_change",
-    "write_todos": "plan",
-    "google_web_search": "web_search",
-}
-"""Gemini CLI tool name -> item kind. `mcp_<server>_<tool>` -> mcp_tool_call; any other tool
-(`read_file`, `glob`, `web_fetch`, ...) -> tool_call."""
-
-MCP_PREFIX = "mcp_"
-
-FILE_CHANGE_KINDS: dict[str, Literal["add", "update"]] = {
-    "write_file": "add",
-    "replace": "update",
-}
-"""File tool -> change kind (write_file may overwrite; the stream does not say: `add`)."""
-
-TODO_STATUSES: dict[str, PlanStatus] = {
-    "pending": "pending",
-    "in_progress": "in_progress",
-    "completed": "completed",
-    "cancelled": "completed",
-    "blocked": "pending",
-}
-"""`write_todos` status -> plan entry status (the model has three; cancelled is done with,
-blocked still waits)."""
-
-HTTP_ERROR_KINDS: dict[int, ErrorKind] = {
-    401: "auth",
-    403: "auth",
-    408: "network",
-    429: "rate_limit",
-}
-"""HTTP status in an `[API Error: {...}]` text -> error kind; any other 5xx is `provider`."""
 
 MESSAGE_ERROR_KINDS: tuple[tuple[re.Pattern[str], ErrorKind], ...] = (
     (re.compile(r"without a finish reason|stream (?:ended|closed|broke)", re.I),
@@ -123,10 +95,6 @@ MESSAGE_ERROR_KINDS: tuple[tuple[re.Pattern[str], ErrorKind], ...] = (
 )
 """Error text -> kind, first match wins, when no HTTP status is in the text (default unknown)."""
 
-
-DECLINED_ERROR_TYPES = frozenset({"tool_not_registered"})
-"""`tool_result.error.type` values meaning the policy refused the tool (it never ran)."""
-
 _STATUS_CODE = re.compile(r'"code"\s*:\s*(\d{3})')
 
 CLASSIFIED_PREFIX = 4096
@@ -138,27 +106,13 @@ body) with every pattern took ~15 s, a hang in practice."""
 # ------------------------------------------------------------------------------------- mapping
 
 
-def tool_kind(name: str) -> ItemKind:
-    if name in TOOL_KINDS:
-        return TOOL_KINDS[name]
-    return "mcp_tool_call" if name.startswith(MCP_PREFIX) and "_" in name[len(MCP_PREFIX):] \
-        else "tool_call"
-
-
-def mcp_names(name: str) -> tuple[str, str]:
-    """`mcp_demo_echo` -> (`demo`, `echo`): split at the first `_` after the prefix."""
-    server, _, tool = name[len(MCP_PREFIX):].partition("_")
-    return server, tool
-
-
 def error_kind(message: str) -> ErrorKind:
     """The kind of a failed turn, from the status code in the text or its wording, read in
     the message's first `CLASSIFIED_PREFIX` characters."""
     head = message[:CLASSIFIED_PREFIX]
     match = _STATUS_CODE.search(head)
     if match:
-        code = int(match.group(1))
-        return status_kind(code, HTTP_ERROR_KINDS)
+        return status_kind(int(match.group(1)))
     for pattern, kind in MESSAGE_ERROR_KINDS:
         if pattern.search(head):
             return kind
@@ -183,23 +137,15 @@ def usage_of(stats: Any) -> Usage | None:
                  cached_input_tokens=number("cached"), output_tokens=number("output_tokens"))
 
 
-def plan_entries(parameters: dict[str, Any]) -> list[PlanEntry]:
-    todos = parameters.get("todos")
-    return [PlanEntry(text=str(t.get("description", "")),
-                      status=TODO_STATUSES.get(str(t.get("status")), "pending"))
-            for t in todos or [] if isinstance(t, dict)] if isinstance(todos, list) else []
-
-
 def start_item(item_id: str, name: str, parameters: dict[str, Any], native: str) -> Item:
-    """The in-progress item a `tool_use` starts (see TOOL_KINDS)."""
+    """The in-progress item a `tool_use` starts (see `gemini_family.TOOL_KINDS`)."""
     kind = tool_kind(name)
     if kind == "command_execution":
         return CommandExecution(id=item_id, status="in_progress",
                                 command=str(parameters.get("command", "")),
-                                cwd=_str_or_none(parameters.get("dir_path")), native_id=native)
+                                cwd=shell_cwd(parameters), native_id=native)
     if kind == "file_change":
-        change = FileChangeEntry(path=str(parameters.get("file_path", "")),
-                                 kind=FILE_CHANGE_KINDS[name])
+        change = FileChangeEntry(path=file_path(parameters), kind=FILE_CHANGE_KINDS[name])
         return FileChange(id=item_id, status="in_progress", changes=[change], native_id=native)
     if kind == "plan":
         return Plan(id=item_id, status="in_progress", entries=plan_entries(parameters),

@@ -14,6 +14,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from harness.conformance.gate import GateOptions, run_gate
 from harness.contract.builder import LogBuilder, SessionInfo
 from harness.contract.lane import LaneInput, LaneSpec, RunContext
 from harness.contract.model import (
@@ -69,6 +70,51 @@ def log(*items: dict[str, Any], outcome: str = "completed", resumed: str | None 
 
 def jsonl(events: list[dict[str, Any]]) -> str:
     return "".join(json.dumps(e) + "\n" for e in events)
+
+
+# ------------------------------------------------------------------------------ tiny catalogs
+
+SHELL = {"kind": "command_execution", "command": "/bin/bash -lc 'echo hi'", "exit_code": 0,
+         "output": "hi\n"}
+TEXT = {"kind": "assistant_message", "text": "It printed hi."}
+CATALOG_SCENARIO = """\
+name: {name}
+description: one shell command then an answer
+runs:
+  - prompt: run echo hi
+    steps:
+      - - shell: echo hi
+      - - text: It printed hi.
+expect:
+  turns:
+    - items:
+        - {{kind: command_execution, status: completed, exit_code: 0, command: echo hi}}
+        - {{kind: assistant_message}}
+"""
+"""The scenario of every `make_catalog` scenario folder (`{name}` is the folder's name)."""
+CATALOG_LANES = {"left": passthrough("left", "left.jsonl"),
+                 "right": passthrough("right", "right.jsonl")}
+
+
+def make_catalog(root: Path, logs: dict[str, dict[str, list[dict[str, Any]]]],
+                 ledgers: dict[str, str] | None = None) -> GateOptions:
+    """A catalog under `root` the gate can judge: per scenario, `logs` gives each lane's log
+    (lanes `left` and `right`, passthroughs) and `ledgers` an optional DIVERGENCES.md."""
+    for scenario, per_lane in logs.items():
+        folder = root / "cassettes" / scenario
+        folder.mkdir(parents=True)
+        (folder / "scenario.yaml").write_text(CATALOG_SCENARIO.format(name=scenario))
+        for lane, events in per_lane.items():
+            (folder / f"{lane}.jsonl").write_text(jsonl(events))
+        if ledgers and scenario in ledgers:
+            (folder / "DIVERGENCES.md").write_text(ledgers[scenario])
+    return GateOptions(cassettes=root / "cassettes", golden=root / "golden",
+                       lane_specs=CATALOG_LANES)
+
+
+def first_run(options: GateOptions) -> None:
+    """Write the goldens once (as a reviewer would after --update-golden)."""
+    run_gate(GateOptions(**{**options.__dict__, "update_golden": True}))
 
 
 # ------------------------------------------------------------------------------ fake runtime

@@ -41,6 +41,7 @@ from harness.contract.errors import FrameError, InputError
 from harness.contract.lane import LaneInput, RunContext, get_lane
 from harness.record.cassette import read_http_cassette, render_http_cassette
 from harness.record.stub import Exchange, StubReply, StubRequest, sse_event
+from lanes import claude_family
 from lanes.anthropic import LANE
 from lanes.api_shell import sdk_kwargs
 from tests import lanekit
@@ -373,29 +374,47 @@ def _sample_call(name: str, tid: str) -> tuple[dict[str, Any], dict[str, Any]]:
     return tool_use(tid, name, args), tool_result(tid, result)
 
 
-@pytest.mark.parametrize("name", sorted(la.TOOL_KINDS))
+@pytest.mark.parametrize("name", sorted({*claude_family.TOOL_KINDS, "ToolSearch"}))
 def test_tool_table_every_key_maps_to_its_kind(tmp_path: Path, name: str) -> None:
-    """TOOL_KINDS coverage: a call of each listed tool, finished by its tool_result in the next
-    request, completes as the item kind the table names."""
+    """TOOL_KINDS coverage (Claude Code's table, `lanes.claude_family`): a call of each listed
+    tool, finished by its tool_result in the next request, completes as the item kind the table
+    names; ToolSearch, unlisted, as a plain tool_call."""
     call, result = _sample_call(name, "toolu_1")
     claude = Claude().start("go").answer([call]).results(result).answer([text("ok")])
     items = completed(run(tmp_path, claude.exchanges))
-    assert [i["kind"] for i in items] == [la.TOOL_KINDS[name], "assistant_message"]
+    kind = claude_family.TOOL_KINDS.get(name, "tool_call")
+    assert [i["kind"] for i in items] == [kind, "assistant_message"]
     assert items[0]["status"] == "completed" and items[0]["native_id"] == "toolu_1"
 
 
 def test_tool_table_default_and_mcp_rules() -> None:
-    assert la.tool_kind("Read") == "tool_call"
-    assert la.tool_kind("mcp__files__read_file") == "mcp_tool_call"
-    assert la.mcp_names("mcp__files__read_file") == ("files", "read_file")
-    assert la.mcp_names("mcp__my_srv__do__it") == ("my_srv", "do__it")
+    assert claude_family.tool_kind("Read") == claude_family.tool_kind("ToolSearch") == "tool_call"
+    assert claude_family.tool_kind("mcp__files__read_file") == "mcp_tool_call"
+    assert claude_family.mcp_names("mcp__files__read_file") == ("files", "read_file")
+    assert claude_family.mcp_names("mcp__my_srv__do__it") == ("my_srv", "do__it")
+
+
+def test_lane_reads_claude_code_rules_from_the_family_module() -> None:
+    """One copy of Claude Code's tool rules: this lane and the claude-code lane share them."""
+    assert la.NOISE_TOOLS is claude_family.NOISE_TOOLS
+    assert LANE.noise_tools >= claude_family.NOISE_TOOLS
 
 
 def test_http_status_table() -> None:
-    cases = {401: "auth", 403: "auth", 429: "rate_limit", 500: "provider", 529: "provider",
-             503: "provider", 599: "provider", 400: "unknown", 413: "unknown"}
+    """HTTP statuses go through the core's one table (`HTTP_STATUS_KINDS`)."""
+    cases = {400: "provider", 401: "auth", 403: "auth", 404: "provider", 408: "network",
+             429: "rate_limit", 500: "provider", 529: "provider", 503: "provider",
+             599: "provider", 413: "unknown"}
     assert {s: la.http_error(s, "x").kind for s in cases} == cases
     assert la.http_error(529, "x").retryable and not la.http_error(401, "x").retryable
+
+
+def test_error_types_agree_with_their_http_statuses() -> None:
+    """`invalid_request_error` (HTTP 400) and `not_found_error` (404) are the provider
+    refusing the call, as the status table says of their statuses."""
+    assert la.ERROR_TYPE_KINDS["invalid_request_error"] == "provider"
+    assert la.ERROR_TYPE_KINDS["not_found_error"] == "provider"
+    assert la.typed_error("invalid_request_error", "x").kind == "provider"
 
 
 # ------------------------------------------------------------------------------ parsers
@@ -560,6 +579,46 @@ def test_mcp_client_and_server_side_calls(tmp_path: Path) -> None:
     assert items[0]["result"] == [{"type": "text", "text": "content"}]
     assert items[1]["error"] == "MCP error -32602: no such file"
     assert (items[2]["arguments"], items[3]["error"]) == ({"q": "x"}, "boom")
+
+
+RESULT_BLOCKS = [{"type": "text", "text": "first"},
+                 {"type": "tool_reference", "tool_name": "mcp__files__stat"},
+                 {"type": "image", "source": {"type": "base64", "media_type": "image/png",
+                                              "data": "iVBORw0KGgo="}},
+                 {"type": "text", "text": "second"}]
+"""A tool_result content of several blocks: two texts around blocks that have no text."""
+
+
+def test_result_text_joins_text_blocks_with_newlines(tmp_path: Path) -> None:
+    """Claude Code's rule for a tool_result's text (`claude_family.result_text`, the same rule
+    the claude-code lane pins): text blocks joined with a newline, other blocks add nothing,
+    content that is neither a string nor a list is no text."""
+    assert claude_family.result_text(RESULT_BLOCKS) == "first\nsecond"
+    assert claude_family.result_text({"type": "text", "text": "x"}) == ""
+    assert claude_family.result_text(None) == ""
+    claude = (Claude().start("go")
+              .answer([tool_use("t1", "mcp__files__stat", {"path": "b"}),
+                       tool_use("t2", "mcp__files__stat", {"path": "c"})])
+              .results(tool_result("t1", RESULT_BLOCKS, True),
+                       tool_result("t2", {"unexpected": "shape"}, True))
+              .answer([text("ok")]))
+    items = completed(run(tmp_path, claude.exchanges))
+    assert [(i["status"], i["error"]) for i in items[:2]] == [
+        ("failed", "first\nsecond"), ("failed", "tool failed")]
+
+
+def test_a_file_tool_without_a_string_path_names_no_file(tmp_path: Path) -> None:
+    """Claude Code's file tools take `file_path` (NotebookEdit `notebook_path`) as a string;
+    anything else names no file (the same rule in the claude-code lane)."""
+    claude = (Claude().start("go")
+              .answer([tool_use("t1", "Write", {"file_path": 7, "content": "x"}),
+                       tool_use("t2", "NotebookEdit", {"notebook_path": f"{CWD}/n.ipynb"})])
+              .results(tool_result("t1", "File created successfully at: 7"),
+                       tool_result("t2", "Updated cell"))
+              .answer([text("ok")]))
+    items = completed(run(tmp_path, claude.exchanges))
+    assert [i["changes"] for i in items[:2]] == [
+        [], [{"path": f"{CWD}/n.ipynb", "kind": "update", "move_path": None}]]
 
 
 def test_server_web_search_and_its_result(tmp_path: Path) -> None:
@@ -814,10 +873,12 @@ def test_unrecognised_and_trailing_side_calls_are_unknown_items(tmp_path: Path) 
 
 @pytest.mark.parametrize(("status", "kind", "retryable"), [
     (429, "rate_limit", True), (401, "auth", False), (403, "auth", False),
-    (500, "provider", True), (529, "provider", True)])
+    (500, "provider", True), (529, "provider", True), (400, "provider", True),
+    (404, "provider", True), (408, "network", True), (418, "unknown", False)])
 def test_http_error_status_fails_the_turn(tmp_path: Path, status: int, kind: str,
                                           retryable: bool) -> None:
-    """The SDK raises APIStatusError; the lane maps status_code through HTTP_ERROR_KINDS."""
+    """The SDK raises APIStatusError; the lane maps status_code through the core's one table
+    (`harness.contract.model.HTTP_STATUS_KINDS`)."""
     events = run(tmp_path, Claude().start("go").http_error(status, "overloaded_error").exchanges)
     assert shape(events) == ["session.started", "turn.started", f"turn.failed:{kind}"]
     assert events[-1]["error"]["retryable"] is retryable

@@ -1,12 +1,20 @@
-"""The provider-neutral shell every API lane stands on (lanes.api_shell), tested on its own."""
+"""The provider-neutral shell every API lane stands on (lanes.api_shell), tested on its own, and
+the rules every lane module keeps: HTTP statuses go through the core's one table
+(`harness.contract.model.HTTP_STATUS_KINDS`), and a lane never imports another lane (shared
+runtime knowledge lives in `lanes/*_family.py`, shared API machinery in `lanes/api_shell.py`).
+The layout checks read the lane modules' source, so they need no provider SDK."""
 
 from __future__ import annotations
 
+import ast
 import io
+from importlib.metadata import entry_points
 from pathlib import Path
 
+import pytest
+
 from harness.contract.lane import LaneInput
-from harness.contract.model import ErrorKind, TurnError, status_kind
+from harness.contract.model import HTTP_STATUS_KINDS, ErrorKind, TurnError, status_kind
 from lanes.api_shell import (
     TurnUsage,
     client_per_key,
@@ -21,12 +29,83 @@ from lanes.api_shell import (
 DEEP = "[" * 3000 + "]" * 3000
 
 
-def test_status_kind_uses_the_lane_table_then_the_shared_rule() -> None:
-    table: dict[int, ErrorKind] = {429: "rate_limit", 401: "auth"}
-    assert status_kind(429, table) == "rate_limit"
-    assert status_kind(503, table) == "provider"
-    assert status_kind(418, table) == "unknown"
-    assert status_kind(418, {}, otherwise="provider") == "provider"
+@pytest.mark.parametrize(("status", "kind"), [
+    (400, "provider"), (401, "auth"), (403, "auth"), (404, "provider"), (408, "network"),
+    (429, "rate_limit"), (529, "provider"), (500, "provider"), (502, "provider"),
+    (503, "provider"), (504, "provider"), (599, "provider"), (402, "unknown"), (413, "unknown"),
+    (418, "unknown"), (200, "unknown"), (302, "unknown"), (600, "unknown"), (0, "unknown")])
+def test_http_status_table_rows(status: int, kind: ErrorKind) -> None:
+    """The one HTTP status table: 400 and 404 are the provider refusing the call, 401/403
+    credentials, 408 the network, 429 a rate limit, 529 and any other 5xx the provider;
+    anything else is unknown."""
+    assert status_kind(status) == kind
+
+
+def test_http_status_table_is_exactly_the_listed_rows() -> None:
+    assert HTTP_STATUS_KINDS == {400: "provider", 401: "auth", 403: "auth", 404: "provider",
+                                 408: "network", 429: "rate_limit", 529: "provider"}
+
+
+def test_status_kind_falls_back_to_what_the_lane_knows() -> None:
+    """`otherwise` answers only for a status the table and the 5xx rule do not decide (the
+    gemini lane passes the kind of the error body's RPC status)."""
+    assert status_kind(418, otherwise="rate_limit") == "rate_limit"
+    assert status_kind(400, otherwise="rate_limit") == "provider"
+    assert status_kind(503, otherwise="auth") == "provider"
+    table: dict[int, ErrorKind] = {429: "rate_limit"}
+    assert status_kind(429, table) == "rate_limit" and status_kind(400, table) == "unknown"
+
+
+# ------------------------------------------------------------------------------ lane layout
+
+
+def _lane_modules() -> dict[str, Path]:
+    """Every registered lane's module name -> its source file (found without importing it)."""
+    root = Path(__file__).resolve().parents[1]
+    modules = {ep.value.partition(":")[0] for ep in entry_points(group="harness.lanes")}
+    return {m: root.joinpath(*m.split(".")).with_suffix(".py") for m in sorted(modules)}
+
+
+def _imported_modules(tree: ast.Module) -> set[str]:
+    names: set[str] = set()
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Import):
+            names |= {alias.name for alias in node.names}
+        elif isinstance(node, ast.ImportFrom) and node.module:
+            names.add(node.module)
+            names |= {f"{node.module}.{alias.name}" for alias in node.names}
+    return names
+
+
+def test_every_lane_reads_http_statuses_through_the_one_table() -> None:
+    """Each of the six lanes calls `status_kind` without a table of its own, and no lane module
+    spells out an HTTP status table (a dict keyed by 1xx-5xx numbers)."""
+    modules = _lane_modules()
+    assert len(modules) == 6
+    for name, path in modules.items():
+        tree = ast.parse(path.read_text(encoding="utf-8"))
+        calls = [n for n in ast.walk(tree) if isinstance(n, ast.Call)
+                 and isinstance(n.func, ast.Name) and n.func.id == "status_kind"]
+        assert calls, f"{name} never reads an HTTP status through status_kind"
+        assert all(len(c.args) == 1 and {k.arg for k in c.keywords} <= {"otherwise"}
+                   for c in calls), f"{name} passes its own status table"
+        tables = [n for n in ast.walk(tree) if isinstance(n, ast.Dict) and n.keys and all(
+            isinstance(k, ast.Constant) and type(k.value) is int and 100 <= k.value <= 599
+            for k in n.keys)]
+        assert not tables, f"{name} keeps an HTTP status table of its own"
+
+
+def test_no_lane_imports_another_lane() -> None:
+    """A lane may import the shared API shell and the runtime family modules, never a lane."""
+    modules = _lane_modules()
+    lanes_dir = next(iter(modules.values())).parent
+    shared = {f"lanes.{p.stem}" for p in lanes_dir.glob("*_family.py")} | {"lanes.api_shell"}
+    assert {"lanes.claude_family", "lanes.gemini_family"} <= shared
+    for name in [*modules, *sorted(shared)]:
+        path = lanes_dir / f"{name.rpartition('.')[2]}.py"
+        imported = _imported_modules(ast.parse(path.read_text(encoding="utf-8")))
+        others = {m for m in imported if m in modules and m != name}
+        assert not others, f"{name} imports lane module(s) {sorted(others)}"
 
 
 def test_turn_errors_take_their_retry_policy_from_the_kind() -> None:

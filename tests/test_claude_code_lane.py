@@ -19,9 +19,10 @@ from harness.conformance.outline import match_outline
 from harness.contract.errors import FrameError, SequenceError
 from harness.contract.invariants import check_events
 from harness.contract.lane import LaneInput, RunContext
-from harness.contract.model import RETRYABLE, ErrorKind
+from harness.contract.model import RETRYABLE, ErrorKind, PlanEntry
 from harness.contract.schema import validate_event
 from harness.scenario import load_scenario
+from lanes import claude_family
 
 CASSETTES = Path(__file__).resolve().parents[1] / "cassettes"
 SESSION = "5d0c6c1e-0000-4000-8000-000000000001"
@@ -88,13 +89,30 @@ def of_type(events: list[dict[str, Any]], etype: str) -> list[dict[str, Any]]:
 
 
 def test_tool_table_is_the_documented_mapping() -> None:
-    """One table: every Claude Code tool with its own kind; anything else is a tool_call."""
-    assert cc.TOOL_KINDS == {
+    """One table (`lanes.claude_family`, shared with the anthropic lane): every Claude Code tool
+    with its own kind; anything else is a tool_call."""
+    assert claude_family.TOOL_KINDS == {
         "Bash": "command_execution", "Write": "file_change", "Edit": "file_change",
         "MultiEdit": "file_change", "NotebookEdit": "file_change", "TodoWrite": "plan",
         "WebSearch": "web_search"}
+    assert cc.tool_kind is claude_family.tool_kind and cc.LANE.noise_tools == {"ToolSearch"}
     assert cc.tool_kind("mcp__demo__echo") == "mcp_tool_call"
     assert cc.tool_kind("Read") == cc.tool_kind("ToolSearch") == "tool_call"
+
+
+def test_todo_statuses_are_claude_codes_three() -> None:
+    """TodoWrite's status enum in Claude Code 2.1.328's `sdk-tools.d.ts`; anything else waits."""
+    assert set(claude_family.TODO_STATUSES) == {"pending", "in_progress", "completed"}
+    assert claude_family.plan_entries({"todos": [{"content": "x", "status": "odd"}]}) == [
+        PlanEntry(text="x", status="pending")]
+
+
+def test_exit_code_reads_both_surfaces_forms() -> None:
+    """`Exit code N` (the tool_result the model gets) and `Error: Exit code N` (stream-json
+    `tool_use_result`): one pattern for both lanes."""
+    assert claude_family.exit_code("Exit code 3\nhi") == (3, "hi")
+    assert claude_family.exit_code("Error: Exit code 1\ncat: b") == (1, "cat: b")
+    assert claude_family.exit_code("touch needs approval") is None
 
 
 def test_retryable_covers_every_error_kind() -> None:
@@ -228,6 +246,43 @@ def test_mcp_tools_by_prefix() -> None:
     assert (fail["status"], fail["error"]) == ("failed", "fail: on purpose")
 
 
+RESULT_BLOCKS = [{"type": "text", "text": "first"},
+                 {"type": "tool_reference", "tool_name": "mcp__demo__fail"},
+                 {"type": "image", "source": {"type": "base64", "media_type": "image/png",
+                                              "data": "iVBORw0KGgo="}},
+                 {"type": "text", "text": "second"}]
+"""A tool_result content of several blocks: two texts around blocks that have no text."""
+
+
+def test_result_text_joins_text_blocks_with_newlines() -> None:
+    """Claude Code's rule for a tool_result's text (`claude_family.result_text`, the same rule
+    the anthropic lane pins): text blocks joined with a newline, other blocks add nothing.
+    It names a failed tool's error and the synthetic API error line's message."""
+    synthetic = {"type": "assistant", "is_api_error_message": True, "session_id": SESSION,
+                 "message": {"id": "uuid-x", "role": "assistant", "model": "<synthetic>",
+                             "content": RESULT_BLOCKS}}
+    events = run(init(), tool_use("m1", "mcp__demo__fail", {}),
+                 tool_result("m1", RESULT_BLOCKS, None, error=True),
+                 tool_use("m2", "mcp__demo__fail", {}),
+                 tool_result("m2", {"unexpected": "shape"}, None, error=True),
+                 synthetic,
+                 result(is_error=True, terminal_reason="api_error", api_error_status=500,
+                        result=None))
+    assert [i["error"] for i in completed(events)] == ["first\nsecond", "tool failed"]
+    assert of_type(events, "turn.failed")[0]["error"]["message"] == "first\nsecond"
+
+
+def test_a_file_tool_without_a_string_path_names_no_file() -> None:
+    """Claude Code's file tools take `file_path` (NotebookEdit `notebook_path`) as a string;
+    anything else names no file (the same rule in the anthropic lane)."""
+    events = run(init(), tool_use("w", "Write", {"file_path": 7, "content": "x"}),
+                 tool_result("w", "File created", {"type": "create"}),
+                 tool_use("n", "NotebookEdit", {"notebook_path": f"{CWD}/n.ipynb"}),
+                 tool_result("n", "Updated cell", {}), result())
+    assert [i["changes"] for i in completed(events)] == [
+        [], [{"path": f"{CWD}/n.ipynb", "kind": "update", "move_path": None}]]
+
+
 def test_websearch_and_toolsearch() -> None:
     events = run(init(), tool_use("s", "ToolSearch", {"query": "select:WebSearch"}),
                  tool_result("s", [{"type": "tool_reference", "tool_name": "WebSearch"}],
@@ -273,9 +328,12 @@ def test_api_failure_reports_success_subtype() -> None:
     assert [i["kind"] for i in completed(events)] == ["error"]
 
 
-@pytest.mark.parametrize(("status", "kind"), [(429, "rate_limit"), (401, "auth"),
-                                              (529, "provider"), (400, "unknown")])
+@pytest.mark.parametrize(("status", "kind"), [(429, "rate_limit"), (401, "auth"), (403, "auth"),
+                                              (529, "provider"), (500, "provider"),
+                                              (400, "provider"), (404, "provider"),
+                                              (408, "network"), (418, "unknown")])
 def test_api_error_status_kinds(status: int, kind: str) -> None:
+    """`api_error_status` goes through the core's one table (`HTTP_STATUS_KINDS`)."""
     events = run(init(), result(is_error=True, terminal_reason="api_error",
                                 api_error_status=status))
     assert of_type(events, "turn.failed")[0]["error"]["kind"] == kind

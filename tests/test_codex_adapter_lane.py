@@ -33,15 +33,24 @@ from harness.record.cassette import read_http_cassette, render_http_cassette
 from harness.record.stub import Exchange, StubReply, StubRequest, sse_event
 from lanes.codex_adapter import LANE
 from tests import lanekit
+from tests.codex_requests import (
+    CWD,
+    client_metadata,
+    developer,
+    environment,
+    exec_output,
+    patch_output,
+    raw_output,
+    request_body,
+    tool_search_output,
+    user,
+)
 from tests.lanekit import assert_well_formed, completed, scaled, shape, split, write
 
 # ==================================================================================== builders
 
 SSE = {"content-type": "text/event-stream"}
 JSON = {"content-type": "application/json"}
-TOOLS = [{"type": "function", "name": "exec_command"}, {"type": "custom", "name": "apply_patch"},
-         {"type": "tool_search"}, {"type": "web_search"}]
-CWD = "/work/space"
 
 
 def frame(etype: str, **fields: Any) -> bytes:
@@ -107,30 +116,6 @@ def web_search_call(query: str, wid: str = "ws_1") -> dict[str, Any]:
             "action": {"type": "search", "query": query}}
 
 
-# ------------------------------------------------------------------------------ tool outputs
-
-
-def exec_output(call_id: str, code: int | None, output: str = "") -> dict[str, Any]:
-    text = ("Chunk ID: 0a1b2c\nWall time: 0.0100 seconds\n"
-            f"Process exited with code {code}\nOriginal token count: 3\nOutput:\n{output}")
-    return {"type": "function_call_output", "call_id": call_id, "output": text}
-
-
-def raw_output(call_id: str, output: Any, kind: str = "function_call_output") -> dict[str, Any]:
-    return {"type": kind, "call_id": call_id, "output": output}
-
-
-def patch_output(call_id: str, ok: bool = True) -> dict[str, Any]:
-    text = ("Exit code: 0\nWall time: 0 seconds\nOutput:\nSuccess. Updated the following "
-            "files:\nA a.txt\n") if ok else "apply_patch verification failed: no such file"
-    return {"type": "custom_tool_call_output", "call_id": call_id, "output": text}
-
-
-def tool_search_output(call_id: str, names: list[str]) -> dict[str, Any]:
-    return {"type": "tool_search_output", "call_id": call_id, "execution": "client",
-            "status": "completed", "tools": [{"type": "namespace", "name": n} for n in names]}
-
-
 # ------------------------------------------------------------------------------ SSE bodies
 
 
@@ -170,45 +155,6 @@ def stream(items: list[dict[str, Any]], *, rid: str = "resp_1", use: dict[str, A
     elif terminal == "error":
         add("error", **(error or {"code": "server_error", "message": "boom"}))
     return frames
-
-
-# ------------------------------------------------------------------------------ requests
-
-
-def user(text: str) -> dict[str, Any]:
-    return {"type": "message", "role": "user", "content": [{"type": "input_text", "text": text}]}
-
-
-def developer(text: str) -> dict[str, Any]:
-    return {"type": "message", "role": "developer",
-            "content": [{"type": "input_text", "text": text}]}
-
-
-def environment(cwd: str = CWD) -> dict[str, Any]:
-    return user(f"<environment_context>\n  <cwd>{cwd}</cwd>\n  <shell>bash</shell>\n"
-                "</environment_context>")
-
-
-def client_metadata(thread: str, **turn: Any) -> dict[str, Any]:
-    meta = {"thread_id": thread, "request_kind": "turn", "history_initialization": "new",
-            "sandbox_mode": "workspace-write", "thread_source": "user", **turn}
-    meta = {k: v for k, v in meta.items() if v is not None}
-    return {"thread_id": thread, "session_id": thread,
-            "x-codex-turn-metadata": json.dumps(meta)}
-
-
-def request_body(inputs: list[dict[str, Any]], *, thread: str | None = "thr_1",
-                 metadata: dict[str, Any] | None = None, tools: bool = True) -> dict[str, Any]:
-    body: dict[str, Any] = {"model": "gpt-5.5", "instructions": "", "input": inputs,
-                            "tool_choice": "auto", "parallel_tool_calls": True, "stream": True,
-                            "store": False, "include": ["reasoning.encrypted_content"]}
-    if tools:
-        body["tools"] = TOOLS
-    if thread is not None:
-        body["prompt_cache_key"] = thread
-    if metadata is not None:
-        body["client_metadata"] = metadata
-    return body
 
 
 def exchange(body: dict[str, Any] | bytes, status: int = 200, frames: list[bytes] | None = None,
@@ -391,11 +337,14 @@ def test_command_from_string_or_argv() -> None:
 
 
 def test_http_status_table() -> None:
+    """HTTP statuses go through the core's one table (`HTTP_STATUS_KINDS`)."""
     assert ca.http_error(401, "x").kind == "auth"
     assert ca.http_error(403, "x").kind == "auth"
     assert (ca.http_error(429, "x").kind, ca.http_error(429, "x").retryable) == ("rate_limit", True)
     assert (ca.http_error(503, "x").kind, ca.http_error(503, "x").retryable) == ("provider", True)
-    assert (ca.http_error(400, "x").kind, ca.http_error(400, "x").retryable) == ("unknown", False)
+    assert (ca.http_error(400, "x").kind, ca.http_error(400, "x").retryable) == ("provider", True)
+    assert (ca.http_error(404, "x").kind, ca.http_error(408, "x").kind) == ("provider", "network")
+    assert (ca.http_error(418, "x").kind, ca.http_error(418, "x").retryable) == ("unknown", False)
 
 
 # ------------------------------------------------------------------------------ mappings
@@ -713,10 +662,12 @@ def test_unrecognised_side_call_is_an_unknown_item(tmp_path: Path) -> None:
 
 
 @pytest.mark.parametrize(("status", "kind", "retryable"), [
-    (500, "provider", True), (401, "auth", False), (429, "rate_limit", True)])
+    (500, "provider", True), (401, "auth", False), (429, "rate_limit", True),
+    (400, "provider", True), (404, "provider", True), (408, "network", True)])
 def test_http_error_status_fails_the_turn(tmp_path: Path, status: int, kind: str,
                                           retryable: bool) -> None:
-    """The SDK raises APIStatusError; the lane maps status_code through HTTP_ERROR_KINDS."""
+    """The SDK raises APIStatusError; the lane maps status_code through the core's one table
+    (`harness.contract.model.HTTP_STATUS_KINDS`)."""
     events = run(tmp_path, Codex().start("go").http_error(status).exchanges)
     assert shape(events) == ["session.started", "turn.started", f"turn.failed:{kind}"]
     assert events[-1]["error"]["retryable"] is retryable

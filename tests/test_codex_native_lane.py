@@ -431,13 +431,23 @@ def test_turn_ids_do_not_leak_into_the_next_turn() -> None:
     ("stream disconnected before completion: idle timeout waiting for SSE", "network"),
     ("stream disconnected before completion: The model crashed mid-answer.", "provider"),
     ("unexpected status 401 Unauthorized: invalid key", "auth"),
+    ("unexpected status 400 Bad Request: invalid_request_error", "provider"),
+    ("unexpected status 404 Not Found: no such model", "provider"),
+    ("unexpected status 429 Too Many Requests: slow down", "rate_limit"),
+    ("unexpected status 503 Service Unavailable", "provider"),
+    ("exceeded retry limit, last status: 408 Request Timeout", "network"),
+    ("unexpected status 402 Payment Required: Quota exceeded", "rate_limit"),
+    ("unexpected status 418 I'm a teapot", "unknown"),
+    ("Missing environment variable: `OPENAI_API_KEY`.", "auth"),
     ("Connection failed: error sending request for url", "network"),
     ("turn aborted. Something went wrong? Hit `/feedback` to report the issue.", "cancelled"),
     ("something nobody has seen", "unknown"),
 ])
 def test_turn_failed_error_kinds(text: str, kind: str) -> None:
     """ERROR_PATTERNS: Codex prints messages, not codes; each documented message maps to a kind,
-    and the top-level `error` before `turn.failed` stays a notice."""
+    and the top-level `error` before `turn.failed` stays a notice. A message naming the HTTP
+    status (`unexpected status N`, `last status: N`) goes by the core's one table
+    (`HTTP_STATUS_KINDS`); a status the table does not know leaves the wording to decide."""
     events = run([thread(), turn(), {"type": "error", "message": text}, failed(text)])
     error = events[-1]["error"]
     assert (error["kind"], error["message"], error["retryable"]) == \

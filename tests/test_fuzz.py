@@ -19,8 +19,7 @@ import pytest
 import tests.fuzz.__main__ as fuzz_main
 from harness.contract.lane import LaneSpec, available_lanes
 from tests.fuzz.__main__ import shipped
-from tests.fuzz.contract import check_contract
-from tests.test_hostile_input import _marked
+from tests.fuzz.contract import check_contract, marked
 
 ROOT = Path(__file__).resolve().parents[1]
 LANES = [lane for lane in available_lanes().values() if shipped(lane)]
@@ -28,7 +27,7 @@ EXAMPLES_PER_LANE = 10
 """One call of the target, not a time loop: a derandomized loop would replay one batch."""
 
 
-@pytest.mark.parametrize("lane", _marked(LANES))
+@pytest.mark.parametrize("lane", marked(LANES))
 def test_each_lane_survives_a_short_fuzz_run(
         lane: LaneSpec, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     """The lane's fuzz target runs a fixed number of examples without a contract violation."""

@@ -26,6 +26,7 @@ from harness.contract.lane import LaneInput, RunContext, get_lane
 from harness.contract.model import RETRYABLE, ErrorKind
 from harness.contract.schema import validate_event
 from harness.scenario import load_scenario
+from lanes import gemini_family
 from lanes.gemini_cli import LANE
 from tests.lanekit import scaled
 
@@ -136,14 +137,15 @@ def test_retryable_table_covers_every_error_kind() -> None:
 
 
 def test_todo_table_covers_the_write_todos_enum() -> None:
-    """write_todos' status enum, as offered in Gemini CLI 0.61's request."""
-    assert set(gc.TODO_STATUSES) == {"pending", "in_progress", "completed", "cancelled",
-                                     "blocked"}
+    """write_todos' status enum, as offered in Gemini CLI 0.61's request (one table for both
+    Gemini lanes, `lanes.gemini_family`)."""
+    assert set(gemini_family.TODO_STATUSES) == {"pending", "in_progress", "completed",
+                                                "cancelled", "blocked"}
 
 
 def test_file_change_table_covers_file_tools() -> None:
-    assert set(gc.FILE_CHANGE_KINDS) == {n for n, k in gc.TOOL_KINDS.items()
-                                         if k == "file_change"}
+    assert set(gemini_family.FILE_CHANGE_KINDS) == {
+        n for n, k in gemini_family.TOOL_KINDS.items() if k == "file_change"}
 
 
 SAMPLE_PARAMETERS: dict[str, dict[str, Any]] = {
@@ -156,14 +158,14 @@ SAMPLE_PARAMETERS: dict[str, dict[str, Any]] = {
 }
 
 
-@pytest.mark.parametrize("name", sorted(gc.TOOL_KINDS))
+@pytest.mark.parametrize("name", sorted(gemini_family.TOOL_KINDS))
 def test_tool_table_every_key_maps_to_its_kind(tmp_path: Path, name: str) -> None:
     """TOOL_KINDS coverage: a tool_use of each listed tool completes as the kind it names."""
-    assert set(SAMPLE_PARAMETERS) == set(gc.TOOL_KINDS)
+    assert set(SAMPLE_PARAMETERS) == set(gemini_family.TOOL_KINDS)
     events = run(tmp_path, tool_use(name, "c1", **SAMPLE_PARAMETERS[name]),
                  tool_result(name, "c1", "ok"))
     [item] = completed(events)
-    assert item["kind"] == gc.TOOL_KINDS[name] and item["status"] == "completed"
+    assert item["kind"] == gemini_family.TOOL_KINDS[name] and item["status"] == "completed"
     assert item["native_id"] == f"{name}__c1"
 
 
@@ -275,9 +277,40 @@ def test_mcp_tools_split_name_and_keep_errors(tmp_path: Path) -> None:
 
 
 def test_mcp_server_with_underscore_is_ambiguous() -> None:
-    """Quirk: `mcp_my_srv_tool` cannot say where the server name ends: split at the first `_`."""
+    """Quirk: `mcp_my_srv_tool` cannot say where the server name ends: split at the first `_`,
+    as Gemini CLI's own `parseMcpToolName` does; a name it cannot parse is no MCP call."""
+    assert gc.tool_kind is gemini_family.tool_kind and gc.mcp_names is gemini_family.mcp_names
     assert gc.mcp_names("mcp_my_srv_tool") == ("my", "srv_tool")
-    assert gc.tool_kind("mcp_") == "tool_call"
+    assert gc.tool_kind("mcp_") == gc.tool_kind("mcp_x") == gc.tool_kind("mcp__x") == "tool_call"
+    assert gc.tool_kind("mcp_x_") == "tool_call" and gc.tool_kind("mcp_x_y") == "mcp_tool_call"
+
+
+def test_gemini_cli_tool_rules_shared_with_the_gemini_lane(tmp_path: Path) -> None:
+    """Gemini CLI's tool rules (`lanes.gemini_family`; the gemini lane pins the same): an MCP
+    call is a name Gemini CLI parses as `mcp_<server>_<tool>` (`mcp_x` and `mcp__x` are plain
+    tools); write_todos `blocked` waits and `cancelled` is done with; a file tool's path is
+    `file_path` only; a shell command's directory is `dir_path`, else `directory`."""
+    events = run(tmp_path,
+                 tool_use("mcp_lonely", "a"), tool_result("mcp_lonely", "a", "1"),
+                 tool_use("mcp__x", "b"), tool_result("mcp__x", "b", "2"),
+                 tool_use("mcp_my_srv_do", "c"), tool_result("mcp_my_srv_do", "c", "3"),
+                 tool_use("write_todos", "d", todos=[{"description": "a", "status": "blocked"},
+                                                     {"description": "b",
+                                                      "status": "cancelled"}]),
+                 tool_result("write_todos", "d"),
+                 tool_use("write_file", "e", path="p.txt"), tool_result("write_file", "e"),
+                 tool_use("run_shell_command", "f", command="ls", dir_path="src"),
+                 tool_result("run_shell_command", "f", "x"),
+                 tool_use("run_shell_command", "g", command="ls", directory="lib"),
+                 tool_result("run_shell_command", "g", "y"))
+    items = completed(events)
+    assert [(i["kind"], i.get("name"), i.get("server"), i.get("tool")) for i in items[:3]] == [
+        ("tool_call", "mcp_lonely", None, None), ("tool_call", "mcp__x", None, None),
+        ("mcp_tool_call", None, "my", "srv_do")]
+    assert [(e["text"], e["status"]) for e in items[3]["entries"]] == [
+        ("a", "pending"), ("b", "completed")]
+    assert items[4]["changes"] == [{"path": "", "kind": "add", "move_path": None}]
+    assert [i["cwd"] for i in items[5:7]] == ["src", "lib"]
 
 
 def test_usage_from_result_stats(tmp_path: Path) -> None:
@@ -290,6 +323,10 @@ def test_usage_from_result_stats(tmp_path: Path) -> None:
 @pytest.mark.parametrize(("message", "kind"), [
     ('[API Error: {"error":{"code":500,"message":"boom","status":"INTERNAL"}}]', "provider"),
     ('[API Error: {"error":{"code":401,"message":"no","status":"UNAUTHENTICATED"}}]', "auth"),
+    ('[API Error: {"error":{"code":400,"message":"bad","status":"INVALID_ARGUMENT"}}]',
+     "provider"),
+    ('[API Error: {"error":{"code":404,"message":"gone","status":"NOT_FOUND"}}]', "provider"),
+    ('[API Error: {"error":{"code":408,"message":"slow"}}]', "network"),
     ("[API Error: quota]\nPlease wait and try again later.", "rate_limit"),
     ("Model stream ended without a finish reason.", "stream_truncated"),
     ("something else", "unknown"),
@@ -401,7 +438,7 @@ def test_lenient_goes_on_with_notices(tmp_path: Path) -> None:
 
 @settings(max_examples=scaled(60), deadline=None)
 @given(chunks=st.lists(st.text(min_size=1, max_size=8), min_size=1, max_size=6),
-       tools=st.lists(st.sampled_from([*sorted(gc.TOOL_KINDS), "mcp_s_t", "glob"]),
+       tools=st.lists(st.sampled_from([*sorted(gemini_family.TOOL_KINDS), "mcp_s_t", "glob"]),
                       max_size=4))
 def test_deltas_concatenate_and_tools_close_once(tmp_path_factory: pytest.TempPathFactory,
                                                  chunks: list[str], tools: list[str]) -> None:

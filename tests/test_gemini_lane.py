@@ -37,6 +37,7 @@ from harness.contract.errors import FrameError, InputError
 from harness.contract.lane import LaneInput, RunContext, get_lane
 from harness.record.cassette import read_http_cassette, render_http_cassette
 from harness.record.stub import Exchange, StubReply, StubRequest
+from lanes import gemini_family
 from lanes.gemini import LANE
 from tests import lanekit
 from tests.lanekit import assert_well_formed, completed, scaled, shape, split, write
@@ -285,7 +286,10 @@ def test_finish_reason_table_is_exhaustive_over_the_sdk_enum() -> None:
 
 
 def test_plan_status_table_covers_write_todos_statuses() -> None:
-    assert set(gm.PLAN_STATUSES) == {"pending", "in_progress", "completed", "cancelled"}
+    """write_todos' status enum of Gemini CLI 0.61 (`TODO_STATUSES` in its bundle), one table
+    for both Gemini lanes (`lanes.gemini_family`)."""
+    assert set(gemini_family.TODO_STATUSES) == {"pending", "in_progress", "completed",
+                                                "cancelled", "blocked"}
 
 
 def _sample_call(name: str) -> tuple[dict[str, Any], dict[str, Any]]:
@@ -307,25 +311,31 @@ def _sample_call(name: str) -> tuple[dict[str, Any], dict[str, Any]]:
     return call(name, args), response
 
 
-@pytest.mark.parametrize("name", sorted(gm.TOOL_KINDS))
+@pytest.mark.parametrize("name", sorted(gemini_family.TOOL_KINDS))
 def test_tool_table_every_key_maps_to_its_kind(tmp_path: Path, name: str) -> None:
     """TOOL_KINDS coverage: a call of each listed tool, finished by its functionResponse in the
     next request, completes as the item kind the table names."""
     fc, response = _sample_call(name)
     g = Gemini().start("go").answer([fc]).results(response).answer([text("ok")])
     items = completed(run(tmp_path, g.exchanges))
-    assert [i["kind"] for i in items] == [gm.TOOL_KINDS[name], "assistant_message"]
+    assert [i["kind"] for i in items] == [gemini_family.TOOL_KINDS[name], "assistant_message"]
     assert items[0]["status"] == "completed"
 
 
 def test_tool_table_default_and_mcp_rules() -> None:
+    assert gm.tool_kind is gemini_family.tool_kind and gm.mcp_names is gemini_family.mcp_names
     assert gm.tool_kind("read_file") == "tool_call"
     assert gm.tool_kind("mcp_files_read") == "mcp_tool_call"
     assert gm.mcp_names("mcp_files_read_text") == ("files", "read_text")
 
 
 def test_error_tables() -> None:
-    """HTTP status first (any 5xx is provider), then the Google RPC status of the body."""
+    """HTTP status first (the core's one table; any 5xx is provider), then the Google RPC
+    status of the body."""
+    assert gm.http_error(400, "FAILED_PRECONDITION", "x").kind == "provider"
+    assert gm.http_error(404, None, "x").kind == "provider"
+    assert gm.http_error(408, None, "x").kind == "network"
+    assert gm.http_error(418, "RESOURCE_EXHAUSTED", "x").kind == "rate_limit"
     assert gm.http_error(401, None, "x").kind == "auth"
     assert (gm.http_error(429, None, "x").kind, gm.http_error(429, None, "x").retryable) == (
         "rate_limit", True)
@@ -342,12 +352,12 @@ def test_error_tables() -> None:
 def test_shell_output_parsing() -> None:
     """Gemini CLI writes `Exit Code:` only when non-zero; `(empty)` is no output; `Error:` means
     the process never ran; output without the `<untrusted_context>` wrapper (older CLIs) too."""
-    assert gm.parse_shell_output(shell_output("hé\nline 2", 3)["output"]) == (3, "hé\nline 2",
-                                                                              True)
-    assert gm.parse_shell_output(shell_output("")["output"]) == (0, "", True)
-    assert gm.parse_shell_output("Output: x\nError: spawn ENOENT") == (None, "x", True)
-    assert gm.parse_shell_output("Command: ls\nStdout: a\nExit Code: 0") == (0, "a", True)
-    assert gm.parse_shell_output("whatever") == (None, "whatever", False)
+    parse = gemini_family.parse_shell_output
+    assert parse(shell_output("hé\nline 2", 3)["output"]) == (3, "hé\nline 2", True)
+    assert parse(shell_output("")["output"]) == (0, "", True)
+    assert parse("Output: x\nError: spawn ENOENT") == (None, "x", True)
+    assert parse("Command: ls\nStdout: a\nExit Code: 0") == (0, "a", True)
+    assert parse("whatever") == (None, "whatever", False)
 
 
 def test_side_call_kinds() -> None:
@@ -465,10 +475,38 @@ def test_mcp_web_search_and_other_tools(tmp_path: Path) -> None:
         "read_file", {"file_path": "a.txt"}, "hi\n")
 
 
+def test_gemini_cli_tool_rules_shared_with_the_gemini_cli_lane(tmp_path: Path) -> None:
+    """Gemini CLI's tool rules (`lanes.gemini_family`; the gemini-cli lane pins the same):
+    an MCP call is a name Gemini CLI parses as `mcp_<server>_<tool>` (`mcp_x` and `mcp__x`
+    are plain tools); write_todos `blocked` waits and `cancelled` is done with; a file tool's
+    path is `file_path` only; a shell command's directory is `dir_path`, else `directory`."""
+    todos = {"todos": [{"description": "a", "status": "blocked"},
+                       {"description": "b", "status": "cancelled"}]}
+    g = (Gemini().start("go")
+         .answer([call("mcp_lonely", {}), call("mcp__x", {}), call("mcp_my_srv_do", {}),
+                  call("write_todos", todos), call("write_file", {"path": "p.txt"}),
+                  call("run_shell_command", {"command": "ls", "dir_path": "src"}),
+                  call("run_shell_command", {"command": "ls", "directory": "lib"})])
+         .results({"output": "1"}, {"output": "2"}, {"output": "3"},
+                  {"output": "Successfully updated the todo list."},
+                  {"output": "Successfully overwrote file: p.txt."},
+                  shell_output("a"), shell_output("b"))
+         .answer([text("ok")]))
+    items = completed(run(tmp_path, g.exchanges))
+    assert [(i["kind"], i.get("name"), i.get("server"), i.get("tool")) for i in items[:3]] == [
+        ("tool_call", "mcp_lonely", None, None), ("tool_call", "mcp__x", None, None),
+        ("mcp_tool_call", None, "my", "srv_do")]
+    assert [(e["text"], e["status"]) for e in items[3]["entries"]] == [
+        ("a", "pending"), ("b", "completed")]
+    assert items[4]["changes"] == [{"path": "", "kind": "update", "move_path": None}]
+    assert [i["cwd"] for i in items[5:7]] == ["src", "lib"]
+
+
 def test_tool_not_registered_is_declined(tmp_path: Path) -> None:
     """Headless `--approval-mode default` drops shell/write tools; a call anyway gets
-    `{"error": "Tool ... not found"}` without running (DECLINED_ERRORS): `declined`, as the
-    gemini-cli lane reads the same refusal; any other error fails the item."""
+    `{"error": "Tool ... not found"}` without running (`gemini_family.DECLINED_ERRORS`):
+    `declined`, as the gemini-cli lane reads the same refusal; any other error fails the
+    item."""
     g = (Gemini().start("go").answer([call("run_shell_command", {"command": "touch x"}),
                                       call("mcp_files_read", {})])
          .results(not_registered("run_shell_command"), {"error": "MCP server crashed"})
@@ -653,10 +691,12 @@ def test_failed_side_call_is_a_failed_item_not_a_failed_turn(tmp_path: Path) -> 
 
 @pytest.mark.parametrize(("status", "rpc", "kind"), [
     (500, "INTERNAL", "provider"), (429, "RESOURCE_EXHAUSTED", "rate_limit"),
-    (401, "UNAUTHENTICATED", "auth")])
+    (401, "UNAUTHENTICATED", "auth"), (400, "INVALID_ARGUMENT", "provider"),
+    (404, "NOT_FOUND", "provider"), (408, "DEADLINE_EXCEEDED", "network")])
 def test_http_error_status_fails_the_turn(tmp_path: Path, status: int, rpc: str,
                                           kind: str) -> None:
-    """The SDK raises ServerError/ClientError; the lane maps its code through the tables."""
+    """The SDK raises ServerError/ClientError; the lane maps its code through the core's one
+    table (`harness.contract.model.HTTP_STATUS_KINDS`), then the RPC status."""
     g = Gemini().start("go")
     g.exchanges.append(post(stream_path(), g.body(), status, reply=error_body(status, rpc, "no")))
     events = run(tmp_path, g.exchanges)

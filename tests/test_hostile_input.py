@@ -27,7 +27,7 @@ from hypothesis import strategies as st
 
 from harness.contract.lane import LaneSpec, available_lanes
 from lanes.codex_native import CLASSIFIED_PREFIX, error_kind
-from tests.fuzz.contract import check_contract, problems, run_lane
+from tests.fuzz.contract import check_contract, marked, problems, run_lane
 from tests.fuzz.mutations import (
     Mutation,
     cassette_mutations,
@@ -54,23 +54,8 @@ SETTINGS = settings(max_examples=scaled(30), deadline=None,
                                            HealthCheck.too_slow, HealthCheck.data_too_large])
 
 
-KNOWN_VIOLATIONS: dict[str, str] = {}
-"""Contract violations found in lanes this file's owner may not edit, reported to their
-owners; each lane's mutation property is an expected failure until its entry is removed.
-A fixed violation leaves the list for a deterministic regression test below
-(`test_regressions_found_by_the_mutation_fuzz`): a random mutation does not hit it every run."""
-
-
 def _ids(lanes: list[LaneSpec]) -> list[str]:
     return [lane.id for lane in lanes]
-
-
-def _marked(lanes: list[LaneSpec]) -> list[Any]:
-    """Lanes as parameters, known violators marked xfail with the reported case."""
-    return [pytest.param(lane, id=lane.id, marks=pytest.mark.xfail(
-                reason=KNOWN_VIOLATIONS[lane.id], strict=False))
-            if lane.id in KNOWN_VIOLATIONS else pytest.param(lane, id=lane.id)
-            for lane in lanes]
 
 
 def _shipped(lane: LaneSpec) -> list[Path]:
@@ -109,7 +94,7 @@ def test_corpus_covers_the_issue_list() -> None:
 # ------------------------------------------------------------------------------ mutations
 
 
-@pytest.mark.parametrize("lane", _marked(SHIPPED_LANES))
+@pytest.mark.parametrize("lane", marked(SHIPPED_LANES))
 @SETTINGS
 @given(data=st.data())
 def test_mutated_shipped_cassettes_keep_the_contract(

@@ -6,7 +6,7 @@ import socket
 
 import pytest
 
-from tests.conftest import assert_loopback
+from tests.netguard import assert_loopback
 
 
 def test_non_loopback_addresses_are_refused_before_connecting() -> None:

@@ -1,6 +1,6 @@
 """Round trip for the claude-code lane: abstract scenario -> Claude Code's stream-json -> lane.
 
-The renderer (`tests/roundtrip_claude_code.py`) is only worth something if it prints what Claude
+The renderer (`tests/roundtrip/claude_code.py`) is only worth something if it prints what Claude
 Code 2.1.328 prints, so it is first held to the recorded catalog: for every scenario with a
 recorded `claude-code.jsonl` (the scenario's commands and MCP answers taken from the recording),
 the rendering has the recording's line skeleton and the lane logs both alike (strict). Then the
@@ -30,22 +30,20 @@ from harness.testing.strategies import (
 from lanes.claude_code import LANE as CLAUDE_CODE
 from lanes.claude_code import result_text
 from tests.lanekit import assert_matches
-from tests.roundtrip import (
-    CLAUDE_CWD,
-    claude_calls,
-    exit_interpretation,
-    failures_scenario,
-    jsonl_bytes,
-    read_jsonl,
-    shells_scenario,
-    stream_log,
-)
-from tests.roundtrip_claude_code import (
+from tests.roundtrip.claude import CLAUDE_CWD, claude_calls, exit_interpretation
+from tests.roundtrip.claude_code import (
     McpResult,
     bash_line,
     claude_code_view,
     claude_stream,
     claude_stream_lines,
+)
+from tests.roundtrip.common import (
+    failures_scenario,
+    jsonl_bytes,
+    read_jsonl,
+    shells_scenario,
+    stream_log,
 )
 
 CASSETTES = Path(__file__).resolve().parents[1] / "cassettes"

@@ -10,12 +10,12 @@ to the round trip's renderings of the same scenario:
 - the claude-code lane's log of its stdout (`tool_use_result.stdout` or the `Error: ...` string)
   to `claude_code_view` and to the lane's log of `claude_stream_lines`.
 
-Seen live, and modelled by `bash_visible`/`bash_result` (tests/roundtrip.py) and `bash_stdout`
-(tests/roundtrip_claude_code.py): a successful command loses its leading blank lines (lines of
-JavaScript whitespace only) and trailing whitespace, nothing else (indentation of the first kept
-line, ANSI escapes, `\\x1c`, inner blank lines stay); a failed one keeps its leading blank lines,
-and a long `Exit code N` text is middle-truncated to 10 000 characters instead of being saved to
-a file; output is capped at 30 000 characters before either trim.
+Seen live, and modelled by `bash_visible`/`bash_result` (tests/roundtrip/claude.py) and
+`bash_stdout` (tests/roundtrip/claude_code.py): a successful command loses its leading blank
+lines (lines of JavaScript whitespace only) and trailing whitespace, nothing else (indentation of
+the first kept line, ANSI escapes, `\\x1c`, inner blank lines stay); a failed one keeps its
+leading blank lines, and a long `Exit code N` text is middle-truncated to 10 000 characters
+instead of being saved to a file; output is capped at 30 000 characters before either trim.
 """
 
 from __future__ import annotations
@@ -37,15 +37,9 @@ from harness.testing.strategies import AbstractScenario, expected_failures, expe
 from lanes.anthropic import LANE as ANTHROPIC
 from lanes.claude_code import LANE as CLAUDE_CODE
 from tests.lanekit import assert_matches
-from tests.roundtrip import (
-    CLAUDE_SAVED_OUTPUT,
-    anthropic_view,
-    claude_exchanges,
-    normalize_exchanges,
-    shells_scenario,
-    stream_log,
-)
-from tests.roundtrip_claude_code import claude_code_view, claude_stream_lines
+from tests.roundtrip.claude import CLAUDE_SAVED_OUTPUT, anthropic_view, claude_exchanges
+from tests.roundtrip.claude_code import claude_code_view, claude_stream_lines
+from tests.roundtrip.common import normalize_exchanges, shells_scenario, stream_log
 
 SHELLS: list[tuple[str, int, str]] = [
     ("printf '\\n\\n  lead blank then spaces\\nx\\n'", 0, "\n\n  lead blank then spaces\nx\n"),

@@ -2,7 +2,7 @@
 
 Each property draws a provider-neutral scenario (`harness.testing.strategies.abstract_scenarios`),
 plays it through one provider's responder with an in-process runtime simulator
-(`tests/roundtrip.py`), reads the resulting cassette with that provider's API lane, and holds the
+(`tests/roundtrip/`), reads the resulting cassette with that provider's API lane, and holds the
 log to `expected_log(scenario)` by strict equivalence. A failure is a bug in the encoder, the
 simulator's idea of the runtime, or the lane: the shrunk example names which block.
 
@@ -42,20 +42,11 @@ from lanes.codex_native import LANE as CODEX_NATIVE
 from lanes.gemini import LANE as GEMINI
 from tests.lanekit import assert_matches, scaled
 from tests.lanekit import split as _split
-from tests.roundtrip import (
-    anthropic_view,
-    claude_exchanges,
-    codex_exchanges,
-    codex_exec_lines,
-    codex_exec_view,
-    codex_native_failures,
-    gemini_exchanges,
-    gemini_failures,
-    gemini_view,
-    normalize_exchanges,
-    shells_scenario,
-    stream_log,
-)
+from tests.roundtrip.claude import anthropic_view, claude_exchanges
+from tests.roundtrip.codex import codex_exchanges
+from tests.roundtrip.codex_native import codex_exec_lines, codex_exec_view, codex_native_failures
+from tests.roundtrip.common import normalize_exchanges, shells_scenario, stream_log
+from tests.roundtrip.gemini import gemini_exchanges, gemini_failures, gemini_view
 
 
 @settings(max_examples=scaled(80))  # ~0.5 s each (SDK replay of every

@@ -44,13 +44,32 @@ RETRYABLE: dict[ErrorKind, bool] = {
 every ErrorKind is listed)."""
 
 
-def status_kind(status: int, table: Mapping[int, ErrorKind],
+HTTP_STATUS_KINDS: dict[int, ErrorKind] = {
+    400: "provider",
+    401: "auth",
+    403: "auth",
+    404: "provider",
+    408: "network",
+    429: "rate_limit",
+    529: "provider",
+}
+"""HTTP status -> error kind, the one table every lane reads a status through (`status_kind`).
+HTTP statuses mean the same for every provider: 400 is the provider refusing an invalid request
+and 404 one naming what it does not have (the provider's answer either way, as any 5xx is); 401
+and 403 are credentials; 408 the connection timing out; 429 a rate limit; 529 an overload (listed
+though the 5xx rule covers it: it is the status most often seen). A provider's own error *type*
+names (`overloaded_error`, `RESOURCE_EXHAUSTED`, ...) live with its lanes, not here."""
+
+
+def status_kind(status: int, table: Mapping[int, ErrorKind] = HTTP_STATUS_KINDS,
                 otherwise: ErrorKind = "unknown") -> ErrorKind:
-    """A lane's HTTP status table, then the rule every provider shares: any other 5xx is the
-    provider's fault; anything else is `otherwise`."""
+    """The error kind of an HTTP status: `HTTP_STATUS_KINDS`, then any other 5xx is the
+    provider's fault; anything else is `otherwise` (`unknown` unless the lane knows more, e.g.
+    an error body's own status name). `table` exists for test oracles that spell the rule out;
+    lanes pass none."""
     if status in table:
         return table[status]
-    return "provider" if status >= 500 else otherwise
+    return "provider" if 500 <= status <= 599 else otherwise
 
 
 class _Strict(BaseModel):

@@ -18,6 +18,7 @@ from types import FrameType
 from typing import Any
 
 import orjson
+import pytest
 
 from harness.contract.errors import HarnessError
 from harness.contract.invariants import check_events
@@ -122,3 +123,22 @@ def check_contract(lane: LaneSpec, path: Path, *, seconds: float = TIME_LIMIT) -
     if lenient.events[: len(strict.events)] != strict.events:
         raise ContractViolationError("lenient mode lost or changed events strict mode emitted")
     return strict
+
+
+# ------------------------------------------------------------------------------ known violators
+
+
+KNOWN_VIOLATIONS: dict[str, str] = {}
+"""Contract violations found in lanes the hostile-input tests' owner may not edit, reported to
+their owners; each lane's mutation property (tests/test_hostile_input.py) and short fuzz run
+(tests/test_fuzz.py) is an expected failure until its entry is removed. A fixed violation leaves
+the list for a deterministic regression test (`test_regressions_found_by_the_mutation_fuzz` in
+tests/test_hostile_input.py): a random mutation does not hit it every run."""
+
+
+def marked(lanes: list[LaneSpec]) -> list[Any]:
+    """Lanes as parameters, known violators marked xfail with the reported case."""
+    return [pytest.param(lane, id=lane.id, marks=pytest.mark.xfail(
+                reason=KNOWN_VIOLATIONS[lane.id], strict=False))
+            if lane.id in KNOWN_VIOLATIONS else pytest.param(lane, id=lane.id)
+            for lane in lanes]

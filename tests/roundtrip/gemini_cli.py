@@ -62,16 +62,15 @@ from harness.testing.strategies import (
     ShellResult,
     failure_kind,
 )
-from tests.roundtrip import (
+from tests.roundtrip.common import compact_json, jsonl_bytes
+from tests.roundtrip.gemini import (
     GEMINI_CWD,
     GEMINI_PARTIAL_TEXT,
     GeminiAnswer,
-    compact_json,
     gemini_command_output,
     gemini_origins,
     gemini_refusal,
     gemini_runs,
-    jsonl_bytes,
     read_gemini_answer,
     unusable,
 )
@@ -265,8 +264,8 @@ def gemini_stream_lines(abstract: AbstractScenario | CliWorld) -> bytes:
 def gemini_cli_view(abstract: AbstractScenario | CliWorld
                     ) -> tuple[list[list[ItemMaker]], list[ErrorKind | None]]:
     """Per printed run, the items and failure kind the gemini-cli lane should log. Differences
-    from the gemini lane's view (`tests.roundtrip.gemini_view`/`gemini_failures`), each seen in
-    a recording or a run of the real CLI:
+    from the gemini lane's view (`gemini_view`/`gemini_failures` in tests/roundtrip/gemini.py),
+    each seen in a recording or a run of the real CLI:
     - no reasoning items (thoughts never print), and the texts of one answer are one
       assistant_message even across thoughts (cassettes/reasoning); ANSI sequences stripped;
     - commands carry no exit code (null) and complete whatever it was; their output is the

@@ -2,9 +2,10 @@
 
 `claude_stream_lines(abstract)` renders the stdout of `claude -p --output-format stream-json
 --verbose` (then `--resume`, one invocation per run) as Claude Code 2.1.328 prints it. It is
-derived from `tests/roundtrip.ClaudeSimulator`, whose requests are the ones Claude Code sends:
-`StreamSimulator` plays the same conversation against the Anthropic responder and writes, as it
-goes, the lines Claude Code prints for it (shapes copied from cassettes/*/claude-code.jsonl):
+derived from `ClaudeSimulator` (tests/roundtrip/claude.py), whose requests are the ones Claude
+Code sends: `StreamSimulator` plays the same conversation against the Anthropic responder and
+writes, as it goes, the lines Claude Code prints for it (shapes copied from
+cassettes/*/claude-code.jsonl):
 
 - `system/init` per run (same session id on a resume);
 - one `assistant` line per content block of each model answer, sharing the answer's
@@ -37,7 +38,7 @@ from harness import scenario as sc
 from harness.contract.model import CommandExecution
 from harness.record.stub import StubReply
 from harness.testing.strategies import AbstractScenario, ItemMaker, ShellResult, expected_item
-from tests.roundtrip import (
+from tests.roundtrip.claude import (
     CLAUDE_CWD,
     CLAUDE_MODEL,
     CLAUDE_SAVED_OUTPUT,
@@ -49,13 +50,11 @@ from tests.roundtrip import (
     bash_visible,
     claude_calls,
     exit_interpretation,
-    file_change_item,
-    jsonl_bytes,
     old_text,
     read_item,
-    sse_payloads,
     strip_leading_blank_lines,
 )
+from tests.roundtrip.common import file_change_item, jsonl_bytes, sse_payloads
 
 CLAUDE_CODE_VERSION = "2.1.328"
 TIMESTAMP = "2026-11-25T00:00:00.000Z"
