@@ -1002,6 +1002,14 @@ def normalize(source: LaneInput, context: RunContext) -> Iterator[Event]:
                               .run(replayed))
 
 
+EMPTY_BASH_OUTPUT = "(Bash completed with no output)"
+"""What Claude Code sends the model for a command that printed nothing."""
+
+
+def _empty_output_placeholder(text: str) -> str:
+    return "" if text.strip() == EMPTY_BASH_OUTPUT else text
+
+
 LANE = LaneSpec(
     id=LANE_ID,
     provider="anthropic",
@@ -1020,4 +1028,5 @@ LANE = LaneSpec(
     native_file="claude.http.yaml",
     noise_tools=frozenset({*NOISE_TOOLS, *(f"side_call.{k}" for k in (
         *SIDE_CALL_PATHS.values(), *SIDE_QUERY_MARKERS.values(), "side_query", "web_search"))}),
+    output_rules=(("claude.empty-output-placeholder", _empty_output_placeholder),),
 )

@@ -472,6 +472,11 @@ def normalize(source: LaneInput, context: RunContext) -> Iterator[Event]:
     yield from translator.close()
 
 
+def _error_prefix(text: str) -> str:
+    """Claude Code's `tool_use_result` of a failed tool is `"Error: " + <what the model saw>`."""
+    return text.removeprefix("Error: ")
+
+
 LANE = LaneSpec(
     id=LANE_ID,
     provider="anthropic",
@@ -490,4 +495,5 @@ LANE = LaneSpec(
     normalize=normalize,
     native_file="claude-code.jsonl",
     noise_tools=NOISE_TOOLS,
+    output_rules=(("claude-code.error-prefix", _error_prefix),),
 )

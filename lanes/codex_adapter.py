@@ -1008,6 +1008,14 @@ def _malformed(event: ResponseStreamEvent) -> bool:
     return False
 
 
+TOOL_OUTPUT_HEADER = re.compile(r"\AWall time: [0-9.]+ seconds\nOutput:\n?")
+"""The header Codex puts before a tool's output in what it sends the model."""
+
+
+def _tool_output_header(text: str) -> str:
+    return TOOL_OUTPUT_HEADER.sub("", text, count=1)
+
+
 LANE = LaneSpec(
     id=LANE_ID,
     provider="openai",
@@ -1026,4 +1034,5 @@ LANE = LaneSpec(
     native_file="codex.http.yaml",
     noise_tools=frozenset({"tool_search", *(f"side_call.{k}" for k in (
         *SIDE_CALL_KINDS.values(), *SUBAGENT_KINDS.values(), "sub_agent"))}),
+    output_rules=(("codex.tool-output-header", _tool_output_header),),
 )

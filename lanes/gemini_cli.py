@@ -388,6 +388,14 @@ def normalize(source: LaneInput, context: RunContext) -> Iterator[Event]:
     yield from translator.close()
 
 
+EMPTY_FAILURE_OUTPUT = re.compile(r"\ACommand exited with code: -?\d+\Z")
+"""What Gemini CLI shows for a failed shell command that printed nothing."""
+
+
+def _empty_failure_placeholder(text: str) -> str:
+    return "" if EMPTY_FAILURE_OUTPUT.match(text.strip()) else text
+
+
 LANE = LaneSpec(
     id=LANE_ID,
     provider=PROVIDER,
@@ -405,4 +413,5 @@ LANE = LaneSpec(
     ])),
     normalize=normalize,
     native_file="gemini-cli.jsonl",
+    output_rules=(("gemini-cli.empty-failure-placeholder", _empty_failure_placeholder),),
 )

@@ -39,9 +39,8 @@ def test_a_broken_external_implementation_is_caught_with_a_pointed_diff() -> Non
     assert not result.ok
     assert cells["hello"].status == "pass"  # no command, nothing to get wrong
     golden = next(k for k in cells["shell_fail"].failures if k.name == "golden")
-    removed = [line for line in golden.detail.splitlines() if line.startswith("-    command")]
-    added = [line for line in golden.detail.splitlines() if line.startswith("+    command")]
-    assert removed and added and "exit=0" in added[0] and "exit=0" not in removed[0]
+    assert golden.detail.startswith("eq.command_execution.exit_code: run 0 turn 0 item 0:")
+    assert "implementation=0" in golden.detail
     outline = next(k for k in cells["shell_fail"].failures if k.name == "outline")
     assert "exit_code expected" in outline.detail
 

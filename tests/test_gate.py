@@ -2,53 +2,14 @@
 
 from __future__ import annotations
 
-import json
 import xml.etree.ElementTree as ET
 from pathlib import Path
-from typing import Any
 
 import pytest
 
 from harness.conformance.gate import GateOptions, parse_shard, run_gate
 from harness.conformance.report import index_html, junit_xml, summary_md, write_reports
-from tests.miniatures import jsonl, log, passthrough
-
-SHELL = {"kind": "command_execution", "command": "/bin/bash -lc 'echo hi'", "exit_code": 0,
-         "output": "hi\n"}
-TEXT = {"kind": "assistant_message", "text": "It printed hi."}
-SCENARIO = """\
-name: {name}
-description: one shell command then an answer
-runs:
-  - prompt: run echo hi
-    steps:
-      - - shell: echo hi
-      - - text: It printed hi.
-expect:
-  turns:
-    - items:
-        - {{kind: command_execution, status: completed, exit_code: 0, command: echo hi}}
-        - {{kind: assistant_message}}
-"""
-LANES = {"left": passthrough("left", "left.jsonl"), "right": passthrough("right", "right.jsonl")}
-
-
-def make_catalog(root: Path, logs: dict[str, dict[str, list[dict[str, Any]]]],
-                 ledgers: dict[str, str] | None = None) -> GateOptions:
-    for scenario, per_lane in logs.items():
-        folder = root / "cassettes" / scenario
-        folder.mkdir(parents=True)
-        (folder / "scenario.yaml").write_text(SCENARIO.format(name=scenario))
-        for lane, events in per_lane.items():
-            (folder / f"{lane}.jsonl").write_text(jsonl(events))
-        if ledgers and scenario in ledgers:
-            (folder / "DIVERGENCES.md").write_text(ledgers[scenario])
-    return GateOptions(cassettes=root / "cassettes", golden=root / "golden", lane_specs=LANES)
-
-
-def first_run(options: GateOptions) -> None:
-    """Write the goldens once (as a reviewer would after --update-golden)."""
-    run_gate(GateOptions(**{**options.__dict__, "update_golden": True}))
+from tests.miniatures import SHELL, TEXT, first_run, log, make_catalog, passthrough
 
 
 def test_equivalent_lanes_pass_everything(tmp_path: Path) -> None:
@@ -81,8 +42,8 @@ def test_changed_exit_code_is_caught_with_a_diff_naming_both_lanes(tmp_path: Pat
     assert not result.ok
     [pair] = result.pairs
     assert pair.status == "fail"
-    assert "--- left" in pair.diff and "+++ right" in pair.diff
-    assert "exit=0" in pair.diff and "exit=1" in pair.diff
+    assert pair.checks == ["eq.command_execution.exit_code"]
+    assert "left=0 right=1" in pair.diff
     right = next(c for c in result.cells if c.lane == "right")
     assert right.status == "fail"
     assert "exit_code expected 0, got 1" in right.failures[0].detail
@@ -97,20 +58,91 @@ id: right-drops-shell
 lanes: [right]
 versus: [left]
 kind: missing_item
+excuses:
+  - {drop: command_execution}
 reason: the right runtime hides sandbox-denied commands
 ```
 """
 
 
-def test_known_divergence_is_reported_as_known_not_pass(tmp_path: Path) -> None:
+def test_known_divergence_is_reported_as_masked_not_pass(tmp_path: Path) -> None:
     options = make_catalog(tmp_path, {"shell": {"left": log(SHELL, TEXT),
                                                 "right": log(TEXT)}},
                            ledgers={"shell": LEDGER})
     first_run(options)
     result = run_gate(options)
     [pair] = result.pairs
-    assert pair.status == "known"
+    assert pair.status == "masked" and pair.masks == ["right-drops-shell"]
     assert "hides sandbox-denied commands" in pair.reason
+    assert not result.stale_entries
+
+
+def test_an_entry_excuses_only_what_it_names(tmp_path: Path) -> None:
+    """The entry drops the command; a changed answer text in the same pair still fails."""
+    options = make_catalog(tmp_path, {"shell": {
+        "left": log(SHELL, TEXT), "right": log({**TEXT, "text": "Something else."})}},
+        ledgers={"shell": LEDGER})
+    first_run(options)
+    result = run_gate(options)
+    [pair] = result.pairs
+    assert pair.status == "fail" and pair.checks == ["eq.assistant_message.text"]
+    assert not result.ok
+
+
+FIELD_LEDGER = """\
+```yaml
+id: right-hides-exit-codes
+lanes: [right]
+versus: [left]
+kind: field
+excuses:
+  - {field: command_execution.exit_code}
+reason: the right runtime prints no exit code
+```
+"""
+
+
+def test_a_field_excuse_masks_that_field_and_compares_the_rest(tmp_path: Path) -> None:
+    hidden = {**SHELL, "exit_code": None}
+    ok = make_catalog(tmp_path / "ok", {"shell": {"left": log(SHELL, TEXT),
+                                                  "right": log(hidden, TEXT)}},
+                      ledgers={"shell": FIELD_LEDGER})
+    first_run(ok)
+    assert [p.status for p in run_gate(ok).pairs] == ["masked"]
+    bad = make_catalog(tmp_path / "bad", {"shell": {
+        "left": log(SHELL, TEXT), "right": log({**hidden, "output": "ho\n"}, TEXT)}},
+        ledgers={"shell": FIELD_LEDGER})
+    first_run(bad)
+    [pair] = run_gate(bad).pairs
+    assert pair.status == "fail" and pair.checks == ["eq.command_execution.output"]
+
+
+def test_an_excuse_covered_by_another_entry_is_stale(tmp_path: Path) -> None:
+    twice = FIELD_LEDGER + FIELD_LEDGER.replace("right-hides-exit-codes", "same-again")
+    options = make_catalog(tmp_path, {"shell": {"left": log(SHELL, TEXT),
+                                                "right": log({**SHELL, "exit_code": None},
+                                                             TEXT)}},
+                           ledgers={"shell": twice})
+    first_run(options)
+    result = run_gate(options)
+    assert [p.status for p in result.pairs] == ["masked"]
+    assert len(result.stale_entries) == 1 and "same-again" in result.stale_entries[0]
+    assert not result.ok
+
+
+def test_an_excuse_an_entry_does_not_need_is_stale(tmp_path: Path) -> None:
+    wide = FIELD_LEDGER.replace("  - {field: command_execution.exit_code}\n",
+                                "  - {field: command_execution.exit_code}\n"
+                                "  - {field: command_execution.output}\n")
+    options = make_catalog(tmp_path, {"shell": {"left": log(SHELL, TEXT),
+                                                "right": log({**SHELL, "exit_code": None},
+                                                             TEXT)}},
+                           ledgers={"shell": wide})
+    first_run(options)
+    result = run_gate(options)
+    assert len(result.stale_entries) == 1
+    assert "excuse 2: field: command_execution.output" in result.stale_entries[0]
+    assert not result.ok
 
 
 def test_a_divergence_that_disappears_fails_the_gate(tmp_path: Path) -> None:
@@ -120,8 +152,8 @@ def test_a_divergence_that_disappears_fails_the_gate(tmp_path: Path) -> None:
     first_run(options)
     result = run_gate(options)
     [pair] = result.pairs
-    assert pair.status == "stale"
-    assert "right-drops-shell" in pair.reason
+    assert pair.status == "pass"
+    assert len(result.stale_entries) == 1 and "right-drops-shell" in result.stale_entries[0]
     assert not result.ok
 
 
@@ -163,7 +195,8 @@ def test_reports_are_written_and_well_formed(tmp_path: Path) -> None:
     assert int(suite.get("failures", "0")) >= 2
     assert "| shell |" in summary_md(result)
     page = index_html(result)
-    assert 'id="matrix"' in page and 'id="capabilities"' in page and "exit=2" in page
+    assert 'id="matrix"' in page and 'id="capabilities"' in page
+    assert "eq.command_execution.exit_code" in page and "right=2" in page
     assert all(p.exists() for p in paths)
 
 
@@ -209,4 +242,3 @@ def test_junit_cases_name_lane_and_scenario(tmp_path: Path) -> None:
     suite = ET.fromstring(junit_xml(run_gate(options)).split("?>", 1)[1])
     names = {(c.get("classname"), c.get("name")) for c in suite.iter("testcase")}
     assert ("cell.shell", "left") in names
-    assert json.dumps(sorted(names))

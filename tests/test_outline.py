@@ -31,3 +31,65 @@ def test_other_tool_calls_are_never_noise() -> None:
     other = {**SEARCH, "name": "Read"}
     problems = match_outline(log(other, MCP, TEXT), OUTLINE, frozenset({"ToolSearch"}))
     assert problems and "expected 2 items" in problems[0]
+
+
+def test_the_scripted_answer_text_is_checked_where_the_outline_gives_none() -> None:
+    """The scenario scripts what the model says: a lane that changes the answer fails
+    `outline.text`, even though the outline item names no text."""
+    texts = [["done"]]
+    assert match_outline(log(MCP, TEXT), OUTLINE, texts=texts) == []
+    problems = match_outline(log(MCP, {**TEXT, "text": "something else"}), OUTLINE, texts=texts)
+    assert problems == ["outline.text: run 0 item 1: expected 'done', got 'something else'"]
+
+
+def test_an_explicit_outline_text_still_consumes_its_scripted_text() -> None:
+    outline = [ExpectedTurn(items=[ExpectedItem(kind="assistant_message", text="first"),
+                                   ExpectedItem(kind="assistant_message")])]
+    texts = [["first", "second"]]
+    good = log({**TEXT, "text": "first"}, {**TEXT, "text": "second"})
+    assert match_outline(good, outline, texts=texts) == []
+    bad = log({**TEXT, "text": "first"}, {**TEXT, "text": "first"})
+    assert match_outline(bad, outline, texts=texts)[0].startswith("outline.text: run 0 item 1")
+
+
+SHELL = {"kind": "command_execution", "command": "/bin/bash -lc 'ls'", "exit_code": 0,
+         "output": ""}
+PATCH = {"kind": "file_change", "changes": [{"path": "{workspace}/a.py", "kind": "add"}]}
+FULL = [ExpectedTurn(items=[
+    ExpectedItem(kind="command_execution", status="completed", exit_code=0, command="ls"),
+    ExpectedItem(kind="file_change", paths=["a.py"], change_kinds=["add"]),
+    ExpectedItem(kind="mcp_tool_call", server="demo", tool="echo"),
+    ExpectedItem(kind="tool_call", tool="Read"),
+    ExpectedItem(kind="assistant_message", text="done")])]
+READ = {"kind": "tool_call", "name": "Read", "arguments": {}, "result": None}
+
+
+def test_every_outline_field_fails_when_changed() -> None:
+    """Each outline field, changed alone in the log, fails by its own check id (a loosened
+    comparison of any of them makes its case here fail)."""
+    items = [SHELL, PATCH, MCP, READ, TEXT]
+    assert match_outline(log(*items), FULL) == []
+    changes = {
+        "outline.status": (0, {"status": "failed"}),
+        "outline.exit_code": (0, {"exit_code": 2}),
+        "outline.command": (0, {"command": "ls -la"}),
+        "outline.paths": (1, {"changes": [{"path": "{workspace}/b.py", "kind": "add"}]}),
+        "outline.change_kinds": (1, {"changes": [{"path": "{workspace}/a.py",
+                                                  "kind": "update"}]}),
+        "outline.server": (2, {"server": "other"}),
+        "outline.tool": (2, {"tool": "other"}),
+        "outline.text": (4, {"text": "other"}),
+    }
+    for check, (index, change) in changes.items():
+        mutated = list(items)
+        mutated[index] = {**items[index], **change}
+        problems = match_outline(log(*mutated), FULL)
+        assert [p.split(":")[0] for p in problems] == [check], (check, problems)
+    renamed = [*items[:3], {**READ, "name": "Grep"}, TEXT]
+    assert [p.split(":")[0] for p in match_outline(log(*renamed), FULL)] == ["outline.tool"]
+    assert match_outline(log(*items, outcome="provider"), FULL)[0].startswith("outline.outcome")
+    kind = [ExpectedTurn(outcome="failed", error_kind="auth", items=FULL[0].items)]
+    assert match_outline(log(*items, outcome="provider"), kind)[0].startswith(
+        "outline.error_kind")
+    assert match_outline(log(*items[:-1]), FULL)[0].startswith("outline.items")
+    assert match_outline(log(*items) + log(*items), FULL)[0].startswith("outline.runs")

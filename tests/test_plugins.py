@@ -106,7 +106,8 @@ def test_adapter_pair_is_reported_as_the_capability_gap_not_as_equivalence(
         gate: GateResult, scenario: str) -> None:
     pair = next(p for p in gate.pairs if p.scenario == scenario)
     assert pair.lanes == CODEX_LANES
-    assert pair.status == "known" and pair.reason.startswith(f"{GAP_ID}:")
+    assert pair.status == "masked" and GAP_ID in pair.masks
+    assert f"{GAP_ID}: " in pair.reason
 
 
 def test_native_log_shows_the_plugin_tool_call_with_its_server(gate: GateResult) -> None:

@@ -141,7 +141,9 @@ def test_planted_secrets_never_reach_disk(tmp_path: Path, monkeypatch: pytest.Mo
     where = {s: [line for line in written.splitlines() if s in line][:1] for s in survivors}
     assert survivors == [], f"{len(survivors)} planted secrets reached disk: {where}"
     assert scan_paths([folder]) == []
-    assert "{home}" not in written or os.environ.get("HOME", "/") != "/"
+    home = os.environ.get("HOME", "/")
+    if home.rstrip("/"):  # the real home folder never reaches disk (it becomes {home})
+        assert home.rstrip("/") + "/" not in written
     meta = json.loads((folder / "fake.meta.json").read_text())
     assert meta["live"] is True
 

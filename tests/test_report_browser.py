@@ -8,8 +8,7 @@ from pathlib import Path
 
 from harness.conformance.gate import run_gate
 from harness.conformance.report import write_reports
-from tests.miniatures import log
-from tests.test_gate import SHELL, TEXT, first_run, make_catalog
+from tests.miniatures import SHELL, TEXT, first_run, log, make_catalog
 
 CHROMIUM_FLAGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
                   "--disable-background-networking", "--disable-component-update",
@@ -33,7 +32,7 @@ def test_report_page_renders_with_matrix_and_diff(tmp_path: Path) -> None:
                          text=True, timeout=120, check=True).stdout
     assert '<table id="matrix">' in dom
     assert "Conformance gate: FAIL" in dom
-    assert "exit=7" in dom
+    assert "eq.command_execution.exit_code" in dom and "right=7" in dom
     shot = tmp_path / "report.png"
     subprocess.run([*common, f"--screenshot={shot}", "--window-size=1200,900", page.as_uri()],
                    capture_output=True, timeout=120, check=True)

@@ -32,6 +32,9 @@ def register(sub: Any) -> None:
     parser.add_argument("--model", help="model name, when the stream does not say")
     parser.add_argument("--runtime-version", help="runtime version, when the stream does not say")
     parser.add_argument("--resumed-from", help="thread id this run resumes")
+    parser.add_argument("--context", metavar="FILE",
+                        help="run context as JSON (what `harness check --impl` passes as "
+                             "{context}); the flags above override its fields")
     parser.add_argument("--lenient", action="store_true",
                         help="turn malformed input into error items instead of failing")
     parser.set_defaults(handler=run)
@@ -39,11 +42,7 @@ def register(sub: Any) -> None:
 
 def run(args: argparse.Namespace) -> int:
     lane = get_lane(args.lane)
-    context = RunContext(
-        cwd=args.cwd, sandbox=args.sandbox, approval_policy=args.approval_policy,
-        auth_mode=args.auth_mode, model=args.model, runtime_version=args.runtime_version,
-        resumed_from=args.resumed_from, lenient=args.lenient,
-    )
+    context = _context(args)
     out = sys.stdout.buffer
     stream, name, path = _open(args.input)
     with stream:
@@ -54,6 +53,25 @@ def run(args: argparse.Namespace) -> int:
                 out.flush()
     out.flush()
     return 0
+
+
+def _context(args: argparse.Namespace) -> RunContext:
+    """The run context: the `--context` file's fields, then every flag given explicitly."""
+    base: dict[str, Any] = {}
+    if args.context:
+        try:
+            base = RunContext.model_validate_json(Path(args.context).read_bytes()).model_dump()
+        except (OSError, ValueError) as exc:
+            reason = " ".join(str(exc).split())[:200]
+            raise InputError(f"bad run context: {reason}", source=args.context) from None
+    flags = {"cwd": args.cwd, "model": args.model, "runtime_version": args.runtime_version,
+             "resumed_from": args.resumed_from}
+    flags.update({name: value for name, value in (
+        ("sandbox", args.sandbox), ("approval_policy", args.approval_policy),
+        ("auth_mode", args.auth_mode)) if value != "unknown"})
+    base.update({name: value for name, value in flags.items() if value is not None})
+    base["lenient"] = args.lenient or bool(base.get("lenient"))
+    return RunContext(**base)
 
 
 def _open(arg: str) -> tuple[BinaryIO, str, Path | None]:

@@ -15,17 +15,27 @@ import json
 import os
 import shlex
 import subprocess
+import tempfile
 import time
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 from harness.conformance.capabilities import capability_problems
-from harness.conformance.divergences import read_ledger
-from harness.conformance.equivalence import Strength, equivalent, first_divergence
-from harness.conformance.outline import match_outline
+from harness.conformance.divergences import Divergence, Excuse, read_ledger
+from harness.conformance.equivalence import (
+    Lens,
+    Strength,
+    Verdict,
+    compare_projections,
+    equivalent,
+    first_divergence,
+    kind_gaps,
+    project,
+)
+from harness.conformance.outline import match_outline, scripted_texts
 from harness.conformance.results import CellResult, Check, GateResult, PairResult
 from harness.contract.errors import HarnessError
 from harness.contract.invariants import check_events
@@ -136,11 +146,17 @@ def render_jsonl(events: Sequence[dict[str, Any]]) -> str:
                    for e in events)
 
 
-def normalize_external(command: str, lane: LaneSpec, native: Path) -> list[dict[str, Any]]:
-    """Run an external implementation: `{lane}` and `{input}` substituted, JSONL on stdout."""
-    argv = [part.replace("{lane}", lane.id).replace("{input}", str(native))
-            for part in shlex.split(command)]
-    done = subprocess.run(argv, capture_output=True, check=False, timeout=300)
+def normalize_external(command: str, lane: LaneSpec, native: Path,
+                       context: RunContext | None = None) -> list[dict[str, Any]]:
+    """Run an external implementation: `{lane}`, `{input}` and `{context}` (a JSON file holding
+    the recorded run context: cwd, sandbox, approval policy, auth mode, model, runtime version,
+    resumed_from) substituted; JSONL on stdout. It is judged exactly like a lane."""
+    with tempfile.TemporaryDirectory(prefix="harness-impl-") as scratch:
+        context_file = Path(scratch) / "context.json"
+        context_file.write_text((context or RunContext()).model_dump_json(), encoding="utf-8")
+        argv = [part.replace("{lane}", lane.id).replace("{input}", str(native))
+                .replace("{context}", str(context_file)) for part in shlex.split(command)]
+        done = subprocess.run(argv, capture_output=True, check=False, timeout=300)
     if done.returncode != 0:
         tail = done.stderr.decode(errors="replace").strip().splitlines()[-3:]
         raise HarnessError(f"external implementation exited {done.returncode}: "
@@ -162,9 +178,22 @@ def _schema_and_order(events: list[dict[str, Any]]) -> list[Check]:
                      for err in validate_event(e)]
     checks = [Check("schema", not schema_errors, "\n".join(schema_errors[:5]))]
     if not schema_errors:
-        order = [f"event {v.index}: {v.rule}: {v.detail}" for v in check_events(events)]
-        checks.append(Check("ordering", not order, "\n".join(order[:5])))
+        order = [f"order.{v.rule}: event {v.index}: {v.detail}" for v in check_events(events)]
+        checks += _by_check_id("order", order)
     return checks
+
+
+def _by_check_id(family: str, problems: list[str]) -> list[Check]:
+    """Problems that start with their check id (`outline.text: ...`) as one failed Check per
+    id, or one passing Check named `family` when there is none."""
+    if not problems:
+        return [Check(family, True)]
+    grouped: dict[str, list[str]] = {}
+    for problem in problems:
+        check_id = problem.split(":", 1)[0]
+        grouped.setdefault(check_id if check_id.startswith(family + ".") else family,
+                           []).append(problem)
+    return [Check(check_id, False, "\n".join(lines[:5])) for check_id, lines in grouped.items()]
 
 
 def _golden_check(options: GateOptions, scenario: str, lane: str,
@@ -210,7 +239,8 @@ def evaluate_cell(scenario_dir: Path, lane: LaneSpec, options: GateOptions
         return result, False
     try:
         if options.impl:
-            events = normalize_external(options.impl, lane, native)
+            events = normalize_external(options.impl, lane, native,
+                                        run_context(scenario_dir, lane.native_file))
         else:
             events = normalize_to_dicts(lane, native,
                                           run_context(scenario_dir, lane.native_file))
@@ -226,8 +256,9 @@ def evaluate_cell(scenario_dir: Path, lane: LaneSpec, options: GateOptions
     result.checks = _schema_and_order(events)
     golden, updated = _golden_check(options, scenario.name, lane.id, events)
     result.checks.append(golden)
-    outline = match_outline(events, scenario.expect.for_lane(lane.id), lane.noise_tools)
-    result.checks.append(Check("outline", not outline, "\n".join(outline)))
+    outline = match_outline(events, scenario.expect.for_lane(lane.id), lane.noise_tools,
+                            scripted_texts(scenario))
+    result.checks += _by_check_id("outline", outline)
     result.status = "pass" if not result.failures else "fail"
     result.seconds = time.perf_counter() - started
     return result, updated
@@ -250,38 +281,82 @@ def _cell_job(args: tuple[Path, str, GateOptions]) -> tuple[CellResult, bool]:
 # ------------------------------------------------------------------------------ pairs
 
 
-def compare_pairs(scenario_dir: Path, cells: list[CellResult],
-                  lanes: dict[str, LaneSpec]) -> list[PairResult]:
-    """Pairwise equivalence of the scenario's lanes, judged against its divergence ledger."""
+def lens_of(lane: LaneSpec) -> Lens:
+    """How the pair comparison reads one lane's log: its plumbing tools and output rules."""
+    return Lens(noise_tools=lane.noise_tools, output_rules=lane.output_rules)
+
+
+def compare_pairs(scenario_dir: Path, cells: list[CellResult], lanes: dict[str, LaneSpec],
+                  *, every_lane: bool = True) -> tuple[list[PairResult], list[str]]:
+    """Pairwise equivalence of the scenario's lanes under its divergence ledger, and the ledger
+    entries that excuse nothing (stale). Every pair is compared on every field; an entry masks
+    only what it names, and only for the pairs it covers. `every_lane`: all lanes ran, so an
+    entry that covers no pair at all is stale too."""
     ledger = read_ledger(scenario_dir)
     strength = strength_for(scenario_dir)
-    with_logs = [c for c in cells if c.events]
+    with_logs = sorted((c for c in cells if c.events), key=lambda c: c.lane)
+    facts = {c.lane: project(c.events, lens_of(lanes[c.lane])) for c in with_logs}
+    pairs = [(a.lane, b.lane) for a, b in itertools.combinations(with_logs, 2)]
+
+    def judge(pair: tuple[str, str], entries: list[Divergence]) -> Verdict:
+        a, b = pair
+        masks = [m for d in entries if d.covers(a, b) for m in d.masks()]
+        gaps = kind_gaps(frozenset(lanes[a].item_kinds), frozenset(lanes[b].item_kinds))
+        return compare_projections(facts[a], facts[b], strength, gaps, masks, labels=pair)
+
+    stale, active = _stale_entries(ledger, pairs, judge, every_lane)
     results: list[PairResult] = []
-    used: set[str] = set()
-    for a, b in itertools.combinations(sorted(with_logs, key=lambda c: c.lane), 2):
-        la, lb = lanes[a.lane], lanes[b.lane]
-        verdict = equivalent(
-            a.events, b.events, strength,
-            a_kinds=frozenset(la.item_kinds), b_kinds=frozenset(lb.item_kinds),
-            a_noise_tools=la.noise_tools, b_noise_tools=lb.noise_tools,
-            labels=(a.lane, b.lane),
-        )
-        entries = [d for d in ledger if d.covers(a.lane, b.lane)]
-        pair = PairResult(a.scenario, (a.lane, b.lane), "pass", verdict.diff,
-                          gaps=sorted(verdict.gaps))
-        if not verdict.equivalent and entries:
-            pair.status, pair.reason = "known", "; ".join(f"{d.id}: {d.reason}" for d in entries)
-            used.update(d.id for d in entries)
-        elif not verdict.equivalent:
-            pair.status = "fail"
-        elif entries and not all(d.kind == "capability_gap" for d in entries):
-            pair.status = "stale"
-            pair.reason = "ledger lists a divergence that no longer happens: " + ", ".join(
-                d.id for d in entries)
-        elif entries:  # equal logs do not make a missing capability equal: report the gap
-            pair.status, pair.reason = "known", "; ".join(f"{d.id}: {d.reason}" for d in entries)
-        results.append(pair)
-    return results
+    for pair in pairs:
+        verdict = judge(pair, active)
+        gaps_named = [d.id for d in ledger if d.capabilities and d.covers(*pair)]
+        used = sorted({*verdict.masks_used, *gaps_named})
+        result = PairResult(scenario_dir.name, pair, "pass", verdict.diff,
+                            gaps=sorted(verdict.gaps), masks=used,
+                            checks=sorted({d.check for d in verdict.differences}))
+        if not verdict.equivalent:
+            result.status = "fail"
+        elif used:
+            entries = {d.id: d for d in ledger}
+            result.status = "masked"
+            result.reason = "; ".join(f"{m}: {entries[m].reason}" if m in entries else m
+                                      for m in used)
+        results.append(result)
+    return results, [f"{scenario_dir.name}: {message}" for message in stale]
+
+
+def _stale_entries(ledger: list[Divergence], pairs: list[tuple[str, str]],
+                   judge: Callable[[tuple[str, str], list[Divergence]], Verdict],
+                   every_lane: bool) -> tuple[list[str], list[Divergence]]:
+    """Excuses that change no verdict, tried one at a time from the end of the ledger (so of two
+    excuses doing the same work the later one is stale), and the ledger as it stays active.
+    Each excuse of an entry must earn its place, not only the entry as a whole."""
+    active = list(ledger)
+    stale: list[str] = []
+    for position, entry in reversed(list(enumerate(ledger))):
+        covered = [p for p in pairs if entry.covers(*p)]
+        for index, excuse in enumerate(entry.excuses):
+            if excuse.capability:
+                continue
+            label = f"{entry.id} (excuse {index + 1}: {excuse.describe()})"
+            if not covered:
+                if every_lane:
+                    stale.append(f"{label}: covers no pair of lanes with a log here")
+                continue
+            current = active[position]
+            without = entry_without(current, excuse)
+            trial = [*active[:position], without, *active[position + 1:]]
+            if all(judge(p, active).differences == judge(p, trial).differences
+                   for p in covered):
+                stale.append(f"{label}: excuses nothing (every pair it covers compares the "
+                             "same without it)")
+                active = trial
+    return stale, active
+
+
+def entry_without(entry: Divergence, excuse: Excuse) -> Divergence:
+    """The entry with one excuse taken out (it may be left with none)."""
+    kept = [e for e in entry.excuses if e is not excuse]
+    return entry.model_construct(**{**dict(entry), "excuses": kept})
 
 
 # ------------------------------------------------------------------------------ the gate
@@ -300,12 +375,16 @@ def run_gate(options: GateOptions) -> GateResult:
         if was_updated:
             updated.append(f"{result.scenario}/{result.lane}")
     pairs: list[PairResult] = []
+    stale: list[str] = []
     for d in dirs:
-        pairs += compare_pairs(d, [c for c in cells if c.scenario == d.name], lanes)
+        found, stale_here = compare_pairs(d, [c for c in cells if c.scenario == d.name], lanes,
+                                          every_lane=not options.lanes)
+        pairs += found
+        stale += stale_here
     whole_catalog = options.shard == (1, 1) and not options.scenarios
     problems = capability_problems(lanes, cells, scenarios) if whole_catalog else []
     secrets = [str(f) for f in scan_paths([*dirs, *(options.golden / d.name for d in dirs)])]
-    return GateResult(cells, pairs, lanes, scenarios, updated, problems, secrets)
+    return GateResult(cells, pairs, lanes, scenarios, updated, problems, secrets, stale)
 
 
 def _map(jobs: list[tuple[Path, str, GateOptions]], workers: int

@@ -1,7 +1,12 @@
 """Does a normalized log match a scenario's expected outline? (kinds, order, statuses, fields)
 
 The outline lists, per run, the turn's outcome and its completed items in order. Fields an outline
-item leaves unset are not checked. Noise kinds (non-fatal notices, unknown items) are only
+item leaves unset are not checked, except the answer text: where the scenario scripts what the
+model says (`scripted_texts`), each completed assistant message must say the next scripted text.
+Every problem starts with its stable check id (`outline.runs`, `outline.outcome`,
+`outline.error_kind`, `outline.items`, `outline.kind`, `outline.status`, `outline.exit_code`,
+`outline.command`, `outline.paths`, `outline.change_kinds`, `outline.server`, `outline.tool`,
+`outline.text`). Noise kinds (non-fatal notices, unknown items) are only
 compared when the outline itself names that kind, so a runtime's chatter does not break outlines;
 the same holds for a lane's plumbing tool calls (`LaneSpec.noise_tools`, e.g. tool search).
 """
@@ -14,7 +19,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from harness.conformance.equivalence import NOISE_KINDS, relative_path, unwrap_command
-from harness.scenario import ExpectedItem, ExpectedTurn
+from harness.scenario import ExpectedItem, ExpectedTurn, Scenario, TextBlock
 
 
 @dataclass
@@ -53,7 +58,7 @@ def _item_mismatches(where: str, want: ExpectedItem, got: Mapping[str, Any],
 
     def check(name: str, expected: object, actual: object) -> None:
         if expected is not None and expected != actual:
-            problems.append(f"{where}: {name} expected {expected!r}, got {actual!r}")
+            problems.append(f"outline.{name}: {where}: expected {expected!r}, got {actual!r}")
 
     check("kind", want.kind, got["kind"])
     if problems:
@@ -74,7 +79,7 @@ def _item_mismatches(where: str, want: ExpectedItem, got: Mapping[str, Any],
     if got["kind"] == "tool_call":
         check("tool", want.tool, got.get("name"))
     if want.text is not None and "text" in got:
-        check("text", want.text.strip(), str(got["text"]).strip())
+        check("text", " ".join(want.text.split()), " ".join(str(got["text"]).split()))
     return problems
 
 
@@ -89,26 +94,44 @@ def _is_noise(item: Mapping[str, Any], named: AbstractSet[str],
         and "tool_call" not in named
 
 
+def scripted_texts(scenario: Scenario) -> list[list[str]]:
+    """Per run, the answer texts the scenario scripts the model to say, in order."""
+    return [[block.text for step in run.steps if isinstance(step, list)
+             for block in step if isinstance(block, TextBlock)] for run in scenario.runs]
+
+
 def match_outline(events: Iterable[Mapping[str, Any]], expected: list[ExpectedTurn],
-                  noise_tools: frozenset[str] = frozenset()) -> list[str]:
+                  noise_tools: frozenset[str] = frozenset(),
+                  texts: list[list[str]] | None = None) -> list[str]:
     """Every way the log differs from the outline (empty list: it matches); `noise_tools` are
-    the lane's plumbing tool names (LaneSpec.noise_tools)."""
+    the lane's plumbing tool names (LaneSpec.noise_tools); `texts` the scripted answer texts
+    per run (`scripted_texts`), held to the completed assistant messages where the outline
+    gives no text of its own."""
     runs = observe(events)
     problems: list[str] = []
     if len(runs) != len(expected):
-        problems.append(f"runs: expected {len(expected)}, got {len(runs)}")
+        problems.append(f"outline.runs: expected {len(expected)}, got {len(runs)}")
     for index, (want, got) in enumerate(zip(expected, runs, strict=False)):
         where = f"run {index}"
         if want.outcome != got.outcome:
-            problems.append(f"{where}: outcome expected {want.outcome}, got {got.outcome}")
+            problems.append(f"outline.outcome: {where}: expected {want.outcome}, "
+                            f"got {got.outcome}")
         if want.error_kind is not None and want.error_kind != got.error_kind:
-            problems.append(f"{where}: error kind expected {want.error_kind}, got {got.error_kind}")
+            problems.append(f"outline.error_kind: {where}: expected {want.error_kind}, "
+                            f"got {got.error_kind}")
         named = {expected.kind for expected in want.items}
         items = [i for i in got.items if not _is_noise(i, named, noise_tools)]
         if len(items) != len(want.items):
             kinds = [i["kind"] for i in items]
-            problems.append(f"{where}: expected {len(want.items)} items "
+            problems.append(f"outline.items: {where}: expected {len(want.items)} items "
                             f"{[i.kind for i in want.items]}, got {len(items)} {kinds}")
+        scripted = iter(texts[index] if texts is not None and index < len(texts) else [])
         for position, (w, g) in enumerate(zip(want.items, items, strict=False)):
-            problems += _item_mismatches(f"{where} item {position}", w, g, got.cwd)
+            wanted = w
+            if w.kind == "assistant_message" and g["kind"] == w.kind \
+                    and g["status"] == "completed":
+                script = next(scripted, None)
+                if w.text is None:
+                    wanted = w.model_copy(update={"text": script})
+            problems += _item_mismatches(f"{where} item {position}", wanted, g, got.cwd)
     return problems

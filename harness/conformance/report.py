@@ -19,9 +19,10 @@ from harness.conformance.capabilities import matrix
 from harness.conformance.results import CellResult, GateResult, PairResult
 from harness.fsutil import atomic_write_text
 
-SYMBOL = {"pass": "✓", "fail": "✗", "gap": "-", "error": "!", "known": "≈", "stale": "✗"}
-COLOR = {"pass": "green", "fail": "red", "gap": "yellow", "error": "red", "known": "cyan",
-         "stale": "red"}
+SYMBOL = {"pass": "✓", "fail": "✗", "gap": "-", "error": "!", "masked": "≈"}
+COLOR = {"pass": "green", "fail": "red", "gap": "yellow", "error": "red", "masked": "cyan"}
+LEGEND = ("✓ pass  ✗ fail  - gap (not recorded / unsupported)  ! lane error  "
+          "≈ equal under named masks (ledger entries, kind gaps)")
 
 
 def _cell_map(result: GateResult) -> dict[tuple[str, str], CellResult]:
@@ -54,8 +55,7 @@ def print_matrix(result: GateResult, console: Console) -> None:
         row.append(_pair_summary(p for p in result.pairs if p.scenario == scenario))
         table.add_row(*row)
     console.print(table)
-    console.print("✓ pass  ✗ fail  - gap (not recorded / unsupported)  ! lane error  "
-                  "≈ known divergence")
+    console.print(LEGEND)
     for cell in result.cells:
         if cell.status in {"fail", "error"}:
             console.print(f"\n[red]{cell.status.upper()}[/] {cell.scenario} / {cell.lane}")
@@ -65,11 +65,12 @@ def print_matrix(result: GateResult, console: Console) -> None:
                 console.print(f"  {check.name}:", markup=False)
                 console.print("    " + check.detail.replace("\n", "\n    "), markup=False)
     for pair in result.pairs:
-        if pair.status in {"fail", "stale"}:
-            console.print(f"\n[red]{pair.status.upper()}[/] {pair.scenario}: "
+        if pair.status == "fail":
+            console.print(f"\n[red]FAIL[/] {pair.scenario}: "
                           f"{pair.lanes[0]} vs {pair.lanes[1]}")
-            console.print("    " + (pair.reason or pair.diff).replace("\n", "\n    "),
-                          markup=False)
+            console.print("    " + pair.diff.replace("\n", "\n    "), markup=False)
+    for entry in result.stale_entries:
+        console.print(f"\nLEDGER STALE {entry}", markup=False)
     for problem in result.capability_problems:
         console.print(f"\nCAPABILITY {problem}", markup=False)
     for finding in result.secret_findings:
@@ -99,12 +100,16 @@ def junit_xml(result: GateResult) -> str:
     for pair in result.pairs:
         case = ET.SubElement(suite, "testcase", classname=f"pair.{pair.scenario}",
                              name=f"{pair.lanes[0]}~{pair.lanes[1]}")
-        if pair.status in {"fail", "stale"}:
+        if pair.status == "fail":
             failures += 1
-            node = ET.SubElement(case, "failure", message=pair.status)
-            node.text = pair.reason or pair.diff
-        elif pair.status == "known":
-            ET.SubElement(case, "system-out").text = f"known divergence: {pair.reason}"
+            node = ET.SubElement(case, "failure", message=", ".join(pair.checks) or "fail")
+            node.text = pair.diff
+        elif pair.status == "masked":
+            ET.SubElement(case, "system-out").text = f"equal under masks: {pair.reason}"
+    for entry in result.stale_entries:
+        failures += 1
+        case = ET.SubElement(suite, "testcase", classname="ledger", name=entry[:80])
+        ET.SubElement(case, "failure", message=f"ledger.stale: {entry}")
     for problem in result.capability_problems:
         failures += 1
         case = ET.SubElement(suite, "testcase", classname="capabilities", name=problem[:80])
@@ -135,11 +140,15 @@ def summary_md(result: GateResult) -> str:
             marks.append(SYMBOL[cell.status if cell else "gap"])
         pairs = _pair_summary(p for p in result.pairs if p.scenario == scenario)
         lines.append(f"| {scenario} | " + " | ".join(marks) + f" | {pairs} |")
-    lines += ["", "✓ pass · ✗ fail · - gap · ! lane error · ≈ known divergence", ""]
-    known = [p for p in result.pairs if p.status == "known"]
-    if known:
-        lines += ["## Known divergences", ""]
-        lines += [f"- **{p.scenario}** {p.lanes[0]} vs {p.lanes[1]}: {p.reason}" for p in known]
+    lines += ["", LEGEND, ""]
+    if result.stale_entries:
+        lines += ["## Stale ledger entries", ""]
+        lines += [f"- {entry}" for entry in result.stale_entries]
+    masked = [p for p in result.pairs if p.status == "masked"]
+    if masked:
+        lines += ["", "## Pairs equal under named masks", ""]
+        lines += [f"- **{p.scenario}** {p.lanes[0]} vs {p.lanes[1]}: {', '.join(p.masks)}"
+                  for p in masked]
     if result.capability_problems:
         lines += ["", "## Capability problems", ""]
         lines += [f"- {p}" for p in result.capability_problems]
@@ -157,8 +166,8 @@ body{font-family:system-ui,sans-serif;margin:2rem;color:#1b1b1b}
 table{border-collapse:collapse;margin:1rem 0}
 th,td{border:1px solid #ccc;padding:.3rem .6rem;text-align:center}
 th:first-child,td:first-child{text-align:left}
-.pass{background:#dff5e1}.fail,.error,.stale{background:#fbdada}.gap{background:#fff4cc}
-.known{background:#dcefff}
+.pass{background:#dff5e1}.fail,.error{background:#fbdada}.gap{background:#fff4cc}
+.masked{background:#dcefff}
 pre{background:#f6f6f6;padding:.6rem;overflow:auto;font-size:.85rem}
 """
 
@@ -202,7 +211,7 @@ def index_html(result: GateResult) -> str:
     out.append('<h2>Divergence ledger</h2><table id="ledger"><tr><th>scenario</th>'
                "<th>lanes</th><th>status</th><th>reason</th></tr>")
     for pair in result.pairs:
-        if pair.status in {"known", "stale"}:
+        if pair.status == "masked":
             out.append(f"<tr><td>{html.escape(pair.scenario)}</td>"
                        f"<td>{html.escape(' vs '.join(pair.lanes))}</td>"
                        + _td(pair.status, pair.status)
@@ -215,9 +224,11 @@ def index_html(result: GateResult) -> str:
                        f"{html.escape(cell.scenario)} / {html.escape(cell.lane)}</h3>"
                        f"<pre>{html.escape(detail)}</pre>")
     for pair in result.pairs:
-        if pair.status in {"fail", "stale"}:
+        if pair.status == "fail":
             out.append(f"<h3>{html.escape(pair.scenario)}: {html.escape(' vs '.join(pair.lanes))}"
-                       f"</h3><pre>{html.escape(pair.reason or pair.diff)}</pre>")
+                       f"</h3><pre>{html.escape(pair.diff)}</pre>")
+    for entry in result.stale_entries:
+        out.append(f"<h3>ledger.stale</h3><pre>{html.escape(entry)}</pre>")
     out.append("</body></html>\n")
     return "\n".join(out)
 

@@ -10,7 +10,9 @@ from harness.contract.lane import LaneSpec
 from harness.scenario import Scenario
 
 CellStatus = Literal["pass", "fail", "gap", "error"]
-PairStatus = Literal["pass", "fail", "known", "stale"]
+PairStatus = Literal["pass", "masked", "fail"]
+"""pass: equal field by field; masked: equal except for what named ledger entries or
+declared kind gaps excuse (`masks`); fail: a difference nothing excuses."""
 
 
 @dataclass
@@ -46,6 +48,8 @@ class PairResult:
     diff: str = ""
     reason: str = ""
     gaps: list[str] = field(default_factory=list)
+    masks: list[str] = field(default_factory=list)
+    checks: list[str] = field(default_factory=list)
 
 
 @dataclass
@@ -57,11 +61,13 @@ class GateResult:
     updated_golden: list[str] = field(default_factory=list)
     capability_problems: list[str] = field(default_factory=list)
     secret_findings: list[str] = field(default_factory=list)
+    stale_entries: list[str] = field(default_factory=list)
 
     @property
     def ok(self) -> bool:
         return (all(c.status in {"pass", "gap"} for c in self.cells)
-                and all(p.status in {"pass", "known"} for p in self.pairs)
-                and not self.capability_problems and not self.secret_findings)
+                and all(p.status in {"pass", "masked"} for p in self.pairs)
+                and not self.capability_problems and not self.secret_findings
+                and not self.stale_entries)
 
 

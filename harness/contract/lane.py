@@ -96,6 +96,12 @@ class LaneSpec:
         metadata={"doc": "tool_call names that are runtime plumbing (e.g. tool search), "
                          "left out of cross-lane equivalence"},
     )
+    output_rules: tuple[tuple[str, Callable[[str], str]], ...] = field(
+        default=(),
+        metadata={"doc": "named rules that undo what this lane's runtime does to a command's "
+                         "output or a tool's result before the lane sees it (a placeholder "
+                         "for empty output, a header); applied before cross-lane comparison"},
+    )
 
 
 class UnknownLaneError(HarnessError):
