@@ -303,11 +303,6 @@ class Scenario(_Spec):
         return support.unsupported if support else None
 
 
-def scenario_schema() -> dict[str, Any]:
-    """JSON Schema of scenario files (for editors and reviewers)."""
-    return Scenario.model_json_schema()
-
-
 def load_scenario(path: Path) -> Scenario:
     """Read and validate a scenario file; errors name the file and the field path."""
     try:

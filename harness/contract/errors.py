@@ -4,8 +4,7 @@
     ├── InputError               a file cannot be read as what it claims to be
     │   └── LaneError            a lane cannot normalize its native input
     │       ├── FrameError       one line/frame is malformed (not JSON, not an object, no type)
-    │       ├── SequenceError    frames are valid alone but not in this order
-    │       └── UnknownEvent     strict mode met a native event it does not know
+    │       └── SequenceError    frames are valid alone but not in this order
     └── ScenarioError            a scenario file breaks its schema
 
 Every error names where it happened (`source`, `line`) so the CLI prints `file:line: reason`.
@@ -58,10 +57,6 @@ class FrameError(LaneError):
 
 class SequenceError(LaneError):
     """Native frames are each valid but arrive in an impossible order."""
-
-
-class UnknownEventError(LaneError):
-    """A native event type the lane does not know, in a mode that refuses to guess."""
 
 
 class ScenarioError(HarnessError):

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Any, BinaryIO
 
@@ -44,12 +44,6 @@ def parse_object(line: bytes, *, number: int, lane: str, source: str) -> dict[st
             lane=lane, source=source, line=number, excerpt=_excerpt(line),
         )
     return data
-
-
-def iter_frames(lines: Iterable[tuple[int, bytes]], *, lane: str, source: str) -> Iterator[Frame]:
-    """Parse numbered lines into frames; the first bad line raises."""
-    for number, line in lines:
-        yield Frame(number, parse_object(line, number=number, lane=lane, source=source), line)
 
 
 def _is_bad_utf8(line: bytes) -> bool:
