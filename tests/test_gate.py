@@ -46,7 +46,8 @@ def test_changed_exit_code_is_caught_with_a_diff_naming_both_lanes(tmp_path: Pat
     assert "left=0 right=1" in pair.diff
     right = next(c for c in result.cells if c.lane == "right")
     assert right.status == "fail"
-    assert "exit_code expected 0, got 1" in right.failures[0].detail
+    assert right.failures[0].name == "outline.exit_code"
+    assert "expected 0, got 1" in right.failures[0].detail
 
 
 LEDGER = """\
@@ -166,7 +167,7 @@ def test_schema_and_ordering_violations_fail_the_cell(tmp_path: Path) -> None:
     # passthrough validates with pydantic, so a schema-invalid log is a lane error here
     result = run_gate(options)
     cells = {(c.scenario, c.lane): c for c in result.cells}
-    assert "ordering" in [c.name for c in cells["a", "left"].failures]
+    assert "order.turns_pair_up" in [c.name for c in cells["a", "left"].failures]
     assert cells["b", "left"].status == "error"
     assert "lane crashed" in cells["b", "left"].reason
     assert "'maybe'" in cells["b", "left"].reason
