@@ -277,3 +277,15 @@ def test_mutations_are_caught(items: list[dict[str, Any]], data: st.DataObject) 
         i, j = data.draw(st.sampled_from(pairs))
         mutated[i], mutated[j] = mutated[j], mutated[i]
     assert not equivalent(original, log(*mutated), "strict").equivalent
+
+
+def test_the_session_workspace_inside_payloads_reads_as_the_template() -> None:
+    read = {"kind": "tool_call", "name": "Read", "arguments": {"file_path": "{workspace}/a.py"},
+            "result": None, "error": None}
+    recorded = log(read)
+    rendered = log({**read, "arguments": {"file_path": "/tmp/ws/a.py"}})
+    rendered[0]["cwd"] = "/tmp/ws"
+    assert equivalent(recorded, rendered, "strict").equivalent
+    elsewhere = log({**read, "arguments": {"file_path": "/tmp/other/a.py"}})
+    elsewhere[0]["cwd"] = "/tmp/ws"
+    assert not equivalent(recorded, elsewhere, "strict").equivalent

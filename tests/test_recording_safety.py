@@ -68,8 +68,8 @@ def test_drift_is_reported_as_a_normalized_difference(tmp_path: Path) -> None:
     record_scenario(FakeDriver(generation="1"), folder, drift_lanes=lanes)
     result = record_scenario(FakeDriver(generation="2"), folder, drift_lanes=lanes)
     diff = result.drift["fake-native"]
-    assert '-    assistant_message status=completed text=\'{"generation": "1"}\'' in diff
-    assert '+    assistant_message status=completed text=\'{"generation": "2"}\'' in diff
+    assert diff.startswith("eq.assistant_message.text: run 0 turn 0 item 1:")
+    assert 'previous=\'{"generation": "1"}\' new=\'{"generation": "2"}\'' in diff
 
 
 # ------------------------------------------------------------------------------ secrets

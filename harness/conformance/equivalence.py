@@ -18,7 +18,9 @@ Which model field is compared, and which is deliberately not, is written in `COM
 `NOT_COMPARED`; a test holds the two to the model so a new field cannot go uncompared unnoticed.
 
 Canonical forms (each a documented, tested rule, applied to both sides alike): commands lose
-their shell wrapper (`unwrap_command`); paths become workspace-relative (`relative_path`);
+their shell wrapper (`unwrap_command`); paths become workspace-relative (`relative_path`), and
+the session's absolute workspace inside outputs and payloads reads `{workspace}`
+(`in_workspace`);
 outputs and results lose CRLF, ANSI escapes, trailing blanks per line and blank lines at both ends
 (`canonical_output`), after the lane's own declared output rules (`LaneSpec.output_rules`: what
 its runtime does to output before the lane sees it); JSON values are compared canonically.
@@ -174,6 +176,13 @@ class Lens:
         return canonical_output(text)
 
 
+def in_workspace(text: str, cwd: str | None) -> str:
+    """The session's absolute workspace path written as `{workspace}` (the recorder's
+    template), so a payload naming a file compares across temp roots."""
+    root = (cwd or "").rstrip("/")
+    return text.replace(root, "{workspace}") if root.startswith("/") and len(root) > 1 else text
+
+
 def _item_fields(item: Mapping[str, Any], cwd: str | None, lens: Lens) -> dict[str, Any]:
     kind = item["kind"]
     fields: dict[str, Any] = {"status": item["status"]}
@@ -182,7 +191,7 @@ def _item_fields(item: Mapping[str, Any], cwd: str | None, lens: Lens) -> dict[s
     elif kind == "command_execution":
         output = item.get("output")
         fields.update(command=unwrap_command(item["command"]), exit_code=item.get("exit_code"),
-                      output=None if output is None else lens.output(output))
+                      output=None if output is None else in_workspace(lens.output(output), cwd))
     elif kind == "file_change":
         fields["changes"] = sorted(
             (relative_path(c["path"], cwd), c["kind"],
@@ -194,9 +203,9 @@ def _item_fields(item: Mapping[str, Any], cwd: str | None, lens: Lens) -> dict[s
         else:
             fields["name"] = item["name"]
         result, error = payload_text(item.get("result")), payload_text(item.get("error"))
-        fields.update(arguments=canonical_json(item.get("arguments")),
-                      result=None if result is None else lens.output(result),
-                      error=None if error is None else lens.output(error))
+        fields.update(arguments=in_workspace(canonical_json(item.get("arguments")), cwd),
+                      result=None if result is None else in_workspace(lens.output(result), cwd),
+                      error=None if error is None else in_workspace(lens.output(error), cwd))
     elif kind == "web_search":
         fields["query"] = _text(item.get("query") or "")
     elif kind == "plan":

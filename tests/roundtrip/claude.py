@@ -469,8 +469,11 @@ def _abs(rel: str) -> str:
 
 
 def read_item(path: str) -> ItemMaker:
+    """A `Read` of `path`; the workspace is written `{workspace}`, as the equivalence reads the
+    lane's absolute path under the session cwd (the view's session has no cwd)."""
+    shown = path.replace(CLAUDE_CWD, "{workspace}", 1)
     return lambda item_id: ToolCall(id=item_id, status="completed", name="Read",
-                                    arguments={"file_path": path})
+                                    arguments={"file_path": shown})
 
 
 def _anthropic_items(abstract: AbstractScenario, where: tuple[int, int, int], block: sc.Block
