@@ -82,7 +82,7 @@ from anthropic.types.beta import (
 from anthropic.types.shared import ErrorType
 
 from harness.contract.builder import SessionInfo
-from harness.contract.lane import Capability, LaneInput, LaneSpec, RunContext
+from harness.contract.lane import Capability, LaneInput, LaneSpec, RunContext, cassette_recognizer
 from harness.contract.model import (
     AssistantMessage,
     CommandExecution,
@@ -1026,6 +1026,7 @@ LANE = LaneSpec(
     ])),
     normalize=normalize,
     native_file="claude.http.yaml",
+    recognizes=cassette_recognizer(("/v1/messages",)),
     noise_tools=frozenset({*NOISE_TOOLS, *(f"side_call.{k}" for k in (
         *SIDE_CALL_PATHS.values(), *SIDE_QUERY_MARKERS.values(), "side_query", "web_search"))}),
     output_rules=(("claude.empty-output-placeholder", _empty_output_placeholder),),

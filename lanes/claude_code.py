@@ -44,7 +44,7 @@ from typing import Any, Literal, cast
 from harness.contract.builder import LogBuilder, SessionInfo
 from harness.contract.errors import FrameError, LaneError, SequenceError
 from harness.contract.jsonl import Frame, iter_lines, parse_object
-from harness.contract.lane import Capability, LaneInput, LaneSpec, RunContext
+from harness.contract.lane import Capability, LaneInput, LaneSpec, RunContext, jsonl_recognizer
 from harness.contract.model import (
     ApprovalPolicy,
     AssistantMessage,
@@ -494,6 +494,8 @@ LANE = LaneSpec(
     ])),
     normalize=normalize,
     native_file="claude-code.jsonl",
+    recognizes=jsonl_recognizer(frozenset({"system", "assistant", "user", "control_request",
+                                           "control_response", "stream_event"})),
     noise_tools=NOISE_TOOLS,
     output_rules=(("claude-code.error-prefix", _error_prefix),),
 )

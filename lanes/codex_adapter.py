@@ -77,7 +77,7 @@ from openai.types.responses import (
 )
 
 from harness.contract.builder import SessionInfo
-from harness.contract.lane import Capability, LaneInput, LaneSpec, RunContext
+from harness.contract.lane import Capability, LaneInput, LaneSpec, RunContext, cassette_recognizer
 from harness.contract.model import (
     AssistantMessage,
     CommandExecution,
@@ -1032,6 +1032,7 @@ LANE = LaneSpec(
     ])),
     normalize=normalize,
     native_file="codex.http.yaml",
+    recognizes=cassette_recognizer(("/responses",)),
     noise_tools=frozenset({"tool_search", *(f"side_call.{k}" for k in (
         *SIDE_CALL_KINDS.values(), *SUBAGENT_KINDS.values(), "sub_agent"))}),
     output_rules=(("codex.tool-output-header", _tool_output_header),),

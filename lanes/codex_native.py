@@ -50,7 +50,7 @@ from pydantic import BaseModel, ConfigDict, ValidationError
 from harness.contract.builder import LogBuilder, Phase, SessionInfo
 from harness.contract.errors import FrameError, LaneError, SequenceError
 from harness.contract.jsonl import Frame, iter_lines, parse_object
-from harness.contract.lane import Capability, LaneInput, LaneSpec, RunContext
+from harness.contract.lane import Capability, LaneInput, LaneSpec, RunContext, jsonl_recognizer
 from harness.contract.model import (
     AssistantMessage,
     ChangeKind,
@@ -609,4 +609,8 @@ LANE = LaneSpec(
     ])),
     normalize=normalize,
     native_file="codex-native.jsonl",
+    recognizes=jsonl_recognizer(
+        frozenset({"thread.started", "turn.started", "turn.completed", "turn.failed",
+                   "item.started", "item.updated", "item.completed"}),
+        also=lambda first: "msg" in first and "id" in first),  # pre-0.44 `{id, msg}` lines
 )

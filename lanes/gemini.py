@@ -81,7 +81,7 @@ from google.genai import errors as genai_errors
 from google.genai import types
 
 from harness.contract.builder import SessionInfo
-from harness.contract.lane import Capability, LaneInput, LaneSpec, RunContext
+from harness.contract.lane import Capability, LaneInput, LaneSpec, RunContext, cassette_recognizer
 from harness.contract.model import (
     AssistantMessage,
     CommandExecution,
@@ -897,5 +897,6 @@ LANE = LaneSpec(
     ])),
     normalize=normalize,
     native_file="gemini.http.yaml",
+    recognizes=cassette_recognizer((":streamGenerateContent", ":generateContent")),
     noise_tools=frozenset(f"side_call.{k}" for k in SIDE_CALL_KINDS),
 )

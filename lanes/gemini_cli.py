@@ -46,7 +46,7 @@ from typing import Any, Literal, cast
 from harness.contract.builder import LogBuilder, SessionInfo
 from harness.contract.errors import FrameError, LaneError, SequenceError
 from harness.contract.jsonl import Frame, iter_lines, parse_object
-from harness.contract.lane import Capability, LaneInput, LaneSpec, RunContext
+from harness.contract.lane import Capability, LaneInput, LaneSpec, RunContext, jsonl_recognizer
 from harness.contract.model import (
     AssistantMessage,
     CommandExecution,
@@ -413,5 +413,6 @@ LANE = LaneSpec(
     ])),
     normalize=normalize,
     native_file="gemini-cli.jsonl",
+    recognizes=jsonl_recognizer(frozenset({"init", "message", "tool_use", "tool_result"})),
     output_rules=(("gemini-cli.empty-failure-placeholder", _empty_failure_placeholder),),
 )

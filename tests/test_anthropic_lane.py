@@ -300,25 +300,11 @@ class Claude:
 DATA = Path(__file__).parent / "data" / "anthropic"
 BAD = Path(__file__).parent / "data" / "bad_cassettes"
 READ_IN_STRICT = frozenset({
-    "body_not_json",
-    "body_not_utf8.gemini",
-    "body_not_utf8.responses",
-    "http_4xx.gemini",
     "http_4xx.messages",
-    "http_4xx.responses",
-    "http_5xx.gemini",
     "http_5xx.messages",
-    "http_5xx.responses",
-    "request_body_wrong_types",
-    "sse_cut_mid_event.gemini",
     "sse_cut_mid_event.messages",
-    "sse_cut_mid_event.responses",
-    "sse_data_not_json.gemini",
     "sse_data_not_json.messages",
-    "sse_data_not_json.responses",
-    "sse_event_without_data.gemini",
     "sse_event_without_data.messages",
-    "sse_event_without_data.responses",
 })
 """Samples the anthropic lane reads in strict mode (an HTTP error, a cut or foreign stream
 is a failed turn or an unknown item, the payload kept); every other sample is refused."""

@@ -8,12 +8,20 @@ line and becomes one `file:line: reason` on stderr with exit code 2 (harness.cli
 from __future__ import annotations
 
 import argparse
+import io
 import sys
 from pathlib import Path
-from typing import Any, BinaryIO, get_args
+from typing import Any, cast, get_args
 
 from harness.contract.errors import InputError
-from harness.contract.lane import LaneInput, RunContext, get_lane, lane_ids
+from harness.contract.lane import (
+    HEAD_BYTES,
+    LaneInput,
+    RunContext,
+    get_lane,
+    lane_ids,
+    refuse_foreign_input,
+)
 from harness.contract.model import ApprovalPolicy, AuthMode, Sandbox, dump_event_line
 
 FLUSH_EVERY = 256
@@ -46,6 +54,8 @@ def run(args: argparse.Namespace) -> int:
     out = sys.stdout.buffer
     stream, name, path = _open(args.input)
     with stream:
+        if not context.lenient:
+            refuse_foreign_input(lane, stream.peek(HEAD_BYTES)[:HEAD_BYTES], name)
         source = LaneInput(stream=stream, name=name, path=path)
         for count, event in enumerate(lane.normalize(source, context), start=1):
             out.write(dump_event_line(event))
@@ -74,9 +84,13 @@ def _context(args: argparse.Namespace) -> RunContext:
     return RunContext(**base)
 
 
-def _open(arg: str) -> tuple[BinaryIO, str, Path | None]:
+def _open(arg: str) -> tuple[io.BufferedReader, str, Path | None]:
+    """The input as a buffered stream, so its head can be looked at without consuming it."""
     if arg == "-":
-        return sys.stdin.buffer, "<stdin>", None
+        stdin = sys.stdin.buffer
+        reader = stdin if isinstance(stdin, io.BufferedReader) else io.BufferedReader(
+            cast(Any, stdin))
+        return reader, "<stdin>", None
     path = Path(arg)
     try:
         return path.open("rb"), str(path), path

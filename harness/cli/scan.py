@@ -7,6 +7,7 @@ import sys
 from pathlib import Path
 from typing import Any
 
+from harness.contract.errors import InputError
 from harness.record.secrets import scan_paths
 
 
@@ -19,6 +20,9 @@ def register(sub: Any) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
+    missing = [path for path in args.paths if not path.exists()]
+    if missing:  # a scan that read nothing must not pass as clean
+        raise InputError("no such file or directory", source=str(missing[0]))
     findings = scan_paths(args.paths)
     for finding in findings:
         print(finding)

@@ -52,6 +52,7 @@ def validate_file(path: Path) -> list[str]:
     checker = OrderChecker()
     approval_lines: dict[int, int] = {}  # only approvals can be blamed after the end
     last_line = 1
+    saw_session = False
     with stream:
         for number, raw in iter_lines(stream):
             try:
@@ -61,6 +62,7 @@ def validate_file(path: Path) -> list[str]:
             schema_errors = validate_event(event)
             problems += [f"{path}:{number}: schema: {err}" for err in schema_errors]
             last_line = number
+            saw_session = saw_session or event.get("type") == "session.started"
             if str(event.get("type", "")).startswith("approval."):
                 approval_lines[checker.index] = number
             if not schema_errors:
@@ -71,4 +73,9 @@ def validate_file(path: Path) -> list[str]:
     for violation in checker.close():
         line = approval_lines.get(violation.index, last_line)
         problems.append(f"{path}:{line}: {violation.rule}: {violation.detail}")
+    if checker.index == 0:
+        problems.append(f"{path}:1: log_empty: a normalized log has at least one event")
+    elif not saw_session:
+        problems.append(f"{path}:1: no_session: a normalized log starts a session "
+                        "(session.started); this one never does")
     return problems

@@ -8,6 +8,7 @@ name, so adding a lane is adding a module and one entry-point line.
 
 from __future__ import annotations
 
+import json
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from importlib.metadata import entry_points
@@ -16,7 +17,7 @@ from typing import Any, BinaryIO, Literal
 
 from pydantic import BaseModel, ConfigDict
 
-from harness.contract.errors import HarnessError
+from harness.contract.errors import HarnessError, InputError
 from harness.contract.model import ApprovalPolicy, AuthMode, Event, ItemKind, Sandbox
 
 InputKind = Literal["jsonl", "http-cassette"]
@@ -62,12 +63,62 @@ class LaneInput:
 
 
 Normalize = Callable[[LaneInput, RunContext], Iterator[Event]]
+Recognize = Callable[[bytes], bool]
+"""Given the first bytes of an input (up to `HEAD_BYTES`), does it look like this lane's?"""
+HEAD_BYTES = 65536
+
+
+def first_json_object(head: bytes) -> dict[str, Any] | None:
+    """The first non-blank line of `head` as a JSON object, or None."""
+    for line in head.splitlines():
+        if line.strip():
+            try:
+                value = json.loads(line)
+            except ValueError:
+                return None
+            return value if isinstance(value, dict) else None
+    return None
+
+
+def jsonl_recognizer(types: frozenset[str],
+                     also: Callable[[dict[str, Any]], bool] | None = None) -> Recognize:
+    """A JSONL lane recognizes its input by the `type` of the first object (or by `also`)."""
+    def recognizes(head: bytes) -> bool:
+        first = first_json_object(head)
+        if first is None:
+            return False
+        return first.get("type") in types or (also is not None and also(first))
+    return recognizes
+
+
+def cassette_recognizer(uri_markers: tuple[str, ...]) -> Recognize:
+    """An HTTP-cassette lane recognizes its input by the request paths its API uses."""
+    def recognizes(head: bytes) -> bool:
+        return b"interactions" in head and any(m.encode() in head for m in uri_markers)
+    return recognizes
+
+
+def refuse_foreign_input(lane: LaneSpec, head: bytes, name: str) -> None:
+    """Exit-2 refusals before a lane reads anything (strict mode; lenient mode keeps whatever
+    it reads as `unknown` items instead): an empty input, and an input this lane does not
+    recognize but another installed lane does (`file:1: looks like X input`)."""
+    if not head.strip():
+        raise InputError("empty input: nothing to normalize", source=name, line=1)
+    if lane.recognizes is None or lane.recognizes(head):
+        return
+    for other in available_lanes().values():
+        if other.id != lane.id and other.recognizes is not None and other.recognizes(head):
+            raise InputError(f"looks like {other.id} input ({other.native_file}), "
+                             f"not {lane.id} input", source=name, line=1)
 
 
 def normalize_path(lane: LaneSpec, path: Path, context: RunContext) -> Iterator[Event]:
     """A native file through a lane, streaming; the file stays open while events flow. The one
     place a path becomes a `LaneInput` (gate, recorder, pytest plugin)."""
     with path.open("rb") as stream:
+        if not context.lenient:
+            refuse_foreign_input(lane, stream.read(HEAD_BYTES), str(path))
+            stream.seek(0)
         yield from lane.normalize(LaneInput(stream=stream, name=str(path), path=path), context)
 
 
@@ -95,6 +146,11 @@ class LaneSpec:
         default=frozenset(),
         metadata={"doc": "tool_call names that are runtime plumbing (e.g. tool search), "
                          "left out of cross-lane equivalence"},
+    )
+    recognizes: Recognize | None = field(
+        default=None,
+        metadata={"doc": "whether an input's first bytes look like this lane's input; used to "
+                         "refuse another lane's file with one clear line"},
     )
     output_rules: tuple[tuple[str, Callable[[str], str]], ...] = field(
         default=(),
