@@ -9,7 +9,15 @@ import pytest
 
 from harness.conformance.gate import GateOptions, parse_shard, run_gate
 from harness.conformance.report import index_html, junit_xml, summary_md, write_reports
-from tests.miniatures import SHELL, TEXT, first_run, log, make_catalog, passthrough
+from tests.miniatures import (
+    CATALOG_LANES,
+    SHELL,
+    TEXT,
+    first_run,
+    log,
+    make_catalog,
+    passthrough,
+)
 
 
 def test_equivalent_lanes_pass_everything(tmp_path: Path) -> None:
@@ -243,3 +251,18 @@ def test_junit_cases_name_lane_and_scenario(tmp_path: Path) -> None:
     suite = ET.fromstring(junit_xml(run_gate(options)).split("?>", 1)[1])
     names = {(c.get("classname"), c.get("name")) for c in suite.iter("testcase")}
     assert ("cell.shell", "left") in names
+
+
+def test_an_excuse_idle_for_one_of_its_pairs_is_stale(tmp_path: Path) -> None:
+    """An entry covering two pairs, needed by only one of them, excuses more than it names."""
+    ledger = FIELD_LEDGER.replace("versus: [left]", "versus: [left, third]")
+    lanes = {**CATALOG_LANES, "third": passthrough("third", "third.jsonl")}
+    options = make_catalog(tmp_path, {"shell": {
+        "left": log(SHELL, TEXT), "right": log({**SHELL, "exit_code": None}, TEXT),
+        "third": log({**SHELL, "exit_code": None}, TEXT)}}, ledgers={"shell": ledger})
+    options.lane_specs = lanes
+    first_run(options)
+    result = run_gate(options)
+    assert len(result.stale_entries) == 1
+    assert "excuses nothing for right~third" in result.stale_entries[0]
+    assert not result.ok

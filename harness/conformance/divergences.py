@@ -17,8 +17,9 @@ An entry excuses exactly what its `excuses` name, never a whole pair:
   nothing; the capability check reads it).
 
 `where` (canonical field values, e.g. `{command: "test -f README.md"}`) and `runs` narrow an
-excuse to the facts it means. The gate compares everything else, and fails an entry that
-excuses nothing any more (stale), including one whose work another entry already does.
+excuse to the facts it means. The gate compares everything else, and fails an excuse that
+excuses nothing for some pair it covers (stale), including one whose work another entry
+already does: `lanes` x `versus` must name only pairs the excuse explains.
 """
 
 from __future__ import annotations

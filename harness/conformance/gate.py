@@ -329,7 +329,8 @@ def _stale_entries(ledger: list[Divergence], pairs: list[tuple[str, str]],
                    every_lane: bool) -> tuple[list[str], list[Divergence]]:
     """Excuses that change no verdict, tried one at a time from the end of the ledger (so of two
     excuses doing the same work the later one is stale), and the ledger as it stays active.
-    Each excuse of an entry must earn its place, not only the entry as a whole."""
+    Each excuse of an entry must earn its place for every pair it covers, not only the entry
+    as a whole: an excuse idle for some covered pair excuses more than it names."""
     active = list(ledger)
     stale: list[str] = []
     for position, entry in reversed(list(enumerate(ledger))):
@@ -345,11 +346,16 @@ def _stale_entries(ledger: list[Divergence], pairs: list[tuple[str, str]],
             current = active[position]
             without = entry_without(current, excuse)
             trial = [*active[:position], without, *active[position + 1:]]
-            if all(judge(p, active).differences == judge(p, trial).differences
-                   for p in covered):
+            idle = [p for p in covered
+                    if judge(p, active).differences == judge(p, trial).differences]
+            if len(idle) == len(covered):
                 stale.append(f"{label}: excuses nothing (every pair it covers compares the "
                              "same without it)")
                 active = trial
+            elif idle:
+                pairs_text = ", ".join(f"{a}~{b}" for a, b in idle)
+                stale.append(f"{label}: excuses nothing for {pairs_text} (narrow lanes/versus "
+                             "so it covers only pairs it explains)")
     return stale, active
 
 
