@@ -289,3 +289,13 @@ def test_the_session_workspace_inside_payloads_reads_as_the_template() -> None:
     elsewhere = log({**read, "arguments": {"file_path": "/tmp/other/a.py"}})
     elsewhere[0]["cwd"] = "/tmp/ws"
     assert not equivalent(recorded, elsewhere, "strict").equivalent
+
+
+def test_integers_past_the_js_safe_range_compare_as_the_double_a_cli_holds() -> None:
+    big = {**MCP, "arguments": {"h": 33971966115251879936}}
+    assert equivalent(log(big), log({**MCP, "arguments": {"h": 3.397196611525188e19}}),
+                      "strict").equivalent
+    assert not equivalent(log(big), log({**MCP, "arguments": {"h": 3.4e19}}), "strict").equivalent
+    small = {**MCP, "arguments": {"h": 2**53 - 1}}
+    assert not equivalent(log(small), log({**MCP, "arguments": {"h": float(2**53 - 2)}}),
+                          "strict").equivalent

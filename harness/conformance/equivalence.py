@@ -143,8 +143,27 @@ def payload_text(value: Any) -> str | None:
     return canonical_json(value)
 
 
+JS_SAFE_INTEGER = 2**53 - 1
+
+
+def _as_js_number(value: Any) -> Any:
+    """Integers past JavaScript's safe range as the double a JS runtime holds them as (all
+    three CLIs are Node programs: such an argument reaches their output as a float)."""
+    if isinstance(value, bool):
+        return value
+    if isinstance(value, int) and abs(value) > JS_SAFE_INTEGER:
+        return float(value)
+    if isinstance(value, list):
+        return [_as_js_number(v) for v in value]
+    if isinstance(value, dict):
+        return {k: _as_js_number(v) for k, v in value.items()}
+    return value
+
+
 def canonical_json(value: Any) -> str:
-    return json.dumps(value, sort_keys=True, ensure_ascii=False, separators=(",", ":"))
+    """JSON with sorted keys, numbers as a JavaScript runtime holds them (`_as_js_number`)."""
+    return json.dumps(_as_js_number(value), sort_keys=True, ensure_ascii=False,
+                      separators=(",", ":"))
 
 
 # ------------------------------------------------------------------------------ projection
