@@ -467,11 +467,6 @@ def run_failure(run: sc.Run) -> sc.FailureSpec | None:
     return last.fail if isinstance(last, sc.FailStep) else None
 
 
-HTTP_FAILURE_KINDS: dict[int, ErrorKind] = {401: "auth", 403: "auth", 408: "network",
-                                            429: "rate_limit"}
-"""HTTP status -> the error kind a perfect lane reports (any other 5xx `provider`, any other
-status `unknown`): the rule the API lanes share (`harness.contract.model.status_kind`)."""
-
 STREAM_FAILURE_KINDS: dict[str, ErrorKind] = {"rate_limit_exceeded": "rate_limit",
                                               "rate_limit_error": "rate_limit"}
 """`stream_error` code -> error kind (any other code `provider`: the provider broke the answer)."""
@@ -481,7 +476,7 @@ def failure_kind(failure: sc.FailureSpec) -> ErrorKind:
     """The error kind a lane that sees the failure as sent reports for it."""
     if failure.http_status is not None:
         status = failure.http_status
-        return status_kind(status, HTTP_FAILURE_KINDS)
+        return status_kind(status)  # the one table every lane uses (HTTP_STATUS_KINDS)
     return STREAM_FAILURE_KINDS.get(failure.stream_error or "", "provider")
 
 
