@@ -99,6 +99,16 @@ def conformance(session: nox.Session) -> None:
 
 
 @nox.session
+def mutations(session: nox.Session) -> None:
+    """The gate tested by mutation (offline; long): every operator x lane x scenario plants one
+    regression in a copy of the catalog, accepts it with `--update-golden`, and checks again;
+    prints each survivor and the kill ratio (`tests/gate_mutations.py`; posargs narrow it,
+    e.g. `-- --scenario shell_ok`, or add `--fail-under 0.95`)."""
+    _install(session, "openai,anthropic,gemini")
+    session.run("python", "-m", "tests.gate_mutations", "--all", *session.posargs)
+
+
+@nox.session
 def runtimes(session: nox.Session) -> None:
     """Only the live re-runs of the real runtimes against the stub."""
     _install(session, "dev,openai,anthropic,gemini")
