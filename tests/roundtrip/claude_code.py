@@ -438,7 +438,7 @@ def claude_code_view(abstract: AbstractScenario) -> list[list[ItemMaker]]:
       (the anthropic lane does not show it either: one web_search item per call).
     A failed run fails with `expected_failures`' kind: the lane reads `api_error_status`, the
     last attempt's status (a broken stream's non-streaming re-send gets 429 for a rate limit,
-    529 for overloaded, else 500), and its `HTTP_ERROR_KINDS` agree with `failure_kind`."""
+    529 for overloaded, else 500), and the shared `HTTP_STATUS_KINDS` agree with `failure_kind`."""
     runs: list[list[ItemMaker]] = []
     for r, run in enumerate(abstract.scenario.runs):
         makers: list[ItemMaker] = []
