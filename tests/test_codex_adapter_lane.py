@@ -1,11 +1,12 @@
 """codex-adapter lane: Codex's Responses traffic, replayed through the openai SDK, normalized.
 
-Hand-built sequences (one per mapping and quirk, docstrings naming the quirk) come from the
-builders in `tests/codex_requests.py`, which grow requests the way Codex CLI 0.169 does (seen in real recordings: the
-developer and `<environment_context>` messages, the prompt, each response's output echoed back,
-then tool outputs; `client_metadata` with `thread_id` and `x-codex-turn-metadata`; Codex's tool
-output texts). Real recordings (`cassettes/*/codex.http.yaml`) are checked against their scenario
-outline. Regenerate the reviewable cassettes in tests/data/codex_adapter/ by running this module.
+Hand-built sequences (one per mapping and quirk, docstrings naming the quirk) come from the builders
+in `tests/codex_requests.py`, which grow requests the way Codex CLI 0.169 does (seen in real
+recordings: the developer and `<environment_context>` messages, the prompt, each response's output
+echoed back, then tool outputs; `client_metadata` with `thread_id` and `x-codex-turn-metadata`;
+Codex's tool output texts). Real recordings (`cassettes/*/codex.http.yaml`) are checked against
+their scenario outline. Regenerate the reviewable cassettes in tests/data/codex_adapter/ by running
+this module.
 """
 
 from __future__ import annotations
