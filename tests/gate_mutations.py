@@ -343,6 +343,12 @@ def _impl(operator: str, native: str) -> Callable[[Impl], Impl]:
     return register
 
 
+def _impl_mcp(native: str, mutate_part: Callable[[Any, str], str | None]) -> None:
+    """Register one format's MCP mutator for the three MCP operators (server, tool, arguments)."""
+    for part in ("server", "tool", "arguments"):
+        _impl(f"mcp_{part}", native)(lambda doc, part=part: mutate_part(doc, part))
+
+
 @dataclass(frozen=True)
 class Mutation:
     operator: str
@@ -528,9 +534,7 @@ def _cn_mcp(doc: Jsonl, key: str) -> str | None:
     return f"line {line + 1}: mcp_tool_call {key}"
 
 
-_impl("mcp_server", CN)(lambda doc: _cn_mcp(doc, "server"))
-_impl("mcp_tool", CN)(lambda doc: _cn_mcp(doc, "tool"))
-_impl("mcp_arguments", CN)(lambda doc: _cn_mcp(doc, "arguments"))
+_impl_mcp(CN, _cn_mcp)
 
 
 @_impl("search_query", CN)
@@ -841,9 +845,7 @@ def _cc_mcp(doc: Jsonl, part: str) -> str | None:
     return f"line {line + 1}: {old} -> {block['name']}"
 
 
-_impl("mcp_server", CC)(lambda doc: _cc_mcp(doc, "server"))
-_impl("mcp_tool", CC)(lambda doc: _cc_mcp(doc, "tool"))
-_impl("mcp_arguments", CC)(lambda doc: _cc_mcp(doc, "arguments"))
+_impl_mcp(CC, _cc_mcp)
 
 
 @_impl("search_query", CC)
@@ -1098,9 +1100,7 @@ def _gc_mcp(doc: Jsonl, part: str) -> str | None:
     return f"line {line + 1}: {old} -> {row['tool_name']}"
 
 
-_impl("mcp_server", GC)(lambda doc: _gc_mcp(doc, "server"))
-_impl("mcp_tool", GC)(lambda doc: _gc_mcp(doc, "tool"))
-_impl("mcp_arguments", GC)(lambda doc: _gc_mcp(doc, "arguments"))
+_impl_mcp(GC, _gc_mcp)
 
 
 @_impl("search_query", GC)
@@ -1489,9 +1489,7 @@ def _cx_mcp(doc: Http, part: str) -> str | None:
     return f"{old} {part} -> {item['namespace']}.{item['name']}"
 
 
-_impl("mcp_server", CX)(lambda doc: _cx_mcp(doc, "server"))
-_impl("mcp_tool", CX)(lambda doc: _cx_mcp(doc, "tool"))
-_impl("mcp_arguments", CX)(lambda doc: _cx_mcp(doc, "arguments"))
+_impl_mcp(CX, _cx_mcp)
 
 
 @_impl("search_query", CX)
@@ -1952,9 +1950,7 @@ def _ah_mcp(doc: Http, part: str) -> str | None:
     return f"{old} -> mcp__{server}__{tool}"
 
 
-_impl("mcp_server", AH)(lambda doc: _ah_mcp(doc, "server"))
-_impl("mcp_tool", AH)(lambda doc: _ah_mcp(doc, "tool"))
-_impl("mcp_arguments", AH)(lambda doc: _ah_mcp(doc, "arguments"))
+_impl_mcp(AH, _ah_mcp)
 
 
 @_impl("search_query", AH)
@@ -2279,9 +2275,7 @@ def _gh_mcp(doc: Http, part: str) -> str | None:
     return f"{old} -> mcp_{server}_{tool}"
 
 
-_impl("mcp_server", GH)(lambda doc: _gh_mcp(doc, "server"))
-_impl("mcp_tool", GH)(lambda doc: _gh_mcp(doc, "tool"))
-_impl("mcp_arguments", GH)(lambda doc: _gh_mcp(doc, "arguments"))
+_impl_mcp(GH, _gh_mcp)
 
 
 @_impl("search_query", GH)
