@@ -276,6 +276,7 @@ class NativeErrorItem(_Native):
 class NativeUsage(_Native):
     input_tokens: int | None = None
     cached_input_tokens: int | None = None
+    cache_write_input_tokens: int | None = None
     output_tokens: int | None = None
     reasoning_output_tokens: int | None = None
 
@@ -481,6 +482,7 @@ class Translator:
         native = self._parse(NativeUsage, raw, frame, "turn.completed usage")
         return Usage(scope="cumulative", input_tokens=native.input_tokens,
                      cached_input_tokens=native.cached_input_tokens,
+                     cache_write_input_tokens=native.cache_write_input_tokens,
                      output_tokens=native.output_tokens,
                      reasoning_tokens=native.reasoning_output_tokens)
 

@@ -29,6 +29,8 @@ export interface ApprovalResolved {
   request_id: string;
   decision: "approved" | "approved_for_session" | "denied" | "abort";
   decided_by: "user" | "policy" | "reviewer";
+  /** The decider's words, e.g. the message sent with a denial. */
+  reason: string | null;
 }
 
 export interface AssistantMessage {
@@ -39,6 +41,16 @@ export interface AssistantMessage {
   native_id: string | null;
   kind: "assistant_message";
   text: string;
+  /** Sources the provider cited for this text, in order. */
+  citations: Array<Citation>;
+}
+
+/** A source the provider attached to a span of assistant text (e.g. a web search hit). */
+export interface Citation {
+  url: string | null;
+  title: string | null;
+  /** The quoted source text, if given. */
+  cited_text: string | null;
 }
 
 export interface CommandExecution {
@@ -53,6 +65,8 @@ export interface CommandExecution {
   /** Null while running or unknown. */
   exit_code: number | null;
   output: string;
+  /** Why it did not run, in the runtime's words (e.g. a denial). */
+  error: string | null;
 }
 
 /** A streamed fragment of one item field (`text`, `output`). */
@@ -79,6 +93,8 @@ export interface FileChange {
   native_id: string | null;
   kind: "file_change";
   changes: Array<FileChangeEntry>;
+  /** Why it was not applied, in the runtime's words (e.g. a denial). */
+  error: string | null;
 }
 
 export interface FileChangeEntry {
@@ -171,6 +187,11 @@ export interface Reasoning {
 export interface Runtime {
   name: string;
   version: string | null;
+}
+
+export interface SearchResult {
+  url: string;
+  title: string | null;
 }
 
 export interface SessionStarted {
@@ -267,6 +288,8 @@ export interface Usage {
   scope: "turn" | "cumulative";
   input_tokens: number | null;
   cached_input_tokens: number | null;
+  /** Input tokens written to the provider's prompt cache. */
+  cache_write_input_tokens: number | null;
   output_tokens: number | null;
   reasoning_tokens: number | null;
 }
@@ -279,6 +302,8 @@ export interface WebSearch {
   native_id: string | null;
   kind: "web_search";
   query: string;
+  /** Hits the provider returned, when the lane sees them. */
+  results: Array<SearchResult>;
 }
 
 /** One line of a normalized log. */

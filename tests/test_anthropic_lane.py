@@ -511,7 +511,8 @@ def test_tool_execution_rebuilt_across_two_requests(tmp_path: Path) -> None:
     cmd = completed(events)[1]
     assert (cmd["exit_code"], cmd["output"], cmd["native_id"]) == (3, "hi", "toolu_1")
     assert events[-1]["usage"] == {"scope": "turn", "input_tokens": 30,
-                                   "cached_input_tokens": 6, "output_tokens": 10,
+                                   "cached_input_tokens": 6,
+                                   "cache_write_input_tokens": None, "output_tokens": 10,
                                    "reasoning_tokens": 2}
 
 

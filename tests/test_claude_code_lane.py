@@ -153,6 +153,7 @@ def test_context_overrides_what_the_stream_cannot_know() -> None:
 def test_result_usage_is_per_turn() -> None:
     done = of_type(run(init(), result()), "turn.completed")[0]
     assert done["usage"] == {"scope": "turn", "input_tokens": 10, "cached_input_tokens": 2,
+                             "cache_write_input_tokens": None,
                              "output_tokens": 5, "reasoning_tokens": 1}
     assert done["stop_reason"] == "end_turn"
 

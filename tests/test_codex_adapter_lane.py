@@ -404,6 +404,7 @@ def test_tool_execution_rebuilt_across_two_requests(tmp_path: Path) -> None:
     assert patch["changes"] == [{"path": "a.txt", "kind": "update", "move_path": None}]
     turn_done = events[-1]
     assert turn_done["usage"] == {"scope": "turn", "input_tokens": 30, "cached_input_tokens": 6,
+                                  "cache_write_input_tokens": None,
                                   "output_tokens": 15, "reasoning_tokens": 3}
 
 

@@ -343,8 +343,8 @@ def test_unknown_top_level_event_is_kept_whole() -> None:
 
 
 def test_usage_is_cumulative() -> None:
-    """Quirk: `turn.completed.usage` is cumulative over the thread; reasoning tokens are kept,
-    `cache_write_input_tokens` has no normalized field."""
+    """Quirk: `turn.completed.usage` is cumulative over the thread; reasoning tokens and
+    cache writes are kept."""
     events = run([thread(), turn(), done(input_tokens=100, cached_input_tokens=40,
                                          cache_write_input_tokens=7, output_tokens=9,
                                          reasoning_output_tokens=3),
@@ -352,9 +352,10 @@ def test_usage_is_cumulative() -> None:
                                          output_tokens=20)])
     first, second = (e["usage"] for e in of_type(events, "turn.completed"))
     assert first == {"scope": "cumulative", "input_tokens": 100, "cached_input_tokens": 40,
-                     "output_tokens": 9, "reasoning_tokens": 3}
+                     "cache_write_input_tokens": 7, "output_tokens": 9, "reasoning_tokens": 3}
     assert second == {"scope": "cumulative", "input_tokens": 250, "cached_input_tokens": 90,
-                      "output_tokens": 20, "reasoning_tokens": None}
+                      "cache_write_input_tokens": None, "output_tokens": 20,
+                      "reasoning_tokens": None}
 
 
 def test_turn_completed_without_usage() -> None:

@@ -317,6 +317,7 @@ def test_usage_from_result_stats(tmp_path: Path) -> None:
     """Per-run token counts (`scope: turn`); no reasoning tokens reported, so null."""
     events = run(tmp_path, say("hi"))
     assert events[-1]["usage"] == {"scope": "turn", "input_tokens": 10, "cached_input_tokens": 2,
+                                   "cache_write_input_tokens": None,
                                    "output_tokens": 5, "reasoning_tokens": None}
 
 

@@ -456,7 +456,8 @@ def test_tool_executions_rebuilt_across_requests(tmp_path: Path) -> None:
     assert [(e["text"], e["status"]) for e in plan["entries"]] == [
         ("look", "completed"), ("fix", "in_progress"), ("drop", "completed")]
     assert events[-1]["usage"] == {"scope": "turn", "input_tokens": 400,
-                                   "cached_input_tokens": 80, "output_tokens": 40,
+                                   "cached_input_tokens": 80,
+                                   "cache_write_input_tokens": None, "output_tokens": 40,
                                    "reasoning_tokens": 20}
     assert events[-1]["stop_reason"] == "STOP"
 

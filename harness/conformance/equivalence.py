@@ -47,10 +47,10 @@ OutputRule = Callable[[str], str]
 COMPARED: dict[str, tuple[str, ...]] = {
     "run": ("resumed",),
     "turn": ("outcome", "error_kind"),
-    "assistant_message": ("status", "text"),
+    "assistant_message": ("status", "text", "citations"),
     "reasoning": ("status", "text"),
-    "command_execution": ("status", "command", "exit_code", "output"),
-    "file_change": ("status", "changes"),
+    "command_execution": ("status", "command", "exit_code", "output", "error"),
+    "file_change": ("status", "changes", "error"),
     "mcp_tool_call": ("status", "server", "tool", "arguments", "result", "error"),
     "tool_call": ("status", "name", "arguments", "result", "error"),
     "web_search": ("status", "query"),
@@ -60,7 +60,7 @@ COMPARED: dict[str, tuple[str, ...]] = {
 }
 """Fact kind -> the fields compared, in the order a difference is reported."""
 
-STRICT_ONLY = frozenset({"text", "output", "arguments", "result", "error"})
+STRICT_ONLY = frozenset({"text", "output", "arguments", "result", "error", "citations"})
 """Fields compared only at `strict` strength: a live model's words and tools' payloads vary."""
 
 NOT_COMPARED: dict[str, str] = {
@@ -73,6 +73,7 @@ NOT_COMPARED: dict[str, str] = {
     "reason": "an approval's reason is runtime wording",
     "request_id": "minted by each runtime",
     "item_id": "compared as the approval's item (kind and position)",
+    "results": "search hits come from the provider's index; only API lanes see them",
 }
 """Model fields deliberately left out of the comparison, with the reason (see the test)."""
 

@@ -91,9 +91,20 @@ class _ItemBase(_Strict):
     )
 
 
+class Citation(_Strict):
+    """A source the provider attached to a span of assistant text (e.g. a web search hit)."""
+
+    url: str | None = None
+    title: str | None = None
+    cited_text: str | None = Field(default=None, description="The quoted source text, if given.")
+
+
 class AssistantMessage(_ItemBase):
     kind: Literal["assistant_message"] = "assistant_message"
     text: str
+    citations: list[Citation] = Field(
+        default_factory=list, description="Sources the provider cited for this text, in order."
+    )
 
 
 class Reasoning(_ItemBase):
@@ -110,6 +121,9 @@ class CommandExecution(_ItemBase):
     cwd: str | None = None
     exit_code: int | None = Field(default=None, description="Null while running or unknown.")
     output: str = ""
+    error: str | None = Field(
+        default=None, description="Why it did not run, in the runtime's words (e.g. a denial)."
+    )
 
 
 class FileChangeEntry(_Strict):
@@ -121,6 +135,9 @@ class FileChangeEntry(_Strict):
 class FileChange(_ItemBase):
     kind: Literal["file_change"] = "file_change"
     changes: list[FileChangeEntry]
+    error: str | None = Field(
+        default=None, description="Why it was not applied, in the runtime's words (e.g. a denial)."
+    )
 
 
 class McpToolCall(_ItemBase):
@@ -140,9 +157,17 @@ class ToolCall(_ItemBase):
     error: str | None = None
 
 
+class SearchResult(_Strict):
+    url: str
+    title: str | None = None
+
+
 class WebSearch(_ItemBase):
     kind: Literal["web_search"] = "web_search"
     query: str
+    results: list[SearchResult] = Field(
+        default_factory=list, description="Hits the provider returned, when the lane sees them."
+    )
 
 
 class PlanEntry(_Strict):
@@ -210,6 +235,9 @@ class Usage(_Strict):
     scope: UsageScope = Field(description="Whether the numbers cover this turn or the thread.")
     input_tokens: int | None = None
     cached_input_tokens: int | None = None
+    cache_write_input_tokens: int | None = Field(
+        default=None, description="Input tokens written to the provider's prompt cache."
+    )
     output_tokens: int | None = None
     reasoning_tokens: int | None = None
 
@@ -300,6 +328,9 @@ class ApprovalResolved(_EventBase):
     request_id: str
     decision: Decision
     decided_by: DecidedBy
+    reason: str | None = Field(
+        default=None, description="The decider's words, e.g. the message sent with a denial."
+    )
 
 
 Event: TypeAlias = Annotated[

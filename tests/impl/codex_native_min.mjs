@@ -30,16 +30,17 @@ function item(native) {
     : native.status === "in_progress" ? "in_progress" : "completed";
   switch (native.type) {
     case "agent_message":
-      return { ...base, status, kind: "assistant_message", text: native.text ?? "" };
+      return { ...base, status, kind: "assistant_message", text: native.text ?? "",
+        citations: [] };
     case "reasoning":
       return { ...base, status, kind: "reasoning", text: native.text ?? "", encrypted: false };
     case "command_execution":
       return { ...base, status, kind: "command_execution", command: native.command, cwd: null,
         exit_code: bug === "exit-code" && native.exit_code !== null ? 0 : native.exit_code,
-        output: native.aggregated_output ?? "" };
+        output: native.aggregated_output ?? "", error: null };
     case "file_change":
       return { ...base, status, kind: "file_change",
-        changes: native.changes.map((c) => ({ path: c.path, kind: c.kind, move_path: null })) };
+        changes: native.changes.map((c) => ({ path: c.path, kind: c.kind, move_path: null })), error: null };
     case "error":
       return { ...base, status: "completed", kind: "error", message: native.message };
     default:
@@ -78,7 +79,8 @@ for await (const line of lines) {
       turn = nextTurn - 1;
       const u = event.usage ?? {};
       out("turn.completed", { usage: { scope: "cumulative", input_tokens: u.input_tokens ?? null,
-        cached_input_tokens: u.cached_input_tokens ?? null, output_tokens: u.output_tokens ?? null,
+        cached_input_tokens: u.cached_input_tokens ?? null,
+        cache_write_input_tokens: u.cache_write_input_tokens ?? null, output_tokens: u.output_tokens ?? null,
         reasoning_tokens: u.reasoning_output_tokens ?? null }, stop_reason: null });
       turn = null;
       break;
