@@ -255,10 +255,11 @@ class LogBuilder:
             action=action, reason=reason,
         )
 
-    def approval_resolved(self, request_id: str, decision: Decision, by: DecidedBy) -> Event:
+    def approval_resolved(self, request_id: str, decision: Decision, by: DecidedBy,
+                          reason: str | None = None) -> Event:
         return ApprovalResolved(
             **self._envelope(), request_id=request_id, decision=decision,
-            decided_by=by,
+            decided_by=by, reason=reason,
         )
 
     # ---------------------------------------------------------------- end of input
