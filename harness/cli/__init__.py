@@ -24,7 +24,7 @@ COMMANDS: dict[str, str] = {
     "lanes": "list lanes with their declared item kinds and capabilities",
     "normalize": "normalize one lane's native input to JSONL on stdout",
     "record": "record scenario cassettes from a real runtime against the local stub",
-    "runtimes": "install or list the pinned agent runtimes (npm, into .runtimes/)",
+    "runtimes": "install or list the agent runtimes (npm, into .runtimes/)",
     "scan": "scan files for secrets (default: cassettes/ and golden/)",
     "schema": "print, write (--write) or check (--check) the normalized-log schema",
     "validate": "check normalized JSONL logs against the schema and ordering rules",

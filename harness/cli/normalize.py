@@ -3,6 +3,9 @@
 Streaming end to end: each event is written as soon as the lane yields it, so memory stays
 bounded by the lane's state, not the input's size. A lane error ends the output at the last whole
 line and becomes one `file:line: reason` on stderr with exit code 2 (harness.cli).
+
+A file beside its recording's `<runtime>.meta.json` is read with that run's context (cwd, sandbox,
+model, ...), so `harness normalize` on a catalog file prints exactly its golden.
 """
 
 from __future__ import annotations
@@ -23,6 +26,7 @@ from harness.contract.lane import (
     refuse_foreign_input,
 )
 from harness.contract.model import ApprovalPolicy, AuthMode, Sandbox, dump_event_line
+from harness.contract.runmeta import context_from_meta, recorded_context
 
 FLUSH_EVERY = 256
 """Events per flush: live consumers see progress without a syscall per event."""
@@ -43,6 +47,11 @@ def register(sub: Any) -> None:
     parser.add_argument("--context", metavar="FILE",
                         help="run context as JSON (what `harness check --impl` passes as "
                              "{context}); the flags above override its fields")
+    parser.add_argument("--meta", metavar="FILE", type=Path,
+                        help="the recording's <runtime>.meta.json, whose context is used "
+                             "(default: the meta file beside FILE that names it)")
+    parser.add_argument("--no-meta", action="store_true",
+                        help="ignore any meta file beside FILE (context from flags only)")
     parser.add_argument("--lenient", action="store_true",
                         help="turn malformed input into error items instead of failing")
     parser.set_defaults(handler=run)
@@ -66,11 +75,13 @@ def run(args: argparse.Namespace) -> int:
 
 
 def _context(args: argparse.Namespace) -> RunContext:
-    """The run context: the `--context` file's fields, then every flag given explicitly."""
-    base: dict[str, Any] = {}
+    """The run context: the recording's meta file (`--meta`, or the one beside the input that
+    names it), then the `--context` file's fields, then every flag given explicitly."""
+    base = _meta_context(args).model_dump(exclude_defaults=True)
     if args.context:
         try:
-            base = RunContext.model_validate_json(Path(args.context).read_bytes()).model_dump()
+            base.update(RunContext.model_validate_json(Path(args.context).read_bytes())
+                        .model_dump(exclude_defaults=True))
         except (OSError, ValueError) as exc:
             reason = " ".join(str(exc).split())[:200]
             raise InputError(f"bad run context: {reason}", source=args.context) from None
@@ -82,6 +93,18 @@ def _context(args: argparse.Namespace) -> RunContext:
     base.update({name: value for name, value in flags.items() if value is not None})
     base["lenient"] = args.lenient or bool(base.get("lenient"))
     return RunContext(**base)
+
+
+def _meta_context(args: argparse.Namespace) -> RunContext:
+    """What the recording's meta file says about the run, so a catalog file normalizes to its
+    golden; nothing for stdin, `--no-meta`, or a file no meta names."""
+    if args.meta is not None:
+        if args.no_meta:
+            raise InputError("--meta and --no-meta exclude each other", source="--meta")
+        return context_from_meta(args.meta)
+    if args.no_meta or args.input == "-" or not Path(args.input).is_file():
+        return RunContext()
+    return recorded_context(Path(args.input))
 
 
 def _open(arg: str) -> tuple[io.BufferedReader, str, Path | None]:

@@ -46,6 +46,7 @@ from harness.contract.lane import (
     get_lane,
     normalize_to_dicts,
 )
+from harness.contract.runmeta import recorded_context
 from harness.contract.schema import validate_event
 from harness.fsutil import atomic_write_text
 from harness.record.secrets import scan_paths
@@ -124,17 +125,7 @@ def run_context(scenario_dir: Path, native_file: str) -> RunContext:
     Native streams do not say everything about the run (Codex's JSONL has no cwd or sandbox);
     the recorder writes what the runtime really ran with into `<runtime>.meta.json`.
     """
-    for meta_path in sorted(scenario_dir.glob("*.meta.json")):
-        try:
-            meta = json.loads(meta_path.read_text(encoding="utf-8"))
-        except (OSError, ValueError) as exc:
-            raise HarnessError(f"unreadable meta file: {exc}", source=str(meta_path)) from None
-        if native_file in meta.get("files", ()):
-            try:
-                return RunContext.model_validate(meta.get("context") or {})
-            except ValueError as exc:
-                raise HarnessError(f"bad context: {exc}", source=str(meta_path)) from None
-    return RunContext()
+    return recorded_context(scenario_dir / native_file)
 
 
 def golden_path(options: GateOptions, scenario: str, lane: str) -> Path:

@@ -24,6 +24,7 @@ from pydantic import BaseModel
 from harness.conformance.equivalence import Strength, equivalent
 from harness.contract.lane import RunContext, get_lane, normalize_path
 from harness.contract.model import Event
+from harness.contract.runmeta import recorded_context
 from harness.record.cassette import Interaction, read_http_cassette
 
 NormalizeFile = Callable[..., list[Event]]
@@ -33,8 +34,10 @@ LogLike = Iterable[BaseModel | Mapping[str, Any]]
 
 def normalize_events(lane_id: str, path: Path, context: RunContext | None = None
                      ) -> list[Event]:
-    """Normalize one file with one lane, eagerly (tests want the whole log)."""
-    return list(normalize_path(get_lane(lane_id), path, context or RunContext()))
+    """Normalize one file with one lane, eagerly (tests want the whole log). Without a
+    `context`, the recording's own (its `<runtime>.meta.json`) is used, as the gate does."""
+    path = Path(path)
+    return list(normalize_path(get_lane(lane_id), path, context or recorded_context(path)))
 
 
 def _as_dicts(events: LogLike) -> list[Mapping[str, Any]]:
