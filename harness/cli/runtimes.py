@@ -1,31 +1,36 @@
-"""`harness runtimes`: install the pinned real runtimes project-locally, or list them."""
+"""`harness runtimes`: install real runtimes project-locally (the pin, or any published version
+side by side), or list them."""
 
 from __future__ import annotations
 
 import argparse
 from typing import Any
 
-from harness.record.runtimes.install import install, installed_version
+from harness.record.runtimes.install import install, installed_versions, parse_spec
 from harness.record.runtimes.registry import driver_names, get_driver
 
 
 def register(sub: Any) -> None:
     parser: argparse.ArgumentParser = sub.add_parser(
-        "runtimes", help="install or list the pinned agent runtimes (npm, into .runtimes/)")
+        "runtimes", help="install or list the agent runtimes (npm, into .runtimes/)")
     actions = parser.add_subparsers(dest="action", required=True)
-    inst = actions.add_parser("install", help="install pinned runtimes")
-    inst.add_argument("names", nargs="+", help=f"{', '.join(driver_names())} or all")
+    inst = actions.add_parser(
+        "install", help="install pinned runtimes, or name@version for another published version "
+        "(side by side in .runtimes/<name>@<version>/)")
+    inst.add_argument("names", nargs="+",
+                      help=f"{', '.join(driver_names())}, all, or name@version")
     inst.set_defaults(handler=run_install)
-    lst = actions.add_parser("list", help="show pinned and installed versions")
+    lst = actions.add_parser("list", help="show pinned and installed versions as name@version")
     lst.set_defaults(handler=run_list)
 
 
 def run_install(args: argparse.Namespace) -> int:
-    names = driver_names() if "all" in args.names else args.names
-    for name in names:
+    specs = [n for spec in args.names for n in (driver_names() if spec == "all" else [spec])]
+    for spec in specs:
+        name, version = parse_spec(spec)
         driver = get_driver(name)
-        path = install(driver)
-        print(f"{name}: {driver.npm_package}@{driver.version} in {path}")
+        path = install(driver, version)
+        print(f"{name}@{version or driver.version} ({driver.npm_package}) in {path}")
     return 0
 
 
@@ -36,6 +41,12 @@ def run_list(args: argparse.Namespace) -> int:
         except ImportError:
             print(f"{name}: driver not available")
             continue
-        have = installed_version(driver) or "not installed"
-        print(f"{name}: pinned {driver.npm_package}@{driver.version}, installed {have}")
+        print(f"{name}@{driver.version} pinned ({driver.npm_package})")
+        found = installed_versions(driver)
+        if not found:
+            print("  not installed")
+        for item in found:
+            note = "pinned" if item.pinned else (
+                "in the pinned folder, not the pin" if item.path.name == name else "side by side")
+            print(f"  {item.spec} installed ({note})")
     return 0

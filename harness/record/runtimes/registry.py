@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import copy
 import importlib
 
 from harness.contract.errors import HarnessError
 from harness.record.runtimes.base import RuntimeDriver
+from harness.record.runtimes.install import install_dir, parse_spec
 
 DRIVER_MODULES: dict[str, str] = {
     "codex": "harness.record.runtimes.codex",
@@ -32,7 +34,9 @@ class UnknownRuntimeError(HarnessError):
     """No driver with that name."""
 
 
-def get_driver(name: str) -> RuntimeDriver:
+def get_driver(name: str, version: str | None = None) -> RuntimeDriver:
+    """The driver for `name`; with a `version` other than its pin, a copy that runs that
+    version from its side-by-side install (`.runtimes/<name>@<version>/`)."""
     try:
         module_name = DRIVER_MODULES[name]
     except KeyError:
@@ -40,7 +44,21 @@ def get_driver(name: str) -> RuntimeDriver:
         raise UnknownRuntimeError(f"unknown runtime {name!r} (known: {known})",
                                   source="--runtime") from None
     driver: RuntimeDriver = importlib.import_module(module_name).DRIVER
-    return driver
+    if version is None or version == driver.version:
+        return driver
+    return at_version(driver, version)
+
+
+def at_version(driver: RuntimeDriver, version: str) -> RuntimeDriver:
+    """A shallow copy of `driver` whose `version` (meta files, run context) and `binary()` are
+    those of another installed version: the same npm executable (`node_modules/.bin/<exe>`) in
+    that version's npm prefix, `.runtimes/<name>@<version>/`."""
+    parse_spec(f"{driver.name}@{version}")  # refuses a malformed version
+    clone = copy.copy(driver)
+    clone.version = version
+    executable = install_dir(driver, version) / "node_modules" / ".bin" / driver.binary().name
+    setattr(clone, "binary", lambda: executable)  # noqa: B010 (instance shadows the method)
+    return clone
 
 
 def driver_names() -> list[str]:
