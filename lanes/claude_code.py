@@ -11,6 +11,9 @@ How the stream becomes a log (each rule has a test):
 - `system/init` starts a run (session.started: cwd, model, permission mode, session id) and its
   one turn: a `claude -p` invocation answers one prompt. An init whose session id was already seen
   in this file (or given as `RunContext.resumed_from`) is a resume: `resumed_from` = that id.
+  Quirk: an init without a model (older builds, blanked recordings) holds the session back until
+  the first assistant line names `message.model` (lines that say nothing wait with it); a run
+  with no init at all (lenient) takes the model from the line that opens it.
 - `assistant` text -> assistant_message, thinking -> reasoning, redacted_thinking -> reasoning
   with `encrypted`, tool_use -> a tool item started `in_progress`, by name (`TOOL_KINDS`, MCP by
   prefix; Claude Code's tool rules live in `lanes.claude_family`, shared with the anthropic
@@ -21,9 +24,28 @@ How the stream becomes a log (each rule has a test):
 - `user` tool_result completes the item: Bash exit code and output come from `tool_use_result`
   (stdout/stderr object on success, `"Error: Exit code N\n..."` string on failure).
 - `system/permission_denied` -> an approval.requested / approval.resolved(denied, policy) pair;
-  the tool's item then completes `declined`.
+  the tool's item then completes `declined`, its `error` the denial text the model got.
+- Permission prompts answered by a client (`--permission-prompt-tool stdio`; a transcript may
+  hold the client's lines too): `control_request` `can_use_tool` -> approval.requested (id = the
+  request id, item = the tool's, reason = `description`, else `blocked_path`, else
+  `decision_reason`). The client's `control_response` decides it (decided_by user): allow ->
+  approved, allow with `updatedPermissions` -> approved_for_session, deny -> denied with its
+  `message` as reason, deny with `interrupt` -> abort. With stdout only, the tool_result decides:
+  `tool_result_meta.permission_decision` (accept/reject by `source`, `SOURCES`), a
+  `non_execution_kind` of `user-rejected` (the interrupt) -> abort, else an error result that
+  names no exit code -> denied. A `control_response` with subtype `error` leaves the decision to
+  the stdout (a notice keeps its text); `control_cancel_request` withdraws the prompt likewise.
+  The client's own requests (`initialize`, `interrupt`) and the CLI's answers to them (an
+  initialize answer is known by its `commands` when the request is not in the file) are no
+  items; other control requests (hook callbacks, `mcp_message`, mode changes) are `unknown`.
+- The client's prompt line (a `user` line with no tool_result outside a turn) is the turn's
+  input, not an item; `[Request interrupted by user...]` text lines mark the interrupt, and a
+  failed `result` after one (or `terminal_reason` `aborted_*`) is turn.failed `cancelled`.
+- `stream_event` lines (`--include-partial-messages`) are the same content as the assistant
+  lines that follow, in pieces: no items of their own. `system/status` is progress.
 - `result` ends the turn. Quirk: `subtype` is `"success"` even when the API failed, so the
-  outcome is read from `is_error` / `terminal_reason` / `api_error_status` (an HTTP status: the
+  outcome is read from `is_error` / `terminal_reason` / an `error_*` subtype /
+  `api_error_status` (an HTTP status: the
   core's one table, `harness.contract.model.status_kind`). On an API failure
   Claude Code also prints a synthetic assistant line (`model: "<synthetic>"`,
   `is_api_error_message`) holding the error text: it is the failure, not a message.
@@ -37,6 +59,7 @@ How the stream becomes a log (each rule has a test):
 
 from __future__ import annotations
 
+import json
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from typing import Any, Literal, cast
@@ -50,6 +73,8 @@ from harness.contract.model import (
     AssistantMessage,
     AuthMode,
     CommandExecution,
+    DecidedBy,
+    Decision,
     ErrorKind,
     Event,
     FileChange,
@@ -82,7 +107,7 @@ RUNTIME_NAME = "claude-code"
 # ------------------------------------------------------------------------------------- tables
 
 LineType = Literal["system", "assistant", "user", "result"]
-SystemSubtype = Literal["init", "permission_denied", "api_retry", "thinking_tokens"]
+SystemSubtype = Literal["init", "permission_denied", "api_retry", "thinking_tokens", "status"]
 BlockType = Literal["text", "thinking", "redacted_thinking", "tool_use"]
 
 PERMISSION_MODES: dict[str, ApprovalPolicy] = {
@@ -102,6 +127,34 @@ API_KEY_SOURCES: dict[str, AuthMode] = {
     "none": "unknown",
 }
 """`apiKeySource` of system/init -> auth mode (an auth token shows as `none`)."""
+
+SOURCES: dict[str, DecidedBy] = {
+    "user_temporary": "user",
+    "user_permanent": "user",
+    "user_reject": "user",
+    "user_abort": "user",
+    "config": "policy",
+    "hook": "policy",
+    "classifier": "reviewer",
+}
+"""`tool_result_meta.permission_decision.source` -> who decided (2.1.328 also writes `unknown`,
+read as the user who was asked). `user_permanent` is an always-allow (approved_for_session),
+`user_abort` an interrupt (abort)."""
+
+CLIENT_REQUESTS = frozenset({"initialize", "interrupt"})
+"""Control requests a client sends whose answers carry nothing for the log (`interrupt` marks
+the turn as interrupted)."""
+
+UNRUN_KINDS = frozenset({"user-rejected", "permission-rule", "automode-blocked",
+                         "automode-unavailable", "automode-parsing-error"})
+"""`tool_result_meta.non_execution_kind` values of a call that was refused, never run
+(`interrupted` / `cancelled` are calls cut while running: failed, not declined)."""
+
+INTERRUPT_MARK = "[Request interrupted by user"
+"""Head of the text line Claude Code writes when the user interrupts (at a prompt or mid-stream)."""
+
+ABORTED = frozenset({"aborted_tools", "aborted_streaming"})
+"""`result.terminal_reason` of a run the user interrupted."""
 
 
 # ------------------------------------------------------------------------------------- helpers
@@ -130,14 +183,21 @@ def file_changes(name: str, arguments: Any, tool_use_result: Any) -> list[FileCh
     return claude_family.file_changes(arguments, created=created)
 
 
-def turn_error(result: dict[str, Any], api_message: str | None) -> TurnError:
-    """The failed run's error: `api_error_status` by the core's HTTP status table."""
+def turn_error(result: dict[str, Any], api_message: str | None,
+               interrupt: str | None = None) -> TurnError:
+    """The failed run's error: `api_error_status` by the core's HTTP status table; a run the
+    user interrupted (`interrupt` seen, or an `aborted_*` terminal reason) is `cancelled`."""
     status = result.get("api_error_status")
     kind: ErrorKind = "unknown"
     if isinstance(status, int):
         kind = status_kind(status)
-    reason = str(result.get("terminal_reason") or "error")
-    message = str(result.get("result") or api_message or f"claude run ended: {reason}")
+    reason = str(result.get("terminal_reason") or result.get("subtype") or "error")
+    if interrupt is not None or reason in ABORTED:
+        kind = "cancelled"
+    errors = result.get("errors")
+    listed = "; ".join(str(e) for e in errors) if isinstance(errors, list) else ""
+    message = str(result.get("result") or api_message or interrupt or listed
+                  or f"claude run ended: {reason}")
     return TurnError.of(kind, message)
 
 
@@ -153,6 +213,7 @@ def usage_of(result: dict[str, Any]) -> Usage | None:
 
     return Usage(scope="turn", input_tokens=number(raw.get("input_tokens")),
                  cached_input_tokens=number(raw.get("cache_read_input_tokens")),
+                 cache_write_input_tokens=number(raw.get("cache_creation_input_tokens")),
                  output_tokens=number(raw.get("output_tokens")),
                  reasoning_tokens=number(thinking))
 
@@ -193,6 +254,57 @@ class _Tool:
 
 
 @dataclass
+class _Ask:
+    """A permission prompt (`can_use_tool`) and, once known, its decision."""
+
+    request_id: str
+    tool_id: str
+    decision: Decision | None = None
+    withdrawn: bool = False
+
+
+def action_of(tool: _Tool) -> str:
+    """What an approval asks: the tool name, and for Bash the command."""
+    if isinstance(tool.item, CommandExecution):
+        return f"{tool.name}: {tool.item.command}"
+    return tool.name
+
+
+def _text(value: Any) -> str | None:
+    return value if isinstance(value, str) and value else None
+
+
+def _meta(line: dict[str, Any], tool_id: str) -> dict[str, Any]:
+    """This tool's entry of the line's `tool_result_meta` (empty when there is none)."""
+    metas = line.get("tool_result_meta")
+    for meta in metas if isinstance(metas, list) else []:
+        if isinstance(meta, dict) and meta.get("id") == tool_id:
+            return meta
+    return {}
+
+
+def stdout_decision(line: dict[str, Any], tool_id: str, content: Any,
+                    is_error: bool) -> tuple[Decision, DecidedBy, str | None]:
+    """The decision on a prompt whose answer the transcript does not hold, read from the
+    tool_result (see module docstring)."""
+    meta = _meta(line, tool_id)
+    text = _text(result_text(content))
+    verdict = meta.get("permission_decision")
+    if isinstance(verdict, dict) and verdict.get("decision") in {"accept", "reject"}:
+        source = str(verdict.get("source"))
+        by = SOURCES.get(source, "user")
+        if verdict["decision"] == "accept":
+            return ("approved_for_session" if source == "user_permanent" else "approved"), by, None
+        return ("abort" if source == "user_abort" else "denied"), by, text
+    if meta.get("non_execution_kind") == "user-rejected":
+        return "abort", "user", None
+    tool_use_result = line.get("tool_use_result")
+    ran = not is_error or exit_code(
+        tool_use_result if isinstance(tool_use_result, str) else text or "") is not None
+    return ("approved", "user", None) if ran else ("denied", "user", text)
+
+
+@dataclass
 class Translator:
     """One stream-json file -> normalized events (`feed` per line, `close` at the end)."""
 
@@ -205,6 +317,11 @@ class Translator:
     sessions_seen: set[str] = field(default_factory=set)
     requested: set[str] = field(default_factory=set)
     api_message: str | None = None
+    asks: dict[str, _Ask] = field(default_factory=dict)
+    tool_asks: dict[str, _Ask] = field(default_factory=dict)
+    client_requests: dict[str, str] = field(default_factory=dict)
+    interrupt: str | None = None
+    held: tuple[str | None, SessionInfo] | None = None
 
     # ---------------------------------------------------------------- dispatch
 
@@ -212,6 +329,21 @@ class Translator:
         ltype = frame.data.get("type")
         if not isinstance(ltype, str):
             return self._problem(frame, "line has no string `type`", FrameError)
+        if self.held is not None and not self._says_nothing(frame.data):
+            return self._open_held(frame.data) + self._dispatch(frame, ltype)
+        return self._dispatch(frame, ltype)
+
+    def _dispatch(self, frame: Frame, ltype: str) -> list[Event]:
+        if ltype == "stream_event":
+            return []  # partial deltas of the assistant line that follows (module docstring)
+        if ltype == "control_request":
+            return self._control_request(frame)
+        if ltype == "control_response":
+            return self._control_response(frame)
+        if ltype == "control_cancel_request":
+            return self._control_cancel(frame)
+        if ltype == "user" and not self.b.in_turn and _is_prompt(frame.data):
+            return []  # the client's prompt: the turn's input, not an item
         if ltype == "system":
             return self._system(frame)
         if ltype == "result":
@@ -227,7 +359,26 @@ class Translator:
         return [self.b.unknown(ltype, frame.data)]
 
     def close(self) -> list[Event]:
-        return self.b.close()
+        opened = self._open_held({}) if self.held is not None else []
+        return opened + self.b.close()
+
+    # ---------------------------------------------------------------- a run held for its model
+
+    def _says_nothing(self, data: dict[str, Any]) -> bool:
+        """Lines that may pass while a run waits for its model: they emit nothing."""
+        ltype = data.get("type")
+        return ltype == "stream_event" or (
+            ltype == "system" and data.get("subtype") in {"status", "thinking_tokens"}) or (
+            ltype == "user" and _is_prompt(data))
+
+    def _open_held(self, data: dict[str, Any]) -> list[Event]:
+        """Start the held run, with the model this line names (an assistant line) if any."""
+        assert self.held is not None
+        session, info = self.held
+        self.held = None
+        model = _model_of(data) or self.context.model
+        info = info.model_copy(update={"model": model})
+        return self.b.session_started(session, info) + self.b.turn_started()
 
     # ---------------------------------------------------------------- system lines
 
@@ -236,8 +387,8 @@ class Translator:
         subtype = data.get("subtype")
         if subtype == "init":
             return self._init(data)
-        if subtype == "thinking_tokens":
-            return []  # a progress estimate; the thinking itself arrives as a content block
+        if subtype in {"thinking_tokens", "status"}:
+            return []  # progress: an estimate, `compacting`, a permission-mode change
         if subtype == "api_retry":
             message = (f"API retry {data.get('attempt')}/{data.get('max_retries')} after "
                        f"HTTP {data.get('error_status')} ({data.get('error')})")
@@ -265,8 +416,7 @@ class Translator:
         info = SessionInfo(
             provider="anthropic",
             runtime=Runtime(name=RUNTIME_NAME, version=str(version) if version else None),
-            model=str(data["model"]) if isinstance(data.get("model"), str) else
-            self.context.model,
+            model=_text(data.get("model")) or self.context.model,
             auth_mode=auth,
             cwd=str(data["cwd"]) if isinstance(data.get("cwd"), str) else self.context.cwd,
             sandbox=self.context.sandbox,
@@ -275,7 +425,13 @@ class Translator:
         )
         self.tools.clear()
         self.block_counts.clear()
+        self.tool_asks.clear()
         self.api_message = None
+        self.interrupt = None
+        if _text(data.get("model")) is None:
+            # the model comes with the first assistant line; an open turn ends now all the same
+            self.held = (session, info)
+            return self.b.close_turn_truncated() if self.b.in_turn else []
         return self.b.session_started(session, info) + self.b.turn_started()
 
     def _ensure_turn(self, frame: Frame) -> list[Event]:
@@ -288,6 +444,7 @@ class Translator:
                                 excerpt=frame.raw.decode("utf-8", "replace"))
         out = [] if self.b.has_session else self.b.session_started(
             None, SessionInfo(provider="anthropic", cwd=self.context.cwd,
+                              model=_model_of(frame.data) or self.context.model,
                               sandbox=self.context.sandbox,
                               approval_policy=self.context.approval_policy))
         notice = self.b.notice(f"line {frame.line}: content before system/init")
@@ -307,13 +464,88 @@ class Translator:
                                  SequenceError)
         self.requested.add(request_id)
         self.denied.add(tool_id)
-        action = tool.name
-        if isinstance(tool.item, CommandExecution):
-            action = f"{tool.name}: {tool.item.command}"
         reason = data.get("message")
-        return [self.b.approval_requested(request_id, tool.item.id, action,
+        return [self.b.approval_requested(request_id, tool.item.id, action_of(tool),
                                           str(reason) if reason else None),
                 self.b.approval_resolved(request_id, "denied", "policy")]
+
+    # ---------------------------------------------------------------- control protocol
+
+    def _control_request(self, frame: Frame) -> list[Event]:
+        data = frame.data
+        request_id, request = data.get("request_id"), data.get("request")
+        subtype = request.get("subtype") if isinstance(request, dict) else None
+        if not isinstance(request_id, str) or not isinstance(request, dict):
+            return [self.b.unknown("control_request", data)]
+        if subtype == "can_use_tool":
+            return self._ask(frame, request_id, request)
+        if subtype in CLIENT_REQUESTS:
+            self.client_requests[request_id] = str(subtype)
+            if subtype == "interrupt" and self.b.in_turn:
+                self.interrupt = self.interrupt or "interrupted by the client"
+            return []
+        return [self.b.unknown(f"control_request/{subtype}", data)]
+
+    def _ask(self, frame: Frame, request_id: str, request: dict[str, Any]) -> list[Event]:
+        """A permission prompt about a running tool. Quirk: a prompt whose tool_use this run
+        has not shown (a subagent's, a cut transcript) has no item to name: kept as unknown."""
+        tool_id = str(request.get("tool_use_id") or "")
+        tool = self.tools.get(tool_id)
+        if tool is None or not self.b.in_turn:
+            return [self.b.unknown("control_request/can_use_tool", frame.data)]
+        if request_id in self.asks or request_id in self.requested:
+            return self._problem(frame, f"permission request {request_id!r} asked twice",
+                                 SequenceError)
+        ask = _Ask(request_id, tool_id)
+        self.asks[request_id] = self.tool_asks[tool_id] = ask
+        self.requested.add(request_id)
+        reason = (_text(request.get("description")) or _text(request.get("blocked_path"))
+                  or _text(request.get("decision_reason")))
+        return [self.b.approval_requested(request_id, tool.item.id, action_of(tool), reason)]
+
+    def _control_response(self, frame: Frame) -> list[Event]:
+        """The client's answer to a prompt, or the CLI's answer to the client's own request."""
+        data = frame.data
+        response = data.get("response")
+        request_id = response.get("request_id") if isinstance(response, dict) else None
+        if (isinstance(request_id, str) and request_id in self.client_requests) or (
+                isinstance(response, dict) and _is_initialize_answer(response)):
+            return []  # the CLI answering the client's own request
+        ask = self.asks.get(request_id) if isinstance(request_id, str) else None
+        if ask is None or not isinstance(response, dict) or not self.b.in_turn:
+            return [self.b.unknown("control_response", data)]
+        if ask.decision is not None:
+            return self._problem(frame, f"permission request {ask.request_id!r} answered "
+                                 "twice", SequenceError)
+        answer = response.get("response")
+        if response.get("subtype") != "success" or not isinstance(answer, dict):
+            return [self.b.notice(f"permission request {ask.request_id}: the client answered "
+                                  f"{json_text(response.get('error') or response)}; the "
+                                  "outcome is read from the tool result")]
+        behavior = answer.get("behavior")
+        if behavior == "allow":
+            decision: Decision = ("approved_for_session" if answer.get("updatedPermissions")
+                                  else "approved")
+            return [self._resolve(ask, decision, "user", None)]
+        if behavior == "deny":
+            if answer.get("interrupt") is True:
+                self.interrupt = self.interrupt or "interrupted at a permission prompt"
+                return [self._resolve(ask, "abort", "user", _text(answer.get("message")))]
+            return [self._resolve(ask, "denied", "user", _text(answer.get("message")))]
+        return [self.b.unknown("control_response", data)]
+
+    def _control_cancel(self, frame: Frame) -> list[Event]:
+        """The CLI withdraws a prompt (the call was cut): the tool result says what happened."""
+        ask = self.asks.get(str(frame.data.get("request_id")))
+        if ask is None or ask.decision is not None:
+            return [self.b.unknown("control_cancel_request", frame.data)]
+        ask.withdrawn = True
+        return []
+
+    def _resolve(self, ask: _Ask, decision: Decision, by: DecidedBy,
+                 reason: str | None) -> Event:
+        ask.decision = decision
+        return self.b.approval_resolved(ask.request_id, decision, by, reason)
 
     # ---------------------------------------------------------------- assistant lines
 
@@ -380,6 +612,9 @@ class Translator:
         for block in blocks:
             if isinstance(block, dict) and block.get("type") == "tool_result":
                 out += self._tool_result(frame, block)
+            elif isinstance(block, dict) and block.get("type") == "text" and str(
+                    block.get("text")).startswith(INTERRUPT_MARK):
+                self.interrupt = str(block["text"])  # the turn's end says `cancelled`
             else:
                 out.append(self.b.unknown("user/" + str(
                     block.get("type") if isinstance(block, dict) else "<not an object>"),
@@ -393,11 +628,18 @@ class Translator:
             return self._problem(frame, f"tool_result for unknown tool_use {tool_id!r}",
                                  SequenceError)
         is_error = bool(block.get("is_error"))
-        declined = tool_id in self.denied or _rejected(frame.data, tool_id)
+        out: list[Event] = []
+        ask = self.tool_asks.pop(tool_id, None)
+        if ask is not None and ask.decision is None:
+            decision, by, reason = stdout_decision(frame.data, tool_id, block.get("content"),
+                                                   is_error)
+            out.append(self._resolve(ask, decision, by, reason))
+        declined = tool_id in self.denied or _rejected(frame.data, tool_id) or (
+            ask is not None and ask.decision in {"denied", "abort"})
         done = complete(tool, block.get("content"), frame.data.get("tool_use_result"),
                         is_error=is_error, declined=declined)
         self.b.forget_native(tool_id)
-        return [self.b.item("completed", done)]
+        return [*out, self.b.item("completed", done)]
 
     # ---------------------------------------------------------------- result lines
 
@@ -407,9 +649,10 @@ class Translator:
             return [self.b.unknown("result", data)] if self.b.has_session else \
                 self._problem(frame, "result line before system/init", SequenceError)
         failed = bool(data.get("is_error")) or data.get("terminal_reason") not in (
-            None, "completed")  # a tuple: the field may hold anything, even a list
+            None, "completed") or str(data.get("subtype")).startswith("error")
+        # (a tuple above: the field may hold anything, even a list)
         if failed:
-            return self.b.turn_failed(turn_error(data, self.api_message))
+            return self.b.turn_failed(turn_error(data, self.api_message, self.interrupt))
         stop = data.get("stop_reason")
         return self.b.turn_completed(usage_of(data), str(stop) if stop else None)
 
@@ -423,14 +666,39 @@ class Translator:
 
 
 def _rejected(line: dict[str, Any], tool_id: str) -> bool:
-    """`tool_result_meta` marks a call the permission system refused."""
-    metas = line.get("tool_result_meta")
-    for meta in metas if isinstance(metas, list) else []:
-        if isinstance(meta, dict) and meta.get("id") == tool_id:
-            decision = meta.get("permission_decision")
-            if isinstance(decision, dict) and decision.get("decision") == "reject":
-                return True
-    return False
+    """`tool_result_meta` marks a call the permission system or the user refused."""
+    meta = _meta(line, tool_id)
+    decision = meta.get("permission_decision")
+    return (isinstance(decision, dict) and decision.get("decision") == "reject") or \
+        meta.get("non_execution_kind") in UNRUN_KINDS
+
+
+def _is_prompt(line: dict[str, Any]) -> bool:
+    """A `user` line carrying no tool_result: what a client writes as the prompt."""
+    message = line.get("message")
+    content = message.get("content") if isinstance(message, dict) else None
+    return isinstance(message, dict) and not (isinstance(content, list) and any(
+        isinstance(b, dict) and b.get("type") == "tool_result" for b in content))
+
+
+def _is_initialize_answer(response: dict[str, Any]) -> bool:
+    """The CLI's answer to `initialize` (its commands, models, account), recognized by content
+    when the transcript lacks the client's request (a stdout-only recording)."""
+    answer = response.get("response")
+    return response.get("subtype") == "success" and isinstance(answer, dict) and \
+        "commands" in answer
+
+
+def _model_of(line: dict[str, Any]) -> str | None:
+    """The model an assistant line names (not the `<synthetic>` of an API failure)."""
+    message = line.get("message")
+    model = message.get("model") if line.get("type") == "assistant" and isinstance(
+        message, dict) else None
+    return model if isinstance(model, str) and model and model != "<synthetic>" else None
+
+
+def json_text(value: Any) -> str:
+    return value if isinstance(value, str) else json.dumps(value, ensure_ascii=False)
 
 
 def complete(tool: _Tool, content: Any, tool_use_result: Any, *, is_error: bool,
@@ -438,15 +706,18 @@ def complete(tool: _Tool, content: Any, tool_use_result: Any, *, is_error: bool,
     """The tool's item finished with what its tool_result says."""
     item = tool.item
     status: ItemStatus = "declined" if declined else "failed" if is_error else "completed"
+    refusal = (result_text(content) or _text(tool_use_result) or "declined") if declined \
+        else None
     if isinstance(item, CommandExecution):
         code, output = bash_outcome(tool_use_result, content, is_error)
         if not declined and code is not None:
             status = "completed" if code == 0 else "failed"
         return item.model_copy(update={"status": status, "exit_code": None if declined else code,
-                                       "output": output})
+                                       "output": output, "error": refusal})
     if isinstance(item, FileChange):
         changes = file_changes(tool.name, tool.arguments, tool_use_result) or item.changes
-        return item.model_copy(update={"status": status, "changes": changes})
+        error = refusal or ((result_text(content) or "not applied") if is_error else None)
+        return item.model_copy(update={"status": status, "changes": changes, "error": error})
     if isinstance(item, Plan | WebSearch):
         return item.model_copy(update={"status": status})
     error = (result_text(content) or "tool failed") if is_error else None

@@ -348,13 +348,13 @@ def test_resume_keeps_the_session_id() -> None:
 
 
 def test_unknown_lines_and_blocks_are_kept() -> None:
-    events = run(init(), {"type": "stream_event", "event": {"x": 1}},
+    events = run(init(), {"type": "keep_alive", "n": 1},
                  {"type": "system", "subtype": "hook_started", "hook": "h"},
                  assistant({"type": "hologram", "beam": 1}), result())
     unknown = [i for i in completed(events) if i["kind"] == "unknown"]
     assert [u["native_type"] for u in unknown] == [
-        "stream_event", "system/hook_started", "assistant/hologram"]
-    assert unknown[0]["payload"] == {"type": "stream_event", "event": {"x": 1}}
+        "keep_alive", "system/hook_started", "assistant/hologram"]
+    assert unknown[0]["payload"] == {"type": "keep_alive", "n": 1}
 
 
 def test_open_tool_fails_when_the_turn_ends() -> None:
@@ -505,3 +505,296 @@ def test_recording_matches_outline(path: Path) -> None:
     assert check_events(events) == []
     assert match_outline(events, scenario.expect.for_lane("claude-code"),
                          cc.LANE.noise_tools) == []
+
+
+# ============================================================================ control protocol
+
+
+def ask(rid: str, tid: str, name: str, payload: dict[str, Any], **extra: Any) -> dict[str, Any]:
+    """A `can_use_tool` prompt as Claude Code 2.1.328 prints it on stdout."""
+    return {"type": "control_request", "request_id": rid, "request": {
+        "subtype": "can_use_tool", "tool_name": name, "input": payload, "tool_use_id": tid,
+        "permission_suggestions": [], **extra}}
+
+
+def answer(rid: str, **response: Any) -> dict[str, Any]:
+    """The client's answer on stdin."""
+    return {"type": "control_response",
+            "response": {"subtype": "success", "request_id": rid, "response": response}}
+
+
+def meta_result(tid: str, content: str, meta: dict[str, Any], *, error: bool,
+                result_value: Any = None) -> dict[str, Any]:
+    line = tool_result(tid, content, result_value if result_value is not None else
+                       ("Error: " + content if error else {"stdout": "", "stderr": ""}),
+                       error=error)
+    line["tool_result_meta"] = [{"id": tid, **meta}] if meta else []
+    return line
+
+
+def approvals(events: list[dict[str, Any]]) -> list[tuple[Any, ...]]:
+    return [(e["type"], e["request_id"], e.get("item_id"), e.get("action"), e.get("reason"),
+             e.get("decision"), e.get("decided_by")) for e in events
+            if e["type"].startswith("approval.")]
+
+
+INIT_REQUEST = {"type": "control_request", "request_id": "req_init_1",
+                "request": {"subtype": "initialize"}}
+INIT_ANSWER = {"type": "control_response", "response": {
+    "subtype": "success", "request_id": "req_init_1",
+    "response": {"commands": [{"name": "clear"}], "models": []}}}
+PROMPT = {"type": "user", "message": {"role": "user", "content": "do it"},
+          "parent_tool_use_id": None, "session_id": ""}
+
+
+@pytest.mark.parametrize(("response", "decision", "reason"), [
+    ({"behavior": "allow", "updatedInput": {"command": "touch a"}}, "approved", None),
+    ({"behavior": "allow", "updatedInput": {"command": "touch a"}, "updatedPermissions": [
+        {"type": "addRules", "rules": [{"toolName": "Bash", "ruleContent": "touch:*"}],
+         "behavior": "allow", "destination": "session"}]}, "approved_for_session", None),
+    ({"behavior": "deny", "message": "not now"}, "denied", "not now"),
+    ({"behavior": "deny", "message": "stop", "interrupt": True}, "abort", "stop"),
+])
+def test_a_clients_answer_decides_the_prompt(response: dict[str, Any], decision: str,
+                                             reason: str | None) -> None:
+    """`can_use_tool` -> approval.requested (action as for policy denials, reason =
+    description); the client's control_response -> approval.resolved by the user."""
+    events = run(INIT_REQUEST, PROMPT, INIT_ANSWER, init(mode="default"),
+                 tool_use("t1", "Bash", {"command": "touch a"}),
+                 ask("r1", "t1", "Bash", {"command": "touch a"}, description="Create a",
+                     blocked_path="/work/space/a"),
+                 answer("r1", **response),
+                 meta_result("t1", "(Bash completed with no output)",
+                             {"permission_decision": {"decision": "accept",
+                                                      "source": "user_temporary"}},
+                             error=False),
+                 result())
+    item = completed(events)[0]
+    assert approvals(events) == [
+        ("approval.requested", "r1", item["id"], "Bash: touch a", "Create a", None, None),
+        ("approval.resolved", "r1", None, None, reason, decision, "user")]
+    assert [i["kind"] for i in completed(events)] == ["command_execution"]
+
+
+def test_a_denied_write_is_declined_with_the_deny_message() -> None:
+    events = run(init(mode="default"),
+                 tool_use("t1", "Write", {"file_path": "/w/n.txt", "content": "x"}),
+                 ask("r1", "t1", "Write", {"file_path": "/w/n.txt"}, description="n.txt"),
+                 answer("r1", behavior="deny", message="Not this file."),
+                 meta_result("t1", "Not this file.", {"permission_decision": {
+                     "decision": "reject", "source": "user_reject"}}, error=True),
+                 result())
+    item = completed(events)[0]
+    assert (item["kind"], item["status"], item["error"]) == (
+        "file_change", "declined", "Not this file.")
+    assert approvals(events)[1][4:] == ("Not this file.", "denied", "user")
+
+
+ACCEPT, REJECT = "accept", "reject"
+
+
+@pytest.mark.parametrize(("meta", "error", "content", "expected"), [
+    ({"permission_decision": {"decision": ACCEPT, "source": "user_temporary"}}, False, "ok",
+     ("approved", "user", None)),
+    ({"permission_decision": {"decision": ACCEPT, "source": "user_permanent"}}, False, "ok",
+     ("approved_for_session", "user", None)),
+    ({"permission_decision": {"decision": ACCEPT, "source": "classifier"}}, False, "ok",
+     ("approved", "reviewer", None)),
+    ({"permission_decision": {"decision": REJECT, "source": "user_reject"}}, True, "no way",
+     ("denied", "user", "no way")),
+    ({"permission_decision": {"decision": REJECT, "source": "hook"}}, True, "hook said no",
+     ("denied", "policy", "hook said no")),
+    ({"permission_decision": {"decision": REJECT, "source": "user_abort"}}, True, "stop",
+     ("abort", "user", "stop")),
+    ({"non_execution_kind": "user-rejected"}, True, "The user doesn't want to proceed",
+     ("abort", "user", None)),
+    ({}, False, "fine", ("approved", "user", None)),
+    ({}, True, "Exit code 2\nboom", ("approved", "user", None)),
+    ({}, True, "Denied by the client", ("denied", "user", "Denied by the client")),
+])
+def test_with_stdout_only_the_tool_result_decides(meta: dict[str, Any], error: bool,
+                                                  content: str,
+                                                  expected: tuple[str, str, str | None]) -> None:
+    """No control_response in the file: the decision is read from the tool_result (meta
+    `permission_decision` by source, `user-rejected`, else an error naming no exit code)."""
+    events = run(init(mode="default"), tool_use("t1", "Bash", {"command": "make"}),
+                 ask("r1", "t1", "Bash", {"command": "make"}),
+                 meta_result("t1", content, meta, error=error), result())
+    resolved = of_type(events, "approval.resolved")
+    assert [(r["decision"], r["decided_by"], r["reason"]) for r in resolved] == [expected]
+    item = completed(events)[0]
+    refused = expected[0] in {"denied", "abort"}
+    assert item["status"] == ("declined" if refused else "failed" if error else "completed")
+    assert item["error"] == (content if refused else None)
+    assert of_type(events, "approval.resolved")[0]["seq"] < of_type(
+        events, "item.completed")[0]["seq"]
+
+
+def test_the_initialize_exchange_and_the_prompt_are_no_items() -> None:
+    """The client's initialize and prompt and the CLI's answer (also without its request, as
+    a stdout-only recording has it) emit nothing."""
+    for lines in ([INIT_REQUEST, PROMPT, INIT_ANSWER], [INIT_ANSWER]):
+        events = run(*lines, init(), result())
+        assert completed(events) == []
+        assert [e["type"] for e in events] == ["session.started", "turn.started",
+                                               "turn.completed"]
+
+
+@pytest.mark.parametrize("line", [
+    {"type": "control_request", "request_id": "h1",
+     "request": {"subtype": "hook_callback", "callback_id": "c1", "input": {}}},
+    {"type": "control_request", "request_id": "m1",
+     "request": {"subtype": "mcp_message", "server_name": "s", "message": {"id": 1}}},
+    {"type": "control_request", "request_id": "p1",
+     "request": {"subtype": "set_permission_mode", "mode": "plan"}},
+    {"type": "control_cancel_request", "request_id": "nobody"},
+    {"type": "control_response", "response": {"subtype": "success", "request_id": "h1",
+                                              "response": {"continue": True}}},
+    {"type": "control_request", "request": {"subtype": "can_use_tool"}},
+])
+def test_other_control_lines_are_kept_whole(line: dict[str, Any]) -> None:
+    events = run(init(), line, result())
+    kept = completed(events)
+    assert [(i["kind"], i["payload"]) for i in kept] == [("unknown", line)]
+
+
+def test_a_prompt_about_a_tool_not_seen_is_kept_whole() -> None:
+    line = ask("r1", "t9", "Bash", {"command": "x"})
+    events = run(init(), line, result())
+    assert [(i["native_type"], i["payload"]) for i in completed(events)] == [
+        ("control_request/can_use_tool", line)]
+    assert approvals(events) == []
+
+
+def test_a_client_error_answer_or_a_cancel_leaves_the_decision_to_stdout() -> None:
+    error_answer = {"type": "control_response", "response": {
+        "subtype": "error", "request_id": "r1", "error": "client crashed"}}
+    for line in (error_answer, {"type": "control_cancel_request", "request_id": "r1"}):
+        events = run(init(), tool_use("t1", "Bash", {"command": "make"}),
+                     ask("r1", "t1", "Bash", {"command": "make"}), line,
+                     meta_result("t1", "Stopped", {"permission_decision": {
+                         "decision": "reject", "source": "user_reject"}}, error=True),
+                     result())
+        assert [r["decision"] for r in of_type(events, "approval.resolved")] == ["denied"]
+        notices = [i["message"] for i in completed(events) if i["kind"] == "error"]
+        assert notices == (["permission request r1: the client answered client crashed; the "
+                            "outcome is read from the tool result"] if line is error_answer
+                           else [])
+
+
+def test_a_prompt_answered_or_asked_twice_is_refused_or_noted() -> None:
+    lines = [init(), tool_use("t1", "Bash", {"command": "make"}),
+             ask("r1", "t1", "Bash", {"command": "make"}), answer("r1", behavior="allow")]
+    for extra in (answer("r1", behavior="deny", message="x"),
+                  ask("r1", "t1", "Bash", {"command": "make"})):
+        with pytest.raises(SequenceError, match="r1"):
+            run(*lines, extra)
+        events = run(*lines, extra, context=RunContext(lenient=True))
+        assert len(of_type(events, "approval.resolved")) == 1
+        assert [i["message"] for i in completed(events) if i["kind"] == "error"] == [
+            {"control_response": "line 5: permission request 'r1' answered twice",
+             "control_request": "line 5: permission request 'r1' asked twice"}[extra["type"]]]
+
+
+@pytest.mark.parametrize("lines", [
+    [{"type": "user", "message": {"role": "user", "content": [
+        {"type": "text", "text": "[Request interrupted by user for tool use]"}]},
+      "session_id": SESSION},
+     result(subtype="error_during_execution", is_error=True, terminal_reason="aborted_tools",
+            result=None, errors=["[ede_diagnostic] result_type=user"])],
+    [result(subtype="error_during_execution", is_error=True, terminal_reason="aborted_streaming",
+            result=None)],
+    [{"type": "control_request", "request_id": "i1", "request": {"subtype": "interrupt"}},
+     {"type": "control_response", "response": {"subtype": "success", "request_id": "i1"}},
+     result(subtype="error_during_execution", is_error=True, terminal_reason=None,
+            result=None)],
+])
+def test_an_interrupt_ends_the_turn_cancelled(lines: list[dict[str, Any]]) -> None:
+    """The interrupt marker line, an `aborted_*` terminal reason or the client's `interrupt`
+    request: the failed result is `cancelled`, and none of those lines is an item."""
+    events = run(init(), *lines)
+    error = of_type(events, "turn.failed")[0]["error"]
+    assert (error["kind"], error["retryable"]) == ("cancelled", False)
+    assert completed(events) == []
+
+
+def test_an_interrupt_marker_names_the_failure() -> None:
+    marker = "[Request interrupted by user for tool use]"
+    events = run(init(), {"type": "user", "message": {"role": "user", "content": [
+        {"type": "text", "text": marker}]}, "session_id": SESSION},
+        result(subtype="error_during_execution", is_error=True, terminal_reason="aborted_tools",
+               result=None, errors=["diag"]))
+    assert of_type(events, "turn.failed")[0]["error"]["message"] == marker
+
+
+def test_an_error_subtype_fails_the_turn_even_without_is_error() -> None:
+    """Older builds: `error_max_turns` / `error_during_execution` without `terminal_reason`;
+    the `errors` list is the message when there is no result text."""
+    events = run(init(), result(subtype="error_max_turns", is_error=False,
+                                terminal_reason=None, result=None, errors=["max turns: 3"]))
+    assert of_type(events, "turn.failed")[0]["error"] == {
+        "kind": "unknown", "message": "max turns: 3", "retryable": False}
+
+
+def test_the_model_comes_from_the_first_assistant_line_when_init_lacks_it() -> None:
+    """An init without `model` holds the run until an assistant line names it; lines that say
+    nothing (status, stream_event, a prompt) may pass meanwhile."""
+    bare = init()
+    del bare["model"]
+    status = {"type": "system", "subtype": "status", "status": None, "session_id": SESSION}
+    partial = {"type": "stream_event", "event": {"type": "message_start"}}
+    named = assistant({"type": "text", "text": "hi"})
+    named["message"]["model"] = "claude-haiku-9"
+    events = run(bare, status, partial, named, result())
+    assert [e["type"] for e in events][:2] == ["session.started", "turn.started"]
+    assert of_type(events, "session.started")[0]["model"] == "claude-haiku-9"
+    assert of_type(events, "session.started")[0]["cwd"] == CWD
+
+
+def test_a_held_run_without_a_model_line_falls_back_to_the_context() -> None:
+    bare = init(model="")
+    synthetic = assistant({"type": "text", "text": "API Error"}, is_api_error_message=True)
+    synthetic["message"]["model"] = "<synthetic>"
+    for lines in ([bare, result()], [bare, synthetic, result(is_error=True)], [bare]):
+        events = run(*lines, context=RunContext(model="ctx-model"))
+        assert [s["model"] for s in of_type(events, "session.started")] == ["ctx-model"]
+
+
+def test_a_run_without_init_takes_the_model_of_its_first_line() -> None:
+    events = run(assistant({"type": "text", "text": "hi"}), result(),
+                 context=RunContext(lenient=True))
+    assert of_type(events, "session.started")[0]["model"] == "claude-opus-5-5"
+
+
+def test_cache_creation_is_cache_write() -> None:
+    events = run(init(), result(usage={"input_tokens": 10, "cache_read_input_tokens": 2,
+                                       "cache_creation_input_tokens": 7, "output_tokens": 5}))
+    usage = of_type(events, "turn.completed")[0]["usage"]
+    assert (usage["cached_input_tokens"], usage["cache_write_input_tokens"]) == (2, 7)
+
+
+def test_a_policy_denial_keeps_the_denial_text_in_error() -> None:
+    denied = {"type": "system", "subtype": "permission_denied", "tool_name": "Bash",
+              "tool_use_id": "t1", "message": "touch needs approval", "session_id": SESSION}
+    events = run(init(mode="default"), tool_use("t1", "Bash", {"command": "touch x"}), denied,
+                 tool_result("t1", "touch needs approval", "Error: touch needs approval",
+                             error=True, reject=True), result())
+    assert completed(events)[0]["error"] == "touch needs approval"
+
+
+def test_a_failed_command_has_no_error_and_a_failed_write_says_why() -> None:
+    events = run(init(), tool_use("t1", "Bash", {"command": "false"}),
+                 tool_result("t1", "Exit code 1", "Error: Exit code 1", error=True),
+                 tool_use("t2", "Write", {"file_path": "/w/a", "content": ""}),
+                 tool_result("t2", "EACCES: permission denied", "Error: EACCES", error=True),
+                 result())
+    command, write = completed(events)
+    assert (command["status"], command["error"]) == ("failed", None)
+    assert (write["status"], write["error"]) == ("failed", "EACCES: permission denied")
+
+
+def test_partial_messages_and_status_lines_are_no_items() -> None:
+    events = run(init(), {"type": "stream_event", "event": {"type": "content_block_delta"}},
+                 {"type": "system", "subtype": "status", "status": "compacting"},
+                 assistant({"type": "text", "text": "a"}), result())
+    assert [i["kind"] for i in completed(events)] == ["assistant_message"]

@@ -359,7 +359,11 @@ def entry_without(entry: Divergence, excuse: Excuse) -> Divergence:
 # ------------------------------------------------------------------------------ the gate
 
 
-def run_gate(options: GateOptions) -> GateResult:
+Progress = Callable[[int, int, str], None]
+"""Called as `(done, total, what)` while the gate works (the CLI's progress bar)."""
+
+
+def run_gate(options: GateOptions, progress: Progress | None = None) -> GateResult:
     lanes = select_lanes(options)
     dirs = select_scenarios(options)
     scenarios = {d.name: load_scenario(d / "scenario.yaml") for d in dirs}
@@ -369,6 +373,8 @@ def run_gate(options: GateOptions) -> GateResult:
     workers = 1 if options.lane_specs is not None else options.jobs
     for result, was_updated in _map(jobs, workers):
         cells.append(result)
+        if progress is not None:
+            progress(len(cells), len(jobs), f"{result.scenario} / {result.lane}")
         if was_updated:
             updated.append(f"{result.scenario}/{result.lane}")
     pairs: list[PairResult] = []
