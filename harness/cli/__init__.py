@@ -21,6 +21,7 @@ Handler = Callable[[argparse.Namespace], int]
 
 COMMANDS: dict[str, str] = {
     "check": "run the conformance gate: every lane x scenario, every lane pair",
+    "completion": "print a shell completion script (bash or zsh)",
     "lanes": "list lanes with their declared item kinds and capabilities",
     "normalize": "normalize one lane's native input to JSONL on stdout",
     "record": "record scenario cassettes from a real runtime against the local stub",
@@ -32,16 +33,48 @@ COMMANDS: dict[str, str] = {
 """Subcommand (= module in `harness.cli`) -> its help line, as its `register()` says it."""
 
 
-def build_parser(command: str | None = None) -> argparse.ArgumentParser:
+FILE_COMPLETION = {"bash": "_shtab_compgen_files", "zsh": "_files", "tcsh": "f"}
+"""shtab's file completion (`shtab.FILE`), set as `action.complete` without importing shtab."""
+DIR_COMPLETION = {"bash": "_shtab_compgen_dirs", "zsh": "_files -/", "tcsh": "d"}
+
+
+def version() -> str:
+    """The installed distribution's version (the one `pip` sees)."""
+    from importlib.metadata import PackageNotFoundError  # noqa: PLC0415 -- start-up
+    from importlib.metadata import version as dist_version  # noqa: PLC0415
+
+    try:
+        return dist_version("agent-conformance-harness")
+    except PackageNotFoundError:
+        return "0+unknown"
+
+
+class _VersionAction(argparse.Action):
+    """`--version`, resolved only when asked (reading metadata costs start-up time)."""
+
+    def __init__(self, option_strings: Sequence[str], dest: str = argparse.SUPPRESS,
+                 default: str = argparse.SUPPRESS, help: str | None = None) -> None:
+        super().__init__(option_strings, dest=dest, default=default, nargs=0, help=help)
+
+    def __call__(self, parser: argparse.ArgumentParser, namespace: argparse.Namespace,
+                 values: object, option_string: str | None = None) -> None:
+        print(f"harness {version()}")
+        parser.exit()
+
+
+def build_parser(command: str | None = None, *, every: bool = False
+                 ) -> argparse.ArgumentParser:
     """The CLI parser; only `command` (when it is one) gets its full arguments, the rest are
-    names with help so `harness --help` lists them all."""
+    names with help so `harness --help` lists them all. `every`: all commands in full (what
+    shell completion needs)."""
     parser = argparse.ArgumentParser(
         prog="harness",
         description="Conformance and record/replay harness for multi-provider agent runtimes.",
     )
+    parser.add_argument("--version", action=_VersionAction, help="print the version and exit")
     sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
     for name, help_line in COMMANDS.items():
-        if name == command:
+        if every or name == command:
             importlib.import_module(f"harness.cli.{name}").register(sub)
         else:
             sub.add_parser(name, help=help_line)

@@ -16,6 +16,7 @@ import sys
 from pathlib import Path
 from typing import Any, cast, get_args
 
+from harness.cli import FILE_COMPLETION
 from harness.contract.errors import InputError
 from harness.contract.lane import (
     HEAD_BYTES,
@@ -36,7 +37,8 @@ def register(sub: Any) -> None:
     parser: argparse.ArgumentParser = sub.add_parser(
         "normalize", help="normalize one lane's native input to JSONL on stdout")
     parser.add_argument("--lane", required=True, help=f"one of: {', '.join(lane_ids())}")
-    parser.add_argument("input", nargs="?", default="-", help="native file, or - for stdin")
+    parser.add_argument("input", nargs="?", default="-", help="native file, or - for stdin"
+                        ).complete = FILE_COMPLETION  # type: ignore[attr-defined]
     parser.add_argument("--cwd", help="working directory of the run (not in the stream)")
     parser.add_argument("--sandbox", choices=get_args(Sandbox), default="unknown")
     parser.add_argument("--approval-policy", choices=get_args(ApprovalPolicy), default="unknown")

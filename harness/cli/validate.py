@@ -11,6 +11,7 @@ import sys
 from pathlib import Path
 from typing import Any
 
+from harness.cli import FILE_COMPLETION
 from harness.contract.errors import FrameError, InputError
 from harness.contract.invariants import OrderChecker
 from harness.contract.jsonl import iter_lines, parse_object
@@ -22,7 +23,8 @@ EXIT_VALID, EXIT_INVALID, EXIT_UNREADABLE = 0, 1, 2
 def register(sub: Any) -> None:
     parser: argparse.ArgumentParser = sub.add_parser(
         "validate", help="check normalized JSONL logs against the schema and ordering rules")
-    parser.add_argument("files", nargs="+", type=Path)
+    parser.add_argument("files", nargs="+", type=Path
+                        ).complete = FILE_COMPLETION  # type: ignore[attr-defined]
     parser.set_defaults(handler=run)
 
 

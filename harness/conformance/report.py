@@ -8,8 +8,15 @@ matrix, the capability table, the divergence ledger and every failing cell's dif
 from __future__ import annotations
 
 import html
+import json
+import platform
+import re
+import subprocess
 from collections.abc import Iterable
+from datetime import UTC, datetime
+from importlib import metadata
 from pathlib import Path
+from typing import Any
 from xml.etree import ElementTree as ET
 
 from rich.console import Console
@@ -39,13 +46,38 @@ def _pair_summary(pairs: Iterable[PairResult]) -> str:
 # ------------------------------------------------------------------------------ terminal
 
 
+def short_headers(lanes: Iterable[str]) -> dict[str, str]:
+    """Lane id -> a short column header: the initials of its dash-separated parts
+    (`codex-native` -> `cn`, `anthropic` -> `a`), numbered when two lanes share initials."""
+    ids = list(lanes)
+    initials = {lane: "".join(part[:1] for part in lane.split("-") if part) or lane
+                for lane in ids}
+    taken = [initials[lane] for lane in ids]
+    return {lane: initials[lane] if taken.count(initials[lane]) == 1 else f"{initials[lane]}{i}"
+            for i, lane in enumerate(ids, start=1)}
+
+
+def _matrix_width(result: GateResult, headers: dict[str, str]) -> int:
+    """Columns a rich table with these headers needs (3 per column for borders and padding)."""
+    scenario = max([len("scenario"), *map(len, result.scenarios)])
+    pairs = max([len("pairs"), *(len(_pair_summary(p for p in result.pairs if p.scenario == s))
+                                 for s in result.scenarios)])
+    return 1 + sum(width + 3 for width in [scenario, *map(len, headers.values()), pairs])
+
+
 def print_matrix(result: GateResult, console: Console) -> None:
+    """The lanes x scenarios matrix; lane headers are shortened (with a legend) when the full
+    ids do not fit the console, so an 80-column CI log shows every scenario name whole."""
     cells = _cell_map(result)
+    headers = {lane: lane for lane in result.lanes}
+    if _matrix_width(result, headers) > console.width:
+        headers = short_headers(result.lanes)
     table = Table(title="conformance: lanes x scenarios", show_lines=False)
-    table.add_column("scenario")
+    table.add_column("scenario", no_wrap=True,
+                     min_width=max([len("scenario"), *map(len, result.scenarios)]))
     for lane in result.lanes:
-        table.add_column(lane, justify="center")
-    table.add_column("pairs", justify="center")
+        table.add_column(headers[lane], justify="center", no_wrap=True)
+    table.add_column("pairs", justify="center", no_wrap=True)
     for scenario in result.scenarios:
         row = [scenario]
         for lane in result.lanes:
@@ -53,8 +85,11 @@ def print_matrix(result: GateResult, console: Console) -> None:
             status = cell.status if cell else "gap"
             row.append(f"[{COLOR[status]}]{SYMBOL[status]}[/]")
         row.append(_pair_summary(p for p in result.pairs if p.scenario == scenario))
-        table.add_row(*row)
+        table.add_row(*row, end_section=False)
     console.print(table)
+    shortened = [f"{short} {lane}" for lane, short in headers.items() if short != lane]
+    if shortened:
+        console.print("lanes: " + "  ".join(shortened), markup=False)
     console.print(LEGEND)
     for cell in result.cells:
         if cell.status in {"fail", "error"}:
@@ -77,6 +112,109 @@ def print_matrix(result: GateResult, console: Console) -> None:
         console.print(f"\nSECRET {finding}", markup=False)
     for name in result.updated_golden:
         console.print(f"golden updated: {name}", markup=False)
+
+
+# ------------------------------------------------------------------------------ run metadata
+
+DISTRIBUTION = "agent-conformance-harness"
+TOOL_EXTRAS = frozenset({"dev", "fuzz", "testing"})
+"""Extras that hold tools, not a lane's provider SDK."""
+
+
+def run_metadata(cassettes: Path, scenarios: Iterable[str]) -> dict[str, Any]:
+    """What a report needs to be read later: when, at which commit, with which harness, runtime
+    and SDK versions (runtimes as the selected recordings' meta files pin them)."""
+    return {
+        "date": datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ"),
+        "commit": _git_commit(cassettes),
+        "harness": _version(DISTRIBUTION),
+        "python": platform.python_version(),
+        "runtimes": _recorded_runtimes(cassettes, scenarios),
+        "sdks": _sdk_versions(),
+    }
+
+
+def _git_commit(where: Path) -> str | None:
+    folder = where if where.is_dir() else Path.cwd()
+    try:
+        done = subprocess.run(["git", "rev-parse", "--short=12", "HEAD"], cwd=folder,
+                              capture_output=True, text=True, check=False, timeout=10)
+    except (OSError, subprocess.SubprocessError):
+        return None
+    if done.returncode != 0:
+        return None
+    dirty = subprocess.run(["git", "status", "--porcelain", "--untracked-files=no"],
+                           cwd=folder, capture_output=True, text=True, check=False, timeout=30)
+    return done.stdout.strip() + ("+dirty" if dirty.stdout.strip() else "")
+
+
+def _version(distribution: str) -> str | None:
+    try:
+        return metadata.version(distribution)
+    except metadata.PackageNotFoundError:
+        return None
+
+
+def _recorded_runtimes(cassettes: Path, scenarios: Iterable[str]) -> dict[str, list[str]]:
+    found: dict[str, set[str]] = {}
+    for scenario in scenarios:
+        for meta_path in sorted((cassettes / scenario).glob("*.meta.json")):
+            try:
+                meta = json.loads(meta_path.read_text(encoding="utf-8"))
+            except (OSError, ValueError):
+                continue
+            if isinstance(meta, dict) and meta.get("runtime") and meta.get("version"):
+                found.setdefault(str(meta["runtime"]), set()).add(str(meta["version"]))
+    return {runtime: sorted(versions) for runtime, versions in sorted(found.items())}
+
+
+def _sdk_versions() -> dict[str, str | None]:
+    """Installed versions of the packages the provider extras of this distribution name."""
+    try:
+        requirements = metadata.requires(DISTRIBUTION) or []
+    except metadata.PackageNotFoundError:
+        return {}
+    sdks: dict[str, str | None] = {}
+    for requirement in requirements:
+        extra = re.search(r"""extra\s*==\s*["']([^"']+)["']""", requirement)
+        package = re.match(r"[A-Za-z0-9._-]+", requirement)
+        if extra and package and extra.group(1) not in TOOL_EXTRAS:
+            sdks[package.group(0)] = _version(package.group(0))
+    return dict(sorted(sdks.items()))
+
+
+# ------------------------------------------------------------------------------ json
+
+JSON_FORMAT_VERSION = 1
+
+
+def gate_json(result: GateResult, *, seconds: float | None = None,
+              run: dict[str, Any] | None = None) -> dict[str, Any]:
+    """The gate's findings as one JSON document (`harness check --format json`): every cell
+    with each check by its stable id, every pair with the ids of the checks that failed and the
+    masks it was equal under, and the gate-wide problems. `format` versions this layout."""
+    return {
+        "format": JSON_FORMAT_VERSION,
+        "ok": result.ok,
+        "seconds": None if seconds is None else round(seconds, 3),
+        "run": run or {},
+        "lanes": list(result.lanes),
+        "scenarios": list(result.scenarios),
+        "cells": [{
+            "scenario": cell.scenario, "lane": cell.lane, "status": cell.status,
+            "reason": cell.reason, "seconds": round(cell.seconds, 3),
+            "checks": [{"id": c.name, "ok": c.ok, "detail": c.detail} for c in cell.checks],
+        } for cell in result.cells],
+        "pairs": [{
+            "scenario": pair.scenario, "lanes": list(pair.lanes), "status": pair.status,
+            "failed_checks": pair.checks, "masks": pair.masks, "gaps": pair.gaps,
+            "reason": pair.reason, "diff": pair.diff,
+        } for pair in result.pairs],
+        "stale_entries": result.stale_entries,
+        "capability_problems": result.capability_problems,
+        "secret_findings": result.secret_findings,
+        "updated_golden": result.updated_golden,
+    }
 
 
 # ------------------------------------------------------------------------------ junit
@@ -177,7 +315,7 @@ def _td(status: str, text: str, title: str = "") -> str:
             f"{html.escape(text)}</td>")
 
 
-def index_html(result: GateResult) -> str:
+def index_html(result: GateResult, *, run: dict[str, Any] | None = None) -> str:
     cells = _cell_map(result)
     verdict = "PASS" if result.ok else "FAIL"
     out = [f"<!doctype html><html lang=en><head><meta charset=utf-8>"
@@ -233,9 +371,11 @@ def index_html(result: GateResult) -> str:
     return "\n".join(out)
 
 
-def write_reports(result: GateResult, folder: Path) -> list[Path]:
+def write_reports(result: GateResult, folder: Path, *,
+                  run: dict[str, Any] | None = None) -> list[Path]:
+    """junit.xml, summary.md and index.html in `folder`; `run` is `run_metadata()`."""
     paths = [folder / "junit.xml", folder / "summary.md", folder / "index.html"]
-    for path, text in zip(paths, (junit_xml(result), summary_md(result), index_html(result)),
-                          strict=True):
+    texts = (junit_xml(result), summary_md(result), index_html(result, run=run))
+    for path, text in zip(paths, texts, strict=True):
         atomic_write_text(path, text)
     return paths
