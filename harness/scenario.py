@@ -163,6 +163,15 @@ class ExpectedItem(_Spec):
     server: str | None = None
     tool: str | None = None
     text: str | None = None
+    output: str | None = Field(
+        default=None, description="A command's whole output, compared after the lane's output "
+        "rules and the canonical form (CRLF, ANSI, trailing blanks, `{workspace}`).")
+    output_head: str | None = Field(
+        default=None, description="What a command's output starts with, compared the same way: "
+        "for outputs a runtime shortens its own way.")
+    error: str | None = Field(
+        default=None, description="Why a command or file change did not run, compared the same "
+        "way (a runtime's refusal text).")
 
 
 class ExpectedTurn(_Spec):

@@ -132,6 +132,18 @@ FIELD_CHANGES: list[tuple[str, dict[str, Any], dict[str, Any]]] = [
     ("eq.web_search.query", SEARCH, {"query": "news"}),
     ("eq.plan.entries", PLAN, {"entries": [{"text": "step", "status": "completed"}]}),
     ("eq.plan.entries", PLAN, {"entries": [{"text": "other", "status": "pending"}]}),
+    ("eq.plan.text", PLAN, {"text": "a free-form plan"}),
+    ("eq.plan.status", PLAN, {"status": "failed"}),
+    ("eq.assistant_message.citations", TEXT, {"citations": [{"url": "https://example.test/a",
+                                                             "title": "A", "cited_text": "a"}]}),
+    ("eq.command_execution.error", SHELL, {"error": "denied by the user"}),
+    ("eq.file_change.error", PATCH, {"error": "denied by the user"}),
+    ("eq.file_change.status", PATCH, {"status": "declined"}),
+    ("eq.mcp_tool_call.status", MCP, {"status": "failed"}),
+    ("eq.tool_call.error", TOOL, {"error": "boom"}),
+    ("eq.tool_call.status", TOOL, {"status": "failed"}),
+    ("eq.web_search.status", SEARCH, {"status": "failed"}),
+    ("eq.reasoning.status", THINK, {"status": "failed"}),
 ]
 
 
@@ -144,6 +156,17 @@ def test_every_compared_field_fails_when_changed(check: str, item: dict[str, Any
     assert equivalent(log(item), log(item), "strict").equivalent
     verdict = equivalent(log(item), log({**item, **change}), "strict")
     assert [d.check for d in verdict.differences] == [check]
+
+
+def test_every_compared_item_field_has_a_change_case() -> None:
+    """A field listed in COMPARED but never read from the item would compare None with None:
+    each compared item field must have a case above that changes it and is caught."""
+    covered = {check for check, _, _ in FIELD_CHANGES}
+    for kind, names in COMPARED.items():
+        if kind in {"run", "turn"} or kind.startswith("approval"):
+            continue
+        for name in names:
+            assert f"eq.{kind}.{name}" in covered, f"{kind}.{name} has no change case"
 
 
 def test_approvals_are_compared_by_item_action_and_decision() -> None:

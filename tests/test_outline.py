@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from harness.conformance.equivalence import Lens
 from harness.conformance.outline import match_outline
 from harness.scenario import ExpectedItem, ExpectedTurn
 from tests.miniatures import log
@@ -93,3 +94,39 @@ def test_every_outline_field_fails_when_changed() -> None:
         "outline.error_kind")
     assert match_outline(log(*items[:-1]), FULL)[0].startswith("outline.items")
     assert match_outline(log(*items) + log(*items), FULL)[0].startswith("outline.runs")
+
+
+OUTPUTS = [ExpectedTurn(items=[
+    ExpectedItem(kind="command_execution", output="out.txt: Read-only file system"),
+    ExpectedItem(kind="command_execution", output_head="1\n2\n3"),
+    ExpectedItem(kind="file_change", error="denied by the user")])]
+RO = {**SHELL, "output": "out.txt: Read-only file system\r\n"}
+BIG = {**SHELL, "output": "1\n2\n3\n4\n... 900 bytes omitted ...\n99\n"}
+DENIED = {**PATCH, "status": "declined", "error": "denied by the user"}
+
+
+def test_outputs_and_refusal_texts_fail_when_changed() -> None:
+    """A command's whole output, the head of a shortened one and a refusal text are each held
+    to the scenario (canonical form: CRLF and trailing blanks do not count), and each change
+    fails by its own check id: a prefix planted in a shortened output, a changed refusal."""
+    assert match_outline(log(RO, BIG, DENIED), OUTPUTS) == []
+    for index, change in ((0, {"output": "MUTATED out.txt: Read-only file system"}),
+                          (1, {"output": "MUTATED 1\n2\n3\n4"}),
+                          (1, {"output": "2\n3\n4"}),
+                          (2, {"error": "MUTATED denied by the user"}),
+                          (2, {"error": None})):
+        items = [RO, BIG, DENIED]
+        items[index] = {**items[index], **change}
+        problems = match_outline(log(*items), OUTPUTS)
+        check = "outline.error" if index == 2 else "outline.output"
+        assert [p.split(":")[0] for p in problems] == [check], (change, problems)
+
+
+def test_outputs_are_read_through_the_lanes_output_rules() -> None:
+    """The outline reads an output as the equivalence check does: with the lane's declared
+    output rules applied (here a header the runtime adds)."""
+    headed = {**RO, "output": "Exit code: 1\nout.txt: Read-only file system"}
+    lens = Lens(output_rules=(("test.header", lambda t: t.removeprefix("Exit code: 1\n")),))
+    outline = [ExpectedTurn(items=OUTPUTS[0].items[:1])]
+    assert match_outline(log(headed), outline) != []
+    assert match_outline(log(headed), outline, lens=lens) == []

@@ -206,26 +206,32 @@ def in_workspace(text: str, cwd: str | None) -> str:
 def _item_fields(item: Mapping[str, Any], cwd: str | None, lens: Lens) -> dict[str, Any]:
     kind = item["kind"]
     fields: dict[str, Any] = {"status": item["status"]}
+    def read(text: object) -> str | None:
+        return None if text is None else in_workspace(lens.output(str(text)), cwd)
+
     if kind in {"assistant_message", "reasoning"}:
         fields["text"] = None if item.get("encrypted") else _text(item.get("text") or "")
+        if kind == "assistant_message":
+            fields["citations"] = [(c.get("url"), _text(c.get("title") or ""),
+                                    _text(c.get("cited_text") or ""))
+                                   for c in item.get("citations") or []]
     elif kind == "command_execution":
-        output = item.get("output")
         fields.update(command=unwrap_command(item["command"]), exit_code=item.get("exit_code"),
-                      output=None if output is None else in_workspace(lens.output(output), cwd))
+                      output=read(item.get("output")), error=read(item.get("error")))
     elif kind == "file_change":
         fields["changes"] = sorted(
             (relative_path(c["path"], cwd), c["kind"],
              relative_path(c["move_path"], cwd) if c.get("move_path") else None)
             for c in item["changes"])
+        fields["error"] = read(item.get("error"))
     elif kind in {"mcp_tool_call", "tool_call"}:
         if kind == "mcp_tool_call":
             fields.update(server=item["server"], tool=item["tool"])
         else:
             fields["name"] = item["name"]
-        result, error = payload_text(item.get("result")), payload_text(item.get("error"))
         fields.update(arguments=in_workspace(canonical_json(item.get("arguments")), cwd),
-                      result=None if result is None else in_workspace(lens.output(result), cwd),
-                      error=None if error is None else in_workspace(lens.output(error), cwd))
+                      result=read(payload_text(item.get("result"))),
+                      error=read(payload_text(item.get("error"))))
     elif kind == "web_search":
         fields["query"] = _text(item.get("query") or "")
     elif kind == "plan":

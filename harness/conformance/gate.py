@@ -247,8 +247,8 @@ def evaluate_cell(scenario_dir: Path, lane: LaneSpec, options: GateOptions
     result.checks = _schema_and_order(events)
     golden, updated = _golden_check(options, scenario.name, lane.id, events)
     result.checks.append(golden)
-    outline = match_outline(events, scenario.expect.for_lane(lane.id), lane.noise_tools,
-                            scripted_texts(scenario))
+    outline = match_outline(events, scenario.expect.for_lane(lane.id),
+                            texts=scripted_texts(scenario), lens=lens_of(lane))
     result.checks += _by_check_id("outline", outline)
     result.status = "pass" if not result.failures else "fail"
     result.seconds = time.perf_counter() - started

@@ -5,10 +5,13 @@ item leaves unset are not checked, except the answer text: where the scenario sc
 model says (`scripted_texts`), each completed assistant message must say the next scripted text.
 Every problem starts with its stable check id (`outline.runs`, `outline.outcome`,
 `outline.error_kind`, `outline.items`, `outline.kind`, `outline.status`, `outline.exit_code`,
-`outline.command`, `outline.paths`, `outline.change_kinds`, `outline.server`, `outline.tool`,
-`outline.text`). Noise kinds (non-fatal notices, unknown items) are only
-compared when the outline itself names that kind, so a runtime's chatter does not break outlines;
-the same holds for a lane's plumbing tool calls (`LaneSpec.noise_tools`, e.g. tool search).
+`outline.command`, `outline.output`, `outline.error`, `outline.paths`, `outline.change_kinds`,
+`outline.server`, `outline.tool`, `outline.text`). Outputs and refusal texts are read as the
+equivalence check reads them (the lane's `Lens`: its output rules, then the canonical form), so a
+scenario can state what a runtime really printed where no other lane witnesses it. Noise kinds
+(non-fatal notices, unknown items) are only compared when the outline itself names that kind, so
+a runtime's chatter does not break outlines; the same holds for a lane's plumbing tool calls
+(`LaneSpec.noise_tools`, e.g. tool search).
 """
 
 from __future__ import annotations
@@ -18,7 +21,13 @@ from collections.abc import Set as AbstractSet
 from dataclasses import dataclass, field
 from typing import Any
 
-from harness.conformance.equivalence import NOISE_KINDS, relative_path, unwrap_command
+from harness.conformance.equivalence import (
+    NOISE_KINDS,
+    Lens,
+    in_workspace,
+    relative_path,
+    unwrap_command,
+)
 from harness.scenario import ExpectedItem, ExpectedTurn, Scenario, TextBlock
 
 
@@ -53,8 +62,11 @@ def observe(events: Iterable[Mapping[str, Any]]) -> list[ObservedRun]:
 
 
 def _item_mismatches(where: str, want: ExpectedItem, got: Mapping[str, Any],
-                     cwd: str | None) -> list[str]:
+                     cwd: str | None, lens: Lens) -> list[str]:
     problems: list[str] = []
+
+    def read(text: object) -> str | None:
+        return None if text is None else in_workspace(lens.output(str(text)), cwd)
 
     def check(name: str, expected: object, actual: object) -> None:
         if expected is not None and expected != actual:
@@ -67,6 +79,15 @@ def _item_mismatches(where: str, want: ExpectedItem, got: Mapping[str, Any],
     if got["kind"] == "command_execution":
         check("exit_code", want.exit_code, got.get("exit_code"))
         check("command", want.command, unwrap_command(got["command"]))
+        output = read(got.get("output"))
+        check("output", read(want.output) if want.output is not None else None, output)
+        head = read(want.output_head) if want.output_head is not None else None
+        if head is not None and not (output or "").startswith(head):
+            problems.append(f"outline.output: {where}: expected output starting {head!r}, "
+                            f"got {(output or '')[:len(head) + 40]!r}")
+    if got["kind"] in {"command_execution", "file_change"}:
+        check("error", read(want.error) if want.error is not None else None,
+              read(got.get("error")))
     if got["kind"] == "file_change":
         paths = sorted(relative_path(c["path"], cwd) for c in got["changes"])
         check("paths", sorted(want.paths) if want.paths is not None else None, paths)
@@ -102,11 +123,14 @@ def scripted_texts(scenario: Scenario) -> list[list[str]]:
 
 def match_outline(events: Iterable[Mapping[str, Any]], expected: list[ExpectedTurn],
                   noise_tools: frozenset[str] = frozenset(),
-                  texts: list[list[str]] | None = None) -> list[str]:
+                  texts: list[list[str]] | None = None, *, lens: Lens | None = None) -> list[str]:
     """Every way the log differs from the outline (empty list: it matches); `noise_tools` are
-    the lane's plumbing tool names (LaneSpec.noise_tools); `texts` the scripted answer texts
-    per run (`scripted_texts`), held to the completed assistant messages where the outline
-    gives no text of its own."""
+    the lane's plumbing tool names (LaneSpec.noise_tools); `lens`, when given, is the whole way
+    the lane is read (plumbing tools and output rules, `gate.lens_of`) and replaces them;
+    `texts` the scripted answer texts per run (`scripted_texts`), held to the completed
+    assistant messages where the outline gives no text of its own."""
+    lens = lens or Lens(noise_tools=noise_tools)
+    noise_tools = lens.noise_tools
     runs = observe(events)
     problems: list[str] = []
     if len(runs) != len(expected):
@@ -133,5 +157,5 @@ def match_outline(events: Iterable[Mapping[str, Any]], expected: list[ExpectedTu
                 script = next(scripted, None)
                 if w.text is None:
                     wanted = w.model_copy(update={"text": script})
-            problems += _item_mismatches(f"{where} item {position}", wanted, g, got.cwd)
+            problems += _item_mismatches(f"{where} item {position}", wanted, g, got.cwd, lens)
     return problems
