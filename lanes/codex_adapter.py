@@ -55,6 +55,7 @@ from typing import Any, Literal, cast
 from openai import APIConnectionError, APIError, APIStatusError, OpenAI
 from openai.resources.responses import Responses
 from openai.types.responses import (
+    Response,
     ResponseCompletedEvent,
     ResponseCustomToolCall,
     ResponseErrorEvent,
@@ -80,6 +81,7 @@ from harness.contract.builder import SessionInfo
 from harness.contract.lane import Capability, LaneInput, LaneSpec, RunContext, cassette_recognizer
 from harness.contract.model import (
     AssistantMessage,
+    Citation,
     CommandExecution,
     Delta,
     ErrorKind,
@@ -96,6 +98,7 @@ from harness.contract.model import (
     Reasoning,
     Runtime,
     Sandbox,
+    SearchResult,
     ToolCall,
     TurnError,
     WebSearch,
@@ -207,8 +210,30 @@ IGNORED_EVENTS = frozenset({
     "response.web_search_call.in_progress",
     "response.web_search_call.searching",
     "response.web_search_call.completed",
+    "response.mcp_call.in_progress",
+    "response.mcp_call.completed",
+    "response.mcp_call.failed",
+    "response.mcp_call_arguments.delta",
+    "response.mcp_call_arguments.done",
+    "response.mcp_list_tools.in_progress",
+    "response.mcp_list_tools.completed",
+    "response.mcp_list_tools.failed",
+    "response.file_search_call.in_progress",
+    "response.file_search_call.searching",
+    "response.file_search_call.completed",
+    "response.code_interpreter_call.in_progress",
+    "response.code_interpreter_call.interpreting",
+    "response.code_interpreter_call.completed",
+    "response.code_interpreter_call_code.delta",
+    "response.code_interpreter_call_code.done",
+    "response.image_generation_call.in_progress",
+    "response.image_generation_call.generating",
+    "response.image_generation_call.partial_image",
+    "response.image_generation_call.completed",
 })
-"""Known events that add nothing: their content arrives again in `output_item.done`."""
+"""Known events that add nothing: their content arrives again in `output_item.done` (hosted
+tools' progress events, argument and code deltas, partial images: the done item holds the whole
+arguments, code, outputs and final image)."""
 
 MESSAGE_DELTAS = (ResponseTextDeltaEvent, ResponseRefusalDeltaEvent)
 REASONING_DELTAS = (ResponseReasoningSummaryTextDeltaEvent, ResponseReasoningTextDeltaEvent)
@@ -218,9 +243,8 @@ TERMINAL_EVENTS = (ResponseCompletedEvent, ResponseFailedEvent, ResponseIncomple
 """Events that end a response; each carries the final `response` object."""
 
 CALL_OUTPUT_TYPES = frozenset({"function_call_output", "custom_tool_call_output",
-                               "tool_search_output"})
-MODEL_OUTPUT_TYPES = frozenset({"reasoning", "function_call", "custom_tool_call",
-                                "tool_search_call", "web_search_call"}) | CALL_OUTPUT_TYPES
+                               "tool_search_output", "computer_call_output",
+                               "local_shell_call_output"})
 
 _EXIT_CODE = re.compile(r"^(?:Process exited with code|Exit code:)\s*(-?\d+)\s*$", re.MULTILINE)
 _PATCH_LINE = re.compile(r"^\*\*\* (Add|Update|Delete) File: (.+?)\s*$|^\*\*\* Move to: (.+?)\s*$",
@@ -232,6 +256,42 @@ _PLAN_STATUSES: dict[str, PlanStatus] = {
     "pending": "pending", "in_progress": "in_progress", "completed": "completed",
 }
 _CREATE_PARAMS = sdk_params(Responses.create)
+
+HOSTED_TOOLS: dict[str, str] = {
+    "mcp_list_tools": "mcp_list_tools",
+    "file_search_call": "file_search",
+    "code_interpreter_call": "code_interpreter",
+    "image_generation_call": "image_generation",
+}
+"""Output items of tools the API runs itself -> the `tool_call` name they become (complete in
+the response that holds them; `mcp_call` is an `mcp_tool_call`, `web_search_call` a
+`web_search`)."""
+
+CLIENT_RUN_CALLS = frozenset({"computer_call", "local_shell_call"})
+"""Output items the client runs: they wait for their `*_output` in a later request, like a
+`function_call` (`computer_call` -> tool_call `computer`, `local_shell_call` ->
+command_execution)."""
+
+MODEL_OUTPUT_TYPES = frozenset({"reasoning", "function_call", "custom_tool_call",
+                                "tool_search_call", "web_search_call", "mcp_call",
+                                "mcp_approval_request", "mcp_approval_response"}) \
+    | CALL_OUTPUT_TYPES | HOSTED_TOOLS.keys() | CLIENT_RUN_CALLS
+"""Input item types that can only be earlier model output (or the client's answer to it)."""
+
+CODEX_HEADERS = ("originator", "user-agent")
+"""Request headers in which Codex names itself (`originator: codex_cli_rs` / `codex_exec`,
+`user-agent: codex_cli_rs/...`)."""
+CODEX_METADATA_PREFIX = "x-codex-"
+"""`client_metadata` keys only Codex sends (`x-codex-turn-metadata`, `x-codex-window-id`)."""
+
+TERMINAL_FOR_STATUS: dict[str, type[Any]] = {
+    "completed": ResponseCompletedEvent,
+    "failed": ResponseFailedEvent,
+    "cancelled": ResponseFailedEvent,
+    "incomplete": ResponseIncompleteEvent,
+}
+"""A non-streamed `response.status` -> the terminal stream event it amounts to (`queued` and
+`in_progress`, a background response not finished yet, have none: the turn stays unfinished)."""
 
 
 # ------------------------------------------------------------------------------------- replay
@@ -267,14 +327,48 @@ def default_clients() -> ClientFor:
     return client_per_key(_new_client, base_url_of)
 
 
-def _create_kwargs(body: dict[str, Any]) -> dict[str, Any]:
+def _create_kwargs(body: dict[str, Any], *, streamed: bool) -> dict[str, Any]:
     """SDK keyword arguments for a recorded body (Codex's `client_metadata` goes as
-    `extra_body`). `stream` is forced on: the recorded answer is an event stream either way."""
-    return sdk_kwargs(body, _CREATE_PARAMS, stream=True)
+    `extra_body`); `stream` as the recorded answer was sent (see `answer_is_streamed`)."""
+    return sdk_kwargs(body, _CREATE_PARAMS, stream=streamed)
+
+
+def answer_is_streamed(interaction: Interaction, body: dict[str, Any]) -> bool:
+    """Whether the recorded answer is an event stream: its content type says so (a JSON
+    answer is one `response` object, whatever the request asked); without one, the request's
+    `stream` flag."""
+    ctype = interaction.response.headers.get("content-type", "").lower()
+    if "event-stream" in ctype:
+        return True
+    if "json" in ctype:
+        return False
+    return body.get("stream") is True
+
+
+def events_of(response: Any) -> tuple[list[ResponseStreamEvent], str | None]:
+    """A non-streamed `response` object as the stream events that would have carried it: one
+    `output_item.done` per output item, then the terminal event its `status` names. Returns a
+    problem instead when the answer is not a response object at all."""
+    output = getattr(response, "output", None)
+    status = getattr(response, "status", None)
+    if not isinstance(response, Response) or not isinstance(output, list):
+        return [], "answer is not a Responses `response` object with an `output` list"
+    events: list[ResponseStreamEvent] = [
+        ResponseOutputItemDoneEvent.construct(type="response.output_item.done", item=item,
+                                              output_index=n, sequence_number=n)
+        for n, item in enumerate(output)]
+    terminal = TERMINAL_FOR_STATUS.get(str(status))
+    if terminal is not None:
+        event_type = "response.failed" if status == "cancelled" else f"response.{status}"
+        events.append(terminal.construct(type=event_type, response=response,
+                                         sequence_number=len(events)))
+    return events, None
 
 
 def replay_one(index: int, interaction: Interaction, client_for: ClientFor) -> Replayed:
-    """Re-issue one recorded request through the SDK and collect its typed stream events."""
+    """Re-issue one recorded request through the SDK and collect its typed stream events (a
+    non-streamed answer, read by the SDK as one `Response`, becomes the events that would have
+    carried it, so both forms are read by the same code)."""
     rep = Replayed(index, interaction)
     if not rep.is_responses_post:
         return rep  # side traffic: read from the cassette as recorded, no SDK model for it
@@ -283,11 +377,20 @@ def replay_one(index: int, interaction: Interaction, client_for: ClientFor) -> R
         consume_raw(interaction)
         return rep
     body, client = rep.body, client_for(interaction)
+    streamed = answer_is_streamed(interaction, body)
+    problem: list[str] = []
 
     def call() -> None:  # API errors: HTTP statuses, and stream payloads with an `error` object
-        rep.events.extend(client.responses.create(**_create_kwargs(body)))
+        if streamed:
+            rep.events.extend(client.responses.create(**_create_kwargs(body, streamed=True)))
+            return
+        events, why = events_of(client.responses.create(**_create_kwargs(body, streamed=False)))
+        rep.events.extend(events)
+        problem.extend([why] if why else [])
 
     rep.error, rep.stream_error = call_sdk(index, call, APIError, line=interaction.line)
+    if problem and rep.stream_error is None:
+        rep.stream_error = problem[0]
     return rep
 
 
@@ -324,6 +427,26 @@ def _thread_of(body: dict[str, Any]) -> str | None:
         return str(meta["thread_id"])
     key = body.get("prompt_cache_key")
     return key if isinstance(key, str) else None
+
+
+def sent_by_codex(interaction: Interaction, body: dict[str, Any]) -> bool:
+    """Whether the traffic itself says Codex sent this request: Codex names itself in its
+    `originator` / `user-agent` headers and puts `x-codex-*` keys in `client_metadata`. Codex's
+    own readings (tool names, output texts, side calls, run markers) apply only then; nothing
+    is inferred from model names or prompt words."""
+    headers = interaction.request.headers
+    if any("codex" in headers.get(name, "").lower() for name in CODEX_HEADERS):
+        return True
+    meta = body.get("client_metadata")
+    return isinstance(meta, dict) and any(str(k).startswith(CODEX_METADATA_PREFIX) for k in meta)
+
+
+def _conversation_of(body: dict[str, Any]) -> str | None:
+    """Any client's thread: the Conversations API id (`conversation`: an id or `{id}`)."""
+    value = body.get("conversation")
+    if isinstance(value, dict):
+        value = value.get("id")
+    return value if isinstance(value, str) and value else None
 
 
 def _inputs(body: dict[str, Any]) -> list[dict[str, Any]]:
@@ -446,6 +569,84 @@ def mcp_names(name: str, namespace: str | None) -> tuple[str, str]:
     return server, tool
 
 
+def citations_of(content: Any) -> list[Citation]:
+    """The sources an output message cites, in order: `url_citation` annotations (url,
+    title) and file citations (the file name as title; no url). The API gives no quoted source
+    text, so `cited_text` stays unset."""
+    found: list[Citation] = []
+    for part in content if isinstance(content, list) else []:
+        notes = _raw(part).get("annotations") if isinstance(_raw(part), dict) else None
+        for note in notes if isinstance(notes, list) else []:
+            if not isinstance(note, dict):
+                continue
+            if note.get("type") == "url_citation":
+                found.append(Citation(url=_str_or_none(note.get("url")),
+                                      title=_str_or_none(note.get("title"))))
+            elif note.get("type") in {"file_citation", "container_file_citation"}:
+                found.append(Citation(title=_str_or_none(note.get("filename")
+                                                         or note.get("file_id"))))
+    return found
+
+
+def _str_or_none(value: Any) -> str | None:
+    return value if isinstance(value, str) else None
+
+
+def search_of(action: Any) -> tuple[str, list[SearchResult]]:
+    """(query, results) of a web_search_call `action`: a search's `query` (or first of
+    `queries`), the page of an `open_page`, the pattern of a `find_in_page`; `sources` (present
+    when the client asked for `web_search_call.action.sources`) as results."""
+    if not isinstance(action, dict):
+        return "", []
+    queries = action.get("queries")
+    first = queries[0] if isinstance(queries, list) and queries else None
+    query = action.get("query") or first or action.get("url") or action.get("pattern") or ""
+    sources = action.get("sources")
+    results = [SearchResult(url=src["url"], title=_str_or_none(src.get("title")))
+               for src in (sources if isinstance(sources, list) else [])
+               if isinstance(src, dict) and isinstance(src.get("url"), str)]
+    return str(query), results
+
+
+def _arguments(raw: Any) -> Any:
+    """Tool arguments as sent: a JSON string parsed (empty: `{}`), an object as it is."""
+    return _json_arguments(raw) if isinstance(raw, str) else raw
+
+
+def hosted_facts(itype: str, data: dict[str, Any]) -> tuple[Any, Any]:
+    """(arguments, result) of a hosted tool's output item, every fact the item holds kept:
+    MCP tool listing (server -> tools), file search (queries -> results), code interpreter
+    (code and container -> outputs: logs and images), image generation (options and revised
+    prompt -> the image, base64)."""
+    if itype == "mcp_list_tools":
+        return {"server_label": data.get("server_label")}, data.get("tools")
+    if itype == "file_search_call":
+        return {"queries": data.get("queries")}, data.get("results")
+    if itype == "code_interpreter_call":
+        return ({"code": data.get("code"), "container_id": data.get("container_id")},
+                data.get("outputs"))
+    options = {k: v for k, v in data.items()
+               if k not in {"id", "type", "status", "result", "error"} and v is not None}
+    return options, data.get("result")
+
+
+def error_text(error: Any) -> str | None:
+    """A hosted tool's `error` as text: a string as given, an object by its `message`, an MCP
+    execution error by its text content parts; anything else as its JSON."""
+    if error is None or error == "":
+        return None
+    if isinstance(error, str):
+        return error
+    if isinstance(error, dict) and isinstance(error.get("message"), str):
+        return str(error["message"])
+    content = error.get("content") if isinstance(error, dict) else None
+    texts = [str(part["text"]) for part in content if isinstance(part, dict)
+             and isinstance(part.get("text"), str)] if isinstance(content, list) else []
+    if texts and len(texts) == len(content or []):
+        return "\n".join(texts)
+    return json.dumps(error, ensure_ascii=False, sort_keys=True)
+
+
 def http_error(status: int, message: str) -> TurnError:
     """An HTTP error status as a turn error: the core's one status table
     (`harness.contract.model.status_kind`; retryable per kind: `RETRYABLE`)."""
@@ -468,10 +669,14 @@ def _raw(model: Any) -> Any:
 
 @dataclass
 class _Pending:
-    """A call waiting for its output in a later request."""
+    """A call waiting for its output in a later request (or an MCP approval request waiting
+    for the client's `mcp_approval_response`). `codex`: the call came from Codex, so Codex's
+    output texts are read."""
 
     item: Item
     name: str
+    codex: bool = True
+    approval: bool = False
 
 
 @dataclass
@@ -513,6 +718,9 @@ class Translator(ExchangeTranslator[Replayed]):
         self.unknown_added: dict[str, Any] = {}
         self.usage = TurnUsage()
         self.stop_reason: str | None = None
+        self.codex = True
+        self.approved: dict[str, Item] = {}
+        self.shell_ids: dict[str, str] = {}
 
     # ---------------------------------------------------------------- driver
 
@@ -529,6 +737,7 @@ class Translator(ExchangeTranslator[Replayed]):
             return self._side_call(rep, kind, parse_body(rep.interaction.request.body)[0])
         if rep.body is None:
             return self.frame_problem(rep, rep.body_error or "request body unusable")
+        self.codex = sent_by_codex(rep.interaction, rep.body)
         side = self._side_kind(rep.body)
         if side is not None:
             return self._side_call(rep, side or None, rep.body)
@@ -538,10 +747,10 @@ class Translator(ExchangeTranslator[Replayed]):
 
     # ---------------------------------------------------------------- classification
 
-    @staticmethod
-    def _side_kind(body: dict[str, Any]) -> str | None:
-        """None for conversation; a side-call kind ("" if unrecognised) otherwise."""
-        return side_call_kind(body)
+    def _side_kind(self, body: dict[str, Any]) -> str | None:
+        """None for conversation; a side-call kind ("" if unrecognised) otherwise. Only Codex
+        makes side calls on `/responses`: any other client's request is conversation."""
+        return side_call_kind(body) if self.codex else None
 
     # ---------------------------------------------------------------- requests
 
@@ -560,7 +769,10 @@ class Translator(ExchangeTranslator[Replayed]):
         return out
 
     def _maybe_new_run(self, body: dict[str, Any], inputs: list[dict[str, Any]]) -> list[Event]:
-        thread, meta = _thread_of(body), _turn_meta(body)
+        """A new run at the first request, on another thread, or (Codex only) where Codex's
+        markers say a new process resumed the thread."""
+        thread = _thread_of(body) if self.codex else _conversation_of(body)
+        meta = _turn_meta(body) if self.codex else {}
         history_init = meta.get("history_initialization")
         history_init = history_init if isinstance(history_init, str) else None
         turn_id, previous_turn = _turn_id(body, meta), self.turn_id
@@ -568,6 +780,8 @@ class Translator(ExchangeTranslator[Replayed]):
         earlier = inputs[: self.prev_input_len] if self.b.has_session else []
         carries_history = any(_is_model_output(i) for i in inputs[:-1])
         if self.b.has_session and thread == self.thread:
+            if not self.codex:
+                return []
             exec_turn = meta.get("turn_trigger") == "exec" \
                 and turn_id is not None and turn_id != previous_turn
             changed_init = history_init is not None and self.history_init is not None \
@@ -596,10 +810,10 @@ class Translator(ExchangeTranslator[Replayed]):
             runtime=Runtime(name=LANE_ID, version=ctx.runtime_version),
             model=model if isinstance(model, str) else ctx.model,
             auth_mode=ctx.auth_mode,
-            cwd=ctx.cwd or _cwd_from(inputs),
+            cwd=ctx.cwd or (_cwd_from(inputs) if self.codex else None),
             sandbox=sandbox,
             approval_policy=ctx.approval_policy if ctx.approval_policy != "unknown"
-            else _approval_from(inputs),
+            else _approval_from(inputs) if self.codex else "unknown",
             resumed_from=resumed,
         )
 
@@ -618,15 +832,40 @@ class Translator(ExchangeTranslator[Replayed]):
         return self.b.close_turn_truncated()
 
     def _collect_outputs(self, inputs: list[dict[str, Any]]) -> list[Event]:
+        """Complete the calls whose outputs (and resolve the MCP approvals whose answers) this
+        request carries; a history re-sends them, so each counts once."""
         out: list[Event] = []
         for item in inputs:
+            if _type_of(item) == "mcp_approval_response":
+                out += self._approval_answer(item)
+                continue
             if _type_of(item) not in CALL_OUTPUT_TYPES:
                 continue
-            call_id = str(item.get("call_id"))
+            call_id = str(item.get("call_id") or self.shell_ids.get(str(item.get("id")), ""))
             pending = self.pending.pop(call_id, None)
-            if pending is not None:
+            if pending is not None and not pending.approval:
                 done = _complete(pending, item, denied=call_id in self.denied)
                 out.append(self.b.item("completed", done))
+        return out
+
+    def _approval_answer(self, answer: dict[str, Any]) -> list[Event]:
+        """The client's `mcp_approval_response`: the approval resolves (decided by the user); a
+        refused call ends `declined`, an approved one waits for its `mcp_call`."""
+        request_id = str(answer.get("approval_request_id"))
+        pending = self.pending.get(request_id)
+        if pending is None or not pending.approval:
+            return []
+        del self.pending[request_id]
+        approve = answer.get("approve") is True
+        reason = _str_or_none(answer.get("reason"))
+        resolved = self.b.approval_resolved(request_id, "approved" if approve else "denied",
+                                            "user")
+        out: list[Event] = [resolved.model_copy(update={"reason": reason})]
+        if approve:
+            self.approved[request_id] = pending.item
+        else:
+            out.append(self.b.item("completed", pending.item.model_copy(
+                update={"status": "declined", "error": reason})))
         return out
 
     # ---------------------------------------------------------------- responses
@@ -689,6 +928,8 @@ class Translator(ExchangeTranslator[Replayed]):
             err = event.response.error
             error = stream_error(err.code if err else None,
                                  err.message if err else "response.failed")
+            if event.response.status == "cancelled":
+                error = TurnError.of("cancelled", err.message if err else "response cancelled")
             return self._close_streaming() + self._fail(error), "failed"
         if isinstance(event, ResponseIncompleteEvent):
             details = event.response.incomplete_details
@@ -713,7 +954,14 @@ class Translator(ExchangeTranslator[Replayed]):
                 id=self.b.item_id(native), status="in_progress", text="", native_id=native))
         if itype == "web_search_call" and isinstance(item, ResponseFunctionWebSearch):
             return [self.b.item("started", self._web_search(item, "in_progress"))]
-        if itype not in {"function_call", "custom_tool_call", "tool_search_call"}:
+        if itype == "mcp_call" or itype in HOSTED_TOOLS:
+            data = _raw(item)
+            if not isinstance(data, dict) or self._approved_for(data) is not None:
+                return []  # an approved call's item started with its approval request
+            return [self.b.item("started", self._hosted(itype, data, self.b.item_id(native),
+                                                        final=False))]
+        if itype not in {"function_call", "custom_tool_call", "tool_search_call",
+                         "mcp_approval_request", *CLIENT_RUN_CALLS}:
             self.unknown_added[str(native)] = item
         return []
 
@@ -741,7 +989,8 @@ class Translator(ExchangeTranslator[Replayed]):
         if itype == "message" and isinstance(item, ResponseOutputMessage):
             text = "".join(str(getattr(p, "text", None) or getattr(p, "refusal", "") or "")
                            for p in item.content or [])
-            return self._finish_streaming(native, AssistantMessage, text, item.status)
+            return self._finish_streaming(native, AssistantMessage, text, item.status,
+                                          citations=citations_of(item.content))
         if itype == "reasoning" and isinstance(item, ResponseReasoningItem):
             return self._reasoning_done(item)
         if itype == "web_search_call" and isinstance(item, ResponseFunctionWebSearch):
@@ -758,7 +1007,85 @@ class Translator(ExchangeTranslator[Replayed]):
         if itype == "tool_search_call" and isinstance(item, ResponseToolSearchCall):
             return self._call(item.call_id or native or "", "tool_search", None, native=native,
                               arguments=item.arguments, raw_text="")
-        return [self.b.unknown(itype or "<no type>", _raw(item), native)]
+        data = _raw(item)
+        if isinstance(data, dict) and (itype == "mcp_call" or itype in HOSTED_TOOLS):
+            return self._hosted_done(itype, data, native)
+        if isinstance(data, dict) and itype == "mcp_approval_request":
+            return self._approval_request(data, native)
+        if isinstance(data, dict) and itype in CLIENT_RUN_CALLS:
+            return self._client_run_call(itype, data, native)
+        return [self.b.unknown(itype or "<no type>", data, native)]
+
+    # ---------------------------------------------------------------- hosted tools
+
+    def _approved_for(self, data: dict[str, Any]) -> Item | None:
+        """The item an approved MCP approval request started, for the `mcp_call` it allowed."""
+        return self.approved.get(str(data.get("approval_request_id")))
+
+    def _hosted_done(self, itype: str, data: dict[str, Any], native: str | None) -> list[Event]:
+        """A tool the API ran (MCP call or list, file search, code interpreter, image
+        generation): complete in this response, its item completes here."""
+        approved = self._approved_for(data) if itype == "mcp_call" else None
+        if approved is not None:
+            del self.approved[str(data.get("approval_request_id"))]
+        item_id = approved.id if approved is not None else self.b.item_id(native)
+        if native is not None:
+            self.b.forget_native(native)
+        return [self.b.item("completed", self._hosted(itype, data, item_id, final=True))]
+
+    def _hosted(self, itype: str, data: dict[str, Any], item_id: str, *, final: bool) -> Item:
+        error = error_text(data.get("error"))
+        status: ItemStatus = "in_progress"
+        if final:
+            failed = error is not None or data.get("status") in {"failed", "incomplete"}
+            status = "failed" if failed else "completed"
+        native = _str_or_none(data.get("id"))
+        if itype == "mcp_call":
+            return McpToolCall(id=item_id, status=status, native_id=native,
+                               server=str(data.get("server_label") or ""),
+                               tool=str(data.get("name") or ""),
+                               arguments=_arguments(data.get("arguments")),
+                               result=data.get("output"), error=error)
+        arguments, result = hosted_facts(itype, data)
+        return ToolCall(id=item_id, status=status, native_id=native, name=HOSTED_TOOLS[itype],
+                        arguments=arguments, result=result, error=error)
+
+    def _approval_request(self, data: dict[str, Any], native: str | None) -> list[Event]:
+        """`mcp_approval_request`: the API asks the client before calling an MCP tool. The MCP
+        call starts here; the approval stays open until the client's answer."""
+        request_id = native or self.b.fresh_id()
+        tool = str(data.get("name") or "")
+        item = McpToolCall(id=self.b.fresh_id(), status="in_progress", native_id=native,
+                           server=str(data.get("server_label") or ""), tool=tool,
+                           arguments=_arguments(data.get("arguments")))
+        self.pending[request_id] = _Pending(item, tool, codex=False, approval=True)
+        return [self.b.item("started", item),
+                self.b.approval_requested(request_id, item.id, tool)]
+
+    def _client_run_call(self, itype: str, data: dict[str, Any],
+                         native: str | None) -> list[Event]:
+        """`computer_call` / `local_shell_call`: the client runs it and sends its output in a
+        later request (`call_id`; a local shell output may name the call by its `id`)."""
+        call_id = str(data.get("call_id") or native or "")
+        item: Item
+        if itype == "local_shell_call":
+            raw_action = data.get("action")
+            action: dict[str, Any] = raw_action if isinstance(raw_action, dict) else {}
+            argv = action.get("command")
+            command = shlex.join(str(a) for a in argv) if isinstance(argv, list) else str(
+                argv or "")
+            item = CommandExecution(id=self.b.fresh_id(), status="in_progress", command=command,
+                                    cwd=_str_or_none(action.get("working_directory")),
+                                    native_id=native)
+            if native is not None:
+                self.shell_ids[native] = call_id
+        else:
+            item = ToolCall(id=self.b.fresh_id(), status="in_progress", name="computer",
+                            arguments=data.get("action", data.get("actions")),
+                            native_id=native)
+        self.pending[call_id] = _Pending(item, itype, codex=self.codex)
+        self.last_call = call_id
+        return [self.b.item("started", item)]
 
     def _finish_streaming(self, native: str | None, cls: type[AssistantMessage] | type[Reasoning],
                           text: str, status: str | None, **extra: Any) -> list[Event]:
@@ -779,17 +1106,14 @@ class Translator(ExchangeTranslator[Replayed]):
 
     def _web_search(self, item: ResponseFunctionWebSearch, status: ItemStatus) -> WebSearch:
         action = _raw(item.action) if item.action is not None else {}
-        query = ""
-        if isinstance(action, dict):
-            queries = action.get("queries")
-            query = str(action.get("query") or (queries[0] if queries else "") or "")
+        query, results = search_of(action)
         return WebSearch(id=self.b.item_id(item.id), status=status, query=query,
-                         native_id=item.id)
+                         results=results, native_id=item.id)
 
     def _call(self, call_id: str, name: str, namespace: str | None, *, native: str | None,
               arguments: Any, raw_text: str) -> list[Event]:
         item_id = self.b.fresh_id()
-        kind = tool_kind(name, namespace)
+        kind = tool_kind(name, namespace) if self.codex else "tool_call"
         item: Item
         if kind == "command_execution":
             item = CommandExecution(id=item_id, status="in_progress",
@@ -811,7 +1135,7 @@ class Translator(ExchangeTranslator[Replayed]):
             full = f"{namespace}.{name}" if namespace else name
             item = ToolCall(id=item_id, status="in_progress", name=full, arguments=arguments,
                             native_id=native)
-        self.pending[call_id] = _Pending(item, name)
+        self.pending[call_id] = _Pending(item, name, codex=self.codex)
         self.last_call = call_id
         return [self.b.item("started", item)]
 
@@ -945,9 +1269,14 @@ def _complete(pending: _Pending, output_item: dict[str, Any], *, denied: bool = 
     """A pending call's item, finished with what its output says (`denied`: a review refused
     it, so a refusal without exit code is `declined`)."""
     item, text = pending.item, _output_text(output_item.get("output"))
+    if isinstance(item, CommandExecution) and not pending.codex:
+        # another client's local shell: its output as sent, no exit code in it to read
+        status: ItemStatus = "failed" if output_item.get("status") == "incomplete" \
+            else "completed"
+        return item.model_copy(update={"status": status, "output": text})
     if isinstance(item, CommandExecution):
         code, output = parse_exec_output(text)
-        status: ItemStatus = "completed" if code == 0 else "failed"
+        status = "completed" if code == 0 else "failed"
         if code is None and (denied or _DECLINED.search(text)):
             status = "declined"
         return item.model_copy(update={"status": status, "exit_code": code, "output": output})

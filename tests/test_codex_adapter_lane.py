@@ -21,6 +21,7 @@ from typing import Any, get_args
 
 import httpx2
 import pytest
+import yaml
 from hypothesis import given, settings
 from hypothesis import strategies as st
 from openai import OpenAI
@@ -52,6 +53,11 @@ from tests.lanekit import assert_well_formed, completed, scaled, shape, split, w
 
 SSE = {"content-type": "text/event-stream"}
 JSON = {"content-type": "application/json"}
+CODEX_CLIENT = {"originator": "codex_exec", "user-agent": "codex_exec/0.169.0 (Linux; x86_64)"}
+"""How Codex names itself in every request (the lane reads Codex's own texts only then)."""
+SDK_CLIENT = {"user-agent": "OpenAI/Python 3.57.0"}
+"""Any other client: the plain openai SDK."""
+CLIENT_HEADERS = ("originator", "user-agent")
 
 
 def frame(etype: str, **fields: Any) -> bytes:
@@ -159,12 +165,15 @@ def stream(items: list[dict[str, Any]], *, rid: str = "resp_1", use: dict[str, A
 
 
 def exchange(body: dict[str, Any] | bytes, status: int = 200, frames: list[bytes] | None = None,
-             path: str = "/v1/responses", reply: bytes | None = None) -> Exchange:
+             path: str = "/v1/responses", reply: bytes | None = None, *,
+             client: dict[str, str] | None = None) -> Exchange:
+    """One request and its answer: SSE `frames`, else the JSON `reply` (default: an error
+    body); sent by Codex unless `client` names other headers."""
     raw = body if isinstance(body, bytes) else json.dumps(body, ensure_ascii=False).encode()
     headers = SSE if frames is not None else JSON
     chunks = frames if frames is not None else [reply or b'{"error": {"message": "failed"}}']
-    return Exchange(StubRequest("POST", path, "", {"content-type": "application/json"}, raw),
-                    StubReply(status, headers, chunks))
+    sent = {"content-type": "application/json", **(CODEX_CLIENT if client is None else client)}
+    return Exchange(StubRequest("POST", path, "", sent, raw), StubReply(status, headers, chunks))
 
 
 @dataclass
@@ -239,8 +248,22 @@ def normalize_file(path: Path, *, lenient: bool = False,
     return lanekit.normalize_file(LANE, path, lenient=lenient, context=context)
 
 
+def write_with_client(path: Path, exchanges: list[Exchange]) -> Path:
+    """The cassette as rendered, plus the headers a client names itself by (the recorder keeps
+    no such header; cassettes recorded elsewhere do)."""
+    data = yaml.safe_load(render_http_cassette(exchanges))
+    for entry, ex in zip(data["interactions"], exchanges, strict=True):
+        for name in CLIENT_HEADERS:
+            if name in ex.request.headers:
+                entry["request"]["headers"][name] = [ex.request.headers[name]]
+    path.write_text(yaml.safe_dump(data, allow_unicode=True, sort_keys=False), encoding="utf-8")
+    return path
+
+
 def run(tmp_path: Path, exchanges: list[Exchange], **kw: Any) -> list[dict[str, Any]]:
-    return lanekit.run(LANE, tmp_path, exchanges, **kw)
+    events = normalize_file(write_with_client(tmp_path / LANE.native_file, exchanges), **kw)
+    assert_well_formed(events)
+    return events
 
 
 # ------------------------------------------------------------------------------ contract tables
@@ -792,7 +815,7 @@ def test_sdk_resends_the_recorded_body_unchanged() -> None:
 
     client = OpenAI(base_url="http://replay.invalid/v1", api_key="replay", max_retries=0,
                     http_client=httpx2.Client(transport=httpx2.MockTransport(handler)))
-    list(client.responses.create(**ca._create_kwargs(body)))
+    list(client.responses.create(**ca._create_kwargs(body, streamed=True)))
     assert json.loads(sent[0]) == body
 
 
