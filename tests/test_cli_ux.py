@@ -181,6 +181,12 @@ def test_check_json_on_stdout_matrix_on_stderr(tmp_path: Path,
         "pass", "masked"}
     assert found["seconds"] > 0 and found["run"]["harness"] and found["run"]["date"]
     assert found["run"]["runtimes"]["codex"] == ["0.169.0"]
+    import xml.etree.ElementTree as ET  # noqa: PLC0415
+
+    junit = ET.parse(tmp_path / "report" / "junit.xml").getroot()
+    properties = {p.get("name"): p.get("value") for p in junit.iter("property")}
+    assert properties["harness"] == found["run"]["harness"]
+    assert properties["runtimes.codex"] == "0.169.0" and "date" in properties
 
 
 def test_check_json_names_the_failed_check(tmp_path: Path,

@@ -199,9 +199,9 @@ def test_reports_are_written_and_well_formed(tmp_path: Path) -> None:
     first_run(options)
     result = run_gate(options)
     paths = write_reports(result, tmp_path / "report")
-    suite = ET.fromstring(junit_xml(result).split("?>", 1)[1])
-    assert suite.get("tests") == str(len(result.cells) + len(result.pairs))
-    assert int(suite.get("failures", "0")) >= 2
+    suites = ET.fromstring(junit_xml(result).split("?>", 1)[1])
+    assert suites.get("tests") == str(len(list(suites.iter("testcase"))))
+    assert int(suites.get("failures", "0")) == 2  # right's outline.exit_code, the pair's eq
     assert "| shell |" in summary_md(result)
     page = index_html(result)
     assert 'id="matrix"' in page and 'id="capabilities"' in page
@@ -245,12 +245,33 @@ def test_capability_claims_need_a_demonstration(tmp_path: Path) -> None:
     assert "right: emits undeclared item kind 'command_execution'" in problems
 
 
-def test_junit_cases_name_lane_and_scenario(tmp_path: Path) -> None:
-    options = make_catalog(tmp_path, {"shell": {"left": log(SHELL, TEXT)}})
+def test_junit_has_one_case_per_check_and_true_counts(tmp_path: Path) -> None:
+    """A pass, a failed check, a failed pair, a lane error and a gap: each counted where JUnit
+    says (failures, errors, skipped), each check its own case named by its id."""
+    options = make_catalog(tmp_path, {
+        "shell": {"left": log(SHELL, TEXT), "right": log({**SHELL, "exit_code": 2}, TEXT)},
+        "broken": {"left": log(SHELL, TEXT)}})
     first_run(options)
-    suite = ET.fromstring(junit_xml(run_gate(options)).split("?>", 1)[1])
-    names = {(c.get("classname"), c.get("name")) for c in suite.iter("testcase")}
-    assert ("cell.shell", "left") in names
+    (tmp_path / "cassettes" / "broken" / "left.jsonl").write_text("{not json\n")
+    suites = ET.fromstring(junit_xml(run_gate(options)).split("?>", 1)[1])
+    counts = {key: suites.get(key) for key in ("tests", "failures", "errors", "skipped")}
+    assert counts == {"tests": "14", "failures": "2", "errors": "1", "skipped": "1"}
+    cases = {(c.get("classname"), c.get("name")): [r.tag for r in c
+                                                   if r.tag in {"failure", "error", "skipped"}]
+             for c in suites.iter("testcase")}
+    assert cases == {
+        ("shell.left", "schema"): [], ("shell.left", "order"): [],
+        ("shell.left", "golden"): [], ("shell.left", "outline"): [],
+        ("shell.right", "schema"): [], ("shell.right", "order"): [],
+        ("shell.right", "golden"): [], ("shell.right", "outline.exit_code"): ["failure"],
+        ("shell.left~right", "eq.command_execution.exit_code"): ["failure"],
+        ("broken.left", "normalize"): ["error"], ("broken.right", "recording"): ["skipped"],
+        ("gate", "ledger.stale"): [], ("gate", "capabilities"): [], ("gate", "secrets"): [],
+    }
+    per_suite = {s.get("name"): (s.get("tests"), s.get("failures"), s.get("errors"))
+                 for s in suites.iter("testsuite")}
+    assert per_suite == {"broken": ("2", "0", "1"), "shell": ("9", "2", "0"),
+                         "gate": ("3", "0", "0")}
 
 
 def test_an_excuse_idle_for_one_of_its_pairs_is_stale(tmp_path: Path) -> None:

@@ -1,8 +1,9 @@
 """Gate reports: a terminal matrix (rich), and report/ with JUnit XML, summary.md and index.html.
 
-JUnit XML has one test case per lane x scenario (and one per lane pair), so any CI shows failures
-natively; summary.md is short enough for a CI job summary; index.html is one static page with the
-matrix, the capability table, the divergence ledger and every failing cell's diff.
+JUnit XML has one test case per check of each lane x scenario cell and lane pair, so any CI shows
+which check failed natively; summary.md is short enough for a CI job summary; index.html is one
+static page with the matrix, the capability table, the divergence ledger and every failing cell's
+diff.
 """
 
 from __future__ import annotations
@@ -19,6 +20,7 @@ from pathlib import Path
 from typing import Any
 from xml.etree import ElementTree as ET
 
+from junitparser import Error, Failure, JUnitXml, Skipped, TestCase, TestSuite
 from rich.console import Console
 from rich.table import Table
 
@@ -220,46 +222,102 @@ def gate_json(result: GateResult, *, seconds: float | None = None,
 # ------------------------------------------------------------------------------ junit
 
 
-def junit_xml(result: GateResult) -> str:
-    suite = ET.Element("testsuite", name="conformance")
-    failures = 0
+def junit_xml(result: GateResult, *, run: dict[str, Any] | None = None) -> str:
+    """JUnit XML with one test case per check, so a CI shows which check of which cell failed.
+
+    One `<testsuite>` per scenario: for each lane a case per check id (`schema`, `order...`,
+    `golden`, `outline...`) under classname `<scenario>.<lane>`; a lane that could not be read
+    is one `normalize` case with an `<error>`; a gap is one skipped `recording` case. Each lane
+    pair is classname `<scenario>.<a>~<b>`: one failed case per failing check id
+    (`eq.command_execution.output`, ...) or one passing `eq` case. Stale ledger entries,
+    capability problems and secrets are failures in a `gate` suite. A cell's time (normalizing
+    included) is on its first case. `tests`/`failures`/`errors`/`skipped` are counted by
+    junitparser from the cases.
+    """
+    document = JUnitXml("conformance")
+    cells: dict[str, list[CellResult]] = {}
     for cell in result.cells:
-        case = ET.SubElement(suite, "testcase", classname=f"cell.{cell.scenario}",
-                             name=cell.lane, time=f"{cell.seconds:.3f}")
-        if cell.status == "gap":
-            ET.SubElement(case, "skipped", message=cell.reason)
-        elif cell.status == "error":
-            failures += 1
-            ET.SubElement(case, "error", message=cell.reason)
-        elif cell.status == "fail":
-            failures += 1
-            node = ET.SubElement(case, "failure", message=", ".join(c.name for c in cell.failures))
-            node.text = "\n\n".join(f"{c.name}:\n{c.detail}" for c in cell.failures)
-    for pair in result.pairs:
-        case = ET.SubElement(suite, "testcase", classname=f"pair.{pair.scenario}",
-                             name=f"{pair.lanes[0]}~{pair.lanes[1]}")
-        if pair.status == "fail":
-            failures += 1
-            node = ET.SubElement(case, "failure", message=", ".join(pair.checks) or "fail")
-            node.text = pair.diff
-        elif pair.status == "masked":
-            ET.SubElement(case, "system-out").text = f"equal under masks: {pair.reason}"
-    for entry in result.stale_entries:
-        failures += 1
-        case = ET.SubElement(suite, "testcase", classname="ledger", name=entry[:80])
-        ET.SubElement(case, "failure", message=f"ledger.stale: {entry}")
-    for problem in result.capability_problems:
-        failures += 1
-        case = ET.SubElement(suite, "testcase", classname="capabilities", name=problem[:80])
-        ET.SubElement(case, "failure", message=problem)
-    for finding in result.secret_findings:
-        failures += 1
-        case = ET.SubElement(suite, "testcase", classname="secrets", name=finding[:80])
-        ET.SubElement(case, "failure", message=finding)
-    suite.set("tests", str(len(suite)))
-    suite.set("failures", str(failures))
-    ET.indent(suite)
-    return ET.tostring(suite, encoding="unicode", xml_declaration=True) + "\n"
+        cells.setdefault(cell.scenario, []).append(cell)
+    for scenario in result.scenarios:
+        suite = TestSuite(scenario)
+        for prop, value in _junit_properties(run):
+            suite.add_property(prop, value)
+        for cell in cells.get(scenario, []):
+            for case in _cell_cases(cell):
+                suite.add_testcase(case)
+        for pair in result.pairs:
+            if pair.scenario == scenario:
+                for case in _pair_cases(pair):
+                    suite.add_testcase(case)
+        suite.update_statistics()  # type: ignore[no-untyped-call]
+        document.add_testsuite(suite)
+    gate = TestSuite("gate")
+    for case in _gate_cases(result):
+        gate.add_testcase(case)
+    gate.update_statistics()  # type: ignore[no-untyped-call]
+    document.add_testsuite(gate)
+    document.update_statistics()  # type: ignore[no-untyped-call]
+    tree = ET.fromstring(document.tostring())  # type: ignore[no-untyped-call]
+    ET.indent(tree)
+    return ET.tostring(tree, encoding="unicode", xml_declaration=True) + "\n"
+
+
+def _junit_properties(run: dict[str, Any] | None) -> list[tuple[str, str]]:
+    flat: list[tuple[str, str]] = []
+    for key, value in (run or {}).items():
+        if isinstance(value, dict):
+            flat += [(f"{key}.{name}", ", ".join(v) if isinstance(v, list) else str(v))
+                     for name, v in value.items()]
+        elif value is not None:
+            flat.append((key, str(value)))
+    return flat
+
+
+def _case(name: str, classname: str, *, seconds: float | None = None,
+          outcome: Failure | Error | Skipped | None = None, text: str = "") -> TestCase:
+    case = TestCase(name, classname=classname, time=seconds)
+    if outcome is not None:
+        if text:
+            outcome.text = text
+        case.result = [outcome]
+    return case
+
+
+def _cell_cases(cell: CellResult) -> list[TestCase]:
+    where = f"{cell.scenario}.{cell.lane}"
+    if cell.status == "gap":
+        return [_case("recording", where, outcome=Skipped(cell.reason))]
+    if cell.status == "error":
+        return [_case("normalize", where, seconds=cell.seconds,
+                      outcome=Error(cell.reason.splitlines()[0] if cell.reason else "error"),
+                      text=cell.reason)]
+    cases = []
+    for index, check in enumerate(cell.checks):
+        failed = None if check.ok else Failure(f"{check.name} failed")
+        cases.append(_case(check.name, where, seconds=cell.seconds if index == 0 else 0.0,
+                           outcome=failed, text=check.detail if failed else ""))
+    return cases
+
+
+def _pair_cases(pair: PairResult) -> list[TestCase]:
+    where = f"{pair.scenario}.{pair.lanes[0]}~{pair.lanes[1]}"
+    if pair.status == "fail":
+        return [_case(check_id, where, outcome=Failure(f"{check_id} differs"), text=pair.diff)
+                for check_id in pair.checks or ["eq"]]
+    case = _case("eq", where)
+    if pair.status == "masked":
+        case.system_out = f"equal under masks: {pair.reason}"
+    return [case]
+
+
+def _gate_cases(result: GateResult) -> list[TestCase]:
+    found = [("ledger.stale", entry) for entry in result.stale_entries]
+    found += [("capabilities", problem) for problem in result.capability_problems]
+    found += [("secrets", finding) for finding in result.secret_findings]
+    if not found:
+        return [_case(name, "gate") for name in ("ledger.stale", "capabilities", "secrets")]
+    return [_case(check_id, "gate", outcome=Failure(f"{check_id}: {text[:200]}"), text=text)
+            for check_id, text in found]
 
 
 # ------------------------------------------------------------------------------ markdown
@@ -375,7 +433,7 @@ def write_reports(result: GateResult, folder: Path, *,
                   run: dict[str, Any] | None = None) -> list[Path]:
     """junit.xml, summary.md and index.html in `folder`; `run` is `run_metadata()`."""
     paths = [folder / "junit.xml", folder / "summary.md", folder / "index.html"]
-    texts = (junit_xml(result), summary_md(result), index_html(result, run=run))
+    texts = (junit_xml(result, run=run), summary_md(result), index_html(result, run=run))
     for path, text in zip(paths, texts, strict=True):
         atomic_write_text(path, text)
     return paths
