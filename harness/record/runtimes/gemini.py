@@ -50,6 +50,15 @@ APPROVAL_MODES: dict[ApprovalPolicy, tuple[str, ApprovalPolicy]] = {
 """Scenario approval policy -> (`--approval-mode`, the policy that really applies). Headless,
 `default` cannot ask anyone, so the CLI drops every tool that would need approval."""
 
+SESSION_ID_SINCE = (0, 51, 0)
+"""`--session-id` exists in 0.51.0 (0.40.0 and older refuse it as an unknown argument, exit 1;
+releases in between are unchecked). Older versions get the CLI's own random session id."""
+
+NO_PROXY_SINCE = (0, 51, 0)
+"""From 0.51.0 (0.40.0 and older do not; between unchecked) the CLI's proxy honours `NO_PROXY`;
+older ones send even 127.0.0.1 through `HTTPS_PROXY`, so they run without the closed-proxy
+backstop (telemetry, usage statistics and auto-update are off in settings either way)."""
+
 SANDBOX_REALLY_USED = "full-access"
 """Without `--sandbox` (Docker/Podman/Seatbelt) Gemini CLI runs commands unconfined."""
 
@@ -102,13 +111,13 @@ class GeminiDriver:
                 "-m", MODEL, "--approval-mode", mode]
         if plan.run_index > 0 and plan.thread_id:
             args += ["--resume", plan.thread_id]
-        else:
+        elif _release(self.version) >= SESSION_ID_SINCE:
             args += ["--session-id", session_id(scenario)]
         return args + list(scenario.settings.extra_args.get(self.name, []))
 
     def env(self, plan: RunPlan) -> dict[str, str]:
         """A minimal environment: nothing of the caller's leaks in (no real key, no settings)."""
-        return {
+        env = {
             "PATH": os.environ.get("PATH", "/usr/bin:/bin"),
             "HOME": str(plan.home),
             "LANG": "C.UTF-8",
@@ -121,6 +130,9 @@ class GeminiDriver:
             "ALL_PROXY": CLOSED_PORT_PROXY,
             "NO_PROXY": "127.0.0.1,localhost",
         }
+        if _release(self.version) < NO_PROXY_SINCE:
+            env = {k: v for k, v in env.items() if not k.endswith("_PROXY")}
+        return env
 
     # ---------------------------------------------------------------- determinism
 
@@ -145,6 +157,10 @@ class GeminiDriver:
             "model": MODEL,
             "runtime_version": self.version,
         }
+
+
+def _release(version: str) -> tuple[int, ...]:
+    return tuple(int(p) for p in version.partition("-")[0].split(".") if p.isdigit())
 
 
 def session_id(scenario: Scenario) -> str:
