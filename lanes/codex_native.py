@@ -1,4 +1,4 @@
-"""codex-native lane: Codex CLI's own event stream, `codex exec --json` stdout (Codex CLI 0.169).
+"""codex-native lane: Codex CLI's own event stream, `codex exec --json` stdout (0.44-0.171).
 
 Input is one JSON object per line (`codex-native.jsonl`): `thread.started`, `turn.*`, `item.*`,
 `error`. The lane's key is the item `id` Codex prints (`item_N`), valid within one run (one Codex
@@ -10,13 +10,15 @@ each `thread.started`; a repeated `thread.started` with an id seen before is a r
 Quirks handled on purpose (each has a test whose docstring names it):
 
 - `turn.completed.usage` is cumulative over the thread (`Usage(scope="cumulative")`);
-  `reasoning_output_tokens` is kept as reasoning tokens, `cache_write_input_tokens` has no field.
+  `reasoning_output_tokens` is kept as reasoning tokens, `cache_write_input_tokens` as cache
+  writes (0.44 printed neither: they stay null).
 - Item ids restart at `item_0` after a resume: normalized ids stay unique per log.
 - A `web_search` item carries two `id` keys in one object (Codex's `item_N`, then the provider's
   `ws_...` search id from the flattened payload). The JSON parser keeps the last one, so the
   native id of a web search is the provider's search id: it is the same in `item.started` and
   `item.completed` of one search, and it is the id the codex-adapter lane reports, so the two
-  lanes agree on it.
+  lanes agree on it. An empty `query` (a search still running, an opened page) is filled from
+  the item's `action` by Codex's own rule (`search_detail`).
 - `command` is shell-wrapped (`/bin/bash -lc '...'`) and kept as printed; equivalence unwraps it.
   `exit_code` is null while running; `aggregated_output` becomes `output`.
 - An `item.completed` whose native status is still `in_progress` (Codex's end-of-turn
@@ -30,20 +32,39 @@ Quirks handled on purpose (each has a test whose docstring names it):
 - Errors: a top-level `error` is a non-fatal notice (it may stand before `turn.started`); the
   `turn.failed` message is classified by `ERROR_PATTERNS` (Codex prints messages, not codes);
   where the message names the HTTP status (`unexpected status N ...`, `exceeded retry limit,
-  last status: N ...`), the status decides, through the core's one table
-  (`harness.contract.model.status_kind`).
+  last status: N ...`) or is the provider's JSON error event (`{"type":"error","status":N,...}`,
+  passed through whole over the websocket transport), the status decides, through the core's
+  one table (`harness.contract.model.status_kind`).
+- `item.updated` carries a whole item (a `todo_list` as its steps change): an update of the
+  plan. Every `ThreadItemDetails` type is mapped (`todo_list` and `plan` -> plan,
+  `collab_tool_call` -> tool_call, `error` -> notice); `image_view` and the other app-server
+  item types never reach `exec --json` and would arrive as `unknown`.
+
+Older formats (tests/data/shapes/codex-native holds recordings of each): before 0.44
+`codex exec --json` printed a config summary, a `{"prompt"}` line and then the protocol events
+whole as `{"id", "msg": {"type", ...}}` lines; 0.42/0.43 `--experimental-json` printed
+`session.created` and items typed by `item_type`. Strict mode refuses both at their first line,
+by name; lenient mode reads a legacy stream into items (`LegacyReader`) and keeps each
+experimental line whole.
 
 Unknown item types and unknown top-level events become `unknown` items carrying the whole native
 payload, in both modes. Malformed input (not JSON, not an object, no string `type`, invalid
 UTF-8, a known item without its fields, frames out of order) raises a `LaneError` naming
-file:line in strict mode and becomes one `error` notice in lenient mode.
+file:line in strict mode; lenient mode emits an `error` notice naming the line (`line N:
+reason`, never the file, so a log does not depend on where its input lives) and keeps the line
+whole as an `unknown` item.
 """
 
 from __future__ import annotations
 
+import base64
+import binascii
+import codecs
+import json
 import re
-from collections.abc import Iterator
-from typing import Any, Literal, TypeAlias, cast
+import shlex
+from collections.abc import Callable, Iterator
+from typing import Any, Literal, TypeAlias, TypeVar, cast
 
 from pydantic import BaseModel, ConfigDict, ValidationError
 
@@ -52,6 +73,7 @@ from harness.contract.errors import FrameError, LaneError, SequenceError
 from harness.contract.jsonl import Frame, iter_lines, parse_object
 from harness.contract.lane import Capability, LaneInput, LaneSpec, RunContext, jsonl_recognizer
 from harness.contract.model import (
+    ApprovalPolicy,
     AssistantMessage,
     ChangeKind,
     CommandExecution,
@@ -67,8 +89,10 @@ from harness.contract.model import (
     McpToolCall,
     Plan,
     PlanEntry,
+    PlanStatus,
     Reasoning,
     Runtime,
+    Sandbox,
     ToolCall,
     TurnError,
     UnknownItem,
@@ -79,6 +103,7 @@ from harness.contract.model import (
 
 LANE_ID = "codex-native"
 RUNTIME_NAME = "codex"
+_T = TypeVar("_T")
 
 # ------------------------------------------------------------------------------------- tables
 
@@ -183,9 +208,31 @@ CLASSIFIED_PREFIX = 4096
 a giant message (a 100 MB provider error body) twelve times would stall the stream."""
 
 
+ENVELOPE_LIMIT = 65536
+"""Longest message read as a JSON error envelope (a provider's error event is small)."""
+
+
+def envelope_status(message: str) -> int | None:
+    """The HTTP `status` of a message that is a provider's JSON error event, which Codex passes
+    through whole when the Responses websocket answers with one (0.152 and later print e.g.
+    `{"type":"error","status":400,"error":{"type":"invalid_request_error",...}}`)."""
+    if not message.startswith("{") or len(message) > ENVELOPE_LIMIT:
+        return None
+    try:
+        data = json.loads(message)
+    except ValueError:
+        return None
+    status = data.get("status") if isinstance(data, dict) else None
+    return status if type(status) is int else None
+
+
 def error_kind(message: str) -> ErrorKind:
-    """Classify a Codex error message (see `ERROR_PATTERNS`) by its first `CLASSIFIED_PREFIX`
-    characters."""
+    """Classify a Codex error message: a JSON error event by its `status`, else by
+    `ERROR_PATTERNS` over its first `CLASSIFIED_PREFIX` characters. Statuses go through the
+    core's one table (`status_kind`), never through the provider's wording."""
+    status = envelope_status(message)
+    if status is not None and (by_status := status_kind(status)) != "unknown":
+        return by_status
     head = message[:CLASSIFIED_PREFIX]
     for pattern, kind in ERROR_PATTERNS:
         match = pattern.search(head)
@@ -258,6 +305,31 @@ class NativeCollabCall(_Native):
 
 class NativeWebSearch(_Native):
     query: str = ""
+    action: Any = None
+
+
+def search_detail(action: Any) -> str:
+    """What a web search did, from its `action`, by Codex's own rule (core `web_search.rs`,
+    `web_search_action_detail`): the query (or the first of `queries`, `...` when there are
+    more), the page opened, or `'pattern' in url`; `other` says nothing."""
+    if not isinstance(action, dict):
+        return ""
+    def text(key: str) -> str:
+        value = action.get(key)
+        return value if isinstance(value, str) else ""
+    kind = action.get("type")
+    if kind == "search":
+        queries = [q for q in action.get("queries") or [] if isinstance(q, str) and q]
+        first = queries[0] + (" ..." if len(queries) > 1 else "") if queries else ""
+        return text("query") or first
+    if kind == "open_page":
+        return text("url")
+    if kind == "find_in_page":
+        pattern, url = text("pattern"), text("url")
+        if pattern:
+            return f"'{pattern}' in {url}" if url else f"'{pattern}'"
+        return url
+    return ""
 
 
 class NativeTodo(_Native):
@@ -357,13 +429,207 @@ def build_item(item_type: NativeItemType, payload: NativePayload, *, item_id: st
         return ToolCall(**common, status=_status(phase, payload.status), name=payload.tool,
                         arguments=arguments, result=result)
     if type(payload) is NativeWebSearch:
-        return WebSearch(**common, status=_status(phase, None), query=payload.query)
+        query = payload.query or search_detail(payload.action)
+        return WebSearch(**common, status=_status(phase, None), query=query)
     if type(payload) is NativeTodoList:
         entries = [PlanEntry(text=t.text, status="completed" if t.completed else "pending")
                    for t in payload.items]
         return Plan(**common, status=_status(phase, None), entries=entries)
     assert isinstance(payload, NativeErrorItem)  # the last model left
     return ErrorNotice(**common, status="completed", message=payload.message)
+
+
+# ------------------------------------------------------------------------------ legacy streams
+
+LEGACY_REFUSAL = ("looks like a legacy (pre-0.44) Codex stream ({id, msg} lines); "
+                  "`--lenient` reads its events, or record with Codex 0.44 or later")
+EXPERIMENTAL_REFUSAL = ("looks like a pre-0.44 `codex exec --experimental-json` stream "
+                        "(session.created, items typed by `item_type`); `--lenient` keeps "
+                        "each line whole, or record with Codex 0.44 or later")
+EXPERIMENTAL_EVENTS = frozenset({"session.created", "session.resumed"})
+"""Top-level types only the 0.42/0.43 `--experimental-json` stream printed."""
+
+LEGACY_SANDBOXES: dict[str, Sandbox] = {
+    "read-only": "read-only",
+    "workspace-write": "workspace-write",
+    "danger-full-access": "full-access",
+}
+"""First word of a legacy config summary's `sandbox` entry -> normalized sandbox."""
+
+LEGACY_APPROVALS: dict[str, ApprovalPolicy] = {
+    "never": "never", "on-request": "on-request", "on-failure": "on-failure",
+    "untrusted": "untrusted",
+}
+
+
+def is_legacy_event(data: dict[str, Any]) -> bool:
+    """A pre-0.44 `{"id": ..., "msg": {"type": ...}}` line (the protocol `Event` printed whole)."""
+    return "type" not in data and "id" in data and isinstance(data.get("msg"), dict)
+
+
+def is_legacy_summary(data: dict[str, Any]) -> bool:
+    """The config summary a pre-0.44 `codex exec --json` printed first (`workdir`, `model`,
+    `provider`, `approval`, `sandbox`, reasoning settings; no `type`)."""
+    return "type" not in data and "workdir" in data and "model" in data
+
+
+def is_experimental(data: dict[str, Any]) -> bool:
+    """A 0.42/0.43 `--experimental-json` line: `session.created`, or an item typed by
+    `item_type` (0.44 renamed it `type`)."""
+    if data.get("type") in EXPERIMENTAL_EVENTS:
+        return True
+    item = data.get("item")
+    return isinstance(item, dict) and "item_type" in item and "type" not in item
+
+
+class LegacyUsage(_Native):
+    input_tokens: int | None = None
+    cached_input_tokens: int | None = None
+    output_tokens: int | None = None
+    reasoning_output_tokens: int | None = None
+
+    def usage(self, scope: Literal["turn", "cumulative"]) -> Usage:
+        return Usage(scope=scope, input_tokens=self.input_tokens,
+                     cached_input_tokens=self.cached_input_tokens,
+                     output_tokens=self.output_tokens,
+                     reasoning_tokens=self.reasoning_output_tokens)
+
+
+class LegacyTokenInfo(_Native):
+    total_token_usage: LegacyUsage
+
+
+class LegacyTokenCount(LegacyUsage):
+    """0.42: `info.total_token_usage` (cumulative, or `info: null`); 0.25: the last request's
+    counts flat on the message."""
+
+    info: LegacyTokenInfo | None = None
+
+
+class LegacyMessage(_Native):
+    message: str
+
+
+class LegacyText(_Native):
+    text: str
+
+
+class LegacyExecBegin(_Native):
+    call_id: str
+    command: list[str]
+    cwd: str | None = None
+
+
+class LegacyExecDelta(_Native):
+    call_id: str
+    chunk: str | list[int]
+    """Base64 text (0.42) or a byte array (0.25)."""
+
+
+class LegacyExecEnd(_Native):
+    call_id: str
+    exit_code: int
+    aggregated_output: str | None = None
+    stdout: str = ""
+    stderr: str = ""
+
+
+class LegacyPatchBegin(_Native):
+    call_id: str
+    changes: dict[str, dict[str, Any]]
+
+
+class LegacyPatchEnd(_Native):
+    call_id: str
+    success: bool
+    stderr: str = ""
+
+
+class LegacyInvocation(_Native):
+    server: str
+    tool: str
+    arguments: Any = None
+
+
+class LegacyMcpBegin(_Native):
+    call_id: str
+    invocation: LegacyInvocation
+
+
+class LegacyMcpEnd(LegacyMcpBegin):
+    result: dict[str, Any]
+    """Rust's `Result` as serde prints it: `{"Ok": CallToolResult}` or `{"Err": message}`."""
+
+
+class LegacyWebBegin(_Native):
+    call_id: str
+
+
+class LegacyWebEnd(LegacyWebBegin):
+    query: str = ""
+
+
+class LegacyPlanStep(_Native):
+    step: str
+    status: PlanStatus
+
+
+class LegacyPlan(_Native):
+    explanation: str | None = None
+    plan: list[LegacyPlanStep]
+
+
+class LegacyAborted(_Native):
+    reason: str = ""
+
+
+def legacy_changes(changes: dict[str, dict[str, Any]]) -> list[FileChangeEntry]:
+    """`{path: {"add": {...}} | {"delete": {...}} | {"update": {unified_diff, move_path}}}`."""
+    out = []
+    for path, change in changes.items():
+        if "add" in change:
+            out.append(FileChangeEntry(path=path, kind="add"))
+        elif "delete" in change:
+            out.append(FileChangeEntry(path=path, kind="delete"))
+        else:
+            update = change.get("update")
+            target = update.get("move_path") if isinstance(update, dict) else None
+            if isinstance(target, str):
+                out.append(FileChangeEntry(path=path, kind="move", move_path=target))
+            else:
+                out.append(FileChangeEntry(path=path, kind="update"))
+    return out
+
+
+def legacy_mcp_outcome(result: dict[str, Any]) -> tuple[ItemStatus, Any, str | None]:
+    """(status, result, error) of a legacy MCP end: `Ok` is the server's `CallToolResult`, kept
+    in the current stream's shape (`content`, `structured_content`) and failed when `isError`;
+    `Err` is Codex's own message."""
+    if "Ok" in result and isinstance(result["Ok"], dict):
+        ok = result["Ok"]
+        kept = {"content": ok.get("content", []),
+                "structured_content": ok.get("structuredContent")}
+        return ("failed" if ok.get("isError") is True else "completed"), kept, None
+    error = result.get("Err")
+    return "failed", None, error if isinstance(error, str) else json.dumps(result)
+
+
+def legacy_session(summary: dict[str, Any], context: RunContext) -> dict[str, Any]:
+    """Session facts a legacy config summary states, where the run context does not."""
+    def text(key: str) -> str:
+        value = summary.get(key)
+        return value if isinstance(value, str) else ""
+
+    sandbox_words = text("sandbox").split()
+    sandbox = LEGACY_SANDBOXES.get(sandbox_words[0] if sandbox_words else "", "unknown")
+    approval = LEGACY_APPROVALS.get(text("approval").lower(), "unknown")
+    return {
+        "model": context.model or text("model") or None,
+        "cwd": context.cwd or text("workdir") or None,
+        "sandbox": context.sandbox if context.sandbox != "unknown" else sandbox,
+        "approval_policy": (context.approval_policy if context.approval_policy != "unknown"
+                            else approval),
+    }
 
 
 # ------------------------------------------------------------------------------ translation
@@ -381,17 +647,23 @@ class Translator:
         self.live: set[str] = set()
         """Native ids started or updated and not completed yet (the builder holds them open)."""
         self.plan_text: dict[str, str] = {}
+        self.legacy: LegacyReader | None = None
+        """Set once a legacy (pre-0.44) line was read (lenient mode only)."""
 
     # ---------------------------------------------------------------- entry points
 
     def feed(self, frame: Frame) -> list[Event]:
         etype = frame.data.get("type")
+        if etype is None and self._is_legacy(frame.data):
+            return self._legacy(frame)
         if not isinstance(etype, str):
             problem = "missing `type`" if etype is None else \
                 f"`type` is not a string (got {type(etype).__name__})"
             raise self._error(FrameError, frame, problem)
         if etype == "thread.started":
             return self._thread_started(frame)
+        if etype in EXPERIMENTAL_EVENTS:
+            return self._experimental(frame)
         self._need_session(frame, etype)
         phase = ITEM_PHASES.get(etype)
         if phase is not None:
@@ -409,9 +681,18 @@ class Translator:
             return self._plan_delta(frame)
         return [*self._ensure_session(), self.b.unknown(etype, frame.data)]
 
-    def problem(self, error: LaneError) -> list[Event]:
-        """Lenient mode: one bad frame becomes one `error` notice (after a session exists)."""
-        return [*self._ensure_session(), self.b.notice(str(error))]
+    def problem(self, error: LaneError, payload: Any = None) -> list[Event]:
+        """Lenient mode: a line the lane cannot read becomes an `error` notice saying where and
+        why (`line N: reason`: the log never names the file, so it does not depend on where
+        the input lives), then, when the line was given, the line kept whole as an `unknown`
+        item (the JSON object, or the text of a line that is no JSON object)."""
+        where = f"line {error.line}: " if error.line is not None else ""
+        out = [*self._ensure_session(), self.b.notice(where + error.reason)]
+        if payload is not None:
+            native = payload.get("type") if isinstance(payload, dict) else None
+            out.append(self.b.unknown(native if isinstance(native, str) else "unreadable",
+                                      payload))
+        return out
 
     def close(self, last_line: int = 0) -> list[Event]:
         """End of input: an open turn fails as `stream_truncated`; an input with no run at all
@@ -424,8 +705,40 @@ class Translator:
             if not self.context.lenient:
                 raise error
             return self.problem(error)
+        out = self.legacy.finish() if self.legacy is not None else []
         self.live.clear()
-        return self.b.close()
+        return out + self.b.close()
+
+    # ---------------------------------------------------------------- older formats
+
+    def _is_legacy(self, data: dict[str, Any]) -> bool:
+        """A pre-0.44 line: `{id, msg}`, the config summary opening the stream, or (after a
+        summary) the `{"prompt": ...}` line."""
+        if is_legacy_event(data):
+            return True
+        if not self.b.has_session and is_legacy_summary(data):
+            return True
+        return self.legacy is not None and data.keys() == {"prompt"}
+
+    def _legacy(self, frame: Frame) -> list[Event]:
+        """Strict mode refuses a legacy stream at its first line in one clear line; lenient
+        mode reads it (`LegacyReader`)."""
+        if not self.context.lenient:
+            raise self._error(FrameError, frame, LEGACY_REFUSAL)
+        if self.legacy is None:
+            self.legacy = LegacyReader(self)
+        if is_legacy_event(frame.data):
+            return self.legacy.feed(frame)
+        if is_legacy_summary(frame.data) and not self.b.has_session:
+            return self.legacy.summary(frame)
+        return [*self._ensure_session(), self.b.unknown("prompt", frame.data)]
+
+    def _experimental(self, frame: Frame) -> list[Event]:
+        """A 0.42/0.43 `--experimental-json` line: strict refuses it in one clear line; lenient
+        keeps it whole (that format has no turns to hold its items)."""
+        if not self.context.lenient:
+            raise self._error(FrameError, frame, EXPERIMENTAL_REFUSAL)
+        return [*self._ensure_session(), self.b.unknown(str(frame.data["type"]), frame.data)]
 
     # ---------------------------------------------------------------- runs and turns
 
@@ -505,6 +818,8 @@ class Translator:
         if not isinstance(raw, dict):
             raise self._error(FrameError, frame, f"{frame.data['type']} without an `item` object")
         native_id, item_type = raw.get("id"), raw.get("type")
+        if item_type is None and "item_type" in raw:
+            return self._experimental(frame)
         if not isinstance(native_id, str) or not isinstance(item_type, str):
             raise self._error(FrameError, frame, "item without a string `id` and `type`")
         if phase == "started" and native_id in self.live:
@@ -575,6 +890,251 @@ class Translator:
                    excerpt=frame.raw[:200].decode("utf-8", errors="replace"))
 
 
+class LegacyReader:
+    """A legacy stream's events, read in lenient mode (strict refuses them): one `codex exec`
+    run is one task, `task_started` opens its turn; `*_begin` / `*_end` pairs sharing a
+    `call_id` are one item; `error` ends the task (Codex printed it and stopped); `token_count`
+    feeds the turn's usage. Each event type is mapped where the model has a place for it;
+    every other line (`turn_diff`, `session_configured`, the prompt, ...) is kept whole as an
+    `unknown` item."""
+
+    def __init__(self, translator: Translator) -> None:
+        self.t = translator
+        self.b = translator.b
+        self._reset()
+
+    def _reset(self) -> None:
+        """A new task starts with no calls running and no usage seen."""
+        self.commands: dict[str, CommandExecution] = {}
+        self.decoders: dict[str, codecs.IncrementalDecoder] = {}
+        self.patches: dict[str, list[FileChangeEntry]] = {}
+        self.answered = False
+        """The last item was an `agent_message`: the final answer (see `finish`)."""
+        self.total: Usage | None = None
+        self.summed: dict[str, int] = {}
+
+    def summary(self, frame: Frame) -> list[Event]:
+        """The config summary opens the run with the facts it states; kept whole as well."""
+        facts = legacy_session(frame.data, self.t.context)
+        info = self.t._session_info(self.t.context.resumed_from).model_copy(update=facts)
+        out = self.b.session_started(None, info)
+        return [*out, self.b.unknown("config_summary", frame.data)]
+
+    def feed(self, frame: Frame) -> list[Event]:
+        mtype = frame.data["msg"].get("type")
+        if not isinstance(mtype, str):
+            raise self.t._error(FrameError, frame, "legacy event without a string `msg.type`")
+        handler = LEGACY_HANDLERS.get(mtype)
+        if handler is None:
+            return [*self.t._ensure_session(), self.b.unknown(mtype, frame.data)]
+        return handler(self, frame, frame.data["msg"])
+
+    def _parse(self, model: type[_T], frame: Frame) -> _T:
+        parsed: _T = self.t._parse(model, frame.data["msg"], frame, frame.data["msg"]["type"])
+        return parsed
+
+    def _turn(self) -> list[Event]:
+        """Items need a turn: a stream cut before `task_started` gets one opened for them."""
+        out = self.t._ensure_session()
+        return out if self.b.in_turn else out + self.b.turn_started()
+
+    def _item(self, phase: Phase, item: Item, native_id: str | None = None,
+              delta: Delta | None = None) -> list[Event]:
+        out = self._turn()
+        self.answered = type(item) is AssistantMessage
+        if native_id is None:
+            return [*out, self.b.item(phase, item)]
+        return [*out, self.t._emit(phase, item, native_id, delta)]
+
+    # ---------------------------------------------------------------- turns
+
+    def task_started(self, frame: Frame, msg: dict[str, Any]) -> list[Event]:
+        out = self.t._ensure_session()
+        self.t._end_turn()
+        self._reset()
+        return out + self.b.turn_started()
+
+    def task_complete(self, frame: Frame, msg: dict[str, Any]) -> list[Event]:
+        if not self.b.in_turn:
+            return [*self.t._ensure_session(), self.b.unknown("task_complete", frame.data)]
+        return self._complete()
+
+    def _complete(self) -> list[Event]:
+        self.t._end_turn()
+        usage = self.total
+        if usage is None and self.summed:
+            usage = Usage(scope="turn", input_tokens=self.summed.get("input_tokens"),
+                          cached_input_tokens=self.summed.get("cached_input_tokens"),
+                          output_tokens=self.summed.get("output_tokens"),
+                          reasoning_tokens=self.summed.get("reasoning_output_tokens"))
+        return self.b.turn_completed(usage)
+
+    def finish(self) -> list[Event]:
+        """End of input. Legacy `--json` never printed `task_complete` (0.25 and 0.42 returned
+        before printing it), so a turn whose last item is the final answer, with nothing still
+        running, completed; any other open turn was cut (`stream_truncated`)."""
+        if self.b.in_turn and self.answered and not self.t.live:
+            return self._complete()
+        return []
+
+    def error(self, frame: Frame, msg: dict[str, Any]) -> list[Event]:
+        """`error` ended the task in legacy Codex; `stream_error` was a retry notice."""
+        message = self._parse(LegacyMessage, frame).message
+        out = [*self.t._ensure_session(), self.b.notice(message)]
+        if msg["type"] == "error" and self.b.in_turn:
+            self.t._end_turn()
+            out += self.b.turn_failed(turn_error(message))
+        return out
+
+    def turn_aborted(self, frame: Frame, msg: dict[str, Any]) -> list[Event]:
+        reason = self._parse(LegacyAborted, frame).reason
+        if not self.b.in_turn:
+            return [*self.t._ensure_session(), self.b.unknown("turn_aborted", frame.data)]
+        self.t._end_turn()
+        return self.b.turn_failed(TurnError.of("cancelled", f"turn aborted: {reason}"))
+
+    def token_count(self, frame: Frame, msg: dict[str, Any]) -> list[Event]:
+        native = self._parse(LegacyTokenCount, frame)
+        if native.info is not None:
+            self.total = native.info.total_token_usage.usage("cumulative")
+        for name in ("input_tokens", "cached_input_tokens", "output_tokens",
+                     "reasoning_output_tokens"):
+            value = getattr(native, name)
+            if value is not None:
+                self.summed[name] = self.summed.get(name, 0) + value
+        return []
+
+    # ---------------------------------------------------------------- items
+
+    def agent_message(self, frame: Frame, msg: dict[str, Any]) -> list[Event]:
+        text = self._parse(LegacyMessage, frame).message
+        return self._item("completed", AssistantMessage(id=self.b.fresh_id(), status="completed",
+                                                        text=text))
+
+    def reasoning(self, frame: Frame, msg: dict[str, Any]) -> list[Event]:
+        text = self._parse(LegacyText, frame).text
+        return self._item("completed", Reasoning(id=self.b.fresh_id(), status="completed",
+                                                 text=text))
+
+    def plan_update(self, frame: Frame, msg: dict[str, Any]) -> list[Event]:
+        native = self._parse(LegacyPlan, frame)
+        entries = [PlanEntry(text=step.step, status=step.status) for step in native.plan]
+        return self._item("completed", Plan(id=self.b.fresh_id(), status="completed",
+                                            entries=entries, text=native.explanation))
+
+    def exec_begin(self, frame: Frame, msg: dict[str, Any]) -> list[Event]:
+        native = self._parse(LegacyExecBegin, frame)
+        item = CommandExecution(id=self.b.item_id(native.call_id), native_id=native.call_id,
+                                status="in_progress", command=shlex.join(native.command),
+                                cwd=native.cwd)
+        self.commands[native.call_id] = item
+        self.decoders[native.call_id] = codecs.getincrementaldecoder("utf-8")("replace")
+        return self._item("started", item, native.call_id)
+
+    def exec_delta(self, frame: Frame, msg: dict[str, Any]) -> list[Event]:
+        """Output as it came (base64 text or a byte array), one `output` delta per chunk."""
+        native = self._parse(LegacyExecDelta, frame)
+        running = self.commands.get(native.call_id)
+        if running is None:
+            return [*self.t._ensure_session(), self.b.unknown("exec_command_output_delta",
+                                                              frame.data)]
+        try:
+            chunk = (base64.b64decode(native.chunk, validate=True)
+                     if isinstance(native.chunk, str) else bytes(native.chunk))
+        except (binascii.Error, ValueError):
+            raise self.t._error(FrameError, frame, "exec_command_output_delta: chunk is not "
+                                "base64 text or a byte array") from None
+        text = self.decoders[native.call_id].decode(chunk)
+        running = running.model_copy(update={"output": running.output + text})
+        self.commands[native.call_id] = running
+        return self._item("updated", running, native.call_id, Delta(field="output", text=text))
+
+    def exec_end(self, frame: Frame, msg: dict[str, Any]) -> list[Event]:
+        native = self._parse(LegacyExecEnd, frame)
+        begun = self.commands.pop(native.call_id, None)
+        self.decoders.pop(native.call_id, None)
+        output = native.aggregated_output
+        if output is None:
+            output = native.stdout + native.stderr
+        item = CommandExecution(
+            id=self.b.item_id(native.call_id), native_id=native.call_id,
+            status="completed" if native.exit_code == 0 else "failed",
+            command=begun.command if begun else "", cwd=begun.cwd if begun else None,
+            exit_code=native.exit_code, output=output)
+        return self._item("completed", item, native.call_id)
+
+    def patch_begin(self, frame: Frame, msg: dict[str, Any]) -> list[Event]:
+        native = self._parse(LegacyPatchBegin, frame)
+        changes = legacy_changes(native.changes)
+        self.patches[native.call_id] = changes
+        item = FileChange(id=self.b.item_id(native.call_id), native_id=native.call_id,
+                          status="in_progress", changes=changes)
+        return self._item("started", item, native.call_id)
+
+    def patch_end(self, frame: Frame, msg: dict[str, Any]) -> list[Event]:
+        native = self._parse(LegacyPatchEnd, frame)
+        item = FileChange(id=self.b.item_id(native.call_id), native_id=native.call_id,
+                          status="completed" if native.success else "failed",
+                          changes=self.patches.pop(native.call_id, []),
+                          error=None if native.success else native.stderr or None)
+        return self._item("completed", item, native.call_id)
+
+    def mcp_begin(self, frame: Frame, msg: dict[str, Any]) -> list[Event]:
+        native = self._parse(LegacyMcpBegin, frame)
+        call = native.invocation
+        item = McpToolCall(id=self.b.item_id(native.call_id), native_id=native.call_id,
+                           status="in_progress", server=call.server, tool=call.tool,
+                           arguments=call.arguments)
+        return self._item("started", item, native.call_id)
+
+    def mcp_end(self, frame: Frame, msg: dict[str, Any]) -> list[Event]:
+        native = self._parse(LegacyMcpEnd, frame)
+        call = native.invocation
+        status, result, error = legacy_mcp_outcome(native.result)
+        item = McpToolCall(id=self.b.item_id(native.call_id), native_id=native.call_id,
+                           status=status, server=call.server, tool=call.tool,
+                           arguments=call.arguments, result=result, error=error)
+        return self._item("completed", item, native.call_id)
+
+    def web_begin(self, frame: Frame, msg: dict[str, Any]) -> list[Event]:
+        native = self._parse(LegacyWebBegin, frame)
+        item = WebSearch(id=self.b.item_id(native.call_id), native_id=native.call_id,
+                         status="in_progress", query="")
+        return self._item("started", item, native.call_id)
+
+    def web_end(self, frame: Frame, msg: dict[str, Any]) -> list[Event]:
+        native = self._parse(LegacyWebEnd, frame)
+        item = WebSearch(id=self.b.item_id(native.call_id), native_id=native.call_id,
+                         status="completed", query=native.query)
+        return self._item("completed", item, native.call_id)
+
+
+LegacyHandler: TypeAlias = Callable[[LegacyReader, Frame, dict[str, Any]], list[Event]]
+LEGACY_HANDLERS: dict[str, LegacyHandler] = {
+    "task_started": LegacyReader.task_started,
+    "task_complete": LegacyReader.task_complete,
+    "error": LegacyReader.error,
+    "stream_error": LegacyReader.error,
+    "turn_aborted": LegacyReader.turn_aborted,
+    "token_count": LegacyReader.token_count,
+    "agent_message": LegacyReader.agent_message,
+    "agent_reasoning": LegacyReader.reasoning,
+    "agent_reasoning_raw_content": LegacyReader.reasoning,
+    "plan_update": LegacyReader.plan_update,
+    "exec_command_begin": LegacyReader.exec_begin,
+    "exec_command_output_delta": LegacyReader.exec_delta,
+    "exec_command_end": LegacyReader.exec_end,
+    "patch_apply_begin": LegacyReader.patch_begin,
+    "patch_apply_end": LegacyReader.patch_end,
+    "mcp_tool_call_begin": LegacyReader.mcp_begin,
+    "mcp_tool_call_end": LegacyReader.mcp_end,
+    "web_search_begin": LegacyReader.web_begin,
+    "web_search_end": LegacyReader.web_end,
+}
+"""Legacy `msg.type` -> how it is read (codex-rs/protocol `EventMsg` before 0.44, as 0.25 and
+0.42 print them); any other type is kept whole as an `unknown` item."""
+
+
 # ------------------------------------------------------------------------------------- entry
 
 
@@ -583,13 +1143,15 @@ def normalize(source: LaneInput, context: RunContext) -> Iterator[Event]:
     translator = Translator(context, source.name)
     number = 0
     for number, line in iter_lines(source.stream):
+        data: dict[str, Any] | None = None
         try:
             data = parse_object(line, number=number, lane=LANE_ID, source=source.name)
             events = translator.feed(Frame(number, data, line))
         except LaneError as exc:
             if not context.lenient:
                 raise
-            events = translator.problem(exc)
+            kept = data if data is not None else line.decode("utf-8", "backslashreplace")
+            events = translator.problem(exc, kept)
         yield from events
     yield from translator.close(number)
 
@@ -614,5 +1176,6 @@ LANE = LaneSpec(
     recognizes=jsonl_recognizer(
         frozenset({"thread.started", "turn.started", "turn.completed", "turn.failed",
                    "item.started", "item.updated", "item.completed"}),
-        also=lambda first: "msg" in first and "id" in first),  # pre-0.44 `{id, msg}` lines
+        also=lambda first: is_legacy_event(first) or is_legacy_summary(first)
+        or is_experimental(first)),  # pre-0.44 streams: strict mode refuses them by name
 )

@@ -8,6 +8,7 @@ hand-written streams in tests/data/codex_native/; the CLI tests run `harness nor
 
 from __future__ import annotations
 
+import base64
 import io
 import json
 import re
@@ -23,6 +24,7 @@ from syrupy.assertion import SnapshotAssertion
 
 import lanes.codex_native as cn
 from harness.cli import main as cli_main
+from harness.contract import model
 from harness.contract.errors import FrameError, SequenceError
 from harness.contract.invariants import check_events
 from harness.contract.lane import LaneInput, RunContext, get_lane
@@ -515,13 +517,24 @@ def test_strict_bad_line_raises_frame_error_naming_file_and_line(case: str) -> N
 
 
 @pytest.mark.parametrize("case", sorted(BAD_LINES))
-def test_lenient_bad_line_becomes_an_error_item_and_the_stream_goes_on(case: str) -> None:
+def test_lenient_bad_line_is_a_notice_and_kept_whole_and_the_stream_goes_on(case: str) -> None:
+    """Lenient: a line the lane cannot read is an `error` notice naming the line (never the
+    file: the log must not depend on where the input lives), then the line itself as an
+    `unknown` item (the JSON object, or the text of a line that is none), so nothing is lost."""
     bad, reason = BAD_LINES[case]
     events = run([thread(), turn(), bad, message("item_0", "after"), done()],
                  RunContext(lenient=True))
-    notice, after = completed(events)
+    notice, kept, after = completed(events)
     assert notice["kind"] == "error"
-    assert notice["message"].startswith("stream.jsonl:3: ") and reason in notice["message"]
+    assert notice["message"].startswith("line 3: ") and reason in notice["message"]
+    assert "stream.jsonl" not in notice["message"]
+    assert kept["kind"] == "unknown"
+    try:
+        whole: Any = json.loads(bad)
+    except ValueError:
+        whole = bad.decode("utf-8", "backslashreplace")
+    assert kept["payload"] == (whole if isinstance(whole, dict) else bad.decode(
+        "utf-8", "backslashreplace"))
     assert after["text"] == "after"
 
 
@@ -790,3 +803,299 @@ def test_cli_process_reads_stdin_and_reports_bad_input_without_traceback() -> No
     assert bad.returncode == 2
     assert bad.stderr.decode().startswith("harness: <stdin>:1: not JSON")
     assert len(bad.stderr.splitlines()) == 1
+
+
+# ==================================================================================== older formats
+
+SUMMARY = {"model": "gpt-5", "workdir": "/ws", "provider": "stub", "approval": "never",
+           "sandbox": "workspace-write [workdir, /tmp, $TMPDIR]", "reasoning effort": "none"}
+LENIENT = RunContext(lenient=True)
+
+
+def legacy(mtype: str, **fields: Any) -> dict[str, Any]:
+    """One pre-0.44 line: the protocol event printed whole."""
+    return {"id": "0", "msg": {"type": mtype, **fields}}
+
+
+def legacy_run(*events: dict[str, Any]) -> list[dict[str, Any]]:
+    return [SUMMARY, {"prompt": "do it"}, legacy("task_started", model_context_window=1), *events]
+
+
+def b64(text: str) -> str:
+    return base64.b64encode(text.encode()).decode()
+
+
+@pytest.mark.parametrize("first", [SUMMARY, legacy("task_started")], ids=["summary", "event"])
+def test_strict_refuses_a_legacy_stream_at_its_first_line(first: dict[str, Any]) -> None:
+    """A pre-0.44 stream is not the current contract: strict mode refuses it in one line that
+    names it, before emitting anything."""
+    data = encode([first, legacy("agent_message", message="hi")])
+    got: list[Any] = []
+    with pytest.raises(FrameError) as info:
+        got.extend(LANE.normalize(LaneInput(io.BytesIO(data), "old.jsonl"), RunContext()))
+    assert str(info.value).startswith(
+        "old.jsonl:1: looks like a legacy (pre-0.44) Codex stream ({id, msg} lines); ")
+    assert got == []
+
+
+def test_strict_refuses_a_legacy_line_inside_a_current_stream_at_that_line() -> None:
+    data = encode([thread(), turn(), legacy("agent_message", message="hi")])
+    with pytest.raises(FrameError, match=r"^x\.jsonl:3: looks like a legacy"):
+        list(LANE.normalize(LaneInput(io.BytesIO(data), "x.jsonl"), RunContext()))
+
+
+def test_legacy_summary_opens_the_session_and_is_kept_whole() -> None:
+    """The config summary states model, workdir, sandbox and approval: they fill the session
+    where the context does not; the summary and the prompt line are kept whole."""
+    events = run([*legacy_run(), legacy("agent_message", message="done")], LENIENT)
+    session = events[0]
+    assert (session["model"], session["cwd"], session["sandbox"], session["approval_policy"],
+            session["thread_id"]) == ("gpt-5", "/ws", "workspace-write", "never", None)
+    summary, prompt, answer = completed(events)
+    assert (summary["native_type"], summary["payload"]) == ("config_summary", SUMMARY)
+    assert (prompt["native_type"], prompt["payload"]) == ("prompt", {"prompt": "do it"})
+    assert answer["text"] == "done"
+    context = RunContext(lenient=True, model="m", cwd="/c", sandbox="read-only",
+                         approval_policy="on-request")
+    session = run([*legacy_run(), legacy("agent_message", message="done")], context)[0]
+    assert (session["model"], session["cwd"], session["sandbox"],
+            session["approval_policy"]) == ("m", "/c", "read-only", "on-request")
+
+
+def test_legacy_command_with_base64_and_byte_array_deltas() -> None:
+    """exec_command_begin/_output_delta/_end are one command item: the command list joined as
+    a shell line, cwd, each chunk an `output` delta (0.42 base64, 0.25 byte arrays), exit code
+    and `aggregated_output` from the end; a non-zero exit fails the item."""
+    events = run(legacy_run(
+        legacy("exec_command_begin", call_id="c1", command=["bash", "-lc", "echo hi; false"],
+               cwd="/ws", parsed_cmd=[]),
+        legacy("exec_command_output_delta", call_id="c1", stream="stdout", chunk=b64("h")),
+        legacy("exec_command_output_delta", call_id="c1", stream="stdout",
+               chunk=list(b"i\n")),
+        legacy("exec_command_end", call_id="c1", stdout="hi\n", stderr="",
+               aggregated_output="hi\n", exit_code=1, duration={"secs": 0, "nanos": 5}),
+        legacy("exec_command_begin", call_id="c2", command=["ls"], cwd="/ws"),
+        legacy("exec_command_end", call_id="c2", stdout="a\n", stderr="b\n", exit_code=0),
+        legacy("agent_message", message="ok"),
+    ), LENIENT)
+    updates = of_type(events, "item.updated")
+    assert [u["delta"] for u in updates] == [{"field": "output", "text": "h"},
+                                             {"field": "output", "text": "i\n"}]
+    assert updates[-1]["item"]["output"] == "hi\n"
+    first, second, _ = completed(events)[2:]
+    assert (first["command"], first["cwd"], first["exit_code"], first["output"],
+            first["status"], first["native_id"]) == \
+        ("bash -lc 'echo hi; false'", "/ws", 1, "hi\n", "failed", "c1")
+    assert {updates[0]["item"]["id"]} == {u["item"]["id"] for u in updates} == {first["id"]}
+    assert (second["command"], second["output"], second["status"]) == ("ls", "a\nb\n",
+                                                                       "completed")
+
+
+def test_legacy_patch_kinds_and_failure() -> None:
+    changes = {"/ws/new.txt": {"add": {"content": "x"}}, "/ws/old.txt": {"delete": {}},
+               "/ws/a.txt": {"update": {"unified_diff": "@@", "move_path": None}},
+               "/ws/b.txt": {"update": {"unified_diff": "@@", "move_path": "/ws/c.txt"}}}
+    events = run(legacy_run(
+        legacy("patch_apply_begin", call_id="p1", auto_approved=True, changes=changes),
+        legacy("patch_apply_end", call_id="p1", stdout="Success.", stderr="", success=True),
+        legacy("patch_apply_begin", call_id="p2", auto_approved=True,
+               changes={"/ws/x.txt": {"add": {"content": "y"}}}),
+        legacy("patch_apply_end", call_id="p2", stdout="", stderr="no such dir",
+               success=False),
+        legacy("agent_message", message="ok"),
+    ), LENIENT)
+    good, bad = completed(events)[2:4]
+    assert [(c["path"], c["kind"], c["move_path"]) for c in good["changes"]] == [
+        ("/ws/new.txt", "add", None), ("/ws/old.txt", "delete", None),
+        ("/ws/a.txt", "update", None), ("/ws/b.txt", "move", "/ws/c.txt")]
+    assert (good["status"], good["error"]) == ("completed", None)
+    assert (bad["status"], bad["error"], bad["changes"][0]["path"]) == \
+        ("failed", "no such dir", "/ws/x.txt")
+
+
+def test_legacy_mcp_results() -> None:
+    """`result` is Rust's `Result` printed by serde: `Ok` keeps the server's content and
+    structured content in the current stream's shape and fails on `isError`; `Err` is the
+    call's error."""
+    call = {"server": "demo", "tool": "echo", "arguments": {"text": "ping"}}
+    content = [{"type": "text", "text": "ping"}]
+    events = run(legacy_run(
+        legacy("mcp_tool_call_begin", call_id="m1", invocation=call),
+        legacy("mcp_tool_call_end", call_id="m1", invocation=call, duration={},
+               result={"Ok": {"content": content, "structuredContent": {"n": 1}}}),
+        legacy("mcp_tool_call_end", call_id="m2", invocation=call,
+               result={"Ok": {"content": content, "isError": True}}),
+        legacy("mcp_tool_call_end", call_id="m3", invocation=call,
+               result={"Err": "tool call timed out"}),
+        legacy("agent_message", message="ok"),
+    ), LENIENT)
+    ok, is_error, err = completed(events)[2:5]
+    assert (ok["status"], ok["server"], ok["tool"], ok["arguments"], ok["result"],
+            ok["error"]) == ("completed", "demo", "echo", {"text": "ping"},
+                             {"content": content, "structured_content": {"n": 1}}, None)
+    assert (is_error["status"], is_error["result"]) == \
+        ("failed", {"content": content, "structured_content": None})
+    assert (err["status"], err["result"], err["error"]) == ("failed", None, "tool call timed out")
+
+
+def test_legacy_reasoning_plan_and_web_search() -> None:
+    events = run(legacy_run(
+        legacy("agent_reasoning", text="thinking"),
+        legacy("plan_update", explanation="why", plan=[{"step": "a", "status": "completed"},
+                                                       {"step": "b", "status": "pending"}]),
+        legacy("web_search_begin", call_id="ws_1"),
+        legacy("web_search_end", call_id="ws_1", query="python release"),
+        legacy("agent_message", message="ok"),
+    ), LENIENT)
+    reasoning, plan, search = completed(events)[2:5]
+    assert (reasoning["kind"], reasoning["text"]) == ("reasoning", "thinking")
+    assert (plan["kind"], plan["text"], plan["entries"]) == (
+        "plan", "why", [{"text": "a", "status": "completed"}, {"text": "b", "status": "pending"}])
+    assert (search["kind"], search["query"], search["native_id"]) == \
+        ("web_search", "python release", "ws_1")
+    assert of_type(events, "item.started")[0]["item"]["id"] == search["id"]
+
+
+def test_legacy_usage_cumulative_or_summed() -> None:
+    """0.42 `token_count.info.total_token_usage` is the session's running total (the last one
+    counts); 0.25 prints each request's counts flat on the message (summed for the turn)."""
+    total = {"input_tokens": 10, "cached_input_tokens": 1, "output_tokens": 2,
+             "reasoning_output_tokens": 3, "total_tokens": 12}
+    later = {**total, "input_tokens": 30}
+    events = run(legacy_run(legacy("token_count", info=None, rate_limits={}),
+                            legacy("token_count", info={"total_token_usage": total}),
+                            legacy("token_count", info={"total_token_usage": later}),
+                            legacy("agent_message", message="ok")), LENIENT)
+    assert events[-1]["usage"] == {"scope": "cumulative", "input_tokens": 30,
+                                   "cached_input_tokens": 1, "cache_write_input_tokens": None,
+                                   "output_tokens": 2, "reasoning_tokens": 3}
+    events = run(legacy_run(legacy("token_count", input_tokens=10, output_tokens=2),
+                            legacy("token_count", input_tokens=11, output_tokens=3,
+                                   cached_input_tokens=4),
+                            legacy("agent_message", message="ok")), LENIENT)
+    assert events[-1]["usage"] == {"scope": "turn", "input_tokens": 21,
+                                   "cached_input_tokens": 4, "cache_write_input_tokens": None,
+                                   "output_tokens": 5, "reasoning_tokens": None}
+
+
+@pytest.mark.parametrize(("tail", "outcome"), [
+    ([legacy("agent_message", message="done")], "turn.completed"),
+    ([legacy("agent_message", message="done"), legacy("turn_diff", unified_diff="")],
+     "turn.completed"),
+    ([legacy("agent_message", message="done"), legacy("task_complete",
+                                                       last_agent_message="done")],
+     "turn.completed"),
+    ([legacy("agent_reasoning", text="still thinking")], "stream_truncated"),
+    ([legacy("agent_message", message="running"),
+      legacy("exec_command_begin", call_id="c", command=["sleep", "9"])], "stream_truncated"),
+    ([], "stream_truncated"),
+])
+def test_legacy_end_of_input(tail: list[dict[str, Any]], outcome: str) -> None:
+    """Legacy `--json` never printed `task_complete` (0.25 and 0.42 return before printing it):
+    input ending after the final answer with nothing running completed the turn; any other
+    end inside a turn was a cut stream."""
+    last = run(legacy_run(*tail), LENIENT)[-1]
+    assert (last["type"] if last["type"] == "turn.completed"
+            else last["error"]["kind"]) == outcome
+
+
+def test_legacy_errors_aborts_and_retries() -> None:
+    """`error` ended a legacy task (a notice, then the turn fails by the message's kind);
+    `stream_error` was a retry notice; `turn_aborted` is a cancelled turn."""
+    events = run(legacy_run(legacy("stream_error", message="retrying 1/5"),
+                            legacy("error", message="exceeded retry limit, last status: 429 "
+                                                    "Too Many Requests")), LENIENT)
+    assert [i["message"] for i in completed(events)[2:]] == [
+        "retrying 1/5", "exceeded retry limit, last status: 429 Too Many Requests"]
+    assert events[-1]["error"]["kind"] == "rate_limit"
+    events = run(legacy_run(legacy("turn_aborted", reason="interrupted")), LENIENT)
+    assert (events[-1]["type"], events[-1]["error"]["kind"], events[-1]["error"]["message"]) == \
+        ("turn.failed", "cancelled", "turn aborted: interrupted")
+
+
+def test_legacy_unmapped_events_and_bad_payloads_are_kept_whole() -> None:
+    """A legacy event with no place in the model is an `unknown` item holding the whole line;
+    a mapped one that does not fit its shape is a notice plus the whole line."""
+    odd = legacy("background_event", message="hello")
+    bad = legacy("exec_command_end", call_id="c", exit_code="0")
+    events = run(legacy_run(odd, bad, legacy("agent_message", message="ok")), LENIENT)
+    items = completed(events)[2:]
+    assert (items[0]["kind"], items[0]["native_type"], items[0]["payload"]) == \
+        ("unknown", "background_event", odd)
+    assert items[1]["kind"] == "error" and items[1]["message"].startswith("line 5: ")
+    assert (items[2]["kind"], items[2]["payload"]) == ("unknown", bad)
+    assert items[3]["text"] == "ok"
+
+
+EXPERIMENTAL = [
+    {"type": "session.created", "session_id": "s-1"},
+    {"type": "item.completed", "item": {"id": "item_0", "item_type": "assistant_message",
+                                         "text": "hi"}},
+]
+
+
+def test_experimental_stream_is_refused_strict_and_kept_whole_lenient() -> None:
+    """0.42/0.43 `--experimental-json` (`session.created`, `item_type`): strict names it at
+    line 1; lenient keeps each line whole and adds no notice."""
+    with pytest.raises(FrameError, match=r"^e\.jsonl:1: looks like a pre-0\.44 `codex exec "
+                                         r"--experimental-json` stream"):
+        list(LANE.normalize(LaneInput(io.BytesIO(encode(EXPERIMENTAL)), "e.jsonl"),
+                            RunContext()))
+    with pytest.raises(FrameError, match=r":3: looks like a pre-0\.44"):
+        normalize_bytes(encode([thread(), turn(), EXPERIMENTAL[1]]))
+    kept = completed(run(EXPERIMENTAL, LENIENT))
+    assert [(i["kind"], i["native_type"], i["payload"]) for i in kept] == [
+        ("unknown", "session.created", EXPERIMENTAL[0]),
+        ("unknown", "item.completed", EXPERIMENTAL[1])]
+
+
+def test_older_formats_are_recognized_as_codex_input() -> None:
+    """Another lane given a legacy or experimental Codex stream names this lane."""
+    assert LANE.recognizes is not None
+    for first in (SUMMARY, legacy("task_started"), EXPERIMENTAL[0]):
+        assert LANE.recognizes(encode([first]))
+    assert not LANE.recognizes(encode([{"type": "init", "session_id": "s"}]))
+
+
+@pytest.mark.parametrize(("action", "query"), [
+    ({"type": "search", "query": "q1", "queries": ["q1", "q2"]}, "q1"),
+    ({"type": "search", "queries": ["q1", "q2"]}, "q1 ..."),
+    ({"type": "search", "queries": ["q1"]}, "q1"),
+    ({"type": "open_page", "url": "https://example.com/a"}, "https://example.com/a"),
+    ({"type": "find_in_page", "url": "https://example.com/a", "pattern": "p"},
+     "'p' in https://example.com/a"),
+    ({"type": "find_in_page", "pattern": "p"}, "'p'"),
+    ({"type": "other"}, ""),
+    (None, ""),
+])
+def test_web_search_query_falls_back_to_its_action(action: Any, query: str) -> None:
+    """An empty `query` is filled from `action` by Codex's own rule (`web_search_action_detail`):
+    the search, the page opened, or the pattern looked for."""
+    events = run(in_turn(item("completed", "item_0", "web_search", query="", action=action)))
+    assert completed(events)[0]["query"] == query
+    events = run(in_turn(item("completed", "item_0", "web_search", query="printed",
+                              action=action)))
+    assert completed(events)[0]["query"] == "printed"
+
+
+@pytest.mark.parametrize(("status", "kind"), [(400, "provider"), (401, "auth"),
+                                              (429, "rate_limit"), (503, "provider"),
+                                              (418, "unknown")])
+def test_turn_failed_json_error_event_goes_by_its_status(status: int, kind: str) -> None:
+    """Codex passes a provider's JSON error event through as the message (websocket transport):
+    its `status` decides, whatever its words say."""
+    message = json.dumps({"type": "error", "status": status,
+                          "error": {"type": "invalid_request_error", "message": "rate limit"}})
+    events = run([thread(), turn(), failed(message)])
+    assert events[-1]["error"]["kind"] == kind
+
+
+def test_statuses_are_classified_through_the_shared_table(monkeypatch: pytest.MonkeyPatch
+                                                          ) -> None:
+    """The lane reads HTTP statuses through the core's one table (`HTTP_STATUS_KINDS`), not its
+    own copy or the message's words: changing the table changes the lane's answer."""
+    monkeypatch.setitem(model.HTTP_STATUS_KINDS, 400, "auth")
+    envelope = json.dumps({"type": "error", "status": 400,
+                           "error": {"type": "invalid_request_error"}})
+    for message in ("unexpected status 400 Bad Request: invalid_request_error", envelope):
+        assert run([thread(), turn(), failed(message)])[-1]["error"]["kind"] == "auth"
