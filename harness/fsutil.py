@@ -1,4 +1,8 @@
-"""Atomic file writes: a reader (or a crash) sees the old file or the new one, never half of one."""
+"""Atomic file writes: a reader (or a crash) sees the old file or the new one, never half of one.
+
+Temp files come from `mkstemp`, which creates them 0600; every file is given `FILE_MODE` before it
+is renamed into place, so goldens, cassettes and reports are readable like any file `open` makes.
+"""
 
 from __future__ import annotations
 
@@ -8,12 +12,15 @@ import os
 import tempfile
 from pathlib import Path
 
+FILE_MODE = 0o644
+
 
 def atomic_write_bytes(path: Path, data: bytes) -> None:
     """Write `data` to `path` via a temp file in the same folder, fsync, then rename over it."""
     path.parent.mkdir(parents=True, exist_ok=True)
     fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
     try:
+        os.fchmod(fd, FILE_MODE)
         with os.fdopen(fd, "wb") as handle:
             handle.write(data)
             handle.flush()
@@ -58,6 +65,7 @@ def commit_files(folder: Path, files: dict[str, bytes], *, name: str) -> None:
     try:
         for file_name, data in files.items():
             fd, tmp = tempfile.mkstemp(dir=folder, prefix=f".{file_name}.", suffix=".tmp")
+            os.fchmod(fd, FILE_MODE)
             with os.fdopen(fd, "wb") as handle:
                 handle.write(data)
                 handle.flush()

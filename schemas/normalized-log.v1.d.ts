@@ -113,7 +113,7 @@ export interface ItemCompleted {
   /** 0-based turn index in the log; null outside turns. */
   turn: number | null;
   type: "item.completed";
-  item: AssistantMessage | Reasoning | CommandExecution | FileChange | McpToolCall | ToolCall | WebSearch | Plan | ErrorNotice | UnknownItem;
+  item: Item;
 }
 
 export interface ItemStarted {
@@ -125,7 +125,7 @@ export interface ItemStarted {
   /** 0-based turn index in the log; null outside turns. */
   turn: number | null;
   type: "item.started";
-  item: AssistantMessage | Reasoning | CommandExecution | FileChange | McpToolCall | ToolCall | WebSearch | Plan | ErrorNotice | UnknownItem;
+  item: Item;
 }
 
 export interface ItemUpdated {
@@ -137,7 +137,7 @@ export interface ItemUpdated {
   /** 0-based turn index in the log; null outside turns. */
   turn: number | null;
   type: "item.updated";
-  item: AssistantMessage | Reasoning | CommandExecution | FileChange | McpToolCall | ToolCall | WebSearch | Plan | ErrorNotice | UnknownItem;
+  item: Item;
   delta: Delta | null;
 }
 
@@ -305,6 +305,9 @@ export interface WebSearch {
   /** Hits the provider returned, when the lane sees them. */
   results: Array<SearchResult>;
 }
+
+/** Any `item` an event can carry (discriminated by `kind`). */
+export type Item = AssistantMessage | Reasoning | CommandExecution | FileChange | McpToolCall | ToolCall | WebSearch | Plan | ErrorNotice | UnknownItem;
 
 /** One line of a normalized log. */
 export type NormalizedEvent = SessionStarted | TurnStarted | TurnCompleted | TurnFailed | ItemStarted | ItemUpdated | ItemCompleted | ApprovalRequested | ApprovalResolved;

@@ -4,6 +4,10 @@ The schema is generated from `harness.contract.model` (pydantic is the single so
 checked in as `schemas/normalized-log.v1.schema.json`, with TypeScript declarations beside it, so
 tools in other languages read the same contract. Validation uses the `jsonschema` library against
 the checked-in file (the published contract, not the in-memory model), compiled once per process.
+
+The files are package data: `harness/schemas` links to the repository's `schemas/`, so the wheel
+carries them and an installed harness reads them with `importlib.resources` (and
+`harness schema --check` checks what was installed).
 """
 
 from __future__ import annotations
@@ -11,18 +15,24 @@ from __future__ import annotations
 import json
 from collections.abc import Mapping
 from functools import cache
+from importlib import resources
 from pathlib import Path
 from typing import Any
 
 from jsonschema import Draft202012Validator, ValidationError
 
+from harness.contract.errors import HarnessError
 from harness.contract.model import EVENT_ADAPTER, SCHEMA_VERSION
 from harness.contract.typescript import declarations
 
-REPO_ROOT = Path(__file__).resolve().parents[2]
-SCHEMA_DIR = REPO_ROOT / "schemas"
-SCHEMA_PATH = SCHEMA_DIR / f"normalized-log.v{SCHEMA_VERSION}.schema.json"
-TYPESCRIPT_PATH = SCHEMA_DIR / f"normalized-log.v{SCHEMA_VERSION}.d.ts"
+PACKAGE = "harness"
+SCHEMA_NAME = f"normalized-log.v{SCHEMA_VERSION}.schema.json"
+TYPESCRIPT_NAME = f"normalized-log.v{SCHEMA_VERSION}.d.ts"
+SCHEMA_DIR = (Path(__file__).resolve().parents[1] / "schemas").resolve()
+"""The package's schema folder (in a checkout, a link to the repository's `schemas/`; in a
+wheel, the installed package data); `harness schema --write` writes through it."""
+SCHEMA_PATH = SCHEMA_DIR / SCHEMA_NAME
+TYPESCRIPT_PATH = SCHEMA_DIR / TYPESCRIPT_NAME
 SCHEMA_ID = f"https://agent-conformance-harness.invalid/normalized-log.v{SCHEMA_VERSION}.schema.json"
 
 
@@ -51,7 +61,8 @@ def generated_files() -> dict[Path, str]:
 
 
 def stale_files() -> list[Path]:
-    """Published files whose checked-in text differs from what the model generates."""
+    """Published files whose checked-in (or installed) text differs from what the model
+    generates; a missing file is stale."""
     stale: list[Path] = []
     for path, text in generated_files().items():
         try:
@@ -63,13 +74,22 @@ def stale_files() -> list[Path]:
     return stale
 
 
+def published_text(name: str) -> str:
+    """A published file (`SCHEMA_NAME`, `TYPESCRIPT_NAME`) as installed, via importlib.resources
+    (works from a wheel, a zip or a checkout)."""
+    return resources.files(PACKAGE).joinpath("schemas", name).read_text(encoding="utf-8")
+
+
 @cache
 def published_schema() -> dict[str, Any]:
-    """The checked-in schema file; falls back to the generated one when installed without it."""
+    """The published schema file. Validating against the generated one instead would hide a
+    stale contract, so a missing file is an error naming the fix."""
     try:
-        loaded: dict[str, Any] = json.loads(SCHEMA_PATH.read_text(encoding="utf-8"))
-    except OSError:
-        return generated_schema()
+        loaded: dict[str, Any] = json.loads(published_text(SCHEMA_NAME))
+    except OSError as exc:
+        raise HarnessError(f"the published schema is missing ({exc.strerror}); reinstall the "
+                           "package or run `harness schema --write` in a checkout",
+                           source=SCHEMA_NAME) from None
     return loaded
 
 

@@ -48,7 +48,8 @@ def ts_type(schema: dict[str, Any]) -> str:
             "null": "null"}.get(str(kind), "unknown")
 
 
-def _object_body(schema: dict[str, Any], indent: str) -> str:
+def _object_body(schema: dict[str, Any], indent: str,
+                 aliases: dict[str, str] | None = None) -> str:
     props: dict[str, Any] = schema.get("properties", {})
     if not props:
         extra = schema.get("additionalProperties")
@@ -61,23 +62,43 @@ def _object_body(schema: dict[str, Any], indent: str) -> str:
         if doc:
             lines.append(f"{indent}  /** {doc} */")
         optional = "" if name in required else "?"
+        rendered = ts_type(prop)
+        rendered = (aliases or {}).get(rendered, rendered)
         lines.append(f"{indent}  {json.dumps(name) if '-' in name else name}{optional}: "
-                     f"{ts_type(prop)};")
+                     f"{rendered};")
     lines.append(f"{indent}}}")
     return "\n".join(lines)
 
 
+def hoisted_unions(schema: dict[str, Any]) -> dict[str, str]:
+    """Discriminated unions used inline as a property (an event's `item`), as exported types
+    named after the property (`Item`), so TypeScript code can name them: rendered union ->
+    alias."""
+    aliases: dict[str, str] = {}
+    for definition in schema.get("$defs", {}).values():
+        for name, prop in definition.get("properties", {}).items():
+            if "discriminator" in prop and ("oneOf" in prop or "anyOf" in prop):
+                aliases.setdefault(ts_type(prop), "".join(p.title() for p in name.split("_")))
+    return aliases
+
+
 def declarations(schema: dict[str, Any]) -> str:
-    """A `.d.ts` module: one exported type per schema definition plus the root union."""
+    """A `.d.ts` module: one exported type per schema definition, the hoisted property unions
+    (`Item`) and the root union."""
     out = [HEADER]
+    aliases = hoisted_unions(schema)
     for name, definition in sorted(schema.get("$defs", {}).items()):
         doc = definition.get("description")
         if doc:
             out.append("/** " + " ".join(doc.split()) + " */")
         if definition.get("type") == "object" or "properties" in definition:
-            out.append(f"export interface {name} {_object_body(definition, indent='')}\n")
+            out.append(f"export interface {name} "
+                       f"{_object_body(definition, indent='', aliases=aliases)}\n")
         else:
             out.append(f"export type {name} = {ts_type(definition)};\n")
+    for union, alias in sorted(aliases.items(), key=lambda pair: pair[1]):
+        out.append(f"/** Any `{alias.lower()}` an event can carry (discriminated by `kind`). */"
+                   f"\nexport type {alias} = {union};\n")
     root = {k: v for k, v in schema.items() if k in {"oneOf", "anyOf", "$ref"}}
     out.append(f"/** One line of a normalized log. */\nexport type NormalizedEvent = "
                f"{ts_type(root)};\n")

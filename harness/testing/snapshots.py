@@ -21,9 +21,15 @@ from typing import Any
 
 import orjson
 from pydantic import BaseModel
-from syrupy.extensions.single_file import SingleFileSnapshotExtension, WriteMode
-from syrupy.location import PyTestLocation
-from syrupy.types import PropertyFilter, PropertyMatcher, SerializableData, SerializedData
+
+from harness.testing import missing_extra
+
+try:
+    from syrupy.extensions.single_file import SingleFileSnapshotExtension, WriteMode
+    from syrupy.location import PyTestLocation
+    from syrupy.types import PropertyFilter, PropertyMatcher, SerializableData, SerializedData
+except ImportError:
+    raise missing_extra("syrupy", "JSONL snapshots (the jsonl_snapshot fixture)") from None
 
 SNAPSHOT_DIR = Path("golden") / "_snapshots"
 ROOT_MARKER = "pyproject.toml"

@@ -20,8 +20,6 @@ from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Literal, get_args
 
-from hypothesis import strategies as st
-
 from harness import scenario as sc
 from harness.conformance.equivalence import unwrap_command
 from harness.contract.builder import LogBuilder, SessionInfo
@@ -41,6 +39,12 @@ from harness.contract.model import (
     WebSearch,
     status_kind,
 )
+from harness.testing import missing_extra
+
+try:
+    from hypothesis import strategies as st
+except ImportError:
+    raise missing_extra("hypothesis", "harness.testing.strategies") from None
 
 __all__ = ["AbstractScenario", "ShellResult", "abstract_scenarios", "codex_exec_streams",
            "expected_failures", "expected_items", "expected_log", "expected_log_of",
