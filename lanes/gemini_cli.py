@@ -1,9 +1,10 @@
 """gemini-cli lane: Gemini CLI's own stream (`gemini -p ... --output-format stream-json`).
 
 One JSON object per line, `type` one of `init`, `message`, `tool_use`, `tool_result`, `error`,
-`result`. Keys: a tool execution's `tool_id` (`<tool_name>__<functionCall.id>`) pairs its
-`tool_use` with its `tool_result`; assistant text has no id, so consecutive assistant `message`
-lines (`delta: true` chunks) form one assistant_message, closed by the next line of another kind.
+`result`. Keys: a tool execution's `tool_id` (`<tool_name>__<functionCall.id>`; in older releases
+the bare `functionCall.id`) pairs its `tool_use` with its `tool_result`; assistant text has no
+id, so consecutive assistant `message` lines (`delta: true` chunks) form one assistant_message,
+closed by the next line of another kind.
 
 How the log is built (each decision has a test):
 
@@ -16,7 +17,7 @@ How the log is built (each decision has a test):
   in `lanes.gemini_family`, shared with the gemini lane) and complete at the matching
   `tool_result`: `success` -> completed, `error` -> failed, except `tool_not_registered` (headless
   approval mode `default` drops every tool that would ask) -> declined, with an approval pair
-  decided by policy.
+  decided by policy; under `yolo` (context policy `never`) nothing is dropped, so it is failed.
 
 Quirks (each has a test; none is papered over):
 
@@ -48,6 +49,7 @@ from harness.contract.errors import FrameError, LaneError, SequenceError
 from harness.contract.jsonl import Frame, iter_lines, parse_object
 from harness.contract.lane import Capability, LaneInput, LaneSpec, RunContext, jsonl_recognizer
 from harness.contract.model import (
+    ApprovalPolicy,
     AssistantMessage,
     CommandExecution,
     Delta,
@@ -161,12 +163,17 @@ def start_item(item_id: str, name: str, parameters: dict[str, Any], native: str)
                     native_id=native)
 
 
-def finish_item(item: Item, data: dict[str, Any]) -> Item:
-    """The item a `tool_result` completes: its status, output and error (never an exit code)."""
+def finish_item(item: Item, data: dict[str, Any], policy: ApprovalPolicy = "unknown") -> Item:
+    """The item a `tool_result` completes: its status, output and error (never an exit code).
+
+    `tool_not_registered` is a decline only where an approval mode could have dropped the tool:
+    under `yolo` (policy `never`) nothing is dropped, so the call named a tool the CLI does not
+    have (e.g. Gemini CLI 0.20 registers MCP tools under their bare names) and simply failed."""
     failed = data.get("status") != "success"
     error = _dict(data.get("error"))
     message = str(error.get("message") or data.get("output") or "tool failed") if failed else None
-    declined = isinstance(error.get("type"), str) and error["type"] in DECLINED_ERROR_TYPES
+    declined = isinstance(error.get("type"), str) and error["type"] in DECLINED_ERROR_TYPES \
+        and policy != "never"
     status = "declined" if declined else \
         "failed" if failed else "completed"
     output = data.get("output")
@@ -209,6 +216,7 @@ class Translator:
         self.b = LogBuilder(LANE_ID)
         self.text: _Text | None = None
         self.tools: dict[str, Item] = {}
+        self.tool_names: dict[str, str] = {}  # tool_id -> tool_name, for approval actions
         self.sessions: set[str] = set()
         self.last_error: str | None = None
 
@@ -242,6 +250,7 @@ class Translator:
         if sid is not None:
             self.sessions.add(sid)
         self.tools.clear()
+        self.tool_names.clear()
         self.last_error = None
         out += self.b.session_started(sid, self._info(frame.data, resumed))
         return out
@@ -282,6 +291,7 @@ class Translator:
                           or f"run ended with status {data.get('status')!r}")
             out += self.b.turn_failed(turn_error(message))
         self.tools.clear()
+        self.tool_names.clear()
         return out
 
     # ---------------------------------------------------------------- messages
@@ -292,6 +302,7 @@ class Translator:
         if role == "user":
             out = [*self._close_text(), *self._ensure_session(frame)]
             self.tools.clear()  # a turn still open ends truncated, its tools with it
+            self.tool_names.clear()
             return out + self.b.turn_started()
         if role != "assistant" or not isinstance(content, str):
             return [*self._close_text(), self.b.unknown("message", frame.data)]
@@ -328,6 +339,7 @@ class Translator:
         parameters = parameters if isinstance(parameters, dict) else {}
         item = start_item(self.b.fresh_id(), name, parameters, tool_id)
         self.tools[tool_id] = item
+        self.tool_names[tool_id] = name
         out.append(self.b.item("started", item))
         return out
 
@@ -338,17 +350,19 @@ class Translator:
         if item is None:
             return out + self._problem(frame, f"tool_result for unknown tool_id {tool_id!r}",
                                        SequenceError)
-        done = finish_item(item, frame.data)
+        name = self.tool_names.pop(str(tool_id), "")
+        done = finish_item(item, frame.data, self.context.approval_policy)
         if done.status == "declined":
-            out += self._declined(done)
+            out += self._declined(done, name)
         out.append(self.b.item("completed", done))
         return out
 
-    def _declined(self, item: Item) -> list[Event]:
-        """The approval nobody could give: requested, then denied by the approval policy."""
+    def _declined(self, item: Item, tool_name: str) -> list[Event]:
+        """The approval nobody could give: requested, then denied by the approval policy. The
+        action is the command, or the tool's name (not read from `tool_id`: that is
+        the bare call id in older releases, e.g. 0.20 and 0.30)."""
         request_id = f"approval_{item.id}"
-        action = item.command if isinstance(item, CommandExecution) else \
-            str(item.native_id or "").rsplit("__", 1)[0]
+        action = item.command if isinstance(item, CommandExecution) else tool_name
         return [self.b.approval_requested(request_id, item.id, action,
                                           "not allowed by the approval mode"),
                 self.b.approval_resolved(request_id, "denied", "policy")]

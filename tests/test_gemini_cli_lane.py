@@ -263,6 +263,39 @@ def test_tool_not_registered_is_declined_by_policy(tmp_path: Path) -> None:
     assert completed(events)[0]["status"] == "declined"
 
 
+def test_tool_not_registered_under_yolo_is_a_failed_call(tmp_path: Path) -> None:
+    """Under `--approval-mode yolo` (policy `never`) no tool is dropped for approval, so
+    `tool_not_registered` means the model named a tool the CLI does not have (Gemini CLI 0.20
+    registers MCP tools under their bare names): a failed item with the CLI's message, and no
+    approval pair. Without that context the decline reading stays."""
+    message = 'Tool "mcp_demo_echo" not found in registry.'
+    body = (tool_use("mcp_demo_echo", "c", text="ping"),
+            tool_result("mcp_demo_echo", "c", message,
+                        {"type": "tool_not_registered", "message": message}))
+    yolo = run(tmp_path, *body, context=RunContext(approval_policy="never"))
+    [item] = completed(yolo)
+    assert (item["status"], item["error"], item["tool"]) == ("failed", message, "echo")
+    assert not [e for e in yolo if e["type"].startswith("approval.")]
+    unknown = run(tmp_path, *body)
+    assert completed(unknown)[0]["status"] == "declined"
+
+
+def test_declined_tool_action_is_its_name_with_a_bare_tool_id(tmp_path: Path) -> None:
+    """In older releases (0.20, 0.30) a `tool_id` is the bare call id (`r0s0b0c0`, no
+    `<tool_name>__` prefix): the approval's action is still the tool's name, never the id."""
+    message = 'Tool "write_file" not found.'
+    lines = [init(), user(),
+             {"type": "tool_use", "timestamp": TS, "tool_name": "web_fetch", "tool_id": "r0s0b0c0",
+              "parameters": {"prompt": "x"}},
+             {"type": "tool_result", "timestamp": TS, "tool_id": "r0s0b0c0", "status": "error",
+              "output": message, "error": {"type": "tool_not_registered", "message": message}},
+             result()]
+    events = normalize_bytes(tmp_path, lines)
+    [requested] = [e for e in events if e["type"] == "approval.requested"]
+    assert requested["action"] == "web_fetch"
+    assert completed(events)[0]["native_id"] == "r0s0b0c0"
+
+
 def test_mcp_tools_split_name_and_keep_errors(tmp_path: Path) -> None:
     """MCP tools are `mcp_<server>_<tool>`; an error result fails the item with its message."""
     events = run(tmp_path, tool_use("mcp_demo_echo", "a", text="ping"),
