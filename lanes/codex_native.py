@@ -175,8 +175,10 @@ CHANGE_KINDS: dict[NativeChangeKind, ChangeKind] = {
 }
 
 _ERROR_PATTERN_SOURCES: tuple[tuple[str, ErrorKind | None], ...] = (
-    # CodexErr::Stream after the SSE stream closed without `response.completed`.
-    (r"stream closed before response\.completed", "stream_truncated"),
+    # CodexErr::Stream after the SSE stream, or the Responses websocket ("websocket closed by
+    # server before response.completed"), closed without `response.completed`.
+    (r"(?:stream|websocket) closed (?:by server )?before response\.completed",
+     "stream_truncated"),
     # CodexErr::Stream for transport failures (idle timeout, broken body).
     (r"idle timeout waiting for SSE|error decoding response body", "network"),
     # CodexErr::ConnectionFailed / ResponseStreamFailed.

@@ -431,9 +431,12 @@ def test_turn_ids_do_not_leak_into_the_next_turn() -> None:
     ("exceeded retry limit, last status: 401 Unauthorized", "auth"),
     ("stream disconnected before completion: stream closed before response.completed",
      "stream_truncated"),
+    ("stream disconnected before completion: websocket closed by server before "
+     "response.completed", "stream_truncated"),
     ("stream disconnected before completion: idle timeout waiting for SSE", "network"),
     ("stream disconnected before completion: The model crashed mid-answer.", "provider"),
     ("unexpected status 401 Unauthorized: invalid key", "auth"),
+    ("unexpected status 403 Forbidden: Country, region, or territory not supported", "auth"),
     ("unexpected status 400 Bad Request: invalid_request_error", "provider"),
     ("unexpected status 404 Not Found: no such model", "provider"),
     ("unexpected status 429 Too Many Requests: slow down", "rate_limit"),
