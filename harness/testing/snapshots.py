@@ -2,20 +2,23 @@
 
 syrupy's default format packs every snapshot of a test module into one `.ambr` file of Python
 reprs; a normalized log reads better as what it is, one compact JSON event per line, so a golden
-diff in review is a diff of events. `JsonlSnapshotExtension` writes each snapshot to
-`golden/_snapshots/<test module>/<test name>.jsonl` at the repository root (beside the gate's
-goldens) and compares the text; `pytest --snapshot-update` rewrites the files.
+diff in review is a diff of events. The `jsonl_snapshot` fixture writes each snapshot to
+`<snapshot dir>/<test module>/<test name>.jsonl`, where the snapshot dir is the pytest ini option
+`harness_snapshot_dir` (default `golden/_snapshots`) under pytest's rootdir, so it does not move
+when a `pyproject.toml` appears somewhere; `pytest --snapshot-update` rewrites the files.
 
-    def test_log(snapshot):
-        assert events == snapshot(extension_class=JsonlSnapshotExtension)
+    def test_log(jsonl_snapshot):
+        assert events == jsonl_snapshot
 
+Used directly (`snapshot(extension_class=JsonlSnapshotExtension)`), the folder is
+`golden/_snapshots` under the nearest folder above the test file holding `pyproject.toml`.
 The snapshot data is an iterable of events: pydantic models (dumped in JSON mode) or dicts.
-This is the only module that imports syrupy.
-"""
+This is the only module that imports syrupy."""
 
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
+from functools import cache
 from pathlib import Path
 from typing import Any
 
@@ -70,7 +73,17 @@ class JsonlSnapshotExtension(SingleFileSnapshotExtension):
             raise TypeError(f"a JSONL snapshot takes an iterable of events, not {type(data)}")
         return event_lines(data)
 
+    snapshot_root: Path | None = None
+    """The folder of every test module's snapshots; None: `golden/_snapshots` at the repo root."""
+
     @classmethod
     def dirname(cls, *, test_location: PyTestLocation) -> str:
-        root = repo_root(Path(test_location.filepath))
-        return str(root / SNAPSHOT_DIR / test_location.basename)
+        root = cls.snapshot_root or repo_root(Path(test_location.filepath)) / SNAPSHOT_DIR
+        return str(root / test_location.basename)
+
+
+@cache
+def extension_in(folder: Path) -> type[JsonlSnapshotExtension]:
+    """The extension writing under `folder` (one class per folder, made once)."""
+    return type("JsonlSnapshotExtensionIn", (JsonlSnapshotExtension,),
+                {"snapshot_root": folder})
