@@ -600,7 +600,7 @@ def search_of(action: Any) -> tuple[str, list[SearchResult]]:
         return "", []
     queries = action.get("queries")
     first = queries[0] if isinstance(queries, list) and queries else None
-    query = action.get("query") or first or action.get("url") or action.get("pattern") or ""
+    query = action.get("query") or first or action.get("pattern") or action.get("url") or ""
     sources = action.get("sources")
     results = [SearchResult(url=src["url"], title=_str_or_none(src.get("title")))
                for src in (sources if isinstance(sources, list) else [])

@@ -274,7 +274,8 @@ def test_lane_is_registered_and_truthful() -> None:
     assert spec is LANE
     assert spec.provider == "openai" and spec.input_kind == "http-cassette"
     assert spec.native_file == "codex.http.yaml"
-    assert "approvals" not in spec.capabilities, "the adapter emits no approval events"
+    assert "approvals" not in spec.capabilities, (
+        "Codex's traffic shows no approvals (only hosted MCP approvals do; no catalog cassette)")
 
 
 def test_retryable_table_covers_every_error_kind() -> None:
@@ -930,6 +931,347 @@ def test_real_recordings_normalize_and_match_their_outlines() -> None:
     plumbing tools left out). With no recordings yet this checks nothing."""
     problems = lanekit.recording_problems(LANE)
     assert problems == {}, json.dumps(problems, indent=2)
+
+
+# ------------------------------------------------------------------------------ any client
+
+
+def sdk_body(inputs: list[dict[str, Any]] | str, **extra: Any) -> dict[str, Any]:
+    """A request as the plain openai SDK sends it (no Codex metadata)."""
+    return {"model": "gpt-5-mini", "input": inputs, **extra}
+
+
+def whole(items: list[dict[str, Any]], *, status: str = "completed", rid: str = "resp_1",
+          use: dict[str, Any] | None = None, **extra: Any) -> bytes:
+    """A non-streamed answer: one JSON `response` object."""
+    return json.dumps(_response(rid, status, items, use or usage(), **extra)).encode()
+
+
+def sdk_exchange(body: dict[str, Any], items: list[dict[str, Any]], *, streamed: bool = False,
+                 client: dict[str, str] | None = None, **answer: Any) -> Exchange:
+    """`body` answered by `items`, as SSE when `streamed` else as one JSON object."""
+    who = SDK_CLIENT if client is None else client
+    if streamed:
+        return exchange({**body, "stream": True}, frames=stream(items, **answer), client=who)
+    return exchange(body, reply=whole(items, **answer), client=who)
+
+
+def items_of(events: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    return completed(events)
+
+
+@pytest.mark.parametrize("streamed", [False, True], ids=["json", "sse"])
+def test_an_answer_is_read_whole_streamed_or_not(tmp_path: Path, streamed: bool) -> None:
+    """A non-streamed answer (one JSON `response` object) used to end as a truncated turn with
+    its answer lost; it is read like a stream: text, reasoning, usage, stop reason."""
+    items = [reasoning("think", encrypted="gAAA-enc"), reasoning(None, "rs_2", "gAAA-only"),
+             message("hello there")]
+    events = run(tmp_path, [sdk_exchange(sdk_body("hi"), items, streamed=streamed,
+                                         use=usage(30, 12, cached=4, reasoning=7))])
+    assert shape(events) == ["session.started", "turn.started", "reasoning:completed",
+                             "reasoning:completed", "assistant_message:completed",
+                             "turn.completed"]
+    think, opaque, answer = items_of(events)
+    assert (think["text"], think["encrypted"]) == ("think", False)
+    assert (opaque["text"], opaque["encrypted"]) == ("", True)
+    assert answer["text"] == "hello there"
+    end = events[-1]
+    assert end["usage"] == {"scope": "turn", "input_tokens": 30, "cached_input_tokens": 4,
+                            "cache_write_input_tokens": None, "output_tokens": 12,
+                            "reasoning_tokens": 7}
+    assert end["stop_reason"] == "completed"
+
+
+def test_answer_form_comes_from_the_content_type_then_the_stream_flag() -> None:
+    def interaction(ctype: str | None) -> Any:
+        headers = {"content-type": ctype} if ctype else {}
+        return type("I", (), {"response": type("R", (), {"headers": headers})()})()
+
+    assert ca.answer_is_streamed(interaction("text/event-stream; charset=utf-8"), {}) is True
+    assert ca.answer_is_streamed(interaction("application/json"), {"stream": True}) is False
+    assert ca.answer_is_streamed(interaction(None), {"stream": True}) is True
+    assert ca.answer_is_streamed(interaction(None), {"stream": "yes"}) is False
+
+
+def test_function_round_trip_without_streaming(tmp_path: Path) -> None:
+    """Any client's function tool: the call in one JSON answer, its output in the next
+    request; the result is the output as sent (parsed when JSON)."""
+    call = function_call("call_w", "get_weather", {"city": "Paris"})
+    prompt = {"role": "user", "content": "weather?"}
+    output = {"type": "function_call_output", "call_id": "call_w",
+              "output": '{"temperature_c": 18}'}
+    events = run(tmp_path, [sdk_exchange(sdk_body([prompt], tools=[{"type": "function"}]),
+                                         [call]),
+                            sdk_exchange(sdk_body([prompt, call, output]), [message("18 C")])])
+    tool, answer = items_of(events)
+    assert (tool["kind"], tool["name"], tool["arguments"], tool["result"], tool["status"]) == (
+        "tool_call", "get_weather", {"city": "Paris"}, {"temperature_c": 18}, "completed")
+    assert answer["text"] == "18 C"
+    assert shape(events).count("turn.completed") == 1
+    assert events[-1]["usage"]["input_tokens"] == 20
+
+
+def test_codex_tool_names_are_read_only_for_codex(tmp_path: Path) -> None:
+    """`exec_command`, `apply_patch`, `mcp__x__y` and Codex's output texts are Codex's: from
+    any other client they are plain tool calls whose output is kept as sent."""
+    calls = [exec_call("c1", "ls"), patch_call("c2", "*** Add File: a\n"),
+             function_call("c3", "mcp__srv__tool", {})]
+    outputs = [exec_output("c1", 0, "a\n"), patch_output("c2"), raw_output("c3", "ok")]
+    prompt = user("go")
+    kinds = {}
+    for who, client in (("sdk", SDK_CLIENT), ("codex", CODEX_CLIENT)):
+        events = run(tmp_path, [
+            sdk_exchange(sdk_body([prompt]), calls, client=client),
+            sdk_exchange(sdk_body([prompt, *calls, *outputs]), [message("done")],
+                         client=client)])
+        kinds[who] = [(i["kind"], i["status"]) for i in items_of(events)]
+        if who == "sdk":
+            assert items_of(events)[0]["result"] == exec_output("c1", 0, "a\n")["output"]
+    assert kinds["sdk"] == [("tool_call", "completed")] * 3 + [
+        ("assistant_message", "completed")]
+    assert kinds["codex"] == [("command_execution", "completed"), ("file_change", "completed"),
+                              ("mcp_tool_call", "completed"), ("assistant_message", "completed")]
+
+
+@pytest.mark.parametrize("evidence", ["originator", "user-agent", "metadata", "none"])
+def test_codex_readings_need_the_traffic_to_say_codex(tmp_path: Path, evidence: str) -> None:
+    """Codex's readings (`<cwd>` and the approval policy sentence in its context messages, its
+    reviewer prompt as a side call) apply only when a header or `x-codex-*` metadata says Codex
+    sent the request; never from the model name ("codex") or the words alone."""
+    client = {"originator": {"originator": "codex_cli_rs"},
+              "user-agent": {"user-agent": "codex_cli_rs/0.169.0"}}.get(evidence, SDK_CLIENT)
+    meta = {"client_metadata": {"x-codex-window-id": "w1"}} if evidence == "metadata" else {}
+    context = [developer("Approval policy is currently never."), environment("/srv/app"),
+               user("go")]
+    review = [developer("You are judging one planned coding-agent action."), user("judge")]
+    events = run(tmp_path, [
+        sdk_exchange(sdk_body(context, model="gpt-5-codex", **meta), [message("hi")],
+                     client=client),
+        sdk_exchange(sdk_body(review, model="gpt-5-codex", prompt_cache_key="guardian:t",
+                              **meta), [message('{"outcome": "allow"}')], client=client)])
+    session = events[0]
+    if evidence == "none":
+        assert shape(events).count("turn.completed") == 2, "the review text is a prompt"
+        assert (session["cwd"], session["approval_policy"]) == (None, "unknown")
+    else:
+        assert shape(events).count("turn.completed") == 1
+        assert (session["cwd"], session["approval_policy"]) == ("/srv/app", "never")
+        side = items_of(events)[-1]
+        assert (side["kind"], side["native_type"]) == ("unknown", "side_call.auto_review")
+
+
+def test_citations_from_url_and_file_annotations(tmp_path: Path) -> None:
+    text = "Paris [1] per notes."
+    cited = {"type": "message", "id": "msg_c", "role": "assistant", "status": "completed",
+             "content": [{"type": "output_text", "text": text, "annotations": [
+                 {"type": "url_citation", "start_index": 6, "end_index": 9,
+                  "url": "https://ex.org/p", "title": "P"},
+                 {"type": "file_citation", "index": 19, "file_id": "file-1",
+                  "filename": "notes.txt"}]}]}
+    for streamed in (False, True):
+        events = run(tmp_path, [sdk_exchange(sdk_body("q"), [cited], streamed=streamed)])
+        assert items_of(events)[0]["citations"] == [
+            {"url": "https://ex.org/p", "title": "P", "cited_text": None},
+            {"url": None, "title": "notes.txt", "cited_text": None}]
+
+
+@pytest.mark.parametrize(("action", "query", "results"), [
+    ({"type": "search", "query": "q1", "sources": [{"type": "url", "url": "https://a.example"}]},
+     "q1", [{"url": "https://a.example", "title": None}]),
+    ({"type": "search", "queries": ["q2", "q3"]}, "q2", []),
+    ({"type": "open_page", "url": "https://b.example"}, "https://b.example", []),
+    ({"type": "find_in_page", "url": "https://b.example", "pattern": "needle"}, "needle", []),
+])
+def test_web_search_query_and_sources(tmp_path: Path, action: dict[str, Any], query: str,
+                                      results: list[dict[str, Any]]) -> None:
+    item = {"type": "web_search_call", "id": "ws_1", "status": "completed", "action": action}
+    found = items_of(run(tmp_path, [sdk_exchange(sdk_body("q"), [item, message("ok")])]))[0]
+    assert (found["kind"], found["query"], found["results"]) == ("web_search", query, results)
+
+
+MCP_LIST = {"type": "mcp_list_tools", "id": "mcpl_1", "server_label": "srv",
+            "tools": [{"name": "t", "input_schema": {"type": "object"}}]}
+
+
+def mcp_call(mid: str, output: str | None, error: Any = None, status: str = "completed",
+             approval: str | None = None) -> dict[str, Any]:
+    return {"type": "mcp_call", "id": mid, "server_label": "srv", "name": "t",
+            "arguments": '{"a": 1}', "output": output, "error": error, "status": status,
+            "approval_request_id": approval}
+
+
+def _mcp_frames(items: list[dict[str, Any]]) -> list[bytes]:
+    """Hosted items streamed with their progress events (which add nothing to the done item)."""
+    frames = [frame("response.created", response=_response("resp_1", "in_progress", []),
+                    sequence_number=0)]
+    for n, item in enumerate(items):
+        at = {"output_index": n, "item_id": item["id"], "sequence_number": len(frames)}
+        opening = {**item, "status": "in_progress"}
+        if item["type"] == "mcp_call":
+            opening.update(arguments="", output=None, error=None)
+        frames.append(frame("response.output_item.added", output_index=n, item=opening,
+                            sequence_number=len(frames)))
+        frames.append(frame(f"response.{item['type']}.in_progress", **at))
+        if item["type"] == "mcp_call":
+            frames.append(frame("response.mcp_call_arguments.delta", delta=item["arguments"],
+                                **at))
+        frames.append(frame("response.output_item.done", output_index=n, item=item,
+                            sequence_number=len(frames)))
+    frames.append(frame("response.completed", sequence_number=len(frames),
+                        response=_response("resp_1", "completed", items, usage())))
+    return frames
+
+
+@pytest.mark.parametrize("streamed", [False, True], ids=["json", "sse"])
+def test_mcp_calls_and_tool_lists_keep_their_facts(tmp_path: Path, streamed: bool) -> None:
+    items = [MCP_LIST, mcp_call("mcp_1", "42"),
+             mcp_call("mcp_2", None, {"type": "mcp_protocol_error", "code": -32602,
+                                      "message": "bad params"}, "failed"),
+             mcp_call("mcp_3", None, {"type": "mcp_tool_execution_error",
+                                      "content": [{"type": "text", "text": "boom"}]}),
+             mcp_call("mcp_4", None, "plain error")]
+    body = sdk_body("go")
+    ex = exchange({**body, "stream": True}, frames=_mcp_frames(items), client=SDK_CLIENT) \
+        if streamed else sdk_exchange(body, items)
+    events = run(tmp_path, [ex])
+    listing, ok, *failed = items_of(events)
+    assert (listing["kind"], listing["name"], listing["arguments"], listing["result"]) == (
+        "tool_call", "mcp_list_tools", {"server_label": "srv"}, MCP_LIST["tools"])
+    assert (ok["kind"], ok["server"], ok["tool"], ok["arguments"], ok["result"], ok["status"]) \
+        == ("mcp_tool_call", "srv", "t", {"a": 1}, "42", "completed")
+    assert [(f["status"], f["error"]) for f in failed] == [
+        ("failed", "bad params"), ("failed", "boom"), ("failed", "plain error")]
+    started = [e["item"]["id"] for e in events if e["type"] == "item.started"]
+    assert started == ([i["id"] for i in items_of(events)] if streamed else [])
+
+
+def _approval_flow(decision: dict[str, Any], answer: list[dict[str, Any]]) -> list[Exchange]:
+    request = {"type": "mcp_approval_request", "id": "mcpr_1", "server_label": "srv",
+               "name": "t", "arguments": '{"a": 1}'}
+    reply = {"type": "mcp_approval_response", "approval_request_id": "mcpr_1", **decision}
+    return [sdk_exchange(sdk_body("go"), [request]),
+            sdk_exchange(sdk_body([reply], previous_response_id="resp_1"), answer)]
+
+
+def test_mcp_approval_granted_then_the_call(tmp_path: Path) -> None:
+    """The approval request starts the MCP call and keeps the turn open; the client's answer
+    in the next request resolves it (decided by the user); the `mcp_call` naming the request
+    completes the same item."""
+    events = run(tmp_path, _approval_flow({"approve": True},
+                                          [mcp_call("mcp_1", "42", approval="mcpr_1"),
+                                           message("done")]))
+    types = [e["type"] for e in events]
+    assert types.count("turn.completed") == 1 and types.index("approval.resolved") < types.index(
+        "turn.completed")
+    asked = next(e for e in events if e["type"] == "approval.requested")
+    resolved = next(e for e in events if e["type"] == "approval.resolved")
+    call = items_of(events)[0]
+    assert (asked["request_id"], asked["item_id"], asked["action"]) == ("mcpr_1", call["id"], "t")
+    assert (resolved["decision"], resolved["decided_by"]) == ("approved", "user")
+    assert (call["kind"], call["status"], call["result"], call["arguments"]) == (
+        "mcp_tool_call", "completed", "42", {"a": 1})
+    assert next(e["item"]["id"] for e in events if e["type"] == "item.started") == call["id"]
+
+
+def test_mcp_approval_refused(tmp_path: Path) -> None:
+    events = run(tmp_path, _approval_flow({"approve": False, "reason": "not now"},
+                                          [message("ok, skipped")]))
+    resolved = next(e for e in events if e["type"] == "approval.resolved")
+    assert (resolved["decision"], resolved["decided_by"], resolved["reason"]) == (
+        "denied", "user", "not now")
+    call = items_of(events)[0]
+    assert (call["status"], call["error"]) == ("declined", "not now")
+    assert shape(events)[-1] == "turn.completed"
+
+
+def test_unanswered_approval_leaves_the_turn_unfinished(tmp_path: Path) -> None:
+    events = run(tmp_path, _approval_flow({"approve": True}, [message("x")])[:1])
+    assert shape(events)[-2:] == ["mcp_tool_call:failed", "turn.failed:stream_truncated"]
+
+
+def test_hosted_file_search_code_interpreter_and_image_keep_their_facts(tmp_path: Path) -> None:
+    items = [
+        {"type": "file_search_call", "id": "fs_1", "status": "completed", "queries": ["q"],
+         "results": [{"file_id": "f1", "text": "t", "score": 0.5}]},
+        {"type": "code_interpreter_call", "id": "ci_1", "status": "completed", "code": "1+1",
+         "container_id": "cntr_1", "outputs": [{"type": "logs", "logs": "2\n"},
+                                               {"type": "image", "url": "data:x"}]},
+        {"type": "code_interpreter_call", "id": "ci_2", "status": "failed", "code": "1/0",
+         "container_id": "cntr_1", "outputs": None},
+        {"type": "image_generation_call", "id": "ig_1", "status": "completed",
+         "result": "QUJD", "revised_prompt": "abc", "size": "1024x1024"},
+    ]
+    found = items_of(run(tmp_path, [sdk_exchange(sdk_body("go"), [*items, message("ok")])]))
+    assert [(i["name"], i["arguments"], i["result"], i["status"]) for i in found[:4]] == [
+        ("file_search", {"queries": ["q"]}, items[0]["results"], "completed"),
+        ("code_interpreter", {"code": "1+1", "container_id": "cntr_1"}, items[1]["outputs"],
+         "completed"),
+        ("code_interpreter", {"code": "1/0", "container_id": "cntr_1"}, None, "failed"),
+        ("image_generation", {"revised_prompt": "abc", "size": "1024x1024"}, "QUJD",
+         "completed")]
+
+
+def test_computer_call_waits_for_its_screenshot(tmp_path: Path) -> None:
+    call = {"type": "computer_call", "id": "cu_1", "call_id": "call_c", "status": "completed",
+            "action": {"type": "click", "button": "left", "x": 1, "y": 2},
+            "pending_safety_checks": []}
+    shot = {"type": "computer_screenshot", "image_url": "data:image/png;base64,AA=="}
+    events = run(tmp_path, [
+        sdk_exchange(sdk_body("click"), [call]),
+        sdk_exchange(sdk_body([{"type": "computer_call_output", "call_id": "call_c",
+                                "output": shot}], previous_response_id="resp_1"),
+                     [message("clicked")])])
+    tool = items_of(events)[0]
+    assert (tool["name"], tool["arguments"], tool["result"], tool["status"]) == (
+        "computer", call["action"], shot, "completed")
+    assert shape(events).count("turn.completed") == 1
+
+
+@pytest.mark.parametrize("key", ["call_id", "id"])
+def test_local_shell_call_and_its_output(tmp_path: Path, key: str) -> None:
+    """The output names the call by `call_id` (clients seen) or by the call's `id` (the SDK's
+    input type); an `incomplete` output fails the command. No exit code is invented."""
+    call = {"type": "local_shell_call", "id": "lsh_1", "call_id": "call_l", "status": "completed",
+            "action": {"type": "exec", "command": ["echo", "a b"], "env": {},
+                       "working_directory": "/w"}}
+    out = {"type": "local_shell_call_output", key: call[key], "output": "a b\n"}
+    events = run(tmp_path, [sdk_exchange(sdk_body("go"), [call]),
+                            sdk_exchange(sdk_body([user("go"), call, out]), [message("ok")])])
+    cmd = items_of(events)[0]
+    assert (cmd["kind"], cmd["command"], cmd["cwd"], cmd["output"], cmd["exit_code"],
+            cmd["status"]) == ("command_execution", "echo 'a b'", "/w", "a b\n", None,
+                               "completed")
+
+
+@pytest.mark.parametrize(("status", "extra", "kind", "message_text"), [
+    ("failed", {"error": {"code": "rate_limit_exceeded", "message": "slow"}}, "rate_limit",
+     "slow"),
+    ("incomplete", {"incomplete_details": {"reason": "content_filter"}}, "provider",
+     "response incomplete: content_filter"),
+    ("cancelled", {}, "cancelled", "response cancelled"),
+])
+def test_non_streamed_status_ends_the_turn(tmp_path: Path, status: str, extra: dict[str, Any],
+                                           kind: str, message_text: str) -> None:
+    events = run(tmp_path, [sdk_exchange(sdk_body("go"), [], status=status, **extra)])
+    assert shape(events)[-1] == f"turn.failed:{kind}"
+    assert events[-1]["error"]["message"] == message_text
+
+
+def test_background_response_not_finished_is_a_truncated_turn(tmp_path: Path) -> None:
+    events = run(tmp_path, [sdk_exchange(sdk_body("go", background=True), [], status="queued")])
+    assert shape(events)[-1] == "turn.failed:stream_truncated"
+
+
+@pytest.mark.parametrize("reply", [b"[1, 2]", b'{"id": "resp_1", "status": "completed"}'],
+                         ids=["not_an_object", "no_output"])
+def test_non_streamed_answer_that_is_no_response(tmp_path: Path, reply: bytes) -> None:
+    """Strict refuses naming the interaction; lenient keeps a notice and ends the turn."""
+    exchanges = [exchange(sdk_body("go"), reply=reply, client=SDK_CLIENT)]
+    with pytest.raises(FrameError, match="not a Responses `response` object"):
+        run(tmp_path, exchanges)
+    events = run(tmp_path, exchanges, lenient=True)
+    assert any("not a Responses" in i.get("message", "") for i in items_of(events))
+    assert shape(events)[-1] == "turn.failed:stream_truncated"
 
 
 if __name__ == "__main__":  # regenerate the reference cassettes
