@@ -289,3 +289,24 @@ def test_progress_bar_only_on_a_terminal() -> None:
         assert on_cell is not None
         on_cell(3, 12, "hello / codex-native")
     assert "3/12" in screen.getvalue() and "hello / codex-native" in screen.getvalue()
+
+
+# ------------------------------------------------------------------------------ HTML diffs
+
+
+def test_golden_changes_are_fields_not_lines() -> None:
+    from harness.conformance.report import golden_changes  # noqa: PLC0415
+
+    old = {"seq": 2, "type": "item.completed", "item": {"output": "a", "exit_code": 0}}
+    new = {"seq": 2, "type": "item.completed", "item": {"output": "a", "exit_code": 1}}
+    extra = {"seq": 3, "type": "turn.completed"}
+    diff = "\n".join(["--- golden", "+++ this run", "@@ -1 +1 @@", " {\"seq\":1}",
+                      "-" + json.dumps(old), "+" + json.dumps(new), "+" + json.dumps(extra)])
+    rows = golden_changes(diff)
+    assert rows is not None
+    assert [(where, field, a, b) for where, field, a, b in rows[:1]] == [
+        ("seq 2 item.completed", "item.exit_code", 0, 1)]
+    assert rows[1][:2] == ("seq 3 turn.completed", "(whole event)") and rows[1][3] == extra
+    assert len(rows) == 2
+    assert golden_changes("no golden file golden/x.jsonl (run with --update-golden)") is None
+    assert golden_changes("--- a\n+++ b\n-not json\n+either") is None

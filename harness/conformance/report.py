@@ -2,8 +2,9 @@
 
 JUnit XML has one test case per check of each lane x scenario cell and lane pair, so any CI shows
 which check failed natively; summary.md is short enough for a CI job summary; index.html is one
-static page with the matrix, the capability table, the divergence ledger and every failing cell's
-diff.
+static page: failures first (golden diffs as the fields that changed, coloured), then the matrix
+whose failing cells link to them, the capability table and the divergence ledger (collapsed),
+with the run's metadata (date, commit, harness, runtime and SDK versions).
 """
 
 from __future__ import annotations
@@ -25,7 +26,7 @@ from rich.console import Console
 from rich.table import Table
 
 from harness.conformance.capabilities import matrix
-from harness.conformance.results import CellResult, GateResult, PairResult
+from harness.conformance.results import CellResult, Check, GateResult, PairResult
 from harness.fsutil import atomic_write_text
 
 SYMBOL = {"pass": "✓", "fail": "✗", "gap": "-", "error": "!", "masked": "≈"}
@@ -358,28 +359,194 @@ def summary_md(result: GateResult) -> str:
 
 
 _CSS = """
-body{font-family:system-ui,sans-serif;margin:2rem;color:#1b1b1b}
+body{font-family:system-ui,sans-serif;margin:2rem;color:#1b1b1b;max-width:90rem}
 table{border-collapse:collapse;margin:1rem 0}
-th,td{border:1px solid #ccc;padding:.3rem .6rem;text-align:center}
+th,td{border:1px solid #ccc;padding:.3rem .6rem;text-align:center;vertical-align:top}
 th:first-child,td:first-child{text-align:left}
 .pass{background:#dff5e1}.fail,.error{background:#fbdada}.gap{background:#fff4cc}
 .masked{background:#dcefff}
-pre{background:#f6f6f6;padding:.6rem;overflow:auto;font-size:.85rem}
+td a{color:inherit;font-weight:600}
+pre{background:#f6f6f6;padding:.6rem;overflow:auto;font-size:.85rem;white-space:pre-wrap}
+.del{background:#fbdada;color:#8a1010}.ins{background:#dff5e1;color:#0b5b1b}
+.hunk{color:#666}
+table.changes td{text-align:left;font-family:ui-monospace,monospace;font-size:.85rem;
+  white-space:pre-wrap;word-break:break-all;max-width:40rem}
+dl#run{display:grid;grid-template-columns:max-content auto;gap:.2rem 1rem}
+dl#run dt{font-weight:600}dl#run dd{margin:0}
+section.failure{border-left:4px solid #c62828;padding-left:1rem;margin:1rem 0}
 """
+MAX_VALUE = 2000
+"""Characters of one changed value shown in the HTML report (the raw diff keeps the rest)."""
 
 
-def _td(status: str, text: str, title: str = "") -> str:
-    return (f'<td class="{status}" title="{html.escape(title)}">'
-            f"{html.escape(text)}</td>")
+def _anchor(*parts: str) -> str:
+    return "-".join(["x", *("".join(ch if ch.isalnum() or ch in "_." else "_" for ch in part)
+                             for part in parts)])
 
 
-def index_html(result: GateResult, *, run: dict[str, Any] | None = None) -> str:
+def cell_anchor(scenario: str, lane: str) -> str:
+    return _anchor("cell", scenario, lane)
+
+
+def pair_anchor(scenario: str, lanes: tuple[str, str]) -> str:
+    return _anchor("pair", scenario, *lanes)
+
+
+def _td(status: str, text: str, title: str = "", href: str = "") -> str:
+    body = html.escape(text)
+    if href:
+        body = f'<a href="#{href}">{body}</a>'
+    return f'<td class="{status}" title="{html.escape(title)}">{body}</td>'
+
+
+# -- golden diffs as changed fields
+
+
+def _changed_fields(old: Any, new: Any, path: str = "") -> list[tuple[str, Any, Any]]:
+    """(path, old, new) for every leaf where two JSON values differ."""
+    if isinstance(old, dict) and isinstance(new, dict):
+        found: list[tuple[str, Any, Any]] = []
+        for key in [*old, *(k for k in new if k not in old)]:
+            found += _changed_fields(old.get(key, _MISSING), new.get(key, _MISSING),
+                                     f"{path}.{key}" if path else str(key))
+        return found
+    if isinstance(old, list) and isinstance(new, list) and len(old) == len(new):
+        return [change for index, (a, b) in enumerate(zip(old, new, strict=True))
+                for change in _changed_fields(a, b, f"{path}[{index}]")]
+    return [] if old == new else [(path or "(value)", old, new)]
+
+
+class _Missing:
+    def __repr__(self) -> str:
+        return "(absent)"
+
+
+_MISSING = _Missing()
+
+
+def golden_changes(diff: str) -> list[tuple[str, str, Any, Any]] | None:
+    """A golden check's unified diff as (event, field, golden, this run) rows: the removed and
+    added JSONL lines paired in order and compared field by field, so a 300-character line shows
+    as the one field that changed. None when the diff is not one of JSON lines."""
+    removed: list[Any] = []
+    added: list[Any] = []
+    for line in diff.splitlines():
+        if line.startswith(("---", "+++")) or line[:1] not in {"-", "+"}:
+            continue
+        try:
+            value = json.loads(line[1:])
+        except ValueError:
+            return None
+        (removed if line[0] == "-" else added).append(value)
+    if not removed and not added:
+        return None
+    rows: list[tuple[str, str, Any, Any]] = []
+    for index in range(max(len(removed), len(added))):
+        old = removed[index] if index < len(removed) else _MISSING
+        new = added[index] if index < len(added) else _MISSING
+        where = _event_label(new if new is not _MISSING else old)
+        if old is _MISSING or new is _MISSING:
+            rows.append((where, "(whole event)", old, new))
+        else:
+            rows += [(where, field, a, b) for field, a, b in _changed_fields(old, new)]
+    return rows
+
+
+def _event_label(event: Any) -> str:
+    if not isinstance(event, dict):
+        return "?"
+    return f"seq {event.get('seq')} {event.get('type', '')}".strip()
+
+
+def _value(value: Any) -> str:
+    if value is _MISSING:
+        return "(absent)"
+    text = json.dumps(value, ensure_ascii=False)
+    return text if len(text) <= MAX_VALUE else text[:MAX_VALUE] + " …"
+
+
+def _changes_table(rows: list[tuple[str, str, Any, Any]]) -> str:
+    out = ['<table class="changes"><tr><th>event</th><th>field</th><th>golden</th>'
+           "<th>this run</th></tr>"]
+    out += [f"<tr><td>{html.escape(where)}</td><td>{html.escape(field)}</td>"
+            f'<td class="del">{html.escape(_value(old))}</td>'
+            f'<td class="ins">{html.escape(_value(new))}</td></tr>'
+            for where, field, old, new in rows]
+    return "".join(out) + "</table>"
+
+
+def _coloured(text: str) -> str:
+    """A diff or check detail as <pre>, removed lines red, added green."""
+    lines = []
+    for line in text.splitlines():
+        escaped = html.escape(line)
+        if line.startswith("@@"):
+            lines.append(f'<span class="hunk">{escaped}</span>')
+        elif line.startswith("-") and not line.startswith("---"):
+            lines.append(f'<span class="del">{escaped}</span>')
+        elif line.startswith("+") and not line.startswith("+++"):
+            lines.append(f'<span class="ins">{escaped}</span>')
+        else:
+            lines.append(escaped)
+    return "<pre>" + "\n".join(lines) + "</pre>"
+
+
+def _check_detail(check: Check) -> str:
+    rows = golden_changes(check.detail) if check.name == "golden" else None
+    if rows is None:
+        return _coloured(check.detail)
+    return (_changes_table(rows) + "<details><summary>raw diff</summary>"
+            + _coloured(check.detail) + "</details>")
+
+
+# -- the page
+
+
+def _run_block(run: dict[str, Any] | None) -> str:
+    if not run:
+        return ""
+    items = []
+    for key in ("date", "commit", "harness", "python", "runtimes", "sdks"):
+        value = run.get(key)
+        if isinstance(value, dict):
+            value = ", ".join(f"{name} {'/'.join(v) if isinstance(v, list) else v}"
+                              for name, v in value.items()) or "-"
+        items.append(f"<dt>{html.escape(key)}</dt><dd>{html.escape(str(value or '-'))}</dd>")
+    return '<dl id="run">' + "".join(items) + "</dl>"
+
+
+def _failures(result: GateResult) -> list[str]:
+    out: list[str] = []
+    for cell in result.cells:
+        if cell.status not in {"fail", "error"}:
+            continue
+        body = [f'<section class="failure" id="{cell_anchor(cell.scenario, cell.lane)}">'
+                f"<h3>{html.escape(cell.scenario)} / {html.escape(cell.lane)}: "
+                f"{html.escape(cell.status)}</h3>"]
+        if cell.reason:
+            body.append(_coloured(cell.reason))
+        for check in cell.failures:
+            body.append(f"<h4>{html.escape(check.name)}</h4>{_check_detail(check)}")
+        out.append("".join(body) + "</section>")
+    for pair in result.pairs:
+        if pair.status == "fail":
+            out.append(f'<section class="failure" id="{pair_anchor(pair.scenario, pair.lanes)}">'
+                       f"<h3>{html.escape(pair.scenario)}: "
+                       f"{html.escape(' vs '.join(pair.lanes))}</h3>"
+                       f"<p>{html.escape(', '.join(pair.checks))}</p>{_coloured(pair.diff)}"
+                       "</section>")
+    out += [f'<section class="failure"><h3>ledger.stale</h3>{_coloured(entry)}</section>'
+            for entry in result.stale_entries]
+    out += [f'<section class="failure"><h3>capabilities</h3>{_coloured(problem)}</section>'
+            for problem in result.capability_problems]
+    out += [f'<section class="failure"><h3>secrets</h3>{_coloured(finding)}</section>'
+            for finding in result.secret_findings]
+    return out
+
+
+def _matrix(result: GateResult) -> list[str]:
     cells = _cell_map(result)
-    verdict = "PASS" if result.ok else "FAIL"
-    out = [f"<!doctype html><html lang=en><head><meta charset=utf-8>"
-           f"<title>Conformance gate: {verdict}</title><style>{_CSS}</style></head><body>",
-           f"<h1>Conformance gate: {verdict}</h1>",
-           '<h2>Matrix</h2><table id="matrix"><tr><th>scenario</th>'
+    out = ['<table id="matrix"><tr><th>scenario</th>'
            + "".join(f"<th>{html.escape(lane)}</th>" for lane in result.lanes)
            + "<th>pairs</th></tr>"]
     for scenario in result.scenarios:
@@ -387,45 +554,55 @@ def index_html(result: GateResult, *, run: dict[str, Any] | None = None) -> str:
         for lane in result.lanes:
             cell = cells.get((scenario, lane))
             status = cell.status if cell else "gap"
-            row.append(_td(status, f"{SYMBOL[status]} {status}", cell.reason if cell else ""))
-        pairs = _pair_summary(p for p in result.pairs if p.scenario == scenario)
-        row.append(f"<td>{html.escape(pairs)}</td></tr>")
-        out.append("".join(row))
-    out.append("</table>")
-    out.append('<h2>Capabilities</h2><table id="capabilities"><tr><th>lane</th><th>provider</th>'
-               "<th>declared</th><th>demonstrated</th><th>item kinds</th></tr>")
+            href = cell_anchor(scenario, lane) if status in {"fail", "error"} else ""
+            row.append(_td(status, f"{SYMBOL[status]} {status}", cell.reason if cell else "",
+                           href))
+        pairs = [p for p in result.pairs if p.scenario == scenario]
+        failing = next((p for p in pairs if p.status == "fail"), None)
+        status = "fail" if failing else "pass" if pairs else "gap"
+        row.append(_td(status, _pair_summary(pairs),
+                       href=pair_anchor(scenario, failing.lanes) if failing else ""))
+        out.append("".join(row) + "</tr>")
+    return [*out, "</table>"]
+
+
+def _capabilities(result: GateResult) -> list[str]:
+    out = ['<h2>Capabilities</h2><table id="capabilities"><tr><th>lane</th><th>provider</th>'
+           "<th>declared</th><th>demonstrated</th><th>item kinds</th></tr>"]
     for lane_row in matrix(result.lanes, result.cells, result.scenarios):
         col = {k: html.escape(", ".join(v) if isinstance(v, list) else str(v))
                for k, v in lane_row.items()}
         out.append(f"<tr><td>{col['lane']}</td><td>{col['provider']}</td>"
                    f"<td>{col['capabilities']}</td><td>{col['demonstrated']}</td>"
                    f"<td>{col['item_kinds']}</td></tr>")
-    out.append("</table>")
-    if result.capability_problems:
-        out.append("<ul>" + "".join(f"<li>{html.escape(p)}</li>"
-                                    for p in result.capability_problems) + "</ul>")
-    out.append('<h2>Divergence ledger</h2><table id="ledger"><tr><th>scenario</th>'
-               "<th>lanes</th><th>status</th><th>reason</th></tr>")
-    for pair in result.pairs:
-        if pair.status == "masked":
-            out.append(f"<tr><td>{html.escape(pair.scenario)}</td>"
-                       f"<td>{html.escape(' vs '.join(pair.lanes))}</td>"
-                       + _td(pair.status, pair.status)
-                       + f"<td>{html.escape(pair.reason)}</td></tr>")
-    out.append("</table><h2>Failures</h2>")
-    for cell in result.cells:
-        if cell.status in {"fail", "error"}:
-            detail = cell.reason + "\n".join(f"{c.name}:\n{c.detail}" for c in cell.failures)
-            out.append(f"<h3 id=\"{html.escape(cell.scenario)}-{html.escape(cell.lane)}\">"
-                       f"{html.escape(cell.scenario)} / {html.escape(cell.lane)}</h3>"
-                       f"<pre>{html.escape(detail)}</pre>")
-    for pair in result.pairs:
-        if pair.status == "fail":
-            out.append(f"<h3>{html.escape(pair.scenario)}: {html.escape(' vs '.join(pair.lanes))}"
-                       f"</h3><pre>{html.escape(pair.diff)}</pre>")
-    for entry in result.stale_entries:
-        out.append(f"<h3>ledger.stale</h3><pre>{html.escape(entry)}</pre>")
-    out.append("</body></html>\n")
+    return [*out, "</table>"]
+
+
+def _ledger(result: GateResult) -> list[str]:
+    masked = [p for p in result.pairs if p.status == "masked"]
+    out = [f'<details id="ledger-details"><summary>Divergence ledger: {len(masked)} lane '
+           'pairs equal under named masks</summary><table id="ledger"><tr><th>scenario</th>'
+           "<th>lanes</th><th>status</th><th>reason</th></tr>"]
+    out += [f"<tr><td>{html.escape(pair.scenario)}</td>"
+            f"<td>{html.escape(' vs '.join(pair.lanes))}</td>" + _td(pair.status, pair.status)
+            + f"<td>{html.escape(pair.reason)}</td></tr>" for pair in masked]
+    return [*out, "</table></details>"]
+
+
+def index_html(result: GateResult, *, run: dict[str, Any] | None = None) -> str:
+    """One static page: verdict and run metadata, the failures (each failing matrix cell links
+    to its section; golden diffs as the fields that changed), the matrix, the capabilities, and
+    the divergence ledger collapsed."""
+    verdict = "PASS" if result.ok else "FAIL"
+    failures = _failures(result)
+    out = [f"<!doctype html><html lang=en><head><meta charset=utf-8>"
+           f"<title>Conformance gate: {verdict}</title><style>{_CSS}</style></head><body>",
+           f"<h1>Conformance gate: {verdict}</h1>", _run_block(run),
+           f'<h2 id="failures">Failures ({len(failures)})</h2>',
+           *(failures or ["<p>None: every cell passes or is a declared gap, every pair is "
+                          "equal.</p>"]),
+           "<h2>Matrix</h2>", *_matrix(result), f"<p>{html.escape(LEGEND)}</p>",
+           *_capabilities(result), *_ledger(result), "</body></html>\n"]
     return "\n".join(out)
 
 
