@@ -714,11 +714,11 @@ class Translator:
     # ---------------------------------------------------------------- older formats
 
     def _is_legacy(self, data: dict[str, Any]) -> bool:
-        """A pre-0.44 line: `{id, msg}`, the config summary opening the stream, or (after a
-        summary) the `{"prompt": ...}` line."""
+        """A pre-0.44 line: `{id, msg}`, the config summary opening the stream (or the next
+        run of a legacy stream), or (after a summary) the `{"prompt": ...}` line."""
         if is_legacy_event(data):
             return True
-        if not self.b.has_session and is_legacy_summary(data):
+        if is_legacy_summary(data) and (not self.b.has_session or self.legacy is not None):
             return True
         return self.legacy is not None and data.keys() == {"prompt"}
 
@@ -731,7 +731,7 @@ class Translator:
             self.legacy = LegacyReader(self)
         if is_legacy_event(frame.data):
             return self.legacy.feed(frame)
-        if is_legacy_summary(frame.data) and not self.b.has_session:
+        if is_legacy_summary(frame.data):
             return self.legacy.summary(frame)
         return [*self._ensure_session(), self.b.unknown("prompt", frame.data)]
 
@@ -916,10 +916,16 @@ class LegacyReader:
         self.summed: dict[str, int] = {}
 
     def summary(self, frame: Frame) -> list[Event]:
-        """The config summary opens the run with the facts it states; kept whole as well."""
+        """The config summary opens a run with the facts it states (kept whole as well); a
+        later one (runs saved one after another) first ends the run before it, as the end of
+        input would."""
+        out = self.finish()
+        self.t._end_turn()
+        self._reset()
         facts = legacy_session(frame.data, self.t.context)
-        info = self.t._session_info(self.t.context.resumed_from).model_copy(update=facts)
-        out = self.b.session_started(None, info)
+        resumed = self.t.context.resumed_from if not self.b.has_session else None
+        info = self.t._session_info(resumed).model_copy(update=facts)
+        out += self.b.session_started(None, info)
         return [*out, self.b.unknown("config_summary", frame.data)]
 
     def feed(self, frame: Frame) -> list[Event]:

@@ -1102,3 +1102,15 @@ def test_statuses_are_classified_through_the_shared_table(monkeypatch: pytest.Mo
                            "error": {"type": "invalid_request_error"}})
     for message in ("unexpected status 400 Bad Request: invalid_request_error", envelope):
         assert run([thread(), turn(), failed(message)])[-1]["error"]["kind"] == "auth"
+
+
+def test_legacy_runs_saved_one_after_another() -> None:
+    """Each config summary opens a run; the run before it ends as at the end of input (its
+    final answer completes the turn, a cut one is truncated)."""
+    events = run([*legacy_run(legacy("agent_message", message="one")),
+                  *legacy_run(legacy("agent_reasoning", text="cut")),
+                  *legacy_run(legacy("agent_message", message="three"))], LENIENT)
+    assert len(of_type(events, "session.started")) == 3
+    outcomes = [e["type"] if e["type"] == "turn.completed" else e["error"]["kind"]
+                for e in events if e["type"] in {"turn.completed", "turn.failed"}]
+    assert outcomes == ["turn.completed", "stream_truncated", "turn.completed"]
