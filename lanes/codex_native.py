@@ -189,6 +189,8 @@ _ERROR_PATTERN_SOURCES: tuple[tuple[str, ErrorKind | None], ...] = (
     # CodexErr::UnexpectedStatus: "unexpected status 401 Unauthorized: ...": the HTTP status
     # decides, unless the status table does not know it (then the wording below may).
     (r"exceeded retry limit, last status: (\d{3})|^unexpected status (\d{3})", None),
+    # CodexErr::ContextWindowExceeded: the provider refused an input over the model's window.
+    (r"ran out of room in the model's context window", "provider"),
     # CodexErr::InternalServerError (HTTP 500 without retries).
     (r"currently experiencing high demand", "provider"),
     (r"Missing environment variable", "auth"),

@@ -444,6 +444,8 @@ def test_turn_ids_do_not_leak_into_the_next_turn() -> None:
     ("exceeded retry limit, last status: 408 Request Timeout", "network"),
     ("unexpected status 402 Payment Required: Quota exceeded", "rate_limit"),
     ("unexpected status 418 I'm a teapot", "unknown"),
+    ("Codex ran out of room in the model's context window. Start a new thread or clear "
+     "earlier history before retrying.", "provider"),
     ("Missing environment variable: `OPENAI_API_KEY`.", "auth"),
     ("Connection failed: error sending request for url", "network"),
     ("turn aborted. Something went wrong? Hit `/feedback` to report the issue.", "cancelled"),
