@@ -25,6 +25,10 @@ How the stream becomes a log (each rule has a test):
   (stdout/stderr object on success, `"Error: Exit code N\n..."` string on failure).
 - `system/permission_denied` -> an approval.requested / approval.resolved(denied, policy) pair;
   the tool's item then completes `declined`, its `error` the denial text the model got.
+  A refusal nothing announced (older builds print no `permission_denied` line and no
+  `tool_result_meta`; a deny rule; a prompt tool over MCP) is read from the tool_result -- the
+  meta (`permission_decision` reject, a refusing `non_execution_kind`) or, without meta, the
+  refusal words of `claude_family.DECLINED` -- and gets the same pair (`refusal_decision`).
 - Permission prompts answered by a client (`--permission-prompt-tool stdio`; a transcript may
   hold the client's lines too): `control_request` `can_use_tool` -> approval.requested (id = the
   request id, item = the tool's, reason = `description`, else `blocked_path`, else
@@ -60,6 +64,7 @@ How the stream becomes a log (each rule has a test):
 from __future__ import annotations
 
 import json
+import re
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from typing import Any, Literal, cast
@@ -93,6 +98,7 @@ from harness.contract.model import (
 )
 from lanes import claude_family
 from lanes.claude_family import (
+    DECLINED,
     NOISE_TOOLS,
     exit_code,
     mcp_names,
@@ -149,6 +155,11 @@ UNRUN_KINDS = frozenset({"user-rejected", "permission-rule", "automode-blocked",
                          "automode-unavailable", "automode-parsing-error"})
 """`tool_result_meta.non_execution_kind` values of a call that was refused, never run
 (`interrupted` / `cancelled` are calls cut while running: failed, not declined)."""
+
+POLICY_REFUSAL = re.compile(
+    r"haven't granted it yet|needs approval|permission to use \S+ .*(?:has been|was) denied",
+    re.IGNORECASE)
+"""Words of a refusal nobody was asked about (headless, a deny rule): the policy decided."""
 
 INTERRUPT_MARK = "[Request interrupted by user"
 """Head of the text line Claude Code writes when the user interrupts (at a prompt or mid-stream)."""
@@ -634,12 +645,29 @@ class Translator:
             decision, by, reason = stdout_decision(frame.data, tool_id, block.get("content"),
                                                    is_error)
             out.append(self._resolve(ask, decision, by, reason))
+        text = result_text(block.get("content"))
         declined = tool_id in self.denied or _rejected(frame.data, tool_id) or (
-            ask is not None and ask.decision in {"denied", "abort"})
+            ask is not None and ask.decision in {"denied", "abort"}) or (
+            is_error and not _meta(frame.data, tool_id) and DECLINED.search(text) is not None)
+        if declined and ask is None and tool_id not in self.denied:
+            out += self._unannounced_refusal(tool, tool_id, frame.data, text)
         done = complete(tool, block.get("content"), frame.data.get("tool_use_result"),
                         is_error=is_error, declined=declined)
         self.b.forget_native(tool_id)
         return [*out, self.b.item("completed", done)]
+
+    def _unannounced_refusal(self, tool: _Tool, tool_id: str, line: dict[str, Any],
+                             text: str) -> list[Event]:
+        """A refusal no prompt or `system/permission_denied` line announced (older builds, a
+        deny rule, a prompt tool over MCP): the same approval pair, from the tool_result."""
+        request_id = f"permission_{tool_id}"
+        if request_id in self.requested:
+            return []
+        self.requested.add(request_id)
+        decision, by = refusal_decision(line, tool_id, text)
+        return [self.b.approval_requested(request_id, tool.item.id, action_of(tool),
+                                          text or None),
+                self.b.approval_resolved(request_id, decision, by)]
 
     # ---------------------------------------------------------------- result lines
 
@@ -671,6 +699,21 @@ def _rejected(line: dict[str, Any], tool_id: str) -> bool:
     decision = meta.get("permission_decision")
     return (isinstance(decision, dict) and decision.get("decision") == "reject") or \
         meta.get("non_execution_kind") in UNRUN_KINDS
+
+
+def refusal_decision(line: dict[str, Any], tool_id: str, text: str) -> tuple[Decision, DecidedBy]:
+    """Who refused an unannounced refusal: the meta's `source` when it names one, a deny rule
+    (`permission-rule`) or a headless refusal (`POLICY_REFUSAL` words) is policy, anything else
+    the user."""
+    meta = _meta(line, tool_id)
+    verdict = meta.get("permission_decision")
+    source = str(verdict.get("source")) if isinstance(verdict, dict) else ""
+    decision: Decision = "abort" if source == "user_abort" else "denied"
+    if source in SOURCES:
+        return decision, SOURCES[source]
+    if meta.get("non_execution_kind") == "permission-rule" or POLICY_REFUSAL.search(text):
+        return decision, "policy"
+    return decision, "user"
 
 
 def _is_prompt(line: dict[str, Any]) -> bool:

@@ -798,3 +798,49 @@ def test_partial_messages_and_status_lines_are_no_items() -> None:
                  {"type": "system", "subtype": "status", "status": "compacting"},
                  assistant({"type": "text", "text": "a"}), result())
     assert [i["kind"] for i in completed(events)] == ["assistant_message"]
+
+
+@pytest.mark.parametrize(("text", "meta", "expected"), [
+    ("Claude requested permissions to use Bash, but you haven't granted it yet.", None,
+     ("denied", "policy")),
+    ("Permission to use Bash with command rm x has been denied.",
+     {"non_execution_kind": "permission-rule"}, ("denied", "policy")),
+    ("Claude requested permissions to use Bash, but you haven't granted it yet.",
+     {"non_execution_kind": "user-rejected"}, ("denied", "policy")),
+    ("nope", {"permission_decision": {"decision": "reject", "source": "user_reject"}},
+     ("denied", "user")),
+    ("The user doesn't want to proceed with this tool use.", None, ("denied", "user")),
+])
+def test_an_unannounced_refusal_gets_the_approval_pair(text: str, meta: dict[str, Any] | None,
+                                                       expected: tuple[str, str]) -> None:
+    """Older builds, deny rules and MCP prompt tools refuse with no permission_denied line and
+    no prompt: the tool_result alone makes the declined item and its approval pair."""
+    line = tool_result("t1", text, "Error: " + text, error=True)
+    line["tool_result_meta"] = [] if meta is None else [{"id": "t1", **meta}]
+    if meta is None:
+        del line["tool_result_meta"]
+    events = run(init(mode="default"), tool_use("t1", "Bash", {"command": "rm x"}), line,
+                 result())
+    item = completed(events)[0]
+    assert (item["status"], item["error"]) == ("declined", text)
+    assert approvals(events) == [
+        ("approval.requested", "permission_t1", item["id"], "Bash: rm x", text, None, None),
+        ("approval.resolved", "permission_t1", None, None, None, *expected)]
+
+
+def test_a_failure_without_refusal_words_is_no_refusal() -> None:
+    line = tool_result("t1", "ENOENT: no such file", "Error: ENOENT", error=True)
+    del line["tool_result_meta"]
+    events = run(init(), tool_use("t1", "Read", {"file_path": "/x"}), line, result())
+    assert (completed(events)[0]["status"], approvals(events)) == ("failed", [])
+
+
+def test_a_policy_denial_line_is_not_paired_twice() -> None:
+    """2.1.328 announces the refusal (system/permission_denied) and marks the result: one
+    pair, from the announcement."""
+    denied = {"type": "system", "subtype": "permission_denied", "tool_name": "Bash",
+              "tool_use_id": "t1", "message": "needs approval", "session_id": SESSION}
+    events = run(init(mode="default"), tool_use("t1", "Bash", {"command": "touch x"}), denied,
+                 tool_result("t1", "needs approval", "Error: needs approval", error=True,
+                             reject=True), result())
+    assert [a[1] for a in approvals(events)] == ["permission_t1", "permission_t1"]

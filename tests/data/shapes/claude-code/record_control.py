@@ -109,7 +109,13 @@ SESSIONS: dict[str, tuple[Script, list[Answer], list[str]]] = {
         (bash("toolu_ctl_i0", "touch stopped.txt", "Create stopped.txt"),),
         (text("never sent"),),
     ], [interrupt("Stopped by the user.")], [PROMPT]),
+    # --include-partial-messages: stream_event lines before each assistant line
+    "partial_messages": (lambda cwd: [
+        (text("Listing the folder."), bash("toolu_ctl_p0", "ls", "List files")),
+        (text("The folder is empty."),),
+    ], [allow], [PROMPT]),
 }
+EXTRA_ARGS: dict[str, list[str]] = {"partial_messages": ["--include-partial-messages"]}
 
 
 class Responder:
@@ -160,7 +166,7 @@ def record(name: str) -> None:
                "NO_PROXY": "127.0.0.1,localhost"}
         args = [str(DRIVER.binary()), "-p", "--input-format", "stream-json",
                 "--output-format", "stream-json", "--verbose", "--permission-mode", "default",
-                "--permission-prompt-tool", "stdio"]
+                "--permission-prompt-tool", "stdio", *EXTRA_ARGS.get(name, [])]
         proc = subprocess.Popen(args, cwd=workspace, env=env, stdin=subprocess.PIPE,
                                 stdout=subprocess.PIPE, stderr=subprocess.PIPE)
         assert proc.stdin is not None and proc.stdout is not None
