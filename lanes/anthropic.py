@@ -1,49 +1,67 @@
-"""anthropic lane: Claude Code's model traffic (Anthropic Messages API), read by the official SDK.
+"""anthropic lane: any client's Anthropic Messages API traffic, read by the official SDK.
 
-Input is the HTTP cassette of a Claude Code run (`claude.http.yaml`), or any vcrpy cassette of
-Messages API traffic. Every recorded `POST /v1/messages` is re-issued through
-`anthropic.Anthropic().beta.messages.create(...)` inside a vcrpy replay, so the provider's stream
-is read by the SDK's typed event models, never by a parser of ours. The beta surface is used for
-every request because Claude Code posts `/v1/messages?beta=true` and only the beta types know
-`mcp_tool_use`/`mcp_tool_result`; it is a superset of the plain one. Keys: a content block's
+Input is a vcrpy cassette of Messages API traffic: Claude Code's (`claude.http.yaml`), a plain
+`anthropic` SDK client's, or another framework's. Every recorded `POST /v1/messages` is re-issued
+through `anthropic.Anthropic().beta.messages.create(...)` inside a vcrpy replay, so the provider's
+stream (or whole JSON message) is read by the SDK's typed models, never by a parser of ours. The
+beta surface is used for every request because it is a superset of the plain one and only it
+knows every server tool block (`mcp_tool_use`, code execution, ...). Keys: a content block's
 `index` within one message (native id `<message id>/<index>`); a tool execution's `tool_use.id`
 across requests.
+
+Who sent it. Readings that belong to one runtime apply only when the request itself says Claude
+Code sent it (`claude_code_sent`): a Claude Code request header (`x-app: cli`, a `claude-cli/`
+user agent, a `claude-code-*` beta), its billing header or identity line at the head of the
+system prompt, or its `metadata.user_id` shape. Never a model name, never words of a prompt.
+Traffic without a marker is read as a plain conversation: every text, thinking, tool use and
+tool result, turn by turn, client tools as `tool_call`s under their own names.
 
 How a log is rebuilt from model calls (the decisions this lane makes; each has a test):
 
 - A *tool execution* is a `tool_use` block in one answer (its input streamed as
   `input_json_delta`) plus the `tool_result` block with the same `tool_use_id` in a later request.
-  The item starts `in_progress` when the block stops and completes when the result arrives; the
-  item kind comes from the tool name (`lanes.claude_family`: Claude Code's tool table, MCP naming
-  and result texts, shared with the claude-code lane). Server tools
-  (`server_tool_use`, `mcp_tool_use`) complete inside the same answer, from their result blocks.
+  The item starts `in_progress` when the block stops and completes when the result arrives. For
+  Claude Code the kind comes from the tool name (`lanes.claude_family`: Claude Code's tool table,
+  MCP naming and result texts, shared with the claude-code lane); any other client's tool is a
+  `tool_call` (result: the tool_result content; `is_error` fails it).
+- *Server tools* complete inside the answer that ran them, or in the `pause_turn` continuation
+  after it, from their result blocks (`SERVER_TOOL_KINDS`): `web_search` is a web_search item
+  with the hits' url and title; `bash_code_execution` a command_execution (exit code, stdout then
+  stderr as output); `web_fetch`, `code_execution`, `text_editor_code_execution`, tool search and
+  the rest `tool_call`s named after the tool, the result block's content kept whole as the result;
+  `mcp_tool_use`/`mcp_tool_result` (MCP connector) an mcp_tool_call. A result object of an
+  `*_error` type fails the item with its `error_code` (and `error_message`).
 - A *turn* spans every model call from a user prompt to the final answer. The last user message
   decides: one carrying `tool_result` blocks continues the turn (Claude Code may append text after
   them, e.g. "Tool loaded."), and so do Claude Code's own recovery prompts (`CONTINUATION_MARKERS`)
-  and a request ending in an assistant message (after `pause_turn`); anything else is a new prompt.
-  Except: when the turn those results belong to has already ended (it failed), text after them is
-  the next run's prompt (Claude Code merges adjacent user messages), so it is a new prompt.
-  `role: "system"` messages (Claude Code injects them mid-conversation) are not user messages.
-  A turn ends when the next prompt arrives or the input ends: so a `max_tokens` answer that Claude
-  Code continues stays one turn.
-- A *run* (session.started) is one Claude Code process, and `claude -p` answers one prompt per
+  and a request ending in an assistant message (a prefill, or the re-sent answer after
+  `pause_turn`); anything else is a new prompt. Except: when the turn those results belong to has
+  already ended (it failed), text after them is the next run's prompt (Claude Code merges adjacent
+  user messages), so it is a new prompt. `role: "system"` messages (Claude Code injects them
+  mid-conversation) are not user messages. A turn ends when the next prompt arrives or the input
+  ends: so a `max_tokens` answer that Claude Code continues stays one turn.
+- A *run* (session.started) for Claude Code is one process, and `claude -p` answers one prompt per
   process, so every prompt starts a run (over HTTP a `--resume`d process and a continued one look
   the same: the request carries the history, the session id in `metadata.user_id` stays). A run
   whose first request already carries an answer in its history, or whose session id is the one
   of the log's earlier run (runs that all failed before any answer leave only prompts behind),
   was resumed: `resumed_from` is the earlier run's session (Claude Code keeps the id on
-  `--resume`), else the request's own session id. The thread is that session id.
-- *Side calls* (not conversation) never form turns: `count_tokens`, non-streaming requests
-  (titles, summaries) other than Claude Code's fallback after a failed stream (the same
-  messages, re-sent without streaming: a retry of the conversation call), requests on other
-  paths, and streaming requests on a different (haiku) model than the conversation. Inside a
-  turn each becomes one completed `tool_call` named `side_call.<kind>`; before any turn it is
-  held into the next one; with no turn after it an `unknown` item (allowed outside turns). The
-  nested request WebSearch makes (only the server `web_search` tool offered) is the execution of
-  the pending WebSearch call, not a side call: its queries and results complete that item.
+  `--resume`), else the request's own session id. The thread is that session id. For any other
+  client a prompt whose request carries earlier answers continues the conversation (a new turn of
+  the same run); one without history starts a new run (thread unknown, nothing resumed).
+- *Side calls* (not conversation) never form turns: `count_tokens` and requests on other paths
+  from any client; for Claude Code also its side queries, told by structure: a non-streaming
+  request whose messages are not the conversation's (its fallback after a failed stream re-sends
+  the same messages: a retry of the conversation call), and a streaming one that offers no tools
+  on another model than the conversation's. Inside a turn each becomes one completed `tool_call`
+  named `side_call.<kind>`; before any turn it is held into the next one; with no turn after it an
+  `unknown` item (allowed outside turns). The nested request Claude Code's WebSearch makes (only
+  the server `web_search` tool offered) is the execution of the pending WebSearch call, not a
+  side call: its query and hits complete that item.
 - Usage: per call the latest of `message_start.usage` and `message_delta.usage`, summed over the
   conversation calls of a turn (`scope: turn`); side calls are excluded. `input_tokens` counts all
-  input (plain + cache reads + cache writes, OpenAI's meaning), `cached_input_tokens` the reads.
+  input (plain + cache reads + cache writes, OpenAI's meaning), `cached_input_tokens` the reads,
+  `cache_write_input_tokens` the writes (`cache_creation_input_tokens`).
 
 Quirks worth knowing (each has a test):
 - The SDK builds stream events leniently: an unknown event, block or delta type still arrives as
@@ -53,9 +71,11 @@ Quirks worth knowing (each has a test):
   and raises `APIStatusError` (with the HTTP status of the stream, usually 200) for an `error`
   event; its `body.error.type` gives the kind (`ERROR_TYPE_KINDS`). An HTTP error status goes
   through the core's one table (`harness.contract.model.status_kind`).
-- The normalized model has no signature or citation fields: a thinking block whose text is empty
-  but signed is opaque (`encrypted: true`), and each citation is an `item.updated` with a
-  `citations` delta carrying the citation JSON.
+- Signatures have no field: a thinking block whose text is empty but signed, and a
+  `redacted_thinking` block, are opaque reasoning (`encrypted: true`). Citations arrive on the
+  text block (whole answers) or as `citations_delta` events before the text they cite: each
+  streamed one is an `item.updated` with a `citations` delta (the citation JSON), and the item
+  carries them all as `citations` [{url, title, cited_text}].
 """
 
 from __future__ import annotations
@@ -85,6 +105,7 @@ from harness.contract.builder import SessionInfo
 from harness.contract.lane import Capability, LaneInput, LaneSpec, RunContext, cassette_recognizer
 from harness.contract.model import (
     AssistantMessage,
+    Citation,
     CommandExecution,
     Delta,
     ErrorKind,
@@ -97,8 +118,10 @@ from harness.contract.model import (
     Plan,
     Reasoning,
     Runtime,
+    SearchResult,
     ToolCall,
     TurnError,
+    Usage,
     WebSearch,
     status_kind,
 )
@@ -191,18 +214,38 @@ RESULT_BLOCKS = frozenset({
 HANDLED_DELTAS = frozenset({"text_delta", "thinking_delta", "signature_delta",
                             "input_json_delta", "citations_delta"})
 
+SERVER_TOOL_KINDS: dict[str, Literal["web_search", "command_execution"]] = {
+    "web_search": "web_search",
+    "bash_code_execution": "command_execution",
+}
+"""Server tool name (`server_tool_use.name`) -> item kind when it is not a plain `tool_call`:
+a web search with its hits, a shell command in the code execution sandbox. `code_execution`
+(Python source, not a command) and `text_editor_code_execution` stay tool_calls."""
+
 SIDE_CALL_PATHS: dict[str, str] = {"/messages/count_tokens": "count_tokens"}
 """Request path suffix -> side-call kind, for requests that are not the conversation."""
 
-SIDE_QUERY_MARKERS: dict[str, str] = {
-    "title": "title",
-    "summar": "summary",
-    "topic": "topic",
-}
-"""Word in a side query's system prompt -> its kind (else `side_query`)."""
-
 CONTINUATION_MARKERS = ("Output token limit hit.",)
 """User texts Claude Code sends by itself to continue a turn (after a `max_tokens` stop)."""
+
+CLAUDE_CODE_HEADERS: dict[str, re.Pattern[str]] = {
+    "x-app": re.compile(r"^cli$"),
+    "user-agent": re.compile(r"^claude-cli/"),
+    "anthropic-beta": re.compile(r"(?:^|,)\s*claude-code-\d{8}\s*(?:,|$)"),
+}
+"""Request header -> the value Claude Code sends (its app tag, its user agent, the beta only
+Claude Code enables)."""
+
+CLAUDE_CODE_SYSTEM = re.compile(
+    r"^(?:x-anthropic-billing-header: cc_version=|You are Claude Code, Anthropic's official CLI"
+    r"|You are a Claude agent, built on Anthropic's Claude Agent SDK)")
+"""The head of a system prompt block Claude Code sends: its billing header, or its identity line
+(the CLI's own, or the Agent SDK's that runs Claude Code)."""
+
+CLAUDE_CODE_USER_ID = re.compile(
+    r"^user_[0-9a-f]{64}_account_[0-9a-fA-F-]*_session_[0-9a-fA-F-]+$")
+"""The older `metadata.user_id` form of Claude Code (the newer is a JSON object with
+`device_id` and `session_id`)."""
 
 _CWD = re.compile(r"Primary working directory: (\S+)")
 _CREATE_PARAMS = sdk_params(Messages.create, "betas")
@@ -334,6 +377,11 @@ def _texts(message: dict[str, Any]) -> list[str]:
     return [str(b.get("text", "")) for b in _blocks(message) if b.get("type") == "text"]
 
 
+def _carries_history(messages: list[dict[str, Any]]) -> bool:
+    """Whether a request carries an earlier answer before its last message."""
+    return any(m.get("role") == "assistant" for m in _conversation(messages)[:-1])
+
+
 def _conversation(messages: list[dict[str, Any]]) -> list[dict[str, Any]]:
     """User and assistant messages; `system` messages are Claude Code's own injections."""
     # a tuple, not a set: the recorded field may hold anything, even an unhashable list
@@ -355,13 +403,43 @@ def session_id_of(body: dict[str, Any]) -> str | None:
     return match.group(1) if match else None
 
 
-def _system_text(body: dict[str, Any]) -> str:
+def claude_code_sent(interaction: Interaction, body: dict[str, Any] | None) -> bool:
+    """Whether the request says Claude Code sent it: one of its headers
+    (`CLAUDE_CODE_HEADERS`), a system block opening with its billing header or identity line
+    (`CLAUDE_CODE_SYSTEM`), or its `metadata.user_id` shape. Model names and prompt wording
+    never count."""
+    headers = interaction.request.headers
+    if any(p.search(headers.get(name, "")) for name, p in CLAUDE_CODE_HEADERS.items()):
+        return True
+    if body is None:
+        return False
+    if any(CLAUDE_CODE_SYSTEM.match(text.lstrip()) for text in _system_blocks(body)):
+        return True
+    return _claude_code_user_id(body)
+
+
+def _claude_code_user_id(body: dict[str, Any]) -> bool:
+    meta = body.get("metadata")
+    user_id = meta.get("user_id") if isinstance(meta, dict) else None
+    if not isinstance(user_id, str):
+        return False
+    parsed = json_or_none(user_id)
+    if isinstance(parsed, dict):
+        return {"device_id", "session_id"} <= set(parsed)
+    return CLAUDE_CODE_USER_ID.match(user_id) is not None
+
+
+def _system_blocks(body: dict[str, Any]) -> list[str]:
     system = body.get("system")
     if isinstance(system, str):
-        return system
+        return [system]
     if isinstance(system, list):
-        return "\n".join(str(b.get("text", "")) for b in system if isinstance(b, dict))
-    return ""
+        return [str(b.get("text", "")) for b in system if isinstance(b, dict)]
+    return []
+
+
+def _system_text(body: dict[str, Any]) -> str:
+    return "\n".join(_system_blocks(body))
 
 
 def _cwd_from(body: dict[str, Any]) -> str | None:
@@ -442,6 +520,7 @@ class _Pending:
     item: Item
     name: str
     arguments: Any = None
+    claude_code: bool = False
 
 
 @dataclass
@@ -463,7 +542,7 @@ class _CallUsage:
 
     input_tokens: int = 0
     cache_read: int = 0
-    cache_write: int = 0
+    cache_write: int | None = None
     output_tokens: int = 0
     thinking_tokens: int | None = None
 
@@ -482,12 +561,26 @@ class _CallUsage:
         if isinstance(thinking, int):
             self.thinking_tokens = thinking
 
-
-    def add_to(self, total: TurnUsage) -> None:
+    def add_to(self, total: _TurnUsage) -> None:
         """This call into the turn's sum: `input_tokens` counts all input (plain + cache reads
-        + cache writes, OpenAI's meaning), `cached_input_tokens` the reads."""
-        total.add(self.input_tokens + self.cache_read + self.cache_write, self.cache_read,
+        + cache writes, OpenAI's meaning), `cached_input_tokens` the reads, the writes apart."""
+        total.add(self.input_tokens + self.cache_read + (self.cache_write or 0), self.cache_read,
                   self.output_tokens, self.thinking_tokens)
+        if self.cache_write is not None:
+            total.cache_write = (total.cache_write or 0) + self.cache_write
+
+
+@dataclass
+class _TurnUsage(TurnUsage):
+    """The shell's turn sum plus prompt-cache writes (None when no call reported them)."""
+
+    cache_write: int | None = None
+
+    def model(self) -> Usage | None:
+        usage = super().model()
+        if usage is None:
+            return None
+        return usage.model_copy(update={"cache_write_input_tokens": self.cache_write})
 
 
 Outcome = Literal["completed", "failed", "truncated"]
@@ -505,12 +598,13 @@ class Translator(ExchangeTranslator[Replayed]):
         self.blocks: dict[int, _Block] = {}
         self.message_id = ""
         self.call_usage = _CallUsage()
-        self.usage = TurnUsage()
+        self.usage = _TurnUsage()
         self.stop_reason: str | None = None
         self.answered = False
         self.retrying = False
         self.held: list[ToolCall] = []
         self.last_messages: list[dict[str, Any]] = []
+        self.claude_code = False
 
     # ---------------------------------------------------------------- driver
 
@@ -525,6 +619,7 @@ class Translator(ExchangeTranslator[Replayed]):
     def exchange(self, rep: Replayed, following: Replayed | None) -> list[Event]:
         if rep.call != "raw" and rep.body is None:
             return self.frame_problem(rep, rep.body_error or "request body unusable")
+        self.claude_code = claude_code_sent(rep.interaction, rep.body)
         kind = self._side_kind(rep)
         if kind == "nested_search" and self._pending_search() is not None:
             return self._nested_search(rep)
@@ -539,26 +634,28 @@ class Translator(ExchangeTranslator[Replayed]):
     # ---------------------------------------------------------------- classification
 
     def _side_kind(self, rep: Replayed) -> str | None:
-        """None for conversation; else the side-call kind ("" when unrecognised)."""
+        """None for conversation; else the side-call kind ("" when unrecognised). Only the
+        API's own side paths hold for every client; Claude Code's side queries are told by
+        the request's structure, never by its model name or prompt words."""
         path = rep.interaction.request.path.rstrip("/")
         for suffix, kind in SIDE_CALL_PATHS.items():
             if path.endswith(suffix):
                 return kind
         if rep.call == "raw":
             return ""
+        if not self.claude_code:
+            return None
         body = rep.body or {}
         if rep.call == "message" and _messages(body) != self.last_messages:
-            system = _system_text(body).lower()
-            return next((k for word, k in SIDE_QUERY_MARKERS.items() if word in system),
-                        "side_query")
+            return "side_query"  # its conversation calls stream; a fallback re-sends them
         tools = body.get("tools")
         if isinstance(tools, list) and tools and all(
                 isinstance(t, dict) and str(t.get("type", "")).startswith("web_search")
                 for t in tools):
             return "nested_search"
         model = body.get("model")
-        if self.model and isinstance(model, str) and model != self.model and "haiku" in model:
-            return "side_query"
+        if self.model and isinstance(model, str) and model != self.model and not tools:
+            return "side_query"  # its conversation calls always offer its tools
         return None
 
     # ---------------------------------------------------------------- requests
@@ -570,7 +667,7 @@ class Translator(ExchangeTranslator[Replayed]):
         self.retrying = False
         if new_prompt and self.b.in_turn:
             out += self._close_turn()
-        if new_prompt or not self.b.has_session:
+        if not self.b.has_session or (new_prompt and self._starts_run(messages)):
             out += self._new_run(body, messages)
         if new_prompt or not self.b.in_turn:
             out += self._start_turn()
@@ -583,19 +680,23 @@ class Translator(ExchangeTranslator[Replayed]):
         last = conversation[-1]
         if last.get("role") == "assistant":
             return False  # a prefill or a `pause_turn` continuation
-        prompts = [t for t in _texts(last) if not t.lstrip().startswith(CONTINUATION_MARKERS)]
+        markers = CONTINUATION_MARKERS if self.claude_code else ()
+        prompts = [t for t in _texts(last) if not t.lstrip().startswith(markers)]
         if any(b.get("type") == "tool_result" for b in _blocks(last)):
             # results of a turn that already ended (it failed) merged with the next prompt
             return not self.b.in_turn and bool(prompts)
         return len(prompts) == len(_texts(last))
 
+    def _starts_run(self, messages: list[dict[str, Any]]) -> bool:
+        """A new prompt starts a run: always for Claude Code (one prompt per process); for any
+        other client only when the request carries no earlier answer (a new conversation)."""
+        return self.claude_code or not _carries_history(messages)
+
     def _new_run(self, body: dict[str, Any], messages: list[dict[str, Any]]) -> list[Event]:
-        sid = session_id_of(body)
-        conversation = _conversation(messages)
-        carries_history = any(m.get("role") == "assistant" for m in conversation[:-1])
+        sid = session_id_of(body) if self.claude_code else None
         same_session = self.b.has_session and sid is not None and sid == self.session
         resumed = self.context.resumed_from if not self.b.has_session else None
-        if resumed is None and (carries_history or same_session):
+        if resumed is None and self.claude_code and (_carries_history(messages) or same_session):
             resumed = self.session if self.b.has_session and self.session else sid
         self.session = sid
         model = body.get("model")
@@ -609,14 +710,14 @@ class Translator(ExchangeTranslator[Replayed]):
             runtime=Runtime(name=LANE_ID, version=ctx.runtime_version),
             model=self.model,
             auth_mode=ctx.auth_mode,
-            cwd=ctx.cwd or _cwd_from(body),
+            cwd=ctx.cwd or (_cwd_from(body) if self.claude_code else None),
             sandbox=ctx.sandbox,
             approval_policy=ctx.approval_policy,
             resumed_from=resumed,
         )
 
     def _start_turn(self) -> list[Event]:
-        self.usage = TurnUsage()
+        self.usage = _TurnUsage()
         self.stop_reason = None
         self.answered = False
         out = self.b.turn_started()
@@ -747,8 +848,11 @@ class Translator(ExchangeTranslator[Replayed]):
         native = self._native(index)
         if block.type == "text":
             block.text = str(payload.get("text") or "")
+            cited = payload.get("citations")
+            citations = [citation_of(c) for c in cited] if isinstance(cited, list) else []
             block.item = AssistantMessage(id=self.b.item_id(native), status="in_progress",
-                                          text=block.text, native_id=native)
+                                          text=block.text, citations=citations,
+                                          native_id=native)
         elif block.type == "thinking":
             block.text = str(payload.get("thinking") or "")
             block.signature = str(payload.get("signature") or "")
@@ -775,17 +879,21 @@ class Translator(ExchangeTranslator[Replayed]):
         elif dtype == "input_json_delta":
             block.partial_json += str(getattr(delta, "partial_json", "") or "")
         else:  # citations_delta
-            citation = json.dumps(_raw(getattr(delta, "citation", None)), ensure_ascii=False)
-            return self._streamed(block, citation, "citations")
+            raw = _raw(getattr(delta, "citation", None))
+            return self._streamed(block, json.dumps(raw, ensure_ascii=False), "citations", raw)
         return []
 
-    def _streamed(self, block: _Block, piece: str, field_name: str) -> list[Event]:
+    def _streamed(self, block: _Block, piece: str, field_name: str,
+                  citation: Any = None) -> list[Event]:
         if block.item is None:
             block.extra.append({"field": field_name, "text": piece})
             return []
         if field_name == "text":
             block.text += piece
             block.item = block.item.model_copy(update={"text": block.text})
+        elif isinstance(block.item, AssistantMessage):
+            cited = [*block.item.citations, citation_of(citation)]
+            block.item = block.item.model_copy(update={"citations": cited})
         return [self.b.item("updated", block.item, Delta(field=field_name, text=piece))]
 
     def _block_stop(self, index: int) -> list[Event]:
@@ -840,19 +948,25 @@ class Translator(ExchangeTranslator[Replayed]):
             self.server_calls[call_id] = _Pending(item, name)
         else:
             item = self._client_item(name, arguments, call_id)
-            self.pending[call_id] = _Pending(item, name, arguments)
+            self.pending[call_id] = _Pending(item, name, arguments, self.claude_code)
         return [self.b.item("started", item)]
 
     def _server_item(self, name: str, arguments: Any, call_id: str) -> Item:
-        if name == "web_search":
-            query = arguments.get("query") if isinstance(arguments, dict) else None
-            return WebSearch(id=self.b.fresh_id(), status="in_progress", query=str(query or ""),
-                             native_id=call_id)
+        args = arguments if isinstance(arguments, dict) else {}
+        kind = SERVER_TOOL_KINDS.get(name)
+        if kind == "web_search":
+            return WebSearch(id=self.b.fresh_id(), status="in_progress",
+                             query=str(args.get("query") or ""), native_id=call_id)
+        if kind == "command_execution":
+            return CommandExecution(id=self.b.fresh_id(), status="in_progress",
+                                    command=str(args.get("command") or ""), native_id=call_id)
         return ToolCall(id=self.b.fresh_id(), status="in_progress", name=name,
                         arguments=arguments, native_id=call_id)
 
     def _client_item(self, name: str, arguments: Any, call_id: str) -> Item:
-        item_id, kind = self.b.fresh_id(), tool_kind(name)
+        """Claude Code's tools by its tool table; any other client's tool is a tool_call."""
+        item_id = self.b.fresh_id()
+        kind = tool_kind(name) if self.claude_code else "tool_call"
         args = arguments if isinstance(arguments, dict) else {}
         if kind == "command_execution":
             return CommandExecution(id=item_id, status="in_progress",
@@ -874,18 +988,13 @@ class Translator(ExchangeTranslator[Replayed]):
                         native_id=call_id)
 
     def _server_result(self, block: _Block) -> list[Event]:
+        """A server tool's result block completes the call it answers (in this answer, or in
+        the earlier one a `pause_turn` continued)."""
         start = block.start
         pending = self.server_calls.pop(str(start.get("tool_use_id")), None)
         if pending is None:
             return [self.b.unknown(block.type, dict(start))]
-        content = start.get("content")
-        error = _server_error(block.type, start, content)
-        status: ItemStatus = "failed" if error else "completed"
-        update: dict[str, Any] = {"status": status}
-        if isinstance(pending.item, McpToolCall | ToolCall):
-            update["result"] = content
-            update["error"] = error
-        return [self.b.item("completed", pending.item.model_copy(update=update))]
+        return [self.b.item("completed", server_done(pending.item, block.type, start))]
 
     # ---------------------------------------------------------------- side calls and problems
 
@@ -893,14 +1002,18 @@ class Translator(ExchangeTranslator[Replayed]):
         return next((p for p in self.pending.values() if isinstance(p.item, WebSearch)), None)
 
     def _nested_search(self, rep: Replayed) -> list[Event]:
-        """WebSearch's own model call: its answer is the search, kept with the WebSearch call."""
+        """WebSearch's own model call: its answer is the search, kept with the WebSearch call
+        (the hits of its web_search_tool_result blocks become the item's results)."""
         pending = self._pending_search()
-        assert pending is not None
-        queries = [str(_raw(e).get("content_block", {}).get("input", {}).get("query", ""))
-                   for e in rep.events if getattr(e, "type", "") == "content_block_start"
-                   and getattr(getattr(e, "content_block", None), "type", "") == "server_tool_use"]
-        if queries and isinstance(pending.item, WebSearch) and not pending.item.query:
-            pending.item = pending.item.model_copy(update={"query": queries[0]})
+        assert pending is not None and isinstance(pending.item, WebSearch)
+        blocks = [_raw(e.content_block) for e in rep.events
+                  if isinstance(e, BetaRawContentBlockStartEvent)]
+        if rep.message is not None:
+            blocks += [_raw(b) for b in rep.message.content]
+        hits = [hit for b in blocks if isinstance(b, dict)
+                and b.get("type") == "web_search_tool_result"
+                for hit in search_hits(b.get("content"))]
+        pending.item = pending.item.model_copy(update={"results": hits})
         return []
 
     def _side_call(self, rep: Replayed, kind: str) -> list[Event]:
@@ -935,11 +1048,60 @@ def _is_retry(rep: Replayed, following: Replayed) -> bool:
         and _messages(following.body) == _messages(rep.body)
 
 
+def server_done(item: Item, block_type: str, start: dict[str, Any]) -> Item:
+    """A server tool call finished by its result block (see the module docstring)."""
+    content = start.get("content")
+    error = _server_error(block_type, start, content)
+    status: ItemStatus = "failed" if error else "completed"
+    if isinstance(item, WebSearch):
+        return item.model_copy(update={"status": status, "results": search_hits(content)})
+    if isinstance(item, CommandExecution):
+        if error or not isinstance(content, dict):
+            return item.model_copy(update={"status": "failed", "error": error or "no result"})
+        code = content.get("return_code")
+        exit_code = code if isinstance(code, int) and not isinstance(code, bool) else None
+        output = str(content.get("stdout") or "") + str(content.get("stderr") or "")
+        return item.model_copy(update={"status": "completed" if exit_code == 0 else "failed",
+                                       "exit_code": exit_code, "output": output})
+    if isinstance(item, McpToolCall | ToolCall):
+        code = content.get("return_code") if isinstance(content, dict) else None
+        if error is None and isinstance(code, int) and code != 0:  # code_execution's Python
+            error, status = f"return code {code}", "failed"
+        return item.model_copy(update={"status": status, "result": content, "error": error})
+    return item.model_copy(update={"status": status})
+
+
+def search_hits(content: Any) -> list[SearchResult]:
+    """The url and title of each `web_search_result` of a web_search_tool_result."""
+    if not isinstance(content, list):
+        return []
+    return [SearchResult(url=str(hit["url"]), title=_str_or_none(hit.get("title")))
+            for hit in content if isinstance(hit, dict)
+            and hit.get("type") == "web_search_result" and isinstance(hit.get("url"), str)]
+
+
+def citation_of(raw: Any) -> Citation:
+    """One text citation as {url, title, cited_text}: a web search hit names its url and
+    title, a search result its source, a document location its document title."""
+    data = raw if isinstance(raw, dict) else {}
+    return Citation(url=_str_or_none(data.get("url") or data.get("source")),
+                    title=_str_or_none(data.get("title") or data.get("document_title")),
+                    cited_text=_str_or_none(data.get("cited_text")))
+
+
+def _str_or_none(value: Any) -> str | None:
+    return value if isinstance(value, str) else None
+
+
 def _server_error(block_type: str, start: dict[str, Any], content: Any) -> str | None:
+    """Why a server tool failed: an MCP result marked `is_error`, or a result object of an
+    `*_error` type (its error code, and message when it gives one)."""
     if block_type == "mcp_tool_result":
         return result_text(content) or "tool failed" if start.get("is_error") else None
     if isinstance(content, dict) and str(content.get("type", "")).endswith("_error"):
-        return str(content.get("error_code") or content.get("type"))
+        code = str(content.get("error_code") or content.get("type"))
+        message = content.get("error_message")
+        return f"{code}: {message}" if isinstance(message, str) and message else code
     return None
 
 
@@ -965,16 +1127,19 @@ def _complete(pending: _Pending, block: dict[str, Any]) -> Item:
     item, content = pending.item, block.get("content")
     is_error = block.get("is_error") is True
     text = result_text(content)
-    declined = is_error and DECLINED.search(text) is not None
+    declined = is_error and pending.claude_code and DECLINED.search(text) is not None
     failed: ItemStatus = "declined" if declined else "failed"
+    refusal = (text or "declined") if declined else None  # the denial, in Claude Code's words
     if isinstance(item, CommandExecution):
         code, output = parse_bash_result(text, is_error)
         status: ItemStatus = "completed" if code == 0 else failed
-        return item.model_copy(update={"status": status, "exit_code": code, "output": output})
+        return item.model_copy(update={"status": status, "exit_code": code, "output": output,
+                                       "error": refusal})
     if isinstance(item, FileChange):
         changes = file_changes(pending.name, pending.arguments, text) or item.changes
+        error = refusal or ((text or "not applied") if is_error else None)
         return item.model_copy(update={"status": failed if is_error else "completed",
-                                       "changes": changes})
+                                       "changes": changes, "error": error})
     if isinstance(item, Plan | WebSearch):
         return item.model_copy(update={"status": failed if is_error else "completed"})
     update: dict[str, Any] = {"status": failed if is_error else "completed", "result": content}
@@ -1014,8 +1179,9 @@ LANE = LaneSpec(
     id=LANE_ID,
     provider="anthropic",
     input_kind="http-cassette",
-    description="Claude Code's Messages API traffic, replayed through the official anthropic "
-                "SDK; tool executions rebuilt from tool_use + next-request tool_result.",
+    description="Messages API traffic (Claude Code's or any client's), replayed through the "
+                "official anthropic SDK; tool executions rebuilt from tool_use + next-request "
+                "tool_result.",
     item_kinds=frozenset({
         "assistant_message", "reasoning", "command_execution", "file_change",
         "mcp_tool_call", "tool_call", "web_search", "plan", "error", "unknown",
@@ -1028,6 +1194,6 @@ LANE = LaneSpec(
     native_file="claude.http.yaml",
     recognizes=cassette_recognizer(("/v1/messages",)),
     noise_tools=frozenset({*NOISE_TOOLS, *(f"side_call.{k}" for k in (
-        *SIDE_CALL_PATHS.values(), *SIDE_QUERY_MARKERS.values(), "side_query", "web_search"))}),
+        *SIDE_CALL_PATHS.values(), "side_query", "web_search"))}),
     output_rules=(("claude.empty-output-placeholder", _empty_output_placeholder),),
 )

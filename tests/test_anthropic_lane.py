@@ -39,7 +39,13 @@ from hypothesis import strategies as st
 import lanes.anthropic as la
 from harness.contract.errors import FrameError, InputError
 from harness.contract.lane import LaneInput, RunContext, get_lane
-from harness.record.cassette import read_http_cassette, render_http_cassette
+from harness.record.cassette import (
+    HttpRequest,
+    HttpResponse,
+    Interaction,
+    read_http_cassette,
+    render_http_cassette,
+)
 from harness.record.stub import Exchange, StubReply, StubRequest, sse_event
 from lanes import claude_family
 from lanes.anthropic import LANE
@@ -180,6 +186,19 @@ def stream(blocks: list[dict[str, Any]], *, stop: str | None = None, mid: str = 
     return [*frames, frame("message_stop")]
 
 
+def whole(blocks: list[dict[str, Any]], *, stop: str | None = None, mid: str = "msg_w",
+          use: dict[str, Any] | None = None, model: str = MODEL) -> bytes:
+    """A non-streamed Messages answer (`stream` false): one JSON message; a text block's
+    citations ride on the block itself."""
+    content = [{**echoed(b), "citations": b["_citations"]} if b.get("_citations") else echoed(b)
+               for b in blocks]
+    if stop is None:
+        stop = "tool_use" if any(b["type"] == "tool_use" for b in blocks) else "end_turn"
+    return json.dumps({"id": mid, "type": "message", "role": "assistant", "model": model,
+                       "content": content, "stop_reason": stop, "stop_sequence": None,
+                       "usage": use or usage()}, ensure_ascii=False).encode()
+
+
 # ------------------------------------------------------------------------------ requests
 
 
@@ -238,6 +257,29 @@ def exchange(body: dict[str, Any] | bytes, *, status: int = 200,
     chunks = frames if frames is not None else [reply or error_body("api_error", "failed")]
     return Exchange(StubRequest("POST", path, query, {"content-type": "application/json"}, raw),
                     StubReply(status, headers, chunks))
+
+
+def plain_body(messages: list[dict[str, Any]], *, stream_on: bool = True,
+               model: str = "claude-haiku-4-5", system: str | None = None,
+               tools: list[dict[str, Any]] | None = None) -> dict[str, Any]:
+    """A request as the plain `anthropic` SDK sends it: no Claude Code header, system prompt or
+    metadata (the model is a haiku and the words say title/summary on purpose)."""
+    body: dict[str, Any] = {"model": model, "max_tokens": 1024, "messages": messages}
+    if system is not None:
+        body["system"] = system
+    if tools is not None:
+        body["tools"] = tools
+    if stream_on:
+        body["stream"] = True
+    return body
+
+
+def plain(body: dict[str, Any], blocks: list[dict[str, Any]], **answer: Any) -> Exchange:
+    """A plain client's call at `/v1/messages` (no `?beta=true`), streamed or whole as its body
+    says."""
+    if body.get("stream"):
+        return exchange(body, frames=stream(blocks, **answer), query="")
+    return exchange(body, reply=whole(blocks, **answer), query="")
 
 
 def error_body(etype: str, message: str) -> bytes:
@@ -480,16 +522,23 @@ def test_redacted_and_signature_only_thinking_are_encrypted(tmp_path: Path) -> N
 
 
 def test_citations_arrive_as_citation_deltas(tmp_path: Path) -> None:
-    """Quirk: no citation field in the model; each citations_delta is an item.updated with a
-    `citations` delta holding the citation JSON, the text itself unchanged."""
+    """Each citations_delta is an item.updated with a `citations` delta holding the citation
+    JSON, the text itself unchanged; the completed message carries every citation as
+    {url, title, cited_text} in order (a document location names its document title)."""
     cite = {"type": "web_search_result_location", "url": "https://example.invalid/w",
             "title": "W", "encrypted_index": "e1", "cited_text": "sunny"}
-    claude = Claude().start("hi").answer([text("It is sunny.", citations=[cite])])
+    doc = {"type": "char_location", "cited_text": "warm", "document_index": 0,
+           "document_title": "Report", "start_char_index": 0, "end_char_index": 4}
+    claude = Claude().start("hi").answer([text("It is sunny.", citations=[cite, doc])])
     events = run(tmp_path, claude.exchanges)
     cites = [json.loads(e["delta"]["text"]) for e in events
              if e["type"] == "item.updated" and e["delta"]["field"] == "citations"]
-    assert cites == [cite]
-    assert completed(events)[0]["text"] == "It is sunny."
+    assert cites == [cite, doc]
+    message = completed(events)[0]
+    assert message["text"] == "It is sunny."
+    assert message["citations"] == [
+        {"url": "https://example.invalid/w", "title": "W", "cited_text": "sunny"},
+        {"url": None, "title": "Report", "cited_text": "warm"}]
 
 
 def test_tool_execution_rebuilt_across_two_requests(tmp_path: Path) -> None:
@@ -512,7 +561,7 @@ def test_tool_execution_rebuilt_across_two_requests(tmp_path: Path) -> None:
     assert (cmd["exit_code"], cmd["output"], cmd["native_id"]) == (3, "hi", "toolu_1")
     assert events[-1]["usage"] == {"scope": "turn", "input_tokens": 30,
                                    "cached_input_tokens": 6,
-                                   "cache_write_input_tokens": None, "output_tokens": 10,
+                                   "cache_write_input_tokens": 4, "output_tokens": 10,
                                    "reasoning_tokens": 2}
 
 
@@ -547,7 +596,9 @@ def test_file_changes_plan_and_other_tools(tmp_path: Path) -> None:
 def test_permission_denial_is_declined(tmp_path: Path) -> None:
     """Headless `--permission-mode default`: Claude Code answers the model with an is_error
     tool_result ("... but you haven't granted it yet." / "... needs approval.") -> declined,
-    no exit code; a tool that ran and failed stays `failed`."""
+    no exit code, the denial text as `error` (as the claude-code lane keeps it); a tool that
+    ran and failed stays `failed` (a command with no error, a file change with the result
+    text)."""
     claude = (Claude().start("go")
               .answer([tool_use("t1", "Write", {"file_path": "/outside/x.txt", "content": "x"}),
                        bash("t2", "touch y"), bash("t3", "false"),
@@ -565,6 +616,10 @@ def test_permission_denial_is_declined(tmp_path: Path) -> None:
         ("command_execution", "failed"), ("tool_call", "failed")]
     assert (items[1]["exit_code"], items[2]["exit_code"]) == (None, 1)
     assert items[3]["error"] == "File does not exist."
+    assert [i["error"] for i in items[:3]] == [
+        "Claude requested permissions to write to /outside/x.txt, but you haven't granted it "
+        "yet.", "touch in '/work/space/y' needs approval. The path is inside the working "
+        "directories.", None]
 
 
 def test_mcp_client_and_server_side_calls(tmp_path: Path) -> None:
@@ -648,6 +703,103 @@ def test_server_web_search_and_its_result(tmp_path: Path) -> None:
     assert [(i["kind"], i["status"], i.get("query") or i.get("name")) for i in items[:3]] == [
         ("web_search", "completed", "weather in Zürich"), ("web_search", "failed", "again"),
         ("tool_call", "completed", "web_fetch")]
+    assert [i.get("results") for i in items[:2]] == [
+        [{"url": "https://example.invalid/w", "title": "Zürich weather"}], []]
+    assert (items[2]["arguments"], items[2]["result"], items[2]["error"]) == (
+        {"url": "https://example.invalid"},
+        {"type": "web_fetch_result", "url": "https://example.invalid"}, None)
+
+
+def _executions() -> list[dict[str, Any]]:
+    """One of each code execution server tool, with the result block types the API sends."""
+    return [
+        server_tool_use("srvtoolu_b", "bash_code_execution", {"command": "ls /nope; echo hi"}),
+        {"type": "bash_code_execution_tool_result", "tool_use_id": "srvtoolu_b", "content": {
+            "type": "bash_code_execution_result", "stdout": "hi\n",
+            "stderr": "ls: cannot access '/nope'\n", "return_code": 2, "content": []}},
+        server_tool_use("srvtoolu_c", "bash_code_execution", {"command": "true"}),
+        {"type": "bash_code_execution_tool_result", "tool_use_id": "srvtoolu_c", "content": {
+            "type": "bash_code_execution_tool_result_error", "error_code": "unavailable"}},
+        server_tool_use("srvtoolu_p", "code_execution", {"code": "print(3 * 4)"}),
+        {"type": "code_execution_tool_result", "tool_use_id": "srvtoolu_p", "content": {
+            "type": "code_execution_result", "stdout": "12\n", "stderr": "", "return_code": 0,
+            "content": []}},
+        server_tool_use("srvtoolu_q", "code_execution", {"code": "1/0"}),
+        {"type": "code_execution_tool_result", "tool_use_id": "srvtoolu_q", "content": {
+            "type": "code_execution_result", "stdout": "", "stderr": "ZeroDivisionError",
+            "return_code": 1, "content": []}},
+        server_tool_use("srvtoolu_e", "text_editor_code_execution",
+                        {"command": "view", "path": "/tmp/a.txt"}),
+        {"type": "text_editor_code_execution_tool_result", "tool_use_id": "srvtoolu_e",
+         "content": {"type": "text_editor_code_execution_tool_result_error",
+                     "error_code": "unavailable", "error_message": "parse error"}},
+        text("done")]
+
+
+@pytest.mark.parametrize("streamed", [True, False], ids=["stream", "whole"])
+def test_code_execution_server_tools(tmp_path: Path, streamed: bool) -> None:
+    """bash_code_execution -> command_execution (exit code, stdout then stderr; non-zero exit or
+    an error object fails it, the error code kept); code_execution (Python) and
+    text_editor_code_execution -> tool_calls keeping the result object whole (a non-zero return
+    code or an error object fails them). Streamed and whole answers read alike."""
+    body = plain_body([{"role": "user", "content": "run"}], stream_on=streamed,
+                      tools=[{"type": "code_execution_20250825", "name": "code_execution"}])
+    items = completed(run(tmp_path, [plain(body, _executions())]))
+    bash_ok, bash_err, py_ok, py_err, edit = items[:5]
+    assert (bash_ok["kind"], bash_ok["status"], bash_ok["command"], bash_ok["exit_code"],
+            bash_ok["output"]) == ("command_execution", "failed", "ls /nope; echo hi", 2,
+                                   "hi\nls: cannot access '/nope'\n")
+    assert (bash_err["kind"], bash_err["status"], bash_err["exit_code"], bash_err["error"]) == (
+        "command_execution", "failed", None, "unavailable")
+    assert (py_ok["kind"], py_ok["status"], py_ok["name"], py_ok["arguments"],
+            py_ok["result"]["stdout"], py_ok["error"]) == (
+        "tool_call", "completed", "code_execution", {"code": "print(3 * 4)"}, "12\n", None)
+    assert (py_err["status"], py_err["error"]) == ("failed", "return code 1")
+    assert (edit["kind"], edit["status"], edit["name"], edit["error"]) == (
+        "tool_call", "failed", "text_editor_code_execution", "unavailable: parse error")
+    assert items[5]["text"] == "done"
+
+
+def test_pause_turn_continuation_completes_the_paused_server_call(tmp_path: Path) -> None:
+    """`pause_turn` after a server_tool_use whose result has not come: the client re-sends
+    with the paused answer last; the continuation opens with that call's result. One turn, the
+    call completed with its hits, usage summed over both calls, the final stop reason kept."""
+    asked = [{"role": "user", "content": "news?"}]
+    paused = [text("Searching."), server_tool_use("srvtoolu_1", "web_search", {"query": "news"})]
+    again = [*asked, {"role": "assistant", "content": [echoed(b) for b in paused]}]
+    tools = [{"type": "web_search_20250305", "name": "web_search"}]
+    calls = [plain(plain_body(asked, tools=tools), paused, stop="pause_turn"),
+             plain(plain_body(again, tools=tools), [search_result("srvtoolu_1"), text("Here.")])]
+    events = run(tmp_path, calls)
+    assert shape(events) == ["session.started", "turn.started", "assistant_message:completed",
+                             "web_search:completed", "assistant_message:completed",
+                             "turn.completed"]
+    search = completed(events)[1]
+    assert (search["query"], search["results"]) == (
+        "news", [{"url": "https://example.invalid/w", "title": "Zürich weather"}])
+    assert (events[-1]["stop_reason"], events[-1]["usage"]["input_tokens"]) == ("end_turn", 30)
+
+
+def test_pause_turn_never_continued_is_truncated(tmp_path: Path) -> None:
+    """A paused answer the recording never continues is not a finished turn."""
+    calls = [plain(plain_body([{"role": "user", "content": "news?"}]),
+                   [server_tool_use("srvtoolu_1", "web_search", {"query": "news"})],
+                   stop="pause_turn")]
+    assert shape(run(tmp_path, calls))[-2:] == ["web_search:failed",
+                                                "turn.failed:stream_truncated"]
+
+
+def test_plain_client_mcp_connector(tmp_path: Path) -> None:
+    """MCP connector blocks from any client: mcp_tool_use + mcp_tool_result -> mcp_tool_call
+    with server, tool, arguments and result."""
+    body = plain_body([{"role": "user", "content": "go"}], stream_on=False)
+    body["mcp_servers"] = [{"type": "url", "url": "https://mcp.example.invalid", "name": "docs"}]
+    items = completed(run(tmp_path, [plain(body, [mcp_use("mcptoolu_1", "docs", "find", {"q": 1}),
+                                                  mcp_result("mcptoolu_1", "hit"),
+                                                  text("ok")])]))
+    assert (items[0]["kind"], items[0]["server"], items[0]["tool"], items[0]["arguments"],
+            items[0]["result"], items[0]["status"]) == (
+        "mcp_tool_call", "docs", "find", {"q": 1}, [{"type": "text", "text": "hit"}], "completed")
 
 
 def test_websearch_tool_and_its_nested_search_call(tmp_path: Path) -> None:
@@ -667,6 +819,8 @@ def test_websearch_tool_and_its_nested_search_call(tmp_path: Path) -> None:
     assert shape(events) == ["session.started", "turn.started", "web_search:completed",
                              "assistant_message:completed", "turn.completed"]
     assert completed(events)[0]["query"] == "zürich"
+    assert completed(events)[0]["results"] == [
+        {"url": "https://example.invalid/w", "title": "Zürich weather"}]
     assert events[-1]["usage"]["input_tokens"] == 30, "the nested call is not turn usage"
 
 
@@ -832,27 +986,27 @@ def test_context_fields_come_from_run_context_first(tmp_path: Path) -> None:
 # ------------------------------------------------------------------------------ side calls
 
 
-def _title_call() -> Exchange:
-    body = request_body([{"role": "user", "content": "go"}], model="claude-haiku-4-5",
-                        stream_on=False, tools=[])
-    body["system"] = [{"type": "text", "text": "Generate a concise title for this session."}]
-    answer = {"id": "msg_t", "type": "message", "role": "assistant", "model": "claude-haiku-4-5",
-              "content": [{"type": "text", "text": "Listing files"}], "stop_reason": "end_turn",
-              "stop_sequence": None, "usage": {"input_tokens": 5, "output_tokens": 2}}
-    return exchange(body, reply=json.dumps(answer).encode())
+def _side_query(*, stream_on: bool = False, model: str = "claude-haiku-4-5",
+                system: str = "Answer in three words.") -> Exchange:
+    """A Claude Code side query: its markers, other messages, no tools; the prompt words name no
+    title or summary (the lane must not need them)."""
+    body = request_body([{"role": "user", "content": "go"}], model=model, stream_on=stream_on,
+                        tools=[])
+    body["system"] = [body["system"][0], {"type": "text", "text": system}]
+    if stream_on:
+        return exchange(body, frames=stream([text("no")], model=model, mid="msg_h"))
+    return exchange(body, reply=whole([text("Listing files")], model=model, mid="msg_t"))
 
 
 def test_side_calls_are_kept_apart(tmp_path: Path) -> None:
-    """count_tokens, a non-streaming title call and a streaming haiku side query never form
-    turns: each is one completed `side_call.<kind>` tool_call (a noise tool) with its answer,
-    and none counts toward turn usage. One made before the first turn is held into it."""
+    """count_tokens, a non-streaming Claude Code side query and a streaming one offering no
+    tools on another model never form turns: each is one completed `side_call.<kind>`
+    tool_call (a noise tool) with its answer, and none counts toward turn usage. One made
+    before the first turn is held into it."""
     count = exchange(request_body([{"role": "user", "content": "go"}]),
                      path="/v1/messages/count_tokens", reply=b'{"input_tokens": 42}')
-    haiku = exchange(request_body([{"role": "user", "content": "is this a command?"}],
-                                  model="claude-haiku-4-5", tools=[]),
-                     frames=stream([text("no")], model="claude-haiku-4-5", mid="msg_h"))
     claude = Claude().side(count).start("go").answer([bash("t1", "ls")])
-    claude.side(_title_call()).side(haiku)
+    claude.side(_side_query()).side(_side_query(stream_on=True, model="claude-opus-4-1"))
     claude.results(tool_result("t1", "a")).answer([text("ok")])
     events = run(tmp_path, claude.exchanges)
     assert shape(events) == ["session.started", "turn.started", "tool_call:completed",
@@ -861,21 +1015,219 @@ def test_side_calls_are_kept_apart(tmp_path: Path) -> None:
                              "turn.completed"]
     sides = completed(events)[:3]
     assert [(s["name"], s["result"]) for s in sides] == [
-        ("side_call.count_tokens", {"input_tokens": 42}), ("side_call.title", "Listing files"),
+        ("side_call.count_tokens", {"input_tokens": 42}), ("side_call.side_query", "Listing files"),
         ("side_call.side_query", "no")]
     assert all(s["name"] in LANE.noise_tools for s in sides)
     assert events[-1]["usage"]["input_tokens"] == 30
+
+
+@pytest.mark.parametrize("system", ["Generate a concise title for this session.",
+                                    "Summarize this conversation.", "Is this a new topic?"])
+def test_side_query_words_do_not_decide(tmp_path: Path, system: str) -> None:
+    """The words that used to name side queries (title, summar, topic) neither make a side call
+    nor name its kind: the same structure gives the same `side_query`."""
+    claude = Claude().start("go").answer([bash("t1", "ls")]).side(_side_query(system=system))
+    events = run(tmp_path, claude.results(tool_result("t1", "a")).answer([text("ok")]).exchanges)
+    assert [i["name"] for i in completed(events) if i["kind"] == "tool_call"] == [
+        "side_call.side_query"]
+
+
+def test_claude_code_streaming_call_with_tools_on_another_model_is_conversation(
+        tmp_path: Path) -> None:
+    """A model name never makes a side call: a Claude Code streaming request on another (even a
+    haiku) model that offers its tools is a conversation call (here a new prompt: a new run)."""
+    first = Claude().start("go").answer([text("one")])
+    other = Claude(session="s-2").start("again")
+    other.exchanges.append(exchange(other.body(model="claude-haiku-4-5"),
+                                    frames=stream([text("two")], model="claude-haiku-4-5")))
+    events = run(tmp_path, first.exchanges + other.exchanges)
+    assert shape(events).count("session.started") == 2
+    assert [i["text"] for i in completed(events)] == ["one", "two"]
+    assert events[-1]["type"] == "turn.completed"
 
 
 def test_unrecognised_and_trailing_side_calls_are_unknown_items(tmp_path: Path) -> None:
     """A request on another path is kept whole as an `unknown` side_call; a recognised side
     call with no turn after it ends as an `unknown` item (items live inside turns)."""
     other = exchange(b"{}", path="/v1/models", reply=b'{"data": []}', query="")
-    events = run(tmp_path, [other, _title_call()])
+    events = run(tmp_path, [other, _side_query()])
     assert [(i["kind"], i["native_type"]) for i in completed(events)] == [
         ("unknown", "side_call"), ("unknown", "side_call")]
     assert completed(events)[0]["payload"]["path"] == "/v1/models"
-    assert completed(events)[1]["payload"]["name"] == "side_call.title"
+    assert completed(events)[1]["payload"]["name"] == "side_call.side_query"
+
+
+# ------------------------------------------------------------------------------ any client
+
+MARKED: dict[str, tuple[dict[str, str], dict[str, Any]]] = {
+    "x-app header": ({"x-app": "cli"}, {}),
+    "user agent": ({"user-agent": "claude-cli/2.1.328 (external, sdk-cli)"}, {}),
+    "beta header": ({"anthropic-beta": "oauth-2025-04-20,claude-code-20250219"}, {}),
+    "billing header": ({}, {"system": [{"type": "text", "text": "x-anthropic-billing-header: "
+                                                                "cc_version=2.1.328.b7f;"}]}),
+    "identity line": ({}, {"system": "You are Claude Code, Anthropic's official CLI for Claude."}),
+    "agent sdk identity": ({}, {"system": [{"type": "text", "text": "You are a Claude agent, "
+                                            "built on Anthropic's Claude Agent SDK."}]}),
+    "user_id object": ({}, {"metadata": {"user_id": user_id(SESSION)}}),
+    "user_id string": ({}, {"metadata": {
+        "user_id": f"user_{'a' * 64}_account__session_{SESSION}"}}),
+}
+UNMARKED: dict[str, tuple[dict[str, str], dict[str, Any]]] = {
+    "plain sdk": ({"user-agent": "Anthropic/Python 0.69.0", "x-stainless-lang": "python"}, {}),
+    "other beta": ({"anthropic-beta": "prompt-caching-2024-07-31,web-fetch-2025-09-10"}, {}),
+    "haiku and title words": ({}, {"model": "claude-haiku-4-5", "system": "Generate a title; "
+                                   "summarize the topic. Claude Code wrote this prompt."}),
+    "identity quoted later": ({}, {"system": "Pretend: You are Claude Code, Anthropic's "
+                                             "official CLI for Claude."}),
+    "free user_id": ({}, {"metadata": {"user_id": "user-123"}}),
+    "user_id object without device": ({}, {"metadata": {"user_id": '{"session_id": "s"}'}}),
+}
+
+
+def _sent(headers: dict[str, str], extra: dict[str, Any]) -> tuple[Interaction, dict[str, Any]]:
+    """A plain request plus one header or body change, as the lane reads it."""
+    body = {**plain_body([{"role": "user", "content": "hi"}]), **extra}
+    request = HttpRequest("POST", "http://127.0.0.1:8080/v1/messages",
+                          {"content-type": "application/json", **headers},
+                          json.dumps(body).encode())
+    return Interaction(request, HttpResponse(200, {}, b"")), body
+
+
+@pytest.mark.parametrize("name", sorted(MARKED))
+def test_claude_code_is_told_by_its_own_markers(name: str) -> None:
+    """Each marker alone says Claude Code sent the request."""
+    assert la.claude_code_sent(*_sent(*MARKED[name]))
+
+
+@pytest.mark.parametrize("name", sorted(UNMARKED))
+def test_model_names_and_prompt_words_are_no_marker(name: str) -> None:
+    """A model name, words anywhere in a prompt, another beta, a free-form user id: none says
+    Claude Code sent the request."""
+    assert not la.claude_code_sent(*_sent(*UNMARKED[name]))
+
+
+def test_catalog_requests_all_carry_markers() -> None:
+    """Every request of the catalog's Claude Code recordings says it is Claude Code's (so its
+    runtime readings keep applying there)."""
+    recorded = sorted(CASSETTES.glob("*/claude.http.yaml"))
+    assert recorded
+    for path in recorded:
+        for interaction in read_http_cassette(path):
+            body = json.loads(interaction.request.body) if interaction.request.body else None
+            assert la.claude_code_sent(interaction, body), (path, interaction.line)
+
+
+def test_plain_client_calls_are_conversation_whatever_the_model_or_words(
+        tmp_path: Path) -> None:
+    """A plain SDK client's non-streaming call with title/summary words on a haiku model, then
+    a streaming call on another model with no tools: both are the conversation (turns with
+    their answers and usage), not side calls."""
+    first = [{"role": "user", "content": "Summarize: the sky is blue."}]
+    second = [*first, {"role": "assistant", "content": "Sky: blue."},
+              {"role": "user", "content": "Now a title for it."}]
+    calls = [plain(plain_body(first, stream_on=False, system="Generate a title."),
+                   [text("Sky: blue.")]),
+             plain(plain_body(second, model=MODEL), [text("Blue Sky")])]
+    events = run(tmp_path, calls)
+    assert shape(events) == ["session.started", "turn.started", "assistant_message:completed",
+                             "turn.completed", "turn.started", "assistant_message:completed",
+                             "turn.completed"]
+    assert [i["text"] for i in completed(events)] == ["Sky: blue.", "Blue Sky"]
+    assert all(e["usage"]["input_tokens"] == 15 for e in events if e["type"] == "turn.completed")
+
+
+def test_plain_client_conversation_runs_and_context(tmp_path: Path) -> None:
+    """A plain client: a prompt carrying earlier answers is the next turn of the same run; one
+    without history starts a new run. No Claude Code readings: no thread from user_id, no cwd
+    from prompt words, no resume."""
+    first = [{"role": "user", "content": "Primary working directory: /home/x\nhello"}]
+    second = [*first, {"role": "assistant", "content": "hi"}, {"role": "user", "content": "more"}]
+    body = plain_body(first)
+    body["metadata"] = {"user_id": "user-123"}
+    calls = [plain(body, [text("hi")]), plain(plain_body(second), [text("more!")]),
+             plain(plain_body([{"role": "user", "content": "fresh"}]), [text("new")])]
+    events = run(tmp_path, calls)
+    assert shape(events) == ["session.started", "turn.started", "assistant_message:completed",
+                             "turn.completed", "turn.started", "assistant_message:completed",
+                             "turn.completed", "session.started", "turn.started",
+                             "assistant_message:completed", "turn.completed"]
+    sessions = [e for e in events if e["type"] == "session.started"]
+    assert [(e["thread_id"], e["cwd"], e["resumed_from"]) for e in sessions] == [
+        (None, None, None), (None, None, None)]
+
+
+def test_plain_client_tools_are_tool_calls(tmp_path: Path) -> None:
+    """Claude Code's tool table, MCP naming and refusal words are Claude Code's: a plain
+    client's `Bash`, `Write` and `mcp__a__b` tools are tool_calls with their own arguments and
+    results; an error result fails the call (never `declined`)."""
+    tools = [{"name": n, "input_schema": {"type": "object"}}
+             for n in ("Bash", "Write", "mcp__a__b")]
+    uses = [bash("t1", "ls"), tool_use("t2", "Write", {"file_path": "/x", "content": ""}),
+            tool_use("t3", "mcp__a__b", {"q": 1})]
+    asked = [{"role": "user", "content": "go"}]
+    answered = [*asked, {"role": "assistant", "content": [echoed(u) for u in uses]},
+                {"role": "user", "content": [
+                    tool_result("t1", "Exit code 3\nboom", is_error=True),
+                    tool_result("t2", "you haven't granted it yet.", is_error=True),
+                    tool_result("t3", [{"type": "text", "text": "ok"}])]}]
+    calls = [plain(plain_body(asked, tools=tools), uses),
+             plain(plain_body(answered, tools=tools), [text("done")])]
+    items = completed(run(tmp_path, calls))
+    assert [(i["kind"], i["status"], i["name"], i["arguments"], i["result"], i["error"])
+            for i in items[:3]] == [
+        ("tool_call", "failed", "Bash", {"command": "ls", "description": "run it"},
+         "Exit code 3\nboom", "Exit code 3\nboom"),
+        ("tool_call", "failed", "Write", {"file_path": "/x", "content": ""},
+         "you haven't granted it yet.", "you haven't granted it yet."),
+        ("tool_call", "completed", "mcp__a__b", {"q": 1}, [{"type": "text", "text": "ok"}], None)]
+
+
+def test_plain_client_output_limit_words_are_a_prompt(tmp_path: Path) -> None:
+    """Claude Code's continuation prompt ("Output token limit hit.") continues its turn; the
+    same words from another client are a new prompt (a new turn)."""
+    asked = [{"role": "user", "content": "go"}]
+    again = [*asked, {"role": "assistant", "content": "cut"},
+             {"role": "user", "content": "Output token limit hit. Resume."}]
+    calls = [plain(plain_body(asked), [text("cut")], stop="max_tokens"),
+             plain(plain_body(again), [text("rest")])]
+    assert shape(run(tmp_path, calls)).count("turn.started") == 2
+
+
+def test_non_streamed_answers_are_read_fully(tmp_path: Path) -> None:
+    """A whole JSON message (`stream` false) gives what its stream would: thinking, redacted
+    thinking, cited text, a tool call completed by the next request, the stop reason and every
+    usage count (cache writes included)."""
+    cite = {"type": "web_search_result_location", "url": "https://example.invalid/a",
+            "title": "A", "encrypted_index": "e", "cited_text": "a fact"}
+    use = usage(inp=7, out=3, read=2, write=5, thinking_tokens=None)
+    asked = [{"role": "user", "content": "go"}]
+    blocks = [thinking("hm"), redacted(), text("A fact.", citations=[cite]),
+              tool_use("t1", "lookup", {"k": "v"})]
+    answered = [*asked, {"role": "assistant", "content": [echoed(b) for b in blocks]},
+                {"role": "user", "content": [tool_result("t1", "42")]}]
+    calls = [plain(plain_body(asked, stream_on=False), blocks, use=use),
+             plain(plain_body(answered, stream_on=False), [text("42.")], use=use)]
+    events = run(tmp_path, calls)
+    items = completed(events)
+    assert [(i["kind"], i.get("text"), i.get("encrypted")) for i in items] == [
+        ("reasoning", "hm", False), ("reasoning", "", True), ("assistant_message", "A fact.", None),
+        ("tool_call", None, None), ("assistant_message", "42.", None)]
+    assert items[2]["citations"] == [
+        {"url": "https://example.invalid/a", "title": "A", "cited_text": "a fact"}]
+    assert (items[3]["name"], items[3]["arguments"], items[3]["result"]) == (
+        "lookup", {"k": "v"}, "42")
+    assert events[-1]["stop_reason"] == "end_turn"
+    assert events[-1]["usage"] == {"scope": "turn", "input_tokens": 28, "cached_input_tokens": 4,
+                                   "cache_write_input_tokens": 10, "output_tokens": 6,
+                                   "reasoning_tokens": None}
+
+
+def test_cache_writes_unreported_stay_null(tmp_path: Path) -> None:
+    """A call that reports no `cache_creation_input_tokens` reports no cache writes (null)."""
+    use = {"input_tokens": 4, "output_tokens": 2}
+    calls = [plain(plain_body([{"role": "user", "content": "hi"}]), [text("x")], use=use)]
+    usage_of = run(tmp_path, calls)[-1]["usage"]
+    assert (usage_of["input_tokens"], usage_of["cache_write_input_tokens"]) == (4, None)
 
 
 # ------------------------------------------------------------------------------ failures
