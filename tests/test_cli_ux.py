@@ -179,6 +179,7 @@ def test_check_json_on_stdout_matrix_on_stderr(tmp_path: Path,
     (pair,) = found["pairs"]
     assert pair["lanes"] == ["codex-adapter", "codex-native"] and pair["status"] in {
         "pass", "masked"}
+    assert pair["seconds"] > 0 and pair["failed_checks"] == []
     assert found["seconds"] > 0 and found["run"]["harness"] and found["run"]["date"]
     assert found["run"]["runtimes"]["codex"] == ["0.169.0"]
     import xml.etree.ElementTree as ET  # noqa: PLC0415

@@ -298,12 +298,14 @@ def compare_pairs(scenario_dir: Path, cells: list[CellResult], lanes: dict[str, 
     stale, active = _stale_entries(ledger, pairs, judge, every_lane)
     results: list[PairResult] = []
     for pair in pairs:
+        started = time.perf_counter()
         verdict = judge(pair, active)
         gaps_named = [d.id for d in ledger if d.capabilities and d.covers(*pair)]
         used = sorted({*verdict.masks_used, *gaps_named})
         result = PairResult(scenario_dir.name, pair, "pass", verdict.diff,
                             gaps=sorted(verdict.gaps), masks=used,
-                            checks=sorted({d.check for d in verdict.differences}))
+                            checks=sorted({d.check for d in verdict.differences}),
+                            seconds=time.perf_counter() - started)
         if not verdict.equivalent:
             result.status = "fail"
         elif used:

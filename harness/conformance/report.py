@@ -205,13 +205,13 @@ def gate_json(result: GateResult, *, seconds: float | None = None,
         "scenarios": list(result.scenarios),
         "cells": [{
             "scenario": cell.scenario, "lane": cell.lane, "status": cell.status,
-            "reason": cell.reason, "seconds": round(cell.seconds, 3),
+            "reason": cell.reason, "seconds": round(cell.seconds, 6),
             "checks": [{"id": c.name, "ok": c.ok, "detail": c.detail} for c in cell.checks],
         } for cell in result.cells],
         "pairs": [{
             "scenario": pair.scenario, "lanes": list(pair.lanes), "status": pair.status,
-            "failed_checks": pair.checks, "masks": pair.masks, "gaps": pair.gaps,
-            "reason": pair.reason, "diff": pair.diff,
+            "seconds": round(pair.seconds, 6), "failed_checks": pair.checks,
+            "masks": pair.masks, "gaps": pair.gaps, "reason": pair.reason, "diff": pair.diff,
         } for pair in result.pairs],
         "stale_entries": result.stale_entries,
         "capability_problems": result.capability_problems,
@@ -303,9 +303,10 @@ def _cell_cases(cell: CellResult) -> list[TestCase]:
 def _pair_cases(pair: PairResult) -> list[TestCase]:
     where = f"{pair.scenario}.{pair.lanes[0]}~{pair.lanes[1]}"
     if pair.status == "fail":
-        return [_case(check_id, where, outcome=Failure(f"{check_id} differs"), text=pair.diff)
-                for check_id in pair.checks or ["eq"]]
-    case = _case("eq", where)
+        return [_case(check_id, where, seconds=pair.seconds if index == 0 else 0.0,
+                      outcome=Failure(f"{check_id} differs"), text=pair.diff)
+                for index, check_id in enumerate(pair.checks or ["eq"])]
+    case = _case("eq", where, seconds=pair.seconds)
     if pair.status == "masked":
         case.system_out = f"equal under masks: {pair.reason}"
     return [case]

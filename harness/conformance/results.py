@@ -50,6 +50,8 @@ class PairResult:
     gaps: list[str] = field(default_factory=list)
     masks: list[str] = field(default_factory=list)
     checks: list[str] = field(default_factory=list)
+    seconds: float = field(default=0.0, metadata={
+        "doc": "time to compare the pair under the active ledger (staleness not included)"})
 
 
 @dataclass
