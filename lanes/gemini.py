@@ -1,10 +1,15 @@
-"""gemini lane: Gemini CLI's model traffic (Gemini API), read by the official google-genai SDK.
+"""gemini lane: any client's Gemini API traffic, read by the official google-genai SDK.
 
-Input is the HTTP cassette of a Gemini CLI run (`gemini.http.yaml`): each interaction is one
-`POST /v1beta/models/<model>:<method>` and its answer. Every recorded request is *re-issued*
-through `genai.Client(...).models.generate_content_stream` (side calls: `generate_content`,
+Input is an HTTP cassette of Gemini API traffic (`gemini.http.yaml` in the catalog: a Gemini
+CLI run; any other client's too): each interaction is one `POST /<version>/models/<model>:<method>`
+and its answer. Every recorded request is *re-issued* through
+`genai.Client(...).models.generate_content_stream` (`generate_content` for a non-streamed call,
 `count_tokens`) inside a vcrpy replay, on the SDK's httpx2 transport, so SSE framing, JSON and the
-typed `GenerateContentResponse` all come from the SDK, never from a parser of ours. Re-issuing
+typed `GenerateContentResponse` all come from the SDK, never from a parser of ours. One framing
+the SDK does not speak: a stream asked for without `alt=sse` answers one JSON array of the same
+objects (`[{...}\r\n,\r\n{...}\r\n]`); that answer is fetched whole through the SDK and its
+elements handed to the SDK's stream one by one (`array_elements`), so it reads exactly like its
+SSE twin, and an array cut off mid-element is a malformed frame after its whole elements. Re-issuing
 works because the SDK takes the recorded body back whole: `contents` validated by the SDK's own
 `types.Content`, every other key (`systemInstruction`, `tools`, `generationConfig`, ...) as
 `http_options.extra_body`; the request the SDK sends equals the recorded one (a test checks).
@@ -44,18 +49,35 @@ How a log is rebuilt from model calls (the decisions this lane makes; each has a
   turns: each becomes one completed `tool_call` named `side_call.<kind>` inside the turn it
   serves (a routing call made before its turn is emitted right after that turn starts), or an
   `unknown` item when the call is on a path the lane does not know.
+- *Whose traffic*: Gemini CLI's readings (its tool kinds and result texts from
+  `lanes.gemini_family`, its side calls, one prompt per run, its session context for the cwd
+  and thread) apply only when the traffic says Gemini CLI sent it (`sent_by_gemini_cli`: its
+  User-Agent, its side-call schemas, its `<session_context>` envelope), never from model names
+  or prompt words. Any other client is read by the Gemini API's documented meaning: every
+  function is a `tool_call` whose result is the functionResponse's `output` (or the whole
+  response), failed by an `error` key; a non-streamed `:generateContent` is a conversation call;
+  a session is one conversation (a new first prompt starts another).
+- Built-in tools: `executableCode` + `codeExecutionResult` are one `code_execution` tool_call
+  (arguments {language, code}, result {outcome, output}; any outcome but OUTCOME_OK fails it),
+  thought-marked or not; `groundingMetadata` gives one completed `web_search` per
+  `webSearchQueries` entry (results: the web grounding chunks) and the answer text's
+  `citations` (each grounding support's text, once per source; `citationMetadata` sources too).
 - Reasoning comes only from `thought: true` parts: consecutive thought text is one reasoning
   item, closed by a `thoughtSignature` (the signature ends the thought it signs); a thought part
   with a signature but no text is one opaque reasoning item (`encrypted: true`). A signature
   riding on a text or functionCall part shows no reasoning and adds no item.
 - Usage: per response the last chunk's `usageMetadata` (Gemini repeats running totals), summed
-  over the conversation calls of a turn (`scope: turn`); `output_tokens` is
+  over the conversation calls of a turn (`scope: turn`); `input_tokens` is `promptTokenCount`
+  plus `toolUsePromptTokenCount` (what built-in tools fed the model), `output_tokens` is
   `candidatesTokenCount` (thoughts are `reasoning_tokens`, as Gemini counts them apart).
 
 An HTTP error status (or an error chunk's `error.code`) goes through the core's one table
-(`harness.contract.model.status_kind`), then the Google RPC `error.status` (`STATUS_ERROR_KINDS`).
+(`harness.contract.model.status_kind`), then the Google RPC `error.status` (`STATUS_ERROR_KINDS`);
+an `ErrorInfo` reason that names the cause comes first (`ERROR_REASON_KINDS`: a wrong API key
+is HTTP 400). A non-streamed answer is whole without a `finishReason`; a stream is not.
 
-Quirks worth knowing: an unknown `finishReason` reaches the lane as a pseudo member of the SDK's
+Quirks worth knowing: the SDK drops `finishMessage` (read from the chunk JSON); an unknown
+`finishReason` reaches the lane as a pseudo member of the SDK's
 `FinishReason` enum (with a warning, silenced here) and is kept raw as `stop_reason`; a part made
 only of fields the SDK does not know arrives as an empty `Part()`; a resumed Gemini CLI
 re-sends each earlier `functionResponse` twice, so only the trailing user content is read for
@@ -84,6 +106,7 @@ from harness.contract.builder import SessionInfo
 from harness.contract.lane import Capability, LaneInput, LaneSpec, RunContext, cassette_recognizer
 from harness.contract.model import (
     AssistantMessage,
+    Citation,
     CommandExecution,
     Delta,
     ErrorKind,
@@ -96,6 +119,7 @@ from harness.contract.model import (
     Plan,
     Reasoning,
     Runtime,
+    SearchResult,
     ToolCall,
     TurnError,
     WebSearch,
@@ -104,6 +128,7 @@ from harness.contract.model import (
 from harness.record.cassette import Interaction
 from harness.record.replay import consume_raw
 from lanes.api_shell import (
+    JSON_ERRORS,
     ExchangeTranslator,
     TurnUsage,
     call_sdk,
@@ -178,6 +203,25 @@ STATUS_ERROR_KINDS: dict[str, ErrorKind] = {
 """Google RPC `error.status` of an error body -> error kind, when the HTTP status says nothing
 (`harness.contract.model.status_kind` gives `unknown`)."""
 
+ERROR_REASON_KINDS: dict[str, ErrorKind] = {
+    "API_KEY_INVALID": "auth",
+}
+"""`google.rpc.ErrorInfo.reason` in an error body's `details` -> error kind, ahead of the HTTP
+status: the Gemini API answers a wrong API key with HTTP 400 `INVALID_ARGUMENT`, whose own
+reading would be the provider refusing the request."""
+
+ERROR_INFO = "google.rpc.ErrorInfo"
+
+CODE_EXECUTION = "code_execution"
+"""The `tool_call` name of the API's code execution tool (`executableCode` run server-side,
+answered by `codeExecutionResult` in the same answer)."""
+
+CODE_OK = "OUTCOME_OK"
+
+GEMINI_CLI_AGENT = re.compile(r"GeminiCLI[-/]")
+"""Gemini CLI's `User-Agent` (`GeminiCLI/<version>/<model> (<platform>; <arch>; <surface>)`,
+`GeminiCLI-<client>/...` when embedded)."""
+
 SIDE_CALL_METHODS: dict[str, str] = {
     "generateContent": "generate",
     "countTokens": "count_tokens",
@@ -245,9 +289,10 @@ class Replayed:
     count: types.CountTokensResponse | None = None
     error: genai_errors.APIError | None = None
     stream_error: str | None = None
+    json_array: bool = False
 
     @property
-    def is_conversation(self) -> bool:
+    def streamed(self) -> bool:
         return self.route is not None and self.route.method == STREAM_METHOD
 
 
@@ -285,27 +330,94 @@ def _config(body: dict[str, Any]) -> types.GenerateContentConfig:
                                        automatic_continuation=False)
 
 
-_SINK = "_gemini_lane_chunk_sink"
+_HOOK = "_gemini_lane_stream_hook"
 
 
-def _observe_chunks(client: genai.Client) -> list[Any]:
-    """A list that receives each chunk's JSON as the SDK's SSE reader hands it on (see module
-    docstring); the hook is installed once per client, the list is fresh per call."""
+@dataclass
+class _StreamHook:
+    """What the SDK's stream reader handed on for the current call (see module docstring):
+    each chunk's JSON, and whether the answer is one JSON array to be split here."""
+
+    chunks: list[Any] = field(default_factory=list)
+    json_array: bool = False
+
+
+class _CutArrayError(ValueError):
+    """A JSON-array answer that stops being one (cut off, or not JSON)."""
+
+
+def _stream_hook(client: genai.Client) -> _StreamHook:
+    """The client's hook on `request_streamed`, installed once per client, reset per call.
+
+    SSE answers pass through the SDK's own reader; a JSON-array answer (a stream asked for
+    without `alt=sse`) is fetched whole through the SDK's `request` and handed on one element
+    at a time, each as the SDK's reader hands on one SSE chunk (`_array_chunks`)."""
     api = client._api_client
-    holder: list[list[Any]] | None = getattr(api, _SINK, None)
-    if holder is None:
-        holder = [[]]
-        original = api.request_streamed
+    hook: _StreamHook | None = getattr(api, _HOOK, None)
+    if hook is None:
+        hook = _StreamHook()
+        original, whole = api.request_streamed, api.request
+        bound = hook
 
         def request_streamed(*args: Any, **kwargs: Any) -> Iterator[Any]:
+            if bound.json_array:
+                yield from _array_chunks(whole(*args, **kwargs), bound.chunks)
+                return
             for chunk in original(*args, **kwargs):
-                holder[0].append(json_or_none(chunk.body) if chunk.body else {})
+                bound.chunks.append(json_or_none(chunk.body) if chunk.body else {})
                 yield chunk
 
         setattr(api, "request_streamed", request_streamed)  # noqa: B010 -- an instance hook
-        setattr(api, _SINK, holder)
-    holder[0] = []
-    return holder[0]
+        setattr(api, _HOOK, hook)
+    hook.chunks = []
+    hook.json_array = False
+    return hook
+
+
+_JSON_SPACE = re.compile(r"[ \t\r\n]*")
+
+
+def array_elements(text: str) -> Iterator[Any]:
+    """The elements of a JSON array in written order (`[{...}\\r\\n,\\r\\n{...}\\r\\n]` is
+    how the API frames a stream without `alt=sse`), each as soon as it is whole; then
+    `_CutArrayError` where the text stops being a JSON array."""
+    decoder = json.JSONDecoder()
+    pos = _JSON_SPACE.match(text, 0).end()  # type: ignore[union-attr]
+    if text[pos:pos + 1] != "[":
+        raise _CutArrayError("the answer is not a JSON array")
+    pos = _JSON_SPACE.match(text, pos + 1).end()  # type: ignore[union-attr]
+    closed = text[pos:pos + 1] == "]"
+    while not closed:
+        try:
+            element, pos = decoder.raw_decode(text, pos)
+        except JSON_ERRORS:
+            raise _CutArrayError(f"element at offset {pos} is cut off or not JSON") from None
+        yield element
+        pos = _JSON_SPACE.match(text, pos).end()  # type: ignore[union-attr]
+        mark = text[pos:pos + 1]
+        if mark == ",":
+            pos = _JSON_SPACE.match(text, pos + 1).end()  # type: ignore[union-attr]
+        elif mark == "]":
+            closed = True
+        else:
+            raise _CutArrayError("the array ends before its closing bracket" if not mark
+                                 else f"unexpected {mark!r} at offset {pos}")
+    if text[pos + 1:].strip(" \t\r\n"):
+        raise _CutArrayError(f"text after the array at offset {pos + 1}")
+
+
+def _array_chunks(answer: types.HttpResponse, sink: list[Any]) -> Iterator[types.HttpResponse]:
+    """A whole JSON-array answer as the chunks an SSE stream would have given the SDK: an
+    element holding `error` raises the SDK's own APIError, as an SSE error chunk does."""
+    body = answer.body if isinstance(answer.body, str) else ""
+    for element in array_elements(body):
+        if isinstance(element, dict) and "error" in element:
+            error = element["error"]
+            code = error.get("code") if isinstance(error, dict) else None
+            genai_errors.APIError.raise_error(code if isinstance(code, int) else 500, element,
+                                              None)
+        sink.append(element)
+        yield types.HttpResponse(headers=answer.headers, body=json.dumps(element))
 
 
 def _api_of(_: Interaction, route: Route) -> tuple[str, str]:
@@ -328,21 +440,28 @@ def replay_one(index: int, interaction: Interaction, client_for: ClientFor) -> R
         consume_raw(interaction)
         return rep
     route, client = rep.route, client_for(interaction, rep.route)
+    rep.json_array = rep.streamed and interaction.response.body.lstrip()[:1] == b"["
 
     def call() -> None:  # API errors: HTTP statuses, and error chunks inside the stream
         with warnings.catch_warnings():
             warnings.simplefilter("ignore", UserWarning)  # unknown enum values, kept raw
-            _call_sdk(rep, route, client)
+            try:
+                _call_sdk(rep, route, client)
+            except _CutArrayError as exc:
+                rep.stream_error = f"JSON array answer: {exc}"
 
-    rep.error, rep.stream_error = call_sdk(index, call, genai_errors.APIError,
-                                           line=interaction.line)
+    rep.error, stream_error = call_sdk(index, call, genai_errors.APIError,
+                                       line=interaction.line)
+    rep.stream_error = stream_error or rep.stream_error
     return rep
 
 
 def _call_sdk(rep: Replayed, route: Route, client: genai.Client) -> None:
     assert rep.body is not None
     if route.method == STREAM_METHOD:
-        rep.raw_chunks = _observe_chunks(client)
+        hook = _stream_hook(client)
+        hook.json_array = rep.json_array
+        rep.raw_chunks = hook.chunks
         stream = client.models.generate_content_stream(
             model=route.model, contents=cast(Any, rep.contents), config=_config(rep.body))
         for response in stream:
@@ -350,6 +469,7 @@ def _call_sdk(rep: Replayed, route: Route, client: genai.Client) -> None:
     elif route.method == "generateContent":
         rep.responses.append(client.models.generate_content(
             model=route.model, contents=cast(Any, rep.contents), config=_config(rep.body)))
+        rep.raw_chunks = [json_or_none(rep.interaction.response.body)]
     else:
         extra = {k: v for k, v in rep.body.items() if k != "contents"}
         config = types.CountTokensConfig(http_options=types.HttpOptions(extra_body=extra or None))
@@ -367,13 +487,14 @@ def replay_cassette(path: Path) -> list[Replayed]:
 # ------------------------------------------------------------------------------------- parsing
 
 
-def _fingerprint(contents: Sequence[types.Content]) -> str | None:
-    """The thread name: a hash of the first user prompt (session context left out)."""
+def _fingerprint(contents: Sequence[types.Content], *, cli: bool) -> str | None:
+    """The thread name: a hash of the first user prompt (Gemini CLI's session context left
+    out: it changes when a session is resumed)."""
     for content in contents:
         if content.role != "user":
             continue
         texts = [p.text for p in content.parts or []
-                 if p.text and not p.text.lstrip().startswith(SESSION_CONTEXT)]
+                 if p.text and not (cli and p.text.lstrip().startswith(SESSION_CONTEXT))]
         if texts:
             digest = hashlib.sha256("\n".join(texts).encode()).hexdigest()
             return f"prompt-{digest[:16]}"
@@ -409,17 +530,34 @@ def _has_prompt(contents: Sequence[types.Content]) -> bool:
     return any(p.text for c in contents for p in c.parts or [])
 
 
-def http_error(code: int | None, status: str | None, message: str) -> TurnError:
-    """The turn error for an API error (HTTP status or error chunk)."""
+def http_error(code: int | None, status: str | None, message: str,
+               reason: str | None = None) -> TurnError:
+    """The turn error for an API error (HTTP status or error chunk): the `ErrorInfo` reason
+    when it names the cause (`ERROR_REASON_KINDS`), else the HTTP status through the one
+    table, else the Google RPC status name."""
     by_status: ErrorKind = STATUS_ERROR_KINDS.get(status.upper(), "unknown") if status \
         else "unknown"
+    by_reason = ERROR_REASON_KINDS.get(reason) if reason else None
     if code is None:
-        return TurnError.of(by_status, f"API error: {message}")
-    return TurnError.of(status_kind(code, otherwise=by_status), f"HTTP {code}: {message}")
+        return TurnError.of(by_reason or by_status, f"API error: {message}")
+    kind = by_reason or status_kind(code, otherwise=by_status)
+    return TurnError.of(kind, f"HTTP {code}: {message}")
+
+
+def error_reason(body: Any) -> str | None:
+    """The `reason` of the first `google.rpc.ErrorInfo` among an error body's `details`."""
+    error = body.get("error", body) if isinstance(body, dict) else None
+    details = error.get("details") if isinstance(error, dict) else None
+    for detail in details if isinstance(details, list) else []:
+        if isinstance(detail, dict) and str(detail.get("@type", "")).endswith(ERROR_INFO) \
+                and isinstance(detail.get("reason"), str):
+            return str(detail["reason"])
+    return None
 
 
 def _api_error(exc: genai_errors.APIError) -> TurnError:
-    return http_error(exc.code, exc.status, str(exc.message or exc.status or exc))
+    return http_error(exc.code, exc.status, str(exc.message or exc.status or exc),
+                      error_reason(exc.details))
 
 
 def _finish_value(reason: types.FinishReason | None) -> str | None:
@@ -431,6 +569,15 @@ def _part_payload(part: types.Part, raw: Any) -> Any:
                                                        by_alias=True, warnings=False)
 
 
+def _raw_candidate(raw_chunk: Any, candidate: int) -> dict[str, Any]:
+    """One candidate of a chunk as the SDK read it ({} when unavailable)."""
+    try:
+        found = raw_chunk["candidates"][candidate]
+    except (KeyError, IndexError, TypeError):
+        return {}
+    return found if isinstance(found, dict) else {}
+
+
 def _raw_parts(raw_chunk: Any, candidate: int) -> list[Any]:
     """The JSON parts of one candidate in a chunk as the SDK read it ([] when unavailable)."""
     try:
@@ -438,6 +585,28 @@ def _raw_parts(raw_chunk: Any, candidate: int) -> list[Any]:
     except (KeyError, IndexError, TypeError):
         return []
     return parts if isinstance(parts, list) else []
+
+
+def sent_by_gemini_cli(replayed: Sequence[Replayed]) -> bool:
+    """Whether the traffic itself says Gemini CLI sent it, so its runtime readings apply
+    (tool kinds and result texts, side calls, one prompt per run, the session context):
+    a request with Gemini CLI's `User-Agent`, a side call asking for one of its side-call
+    schemas (`SIDE_CALL_SCHEMA_KEYS`), or a conversation opening with its
+    `<session_context>` envelope. Never model names or words of a prompt: any other client's
+    traffic is read by the Gemini API's own meaning alone."""
+    return any(_cli_mark(rep) for rep in replayed)
+
+
+def _cli_mark(rep: Replayed) -> bool:
+    if GEMINI_CLI_AGENT.match(rep.interaction.request.headers.get("user-agent", "")):
+        return True
+    if rep.body is None:
+        return False
+    if _schema_kind(rep.body) is not None:
+        return True
+    first = next((c for c in rep.contents if c.role == "user"), None)
+    parts = first.parts or [] if first is not None else []
+    return bool(parts) and (parts[0].text or "").lstrip().startswith(SESSION_CONTEXT)
 
 
 # ------------------------------------------------------------------------------------- translate
@@ -459,6 +628,7 @@ class _Streaming:
 
     item: AssistantMessage | Reasoning
     text: str = ""
+    citations: list[Citation] = field(default_factory=list)
 
 
 def _add_usage(total: TurnUsage,
@@ -466,7 +636,8 @@ def _add_usage(total: TurnUsage,
     """One response's `usageMetadata` into the turn's sum (thoughts are `reasoning_tokens`)."""
     if usage is None:
         return
-    total.add(usage.prompt_token_count or 0, usage.cached_content_token_count or 0,
+    prompt = (usage.prompt_token_count or 0) + (usage.tool_use_prompt_token_count or 0)
+    total.add(prompt, usage.cached_content_token_count or 0,
               usage.candidates_token_count or 0, usage.thoughts_token_count or 0)
 
 
@@ -478,6 +649,8 @@ class _Answer:
     finish_message: str | None = None
     usage: types.GenerateContentResponseUsageMetadata | None = None
     blocked: str | None = None
+    grounding: types.GroundingMetadata | None = None
+    recitations: list[Citation] = field(default_factory=list)
 
 
 class Translator(ExchangeTranslator[Replayed]):
@@ -491,8 +664,23 @@ class Translator(ExchangeTranslator[Replayed]):
         self.queued: list[Replayed] = []
         self.usage = TurnUsage()
         self.stop_reason: str | None = None
+        self.code_runs: list[ToolCall] = []
+        self.cli = False
 
     # ---------------------------------------------------------------- driver
+
+    def run(self, replayed: Sequence[Replayed]) -> Iterator[Event]:
+        """Decide once whether Gemini CLI sent this traffic (`sent_by_gemini_cli`)."""
+        self.cli = sent_by_gemini_cli(replayed)
+        return super().run(replayed)
+
+    def _conversational(self, rep: Replayed) -> bool:
+        """A model call of the conversation: every stream; a non-streamed `generateContent`
+        too, except from Gemini CLI, whose conversation always streams (its non-streamed
+        calls are side calls)."""
+        if rep.route is None:
+            return False
+        return rep.streamed or (rep.route.method == "generateContent" and not self.cli)
 
     def finish(self) -> list[Event]:
         out: list[Event] = []
@@ -507,12 +695,12 @@ class Translator(ExchangeTranslator[Replayed]):
     def exchange(self, rep: Replayed, following: Replayed | None) -> list[Event]:
         if rep.body is None and rep.body_error is not None:
             return self.frame_problem(rep, rep.body_error)
-        if rep.route is None or (not rep.is_conversation
+        if rep.route is None or (not rep.streamed
                                  and rep.route.method not in SIDE_CALL_METHODS):
             return [self.b.unknown("side_call", self._side_payload(rep))]
         if rep.body is None:
             return self.frame_problem(rep, "request body unusable")
-        if not rep.is_conversation:
+        if not self._conversational(rep):
             if self.b.in_turn:
                 return self._side_call(rep)
             self.queued.append(rep)
@@ -530,7 +718,7 @@ class Translator(ExchangeTranslator[Replayed]):
         self.retrying = False
         if new_prompt and self.b.in_turn:
             out += self._end_turn() if not self.pending else self._truncate()
-        if new_prompt or not self.b.has_session:
+        if self._starts_run(rep, new_prompt):
             out += self._new_run(rep)
         if new_prompt or not self.b.in_turn:
             out += self._start_turn()
@@ -544,8 +732,18 @@ class Translator(ExchangeTranslator[Replayed]):
         last = trailing[-1:]
         return not self.b.in_turn and _has_prompt(last) and not _function_responses(last)
 
+    def _starts_run(self, rep: Replayed, new_prompt: bool) -> bool:
+        """Gemini CLI: every prompt is a new process (module docstring). Any other client: a
+        session is one conversation, so a prompt starts a new run only when it opens another
+        conversation (another first prompt)."""
+        if not self.b.has_session:
+            return True
+        if self.cli:
+            return new_prompt
+        return new_prompt and _fingerprint(rep.contents, cli=False) != self.b.thread_id
+
     def _new_run(self, rep: Replayed) -> list[Event]:
-        thread = _fingerprint(rep.contents)
+        thread = _fingerprint(rep.contents, cli=self.cli)
         carries_history = any(c.role == "model" for c in rep.contents[:-1])
         same_thread = self.b.has_session and thread == self.b.thread_id
         resumed = self.context.resumed_from if not self.b.has_session else None
@@ -561,7 +759,7 @@ class Translator(ExchangeTranslator[Replayed]):
             runtime=Runtime(name=LANE_ID, version=ctx.runtime_version),
             model=model,
             auth_mode=ctx.auth_mode,
-            cwd=ctx.cwd or _cwd_from(rep.contents),
+            cwd=ctx.cwd or (_cwd_from(rep.contents) if self.cli else None),
             sandbox=ctx.sandbox,
             approval_policy=ctx.approval_policy,
             resumed_from=resumed,
@@ -591,63 +789,78 @@ class Translator(ExchangeTranslator[Replayed]):
             pending = self._match(response)
             if pending is not None:
                 self.pending.remove(pending)
-                out.append(self.b.item("completed", _complete(pending, response)))
+                done = _complete(pending, response) if self.cli \
+                    else _complete_plain(pending, response)
+                out.append(self.b.item("completed", done))
         return out
 
     def _match(self, response: types.FunctionResponse) -> _Pending | None:
-        """The waiting call a functionResponse answers: same API id, else first of that name."""
+        """The waiting call a functionResponse answers: same API id, else the first of that
+        name whose id cannot tell (the call had none, or the response carries none: the SDK's
+        automatic function calling answers without the call's id)."""
         by_id = [p for p in self.pending if p.call_id is not None and p.call_id == response.id]
         if by_id:
             return by_id[0]
-        return next((p for p in self.pending if p.call_id is None and p.name == response.name),
-                    None)
+        return next((p for p in self.pending if p.name == response.name
+                     and (p.call_id is None or response.id is None)), None)
 
     # ---------------------------------------------------------------- responses
 
     def _response(self, rep: Replayed, following: Replayed | None) -> list[Event]:
         out: list[Event] = []
         self.streaming = None
+        self.code_runs = []
         answer = _Answer()
         raws = rep.raw_chunks if len(rep.raw_chunks) == len(rep.responses) else \
             [None] * len(rep.responses)
         for response, raw in zip(rep.responses, raws, strict=True):
             for candidate in response.candidates or []:
                 out += self._candidate(candidate, raw)
-                if (candidate.index or 0) == 0 and candidate.finish_reason is not None:
-                    answer.finish = _finish_value(candidate.finish_reason)
-                    answer.finish_message = candidate.finish_message
+                if (candidate.index or 0) == 0:
+                    _note_candidate(answer, candidate, raw)
             answer.usage = response.usage_metadata or answer.usage
             feedback = response.prompt_feedback
             if feedback is not None and feedback.block_reason is not None:
-                answer.blocked = str(feedback.block_reason.value)
+                answer.blocked = str(feedback.block_reason.value) + (
+                    f": {feedback.block_reason_message}" if feedback.block_reason_message
+                    else "")
+        out += self._unanswered_code()
+        out += self._grounding(answer)
         return out + self._outcome(rep, following, answer)
 
     def _outcome(self, rep: Replayed, following: Replayed | None, answer: _Answer) -> list[Event]:
-        """How one model call ended: API error, blocked prompt, cut stream, or a finishReason."""
+        """How one model call ended: API error, blocked prompt, cut stream, or a finishReason
+        (a non-streamed answer is whole even without one)."""
         if rep.error is not None:
             return self._close_streaming("failed") + self._fail(_api_error(rep.error))
         if answer.blocked is not None:
             error = TurnError(kind="provider", message=f"prompt blocked: {answer.blocked}",
                               retryable=False)
             return self._close_streaming("failed") + self._fail(error)
-        if answer.finish is None or rep.stream_error is not None:
+        if rep.stream_error is not None or (answer.finish is None and rep.streamed):
             out = self._close_streaming("failed")
             if rep.stream_error is not None:
                 out += self.frame_problem(rep, rep.stream_error)
-            if following is not None and _is_retry(rep, following):
-                self.retrying = True  # Gemini CLI re-sends a cut stream's request
+            if following is not None and self._is_retry(rep, following):
+                self.retrying = True  # a client re-sends a cut stream's request
                 return out
             return out + (self._truncate() if self.b.in_turn else [])
         out = self._close_streaming("completed")
         _add_usage(self.usage, answer.usage)
         self.stop_reason = answer.finish
-        kind = FINISH_REASONS.get(answer.finish)
+        kind = FINISH_REASONS.get(answer.finish) if answer.finish is not None else None
         if kind is not None:
             detail = f": {answer.finish_message}" if answer.finish_message else ""
             return out + self._fail(TurnError.of(kind, f"finishReason {answer.finish}{detail}"))
         if not self.pending and self.b.in_turn:
             out += self._end_turn()
         return out
+
+    def _is_retry(self, rep: Replayed, following: Replayed) -> bool:
+        """A client re-sends the same contents after a stream that ended without
+        finishReason (Gemini CLI does; so do SDK retries)."""
+        return self._conversational(following) and following.body is not None \
+            and rep.body is not None and following.body.get("contents") == rep.body.get("contents")
 
     def _fail(self, error: TurnError) -> list[Event]:
         self.streaming = None
@@ -658,7 +871,7 @@ class Translator(ExchangeTranslator[Replayed]):
 
     def _candidate(self, candidate: types.Candidate, raw_chunk: Any) -> list[Event]:
         index = candidate.index or 0
-        if index != 0:  # Gemini CLI asks for one candidate; others are kept, not mapped
+        if index != 0:  # one candidate is the answer; others are kept, not mapped
             payload = candidate.model_dump(mode="json", exclude_none=True, by_alias=True,
                                            warnings=False)
             return [self.b.unknown("candidate", payload)]
@@ -670,15 +883,22 @@ class Translator(ExchangeTranslator[Replayed]):
         return out
 
     def _part(self, part: types.Part, raw: Any) -> list[Event]:
-        if part.thought:
-            return self._thought(part)
+        """One part: a call, code run or its result (whether or not marked `thought`: each
+        happened), thought or answer text; a bare signature shows nothing; anything else is
+        kept whole."""
         if part.function_call is not None:
             return self._close_streaming("completed") + self._call(part.function_call)
-        if part.text is not None:
-            return self._stream_text("assistant_message", part.text) if part.text else []
+        if part.executable_code is not None:
+            return self._close_streaming("completed") + self._code(part.executable_code)
+        if part.code_execution_result is not None:
+            return self._close_streaming("completed") + \
+                self._code_result(part.code_execution_result)
+        if part.text:
+            return self._thought(part) if part.thought else \
+                self._stream_text("assistant_message", part.text)
         payload = _part_payload(part, raw)
-        if part.thought_signature is not None and set(payload) <= {"thoughtSignature"}:
-            return []  # a bare signature: no visible content (see module docstring)
+        if isinstance(payload, dict) and set(payload) <= {"text", "thought", "thoughtSignature"}:
+            return self._thought(part) if part.thought else []
         if not payload:
             return []
         native_type = "part." + (next(iter(payload)) if isinstance(payload, dict) else "?")
@@ -718,14 +938,16 @@ class Translator(ExchangeTranslator[Replayed]):
         entry, self.streaming = self.streaming, None
         if entry is None:
             return []
-        done = entry.item.model_copy(update={"status": status, "text": entry.text})
-        return [self.b.item("completed", done)]
+        update: dict[str, Any] = {"status": status, "text": entry.text}
+        if isinstance(entry.item, AssistantMessage) and entry.citations:
+            update["citations"] = entry.citations
+        return [self.b.item("completed", entry.item.model_copy(update=update))]
 
     def _call(self, call: types.FunctionCall) -> list[Event]:
         name = call.name or ""
         arguments: Any = call.args if call.args is not None else {}
         item_id = self.b.fresh_id()
-        kind = tool_kind(name)
+        kind = tool_kind(name) if self.cli else "tool_call"
         item: Item
         if kind == "command_execution":
             command = str(arguments.get("command", "")) if isinstance(arguments, dict) else ""
@@ -751,6 +973,68 @@ class Translator(ExchangeTranslator[Replayed]):
                             native_id=call.id)
         self.pending.append(_Pending(item, name, call.id, arguments))
         return [self.b.item("started", item)]
+
+    # ---------------------------------------------------------------- code execution, grounding
+
+    def _code(self, code: types.ExecutableCode) -> list[Event]:
+        """The API ran code server-side: a tool_call waiting for its codeExecutionResult."""
+        language = code.language.value if code.language is not None else None
+        item = ToolCall(id=self.b.fresh_id(), status="in_progress", name=CODE_EXECUTION,
+                        arguments={"language": language, "code": code.code or ""},
+                        native_id=code.id)
+        self.code_runs.append(item)
+        return [self.b.item("started", item)]
+
+    def _code_result(self, result: types.CodeExecutionResult) -> list[Event]:
+        """The result of the code run it answers (same id, else the oldest waiting one):
+        `OUTCOME_OK` completes it, any other outcome fails it; a result with no code before
+        it is kept as a completed call without arguments."""
+        outcome = result.outcome.value if result.outcome is not None else None
+        waiting = next((c for c in self.code_runs if result.id and c.native_id == result.id),
+                       self.code_runs[0] if self.code_runs else None)
+        if waiting is None:
+            waiting = ToolCall(id=self.b.fresh_id(), status="in_progress", name=CODE_EXECUTION,
+                               native_id=result.id)
+        else:
+            self.code_runs.remove(waiting)
+        ok = outcome == CODE_OK
+        done = waiting.model_copy(update={
+            "status": "completed" if ok else "failed",
+            "result": {"outcome": outcome, "output": result.output},
+            "error": None if ok else (outcome or "no outcome")})
+        return [self.b.item("completed", done)]
+
+    def _unanswered_code(self) -> list[Event]:
+        """Code runs the answer never gave a result for: failed."""
+        runs, self.code_runs = self.code_runs, []
+        return [self.b.item("completed", run.model_copy(update={
+            "status": "failed", "error": "no codeExecutionResult in the answer"}))
+            for run in runs]
+
+    def _grounding(self, answer: _Answer) -> list[Event]:
+        """Google Search grounding: one completed web_search per `webSearchQueries` entry,
+        listing every web source of the answer (the API does not say which query found
+        which); grounding supports and recitation citations become the open answer text's
+        `citations`, or are kept whole when no answer text is open."""
+        meta = answer.grounding
+        out: list[Event] = []
+        citations = list(answer.recitations)
+        if meta is not None:
+            results = [SearchResult(url=c.web.uri, title=c.web.title)
+                       for c in meta.grounding_chunks or [] if c.web is not None and c.web.uri]
+            for query in meta.web_search_queries or []:
+                search = WebSearch(id=self.b.fresh_id(), status="completed", query=query,
+                                   results=results)
+                out.append(self.b.item("completed", search))
+            citations = _support_citations(meta) + citations
+        if not citations:
+            return out
+        entry = self.streaming
+        if entry is not None and isinstance(entry.item, AssistantMessage):
+            entry.citations = citations
+            return out
+        payload = [c.model_dump(mode="json") for c in citations]
+        return [*out, self.b.unknown("citations", payload)]
 
     # ---------------------------------------------------------------- side calls and problems
 
@@ -787,13 +1071,9 @@ def side_call_kind(method: str, body: dict[str, Any]) -> str:
     kind = SIDE_CALL_METHODS.get(method, "unknown")
     if method != "generateContent":
         return kind
-    config = body.get("generationConfig")
-    schema = config.get("responseJsonSchema") or config.get("responseSchema") \
-        if isinstance(config, dict) else None
-    props = schema.get("properties") if isinstance(schema, dict) else None
-    for key in props if isinstance(props, dict) else {}:
-        if key in SIDE_CALL_SCHEMA_KEYS:
-            return SIDE_CALL_SCHEMA_KEYS[key]
+    by_schema = _schema_kind(body)
+    if by_schema is not None:
+        return by_schema
     for tool in body.get("tools") or []:
         for key in tool if isinstance(tool, dict) else {}:
             if key in SIDE_CALL_TOOLS:
@@ -801,10 +1081,53 @@ def side_call_kind(method: str, body: dict[str, Any]) -> str:
     return kind
 
 
-def _is_retry(rep: Replayed, following: Replayed) -> bool:
-    """Gemini CLI re-sends the same contents after a stream that ended without finishReason."""
-    return following.is_conversation and following.body is not None and rep.body is not None \
-        and following.body.get("contents") == rep.body.get("contents")
+def _schema_kind(body: dict[str, Any]) -> str | None:
+    """The Gemini CLI side call a request's response schema belongs to (routing, next
+    speaker, loop detection: `SIDE_CALL_SCHEMA_KEYS`), or None."""
+    config = body.get("generationConfig")
+    schema = config.get("responseJsonSchema") or config.get("responseSchema") \
+        if isinstance(config, dict) else None
+    props = schema.get("properties") if isinstance(schema, dict) else None
+    for key in props if isinstance(props, dict) else {}:
+        if key in SIDE_CALL_SCHEMA_KEYS:
+            return SIDE_CALL_SCHEMA_KEYS[key]
+    return None
+
+
+def _note_candidate(answer: _Answer, candidate: types.Candidate, raw_chunk: Any) -> None:
+    """What candidate 0 of one chunk says about the whole answer: its finishReason (the last
+    one counts: a code-running answer may finish mid-stream and go on), its grounding (the
+    last non-empty one: streams repeat it, empty until the last chunk) and its recitation
+    citations. The SDK drops the Gemini API's `finishMessage`: it is read from the chunk JSON."""
+    if candidate.finish_reason is not None:
+        answer.finish = _finish_value(candidate.finish_reason)
+        raw = _raw_candidate(raw_chunk, 0).get("finishMessage")
+        answer.finish_message = candidate.finish_message or (raw if isinstance(raw, str)
+                                                             else None)
+    meta = candidate.grounding_metadata
+    if meta is not None and (meta.web_search_queries or meta.grounding_chunks
+                             or meta.grounding_supports):
+        answer.grounding = meta
+    cited = candidate.citation_metadata
+    for source in cited.citations or [] if cited is not None else []:
+        citation = Citation(url=source.uri, title=source.title)
+        if citation not in answer.recitations:
+            answer.recitations.append(citation)
+
+
+def _support_citations(meta: types.GroundingMetadata) -> list[Citation]:
+    """Each grounding support's text, once per source it cites, in order."""
+    chunks = meta.grounding_chunks or []
+    out: list[Citation] = []
+    for support in meta.grounding_supports or []:
+        text = support.segment.text if support.segment is not None else None
+        for index in support.grounding_chunk_indices or []:
+            chunk = chunks[index] if 0 <= index < len(chunks) else None
+            source = None if chunk is None else (chunk.web or chunk.retrieved_context
+                                                 or chunk.maps)
+            out.append(Citation(url=getattr(source, "uri", None),
+                                title=getattr(source, "title", None), cited_text=text))
+    return out
 
 
 def _texts(responses: Sequence[types.GenerateContentResponse]) -> list[str]:
@@ -831,6 +1154,24 @@ def _response_text(response: types.FunctionResponse) -> tuple[str, str | None]:
         output = body
     text = output if isinstance(output, str) else ("" if output is None else json.dumps(output))
     return text, (error if isinstance(error, str) or error is None else json.dumps(error))
+
+
+def _complete_plain(pending: _Pending, response: types.FunctionResponse) -> Item:
+    """A waiting call finished by its functionResponse as the Gemini API documents it: the
+    `output` key is the result and the `error` key the failure; with neither, the whole
+    `response` is the result."""
+    body: Any = response.response if response.response is not None else {}
+    error = body.get("error") if isinstance(body, dict) else None
+    if isinstance(body, dict) and ("output" in body or "error" in body):
+        result = body.get("output")
+    else:
+        result = body
+    failed = error is not None
+    return pending.item.model_copy(update={
+        "native_id": pending.item.native_id or response.id,
+        "status": "failed" if failed else "completed",
+        "result": result,
+        "error": (error if isinstance(error, str) else json.dumps(error)) if failed else None})
 
 
 def _complete(pending: _Pending, response: types.FunctionResponse) -> Item:
@@ -884,9 +1225,10 @@ LANE = LaneSpec(
     id=LANE_ID,
     provider="google",
     input_kind="http-cassette",
-    description="Gemini CLI's Gemini API traffic (streamGenerateContent), re-issued through the "
-                "official google-genai SDK; tool executions rebuilt from functionCall + the next "
-                "request's functionResponse.",
+    description="Any client's Gemini API traffic (streamGenerateContent as SSE or a JSON "
+                "array, generateContent), re-issued through the official google-genai SDK; "
+                "tool executions rebuilt from functionCall + the next request's "
+                "functionResponse; Gemini CLI's readings only on traffic it marks as its own.",
     item_kinds=frozenset({
         "assistant_message", "reasoning", "command_execution", "file_change",
         "mcp_tool_call", "tool_call", "web_search", "plan", "error", "unknown",

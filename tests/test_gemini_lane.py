@@ -24,6 +24,7 @@ from typing import Any
 
 import httpx2
 import pytest
+import yaml
 from google import genai
 from google.genai import types
 from hypothesis import given, settings
@@ -115,6 +116,12 @@ def stream(*parts_per_chunk: list[dict[str, Any]], finish: str | None = "STOP",
     return sse(*chunks)
 
 
+def json_array(*chunks: dict[str, Any]) -> bytes:
+    """Chunks framed as the API streams them without `alt=sse` (`[{...}\\r\\n,\\r\\n{...}]`)."""
+    return ("[" + "\r\n,\r\n".join(json.dumps(c, indent=2, ensure_ascii=False)
+                                     for c in chunks) + "\r\n]").encode()
+
+
 def post(path: str, body: dict[str, Any] | bytes, status: int = 200, *,
          frames: list[bytes] | None = None, reply: bytes | None = None,
          query: str = "") -> Exchange:
@@ -160,13 +167,15 @@ class Gemini:
 
     model: str = MODEL
     routing: bool = False
+    cli: bool = True
     contents: list[dict[str, Any]] = field(default_factory=list)
     exchanges: list[Exchange] = field(default_factory=list)
     last_calls: list[dict[str, Any]] = field(default_factory=list)
     clock: int = 1795570311882
 
     def start(self, prompt: str) -> Gemini:
-        parts = [text(SESSION_CONTEXT), text(prompt)] if not self.contents else [text(prompt)]
+        opening = not self.contents and self.cli
+        parts = [text(SESSION_CONTEXT), text(prompt)] if opening else [text(prompt)]
         self.contents.append({"role": "user", "parts": parts})
         if self.routing:
             self.exchanges.append(routing_exchange(list(self.contents)))
@@ -186,6 +195,22 @@ class Gemini:
         self._echo([p for parts in parts_per_chunk for p in parts])
         return self
 
+    def generate(self, parts: list[dict[str, Any]], *, finish: str | None = "STOP",
+                 use: dict[str, Any] | None = None, **extra: Any) -> Gemini:
+        """A non-streamed `:generateContent` answer: one JSON object."""
+        body = chunk(parts, finish=finish, use=use or usage())
+        body["candidates"][0].update(extra)
+        self.exchanges.append(post(f"/v1beta/models/{self.model}:generateContent",
+                                   self.body(), reply=json.dumps(body).encode()))
+        self._echo(parts)
+        return self
+
+    def array(self, *chunks: dict[str, Any], status: int = 200) -> Gemini:
+        """A `:streamGenerateContent` answer without `alt=sse`: one JSON array."""
+        self.exchanges.append(post(stream_path(self.model), self.body(), status,
+                                   reply=json_array(*chunks)))
+        return self
+
     def _echo(self, parts: list[dict[str, Any]]) -> None:
         """The answer as the CLI puts it into history: thoughts dropped, ids on calls."""
         self.clock += 1
@@ -200,7 +225,9 @@ class Gemini:
                 self.last_calls.append(fc)
                 echoed.append({"functionCall": fc,
                                "thoughtSignature": "skip_thought_signature_validator"})
-            elif echoed and "text" in echoed[-1] and "functionCall" not in part:
+            elif "text" not in part:
+                echoed.append(dict(part))
+            elif echoed and "text" in echoed[-1]:
                 echoed[-1] = {"text": echoed[-1]["text"] + part["text"]}
             else:
                 echoed.append({"text": part["text"]})
@@ -759,16 +786,259 @@ def test_stream_without_finish_reason_truncates(tmp_path: Path) -> None:
     assert shape(events)[-2:] == ["assistant_message:failed", "turn.failed:stream_truncated"]
 
 
+# ------------------------------------------------------------------------------ any client
+
+
+def plain(prompt: str, model: str = MODEL) -> Gemini:
+    """A conversation as any client sends it: no Gemini CLI session context, no routing."""
+    return Gemini(model=model, cli=False).start(prompt)
+
+
+def with_header(path: Path, index: int, name: str, value: str) -> Path:
+    """Add a request header the cassette writer does not keep (e.g. `user-agent`)."""
+    data = yaml.safe_load(path.read_text(encoding="utf-8"))
+    data["interactions"][index]["request"]["headers"][name] = [value]
+    path.write_text(yaml.safe_dump(data, sort_keys=False, allow_unicode=True), encoding="utf-8")
+    return path
+
+
+def test_json_array_stream_reads_like_its_sse_twin(tmp_path: Path) -> None:
+    """`:streamGenerateContent` without `alt=sse` answers one JSON array of the same
+    GenerateContentResponse objects: read fully, in strict and lenient mode, into exactly the
+    log its SSE twin gives (not a cut stream)."""
+    chunks = [chunk([thought("plan")]), chunk([text("hel")]),
+              chunk([text("lo")], finish="STOP", use=usage(7, 3, 0, 2))]
+    for cli in (True, False):
+        sse_log = run(tmp_path, Gemini(cli=cli).start("hi").reply(sse(*chunks)).exchanges)
+        array = Gemini(cli=cli).start("hi").array(*chunks).exchanges
+        assert run(tmp_path, array) == sse_log
+        assert run(tmp_path, array, lenient=True) == sse_log
+    assert [(i["kind"], i["text"]) for i in completed(sse_log)] == [
+        ("reasoning", "plan"), ("assistant_message", "hello")]
+    assert shape(sse_log)[-1] == "turn.completed"
+
+
+def test_json_array_cut_off_keeps_its_whole_elements(tmp_path: Path) -> None:
+    """A JSON array that stops mid-element: strict refuses naming the framing; lenient keeps
+    every whole element before the cut, then the turn fails `stream_truncated`."""
+    whole = json_array(chunk([text("kept ")]), chunk([text("lost")], finish="STOP"))
+    cut = whole[: whole.rindex(b"lost")]
+    exchanges = [post(stream_path(), plain("hi").body(), reply=cut)]
+    path = write(tmp_path / "c.yaml", exchanges)
+    with pytest.raises(FrameError, match="JSON array answer"):
+        normalize_file(path)
+    events = normalize_file(path, lenient=True)
+    message = next(i for i in completed(events) if i["kind"] == "assistant_message")
+    assert (message["text"], message["status"]) == ("kept ", "failed")
+    assert shape(events)[-1] == "turn.failed:stream_truncated"
+
+
+@pytest.mark.parametrize(("status", "element", "kind"), [
+    (400, {"code": 400, "message": "API key not valid. Please pass a valid API key.",
+           "status": "INVALID_ARGUMENT",
+           "details": [{"@type": "type.googleapis.com/google.rpc.ErrorInfo",
+                        "reason": "API_KEY_INVALID", "domain": "googleapis.com"}]}, "auth"),
+    (400, {"code": 400, "message": "bad", "status": "INVALID_ARGUMENT"}, "provider"),
+    (200, {"code": 429, "message": "quota", "status": "RESOURCE_EXHAUSTED"}, "rate_limit"),
+])
+def test_json_array_errors(tmp_path: Path, status: int, element: dict[str, Any],
+                           kind: str) -> None:
+    """An array-wrapped error body (`[{"error": ...}]`, HTTP 4xx) and an error element after
+    a chunk (HTTP 200) fail the turn by the one error table; an `ErrorInfo` reason that names
+    the cause (API_KEY_INVALID) wins over the HTTP status."""
+    chunks = [{"error": element}] if status != 200 else [chunk([text("a")]), {"error": element}]
+    events = run(tmp_path, plain("hi").array(*chunks, status=status).exchanges)
+    assert shape(events)[-1] == f"turn.failed:{kind}"
+    assert element["message"] in events[-1]["error"]["message"]
+
+
+def test_non_streamed_answer_is_a_turn_of_any_client(tmp_path: Path) -> None:
+    """`:generateContent` is a conversation call for any client (a whole answer, finished or
+    not); only traffic that says Gemini CLI sent it makes it a side call. A model name never
+    decides: the flash-lite model Gemini CLI routes with is a plain model here."""
+    g = plain("hi", model="gemini-3.5-flash-lite").generate([text("hello")])
+    g.start("again").generate([text("bye")], finish=None)
+    events = run(tmp_path, g.exchanges)
+    assert shape(events) == ["session.started", "turn.started", "assistant_message:completed",
+                             "turn.completed", "turn.started", "assistant_message:completed",
+                             "turn.completed"]
+    assert [e["stop_reason"] for e in events if e["type"] == "turn.completed"] == ["STOP", None]
+    cli = Gemini().start("hi").generate([text("hello")]).answer([text("ok")])
+    items = completed(run(tmp_path, cli.exchanges))
+    assert [(i["kind"], i.get("name")) for i in items] == [
+        ("tool_call", "side_call.generate"), ("assistant_message", None)]
+
+
+def test_gemini_cli_is_told_by_its_traffic_only(tmp_path: Path) -> None:
+    """Gemini CLI's readings apply when a request carries its User-Agent or its routing
+    schema (or its session context, the other tests): the same plain traffic is then a
+    side call plus a run; without such a mark it is two turns of one conversation."""
+    g = plain("hi").generate([text("classified")])
+    g.contents.pop()
+    g.answer([text("ok")])
+    items = completed(run(tmp_path, g.exchanges))
+    assert [i["kind"] for i in items] == ["assistant_message", "assistant_message"]
+    path = write(tmp_path / "ua.yaml", g.exchanges)
+    with_header(path, 0, "user-agent", "GeminiCLI/0.61.0/gemini-2.5-pro (linux; x64; terminal)")
+    items = completed(normalize_file(path))
+    assert [(i["kind"], i.get("name")) for i in items] == [
+        ("tool_call", "side_call.generate"), ("assistant_message", None)]
+    routed = plain("hi").side(routing_exchange([{"role": "user", "parts": [text("hi")]}]))
+    items = completed(run(tmp_path, routed.answer([text("ok")]).exchanges))
+    assert [(i["kind"], i.get("name")) for i in items] == [
+        ("tool_call", "side_call.routing"), ("assistant_message", None)]
+
+
+def test_plain_client_tools_read_by_the_api_meaning(tmp_path: Path) -> None:
+    """Without Gemini CLI's marks no runtime rule applies: every function is a tool_call (a
+    function named run_shell_command too), its result is the documented `output` key (or the
+    whole response when neither `output` nor `error` is given), an `error` key fails it (CLI
+    wording such as `Tool "x" not found` declines nothing)."""
+    g = (plain("go").answer([call("run_shell_command", {"command": "ls"}, "c1"),
+                             call("lookup", {"q": 1}, "c2"), call("write_file", {}, "c3")])
+         .results({"output": "Output: a\nExit Code: 3"}, {"return_value": "Mexico"},
+                  {"error": 'Tool "write_file" not found.'})
+         .answer([text("ok")]))
+    shell, lookup, write_file, _ = completed(run(tmp_path, g.exchanges))
+    assert (shell["kind"], shell["name"], shell["status"], shell["result"]) == (
+        "tool_call", "run_shell_command", "completed", "Output: a\nExit Code: 3")
+    assert (lookup["result"], lookup["native_id"]) == ({"return_value": "Mexico"}, "c2")
+    assert (write_file["kind"], write_file["status"], write_file["error"]) == (
+        "tool_call", "failed", 'Tool "write_file" not found.')
+
+
+def test_plain_client_sessions_and_context(tmp_path: Path) -> None:
+    """Any other client: one session per conversation (a later prompt carrying it is a new
+    turn, another first prompt a new session), and no cwd read out of prompt words."""
+    g = plain("I'm currently working in the directory: /srv/app").answer([text("a")])
+    g.start("and now?").answer([text("b")])
+    other = plain("unrelated").answer([text("c")])
+    events = run(tmp_path, g.exchanges + other.exchanges)
+    sessions = [e for e in events if e["type"] == "session.started"]
+    assert [(s["cwd"], s["resumed_from"]) for s in sessions] == [(None, None), (None, None)]
+    assert sessions[0]["thread_id"] != sessions[1]["thread_id"]
+    assert [e["type"] for e in events].count("turn.completed") == 3
+
+
+def test_code_execution_parts(tmp_path: Path) -> None:
+    """The code execution tool: executableCode starts a `code_execution` tool_call
+    ({language, code}), its codeExecutionResult completes it (result {outcome, output});
+    another outcome fails it; thought-marked runs are kept too; a result pairs by id; a run
+    the answer never answers fails at the answer's end."""
+    run_ok = {"executableCode": {"language": "PYTHON", "code": "print(1)"}, "thought": True}
+    ok = {"codeExecutionResult": {"outcome": "OUTCOME_OK", "output": "1\n"}, "thought": True}
+    a = {"executableCode": {"language": "PYTHON", "code": "1/0", "id": "x1"}}
+    b = {"executableCode": {"language": "PYTHON", "code": "loop()", "id": "x2"}}
+    failed = {"codeExecutionResult": {"outcome": "OUTCOME_FAILED", "output": "ZeroDivision",
+                                      "id": "x1"}}
+    g = plain("calc").generate([run_ok, ok, text("so "), a, b, failed, text("done")])
+    items = completed(run(tmp_path, g.exchanges))
+    assert [(i["kind"], i.get("name"), i["status"]) for i in items] == [
+        ("tool_call", "code_execution", "completed"), ("assistant_message", None, "completed"),
+        ("tool_call", "code_execution", "failed"), ("tool_call", "code_execution", "failed"),
+        ("assistant_message", None, "completed")]
+    assert (items[0]["arguments"], items[0]["result"], items[0]["error"]) == (
+        {"language": "PYTHON", "code": "print(1)"}, {"outcome": "OUTCOME_OK", "output": "1\n"},
+        None)
+    assert (items[2]["arguments"]["code"], items[2]["error"], items[2]["native_id"]) == (
+        "1/0", "OUTCOME_FAILED", "x1")
+    assert (items[3]["arguments"]["code"], items[3]["result"], items[3]["error"]) == (
+        "loop()", None, "no codeExecutionResult in the answer")
+
+
+def test_grounding_becomes_web_searches_and_citations(tmp_path: Path) -> None:
+    """Google Search grounding (streamed: empty `groundingMetadata` until the last chunk): one
+    web_search per query, each listing the web sources; each grounding support cites its
+    sources' url/title with its text on the answer; a recitation citation follows."""
+    web = [{"web": {"uri": "https://a.example/1", "title": "a.example"}},
+           {"web": {"uri": "https://b.example/2", "title": "b.example"}}]
+    supports = [{"segment": {"endIndex": 5, "text": "Sunny"}, "groundingChunkIndices": [0, 1]},
+                {"segment": {"startIndex": 6, "endIndex": 9, "text": "mild"},
+                 "groundingChunkIndices": [1, 7]}]
+    first, last = chunk([text("Sunny ")]), chunk([text("mild")], finish="STOP", use=usage())
+    first["candidates"][0]["groundingMetadata"] = {}
+    last["candidates"][0]["groundingMetadata"] = {
+        "webSearchQueries": ["weather", "forecast"], "groundingChunks": web,
+        "groundingSupports": supports}
+    last["candidates"][0]["citationMetadata"] = {"citationSources": [
+        {"startIndex": 0, "endIndex": 4, "uri": "https://c.example", "title": "c"}]}
+    items = completed(run(tmp_path, plain("weather?").reply(sse(first, last)).exchanges))
+    assert [(i["kind"], i.get("query")) for i in items] == [
+        ("web_search", "weather"), ("web_search", "forecast"), ("assistant_message", None)]
+    hits = [{"url": "https://a.example/1", "title": "a.example"},
+            {"url": "https://b.example/2", "title": "b.example"}]
+    assert items[0]["results"] == hits and items[1]["results"] == hits
+    assert items[2]["citations"] == [
+        {"url": "https://a.example/1", "title": "a.example", "cited_text": "Sunny"},
+        {"url": "https://b.example/2", "title": "b.example", "cited_text": "Sunny"},
+        {"url": "https://b.example/2", "title": "b.example", "cited_text": "mild"},
+        {"url": None, "title": None, "cited_text": "mild"},
+        {"url": "https://c.example", "title": "c", "cited_text": None}]
+
+
+def test_usage_counts_tool_use_prompt_tokens_as_input(tmp_path: Path) -> None:
+    """`toolUsePromptTokenCount` (what built-in tools fed the model) is input beside
+    `promptTokenCount`; cached, output and thought counts keep their fields."""
+    use = {**usage(17, 205, 4, 319), "toolUsePromptTokenCount": 104}
+    events = run(tmp_path, plain("q").generate([text("a")], use=use).exchanges)
+    assert events[-1]["usage"] == {"scope": "turn", "input_tokens": 121,
+                                   "cached_input_tokens": 4, "cache_write_input_tokens": None,
+                                   "output_tokens": 205, "reasoning_tokens": 319}
+
+
+def test_blocked_prompt_keeps_the_block_message(tmp_path: Path) -> None:
+    """`promptFeedback.blockReason` (no candidates) fails the turn; its message is kept."""
+    body = {"promptFeedback": {"blockReason": "PROHIBITED_CONTENT",
+                               "blockReasonMessage": "The prompt was blocked."}}
+    g = plain("x")
+    g.exchanges.append(post(f"/v1beta/models/{MODEL}:generateContent", g.body(),
+                            reply=json.dumps(body).encode()))
+    events = run(tmp_path, g.exchanges)
+    assert events[-1]["error"]["message"] == (
+        "prompt blocked: PROHIBITED_CONTENT: The prompt was blocked.")
+    assert shape(events)[-1] == "turn.failed:provider"
+
+
+def test_finish_message_the_sdk_drops_is_kept(tmp_path: Path) -> None:
+    """The Python SDK drops the Gemini API's `finishMessage`; the lane reads it from the chunk
+    JSON, so a MALFORMED_FUNCTION_CALL says what the model tried."""
+    g = plain("add").generate([], finish="MALFORMED_FUNCTION_CALL",
+                              finishMessage="Malformed function call: print(add(1, 2))")
+    events = run(tmp_path, g.exchanges)
+    assert events[-1]["error"]["message"] == (
+        "finishReason MALFORMED_FUNCTION_CALL: Malformed function call: print(add(1, 2))")
+
+
+def test_response_without_the_call_id_answers_the_call_of_that_name(tmp_path: Path) -> None:
+    """The SDK's automatic function calling echoes the call's id but answers without it (seen
+    in genai_generate_function_call): the response still completes the call of that name."""
+    g = plain("weather?").generate([call("get_weather", {"city": "Paris"}, "r0")])
+    g.contents.append({"role": "user", "parts": [
+        {"functionResponse": {"name": "get_weather", "response": {"result": "sunny"}}}]})
+    g.generate([text("sunny")])
+    tool, _ = completed(run(tmp_path, g.exchanges))
+    assert (tool["status"], tool["native_id"], tool["result"]) == (
+        "completed", "r0", {"result": "sunny"})
+
+
+def test_thought_part_of_unknown_content_is_kept(tmp_path: Path) -> None:
+    """A `thought: true` part holding neither text nor a signature is not dropped."""
+    odd = {"inlineData": {"mimeType": "image/png", "data": "iVBORw0KGgo="}, "thought": True}
+    items = completed(run(tmp_path, plain("x").generate([odd, text("a")]).exchanges))
+    assert [(i["kind"], i.get("native_type")) for i in items] == [
+        ("unknown", "part.inlineData"), ("assistant_message", None)]
+
+
 # ------------------------------------------------------------------------------ unknowns/errors
 
 
 def test_unknown_parts_and_candidates_are_kept_whole(tmp_path: Path) -> None:
     """Quirk: the SDK drops JSON fields it does not know, so a part made only of them arrives
     as an empty `Part()`. The lane keeps the chunk JSON the SDK read and emits such a part as
-    an `unknown` item with its raw payload; a known part the lane does not map (executableCode)
+    an `unknown` item with its raw payload; a known part the lane does not map (inlineData)
     and a second candidate are kept the same way."""
     beam = {"hologramBeam": {"power": "on"}}
-    code = {"executableCode": {"language": "PYTHON", "code": "print(1)"}}
+    code = {"inlineData": {"mimeType": "image/png", "data": "iVBORw0KGgo="}}
     second = {"content": {"role": "model", "parts": [text("alt")]}, "index": 1}
     first = chunk([text("a"), beam, code])
     first["candidates"].append(second)
@@ -776,7 +1046,7 @@ def test_unknown_parts_and_candidates_are_kept_whole(tmp_path: Path) -> None:
     items = completed(run(tmp_path, Gemini().start("go").reply(frames).exchanges))
     assert [(i["kind"], i.get("native_type")) for i in items] == [
         ("assistant_message", None), ("unknown", "part.hologramBeam"),
-        ("unknown", "part.executableCode"), ("unknown", "candidate"),
+        ("unknown", "part.inlineData"), ("unknown", "candidate"),
         ("assistant_message", None)]
     assert items[1]["payload"] == beam and items[2]["payload"] == code
 
