@@ -179,3 +179,27 @@ def test_declarations_export_the_item_union() -> None:
     assert "export type Item = AssistantMessage | Reasoning | CommandExecution" in text
     assert "  item: Item;" in text  # the events name it instead of repeating the union
     assert text.count("AssistantMessage | Reasoning") == 1
+
+
+def test_plugin_from_the_installed_wheel(installed: Path, tmp_path: Path) -> None:
+    """A separate project's suite, with the harness from the wheel: the plugin's entry point,
+    fixtures, cell marker and snapshots."""
+    project = tmp_path / "project"
+    (project / "tests").mkdir(parents=True)
+    (project / "pyproject.toml").write_text(
+        "[tool.pytest.ini_options]\n"
+        f"harness_cassettes = {str(REPO / 'cassettes')!r}\n")
+    (project / "tests" / "test_user.py").write_text(
+        "import harness\nimport pytest\n\n"
+        "def test_from_wheel():\n"
+        f"    assert harness.__file__.startswith({str(installed)!r})\n\n"
+        "@pytest.mark.harness_cells(lanes=['codex-native'], scenarios=['hello', 'cwd'])\n"
+        "def test_cell(harness_cell, normalize_file, jsonl_snapshot):\n"
+        "    events = normalize_file(harness_cell.lane, harness_cell.native)\n"
+        "    assert events == jsonl_snapshot\n")
+    done = _run_installed(installed, "-m", "pytest", "-q", "-p", "no:cacheprovider",
+                          "--snapshot-update", cwd=project)
+    assert done.returncode == 0, done.stdout + done.stderr
+    assert "3 passed" in done.stdout
+    written = sorted(p.name for p in (project / "golden" / "_snapshots").rglob("*.jsonl"))
+    assert written == ["test_cell[cwd-codex-native].jsonl", "test_cell[hello-codex-native].jsonl"]
