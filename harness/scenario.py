@@ -56,6 +56,27 @@ class ReasoningBlock(_Spec):
         return data
 
 
+ClientDecisionName = Literal["approve", "approve_for_session", "approve_with_amendment", "deny",
+                             "cancel"]
+
+
+class ClientDecision(_Spec):
+    """How the client (a scripted user) answers the approval request this call brings, for
+    runtimes whose client decides approvals (e.g. `codex app-server`); runtimes that never ask
+    ignore it. `message` is what a deny tells the model where the protocol carries one;
+    `amendment` is the command prefix an `approve_with_amendment` allows from then on (None:
+    the one the runtime proposes)."""
+
+    decision: ClientDecisionName
+    message: str | None = None
+    amendment: list[str] | None = None
+
+    @model_validator(mode="before")
+    @classmethod
+    def _shorthand(cls, data: Any) -> Any:
+        return {"decision": data} if isinstance(data, str) else data
+
+
 class ShellSpec(_Spec):
     command: str
     timeout_ms: int | None = None
@@ -63,6 +84,8 @@ class ShellSpec(_Spec):
         default=False,
         description="The model asks to run the command outside the sandbox (needs approval).",
     )
+    client: ClientDecision | None = Field(
+        default=None, description="How the client answers an approval request for this call.")
 
 
 class ShellBlock(_Spec):
@@ -91,6 +114,8 @@ class PatchSpec(_Spec):
     add: list[FileAdd] = Field(default_factory=list)
     update: list[FileUpdate] = Field(default_factory=list)
     delete: list[str] = Field(default_factory=list)
+    client: ClientDecision | None = Field(
+        default=None, description="How the client answers an approval request for this patch.")
 
 
 class PatchBlock(_Spec):
@@ -301,6 +326,18 @@ class Scenario(_Spec):
         if len(self.expect.turns) != len(self.runs):
             raise ValueError("expect.turns needs one entry per run")
         return self
+
+    def client_decisions(self, run_index: int) -> list[ClientDecision]:
+        """The client's scripted answers to a run's approval requests, in step order (the
+        calls that carry one; a call without one is expected to bring no request)."""
+        decisions: list[ClientDecision] = []
+        for step in self.runs[run_index].steps:
+            for block in step if isinstance(step, list) else []:
+                spec = getattr(block, "shell", None) or getattr(block, "patch", None)
+                client = getattr(spec, "client", None)
+                if isinstance(client, ClientDecision):
+                    decisions.append(client)
+        return decisions
 
     @property
     def uses_plugins(self) -> bool:

@@ -13,12 +13,14 @@ DRIVER_MODULES: dict[str, str] = {
     "codex": "harness.record.runtimes.codex",
     "claude": "harness.record.runtimes.claude",
     "gemini": "harness.record.runtimes.gemini",
+    "codex-app-server": "harness.record.runtimes.codex_app_server",
 }
 
 LIVE_UPSTREAMS: dict[str, str] = {
     "codex": "https://api.openai.com",
     "claude": "https://api.anthropic.com",
     "gemini": "https://generativelanguage.googleapis.com",
+    "codex-app-server": "https://api.openai.com",
 }
 """Where `harness record --live` forwards each runtime's traffic by default."""
 
@@ -26,6 +28,7 @@ LIVE_KEY_VARIABLES: dict[str, tuple[str, ...]] = {
     "codex": ("CODEX_API_KEY", "OPENAI_API_KEY"),
     "claude": ("ANTHROPIC_API_KEY",),
     "gemini": ("GEMINI_API_KEY", "GOOGLE_API_KEY"),
+    "codex-app-server": ("CODEX_API_KEY", "OPENAI_API_KEY"),
 }
 """Environment variables a live recording takes the user's key from, first found wins."""
 

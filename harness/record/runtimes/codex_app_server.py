@@ -1,0 +1,275 @@
+"""The Codex app-server driver: the harness plays the client of `codex app-server` (JSON-RPC
+over stdio) offline against the Responses stub, and decides approvals as the scenario scripts.
+
+Everything Codex-specific about the hermetic setup (CODEX_HOME, `config.toml`, environment,
+`codex login`, templating of paths and ids) is the exec driver's (`harness.record.runtimes.codex`),
+reused here; this module knows only the app-server protocol (shared/runtime-facts.md, "Approvals
+decided by a client"). One app-server process per scenario run:
+
+    initialize -> initialized -> skills/list, mcpServerStatus/list, config/read, account/read
+    -> thread/start {cwd, approvalPolicy, sandbox}   (later runs: thread/resume {threadId, ...})
+    -> turn/start -> read until turn/completed, answering each approval request in turn
+
+The transcript (`codex-app-server.jsonl`) keeps every message in both directions in the order the
+client saw or sent it, one JSON object per line: `{"dir": "out", "msg": {...}}` for what the
+client wrote, `{"dir": "in", "msg": {...}}` for what it read. Server requests are answered with the
+run's scripted `ClientDecision`s in order (`Scenario.client_decisions`); a request with no
+scripted answer left is declined and says so on stderr (the meta file keeps it).
+"""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import queue
+import re
+import subprocess
+import threading
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import IO, Any
+
+from harness.record.runtimes.base import RUNTIMES_DIR, RunOutput, RunPlan
+from harness.record.runtimes.codex import (
+    SANDBOX_FLAGS,
+    TIMEOUT_SECONDS,
+    CodexDriver,
+)
+from harness.record.stub import Responder
+from harness.scenario import ClientDecision, Scenario
+
+CLIENT_INFO = {"name": "agent-conformance-harness", "title": "harness", "version": "0.1.0"}
+CONTROL_PLANE: tuple[tuple[str, dict[str, Any]], ...] = (
+    ("skills/list", {}),
+    ("mcpServerStatus/list", {}),
+    ("config/read", {}),
+    ("account/read", {}),
+)
+"""What a capability-aware client asks once per run: skills, MCP servers, effective config,
+auth state (all answer offline)."""
+
+APPROVAL_REQUESTS = frozenset({"item/commandExecution/requestApproval",
+                               "item/fileChange/requestApproval"})
+
+_VOLATILE: tuple[tuple[re.Pattern[str], str], ...] = (
+    (re.compile(r'"(\w*At|\w*AtMs|durationMs|timestamp)": \d+'), r'"\1": 0'),
+    (re.compile(r'"(processId|pid)": "\d+"'), r'"\1": "0"'),
+    (re.compile(r'"serverName": "[^"]*"'), '"serverName": "{host}"'),
+    (re.compile(r"sessions/\d{4}/\d{2}/\d{2}/rollout-\d{4}-\d{2}-\d{2}T\d{2}-\d{2}-\d{2}"),
+     "sessions/{date}/rollout-{datetime}"),
+    (re.compile(r'("userAgent": "[^"(]*)\([^)]*\)'), r"\1({os})"),
+)
+"""App-server values that change run to run or machine to machine: wall-clock stamps and
+durations (`emittedAtMs`, `startedAt`, ...), process ids, the host name, the OS in the user
+agent."""
+
+
+def codex_decision(client: ClientDecision, params: dict[str, Any]) -> Any:
+    """A scripted client decision as the app-server's `decision` value (a deny message has no
+    place in this protocol: Codex tells the model "rejected by user")."""
+    if client.decision == "approve":
+        return "accept"
+    if client.decision == "approve_for_session":
+        return "acceptForSession"
+    if client.decision == "approve_with_amendment":
+        proposed = params.get("proposedExecpolicyAmendment")
+        amendment = client.amendment if client.amendment is not None else proposed
+        return {"acceptWithExecpolicyAmendment": {"execpolicy_amendment": amendment or []}}
+    return "decline" if client.decision == "deny" else "cancel"
+
+
+class _Session:
+    """One app-server process seen as a client: write requests, read until answers arrive,
+    keep the whole transcript."""
+
+    def __init__(self, proc: subprocess.Popen[bytes], decisions: list[ClientDecision],
+                 deadline: float) -> None:
+        self.proc = proc
+        self.decisions = decisions
+        self.deadline = deadline
+        self.lines: list[str] = []
+        self.problems: list[str] = []
+        self._next_id = 0
+        self._inbox: queue.Queue[bytes | None] = queue.Queue()
+        assert proc.stdout is not None
+        threading.Thread(target=self._pump, args=(proc.stdout,), daemon=True).start()
+
+    def _pump(self, stdout: IO[bytes]) -> None:
+        for line in stdout:
+            self._inbox.put(line)
+        self._inbox.put(None)
+
+    def send(self, msg: dict[str, Any]) -> None:
+        self.lines.append(json.dumps({"dir": "out", "msg": msg}, ensure_ascii=False))
+        assert self.proc.stdin is not None
+        self.proc.stdin.write(json.dumps(msg, ensure_ascii=False).encode() + b"\n")
+        self.proc.stdin.flush()
+
+    def request(self, method: str, params: dict[str, Any]) -> dict[str, Any]:
+        """Send a request and read until its response (answering anything asked meanwhile)."""
+        rid = self._next_id
+        self._next_id += 1
+        self.send({"method": method, "id": rid, "params": params})
+        found: dict[str, Any] = {}
+
+        def answered(msg: dict[str, Any]) -> bool:
+            if msg.get("id") == rid and "method" not in msg:
+                found.update(msg)
+                return True
+            return False
+
+        self.read_until(answered)
+        return found
+
+    def read_until(self, done: Any) -> bool:
+        """Read messages until `done(msg)` is true; False at EOF or timeout."""
+        while True:
+            remaining = self.deadline - time.monotonic()
+            if remaining <= 0:
+                self.problems.append("[harness: timed out]")
+                return False
+            try:
+                raw = self._inbox.get(timeout=remaining)
+            except queue.Empty:
+                continue
+            if raw is None:
+                return False
+            msg = self._record_in(raw)
+            if msg is None:
+                continue
+            if "method" in msg and "id" in msg:
+                self._answer(msg)
+            if done(msg):
+                return True
+
+    def _record_in(self, raw: bytes) -> dict[str, Any] | None:
+        text = raw.decode("utf-8", errors="replace").strip()
+        if not text:
+            return None
+        try:
+            msg = json.loads(text)
+        except ValueError:
+            self.problems.append(f"not JSON on stdout: {text[:200]}")
+            return None
+        self.lines.append(json.dumps({"dir": "in", "msg": msg}, ensure_ascii=False))
+        return msg if isinstance(msg, dict) else None
+
+    def _answer(self, msg: dict[str, Any]) -> None:
+        """A server request: approvals get the next scripted decision; anything else is
+        refused with a JSON-RPC error (the client offers nothing more)."""
+        method, params = msg["method"], msg.get("params") or {}
+        if method not in APPROVAL_REQUESTS:
+            self.send({"id": msg["id"], "error": {"code": -32601,
+                                                  "message": f"client does not handle {method}"}})
+            return
+        if self.decisions:
+            decision = codex_decision(self.decisions.pop(0), params)
+        else:
+            self.problems.append(f"unscripted approval request {method}: declined")
+            decision = "decline"
+        self.send({"id": msg["id"], "result": {"decision": decision}})
+
+
+@dataclass
+class CodexAppServerDriver:
+    """RuntimeDriver for `codex app-server` (see the module docstring)."""
+
+    name: str = "codex-app-server"
+    npm_package: str = "@openai/codex"
+    version: str = "0.169.0"
+    native_lane: str = "codex-app-server"
+    native_file: str = "codex-app-server.jsonl"
+    exec_driver: CodexDriver = field(default_factory=CodexDriver)
+
+    def binary(self) -> Path:
+        """The pinned Codex install the exec driver uses (one package, two surfaces)."""
+        return RUNTIMES_DIR / "codex" / "node_modules" / ".bin" / "codex"
+
+    def responder(self, scenario: Scenario) -> Responder:
+        return self.exec_driver.responder(scenario)
+
+    def environment(self, plan: RunPlan) -> dict[str, str]:
+        """The exec driver's environment; `CODEX_API_KEY` is read by `codex exec` only, so the
+        primary-key mode also puts the key where the app-server reads it (`OPENAI_API_KEY`)."""
+        env = self.exec_driver.environment(plan)
+        if "CODEX_API_KEY" in env:
+            env["OPENAI_API_KEY"] = env["CODEX_API_KEY"]
+        return env
+
+    def run(self, plan: RunPlan) -> RunOutput:
+        if plan.run_index == 0:
+            self.exec_driver.prepare(plan)
+        settings = plan.scenario.settings
+        cwd = plan.workspace / settings.cwd
+        args = [str(self.binary()), "app-server", *settings.extra_args.get(self.name, [])]
+        err_path = plan.home / f"stderr-{plan.run_index}.txt"
+        with err_path.open("wb") as err:
+            proc = subprocess.Popen(args, stdin=subprocess.PIPE, stdout=subprocess.PIPE,
+                                    stderr=err, env=self.environment(plan), cwd=cwd)
+            session = _Session(proc, plan.scenario.client_decisions(plan.run_index),
+                               time.monotonic() + TIMEOUT_SECONDS)
+            thread_id = self._converse(session, plan, cwd)
+            code = self._finish(proc)
+        stderr = err_path.read_bytes()
+        if session.problems:
+            stderr += ("\n".join(f"[harness: {p}]" for p in session.problems) + "\n").encode()
+        stdout = "".join(line + "\n" for line in session.lines).encode()
+        return RunOutput(args=["codex", *args[1:]], stdout=stdout, stderr=stderr,
+                         exit_code=code, thread_id=thread_id)
+
+    def _converse(self, s: _Session, plan: RunPlan, cwd: Path) -> str | None:
+        """The client's side of one run; returns the thread id (None when none started)."""
+        settings = plan.scenario.settings
+        s.request("initialize", {"clientInfo": CLIENT_INFO,
+                                 "capabilities": {"experimentalApi": False}})
+        s.send({"method": "initialized"})
+        answers = {method: s.request(method, params) for method, params in CONTROL_PLANE}
+        account = (answers["account/read"].get("result") or {}).get("account")
+        if account is None and settings.auth != "login":
+            # the app-server reads no key variable: a client logs in with the key it holds
+            key = plan.api_key or self.exec_driver.key
+            s.request("account/login/start", {"type": "apiKey", "apiKey": key})
+        thread: dict[str, Any] = {"cwd": str(cwd), "sandbox": SANDBOX_FLAGS[settings.sandbox]}
+        if settings.approval_policy != "unknown":
+            thread["approvalPolicy"] = settings.approval_policy
+        if plan.thread_id is None:
+            answer = s.request("thread/start", thread)
+        else:
+            answer = s.request("thread/resume", {"threadId": plan.thread_id, **thread})
+        thread_id = (answer.get("result") or {}).get("thread", {}).get("id")
+        if not isinstance(thread_id, str):
+            return None
+        prompt = plan.scenario.runs[plan.run_index].prompt
+        s.request("turn/start", {"threadId": thread_id, "input": [
+            {"type": "text", "text": prompt, "text_elements": []}]})
+        s.read_until(lambda msg: msg.get("method") == "turn/completed")
+        return thread_id
+
+    @staticmethod
+    def _finish(proc: subprocess.Popen[bytes]) -> int:
+        """Close stdin (the app-server exits at EOF) and wait; kill it if it lingers."""
+        assert proc.stdin is not None
+        with contextlib.suppress(OSError):
+            proc.stdin.close()
+        try:
+            return proc.wait(timeout=20)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+            return proc.wait()
+
+    def template(self, text: str, plan: RunPlan) -> str:
+        for pattern, stable in _VOLATILE:
+            text = pattern.sub(stable, text)
+        return self.exec_driver.template(text, plan)
+
+    def context(self, scenario: Scenario) -> dict[str, str | None]:
+        """Unlike exec, the app-server runs with the approval policy and sandbox asked for."""
+        settings = scenario.settings
+        context = self.exec_driver.context(scenario)
+        context["approval_policy"] = settings.approval_policy
+        context["sandbox"] = settings.sandbox
+        return context
+
+
+DRIVER = CodexAppServerDriver()
