@@ -40,7 +40,8 @@ SECOND_PROMPT = "And once more, please."
 SESSION_RULE = [{"type": "addRules", "rules": [{"toolName": "Bash", "ruleContent": "touch:*"}],
                  "behavior": "allow", "destination": "session"}]
 
-Answer = Callable[[dict[str, Any]], dict[str, Any]]
+Answer = Callable[[dict[str, Any]], dict[str, Any] | None]
+"""What the client answers to a prompt; None: it sends an `interrupt` request instead."""
 Script = Callable[[str], list[tuple[dict[str, Any], ...]]]
 
 
@@ -73,6 +74,10 @@ def deny(message: str) -> Answer:
 
 def interrupt(message: str) -> Answer:
     return lambda _request: {"behavior": "deny", "message": message, "interrupt": True}
+
+
+def client_interrupt(_request: dict[str, Any]) -> None:
+    return None
 
 
 SESSIONS: dict[str, tuple[Script, list[Answer], list[str]]] = {
@@ -109,6 +114,16 @@ SESSIONS: dict[str, tuple[Script, list[Answer], list[str]]] = {
         (bash("toolu_ctl_i0", "touch stopped.txt", "Create stopped.txt"),),
         (text("never sent"),),
     ], [interrupt("Stopped by the user.")], [PROMPT]),
+    # the client sends `interrupt` instead of answering the prompt
+    "control_client_interrupt": (lambda cwd: [
+        (bash("toolu_ctl_c0", "touch later.txt", "Create later.txt"),),
+        (text("never sent"),),
+    ], [client_interrupt], [PROMPT]),
+    # a PreToolUse hook the client answers (allow): the command is not prompted
+    "control_hook": (lambda cwd: [
+        (bash("toolu_ctl_h0", "touch hooked.txt", "Create hooked.txt"),),
+        (text("Created hooked.txt."),),
+    ], [allow], [PROMPT]),
     # --include-partial-messages: stream_event lines before each assistant line
     "partial_messages": (lambda cwd: [
         (text("Listing the folder."), bash("toolu_ctl_p0", "ls", "List files")),
@@ -116,6 +131,16 @@ SESSIONS: dict[str, tuple[Script, list[Answer], list[str]]] = {
     ], [allow], [PROMPT]),
 }
 EXTRA_ARGS: dict[str, list[str]] = {"partial_messages": ["--include-partial-messages"]}
+INIT_EXTRA: dict[str, dict[str, Any]] = {"control_hook": {"hooks": {"PreToolUse": [
+    {"matcher": "Bash", "hookCallbackIds": ["hook_0"]}]}}}
+"""Extra `initialize` fields: a PreToolUse hook answered by the client (`hook_callback`)."""
+HOOK_ANSWER = {"hookSpecificOutput": {"hookEventName": "PreToolUse",
+                                      "permissionDecision": "allow",
+                                      "permissionDecisionReason": "allowed by the test hook"}}
+STDOUT_VARIANT = frozenset({"control_allow_deny", "control_session_rule", "control_suggestions",
+                            "control_two_prompts", "control_interrupt",
+                            "control_client_interrupt"})
+"""Sessions also saved as a stdout-only recording (`<name>_stdout.jsonl`)."""
 
 
 class Responder:
@@ -148,6 +173,35 @@ class Responder:
         return StubReply(200, dict(JSON_HEADERS), [encode_whole(message, model, usage)])
 
 
+def environment(home: Path, stub_url: str) -> dict[str, str]:
+    """The hermetic environment of the catalog's Claude driver."""
+    return {"PATH": "/usr/bin:/bin", "HOME": str(home), "LANG": "C.UTF-8",
+            "ANTHROPIC_BASE_URL": stub_url, "ANTHROPIC_API_KEY": DUMMY_API_KEY,
+            "CLAUDE_CODE_DISABLE_NONESSENTIAL_TRAFFIC": "1", "DISABLE_TELEMETRY": "1",
+            "DISABLE_AUTOUPDATER": "1", "CLAUDE_CODE_MAX_RETRIES": "1",
+            "CLAUDE_CODE_ENABLE_TASKS": "false", "HTTP_PROXY": CLOSED_PROXY,
+            "HTTPS_PROXY": CLOSED_PROXY, "ALL_PROXY": CLOSED_PROXY,
+            "NO_PROXY": "127.0.0.1,localhost"}
+
+
+def client_answer(data: dict[str, Any], pending: list[Answer]) -> dict[str, Any] | None:
+    """The client's line for a CLI line (a prompt, a hook callback), or None."""
+    subtype = (data.get("request") or {}).get("subtype")
+    if data.get("type") != "control_request":
+        return None
+    if subtype == "hook_callback":
+        return {"type": "control_response", "response": {
+            "subtype": "success", "request_id": data["request_id"], "response": HOOK_ANSWER}}
+    if subtype != "can_use_tool":
+        return None
+    response = (pending.pop(0) if pending else allow)(data["request"])
+    if response is None:
+        return {"type": "control_request", "request_id": "req_interrupt_1",
+                "request": {"subtype": "interrupt"}}
+    return {"type": "control_response", "response": {
+        "subtype": "success", "request_id": data["request_id"], "response": response}}
+
+
 def record(name: str) -> None:
     script, answers, prompts = SESSIONS[name]
     pending = list(answers)
@@ -157,13 +211,7 @@ def record(name: str) -> None:
         workspace, home = root / "workspace", root / "home"
         workspace.mkdir()
         home.mkdir()
-        env = {"PATH": "/usr/bin:/bin", "HOME": str(home), "LANG": "C.UTF-8",
-               "ANTHROPIC_BASE_URL": stub.base_url, "ANTHROPIC_API_KEY": DUMMY_API_KEY,
-               "CLAUDE_CODE_DISABLE_NONESSENTIAL_TRAFFIC": "1", "DISABLE_TELEMETRY": "1",
-               "DISABLE_AUTOUPDATER": "1", "CLAUDE_CODE_MAX_RETRIES": "1",
-               "CLAUDE_CODE_ENABLE_TASKS": "false", "HTTP_PROXY": CLOSED_PROXY,
-               "HTTPS_PROXY": CLOSED_PROXY, "ALL_PROXY": CLOSED_PROXY,
-               "NO_PROXY": "127.0.0.1,localhost"}
+        env = environment(home, stub.base_url)
         args = [str(DRIVER.binary()), "-p", "--input-format", "stream-json",
                 "--output-format", "stream-json", "--verbose", "--permission-mode", "default",
                 "--permission-prompt-tool", "stdio", *EXTRA_ARGS.get(name, [])]
@@ -182,7 +230,8 @@ def record(name: str) -> None:
             proc.stdin.flush()
 
         send({"type": "control_request", "request_id": "req_init_1",
-              "request": {"subtype": "initialize"}})
+              "request": {"subtype": "initialize", **INIT_EXTRA.get(name, {})}})
+
         def prompt() -> None:
             send({"type": "user", "message": {"role": "user", "content": to_send.pop(0)},
                   "parent_tool_use_id": None, "session_id": ""})
@@ -193,12 +242,9 @@ def record(name: str) -> None:
             with lock:
                 lines.append(("cli", line))
             data = json.loads(line)
-            if data.get("type") == "control_request" and \
-                    data["request"].get("subtype") == "can_use_tool":
-                decide = pending.pop(0) if pending else allow
-                send({"type": "control_response", "response": {
-                    "subtype": "success", "request_id": data["request_id"],
-                    "response": decide(data["request"])}})
+            answer = client_answer(data, pending)
+            if answer is not None:
+                send(answer)
             if data.get("type") == "result":
                 if to_send:
                     prompt()
@@ -211,10 +257,11 @@ def record(name: str) -> None:
         out = DRIVER.template("\n".join(line for _, line in lines) + "\n", plan)
         (HERE / f"{name}.jsonl").write_text(out, encoding="utf-8")
         # the same session as a stdout-only recording keeps it: the CLI's lines alone
-        cli_only = [t for (who, _), t in zip(lines, out.splitlines(), strict=True)
-                    if who == "cli"]
-        (HERE / f"{name}_stdout.jsonl").write_text("\n".join(cli_only) + "\n",
-                                                    encoding="utf-8")
+        if name in STDOUT_VARIANT:
+            cli_only = [t for (who, _), t in zip(lines, out.splitlines(), strict=True)
+                        if who == "cli"]
+            (HERE / f"{name}_stdout.jsonl").write_text("\n".join(cli_only) + "\n",
+                                                        encoding="utf-8")
         print(f"{name}: exit {code}, {len(lines)} lines, files {sorted(os.listdir(workspace))}"
               f"{' stderr: ' + err[:300] if err else ''}")
 
