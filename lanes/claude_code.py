@@ -37,8 +37,10 @@ How the stream becomes a log (each rule has a test):
   `message` as reason, deny with `interrupt` -> abort. With stdout only, the tool_result decides:
   `tool_result_meta.permission_decision` (accept/reject by `source`, `SOURCES`), a
   `non_execution_kind` of `user-rejected` (the interrupt) -> abort, else an error result that
-  names no exit code -> denied. A `control_response` with subtype `error` leaves the decision to
-  the stdout (a notice keeps its text); `control_cancel_request` withdraws the prompt likewise.
+  names no exit code -> denied; a prompt still open at the `result` is denied when
+  `result.permission_denials` lists its call. A `control_response` with subtype `error` leaves
+  the decision to the stdout (a notice keeps its text); `control_cancel_request` withdraws the
+  prompt likewise.
   The client's own requests (`initialize`, `interrupt`) and the CLI's answers to them (an
   initialize answer is known by its `commands` when the request is not in the file) are no
   items; other control requests (hook callbacks, `mcp_message`, mode changes) are `unknown`.
@@ -676,13 +678,30 @@ class Translator:
         if not self.b.in_turn:
             return [self.b.unknown("result", data)] if self.b.has_session else \
                 self._problem(frame, "result line before system/init", SequenceError)
+        out = self._unanswered(data.get("permission_denials"))
         failed = bool(data.get("is_error")) or data.get("terminal_reason") not in (
             None, "completed") or str(data.get("subtype")).startswith("error")
         # (a tuple above: the field may hold anything, even a list)
         if failed:
-            return self.b.turn_failed(turn_error(data, self.api_message, self.interrupt))
+            return out + self.b.turn_failed(turn_error(data, self.api_message, self.interrupt))
         stop = data.get("stop_reason")
-        return self.b.turn_completed(usage_of(data), str(stop) if stop else None)
+        return out + self.b.turn_completed(usage_of(data), str(stop) if stop else None)
+
+    def _unanswered(self, denials: Any) -> list[Event]:
+        """Prompts still open when the run ends (no answer, no tool_result in the file): one
+        `permission_denials` lists is denied and its item declined; any other stays open."""
+        listed = {str(d.get("tool_use_id")) for d in denials if isinstance(d, dict)} \
+            if isinstance(denials, list) else set()
+        out: list[Event] = []
+        for tool_id, ask in list(self.tool_asks.items()):
+            tool = self.tools.get(tool_id)
+            if ask.decision is not None or tool_id not in listed or tool is None:
+                continue
+            out.append(self._resolve(ask, "denied", "user", None))
+            out.append(self.b.item("completed", tool.item.model_copy(
+                update={"status": "declined"})))
+            del self.tool_asks[tool_id], self.tools[tool_id]
+        return out
 
     # ---------------------------------------------------------------- problems
 

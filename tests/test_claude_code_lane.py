@@ -844,3 +844,18 @@ def test_a_policy_denial_line_is_not_paired_twice() -> None:
                  tool_result("t1", "needs approval", "Error: needs approval", error=True,
                              reject=True), result())
     assert [a[1] for a in approvals(events)] == ["permission_t1", "permission_t1"]
+
+
+def test_a_prompt_left_open_is_denied_when_the_result_lists_it() -> None:
+    """No answer and no tool_result in the file: `result.permission_denials` decides; a prompt
+    it does not list stays open (its item fails with the turn)."""
+    denials = [{"tool_name": "Bash", "tool_use_id": "t1", "tool_input": {"command": "a"}}]
+    events = run(init(mode="default"), tool_use("t1", "Bash", {"command": "a"}),
+                 ask("r1", "t1", "Bash", {"command": "a"}),
+                 tool_use("t2", "Bash", {"command": "b"}),
+                 ask("r2", "t2", "Bash", {"command": "b"}),
+                 result(permission_denials=denials))
+    assert [(r["request_id"], r["decision"], r["decided_by"])
+            for r in of_type(events, "approval.resolved")] == [("r1", "denied", "user")]
+    assert [(i["command"], i["status"]) for i in completed(events)] == [
+        ("a", "declined"), ("b", "failed")]
