@@ -224,7 +224,7 @@ def envelope_status(message: str) -> int | None:
         return None
     try:
         data = json.loads(message)
-    except ValueError:
+    except (ValueError, RecursionError):  # not JSON, or nested past the parser's depth
         return None
     status = data.get("status") if isinstance(data, dict) else None
     return status if type(status) is int else None

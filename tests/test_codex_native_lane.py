@@ -1095,6 +1095,14 @@ def test_turn_failed_json_error_event_goes_by_its_status(status: int, kind: str)
     assert events[-1]["error"]["kind"] == kind
 
 
+def test_a_message_that_only_looks_like_json_is_classified_by_its_words() -> None:
+    """A brace-led message that is no JSON object, or nests past the parser's depth, is no
+    error event: it falls through to the patterns (hostile input must not crash the lane)."""
+    for message in ("{not json", '{"status": "400"}', "{" + '"a":' + "[" * 60000,
+                    '{"a":' + "[" * 60000 + "]" * 60000 + "}"):
+        assert run([thread(), turn(), failed(message)])[-1]["error"]["kind"] == "unknown"
+
+
 def test_statuses_are_classified_through_the_shared_table(monkeypatch: pytest.MonkeyPatch
                                                           ) -> None:
     """The lane reads HTTP statuses through the core's one table (`HTTP_STATUS_KINDS`), not its
