@@ -2,12 +2,24 @@
 
 from __future__ import annotations
 
+import socket
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 
 pytest_plugins = ["pytester"]
 REPO = Path(__file__).resolve().parents[1]
+
+
+@pytest.fixture(autouse=True)
+def _outer_socket_guard_survives() -> Iterator[None]:
+    """An in-process pytester run loads pytest-socket's plugin, whose teardown resets socket
+    patches: put back this suite's own network guard afterwards."""
+    socket_class, connect = socket.socket, socket.socket.connect
+    yield
+    socket.socket = socket_class  # type: ignore[misc]
+    socket.socket.connect = connect  # type: ignore[method-assign]
 
 
 def test_fixtures_work_in_a_users_suite(pytester: pytest.Pytester) -> None:
