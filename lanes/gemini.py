@@ -61,7 +61,8 @@ How a log is rebuilt from model calls (the decisions this lane makes; each has a
   (arguments {language, code}, result {outcome, output}; any outcome but OUTCOME_OK fails it),
   thought-marked or not; `groundingMetadata` gives one completed `web_search` per
   `webSearchQueries` entry (results: the web grounding chunks) and the answer text's
-  `citations` (each grounding support's text, once per source; `citationMetadata` sources too).
+  `citations` (each grounding support's text, once per source; `citationMetadata` sources too);
+  `urlContextMetadata` gives one `url_context` tool_call per retrieved URL.
 - Reasoning comes only from `thought: true` parts: consecutive thought text is one reasoning
   item, closed by a `thoughtSignature` (the signature ends the thought it signs); a thought part
   with a signature but no text is one opaque reasoning item (`encrypted: true`). A signature
@@ -217,6 +218,12 @@ CODE_EXECUTION = "code_execution"
 answered by `codeExecutionResult` in the same answer)."""
 
 CODE_OK = "OUTCOME_OK"
+
+URL_CONTEXT = "url_context"
+"""The `tool_call` name of the API's URL context tool: one per `urlContextMetadata.urlMetadata`
+entry (arguments {url}, result {status}); any status but `URL_OK` fails it."""
+
+URL_OK = "URL_RETRIEVAL_STATUS_SUCCESS"
 
 GEMINI_CLI_AGENT = re.compile(r"GeminiCLI[-/]")
 """Gemini CLI's `User-Agent` (`GeminiCLI/<version>/<model> (<platform>; <arch>; <surface>)`,
@@ -651,6 +658,7 @@ class _Answer:
     blocked: str | None = None
     grounding: types.GroundingMetadata | None = None
     recitations: list[Citation] = field(default_factory=list)
+    fetched: list[types.UrlMetadata] = field(default_factory=list)
 
 
 class Translator(ExchangeTranslator[Replayed]):
@@ -1012,12 +1020,14 @@ class Translator(ExchangeTranslator[Replayed]):
             for run in runs]
 
     def _grounding(self, answer: _Answer) -> list[Event]:
-        """Google Search grounding: one completed web_search per `webSearchQueries` entry,
-        listing every web source of the answer (the API does not say which query found
-        which); grounding supports and recitation citations become the open answer text's
-        `citations`, or are kept whole when no answer text is open."""
+        """URL context fetches first (`URL_CONTEXT`); then Google Search grounding: one
+        completed web_search per `webSearchQueries` entry, listing every web source of the
+        answer (the API does not say which query found which); grounding supports and
+        recitation citations become the open answer text's `citations`, or are kept whole
+        when no answer text is open."""
         meta = answer.grounding
-        out: list[Event] = []
+        out = [self.b.item("completed", _fetched(self.b.fresh_id(), url))
+               for url in answer.fetched]
         citations = list(answer.recitations)
         if meta is not None:
             results = [SearchResult(url=c.web.uri, title=c.web.title)
@@ -1108,11 +1118,23 @@ def _note_candidate(answer: _Answer, candidate: types.Candidate, raw_chunk: Any)
     if meta is not None and (meta.web_search_queries or meta.grounding_chunks
                              or meta.grounding_supports):
         answer.grounding = meta
+    fetched = candidate.url_context_metadata
+    if fetched is not None and fetched.url_metadata:
+        answer.fetched = list(fetched.url_metadata)
     cited = candidate.citation_metadata
     for source in cited.citations or [] if cited is not None else []:
         citation = Citation(url=source.uri, title=source.title)
         if citation not in answer.recitations:
             answer.recitations.append(citation)
+
+
+def _fetched(item_id: str, url: types.UrlMetadata) -> ToolCall:
+    """One URL the URL context tool retrieved (or failed to)."""
+    status = url.url_retrieval_status.value if url.url_retrieval_status is not None else None
+    ok = status == URL_OK
+    return ToolCall(id=item_id, status="completed" if ok else "failed", name=URL_CONTEXT,
+                    arguments={"url": url.retrieved_url}, result={"status": status},
+                    error=None if ok else (status or "no retrieval status"))
 
 
 def _support_citations(meta: types.GroundingMetadata) -> list[Citation]:

@@ -976,6 +976,25 @@ def test_grounding_becomes_web_searches_and_citations(tmp_path: Path) -> None:
         {"url": "https://c.example", "title": "c", "cited_text": None}]
 
 
+def test_url_context_fetches_are_tool_calls(tmp_path: Path) -> None:
+    """The URL context tool: one `url_context` tool_call per `urlContextMetadata` URL, failed
+    unless retrieved; grounding without search queries adds citations but no web_search."""
+    fetched = {"urlMetadata": [
+        {"retrievedUrl": "https://a.example", "urlRetrievalStatus": "URL_RETRIEVAL_STATUS_SUCCESS"},
+        {"retrievedUrl": "https://b.example", "urlRetrievalStatus": "URL_RETRIEVAL_STATUS_UNSAFE"}]}
+    grounding = {"groundingChunks": [{"web": {"uri": "https://a.example", "title": "A"}}],
+                 "groundingSupports": [{"segment": {"text": "Hi"}, "groundingChunkIndices": [0]}]}
+    g = plain("read").generate([text("Hi")], urlContextMetadata=fetched,
+                               groundingMetadata=grounding)
+    items = completed(run(tmp_path, g.exchanges))
+    assert [(i["kind"], i.get("arguments"), i["status"], i.get("error")) for i in items] == [
+        ("tool_call", {"url": "https://a.example"}, "completed", None),
+        ("tool_call", {"url": "https://b.example"}, "failed", "URL_RETRIEVAL_STATUS_UNSAFE"),
+        ("assistant_message", None, "completed", None)]
+    assert items[2]["citations"] == [{"url": "https://a.example", "title": "A",
+                                      "cited_text": "Hi"}]
+
+
 def test_usage_counts_tool_use_prompt_tokens_as_input(tmp_path: Path) -> None:
     """`toolUsePromptTokenCount` (what built-in tools fed the model) is input beside
     `promptTokenCount`; cached, output and thought counts keep their fields."""
