@@ -1,21 +1,37 @@
-"""codex-adapter lane: Codex CLI's model traffic (OpenAI Responses API), read by the official SDK.
+"""codex-adapter lane: OpenAI Responses API traffic (Codex CLI's, or any client's), read by the SDK.
 
-Input is the HTTP cassette of a Codex run (`codex.http.yaml`): each interaction is Codex's
-`POST /v1/responses` request (stream: true) and the SSE answer. Every recorded request is re-issued
-through `openai.OpenAI().responses.create(...)` inside a vcrpy replay, so the provider's stream is
-read by the SDK's typed event models, never by a parser of ours. Keys: a streamed item's
+Input is an HTTP cassette (`codex.http.yaml`): each interaction is a `POST /v1/responses`
+request and its answer, an SSE stream or (a request without `stream: true`) one JSON `response`
+object. Every recorded request is re-issued through `openai.OpenAI().responses.create(...)`
+inside a vcrpy replay, so the answer is read by the SDK's typed models, never by a parser of
+ours; a non-streamed `Response` becomes the `output_item.done` events and terminal event that
+would have carried it, so both forms are read by one code path. Keys: a streamed item's
 `item_id`/`output_item.id` within one response; a tool execution's `call_id` across requests.
+
+Any client: messages (with url/file citations), reasoning, function and custom tool calls, web
+search (query and sources), and the hosted tools as items with their facts: `mcp_call` (an MCP
+call), `mcp_list_tools`, `file_search_call`, `code_interpreter_call`, `image_generation_call`
+(tool calls), `mcp_approval_request` (an MCP call waiting on `approval.requested`, resolved by
+the client's `mcp_approval_response`, decided by the user), and the client-run `computer_call`,
+`local_shell_call`, `shell_call`, `apply_patch_call` with their `*_output` in a later request.
+Codex's own readings (its tool names and output texts, side calls, run markers, `<cwd>`, the
+approval-policy sentence) apply only when the traffic says Codex sent the request: its
+`originator`/`user-agent` headers or `x-codex-*` keys in `client_metadata` (`sent_by_codex`).
 
 How a log is rebuilt from model calls (the decisions this lane makes; each has a test):
 
 - A *tool execution* is a call in one response (`function_call`, `custom_tool_call`,
-  `tool_search_call`) plus its `*_output` item in a later request with the same `call_id`. The
-  item starts `in_progress` when the call is streamed and completes when the output arrives. A
-  call whose output never arrives stays open; the builder fails it at turn end.
+  `tool_search_call`, and the client-run calls above) plus its `*_output` item in a later request
+  with the same `call_id`. The item starts `in_progress` when the call is streamed and completes
+  when the output arrives. A call whose output never arrives stays open; the builder fails it at
+  turn end. A hosted tool's item completes in the response that holds it (a `shell_call` in the
+  API's container may come without output: it ends with its response, as its status says). An
+  MCP approval request waits like a call, for the client's answer.
 - A *turn* spans every model call from a user prompt to the final answer: a request whose last
   input item is a user message starts a turn, one ending in tool outputs continues it; a completed
   response that leaves no call waiting for output ends it.
-- A *run* (session.started) is one Codex process. A later user prompt on the same thread starts a
+- A *run* (session.started) is one Codex process (for any other client: the cassette, or one
+  `conversation` id; a new id starts a new run). A later user prompt on the same thread starts a
   new run (a `codex exec resume`) when its turn metadata (`client_metadata
   ["x-codex-turn-metadata"]`) says `turn_trigger: "exec"` with a `turn_id` other than the current
   turn's: `codex exec` runs exactly one user turn per process, so every exec turn is its own run.
@@ -230,6 +246,11 @@ IGNORED_EVENTS = frozenset({
     "response.image_generation_call.generating",
     "response.image_generation_call.partial_image",
     "response.image_generation_call.completed",
+    "response.shell_call_command.added",
+    "response.shell_call_command.delta",
+    "response.shell_call_command.done",
+    "response.shell_call_output_content.delta",
+    "response.shell_call_output_content.done",
 })
 """Known events that add nothing: their content arrives again in `output_item.done` (hosted
 tools' progress events, argument and code deltas, partial images: the done item holds the whole
@@ -244,7 +265,8 @@ TERMINAL_EVENTS = (ResponseCompletedEvent, ResponseFailedEvent, ResponseIncomple
 
 CALL_OUTPUT_TYPES = frozenset({"function_call_output", "custom_tool_call_output",
                                "tool_search_output", "computer_call_output",
-                               "local_shell_call_output"})
+                               "local_shell_call_output", "shell_call_output",
+                               "apply_patch_call_output"})
 
 _EXIT_CODE = re.compile(r"^(?:Process exited with code|Exit code:)\s*(-?\d+)\s*$", re.MULTILINE)
 _PATCH_LINE = re.compile(r"^\*\*\* (Add|Update|Delete) File: (.+?)\s*$|^\*\*\* Move to: (.+?)\s*$",
@@ -267,10 +289,16 @@ HOSTED_TOOLS: dict[str, str] = {
 the response that holds them; `mcp_call` is an `mcp_tool_call`, `web_search_call` a
 `web_search`)."""
 
-CLIENT_RUN_CALLS = frozenset({"computer_call", "local_shell_call"})
+CLIENT_RUN_CALLS = frozenset({"computer_call", "local_shell_call", "shell_call",
+                              "apply_patch_call"})
 """Output items the client runs: they wait for their `*_output` in a later request, like a
-`function_call` (`computer_call` -> tool_call `computer`, `local_shell_call` ->
-command_execution)."""
+`function_call` (`computer_call` -> tool_call `computer`, `local_shell_call` and `shell_call`
+-> command_execution, `apply_patch_call` -> file_change). A `shell_call` run in a hosted
+container gets its `shell_call_output` in the same response."""
+
+PATCH_OPERATIONS: dict[str, Any] = {"create_file": "add", "update_file": "update",
+                                    "delete_file": "delete"}
+"""`apply_patch_call` operation type -> file change kind."""
 
 MODEL_OUTPUT_TYPES = frozenset({"reasoning", "function_call", "custom_tool_call",
                                 "tool_search_call", "web_search_call", "mcp_call",
@@ -677,6 +705,7 @@ class _Pending:
     name: str
     codex: bool = True
     approval: bool = False
+    hosted: str | None = None
 
 
 @dataclass
@@ -883,6 +912,7 @@ class Translator(ExchangeTranslator[Replayed]):
                 break
         out += self._flush_unknown_added()
         if outcome == "completed":
+            out += self._finish_hosted_shells()
             if not self.pending and self.b.in_turn:
                 out += self._end_turn()
             return out
@@ -1014,6 +1044,8 @@ class Translator(ExchangeTranslator[Replayed]):
             return self._approval_request(data, native)
         if isinstance(data, dict) and itype in CLIENT_RUN_CALLS:
             return self._client_run_call(itype, data, native)
+        if isinstance(data, dict) and itype == "shell_call_output":
+            return self._collect_outputs([data])  # a hosted shell's output, same response
         return [self.b.unknown(itype or "<no type>", data, native)]
 
     # ---------------------------------------------------------------- hosted tools
@@ -1068,6 +1100,7 @@ class Translator(ExchangeTranslator[Replayed]):
         later request (`call_id`; a local shell output may name the call by its `id`)."""
         call_id = str(data.get("call_id") or native or "")
         item: Item
+        hosted: str | None = None
         if itype == "local_shell_call":
             raw_action = data.get("action")
             action: dict[str, Any] = raw_action if isinstance(raw_action, dict) else {}
@@ -1079,13 +1112,43 @@ class Translator(ExchangeTranslator[Replayed]):
                                     native_id=native)
             if native is not None:
                 self.shell_ids[native] = call_id
+        elif itype == "shell_call":
+            environment = data.get("environment")
+            if isinstance(environment, dict) and environment.get("type") not in {None, "local"}:
+                hosted = str(data.get("status") or "completed")
+            raw_action = data.get("action")
+            commands = raw_action.get("commands") if isinstance(raw_action, dict) else None
+            item = CommandExecution(id=self.b.fresh_id(), status="in_progress",
+                                    command="\n".join(str(c) for c in commands or []),
+                                    native_id=native)
+        elif itype == "apply_patch_call":
+            operation = data.get("operation")
+            changes = [FileChangeEntry(path=str(operation.get("path")),
+                                       kind=PATCH_OPERATIONS[operation["type"]])
+                       ] if isinstance(operation, dict) and operation.get(
+                           "type") in PATCH_OPERATIONS else []
+            item = FileChange(id=self.b.fresh_id(), status="in_progress", changes=changes,
+                              native_id=native)
         else:
             item = ToolCall(id=self.b.fresh_id(), status="in_progress", name="computer",
                             arguments=data.get("action", data.get("actions")),
                             native_id=native)
-        self.pending[call_id] = _Pending(item, itype, codex=self.codex)
+        self.pending[call_id] = _Pending(item, itype, codex=self.codex, hosted=hosted)
         self.last_call = call_id
         return [self.b.item("started", item)]
+
+    def _finish_hosted_shells(self) -> list[Event]:
+        """Shell calls the API ran in its container end with their response: the API reports
+        some without a `shell_call_output` (seen in real traffic); such a call ends as the
+        call's own status says, with no exit code or output."""
+        out: list[Event] = []
+        for call_id, pending in list(self.pending.items()):
+            if pending.hosted is not None:
+                del self.pending[call_id]
+                status: ItemStatus = "failed" if pending.hosted == "incomplete" else "completed"
+                out.append(self.b.item("completed", pending.item.model_copy(
+                    update={"status": status})))
+        return out
 
     def _finish_streaming(self, native: str | None, cls: type[AssistantMessage] | type[Reasoning],
                           text: str, status: str | None, **extra: Any) -> list[Event]:
@@ -1268,6 +1331,14 @@ def _answer_text(rep: Replayed) -> str:
 def _complete(pending: _Pending, output_item: dict[str, Any], *, denied: bool = False) -> Item:
     """A pending call's item, finished with what its output says (`denied`: a review refused
     it, so a refusal without exit code is `declined`)."""
+    kind = output_item.get("type")
+    if kind == "shell_call_output" and isinstance(item := pending.item, CommandExecution):
+        return _shell_outcome(item, output_item.get("output"))
+    if kind == "apply_patch_call_output":
+        ok = output_item.get("status") == "completed"
+        error = None if ok else str(output_item.get("output") or "patch failed")
+        return pending.item.model_copy(update={"status": "completed" if ok else "failed",
+                                               "error": error})
     item, text = pending.item, _output_text(output_item.get("output"))
     if isinstance(item, CommandExecution) and not pending.codex:
         # another client's local shell: its output as sent, no exit code in it to read
@@ -1298,6 +1369,21 @@ def _complete(pending: _Pending, output_item: dict[str, Any], *, denied: bool = 
     if failed:
         update["error"] = text or "tool failed"
     return item.model_copy(update=update)
+
+
+def _shell_outcome(item: CommandExecution, chunks: Any) -> CommandExecution:
+    """A `shell_call` finished by its `shell_call_output`: stdout and stderr of every command
+    in order, the last command's exit code; a timeout fails it with no exit code."""
+    parts = [c for c in chunks if isinstance(c, dict)] if isinstance(chunks, list) else []
+    output = "".join(str(c.get("stdout") or "") + str(c.get("stderr") or "") for c in parts)
+    outcome = parts[-1].get("outcome") if parts else None
+    outcome = outcome if isinstance(outcome, dict) else {}
+    code = outcome.get("exit_code") if outcome.get("type") == "exit" else None
+    code = code if isinstance(code, int) and not isinstance(code, bool) else None
+    timed_out = outcome.get("type") == "timeout"
+    return item.model_copy(update={
+        "status": "completed" if code == 0 else "failed", "exit_code": code, "output": output,
+        "error": "timed out" if timed_out else None})
 
 
 def _structured(output: Any) -> Any:
@@ -1349,8 +1435,9 @@ LANE = LaneSpec(
     id=LANE_ID,
     provider="openai",
     input_kind="http-cassette",
-    description="Codex CLI's Responses API traffic (the adapter path), replayed through the "
-                "official openai SDK; tool executions rebuilt from call + next-request output.",
+    description="OpenAI Responses API traffic (Codex CLI's adapter path, or any client's), "
+                "streamed or not, replayed through the official openai SDK; tool executions "
+                "rebuilt from call + next-request output, hosted tools read as items.",
     item_kinds=frozenset({
         "assistant_message", "reasoning", "command_execution", "file_change",
         "mcp_tool_call", "tool_call", "web_search", "plan", "error", "unknown",

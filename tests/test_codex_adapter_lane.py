@@ -1243,6 +1243,70 @@ def test_local_shell_call_and_its_output(tmp_path: Path, key: str) -> None:
                                "completed")
 
 
+def _shell_call(sid: str, environment: dict[str, Any] | None, status: str = "completed"
+                ) -> dict[str, Any]:
+    return {"type": "shell_call", "id": sid, "call_id": f"call_{sid}", "status": status,
+            "environment": environment, "action": {"commands": ["make", "make test"]}}
+
+
+@pytest.mark.parametrize(("outcomes", "code", "status", "error"), [
+    ([{"type": "exit", "exit_code": 0}, {"type": "exit", "exit_code": 2}], 2, "failed", None),
+    ([{"type": "exit", "exit_code": 0}, {"type": "exit", "exit_code": 0}], 0, "completed", None),
+    ([{"type": "exit", "exit_code": 0}, {"type": "timeout"}], None, "failed", "timed out"),
+])
+def test_client_shell_call_reads_every_command_and_the_last_outcome(
+        tmp_path: Path, outcomes: list[dict[str, Any]], code: int | None, status: str,
+        error: str | None) -> None:
+    call = _shell_call("sh_1", {"type": "local"})
+    out = {"type": "shell_call_output", "call_id": "call_sh_1",
+           "output": [{"stdout": f"out{n}\n", "stderr": f"err{n}\n", "outcome": o}
+                      for n, o in enumerate(outcomes)]}
+    events = run(tmp_path, [sdk_exchange(sdk_body("go"), [call]),
+                            sdk_exchange(sdk_body([user("go"), call, out]), [message("ok")])])
+    cmd = items_of(events)[0]
+    assert (cmd["command"], cmd["exit_code"], cmd["status"], cmd["error"], cmd["output"]) == (
+        "make\nmake test", code, status, error, "out0\nerr0\nout1\nerr1\n")
+    assert shape(events).count("turn.completed") == 1
+
+
+@pytest.mark.parametrize(("call_status", "item_status"), [("completed", "completed"),
+                                                          ("incomplete", "failed")])
+def test_hosted_shell_call_without_output_ends_with_its_response(
+        tmp_path: Path, call_status: str, item_status: str) -> None:
+    """A shell run in the API's container needs no client output; one the API reports without
+    a `shell_call_output` ends with the response as its own status says (no exit code)."""
+    container = {"type": "container_reference", "container_id": "cntr_1"}
+    items = [_shell_call("sh_1", container, call_status), _shell_call("sh_2", container),
+             {"type": "shell_call_output", "id": "sho_2", "call_id": "call_sh_2",
+              "status": "in_progress",
+              "output": [{"stdout": "ok\n", "stderr": "",
+                          "outcome": {"type": "exit", "exit_code": 0}}]},
+             message("done")]
+    events = run(tmp_path, [sdk_exchange(sdk_body("go"), items)])
+    found = {i.get("native_id"): i for i in items_of(events)}
+    assert (found["sh_1"]["status"], found["sh_1"]["exit_code"]) == (item_status, None)
+    assert (found["sh_2"]["status"], found["sh_2"]["exit_code"]) == ("completed", 0)
+    assert shape(events)[-1] == "turn.completed"
+
+
+@pytest.mark.parametrize(("operation", "kind"), [("create_file", "add"),
+                                                 ("update_file", "update"),
+                                                 ("delete_file", "delete")])
+@pytest.mark.parametrize("applied", ["completed", "failed"])
+def test_apply_patch_call_and_its_output(tmp_path: Path, operation: str, kind: str,
+                                         applied: str) -> None:
+    call = {"type": "apply_patch_call", "id": "apc_1", "call_id": "call_p", "status": "completed",
+            "operation": {"type": operation, "path": "src/a.py", "diff": "+x\n"}}
+    out = {"type": "apply_patch_call_output", "call_id": "call_p", "status": applied,
+           "output": "context mismatch" if applied == "failed" else None}
+    events = run(tmp_path, [sdk_exchange(sdk_body("go"), [call]),
+                            sdk_exchange(sdk_body([user("go"), call, out]), [message("ok")])])
+    change = items_of(events)[0]
+    assert change["changes"] == [{"path": "src/a.py", "kind": kind, "move_path": None}]
+    assert (change["status"], change["error"]) == (
+        ("completed", None) if applied == "completed" else ("failed", "context mismatch"))
+
+
 @pytest.mark.parametrize(("status", "extra", "kind", "message_text"), [
     ("failed", {"error": {"code": "rate_limit_exceeded", "message": "slow"}}, "rate_limit",
      "slow"),

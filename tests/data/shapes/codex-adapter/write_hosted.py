@@ -285,6 +285,64 @@ def hosted_local_shell() -> list[Exchange]:
     ]
 
 
+def hosted_shell_container() -> list[Exchange]:
+    """The hosted shell (`environment: container_auto`): three `shell_call`s, only the last
+    with a `shell_call_output` (whose own status still says in_progress)."""
+    env = {"type": "container_reference", "container_id": "cntr_dummy02"}
+
+    def shell(n: int, commands: list[str]) -> dict[str, Any]:
+        return {"id": f"sh_0{n}", "type": "shell_call", "call_id": f"call_sh0{n}",
+                "status": "completed", "environment": env,
+                "action": {"commands": commands, "max_output_length": None,
+                           "timeout_ms": None}}
+
+    output = [shell(1, ["ls -l /mnt/data", "python3 count.py"]),
+              shell(2, ["python3 count_again.py"]),
+              shell(3, ["wc -l /mnt/data/report.csv | cat"]),
+              {"id": "sho_03", "type": "shell_call_output", "call_id": "call_sh03",
+               "status": "in_progress", "max_output_length": None,
+               "output": [{"stdout": "3 /mnt/data/report.csv\n", "stderr": "",
+                           "outcome": {"type": "exit", "exit_code": 0}}]},
+              message("msg_01", "2")]
+    body = {"model": "gpt-5.2", "stream": False, "include": ["reasoning.encrypted_content"],
+            "input": [{"role": "user", "content": "How many data rows has the CSV?"}],
+            "tools": [{"type": "shell", "environment": {"type": "container_auto",
+                                                        "file_ids": ["file-dummy02"]}}]}
+    return [whole(body, response("resp_01", output, usage(1314, 234, reasoning=229)))]
+
+
+def client_shell_apply_patch() -> list[Exchange]:
+    """The client-run `shell` and `apply_patch` tools: the calls, then the client's
+    `shell_call_output` (one outcome per command) and `apply_patch_call_output`."""
+    tools = [{"type": "shell", "environment": {"type": "local"}}, {"type": "apply_patch"}]
+    prompt = {"role": "user", "content": "Say hello in README.md."}
+    shell = {"id": "sh_01", "type": "shell_call", "call_id": "call_sh01", "status": "completed",
+             "environment": {"type": "local"},
+             "action": {"commands": ["ls", "cat README.md"], "timeout_ms": 5000,
+                        "max_output_length": 4096}}
+    ran = {"type": "shell_call_output", "call_id": "call_sh01", "max_output_length": 4096,
+           "output": [{"stdout": "README.md\n", "stderr": "",
+                       "outcome": {"type": "exit", "exit_code": 0}},
+                      {"stdout": "hi\n", "stderr": "",
+                       "outcome": {"type": "exit", "exit_code": 0}}]}
+    patch = {"id": "apc_01", "type": "apply_patch_call", "call_id": "call_ap01",
+             "status": "completed",
+             "operation": {"type": "update_file", "path": "README.md",
+                           "diff": "@@\n-hi\n+hello\n"}}
+    applied = {"type": "apply_patch_call_output", "call_id": "call_ap01",
+               "status": "completed", "output": "Updated README.md"}
+    return [
+        whole({"model": "gpt-5.1", "input": [prompt], "tools": tools},
+              response("resp_01", [shell], usage(400, 30))),
+        whole({"model": "gpt-5.1", "input": [prompt, shell, ran], "tools": tools},
+              response("resp_02", [patch], usage(450, 40))),
+        whole({"model": "gpt-5.1", "input": [prompt, shell, ran, patch, applied],
+               "tools": tools},
+              response("resp_03", [message("msg_01", "README.md now says hello.")],
+                       usage(500, 10))),
+    ]
+
+
 def nonstream_incomplete() -> list[Exchange]:
     cut = message("msg_01", "The first three primes are 2, 3,")
     cut["status"] = "incomplete"
@@ -311,6 +369,8 @@ FIXTURES: dict[str, Callable[[], list[Exchange]]] = {
     "hosted_image_generation": hosted_image_generation,
     "hosted_computer_use": hosted_computer_use,
     "hosted_local_shell": hosted_local_shell,
+    "hosted_shell_container": hosted_shell_container,
+    "client_shell_apply_patch": client_shell_apply_patch,
     "nonstream_incomplete": nonstream_incomplete,
     "nonstream_failed": nonstream_failed,
 }
