@@ -87,9 +87,9 @@ def progress_bar(console: Console, *, enabled: bool = True) -> Iterator[OnCell |
     columns = (TextColumn("cells"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(),
                TextColumn("{task.description}"))
     with Progress(*columns, console=console, transient=True) as bar:
-        task = bar.add_task("", total=None)
+        task = bar.add_task("loading lanes and scenarios", total=None)
 
         def on_cell(done: int, total: int, what: str) -> None:
-            bar.update(task, completed=done, total=total, description=what)
+            bar.update(task, completed=done, total=total, description=what or "normalizing")
 
         yield on_cell

@@ -373,6 +373,8 @@ def run_gate(options: GateOptions, progress: Progress | None = None) -> GateResu
     cells: list[CellResult] = []
     updated: list[str] = []
     workers = 1 if options.lane_specs is not None else options.jobs
+    if progress is not None:
+        progress(0, len(jobs), "")
     for result, was_updated in _map(jobs, workers):
         cells.append(result)
         if progress is not None:
