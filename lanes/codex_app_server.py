@@ -15,7 +15,8 @@ Mapping, to the same model as codex-native (the same runtime seen through its ot
 - `turn/started` / `turn/completed`: status `completed` -> `turn.completed` with the last
   `thread/tokenUsage/updated` total (cumulative over the thread, as in exec); `interrupted` ->
   `turn.failed` kind `cancelled`; `failed` -> `turn.failed`, kind from `codexErrorInfo` (an HTTP
-  status through the core's one table, else the named cases in `ERROR_INFO_KINDS`).
+  status through the core's one table, else the named cases in `ERROR_INFO_KINDS`, else the
+  message's start, `MESSAGE_KINDS`).
 - `item/started` / `item/completed` by item type (`ITEM_KINDS`); `agentMessage`, reasoning and
   command output deltas are `item.updated` with a delta. A `commandExecution` keeps the
   shell-wrapped command as printed; `fileChange` kinds `{type: add|delete|update}` (an update with
@@ -227,8 +228,25 @@ DELTAS: dict[str, str] = {
 """Streaming notifications -> the item field their `delta` extends."""
 
 
-def error_kind(info: Any) -> ErrorKind:
-    """Classify a turn error by its `codexErrorInfo` (see `ERROR_INFO_KINDS`)."""
+MESSAGE_KINDS: tuple[tuple[str, ErrorKind], ...] = (
+    ("stream disconnected before completion", "provider"),
+)
+"""Message starts that decide when `codexErrorInfo` is `other`: the provider's own
+`response.failed` reaches the client only as Codex's message (codex-rs core error.rs)."""
+
+
+def error_kind(info: Any, message: str = "") -> ErrorKind:
+    """Classify a turn error by its `codexErrorInfo` (see `ERROR_INFO_KINDS`), then by
+    `MESSAGE_KINDS`."""
+    kind = _info_kind(info)
+    if kind == "unknown":
+        for start, by_message in MESSAGE_KINDS:
+            if message.startswith(start):
+                return by_message
+    return kind
+
+
+def _info_kind(info: Any) -> ErrorKind:
     if isinstance(info, str):
         return ERROR_INFO_KINDS.get(info, "unknown")
     if isinstance(info, dict) and len(info) == 1:
@@ -545,8 +563,8 @@ class Translator:
         raw_error = turn.get("error")
         error: dict[str, Any] = raw_error if isinstance(raw_error, dict) else {}
         message = str(error.get("message", "turn failed"))
-        return out + self.b.turn_failed(TurnError.of(error_kind(error.get("codexErrorInfo")),
-                                                     message))
+        kind = error_kind(error.get("codexErrorInfo"), message)
+        return out + self.b.turn_failed(TurnError.of(kind, message))
 
     def _close_refused(self) -> list[Event]:
         """Items a refusal left open (a cancelled file change never completes): `declined`."""
