@@ -212,6 +212,34 @@ CLASSIFIED_PREFIX = 4096
 a giant message (a 100 MB provider error body) twelve times would stall the stream."""
 
 
+KEPT_DEPTH = 200
+"""Deepest nesting a native value copied into the log may have: the log's JSON writer stops
+near 255 levels, and a line may nest up to 1024 (the reader's limit). A deeper unknown line is
+kept as its text (still whole); a known item holding one is refused like any bad line."""
+
+
+def deeper_than(value: Any, limit: int = KEPT_DEPTH) -> bool:
+    """Whether `value` nests more than `limit` containers deep (iterative: no recursion)."""
+    stack: list[tuple[Any, int]] = [(value, 0)]
+    while stack:
+        current, depth = stack.pop()
+        if type(current) is dict:
+            children: Any = current.values()
+        elif type(current) is list:
+            children = current
+        else:
+            continue
+        if depth >= limit:
+            return True
+        stack.extend((child, depth + 1) for child in children)
+    return False
+
+
+def kept(data: Any, raw: bytes) -> Any:
+    """A native value to keep whole: itself, or its line's text when too deep to write."""
+    return raw.decode("utf-8", "backslashreplace") if deeper_than(data) else data
+
+
 ENVELOPE_LIMIT = 65536
 """Longest message read as a JSON error envelope (a provider's error event is small)."""
 
@@ -384,6 +412,9 @@ ITEM_MODELS: dict[NativeItemType, type[NativePayload]] = {
     "error": NativeErrorItem,
 }
 """Native item type -> the model its payload must fit."""
+
+FREE_FORM: frozenset[type[NativePayload]] = frozenset({NativeMcpCall, NativeCollabCall})
+"""Models carrying values of any shape (arguments, results, agent states) into the log."""
 
 
 # ------------------------------------------------------------------------------ item mapping
@@ -587,6 +618,10 @@ class LegacyAborted(_Native):
     reason: str = ""
 
 
+LEGACY_FREE_FORM: frozenset[type[_Native]] = frozenset({LegacyMcpBegin, LegacyMcpEnd})
+"""Legacy events carrying values of any shape into the log (MCP arguments and results)."""
+
+
 def legacy_changes(changes: dict[str, dict[str, Any]]) -> list[FileChangeEntry]:
     """`{path: {"add": {...}} | {"delete": {...}} | {"update": {unified_diff, move_path}}}`."""
     out = []
@@ -683,7 +718,11 @@ class Translator:
             return [*self._ensure_session(), self.b.notice(message)]
         if etype == "item.plan.delta":
             return self._plan_delta(frame)
-        return [*self._ensure_session(), self.b.unknown(etype, frame.data)]
+        return self.keep(etype, frame)
+
+    def keep(self, native_type: str, frame: Frame) -> list[Event]:
+        """A line the model has no shape for, kept whole as an `unknown` item."""
+        return [*self._ensure_session(), self.b.unknown(native_type, kept(frame.data, frame.raw))]
 
     def problem(self, error: LaneError, payload: Any = None) -> list[Event]:
         """Lenient mode: a line the lane cannot read becomes an `error` notice saying where and
@@ -735,14 +774,14 @@ class Translator:
             return self.legacy.feed(frame)
         if is_legacy_summary(frame.data):
             return self.legacy.summary(frame)
-        return [*self._ensure_session(), self.b.unknown("prompt", frame.data)]
+        return self.keep("prompt", frame)
 
     def _experimental(self, frame: Frame) -> list[Event]:
         """A 0.42/0.43 `--experimental-json` line: strict refuses it in one clear line; lenient
         keeps it whole (that format has no turns to hold its items)."""
         if not self.context.lenient:
             raise self._error(FrameError, frame, EXPERIMENTAL_REFUSAL)
-        return [*self._ensure_session(), self.b.unknown(str(frame.data["type"]), frame.data)]
+        return self.keep(str(frame.data["type"]), frame)
 
     # ---------------------------------------------------------------- runs and turns
 
@@ -831,9 +870,12 @@ class Translator:
         model = ITEM_MODELS.get(item_type)  # type: ignore[call-overload]
         if model is None:
             out = self._ensure_session()
-            return [*out, self._unknown_item(item_type, raw, native_id, phase)]
+            return [*out, self._unknown_item(item_type, kept(raw, frame.raw), native_id, phase)]
         known = cast(NativeItemType, item_type)
         payload = self._parse(model, raw, frame, item_type, " item")
+        if model in FREE_FORM and deeper_than(raw):
+            raise self._error(FrameError, frame, f"{item_type} item: nested deeper than "
+                              f"{KEPT_DEPTH} levels")
         if not self.b.in_turn and ITEM_KINDS[known] != "error":
             self._need_turn(frame, f"{frame.data['type']} {item_type}")
         out = self._ensure_session()  # validation is over: from here on nothing raises
@@ -869,7 +911,7 @@ class Translator:
                     native_id=native.item_id)
         return [self._emit("updated", item, native.item_id, Delta(field="text", text=native.delta))]
 
-    def _unknown_item(self, item_type: str, raw: dict[str, Any], native_id: str,
+    def _unknown_item(self, item_type: str, raw: Any, native_id: str,
                       phase: Phase) -> Event:
         item = UnknownItem(id=self.b.item_id(native_id), native_id=native_id,
                            status=_status(phase, None), native_type=item_type, payload=raw)
@@ -928,7 +970,7 @@ class LegacyReader:
         resumed = self.t.context.resumed_from if not self.b.has_session else None
         info = self.t._session_info(resumed).model_copy(update=facts)
         out += self.b.session_started(None, info)
-        return [*out, self.b.unknown("config_summary", frame.data)]
+        return [*out, self.b.unknown("config_summary", kept(frame.data, frame.raw))]
 
     def feed(self, frame: Frame) -> list[Event]:
         mtype = frame.data["msg"].get("type")
@@ -936,11 +978,15 @@ class LegacyReader:
             raise self.t._error(FrameError, frame, "legacy event without a string `msg.type`")
         handler = LEGACY_HANDLERS.get(mtype)
         if handler is None:
-            return [*self.t._ensure_session(), self.b.unknown(mtype, frame.data)]
+            return self.t.keep(mtype, frame)
         return handler(self, frame, frame.data["msg"])
 
     def _parse(self, model: type[_T], frame: Frame) -> _T:
-        parsed: _T = self.t._parse(model, frame.data["msg"], frame, frame.data["msg"]["type"])
+        msg = frame.data["msg"]
+        parsed: _T = self.t._parse(model, msg, frame, msg["type"])
+        if model in LEGACY_FREE_FORM and deeper_than(msg):
+            raise self.t._error(FrameError, frame, f"{msg['type']}: nested deeper than "
+                                f"{KEPT_DEPTH} levels")
         return parsed
 
     def _turn(self) -> list[Event]:
@@ -966,7 +1012,7 @@ class LegacyReader:
 
     def task_complete(self, frame: Frame, msg: dict[str, Any]) -> list[Event]:
         if not self.b.in_turn:
-            return [*self.t._ensure_session(), self.b.unknown("task_complete", frame.data)]
+            return self.t.keep("task_complete", frame)
         return self._complete()
 
     def _complete(self) -> list[Event]:
@@ -999,7 +1045,7 @@ class LegacyReader:
     def turn_aborted(self, frame: Frame, msg: dict[str, Any]) -> list[Event]:
         reason = self._parse(LegacyAborted, frame).reason
         if not self.b.in_turn:
-            return [*self.t._ensure_session(), self.b.unknown("turn_aborted", frame.data)]
+            return self.t.keep("turn_aborted", frame)
         self.t._end_turn()
         return self.b.turn_failed(TurnError.of("cancelled", f"turn aborted: {reason}"))
 
@@ -1046,8 +1092,7 @@ class LegacyReader:
         native = self._parse(LegacyExecDelta, frame)
         running = self.commands.get(native.call_id)
         if running is None:
-            return [*self.t._ensure_session(), self.b.unknown("exec_command_output_delta",
-                                                              frame.data)]
+            return self.t.keep("exec_command_output_delta", frame)
         try:
             chunk = (base64.b64decode(native.chunk, validate=True)
                      if isinstance(native.chunk, str) else bytes(native.chunk))
@@ -1160,8 +1205,9 @@ def normalize(source: LaneInput, context: RunContext) -> Iterator[Event]:
         except LaneError as exc:
             if not context.lenient:
                 raise
-            kept = data if data is not None else line.decode("utf-8", "backslashreplace")
-            events = translator.problem(exc, kept)
+            whole = kept(data, line) if data is not None else line.decode(
+                "utf-8", "backslashreplace")
+            events = translator.problem(exc, whole)
         yield from events
     yield from translator.close(number)
 

@@ -28,7 +28,7 @@ from harness.contract import model
 from harness.contract.errors import FrameError, SequenceError
 from harness.contract.invariants import check_events
 from harness.contract.lane import LaneInput, RunContext, get_lane
-from harness.contract.model import RETRYABLE, ErrorKind
+from harness.contract.model import RETRYABLE, ErrorKind, dump_event_line
 from harness.contract.schema import validate_event
 from harness.testing.strategies import codex_exec_streams
 from lanes.codex_native import LANE
@@ -1124,3 +1124,62 @@ def test_legacy_runs_saved_one_after_another() -> None:
     outcomes = [e["type"] if e["type"] == "turn.completed" else e["error"]["kind"]
                 for e in events if e["type"] in {"turn.completed", "turn.failed"}]
     assert outcomes == ["turn.completed", "stream_truncated", "turn.completed"]
+
+
+def nested(depth: int) -> Any:
+    value: Any = "core"
+    for _ in range(depth):
+        value = [value]
+    return value
+
+
+def written(data: bytes, context: RunContext) -> list[dict[str, Any]]:
+    """The log as the CLI writes it (`dump_event_line`, which stops near 255 levels)."""
+    events = LANE.normalize(LaneInput(io.BytesIO(data), "deep.jsonl"), context)
+    return [json.loads(dump_event_line(event)) for event in events]
+
+
+DEEP = nested(cn.KEPT_DEPTH + 100)
+
+
+@pytest.mark.parametrize("line", [
+    {"type": "item.completed", "item": {"id": "item_0", "type": "hologram", "beam": DEEP}},
+    {"type": "session.teleported", "where": DEEP},
+], ids=["unknown item", "unknown event"])
+def test_an_unknown_line_too_deep_to_write_is_kept_as_its_text(line: dict[str, Any]) -> None:
+    """A line may nest up to 1024 levels (the reader's limit) but a log line only about 255 (the
+    writer's): an unknown line deeper than `KEPT_DEPTH` is kept as its exact text, both modes."""
+    data = encode([thread(), turn(), line, done()])
+    for context in (RunContext(), LENIENT):
+        events = written(data, context)
+        assert_valid(events)
+        unknown = [i for i in completed(events) if i["kind"] == "unknown"]
+        assert [json.loads(i["payload"]) for i in unknown] == [line]
+
+
+def test_a_known_item_too_deep_to_write_is_refused_or_kept_as_text() -> None:
+    """MCP arguments nested past `KEPT_DEPTH`: strict refuses the line (file:line), lenient
+    says so and keeps the line's text; a legacy MCP call likewise."""
+    deep_call = item("completed", "item_0", "mcp_tool_call", server="s", tool="t",
+                     arguments={"a": DEEP}, status="completed")
+    data = encode([thread(), turn(), deep_call, done()])
+    with pytest.raises(FrameError, match=r"^deep\.jsonl:3: mcp_tool_call item: nested deeper"):
+        written(data, RunContext())
+    events = written(data, LENIENT)
+    notice, kept_line = completed(events)
+    assert notice["message"].startswith("line 3: mcp_tool_call item: nested deeper")
+    assert json.loads(kept_line["payload"]) == deep_call
+    call = {"server": "s", "tool": "t", "arguments": {"a": DEEP}}
+    legacy_deep = legacy("mcp_tool_call_begin", call_id="m", invocation=call)
+    events = written(encode(legacy_run(legacy_deep, legacy("agent_message", message="ok"))),
+                     LENIENT)
+    assert_valid(events)
+    assert [i["kind"] for i in completed(events)][2:] == ["error", "unknown", "assistant_message"]
+    assert json.loads(completed(events)[3]["payload"]) == legacy_deep
+
+
+def test_depth_check_counts_containers() -> None:
+    assert not cn.deeper_than(nested(cn.KEPT_DEPTH))
+    assert cn.deeper_than(nested(cn.KEPT_DEPTH + 1))
+    assert not cn.deeper_than({"a": [1, {"b": "x" * 10}]}, limit=3)
+    assert cn.deeper_than({"a": [1, {"b": []}]}, limit=3)
