@@ -1,4 +1,4 @@
-"""anthropic lane: Claude Code's Messages API traffic, replayed through the anthropic SDK.
+"""anthropic lane: any client's Messages API traffic, replayed through the anthropic SDK.
 
 Hand-built sequences (one per mapping and quirk, docstrings naming the quirk) come from the
 builders below, which grow requests the way Claude Code 2.1.328 does (seen by running it against
@@ -9,7 +9,9 @@ assistant message, then one user message of `tool_result` blocks (Bash failures 
 `Exit code N\\n<output>` with `is_error`, denials as "... but you haven't granted it yet.",
 ToolSearch results followed by a "Tool loaded." text). Real recordings
 (`cassettes/*/claude.http.yaml`) are checked against their scenario outline. Regenerate the
-reviewable cassettes in tests/data/anthropic/ by running this module.
+reviewable cassettes in tests/data/anthropic/ by running this module. `plain_body` / `plain`
+build what the plain `anthropic` SDK sends (no Claude Code marker): those requests must be read
+as a conversation, whatever their model or words; `whole` is a non-streamed answer.
 """
 
 from __future__ import annotations
