@@ -2,9 +2,9 @@
 
 Used by `lanes.anthropic` (Messages API traffic that says Claude Code sent it) and
 `lanes.claude_code` (Claude Code's own stream-json). Both lanes watch the same runtime, Claude
-Code 2.1.328, through different
-surfaces: its tool names, its MCP naming, the text of its tool results and its TodoWrite statuses
-are the runtime's, not either surface's, so they live here and a lane never imports the other.
+Code 2.1.328, through different surfaces: its tool names, its MCP naming, the text of its tool
+results and its TodoWrite statuses are the runtime's, not either surface's, so they live here
+and a lane never imports the other.
 Surface facts stay in the lanes (SSE events and side calls in `anthropic`; init lines,
 `tool_use_result` objects and permission denials in `claude_code`).
 
