@@ -14,6 +14,7 @@ import pytest
 from harness.contract.errors import LaneError
 from harness.contract.invariants import check_events
 from harness.contract.lane import LaneInput, RunContext, normalize_to_dicts
+from harness.contract.runmeta import recorded_context
 from harness.record.runtimes.base import RunPlan
 from harness.record.runtimes.codex_app_server import DRIVER, codex_decision
 from harness.scenario import ClientDecision, Scenario, load_scenario
@@ -410,8 +411,6 @@ def test_capabilities_claim_approvals() -> None:
 
 
 def catalog(scenario: str) -> list[dict[str, Any]]:
-    from harness.contract.runmeta import recorded_context
-
     path = REPO / "cassettes" / scenario / LANE.native_file
     return normalize_to_dicts(LANE, path, recorded_context(path))
 
