@@ -816,7 +816,7 @@ LANE = LaneSpec(
     input_kind="jsonl",
     description="Claude Code's stream-json (`claude -p --output-format stream-json --verbose`): "
                 "init, one content block per assistant line, tool results, permission denials, "
-                "result.",
+                "permission prompts answered over the control protocol, result.",
     item_kinds=frozenset({
         "assistant_message", "reasoning", "command_execution", "file_change",
         "mcp_tool_call", "tool_call", "web_search", "plan", "error", "unknown",
