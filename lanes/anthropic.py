@@ -11,8 +11,9 @@ across requests.
 
 Who sent it. Readings that belong to one runtime apply only when the request itself says Claude
 Code sent it (`claude_code_sent`): a Claude Code request header (`x-app: cli`, a `claude-cli/`
-user agent, a `claude-code-*` beta), its billing header or identity line at the head of the
-system prompt, or its `metadata.user_id` shape. Never a model name, never words of a prompt.
+user agent, a `claude-code-*` beta, `x-claude-code-session-id`), its billing header or identity
+line at the head of the system prompt, or its `metadata.user_id` shape. Never a model name,
+never words of a prompt.
 Traffic without a marker is read as a plain conversation: every text, thinking, tool use and
 tool result, turn by turn, client tools as `tool_call`s under their own names.
 
@@ -232,9 +233,10 @@ CLAUDE_CODE_HEADERS: dict[str, re.Pattern[str]] = {
     "x-app": re.compile(r"^cli$"),
     "user-agent": re.compile(r"^claude-cli/"),
     "anthropic-beta": re.compile(r"(?:^|,)\s*claude-code-\d{8}\s*(?:,|$)"),
+    "x-claude-code-session-id": re.compile(r"\S"),
 }
 """Request header -> the value Claude Code sends (its app tag, its user agent, the beta only
-Claude Code enables)."""
+Claude Code enables, the session header newer versions add)."""
 
 CLAUDE_CODE_SYSTEM = re.compile(
     r"^(?:x-anthropic-billing-header: cc_version=|You are Claude Code, Anthropic's official CLI"

@@ -1065,6 +1065,7 @@ MARKED: dict[str, tuple[dict[str, str], dict[str, Any]]] = {
     "x-app header": ({"x-app": "cli"}, {}),
     "user agent": ({"user-agent": "claude-cli/2.1.328 (external, sdk-cli)"}, {}),
     "beta header": ({"anthropic-beta": "oauth-2025-04-20,claude-code-20250219"}, {}),
+    "session header": ({"x-claude-code-session-id": SESSION}, {}),
     "billing header": ({}, {"system": [{"type": "text", "text": "x-anthropic-billing-header: "
                                                                 "cc_version=2.1.328.b7f;"}]}),
     "identity line": ({}, {"system": "You are Claude Code, Anthropic's official CLI for Claude."}),
