@@ -12,12 +12,15 @@ import json
 import os
 import stat
 from pathlib import Path
+from typing import Any
 
 import pytest
 
 from harness.cli import main
 from harness.cli.record import scratch_scenarios
+from harness.conformance.drift import run_drift, write_reports
 from harness.contract.errors import HarnessError
+from harness.record.recording import record_scenario
 from harness.record.runtimes import base
 from harness.record.runtimes.install import (
     InstallError,
@@ -28,7 +31,7 @@ from harness.record.runtimes.install import (
     parse_spec,
 )
 from harness.record.runtimes.registry import get_driver
-from tests.miniatures import FakeDriver, write_scenario
+from tests.miniatures import FakeDriver, fake_native_lane, write_scenario
 
 DRIVERS = {name: get_driver(name) for name in ("codex", "claude", "gemini")}
 """Loaded before any test points `.runtimes/` elsewhere (drivers read it when imported)."""
@@ -226,3 +229,96 @@ def test_record_unknown_scenario_in_the_catalog_is_an_error(tmp_path: Path) -> N
     with pytest.raises(HarnessError, match="no scenario 'nope'"):
         scratch_scenarios(tmp_path / "scratch", catalog, "nope")
     assert not (tmp_path / "scratch").exists()
+
+
+# ------------------------------------------------------------------ harness drift
+
+
+def _catalog_with_fake_recording(root: Path) -> Path:
+    folder = write_scenario(root / "catalog" / "demo")
+    record_scenario(FakeDriver(generation="1"), folder, drift_lanes={})
+    return folder
+
+
+FAKE_LANES = {"fake-native": fake_native_lane()}
+
+
+def test_drift_of_an_unchanged_version_is_no_semantic_change(tmp_path: Path) -> None:
+    """Another version that only differs in the version string: same meaning, exit 0; the
+    catalog is only read."""
+    folder = _catalog_with_fake_recording(tmp_path)
+    before = {p.name: p.read_bytes() for p in folder.iterdir()}
+    report = run_drift(FakeDriver(generation="1", version="0.0.1"), [folder],
+                       tmp_path / "scratch", lanes=FAKE_LANES)
+    assert [(s.scenario, s.status) for s in report.scenarios] == [("demo", "same")]
+    assert report.exit_code == 0
+    assert {p.name: p.read_bytes() for p in folder.iterdir()} == before
+    meta = json.loads((tmp_path / "scratch" / "demo" / "fake.meta.json").read_text())
+    assert meta["version"] == "0.0.1"
+
+
+def test_drift_of_a_changed_version_names_the_field_and_writes_reports(tmp_path: Path) -> None:
+    folder = _catalog_with_fake_recording(tmp_path)
+    report = run_drift(FakeDriver(generation="2", version="0.0.2"), [folder],
+                       tmp_path / "scratch", lanes=FAKE_LANES)
+    [verdict] = report.scenarios
+    assert verdict.status == "changed" and report.exit_code == 1
+    assert {d.check for d in verdict.differences} == {"eq.assistant_message.text"}
+    md, js = write_reports(report, "0.0.0", tmp_path / "report")
+    data = json.loads(js.read_text())
+    assert (data["exit_code"], data["version"], data["pinned"]) == (1, "0.0.2", "0.0.0")
+    assert data["scenarios"][0]["differences"][0]["check"] == "eq.assistant_message.text"
+    text = md.read_text()
+    assert "| demo | changed | eq.assistant_message.text |" in text
+    assert '{"generation": "2"}' in text
+
+
+def test_drift_that_cannot_record_is_an_error(tmp_path: Path) -> None:
+    folder = _catalog_with_fake_recording(tmp_path)
+
+    def broken(driver: Any, target: Path) -> Any:
+        raise HarnessError("runtime crashed")
+
+    report = run_drift(FakeDriver(version="0.0.3"), [folder], tmp_path / "scratch",
+                       lanes=FAKE_LANES, recorder=broken)
+    assert [s.status for s in report.scenarios] == ["error"]
+    assert "runtime crashed" in report.scenarios[0].detail
+    assert report.exit_code == 2
+
+
+def test_drift_with_nothing_compared_is_an_error(tmp_path: Path) -> None:
+    """A scenario without a catalog recording is skipped; if every one is, no comparison was
+    made and the verdict cannot be 'no change'."""
+    folder = write_scenario(tmp_path / "catalog" / "demo")
+    report = run_drift(FakeDriver(version="0.0.4"), [folder], tmp_path / "scratch",
+                       lanes=FAKE_LANES)
+    assert [s.status for s in report.scenarios] == ["skipped"]
+    assert report.exit_code == 2
+
+
+def test_drift_cli_exit_codes_and_reports(tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
+                                          capsys: pytest.CaptureFixture[str]) -> None:
+    folder = _catalog_with_fake_recording(tmp_path)
+    generation = {"value": "1"}
+
+    def fake_driver(name: str, version: str | None = None) -> FakeDriver:
+        return FakeDriver(generation=generation["value"], version=version or "0.0.0")
+
+    monkeypatch.setattr("harness.cli.drift.get_driver", fake_driver)
+    monkeypatch.setattr("harness.cli.drift.driver_names", lambda: ["codex"])
+    monkeypatch.setattr("harness.conformance.drift.get_lane", lambda lane: fake_native_lane())
+    args = ["drift", "--runtime", "codex", "--version", "0.0.9", "--scenario", "demo",
+            "--catalog", str(folder.parent), "--report", str(tmp_path / "report")]
+    assert main(args) == 0
+    generation["value"] = "2"
+    assert main(args) == 1
+    assert json.loads((tmp_path / "report" / "drift.json").read_text())["exit_code"] == 1
+    out = capsys.readouterr().out
+    assert "changed  demo: eq.assistant_message.text" in out
+    assert main([*args[:-4], "--catalog", str(folder.parent), "--scenario", "nope"]) == 2
+
+
+def test_drift_cli_refuses_a_version_not_installed(runtimes: Path,
+                                                  capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["drift", "--runtime", "codex", "--version", "0.150.0"]) == 2
+    assert "harness runtimes install codex@0.150.0" in capsys.readouterr().err

@@ -22,6 +22,7 @@ Handler = Callable[[argparse.Namespace], int]
 COMMANDS: dict[str, str] = {
     "check": "run the conformance gate: every lane x scenario, every lane pair",
     "completion": "print a shell completion script (bash or zsh)",
+    "drift": "record scenarios with another runtime version and compare with the catalog",
     "lanes": "list lanes with their declared item kinds and capabilities",
     "normalize": "normalize one lane's native input to JSONL on stdout",
     "record": "record scenario cassettes from a real runtime against the local stub",

@@ -1,0 +1,72 @@
+"""`harness drift`: does another runtime version change what the catalog's scenarios mean?
+
+Records each scenario with `--runtime R --version V` (installed side by side by `harness
+runtimes install R@V`) into a scratch folder, normalizes it with the runtime's native lane and
+compares it with the catalog's recording by the gate's field-by-field equivalence. Writes
+`drift.md` and `drift.json`; exit 0 no semantic change, 1 changed, 2 error.
+"""
+
+from __future__ import annotations
+
+import argparse
+import tempfile
+from pathlib import Path
+from typing import Any
+
+from harness.conformance.drift import ScenarioDrift, run_drift, write_reports
+from harness.contract.errors import HarnessError
+from harness.record.runtimes.base import REPO_ROOT
+from harness.record.runtimes.install import parse_spec
+from harness.record.runtimes.registry import driver_names, get_driver
+from harness.scenario import scenario_dirs
+
+
+def register(sub: Any) -> None:
+    parser: argparse.ArgumentParser = sub.add_parser(
+        "drift", help="record scenarios with another runtime version and compare with the catalog")
+    parser.add_argument("--runtime", required=True, choices=driver_names())
+    parser.add_argument("--version", dest="runtime_version", required=True, metavar="VERSION",
+                        help="an installed version (harness runtimes install R@VERSION)")
+    parser.add_argument("--scenario", default="all", help="scenario name or all (default)")
+    parser.add_argument("--catalog", type=Path, default=REPO_ROOT / "cassettes",
+                        help="the recordings to compare with (default: the shipped catalog)")
+    parser.add_argument("--scratch", type=Path,
+                        help="where the new recordings go (default: a temp folder, removed)")
+    parser.add_argument("--report", type=Path, default=Path("report"),
+                        help="folder for drift.md and drift.json (default: report)")
+    parser.set_defaults(handler=run)
+
+
+def _scenarios(catalog: Path, name: str) -> list[Path]:
+    dirs = scenario_dirs(catalog)
+    chosen = dirs if name == "all" else [d for d in dirs if d.name == name]
+    if not chosen:
+        raise HarnessError(f"no scenario {name!r} under {catalog}", source="--scenario")
+    return chosen
+
+
+def _line(verdict: ScenarioDrift) -> None:
+    checks = ", ".join(sorted({d.check for d in verdict.differences}))
+    note = checks or (verdict.detail.splitlines() or [""])[0]
+    print(f"{verdict.status:8} {verdict.scenario}" + (f": {note}" if note else ""), flush=True)
+
+
+def run(args: argparse.Namespace) -> int:
+    name, version = parse_spec(f"{args.runtime}@{args.runtime_version}")
+    assert version is not None
+    pinned = get_driver(name).version
+    driver = get_driver(name, version)
+    if not driver.binary().exists():
+        raise HarnessError(f"{name}@{version} is not installed (run: harness runtimes install "
+                           f"{name}@{version})", source="--version")
+    folders = _scenarios(args.catalog, args.scenario)
+    if args.scratch is not None:
+        if args.scratch.resolve() == args.catalog.resolve():
+            raise HarnessError("the scratch folder cannot be the catalog", source="--scratch")
+        report = run_drift(driver, folders, args.scratch, progress=_line)
+    else:
+        with tempfile.TemporaryDirectory(prefix=f"harness-drift-{name}-") as tmp:
+            report = run_drift(driver, folders, Path(tmp), progress=_line)
+    md, js = write_reports(report, pinned, args.report)
+    print(f"report: {md}\nreport: {js}")
+    return report.exit_code

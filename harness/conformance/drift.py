@@ -1,0 +1,149 @@
+"""Version drift: record scenarios with another runtime version and compare its normalized log
+with the catalog's, using the gate's field-by-field equivalence.
+
+Review is about meaning: a release that only renames ids, changes timings or adds fields the
+lane ignores shows no drift; a changed exit code, a missing item, a different turn outcome or
+error kind is a semantic change. Recording happens in a scratch folder; the catalog is only read.
+"""
+
+from __future__ import annotations
+
+import json
+import shutil
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Literal
+
+from harness.conformance.equivalence import Difference, equivalent
+from harness.contract.errors import HarnessError
+from harness.contract.lane import LaneSpec, get_lane, normalize_to_dicts
+from harness.contract.runmeta import recorded_context
+from harness.record.recording import RecordResult, record_scenario
+from harness.record.runtimes.base import RuntimeDriver
+
+Status = Literal["same", "changed", "error", "skipped"]
+Recorder = Callable[[RuntimeDriver, Path], RecordResult]
+
+
+@dataclass(frozen=True)
+class ScenarioDrift:
+    """One scenario's verdict; `detail` is the diff, the error or the reason it was skipped."""
+
+    scenario: str
+    status: Status
+    detail: str = ""
+    differences: tuple[Difference, ...] = ()
+    exit_codes: tuple[int, ...] = ()
+
+
+@dataclass(frozen=True)
+class DriftReport:
+    runtime: str
+    version: str
+    lane: str
+    scenarios: tuple[ScenarioDrift, ...] = field(default_factory=tuple)
+
+    @property
+    def exit_code(self) -> int:
+        """2 when a scenario could not be recorded or compared, or nothing was compared at all
+        (every scenario skipped); else 1 on any semantic change."""
+        statuses = {s.status for s in self.scenarios}
+        if "error" in statuses or not statuses & {"same", "changed"}:
+            return 2
+        return 1 if "changed" in statuses else 0
+
+
+def _record(driver: RuntimeDriver, folder: Path) -> RecordResult:
+    return record_scenario(driver, folder, force=True, drift_lanes={})
+
+
+def compare(lane: LaneSpec, catalog_native: Path, fresh_native: Path) -> ScenarioDrift:
+    """The catalog recording against the fresh one, both normalized with their recorded run
+    context, compared strictly (every compared field, outputs included)."""
+    scenario = catalog_native.parent.name
+    try:
+        old = normalize_to_dicts(lane, catalog_native, recorded_context(catalog_native))
+        new = normalize_to_dicts(lane, fresh_native, recorded_context(fresh_native))
+    except HarnessError as exc:
+        return ScenarioDrift(scenario, "error", f"cannot normalize: {exc}")
+    verdict = equivalent(old, new, "strict", labels=("catalog", "new"))
+    if verdict.equivalent:
+        return ScenarioDrift(scenario, "same")
+    return ScenarioDrift(scenario, "changed", verdict.diff, verdict.differences)
+
+
+def drift_scenario(driver: RuntimeDriver, lane: LaneSpec, catalog_dir: Path, scratch: Path,
+                   recorder: Recorder = _record) -> ScenarioDrift:
+    """Record `catalog_dir`'s scenario into `scratch/<name>/` and compare (see `compare`)."""
+    name = catalog_dir.name
+    catalog_native = catalog_dir / lane.native_file
+    if not catalog_native.exists():
+        return ScenarioDrift(name, "skipped", f"no {lane.native_file} in the catalog")
+    target = scratch / name
+    target.mkdir(parents=True, exist_ok=True)
+    shutil.copyfile(catalog_dir / "scenario.yaml", target / "scenario.yaml")
+    try:
+        result = recorder(driver, target)
+    except HarnessError as exc:
+        return ScenarioDrift(name, "error", f"recording failed: {exc}")
+    if result.skipped:
+        return ScenarioDrift(name, "skipped", result.skipped)
+    if result.problems:
+        return ScenarioDrift(name, "error", "stub problems: " + "; ".join(result.problems),
+                             exit_codes=tuple(result.exit_codes))
+    verdict = compare(lane, catalog_native, target / lane.native_file)
+    return ScenarioDrift(verdict.scenario, verdict.status, verdict.detail, verdict.differences,
+                         tuple(result.exit_codes))
+
+
+def run_drift(driver: RuntimeDriver, scenario_dirs: Sequence[Path], scratch: Path, *,
+              lanes: Mapping[str, LaneSpec] | None = None,
+              recorder: Recorder = _record,
+              progress: Callable[[ScenarioDrift], None] | None = None) -> DriftReport:
+    """Every scenario in turn, with the driver's native lane."""
+    lane = (lanes or {}).get(driver.native_lane) or get_lane(driver.native_lane)
+    found: list[ScenarioDrift] = []
+    for folder in scenario_dirs:
+        verdict = drift_scenario(driver, lane, folder, scratch, recorder)
+        found.append(verdict)
+        if progress is not None:
+            progress(verdict)
+    return DriftReport(driver.name, driver.version, lane.id, tuple(found))
+
+
+def report_json(report: DriftReport, pinned: str) -> str:
+    data = {
+        "runtime": report.runtime, "version": report.version, "pinned": pinned,
+        "lane": report.lane, "exit_code": report.exit_code,
+        "scenarios": [{"scenario": s.scenario, "status": s.status, "detail": s.detail,
+                       "exit_codes": list(s.exit_codes),
+                       "differences": [{"check": d.check, "where": d.where, "detail": d.detail}
+                                       for d in s.differences]}
+                      for s in report.scenarios],
+    }
+    return json.dumps(data, indent=2, ensure_ascii=False) + "\n"
+
+
+def report_markdown(report: DriftReport, pinned: str) -> str:
+    verdict = {0: "no semantic change", 1: "semantic changes", 2: "errors"}[report.exit_code]
+    lines = [f"# Drift: {report.runtime}@{report.version} against the catalog "
+             f"({report.runtime}@{pinned})", "",
+             f"Lane `{report.lane}`; verdict: **{verdict}**.", "",
+             "| scenario | status | checks |", "|---|---|---|"]
+    for s in report.scenarios:
+        checks = ", ".join(sorted({d.check for d in s.differences})) or "-"
+        lines.append(f"| {s.scenario} | {s.status} | {checks} |")
+    for s in report.scenarios:
+        if s.status in {"changed", "error"} and s.detail:
+            lines += ["", f"## {s.scenario} ({s.status})", "", "```", s.detail.strip(), "```"]
+    return "\n".join(lines) + "\n"
+
+
+def write_reports(report: DriftReport, pinned: str, folder: Path) -> tuple[Path, Path]:
+    """`drift.md` and `drift.json` in `folder`."""
+    folder.mkdir(parents=True, exist_ok=True)
+    md, js = folder / "drift.md", folder / "drift.json"
+    md.write_text(report_markdown(report, pinned), encoding="utf-8")
+    js.write_text(report_json(report, pinned), encoding="utf-8")
+    return md, js
