@@ -33,7 +33,8 @@ How the stream becomes a log (each rule has a test):
   hold the client's lines too): `control_request` `can_use_tool` -> approval.requested (id = the
   request id, item = the tool's, reason = `description`, else `blocked_path`, else
   `decision_reason`). The client's `control_response` decides it (decided_by user): allow ->
-  approved, allow with `updatedPermissions` -> approved_for_session, deny -> denied with its
+  approved (an edited `updatedInput` is what runs: the item follows it), allow with
+  `updatedPermissions` -> approved_for_session, deny -> denied with its
   `message` as reason, deny with `interrupt` -> abort. With stdout only, the tool_result decides:
   `tool_result_meta.permission_decision` (accept/reject by `source`, `SOURCES`), a
   `non_execution_kind` of `user-rejected` (the interrupt) -> abort, else an error result that
@@ -539,13 +540,24 @@ class Translator:
         if behavior == "allow":
             decision: Decision = ("approved_for_session" if answer.get("updatedPermissions")
                                   else "approved")
-            return [self._resolve(ask, decision, "user", None)]
+            return [self._resolve(ask, decision, "user", None),
+                    *self._edited(ask.tool_id, answer.get("updatedInput"))]
         if behavior == "deny":
             if answer.get("interrupt") is True:
                 self.interrupt = self.interrupt or "interrupted at a permission prompt"
                 return [self._resolve(ask, "abort", "user", _text(answer.get("message")))]
             return [self._resolve(ask, "denied", "user", _text(answer.get("message")))]
         return [self.b.unknown("control_response", data)]
+
+    def _edited(self, tool_id: str, updated: Any) -> list[Event]:
+        """Quirk: an allow may carry an `updatedInput` other than the asked one, and that is
+        what runs (stdout never says so): the item is updated to it."""
+        tool = self.tools.get(tool_id)
+        if tool is None or not isinstance(updated, dict) or updated == tool.arguments:
+            return []
+        item = tool_item(tool.item.id, tool_id, tool.name, updated, self.context.cwd)
+        self.tools[tool_id] = _Tool(item, tool.name, updated)
+        return [self.b.item("updated", item)]
 
     def _control_cancel(self, frame: Frame) -> list[Event]:
         """The CLI withdraws a prompt (the call was cut): the tool result says what happened."""

@@ -859,3 +859,19 @@ def test_a_prompt_left_open_is_denied_when_the_result_lists_it() -> None:
             for r in of_type(events, "approval.resolved")] == [("r1", "denied", "user")]
     assert [(i["command"], i["status"]) for i in completed(events)] == [
         ("a", "declined"), ("b", "failed")]
+
+
+def test_an_edited_input_is_what_the_item_runs() -> None:
+    """An allow whose `updatedInput` differs runs the edited input: the item is updated to it
+    (an unchanged input updates nothing)."""
+    asked = {"command": "touch a"}
+    for updated, command, updates in ((asked, "touch a", 0),
+                                      ({"command": "touch b"}, "touch b", 1)):
+        events = run(init(mode="default"), tool_use("t1", "Bash", asked),
+                     ask("r1", "t1", "Bash", asked),
+                     answer("r1", behavior="allow", updatedInput=updated),
+                     tool_result("t1", "(Bash completed with no output)",
+                                 {"stdout": "", "stderr": ""}), result())
+        assert completed(events)[0]["command"] == command
+        assert len(of_type(events, "item.updated")) == updates
+        assert of_type(events, "approval.requested")[0]["action"] == "Bash: touch a"

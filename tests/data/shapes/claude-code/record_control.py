@@ -68,6 +68,12 @@ def allow_suggested(request: dict[str, Any]) -> dict[str, Any]:
             "updatedPermissions": request.get("permission_suggestions") or []}
 
 
+def allow_changed(request: dict[str, Any]) -> dict[str, Any]:
+    """Allow, but run another command than the one asked (the client edits the input)."""
+    return {"behavior": "allow",
+            "updatedInput": {**request["input"], "command": "touch edited.txt"}}
+
+
 def deny(message: str) -> Answer:
     return lambda _request: {"behavior": "deny", "message": message}
 
@@ -124,6 +130,11 @@ SESSIONS: dict[str, tuple[Script, list[Answer], list[str]]] = {
         (bash("toolu_ctl_h0", "touch hooked.txt", "Create hooked.txt"),),
         (text("Created hooked.txt."),),
     ], [allow], [PROMPT]),
+    # allow with an edited input: another command runs than the model asked for
+    "control_updated_input": (lambda cwd: [
+        (bash("toolu_ctl_u0", "touch asked.txt", "Create asked.txt"),),
+        (text("Done."),),
+    ], [allow_changed], [PROMPT]),
     # --include-partial-messages: stream_event lines before each assistant line
     "partial_messages": (lambda cwd: [
         (text("Listing the folder."), bash("toolu_ctl_p0", "ls", "List files")),
@@ -139,7 +150,7 @@ HOOK_ANSWER = {"hookSpecificOutput": {"hookEventName": "PreToolUse",
                                       "permissionDecisionReason": "allowed by the test hook"}}
 STDOUT_VARIANT = frozenset({"control_allow_deny", "control_session_rule", "control_suggestions",
                             "control_two_prompts", "control_interrupt",
-                            "control_client_interrupt"})
+                            "control_client_interrupt", "control_updated_input"})
 """Sessions also saved as a stdout-only recording (`<name>_stdout.jsonl`)."""
 
 
