@@ -135,15 +135,28 @@ SESSIONS: dict[str, tuple[Script, list[Answer], list[str]]] = {
         (bash("toolu_ctl_u0", "touch asked.txt", "Create asked.txt"),),
         (text("Done."),),
     ], [allow_changed], [PROMPT]),
+    # an in-process (SDK) MCP server the client serves over `mcp_message` requests
+    "control_sdk_mcp": (lambda cwd: [
+        ({"type": "tool_use", "id": "toolu_ctl_m0", "name": "ToolSearch",
+          "input": {"query": "select:mcp__calc__add", "max_results": 1}},),
+        ({"type": "tool_use", "id": "toolu_ctl_m1", "name": "mcp__calc__add",
+          "input": {"a": 2, "b": 3}},),
+        (text("2 + 3 = 5."),),
+    ], [allow], [PROMPT]),
     # --include-partial-messages: stream_event lines before each assistant line
     "partial_messages": (lambda cwd: [
         (text("Listing the folder."), bash("toolu_ctl_p0", "ls", "List files")),
         (text("The folder is empty."),),
     ], [allow], [PROMPT]),
 }
-EXTRA_ARGS: dict[str, list[str]] = {"partial_messages": ["--include-partial-messages"]}
-INIT_EXTRA: dict[str, dict[str, Any]] = {"control_hook": {"hooks": {"PreToolUse": [
-    {"matcher": "Bash", "hookCallbackIds": ["hook_0"]}]}}}
+EXTRA_ARGS: dict[str, list[str]] = {
+    "partial_messages": ["--include-partial-messages"],
+    "control_sdk_mcp": ["--mcp-config", json.dumps(
+        {"mcpServers": {"calc": {"type": "sdk", "name": "calc"}}}), "--strict-mcp-config"]}
+INIT_EXTRA: dict[str, dict[str, Any]] = {
+    "control_hook": {"hooks": {"PreToolUse": [{"matcher": "Bash",
+                                               "hookCallbackIds": ["hook_0"]}]}},
+    "control_sdk_mcp": {"sdkMcpServers": ["calc"]}}
 """Extra `initialize` fields: a PreToolUse hook answered by the client (`hook_callback`)."""
 HOOK_ANSWER = {"hookSpecificOutput": {"hookEventName": "PreToolUse",
                                       "permissionDecision": "allow",
@@ -195,11 +208,36 @@ def environment(home: Path, stub_url: str) -> dict[str, str]:
             "NO_PROXY": "127.0.0.1,localhost"}
 
 
+ADD_TOOL = {"name": "add", "description": "Add two numbers",
+            "inputSchema": {"type": "object", "required": ["a", "b"], "properties": {
+                "a": {"type": "number"}, "b": {"type": "number"}}}}
+
+
+def mcp_answer(message: dict[str, Any]) -> dict[str, Any]:
+    """The SDK server `calc`: JSON-RPC answers to initialize, tools/list and tools/call."""
+    method = message.get("method")
+    result: dict[str, Any] = {}
+    if method == "initialize":
+        result = {"protocolVersion": (message.get("params") or {}).get("protocolVersion"),
+                  "capabilities": {"tools": {}}, "serverInfo": {"name": "calc",
+                                                                 "version": "1.0.0"}}
+    elif method == "tools/list":
+        result = {"tools": [ADD_TOOL]}
+    elif method == "tools/call":
+        args = (message.get("params") or {}).get("arguments") or {}
+        result = {"content": [{"type": "text", "text": str(args.get("a", 0) + args.get("b", 0))}]}
+    return {"jsonrpc": "2.0", "id": message.get("id", 0), "result": result}
+
+
 def client_answer(data: dict[str, Any], pending: list[Answer]) -> dict[str, Any] | None:
     """The client's line for a CLI line (a prompt, a hook callback), or None."""
     subtype = (data.get("request") or {}).get("subtype")
     if data.get("type") != "control_request":
         return None
+    if subtype == "mcp_message":
+        return {"type": "control_response", "response": {
+            "subtype": "success", "request_id": data["request_id"],
+            "response": {"mcp_response": mcp_answer(data["request"].get("message") or {})}}}
     if subtype == "hook_callback":
         return {"type": "control_response", "response": {
             "subtype": "success", "request_id": data["request_id"], "response": HOOK_ANSWER}}
