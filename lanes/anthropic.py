@@ -820,8 +820,9 @@ class Translator(ExchangeTranslator[Replayed]):
         return self._message_stop(), "completed"
 
     def _whole_message(self, message: BetaMessage) -> list[Event]:
-        """A non-streaming answer (Claude Code's fallback after a failed stream): each content
-        block goes through the same start/stop logic as a streamed one."""
+        """A non-streamed answer (any client's `stream: false` call, or Claude Code's fallback
+        after a failed stream): each content block, whole, goes through the same start/stop
+        logic as a streamed one, so both forms give the same items."""
         self.message_id = str(message.id)
         self.call_usage.update(message.usage)
         if message.stop_reason is not None:
