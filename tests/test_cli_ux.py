@@ -253,7 +253,7 @@ def test_matrix_fits_80_columns_with_whole_scenario_names() -> None:
     legend = " ".join(line for line in lines if not line.startswith(("│", "┃", "┏", "└", "┡")))
     for lane in available_lanes():
         assert lane in legend  # each short header is explained
-    assert "cn codex-native" in legend and "ca codex-adapter" in legend
+    assert "cn=codex-native" in legend and "ca=codex-adapter" in legend  # never split
 
 
 def test_matrix_keeps_full_lane_headers_when_they_fit() -> None:

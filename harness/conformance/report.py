@@ -90,7 +90,7 @@ def print_matrix(result: GateResult, console: Console) -> None:
         row.append(_pair_summary(p for p in result.pairs if p.scenario == scenario))
         table.add_row(*row, end_section=False)
     console.print(table)
-    shortened = [f"{short} {lane}" for lane, short in headers.items() if short != lane]
+    shortened = [f"{short}={lane}" for lane, short in headers.items() if short != lane]
     if shortened:
         console.print("lanes: " + "  ".join(shortened), markup=False)
     console.print(LEGEND)
