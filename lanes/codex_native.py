@@ -523,8 +523,10 @@ class LegacyUsage(_Native):
     output_tokens: int | None = None
     reasoning_output_tokens: int | None = None
 
-    def usage(self, scope: Literal["turn", "cumulative"]) -> Usage:
-        return Usage(scope=scope, input_tokens=self.input_tokens,
+    def usage(self) -> Usage:
+        """A legacy run is one task (one turn) and its totals restart with each process (a
+        resumed run counts from zero): the run's total is the turn's usage."""
+        return Usage(scope="turn", input_tokens=self.input_tokens,
                      cached_input_tokens=self.cached_input_tokens,
                      output_tokens=self.output_tokens,
                      reasoning_tokens=self.reasoning_output_tokens)
@@ -535,8 +537,8 @@ class LegacyTokenInfo(_Native):
 
 
 class LegacyTokenCount(LegacyUsage):
-    """0.42: `info.total_token_usage` (cumulative, or `info: null`); 0.25: the last request's
-    counts flat on the message."""
+    """0.42: `info.total_token_usage` (the process's running total, or `info: null`); 0.25: the
+    last request's counts flat on the message."""
 
     info: LegacyTokenInfo | None = None
 
@@ -1052,7 +1054,7 @@ class LegacyReader:
     def token_count(self, frame: Frame, msg: dict[str, Any]) -> list[Event]:
         native = self._parse(LegacyTokenCount, frame)
         if native.info is not None:
-            self.total = native.info.total_token_usage.usage("cumulative")
+            self.total = native.info.total_token_usage.usage()
         for name in ("input_tokens", "cached_input_tokens", "output_tokens",
                      "reasoning_output_tokens"):
             value = getattr(native, name)

@@ -961,9 +961,10 @@ def test_legacy_reasoning_plan_and_web_search() -> None:
     assert of_type(events, "item.started")[0]["item"]["id"] == search["id"]
 
 
-def test_legacy_usage_cumulative_or_summed() -> None:
-    """0.42 `token_count.info.total_token_usage` is the session's running total (the last one
-    counts); 0.25 prints each request's counts flat on the message (summed for the turn)."""
+def test_legacy_usage_is_the_turns() -> None:
+    """0.42 `token_count.info.total_token_usage` is the process's running total (the last one
+    counts; a resumed run starts from zero, and a run is one turn); 0.25 prints each request's
+    counts flat on the message (summed). Either way the usage is the turn's."""
     total = {"input_tokens": 10, "cached_input_tokens": 1, "output_tokens": 2,
              "reasoning_output_tokens": 3, "total_tokens": 12}
     later = {**total, "input_tokens": 30}
@@ -971,7 +972,7 @@ def test_legacy_usage_cumulative_or_summed() -> None:
                             legacy("token_count", info={"total_token_usage": total}),
                             legacy("token_count", info={"total_token_usage": later}),
                             legacy("agent_message", message="ok")), LENIENT)
-    assert events[-1]["usage"] == {"scope": "cumulative", "input_tokens": 30,
+    assert events[-1]["usage"] == {"scope": "turn", "input_tokens": 30,
                                    "cached_input_tokens": 1, "cache_write_input_tokens": None,
                                    "output_tokens": 2, "reasoning_tokens": 3}
     events = run(legacy_run(legacy("token_count", input_tokens=10, output_tokens=2),

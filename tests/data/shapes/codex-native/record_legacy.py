@@ -4,6 +4,9 @@
     python tests/data/shapes/codex-native/record_legacy.py \
         /tmp/codex-0.42/node_modules/.bin/codex shell_patch out.jsonl [--experimental-json]
 
+Script `resume` runs twice in one CODEX_HOME, the second time as `exec resume <id>` (the id read
+from the rollout file name: a legacy stream never prints it); both runs go to `out.jsonl`.
+
 Offline and hermetic: a scripted Responses stub on 127.0.0.1 (the project's `StubServer`), a
 temp `CODEX_HOME` whose provider points at it with retries off, a closed loopback proxy as
 backstop, stdin from /dev/null. Old releases offer a `shell` tool taking an argv list
@@ -72,13 +75,14 @@ SCRIPTS: dict[str, list[dict[str, Any]]] = {
     "retry_limit_429": [{"status": 429, "body": {"error": {
         "message": "Rate limit reached for requests", "type": "requests",
         "code": "rate_limit_exceeded"}}}],
+    "resume": [{"items": [answer("an answer")]}],
     "response_failed": [{"items": [], "fail": {
         "code": "server_error", "message": "The model failed to generate a response."}}],
 }
 PROMPTS = {"shell_patch": "Print hello, show missing.txt, add notes.txt.",
            "mcp_web_search": "Search, then use the demo server to echo ping, then call its "
                              "fail tool.",
-           "plan_update": "Plan it."}
+           "plan_update": "Plan it.", "resume": "Say one."}
 
 
 def event(etype: str, **fields: Any) -> bytes:
@@ -146,12 +150,19 @@ def record(codex: str, script: str, out: Path, extra: list[str]) -> int:
                "NO_COLOR": "1", "TMPDIR": str(Path(home) / "tmp"), "STUB_KEY": "sk-dummy",
                "HTTP_PROXY": CLOSED_PROXY, "HTTPS_PROXY": CLOSED_PROXY,
                "ALL_PROXY": CLOSED_PROXY, "NO_PROXY": "127.0.0.1,localhost"}
-        fmt = extra or ["--json"]
+        flags = [*(extra or ["--json"]), "--skip-git-repo-check", "-C", str(WORKSPACE),
+                 "-s", "workspace-write"]
+        runs = [[PROMPTS.get(script, "Say hi.")]]
+        if script == "resume":
+            runs.append(["resume", "{id}", "Say two."])
         with out.open("wb") as stdout:
-            done = subprocess.run(
-                [codex, "exec", *fmt, "--skip-git-repo-check", "-C", str(WORKSPACE),
-                 "-s", "workspace-write", PROMPTS.get(script, "Say hi.")],
-                stdin=subprocess.DEVNULL, stdout=stdout, env=env, timeout=120, check=False)
+            for run in runs:
+                args = run
+                if "{id}" in run:
+                    rollout = sorted((codex_home / "sessions").rglob("rollout-*.jsonl"))[0]
+                    args = [rollout.stem[-36:] if part == "{id}" else part for part in run]
+                done = subprocess.run([codex, "exec", *flags, *args], stdin=subprocess.DEVNULL,
+                                      stdout=stdout, env=env, timeout=120, check=False)
     return done.returncode
 
 
