@@ -274,7 +274,6 @@ class _Ask:
     request_id: str
     tool_id: str
     decision: Decision | None = None
-    withdrawn: bool = False
 
 
 def action_of(tool: _Tool) -> str:
@@ -564,8 +563,7 @@ class Translator:
         ask = self.asks.get(str(frame.data.get("request_id")))
         if ask is None or ask.decision is not None:
             return [self.b.unknown("control_cancel_request", frame.data)]
-        ask.withdrawn = True
-        return []
+        return []  # the ask stays open: its tool_result decides
 
     def _resolve(self, ask: _Ask, decision: Decision, by: DecidedBy,
                  reason: str | None) -> Event:

@@ -680,6 +680,8 @@ def test_a_client_error_answer_or_a_cancel_leaves_the_decision_to_stdout() -> No
         assert notices == (["permission request r1: the client answered client crashed; the "
                             "outcome is read from the tool result"] if line is error_answer
                            else [])
+        assert [i["kind"] for i in completed(events) if i["kind"] != "error"] == [
+            "command_execution"]
 
 
 def test_a_prompt_answered_or_asked_twice_is_refused_or_noted() -> None:
