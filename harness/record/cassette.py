@@ -161,17 +161,40 @@ def read_http_cassette(path: Path) -> list[Interaction]:
         raise InputError(f"cannot read cassette: {exc.strerror}", source=str(path)) from None
     except UnicodeDecodeError:
         raise InputError("cassette is not UTF-8", source=str(path)) from None
-    serializer = jsonserializer if text.lstrip().startswith("{") else yamlserializer
     try:
-        raw = serializer.deserialize(text)
-        interactions = raw["interactions"]
-        if not isinstance(interactions, list):
-            raise TypeError("`interactions` is not a list")
+        interactions = load_cassette_dict(text)["interactions"]
     except (ValueError, KeyError, TypeError, AttributeError, yaml.YAMLError) as exc:
         raise InputError(f"not a vcrpy cassette: {exc}", source=str(path)) from None
     lines = interaction_lines(text, len(interactions))
     return [_to_interaction(path, index, entry, lines[index])
             for index, entry in enumerate(interactions)]
+
+
+def load_cassette_dict(text: str) -> dict[str, Any]:
+    """A cassette's text (vcrpy YAML or JSON) as vcrpy's own dict form, whatever tool wrote it.
+
+    Other projects' serializers keep JSON bodies parsed (`parsed_body` in place of `body`:
+    pydantic-ai's test cassettes) and hand-written cassettes put a response body as bare text;
+    both are written back in vcrpy's form (request `body` text, response `body.string`), so the
+    reader and vcrpy's replay (`harness.record.replay`, through this as its serializer) see the
+    same bodies. Anything else is left for the field checks to refuse."""
+    serializer = jsonserializer if text.lstrip().startswith("{") else yamlserializer
+    data = serializer.deserialize(text)
+    interactions = data["interactions"]
+    if not isinstance(interactions, list):
+        raise TypeError("`interactions` is not a list")
+    for entry in interactions:
+        if not isinstance(entry, dict):
+            continue
+        for side in ("request", "response"):
+            part = entry.get(side)
+            if isinstance(part, dict) and "parsed_body" in part and "body" not in part:
+                text_body = json.dumps(part.pop("parsed_body"))
+                part["body"] = text_body if side == "request" else {"string": text_body}
+        response = entry.get("response")
+        if isinstance(response, dict) and isinstance(response.get("body"), str | bytes):
+            response["body"] = {"string": response["body"]}
+    return dict(data)
 
 
 _ENTRY_START = ("- request:", "- response:")

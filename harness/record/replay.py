@@ -20,7 +20,7 @@ import vcr
 from vcr.errors import CannotOverwriteExistingCassetteException
 
 from harness.contract.errors import InputError
-from harness.record.cassette import Interaction
+from harness.record.cassette import Interaction, load_cassette_dict
 
 
 def _method_ci(r1: Any, r2: Any) -> None:
@@ -28,10 +28,17 @@ def _method_ci(r1: Any, r2: Any) -> None:
     assert str(r1.method).upper() == str(r2.method).upper()
 
 
-def _serializer_for(path: Path) -> str:
-    with path.open("rb") as handle:
-        head = handle.read(64).lstrip()
-    return "json" if head.startswith(b"{") else "yaml"
+class _AnyCassette:
+    """vcrpy serializer reading every cassette form `load_cassette_dict` reads (vcrpy's YAML and
+    JSON, parsed JSON bodies), so replay serves the bodies the lanes' reader saw."""
+
+    @staticmethod
+    def deserialize(cassette_string: str) -> dict[str, Any]:
+        return load_cassette_dict(cassette_string)
+
+    @staticmethod
+    def serialize(cassette_dict: dict[str, Any]) -> str:
+        raise NotImplementedError("replay never writes a cassette")
 
 
 @contextmanager
@@ -39,10 +46,11 @@ def vcr_replay(path: Path) -> Iterator[None]:
     """Within the block, HTTP from SDKs is answered from the cassette at `path`, in order."""
     player = vcr.VCR(record_mode="none", decode_compressed_response=False)
     player.register_matcher("method_ci", _method_ci)
+    player.register_serializer("any", _AnyCassette)
     try:
         with player.use_cassette(
             str(path),
-            serializer=_serializer_for(path),
+            serializer="any",
             match_on=["method_ci", "path"],
             allow_playback_repeats=False,
         ):
