@@ -52,7 +52,7 @@ How the stream becomes a log (each rule has a test):
   lines that follow, in pieces: no items of their own. `system/status` is progress.
 - `result` ends the turn. Quirk: `subtype` is `"success"` even when the API failed, so the
   outcome is read from `is_error` / `terminal_reason` / an `error_*` subtype /
-  `api_error_status` (an HTTP status: the
+  `api_error_status`, else the `API Error: NNN` head of its text (an HTTP status: the
   core's one table, `harness.contract.model.status_kind`). On an API failure
   Claude Code also prints a synthetic assistant line (`model: "<synthetic>"`,
   `is_api_error_message`) holding the error text: it is the failure, not a message.
@@ -167,6 +167,10 @@ POLICY_REFUSAL = re.compile(
 INTERRUPT_MARK = "[Request interrupted by user"
 """Head of the text line Claude Code writes when the user interrupts (at a prompt or mid-stream)."""
 
+API_ERROR = re.compile(r"API Error: (\d{3})\b")
+"""Head of the text of a failed API call (`API Error: 500 {...}`): older builds print no
+`api_error_status`, only this."""
+
 ABORTED = frozenset({"aborted_tools", "aborted_streaming"})
 """`result.terminal_reason` of a run the user interrupted."""
 
@@ -202,6 +206,9 @@ def turn_error(result: dict[str, Any], api_message: str | None,
     """The failed run's error: `api_error_status` by the core's HTTP status table; a run the
     user interrupted (`interrupt` seen, or an `aborted_*` terminal reason) is `cancelled`."""
     status = result.get("api_error_status")
+    text = str(result.get("result") or api_message or "")
+    if not isinstance(status, int) and (match := API_ERROR.match(text)):
+        status = int(match.group(1))  # builds before 2.1.x name the status only in the text
     kind: ErrorKind = "unknown"
     if isinstance(status, int):
         kind = status_kind(status)
