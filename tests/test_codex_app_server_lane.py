@@ -477,8 +477,9 @@ def test_driver_templates_timings_hosts_and_paths(tmp_path: Path) -> None:
     text = (f'{{"emittedAtMs": 1764900000123, "startedAt": 17649, "processId": "4242", '
             f'"serverName": "box", "cwd": "{tmp_path}/workspace", '
             f'"userAgent": "a/0.169.0 (Debian 12.0.0; x86_64) dumb", '
-            f'"path": "sessions/2026/12/04/rollout-2026-12-04T23-54-14-x.jsonl"}}')
+            f'"path": "sessions/2026/12/04/rollout-2026-12-04T23-54-14-x.jsonl", '
+            f'"version": "sha256:{"ab" * 32}"}}')
     assert json.loads(DRIVER.template(text, plan)) == {
         "emittedAtMs": 0, "startedAt": 0, "processId": "0", "serverName": "{host}",
         "cwd": "{workspace}", "userAgent": "a/0.169.0 ({os}) dumb",
-        "path": "sessions/{date}/rollout-{datetime}-x.jsonl"}
+        "path": "sessions/{date}/rollout-{datetime}-x.jsonl", "version": "sha256:{config}"}

@@ -56,13 +56,18 @@ _VOLATILE: tuple[tuple[re.Pattern[str], str], ...] = (
     (re.compile(r'"(\w*At|\w*AtMs|durationMs|timestamp)": \d+'), r'"\1": 0'),
     (re.compile(r'"(processId|pid)": "\d+"'), r'"\1": "0"'),
     (re.compile(r'"serverName": "[^"]*"'), '"serverName": "{host}"'),
+    (re.compile(r'"version": "sha256:[0-9a-f]{64}"'), '"version": "sha256:{config}"'),
     (re.compile(r"sessions/\d{4}/\d{2}/\d{2}/rollout-\d{4}-\d{2}-\d{2}T\d{2}-\d{2}-\d{2}"),
      "sessions/{date}/rollout-{datetime}"),
     (re.compile(r'("userAgent": "[^"(]*)\([^)]*\)'), r"\1({os})"),
 )
 """App-server values that change run to run or machine to machine: wall-clock stamps and
 durations (`emittedAtMs`, `startedAt`, ...), process ids, the host name, the OS in the user
-agent."""
+agent, the session file's date, and `config/read`'s per-layer `version` (a hash of the config
+file, which holds the stub's port). The order of concurrent notifications (token usage, rate
+limits, an item's completion) and whether a short command's output also arrives as
+`item/commandExecution/outputDelta` can still differ between recordings: real timing, kept; the
+completed items (what drift and equivalence compare) do not depend on it."""
 
 
 def codex_decision(client: ClientDecision, params: dict[str, Any]) -> Any:
