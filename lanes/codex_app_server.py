@@ -363,6 +363,8 @@ class Translator:
         self.b = LogBuilder(LANE_ID)
         self.run = _RunState()
         self.runs = 0
+        self.connected = False
+        """Whether the client's `initialize` was seen (the transcript is a real connection)."""
         self.live: dict[str, dict[str, Any]] = {}
         """Open native items (by id): their latest raw state."""
         self.texts: dict[str, dict[str, str]] = {}
@@ -396,13 +398,15 @@ class Translator:
         return [self.b.notice(str(error))]
 
     def close(self, last_line: int = 0) -> list[Event]:
-        """End of input: an open turn fails as `stream_truncated`; a transcript that never
-        opened a thread is refused (strict) or one notice (lenient)."""
+        """End of input: an open turn fails as `stream_truncated`. A transcript that never
+        opened a thread is a session without a thread and one notice when the client did
+        connect (`initialize`: a transcript cut early), else refused (strict) or the same
+        (lenient)."""
         if not self.b.has_session:
             error = SequenceError("no thread/start or thread/resume answer: the transcript "
                                   "holds no Codex run", lane=LANE_ID, source=self.source,
                                   line=last_line + 1)
-            if not self.context.lenient:
+            if not self.connected and not self.context.lenient:
                 raise error
             return [*self.b.session_started(None, self._info(None, {})), *self.problem(error)]
         out = self._close_refused() if self.b.in_turn else []
@@ -427,6 +431,7 @@ class Translator:
             return self._unknown_method(frame, msg, method)
         if method == "initialize":
             self.run = _RunState()
+            self.connected = True
         if "id" in msg:
             self.run.client_requests[msg["id"]] = method
         return []

@@ -390,11 +390,19 @@ def test_a_line_that_is_no_transcript_line_is_refused() -> None:
         run([{"method": "initialize"}])
 
 
-def test_a_transcript_without_a_thread_is_refused_strict_and_one_notice_lenient() -> None:
-    lines = prelude()[:5]
+def test_a_transcript_cut_before_its_thread_is_a_threadless_session_with_a_notice() -> None:
+    for lenient in (False, True):
+        events = run(prelude()[:5], lenient=lenient)
+        assert [(e["type"], e["thread_id"]) for e in events] == [
+            ("session.started", None), ("item.completed", None)]
+        assert "no thread/start" in completed(events)[0]["message"]
+
+
+def test_lines_without_a_connection_are_refused_strict_and_one_notice_lenient() -> None:
+    lines = [note("configWarning", summary="w", details=None)]
     with pytest.raises(LaneError, match="no thread/start"):
         run(lines)
-    assert [i["kind"] for i in completed(run(lines, lenient=True))] == ["error"]
+    assert [i["kind"] for i in completed(run(lines, lenient=True))] == ["error", "error"]
 
 
 def test_recognizer_tells_a_transcript_from_the_exec_stream() -> None:
