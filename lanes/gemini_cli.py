@@ -225,7 +225,7 @@ class Translator:
     def feed(self, frame: Frame) -> list[Event]:
         native_type = frame.data.get("type")
         if not isinstance(native_type, str):
-            return self._problem(frame, "line has no string `type`", FrameError)
+            return self._problem(frame, "line has no string `type`", FrameError, keep=True)
         handler = self._handlers().get(native_type)
         if handler is None:
             return [*self._close_text(), self.b.unknown(native_type, frame.data)]
@@ -331,10 +331,11 @@ class Translator:
         name, tool_id = frame.data.get("tool_name"), frame.data.get("tool_id")
         if not isinstance(name, str) or not isinstance(tool_id, str):
             return self._problem(frame, "tool_use needs string `tool_name` and `tool_id`",
-                                 FrameError)
+                                 FrameError, keep=True)
         out = [*self._close_text(), *self._ensure_turn(frame)]
         if tool_id in self.tools:
-            return out + self._problem(frame, f"tool_id {tool_id!r} used twice", SequenceError)
+            return out + self._problem(frame, f"tool_id {tool_id!r} used twice", SequenceError,
+                                       keep=True)
         parameters = frame.data.get("parameters")
         parameters = parameters if isinstance(parameters, dict) else {}
         item = start_item(self.b.fresh_id(), name, parameters, tool_id)
@@ -349,7 +350,7 @@ class Translator:
         item = self.tools.pop(tool_id, None) if isinstance(tool_id, str) else None
         if item is None:
             return out + self._problem(frame, f"tool_result for unknown tool_id {tool_id!r}",
-                                       SequenceError)
+                                       SequenceError, keep=True)
         name = self.tool_names.pop(str(tool_id), "")
         done = finish_item(item, frame.data, self.context.approval_policy)
         if done.status == "declined":
@@ -375,12 +376,20 @@ class Translator:
         cut = frame.data.get("severity", "error") == "error"  # the answer stops here
         return [*self._close_text("failed" if cut else "completed"), self.b.notice(message)]
 
-    def _problem(self, frame: Frame, reason: str, error: type[LaneError]) -> list[Event]:
-        """Strict: raise `error` naming file and line. Lenient: an `error` notice, go on."""
+    def _problem(self, frame: Frame, reason: str, error: type[LaneError], *,
+                 keep: bool = False) -> list[Event]:
+        """Strict: raise `error` naming file and line. Lenient: an `error` notice, and with
+        `keep` (the line is not read any further) the line itself as an `unknown` item, so
+        nothing it carried (a tool's output, an orphan result) is lost."""
         if not self.context.lenient:
             raise error(reason, lane=LANE_ID, source=self.source, line=frame.line,
                         excerpt=frame.raw.decode("utf-8", "replace"))
-        return [self.b.notice(f"line {frame.line}: {reason}")]
+        out = [self.b.notice(f"line {frame.line}: {reason}")]
+        if keep:
+            native = frame.data.get("type")
+            out.append(self.b.unknown(native if isinstance(native, str) else "unreadable",
+                                      frame.data))
+        return out
 
 
 # ------------------------------------------------------------------------------------- entry
@@ -397,6 +406,7 @@ def normalize(source: LaneInput, context: RunContext) -> Iterator[Event]:
                 raise
             yield from translator._close_text()
             yield translator.b.notice(f"line {number}: {exc.reason}")
+            yield translator.b.unknown("unreadable", line.decode("utf-8", "replace"))
             continue
         yield from translator.feed(Frame(number, data, line))
     yield from translator.close()

@@ -470,6 +470,72 @@ def test_lenient_goes_on_with_notices(tmp_path: Path) -> None:
     assert any(i["kind"] == "assistant_message" and i["text"] == "hi" for i in completed(events))
 
 
+def test_lenient_keeps_every_line_it_cannot_read_whole(tmp_path: Path) -> None:
+    """No silent loss: a line lenient mode cannot use (not JSON, cut mid-line, no `type`, a
+    result for a tool never started, a malformed tool_use) stays in the log as an `unknown`
+    item carrying the line, beside the notice naming it."""
+    orphan = tool_result("run_shell_command", "zz", "output nobody asked for")
+    events = normalize_bytes(tmp_path, [
+        init(), user(), b'{"type":"tool_result","tool_id":"x","outp', {"kind": "no type"},
+        orphan, {"type": "tool_use", "tool_name": 7}, say("hi"), result()], lenient=True)
+    kept = [(i["native_type"], i["payload"]) for i in completed(events) if i["kind"] == "unknown"]
+    assert kept == [("unreadable", '{"type":"tool_result","tool_id":"x","outp'),
+                    ("unreadable", {"kind": "no type"}), ("tool_result", orphan),
+                    ("tool_use", {"type": "tool_use", "tool_name": 7})]
+    assert types(events)[-1] == "turn.completed"
+
+
+VERSION_SHAPES = REPO / "tests" / "data" / "shapes" / "gemini-cli"
+
+
+@pytest.mark.parametrize("damage", ["cut last line", "orphan result", "cut mid-tool"])
+@pytest.mark.parametrize("recording", sorted(p.name for p in VERSION_SHAPES.glob("v*.jsonl")))
+def test_damaged_recordings_from_every_version_lose_nothing_in_lenient_mode(
+        tmp_path: Path, recording: str, damage: str) -> None:
+    """Every recorded release's stream (0.20 .. 0.55, bare or prefixed tool ids, old stats),
+    damaged three ways: strict refuses in one `file:line` error; lenient gives a valid log that
+    still holds every line's facts, the damaged line kept whole as `unknown`."""
+    lines = (VERSION_SHAPES / recording).read_bytes().splitlines(keepends=True)
+    uses = [n for n, line in enumerate(lines) if b'"type":"tool_use"' in line]
+    if damage != "cut last line" and not uses:
+        pytest.skip("no tool call to damage")
+    if damage == "orphan result":
+        damaged = lines[: uses[0]] + lines[uses[0] + 1:]
+        orphan_id = json.loads(lines[uses[0]])["tool_id"]
+    else:
+        at = len(lines) - 1 if damage == "cut last line" else uses[0]
+        cut = lines[at].rstrip(b"\n")[: len(lines[at]) // 2]
+        damaged = [*lines[:at], cut + b"\n", *lines[at + 1:]]
+    path = tmp_path / "gemini-cli.jsonl"
+    path.write_bytes(b"".join(damaged))
+    with pytest.raises((FrameError, SequenceError)) as refused:
+        normalize_file(path, RunContext())
+    assert refused.value.line is not None
+    events = normalize_file(path, RunContext(lenient=True))
+    payloads = [i["payload"] for i in completed(events) if i["kind"] == "unknown"]
+    if damage == "orphan result":
+        assert [p["tool_id"] for p in payloads if isinstance(p, dict)] == [orphan_id]
+    elif damage == "cut last line":
+        assert payloads == [cut.decode()]
+    else:  # the cut tool_use, then its result (now an orphan), both whole
+        tool_id = json.loads(lines[uses[0]])["tool_id"]
+        assert payloads[0] == cut.decode()
+        assert [p["tool_id"] for p in payloads[1:]] == [tool_id]
+    facts = json.dumps(events)
+    for line in damaged:
+        data = _try_json(line)
+        if isinstance(data, dict) and data.get("type") == "message" and data.get("role") == \
+                "assistant":
+            assert json.dumps(data["content"])[1:-1] in facts
+
+
+def _try_json(line: bytes) -> object:
+    try:
+        return json.loads(line)
+    except ValueError:
+        return None
+
+
 @settings(max_examples=scaled(60), deadline=None)
 @given(chunks=st.lists(st.text(min_size=1, max_size=8), min_size=1, max_size=6),
        tools=st.lists(st.sampled_from([*sorted(gemini_family.TOOL_KINDS), "mcp_s_t", "glob"]),
