@@ -491,3 +491,14 @@ def test_driver_templates_timings_hosts_and_paths(tmp_path: Path) -> None:
         "emittedAtMs": 0, "startedAt": 0, "processId": "0", "serverName": "{host}",
         "cwd": "{workspace}", "userAgent": "a/0.169.0 ({os}) dumb",
         "path": "sessions/{date}/rollout-{datetime}-x.jsonl", "version": "sha256:{config}"}
+
+
+def test_driver_shares_the_codex_install_and_its_versions() -> None:
+    from harness.record.runtimes.install import install_dir, runtimes_root  # noqa: PLC0415
+    from harness.record.runtimes.registry import get_driver  # noqa: PLC0415
+
+    assert install_dir(DRIVER) == runtimes_root() / "codex"
+    assert DRIVER.binary() == runtimes_root() / "codex" / "node_modules" / ".bin" / "codex"
+    other = get_driver("codex-app-server", "0.171.0")
+    assert other.binary() == runtimes_root() / "codex@0.171.0" / "node_modules" / ".bin" / "codex"
+    assert get_driver("codex").binary() == DRIVER.binary()

@@ -30,12 +30,13 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import IO, Any
 
-from harness.record.runtimes.base import RUNTIMES_DIR, RunOutput, RunPlan
+from harness.record.runtimes.base import RunOutput, RunPlan
 from harness.record.runtimes.codex import (
     SANDBOX_FLAGS,
     TIMEOUT_SECONDS,
     CodexDriver,
 )
+from harness.record.runtimes.install import install_dir
 from harness.record.stub import Responder
 from harness.scenario import ClientDecision, Scenario
 
@@ -185,11 +186,13 @@ class CodexAppServerDriver:
     version: str = "0.169.0"
     native_lane: str = "codex-app-server"
     native_file: str = "codex-app-server.jsonl"
+    install_name: str = "codex"
+    """One package, two surfaces: installs and versions live in the codex driver's folders."""
     exec_driver: CodexDriver = field(default_factory=CodexDriver)
 
     def binary(self) -> Path:
-        """The pinned Codex install the exec driver uses (one package, two surfaces)."""
-        return RUNTIMES_DIR / "codex" / "node_modules" / ".bin" / "codex"
+        """The pinned Codex install the exec driver uses."""
+        return install_dir(self) / "node_modules" / ".bin" / "codex"
 
     def responder(self, scenario: Scenario) -> Responder:
         return self.exec_driver.responder(scenario)

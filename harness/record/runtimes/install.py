@@ -45,10 +45,13 @@ def parse_spec(spec: str) -> tuple[str, str | None]:
 
 
 def install_dir(driver: RuntimeDriver, version: str | None = None) -> Path:
-    """`.runtimes/<name>/` for the pinned version, `.runtimes/<name>@<version>/` otherwise."""
+    """`.runtimes/<name>/` for the pinned version, `.runtimes/<name>@<version>/` otherwise;
+    `<name>` is the driver's `install_name` when it shares another driver's package install
+    (e.g. the codex app-server driver runs the codex install)."""
+    name = getattr(driver, "install_name", driver.name)
     if version is None or version == driver.version:
-        return runtimes_root() / driver.name
-    return runtimes_root() / f"{driver.name}@{version}"
+        return runtimes_root() / name
+    return runtimes_root() / f"{name}@{version}"
 
 
 def manifest_version(folder: Path, package: str) -> str | None:
