@@ -112,12 +112,13 @@ def installed_versions(driver: RuntimeDriver) -> list[Installed]:
     side-by-side versions in version order. A folder whose package.json is missing or disagrees
     with its name is left out (a broken install is not a version)."""
     found: list[Installed] = []
-    pinned = manifest_version(runtimes_root() / driver.name, driver.npm_package)
+    folder_name = install_dir(driver).name
+    pinned = manifest_version(runtimes_root() / folder_name, driver.npm_package)
     if pinned is not None:
         found.append(Installed(driver.name, pinned, pinned == driver.version,
-                               runtimes_root() / driver.name))
+                               runtimes_root() / folder_name))
     others: list[Installed] = []
-    for folder in runtimes_root().glob(f"{driver.name}@*"):
+    for folder in runtimes_root().glob(f"{folder_name}@*"):
         version = folder.name.partition("@")[2]
         if manifest_version(folder, driver.npm_package) == version:
             others.append(Installed(driver.name, version, False, folder))
