@@ -14,6 +14,7 @@ from harness.contract.errors import InputError
 from harness.record.cassette import (
     SCRUBBED,
     STUB_URL,
+    load_cassette_dict,
     read_http_cassette,
     render_http_cassette,
     write_http_cassette,
@@ -187,3 +188,68 @@ def test_errors_name_the_line_where_the_interaction_starts(tmp_path: Path) -> No
     with pytest.raises(InputError) as info:
         read_http_cassette(path)
     assert info.value.line == second and "interaction 1" in info.value.reason
+
+
+OTHER_LAYOUTS: dict[str, str] = {
+    "pydantic-ai parsed_body": """
+interactions:
+- request:
+    method: POST
+    uri: https://api.example.invalid/v1/x
+    headers: {content-type: [application/json]}
+    parsed_body: {q: 1}
+  response:
+    status: {code: 200, message: OK}
+    headers: {content-type: [application/json]}
+    parsed_body: {ok: true}
+""",
+    "ruby vcr": """
+http_interactions:
+- request:
+    method: post
+    uri: https://api.example.invalid/v1/x
+    body: {encoding: UTF-8, string: '{"q": 1}'}
+    headers: {Content-Type: [application/json]}
+  response:
+    status: {code: 200, message: OK}
+    headers: {Content-Type: [application/json]}
+    body: {encoding: ASCII-8BIT, base64_string: eyJvayI6IHRydWV9}
+  recorded_at: Fri, 04 Dec 2026 12:00:00 GMT
+recorded_with: VCR 6.3.1
+""",
+    "go-vcr v2": """
+version: 2
+interactions:
+- id: 0
+  request:
+    proto: HTTP/1.1
+    form: {}
+    url: https://api.example.invalid/v1/x
+    method: POST
+    headers: {Content-Type: [application/json]}
+    body: '{"q": 1}'
+  response:
+    status: 200 OK
+    code: 200
+    headers: {Content-Type: [application/json]}
+    body: '{"ok": true}'
+    duration: 12ms
+""",
+}
+
+
+@pytest.mark.parametrize("layout", sorted(OTHER_LAYOUTS))
+def test_other_recorders_layouts_read_as_vcrpy(layout: str, tmp_path: Path) -> None:
+    """Cassettes other recorders write (parsed JSON bodies, Ruby VCR, go-vcr) are read into the
+    same exchange, and vcrpy's replay loads them through the same function."""
+    path = tmp_path / "other.yaml"
+    path.write_text(OTHER_LAYOUTS[layout])
+    [interaction] = read_http_cassette(path)
+    assert (interaction.request.method, interaction.request.uri) == (
+        "POST", "https://api.example.invalid/v1/x")
+    assert json.loads(interaction.request.body) == {"q": 1}
+    assert json.loads(interaction.response.body) == {"ok": True}
+    assert interaction.response.status == 200
+    [entry] = load_cassette_dict(OTHER_LAYOUTS[layout])["interactions"]
+    assert set(entry["request"]) == {"method", "uri", "body", "headers"}
+    assert entry["response"]["status"]["code"] == 200

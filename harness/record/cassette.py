@@ -13,6 +13,7 @@ cassette is an `InputError` naming the file, the interaction and the reason.
 
 from __future__ import annotations
 
+import base64
 import gzip
 import json
 import zlib
@@ -171,30 +172,72 @@ def read_http_cassette(path: Path) -> list[Interaction]:
 
 
 def load_cassette_dict(text: str) -> dict[str, Any]:
-    """A cassette's text (vcrpy YAML or JSON) as vcrpy's own dict form, whatever tool wrote it.
+    """A cassette's text as vcrpy's own dict form, whatever recorder wrote it.
 
-    Other projects' serializers keep JSON bodies parsed (`parsed_body` in place of `body`:
-    pydantic-ai's test cassettes) and hand-written cassettes put a response body as bare text;
-    both are written back in vcrpy's form (request `body` text, response `body.string`), so the
+    Read as well as vcrpy's YAML and JSON: JSON bodies kept parsed (`parsed_body` in place of
+    `body`: pydantic-ai's test cassettes), response bodies as bare text, Ruby VCR's
+    `http_interactions` (bodies as `{encoding, string | base64_string}`) and go-vcr's layout
+    (`url`, response `code` / `status_code` and a `"200 OK"` status line). Each is written back in
+    vcrpy's form (request `uri` and `body` text; response `status.code`, `body.string`), so the
     reader and vcrpy's replay (`harness.record.replay`, through this as its serializer) see the
-    same bodies. Anything else is left for the field checks to refuse."""
+    same exchanges. Anything else is left for the field checks to refuse."""
     serializer = jsonserializer if text.lstrip().startswith("{") else yamlserializer
-    data = serializer.deserialize(text)
+    data = dict(serializer.deserialize(text))
+    if "interactions" not in data and "http_interactions" in data:
+        data["interactions"] = data.pop("http_interactions")
     interactions = data["interactions"]
     if not isinstance(interactions, list):
         raise TypeError("`interactions` is not a list")
     for entry in interactions:
-        if not isinstance(entry, dict):
-            continue
-        for side in ("request", "response"):
-            part = entry.get(side)
-            if isinstance(part, dict) and "parsed_body" in part and "body" not in part:
-                text_body = json.dumps(part.pop("parsed_body"))
-                part["body"] = text_body if side == "request" else {"string": text_body}
-        response = entry.get("response")
-        if isinstance(response, dict) and isinstance(response.get("body"), str | bytes):
-            response["body"] = {"string": response["body"]}
-    return dict(data)
+        if isinstance(entry, dict):
+            _vcrpy_request(entry.get("request"))
+            _vcrpy_response(entry.get("response"))
+    return data
+
+
+def _vcrpy_body(part: dict[str, Any]) -> tuple[bool, Any]:
+    """(found, text) of a body in a layout other than vcrpy's: parsed JSON, or a wrapper
+    `{string}` / `{base64_string}` (Ruby VCR); (False, None) leaves the body as it is."""
+    if "body" not in part and "parsed_body" in part:
+        return True, json.dumps(part.pop("parsed_body"))
+    body = part.get("body")
+    if isinstance(body, dict) and "string" in body:
+        return True, body["string"]
+    if isinstance(body, dict) and "base64_string" in body:
+        return True, base64.b64decode(str(body["base64_string"]))
+    return False, None
+
+
+_VCRPY_REQUEST_KEYS = frozenset({"method", "uri", "body", "headers"})
+
+
+def _vcrpy_request(request: Any) -> None:
+    if not isinstance(request, dict):
+        return
+    if "uri" not in request and "url" in request:
+        request["uri"] = request.pop("url")
+    found, body = _vcrpy_body(request)
+    if found:
+        request["body"] = body
+    for extra in set(request) - _VCRPY_REQUEST_KEYS:  # go-vcr's proto, form, host, ...
+        del request[extra]  # vcrpy's Request takes exactly its own keys
+
+
+def _vcrpy_response(response: Any) -> None:
+    if not isinstance(response, dict):
+        return
+    status = response.get("status")
+    code = response.get("code", response.get("status_code"))
+    if not isinstance(status, dict) and isinstance(code, int):
+        reason = status.partition(" ")[2] if isinstance(status, str) else ""
+        response["status"] = {"code": code, "message": reason}
+    elif isinstance(status, str) and status[:3].isdigit():
+        response["status"] = {"code": int(status[:3]), "message": status[4:]}
+    found, body = _vcrpy_body(response)
+    if found:
+        response["body"] = {"string": body}
+    elif isinstance(response.get("body"), str | bytes):
+        response["body"] = {"string": response["body"]}
 
 
 _ENTRY_START = ("- request:", "- response:")
