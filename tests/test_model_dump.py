@@ -311,3 +311,32 @@ def test_normalize_imports_no_other_subcommand() -> None:
     assert not [m for m in loaded if m.startswith("harness.cli.") and
                 m != "harness.cli.normalize"]
     assert "harness.conformance.gate" not in loaded
+
+
+@pytest.mark.parametrize("depth", [199, 200, 201, 300, 1000])
+def test_free_json_nested_past_the_writers_limits_is_kept_as_its_text(depth: int) -> None:
+    """Tool arguments, results and unknown payloads are written whatever their depth: up to
+    MAX_PAYLOAD_DEPTH as structure, deeper as their compact JSON text (the JSON writers refuse
+    ~256 levels, and a line that cannot be written would lose the whole event)."""
+    import json  # noqa: PLC0415
+
+    from harness.contract.model import (  # noqa: PLC0415
+        MAX_PAYLOAD_DEPTH,
+        ItemCompleted,
+        ToolCall,
+        UnknownItem,
+        dump_event,
+    )
+
+    value: object = "leaf"
+    for _ in range(depth):
+        value = [value]
+    for item in (UnknownItem(id="u", status="completed", native_type="x", payload=value),
+                 ToolCall(id="t", status="completed", name="n", arguments=value, result=value)):
+        line = dump_event(ItemCompleted(seq=0, lane="x", thread_id=None, turn=0, item=item))
+        kept = json.loads(line)["item"]
+        field = kept.get("payload", kept.get("arguments"))
+        if depth <= MAX_PAYLOAD_DEPTH:
+            assert field == value
+        else:
+            assert field == "[" * depth + '"leaf"' + "]" * depth

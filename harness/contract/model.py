@@ -10,11 +10,13 @@ added, never renamed. This module names no provider: provider facts live in `lan
 
 from __future__ import annotations
 
+import json
+import sys
 from collections.abc import Mapping
 from typing import Annotated, Any, Literal, TypeAlias
 
 import orjson
-from pydantic import BaseModel, ConfigDict, Field, TypeAdapter
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field, TypeAdapter
 
 SCHEMA_VERSION: Literal[1] = 1
 
@@ -70,6 +72,41 @@ def status_kind(status: int, table: Mapping[int, ErrorKind] = HTTP_STATUS_KINDS,
     if status in table:
         return table[status]
     return "provider" if 500 <= status <= 599 else otherwise
+
+
+MAX_PAYLOAD_DEPTH = 200
+"""Deepest nesting a free-form value (tool arguments and results, unknown payloads) keeps as
+structure. Deeper values (real JSON parsers accept up to ~1024 levels) are kept whole as their
+compact JSON text, because the JSON writers refuse them (orjson past 254 levels, pydantic past
+~256) and a log line that cannot be written would lose the event."""
+
+
+def _depth(value: Any) -> int:
+    """Nesting depth of lists and dicts, without recursion (the value may be ~1024 deep)."""
+    deepest, stack = 0, [(value, 1)]
+    while stack:
+        node, level = stack.pop()
+        if isinstance(node, dict | list):
+            deepest = max(deepest, level)
+            children = node.values() if isinstance(node, dict) else node
+            stack.extend((child, level + 1) for child in children)
+    return deepest
+
+
+def _writable(value: Any) -> Any:
+    """The value itself, or its compact JSON text when it is nested past MAX_PAYLOAD_DEPTH."""
+    if _depth(value) <= MAX_PAYLOAD_DEPTH:
+        return value
+    limit = sys.getrecursionlimit()
+    sys.setrecursionlimit(max(limit, 10_000))  # json's encoder recurses once per level
+    try:
+        return json.dumps(value, ensure_ascii=False, separators=(",", ":"))
+    finally:
+        sys.setrecursionlimit(limit)
+
+
+FreeJson = Annotated[Any, AfterValidator(_writable)]
+"""A free-form JSON value from the native input (see MAX_PAYLOAD_DEPTH)."""
 
 
 class _Strict(BaseModel):
@@ -144,16 +181,16 @@ class McpToolCall(_ItemBase):
     kind: Literal["mcp_tool_call"] = "mcp_tool_call"
     server: str
     tool: str
-    arguments: Any = None
-    result: Any = None
+    arguments: FreeJson = None
+    result: FreeJson = None
     error: str | None = None
 
 
 class ToolCall(_ItemBase):
     kind: Literal["tool_call"] = "tool_call"
     name: str
-    arguments: Any = None
-    result: Any = None
+    arguments: FreeJson = None
+    result: FreeJson = None
     error: str | None = None
 
 
@@ -191,7 +228,7 @@ class UnknownItem(_ItemBase):
 
     kind: Literal["unknown"] = "unknown"
     native_type: str
-    payload: Any
+    payload: FreeJson
 
 
 Item: TypeAlias = Annotated[
