@@ -19,6 +19,8 @@ from harness.contract.errors import ScenarioError
 from harness.contract.model import (
     ApprovalPolicy,
     ChangeKind,
+    DecidedBy,
+    Decision,
     ErrorKind,
     ItemKind,
     ItemStatus,
@@ -199,12 +201,22 @@ class ExpectedItem(_Spec):
         "way (a runtime's refusal text).")
 
 
+class ExpectedApproval(_Spec):
+    """One resolved approval of the outline, in order."""
+
+    decision: Decision
+    decided_by: DecidedBy = "user"
+
+
 class ExpectedTurn(_Spec):
     outcome: Literal["completed", "failed", "no_turn"] = Field(
         default="completed", description="no_turn: the run ended before any turn started."
     )
     error_kind: ErrorKind | None = None
     items: list[ExpectedItem] = Field(default_factory=list)
+    approvals: list[ExpectedApproval] | None = Field(
+        default=None, description="Every resolved approval of the run, in order (None: not "
+        "checked): where no other lane witnesses a decision.")
 
 
 class Expect(_Spec):

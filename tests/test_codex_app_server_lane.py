@@ -502,3 +502,32 @@ def test_driver_shares_the_codex_install_and_its_versions() -> None:
     other = get_driver("codex-app-server", "0.171.0")
     assert other.binary() == runtimes_root() / "codex@0.171.0" / "node_modules" / ".bin" / "codex"
     assert get_driver("codex").binary() == DRIVER.binary()
+
+
+# ------------------------------------------------------------------------------ outline approvals
+
+
+def test_outline_approvals_fail_when_a_decision_changes() -> None:
+    """A user decision no other lane witnesses is held by the outline (`outline.approvals`)."""
+    from harness.conformance.outline import match_outline  # noqa: PLC0415
+
+    scenario = load_scenario(REPO / "cassettes" / "user_deny" / "scenario.yaml")
+    events = catalog("user_deny")
+    assert match_outline(events, scenario.expect.turns) == []
+    for event in events:
+        if event["type"] == "approval.resolved":
+            event["decision"] = "approved"
+    assert any(p.startswith("outline.approvals: run 0") for p in
+               match_outline(events, scenario.expect.turns))
+    dropped = [e for e in catalog("user_deny") if e["type"] != "approval.resolved"]
+    assert any(p.startswith("outline.approvals") for p in
+               match_outline(dropped, scenario.expect.turns))
+
+
+def test_outline_without_approvals_does_not_check_them() -> None:
+    from harness.conformance.outline import match_outline  # noqa: PLC0415
+
+    scenario = load_scenario(REPO / "cassettes" / "user_deny" / "scenario.yaml")
+    unchecked = [t.model_copy(update={"approvals": None}) for t in scenario.expect.turns]
+    events = [e for e in catalog("user_deny") if e["type"] != "approval.resolved"]
+    assert not any(p.startswith("outline.approvals") for p in match_outline(events, unchecked))

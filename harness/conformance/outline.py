@@ -6,12 +6,13 @@ model says (`scripted_texts`), each completed assistant message must say the nex
 Every problem starts with its stable check id (`outline.runs`, `outline.outcome`,
 `outline.error_kind`, `outline.items`, `outline.kind`, `outline.status`, `outline.exit_code`,
 `outline.command`, `outline.output`, `outline.error`, `outline.paths`, `outline.change_kinds`,
-`outline.server`, `outline.tool`, `outline.text`). Outputs and refusal texts are read as the
-equivalence check reads them (the lane's `Lens`: its output rules, then the canonical form), so a
-scenario can state what a runtime really printed where no other lane witnesses it. Noise kinds
-(non-fatal notices, unknown items) are only compared when the outline itself names that kind, so
-a runtime's chatter does not break outlines; the same holds for a lane's plumbing tool calls
-(`LaneSpec.noise_tools`, e.g. tool search).
+`outline.server`, `outline.tool`, `outline.text`, `outline.approvals`: each resolved
+approval's decision and decider, in order, where the outline lists them). Outputs and refusal
+texts are read as the equivalence check reads them (the lane's `Lens`: its output rules, then
+the canonical form), so a scenario can state what a runtime really printed where no other lane
+witnesses it. Noise kinds (non-fatal notices, unknown items) are only compared when the outline
+itself names that kind, so a runtime's chatter does not break outlines; the same holds for a
+lane's plumbing tool calls (`LaneSpec.noise_tools`, e.g. tool search).
 """
 
 from __future__ import annotations
@@ -37,6 +38,7 @@ class ObservedRun:
     error_kind: str | None = None
     items: list[Mapping[str, Any]] = field(default_factory=list)
     cwd: str | None = None
+    approvals: list[tuple[str, str]] = field(default_factory=list)
 
 
 def observe(events: Iterable[Mapping[str, Any]]) -> list[ObservedRun]:
@@ -58,6 +60,8 @@ def observe(events: Iterable[Mapping[str, Any]]) -> list[ObservedRun]:
             run.outcome, run.error_kind = "failed", event["error"]["kind"]
         elif etype == "item.completed" and event.get("turn") is not None:
             run.items.append(event["item"])
+        elif etype == "approval.resolved":
+            run.approvals.append((event["decision"], event["decided_by"]))
     return runs
 
 
@@ -143,6 +147,11 @@ def match_outline(events: Iterable[Mapping[str, Any]], expected: list[ExpectedTu
         if want.error_kind is not None and want.error_kind != got.error_kind:
             problems.append(f"outline.error_kind: {where}: expected {want.error_kind}, "
                             f"got {got.error_kind}")
+        if want.approvals is not None:
+            wanted_approvals = [(a.decision, a.decided_by) for a in want.approvals]
+            if wanted_approvals != got.approvals:
+                problems.append(f"outline.approvals: {where}: expected {wanted_approvals}, "
+                                f"got {got.approvals}")
         named = {expected.kind for expected in want.items}
         items = [i for i in got.items if not _is_noise(i, named, noise_tools)]
         if len(items) != len(want.items):
