@@ -40,8 +40,10 @@ Mapping, to the same model as codex-native (the same runtime seen through its ot
   the file-change items already show, ...) and the control plane answers (`skills/list`,
   `mcpServerStatus/list`, `config/read`, `account/read`) are no items.
 - Any other method the 0.169 protocol defines (`KNOWN_SERVER_METHODS`) is kept whole as an
-  `unknown` item; a method it does not define is refused in strict mode (`file:line: reason`)
-  and kept as `unknown` in lenient mode, as is any malformed line (one `error` notice).
+  `unknown` item (a server request this client does not decide, and the client's answer to it,
+  e.g. a JSON-RPC error, each as one); a method it does not define is refused in strict mode
+  (`file:line: reason`) and kept as `unknown` in lenient mode; a malformed line is refused in
+  strict mode and one `error` notice in lenient mode.
 """
 
 from __future__ import annotations
@@ -352,6 +354,8 @@ class _RunState:
 
     client_requests: dict[Any, str] = field(default_factory=dict)
     approvals: dict[Any, _Approval] = field(default_factory=dict)
+    other_requests: dict[Any, str] = field(default_factory=dict)
+    """Server requests kept as `unknown` items, by id: the client's answer is kept too."""
 
 
 class Translator:
@@ -416,6 +420,9 @@ class Translator:
 
     def _client(self, frame: Frame, msg: dict[str, Any], method: str | None) -> list[Event]:
         if method is None:  # the client's answer to a server request
+            other = self.run.other_requests.pop(msg.get("id"), None)
+            if other is not None:
+                return [self.b.unknown(f"answer to {other}", msg)]
             approval = self.run.approvals.get(msg.get("id"))
             if approval is None or approval.decision is not None:
                 raise self._error(SequenceError, frame,
@@ -482,7 +489,9 @@ class Translator:
 
     def _server_request(self, frame: Frame, msg: dict[str, Any], method: str) -> list[Event]:
         if method not in APPROVAL_METHODS:
-            return self._unknown_method(frame, msg, method)
+            kept = self._unknown_method(frame, msg, method)
+            self.run.other_requests[msg["id"]] = method
+            return kept
         params = self._params(frame, msg)
         native = params.get("itemId")
         if not isinstance(native, str) or native not in self.live:

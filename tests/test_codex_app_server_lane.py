@@ -385,6 +385,15 @@ def test_known_unmodelled_method_is_kept_whole_in_strict_mode() -> None:
         ("unknown", "model/rerouted", line["msg"])]
 
 
+def test_a_server_request_the_client_does_not_decide_and_its_answer_are_kept_whole() -> None:
+    ask = tin({"method": "item/tool/requestUserInput", "id": 9, "params": {"questions": []}})
+    refusal = tout({"id": 9, "error": {"code": -32601, "message": "not handled"}})
+    kept = completed(run(transcript(ask, refusal)))
+    assert [(i["native_type"], i["payload"]) for i in kept] == [
+        ("item/tool/requestUserInput", ask["msg"]),
+        ("answer to item/tool/requestUserInput", refusal["msg"])]
+
+
 def test_a_line_that_is_no_transcript_line_is_refused() -> None:
     with pytest.raises(LaneError, match="not a transcript line"):
         run([{"method": "initialize"}])
