@@ -14,7 +14,8 @@ The transcript (`codex-app-server.jsonl`) keeps every message in both directions
 client saw or sent it, one JSON object per line: `{"dir": "out", "msg": {...}}` for what the
 client wrote, `{"dir": "in", "msg": {...}}` for what it read. Server requests are answered with the
 run's scripted `ClientDecision`s in order (`Scenario.client_decisions`); a request with no
-scripted answer left is declined and says so on stderr (the meta file keeps it).
+scripted answer left is declined, and a scripted answer never asked for is reported, both on the
+run's stderr (the outline's `approvals` is what holds a recording to its script).
 """
 
 from __future__ import annotations
@@ -219,6 +220,8 @@ class CodexAppServerDriver:
                                time.monotonic() + TIMEOUT_SECONDS)
             thread_id = self._converse(session, plan, cwd)
             code = self._finish(proc)
+        session.problems += [f"scripted decision {d.decision!r} was never asked for"
+                             for d in session.decisions]
         stderr = err_path.read_bytes()
         if session.problems:
             stderr += ("\n".join(f"[harness: {p}]" for p in session.problems) + "\n").encode()
