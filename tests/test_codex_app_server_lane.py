@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import io
 import json
+import re
 from pathlib import Path
 from typing import Any
 
@@ -540,3 +541,14 @@ def test_outline_without_approvals_does_not_check_them() -> None:
     unchecked = [t.model_copy(update={"approvals": None}) for t in scenario.expect.turns]
     events = [e for e in catalog("user_deny") if e["type"] != "approval.resolved"]
     assert not any(p.startswith("outline.approvals") for p in match_outline(events, unchecked))
+
+
+def test_recordings_hold_no_temp_path_port_host_or_timing() -> None:
+    """Templating made the transcripts machine-independent (re-recording gives no diff but
+    real timing)."""
+    for path in sorted((REPO / "cassettes").glob(f"*/{LANE.native_file}")):
+        text = path.read_text(encoding="utf-8")
+        assert "/tmp/" not in text and "harness-codex-app-server-" not in text, path
+        assert re.search(r'"(emittedAtMs|startedAtMs|completedAt)": [1-9]', text) is None, path
+        assert re.search(r"127\.0\.0\.1:\d", text) is None, path
+        assert '"serverName": "{host}"' in text, path
