@@ -1136,8 +1136,8 @@ def _complete(pending: _Pending, block: dict[str, Any]) -> Item:
     if isinstance(item, CommandExecution):
         code, output = parse_bash_result(text, is_error)
         status: ItemStatus = "completed" if code == 0 else failed
-        return item.model_copy(update={"status": status, "exit_code": code, "output": output,
-                                       "error": refusal})
+        return item.model_copy(update={"status": status, "exit_code": code,
+                                       "output": "" if declined else output, "error": refusal})
     if isinstance(item, FileChange):
         changes = file_changes(pending.name, pending.arguments, text) or item.changes
         error = refusal or ((text or "not applied") if is_error else None)

@@ -792,7 +792,7 @@ def complete(tool: _Tool, content: Any, tool_use_result: Any, *, is_error: bool,
         if not declined and code is not None:
             status = "completed" if code == 0 else "failed"
         return item.model_copy(update={"status": status, "exit_code": None if declined else code,
-                                       "output": output, "error": refusal})
+                                       "output": "" if declined else output, "error": refusal})
     if isinstance(item, FileChange):
         changes = file_changes(tool.name, tool.arguments, tool_use_result) or item.changes
         error = refusal or ((result_text(content) or "not applied") if is_error else None)

@@ -1349,14 +1349,15 @@ def _complete(pending: _Pending, output_item: dict[str, Any], *, denied: bool = 
         code, output = parse_exec_output(text)
         status = "completed" if code == 0 else "failed"
         if code is None and (denied or _DECLINED.search(text)):
-            status = "declined"
+            # refused, never ran: the refusal Codex sent the model is why, not output
+            return item.model_copy(update={"status": "declined", "output": "", "error": output})
         return item.model_copy(update={"status": status, "exit_code": code, "output": output})
     if isinstance(item, FileChange):
         code, _ = parse_exec_output(text)
         ok = code == 0 or (code is None and text.lstrip().startswith("Success."))
         refused = code is None and (denied or _DECLINED.search(text) is not None)
         status = "completed" if ok else "declined" if refused else "failed"
-        return item.model_copy(update={"status": status})
+        return item.model_copy(update={"status": status, "error": None if ok else text})
     if isinstance(item, Plan):
         return item.model_copy(update={"status": "completed"})
     if output_item.get("type") == "tool_search_output":

@@ -1204,12 +1204,15 @@ def _complete(pending: _Pending, response: types.FunctionResponse) -> Item:
     update: dict[str, Any] = {"native_id": item.native_id or response.id,
                               "status": "completed" if error is None else refused}
     if isinstance(item, CommandExecution):
-        code, output, ran = parse_shell_output(text) if error is None else (None, error, False)
+        code, output, ran = parse_shell_output(text) if error is None else (None, "", False)
         update["exit_code"] = code
         update["output"] = output if ran or error else text
+        update["error"] = error  # the call never ran: why, as the runtime told the model
         if error is None and code != 0:
             update["status"] = "failed"
-    elif isinstance(item, FileChange) and error is None:
+    elif isinstance(item, FileChange) and error is not None:
+        update["error"] = error
+    elif isinstance(item, FileChange):
         if WRITE_CREATED in text:
             update["changes"] = [c.model_copy(update={"kind": "add"}) for c in item.changes]
         elif item.changes and item.changes[0].kind == "add":

@@ -179,7 +179,11 @@ def finish_item(item: Item, data: dict[str, Any], policy: ApprovalPolicy = "unkn
     output = data.get("output")
     update: dict[str, Any] = {"status": status}
     if isinstance(item, CommandExecution):
-        update["output"] = output if isinstance(output, str) else ""
+        # status error: the call never ran (refused or rejected), so no output, only why
+        update["output"] = "" if failed or not isinstance(output, str) else output
+        update["error"] = message
+    elif isinstance(item, FileChange):
+        update["error"] = message
     elif isinstance(item, McpToolCall | ToolCall):
         update["result"] = output
         update["error"] = message

@@ -540,15 +540,15 @@ def test_gemini_cli_tool_rules_shared_with_the_gemini_cli_lane(tmp_path: Path) -
 def test_tool_not_registered_is_declined(tmp_path: Path) -> None:
     """Headless `--approval-mode default` drops shell/write tools; a call anyway gets
     `{"error": "Tool ... not found"}` without running (`gemini_family.DECLINED_ERRORS`):
-    `declined`, as the gemini-cli lane reads the same refusal; any other error fails the
-    item."""
+    `declined` with the refusal as its `error` (it never ran: no output), as the gemini-cli
+    lane reads the same refusal; any other error fails the item."""
     g = (Gemini().start("go").answer([call("run_shell_command", {"command": "touch x"}),
                                       call("mcp_files_read", {})])
          .results(not_registered("run_shell_command"), {"error": "MCP server crashed"})
          .answer([text("could not")]))
     cmd, mcp, _ = completed(run(tmp_path, g.exchanges))
-    assert (cmd["status"], cmd["exit_code"]) == ("declined", None)
-    assert "not found" in cmd["output"]
+    assert (cmd["status"], cmd["exit_code"], cmd["output"]) == ("declined", None, "")
+    assert "not found" in cmd["error"]
     assert (mcp["status"], mcp["error"]) == ("failed", "MCP server crashed")
 
 

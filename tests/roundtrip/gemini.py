@@ -15,7 +15,14 @@ from dataclasses import dataclass
 from typing import Any
 
 from harness import scenario as sc
-from harness.contract.model import AssistantMessage, CommandExecution, ErrorKind, Reasoning
+from harness.contract.model import (
+    AssistantMessage,
+    CommandExecution,
+    ErrorKind,
+    FileChange,
+    Item,
+    Reasoning,
+)
 from harness.record.providers.gemini import MODEL as GEMINI_MODEL
 from harness.record.providers.gemini import (
     GeminiResponder,
@@ -495,7 +502,7 @@ def _gemini_items(abstract: AbstractScenario, where: tuple[int, int, int], block
             message = refusal.message
             return [lambda item_id: CommandExecution(id=item_id, status="failed",
                                                      command=command, exit_code=None,
-                                                     output=message)]
+                                                     output="", error=message)]
         result = abstract.shell_result(*where)
         output = gemini_visible_output(result)
         return [lambda item_id: CommandExecution(
@@ -520,7 +527,15 @@ def _gemini_items(abstract: AbstractScenario, where: tuple[int, int, int], block
 
 
 def _failed(maker: ItemMaker, refusal: GeminiRefusal | None) -> ItemMaker:
-    """The item of a call, failed when the CLI refused it."""
+    """The item of a call, failed when the CLI refused it (a file change says why)."""
     if refusal is None:
         return maker
-    return lambda item_id: maker(item_id).model_copy(update={"status": "failed"})
+
+    def failed(item_id: str) -> Item:
+        item = maker(item_id)
+        update: dict[str, Any] = {"status": "failed"}
+        if isinstance(item, FileChange):
+            # as equivalence reads it: the session's workspace written as the template
+            update["error"] = refusal.message.replace(GEMINI_CWD, "{workspace}")
+        return item.model_copy(update=update)
+    return failed

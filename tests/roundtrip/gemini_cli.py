@@ -121,7 +121,8 @@ class CliWorld:
         if call_id in self.overrides:
             return self.overrides[call_id]
         if (refusal := gemini_refusal(name, args, GEMINI_CWD)) is not None:
-            return refused(refusal.display, refusal.kind)
+            # the CLI shows the display; its error object carries what the model is told
+            return ToolOutcome(refusal.display, (refusal.kind, refusal.message))
         if name == "run_shell_command":
             where = gemini_origins(self.abstract).get(call_id)
             result = self.abstract.shell_results.get(where) if where else None
@@ -304,14 +305,17 @@ def _tool_item(world: CliWorld, call: dict[str, Any]) -> ItemMaker:
     name, args = str(call["name"]), call.get("args") or {}
     outcome = world.outcome(call)
     status = "failed" if outcome.error else "completed"
+    error = outcome.error[1] if outcome.error else None  # a refused call: why, no output
 
     def make(item_id: str) -> Item:
         if name == "run_shell_command":
             return CommandExecution(id=item_id, status=status, command=str(args["command"]),
-                                    exit_code=None, output=outcome.output or "")
+                                    exit_code=None, output="" if error else outcome.output or "",
+                                    error=error)
         if name in {"write_file", "replace"}:
             return FileChange(id=item_id, status=status, changes=[FileChangeEntry(
-                path=str(args["file_path"]), kind="add" if name == "write_file" else "update")])
+                path=str(args["file_path"]), kind="add" if name == "write_file" else "update")],
+                error=error)
         if name == "write_todos":
             return Plan(id=item_id, status=status, entries=[
                 PlanEntry(text=str(t["description"]), status=t["status"])
