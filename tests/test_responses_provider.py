@@ -62,7 +62,9 @@ def request(inputs: list[dict[str, Any]], key: str | None = KEY, **body: Any) ->
     headers = {"content-type": "application/json"}
     if key is not None:
         headers["authorization"] = f"Bearer {key}"
-    payload = json.dumps({"model": "gpt-5.5", "stream": True, "input": inputs, **body}).encode()
+    codex = {"client_metadata": {"x-codex-window-id": "w1"}}  # how Codex names itself
+    payload = json.dumps({"model": "gpt-5.5", "stream": True, "input": inputs, **codex,
+                          **body}).encode()
     return StubRequest("POST", "/v1/responses", "", headers, payload)
 
 
