@@ -110,6 +110,25 @@ ITEM_KINDS: dict[str, str] = {
 
 NO_ITEM_TYPES = frozenset({"userMessage"})
 
+UNKNOWN_ITEM_TYPES: dict[str, str] = {
+    "hookPrompt": "a hook's injected prompt fragments: no normalized kind",
+    "functionCallOutput": "a raw tool output record: the tool's own item carries its result",
+    "subAgentActivity": "a sub-agent's progress marker: no normalized kind",
+    "imageView": "the agent looked at an image file: no normalized kind",
+    "sleep": "the agent waited: no normalized kind",
+    "imageGeneration": "a generated image: no normalized kind",
+    "enteredReviewMode": "review mode markers: no normalized kind",
+    "exitedReviewMode": "review mode markers: no normalized kind",
+    "contextCompaction": "the thread's context was compacted: no normalized kind",
+}
+"""Thread item types of the vendored schema kept whole as `unknown` items, each with why."""
+
+DISPATCHED_METHODS = frozenset({
+    "item/started", "item/completed", "turn/started", "turn/completed", "turn/plan/updated",
+    "thread/tokenUsage/updated",
+})
+"""Notifications `_server_message` reads into events by name (beside the tables below)."""
+
 STATUSES: dict[str, ItemStatus] = {
     "inProgress": "in_progress",
     "completed": "completed",
@@ -154,9 +173,28 @@ ERROR_INFO_KINDS: dict[str, ErrorKind] = {
     "contextWindowExceeded": "provider",
     "unauthorized": "auth",
     "responseStreamDisconnected": "stream_truncated",
+    "httpConnectionFailed": "network",
+    "responseStreamConnectionFailed": "network",
+    "flexUnavailable": "provider",
+    "policyCapacityUnavailable": "provider",
+    "cyberPolicy": "provider",
+    "misalignmentPolicyViolation": "provider",
+    "bioPolicy": "provider",  # 0.171
 }
 """`codexErrorInfo` (a string, or an object named by its one key) -> error kind, when no HTTP
 status decides; anything else is `unknown`."""
+
+UNMAPPED_ERROR_INFO: dict[str, str] = {
+    "responseTooManyFailedAttempts": "retries ran out; its httpStatusCode, when given, decides",
+    "tooManyDenials": "the turn stopped after repeated denials: no error kind says that",
+    "threadRollbackFailed": "a client-requested rollback failed, not the model's turn",
+    "sandboxError": "the local sandbox failed: neither provider, network nor auth",
+    "inferenceHookDenied": "a local hook refused the request",
+    "activeTurnNotSteerable": "a client request the turn could not take",
+    "other": "Codex itself does not say",
+}
+"""`codexErrorInfo` variants of the vendored schema (schemas/codex/) read as `unknown` on
+purpose, each with why (tests/test_codex_schema.py holds the two tables to the schema)."""
 
 NOTICES: dict[str, str] = {
     "error": "error",
@@ -174,6 +212,7 @@ IGNORED = frozenset({
     "thread/name/updated", "thread/settings/updated", "thread/readState/changed",
     "item/fileChange/patchUpdated", "item/fileChange/outputDelta",
     "item/reasoning/summaryPartAdded",
+    "thread/search/partial",  # 0.171: partial results of a client's thread search
 })
 """Known notifications with nothing for a transcript: the thread's status and name, rate
 limits, login progress, the turn diff (the file-change items carry the changes), MCP startup."""
@@ -258,7 +297,7 @@ def _info_kind(info: Any) -> ErrorKind:
             kind = status_kind(status)
             if kind != "unknown":
                 return kind
-        return ERROR_INFO_KINDS.get(name, "network" if "Connection" in name else "unknown")
+        return ERROR_INFO_KINDS.get(name, "unknown")
     return "unknown"
 
 
