@@ -16,18 +16,28 @@ key, nonessential traffic and telemetry off, one retry so error scenarios are qu
 - plan scenarios use `--model claude-sonnet-4-6` with `CLAUDE_CODE_ENABLE_TASKS=false`: the
   default model gets no TodoWrite tool in 2.1.328.
 - later runs: `--resume <session_id>` (Claude Code keeps the id).
+- client decisions (a scenario whose calls carry `client:`): the harness plays the client of
+  `--input-format stream-json --permission-prompt-tool stdio` (shared runtime facts, "Approvals
+  decided by a client"): `initialize`, the prompt as a `user` line, each `can_use_tool` answered
+  with the next scripted decision (`permission_answer`), stdin closed after `result`. The
+  recording keeps both directions in the order they passed: stdout lines as read, the client's
+  lines as written (the claude-code lane reads both). Permission mode `default`: every
+  non-read-only tool asks.
 """
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import re
 import shlex
 import subprocess
 import sys
+import threading
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import IO, Any
 from urllib.parse import urlsplit
 
 from harness.contract.errors import HarnessError
@@ -35,7 +45,14 @@ from harness.record.cassette import STUB_URL
 from harness.record.providers.anthropic import DUMMY_API_KEY, AnthropicResponder
 from harness.record.runtimes.base import REPO_ROOT, RUNTIMES_DIR, RunOutput, RunPlan
 from harness.record.stub import Responder
-from harness.scenario import FailStep, PlanBlock, Scenario, ShellBlock, WebSearchBlock
+from harness.scenario import (
+    ClientDecision,
+    FailStep,
+    PlanBlock,
+    Scenario,
+    ShellBlock,
+    WebSearchBlock,
+)
 
 DEFAULT_MODEL = "claude-opus-5-5"
 """What Claude Code 2.1.328 uses without `--model`."""
@@ -62,7 +79,56 @@ def _uses(scenario: Scenario, kind: type) -> bool:
                if not isinstance(step, FailStep) for b in step)
 
 
+def client_mode(scenario: Scenario) -> bool:
+    """True when a client decides the scenario's approvals (some call carries `client:`)."""
+    return any(scenario.client_decisions(index) for index in range(len(scenario.runs)))
+
+
+DEFAULT_DENIAL = "The user denied this."
+"""What a scripted deny without a message tells the model."""
+DEFAULT_CANCEL = "The user cancelled."
+"""What a scripted cancel without a message says (Claude Code tells the model its own text)."""
+
+
+def _session_rules(request: dict[str, Any]) -> list[dict[str, Any]]:
+    """A grant for this session from the request's own `permission_suggestions`: its rules
+    (the exact command; Claude Code proposes them for `localSettings`) moved to `session`;
+    without rules (an edit), the suggestions already scoped to the session (`setMode
+    acceptEdits`)."""
+    suggestions = [s for s in request.get("permission_suggestions") or []
+                   if isinstance(s, dict)]
+    rules = [{**s, "destination": "session"} for s in suggestions if s.get("type") == "addRules"]
+    return rules or [s for s in suggestions if s.get("destination") == "session"]
+
+
+def permission_answer(client: ClientDecision, request: dict[str, Any]) -> dict[str, Any]:
+    """A scripted decision as the `can_use_tool` answer: approve -> allow (input unchanged),
+    approve_for_session -> allow with session rules, deny -> deny with the scripted message,
+    cancel -> deny with `interrupt` (the turn ends). An exec-policy amendment becomes a
+    prefix rule (`<prefix>:*`) kept in the user's settings, as Codex keeps it in its rules
+    file (both outlive the session)."""
+    tool_input = request.get("input") if isinstance(request.get("input"), dict) else {}
+    if client.decision == "approve":
+        return {"behavior": "allow", "updatedInput": tool_input}
+    if client.decision == "approve_for_session":
+        return {"behavior": "allow", "updatedInput": tool_input,
+                "updatedPermissions": _session_rules(request)}
+    if client.decision == "approve_with_amendment":
+        prefix = " ".join(client.amendment or [])
+        rules = [{"type": "addRules", "rules": [{"toolName": str(request.get("tool_name")),
+                                                 "ruleContent": f"{prefix}:*"}],
+                  "behavior": "allow", "destination": "userSettings"}] if prefix \
+            else _session_rules(request)
+        return {"behavior": "allow", "updatedInput": tool_input, "updatedPermissions": rules}
+    if client.decision == "cancel":
+        return {"behavior": "deny", "message": client.message or DEFAULT_CANCEL,
+                "interrupt": True}
+    return {"behavior": "deny", "message": client.message or DEFAULT_DENIAL}
+
+
 def _permission_mode(scenario: Scenario) -> str:
+    if client_mode(scenario):
+        return "default"
     if scenario.settings.sandbox == "full-access":
         return "bypassPermissions"
     return "acceptEdits" if scenario.settings.approval_policy == "never" else "default"
@@ -118,9 +184,15 @@ class ClaudeDriver:
 
     def args(self, plan: RunPlan) -> list[str]:
         scenario = plan.scenario
-        args = [str(self.binary()), "-p", scenario.runs[plan.run_index].prompt,
-                "--output-format", "stream-json", "--verbose",
-                "--permission-mode", _permission_mode(scenario)]
+        if client_mode(scenario):
+            args = [str(self.binary()), "-p", "--input-format", "stream-json",
+                    "--output-format", "stream-json", "--verbose",
+                    "--permission-mode", _permission_mode(scenario),
+                    "--permission-prompt-tool", "stdio"]
+        else:
+            args = [str(self.binary()), "-p", scenario.runs[plan.run_index].prompt,
+                    "--output-format", "stream-json", "--verbose",
+                    "--permission-mode", _permission_mode(scenario)]
         if _uses(scenario, PlanBlock):
             args += ["--model", PLAN_MODEL]
         allowed = _allowed_tools(scenario)
@@ -162,6 +234,8 @@ class ClaudeDriver:
         return path
 
     def run(self, plan: RunPlan) -> RunOutput:
+        if client_mode(plan.scenario):
+            return self._run_as_client(plan)
         args = self.args(plan)
         cwd = plan.workspace / plan.scenario.settings.cwd
         try:
@@ -176,6 +250,38 @@ class ClaudeDriver:
                                  source=args[0]) from None
         return RunOutput(args=args, stdout=done.stdout, stderr=done.stderr,
                          exit_code=done.returncode, thread_id=session_id(done.stdout))
+
+    def _run_as_client(self, plan: RunPlan) -> RunOutput:
+        """One run with the harness as the stream-json client (see module docstring)."""
+        args = self.args(plan)
+        cwd = plan.workspace / plan.scenario.settings.cwd
+        try:
+            proc = subprocess.Popen(args, cwd=cwd, env=self.environment(plan),
+                                    stdin=subprocess.PIPE, stdout=subprocess.PIPE,
+                                    stderr=subprocess.PIPE)
+        except OSError as exc:
+            raise ClaudeRunError(f"cannot start claude: {exc.strerror}",
+                                 source=args[0]) from None
+        client = _Client(proc, plan.scenario.client_decisions(plan.run_index))
+        timed_out = threading.Event()
+
+        def stop() -> None:
+            timed_out.set()
+            proc.kill()
+
+        timer = threading.Timer(RUN_TIMEOUT_S, stop)
+        timer.start()
+        try:
+            client.converse(plan.scenario.runs[plan.run_index].prompt)
+            code = proc.wait()
+        finally:
+            timer.cancel()
+        if timed_out.is_set():
+            raise ClaudeRunError(f"claude did not finish within {RUN_TIMEOUT_S}s",
+                                 source=shlex.join(args[:3]))
+        stdout = "".join(line + "\n" for line in client.lines).encode()
+        return RunOutput(args=args, stdout=stdout, stderr=client.stderr(),
+                         exit_code=code, thread_id=session_id(stdout))
 
     # ---------------------------------------------------------------- determinism
 
@@ -213,6 +319,89 @@ class ClaudeDriver:
         return {"cwd": cwd, "sandbox": "full-access", "approval_policy": approval,
                 "auth_mode": "api_key", "model": _model(scenario),
                 "runtime_version": self.version}
+
+
+class _Client:
+    """The stream-json client of one Claude Code process: sends `initialize` and the prompt,
+    answers each permission prompt with the next scripted decision, closes stdin after
+    `result`, and keeps every line of both directions in order. A prompt with no scripted
+    answer left is denied and a scripted answer never asked for is reported, both on stderr
+    (the outline's `approvals` is what holds a recording to its script)."""
+
+    def __init__(self, proc: subprocess.Popen[bytes], decisions: list[ClientDecision]) -> None:
+        self.proc = proc
+        self.decisions = list(decisions)
+        self.lines: list[str] = []
+        self.problems: list[str] = []
+        self.finished = False
+        self._stderr: list[bytes] = []
+        assert proc.stderr is not None
+        self._err_thread = threading.Thread(target=self._drain, args=(proc.stderr,),
+                                            daemon=True)
+        self._err_thread.start()
+
+    def _drain(self, stream: IO[bytes]) -> None:
+        self._stderr.append(stream.read())
+
+    def send(self, message: dict[str, Any]) -> None:
+        line = json.dumps(message)
+        self.lines.append(line)
+        assert self.proc.stdin is not None
+        try:
+            self.proc.stdin.write(line.encode() + b"\n")
+            self.proc.stdin.flush()
+        except OSError as exc:
+            self.problems.append(f"cannot write to claude: {exc.strerror}")
+
+    def close(self) -> None:
+        assert self.proc.stdin is not None
+        with contextlib.suppress(OSError):
+            self.proc.stdin.close()
+
+    def converse(self, prompt: str) -> None:
+        self.send({"type": "control_request", "request_id": "req_init_1",
+                   "request": {"subtype": "initialize"}})
+        self.send({"type": "user", "message": {"role": "user", "content": prompt},
+                   "parent_tool_use_id": None, "session_id": ""})
+        assert self.proc.stdout is not None
+        for raw in self.proc.stdout:
+            line = raw.decode("utf-8", errors="replace").rstrip("\n")
+            self.lines.append(line)
+            self._answer(line)
+        self.close()
+        self.problems += [f"scripted decision {d.decision!r} was never asked for"
+                          for d in self.decisions]
+
+    def _answer(self, line: str) -> None:
+        try:
+            data = json.loads(line)
+        except ValueError:
+            return
+        if not isinstance(data, dict):
+            return
+        if data.get("type") == "result":
+            self.finished = True
+            self.close()
+            return
+        request = data.get("request")
+        if data.get("type") != "control_request" or not isinstance(request, dict) \
+                or request.get("subtype") != "can_use_tool":
+            return
+        if self.decisions:
+            answer = permission_answer(self.decisions.pop(0), request)
+        else:
+            self.problems.append(f"unscripted permission prompt for {request.get('tool_name')}:"
+                                 " denied")
+            answer = {"behavior": "deny", "message": DEFAULT_DENIAL}
+        self.send({"type": "control_response", "response": {
+            "subtype": "success", "request_id": data.get("request_id"), "response": answer}})
+
+    def stderr(self) -> bytes:
+        self._err_thread.join(timeout=5)
+        text = b"".join(self._stderr)
+        if self.problems:
+            text += ("\n".join(f"[harness: {p}]" for p in self.problems) + "\n").encode()
+        return text
 
 
 def session_id(stdout: bytes) -> str | None:
