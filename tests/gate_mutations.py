@@ -18,6 +18,14 @@ a coherent recording of a different run rather than a self-contradicting file:
 
 - JSONL streams (`codex-native.jsonl`, `claude-code.jsonl`, `gemini-cli.jsonl`): the JSON lines of
   that item (its started/updated/completed lines, a tool call and its result).
+- The app-server transcript (`codex-app-server.jsonl`, JSON-RPC both ways): every copy of the
+  thread item (`item/started`, `item/completed`, the turn's `items` in `turn/completed`, the
+  history a `thread/resume` answers with), its deltas (the mark goes at the start of the first
+  delta, so the deltas still add up to the marked text) and its approval request; a dropped
+  item takes its approval request and the client's answer with it. `approval_decision` flips
+  the client's answer (`result.decision`, approving <-> `decline`, `cancel` -> `accept`) and the
+  item follows: declined = never ran (no output, exit code or output deltas), approved = ran
+  (exit 0; a cancelled file change, which never completed, completes).
 - HTTP cassettes (`codex.http.yaml`, `claude.http.yaml`, `gemini.http.yaml`, vcrpy YAML): the SSE
   event payloads of the recorded response bodies, plus the copies the runtime sends back as
   history in later request bodies. Three facts exist only in request bodies (a tool's output, a
@@ -76,6 +84,7 @@ NATIVE_FILES: dict[str, str] = {
     "codex.http.yaml": "codex-adapter",
     "claude.http.yaml": "anthropic",
     "gemini.http.yaml": "gemini",
+    "codex-app-server.jsonl": "codex-app-server",
 }
 """Native file -> the lane that reads it."""
 
@@ -152,9 +161,11 @@ def _flip_code(code: int) -> int:
 
 
 class Jsonl:
-    """A JSONL stream: parsed rows, re-serialized only where edited (compact, like the CLIs)."""
+    """A JSONL stream: parsed rows, re-serialized only where edited (compact, like the CLIs;
+    `spaced`: with `json.dumps`' default separators, like the app-server transcript recorder)."""
 
-    def __init__(self, text: str) -> None:
+    def __init__(self, text: str, *, spaced: bool = False) -> None:
+        self.separators = (", ", ": ") if spaced else (",", ":")
         self.raw: list[str | None] = text.splitlines(keepends=True)
         self.rows: list[Any] = []
         for line in self.raw:
@@ -182,7 +193,7 @@ class Jsonl:
 
     def text(self) -> str:
         return "".join(raw if raw is not None else
-                       json.dumps(row, ensure_ascii=False, separators=(",", ":")) + "\n"
+                       json.dumps(row, ensure_ascii=False, separators=self.separators) + "\n"
                        for raw, row in zip(self.raw, self.rows, strict=True))
 
 
@@ -362,7 +373,7 @@ def mutate(operator: str, native: str, text: str) -> Mutation | None:
     fn = _IMPLS.get((operator, native))
     if fn is None:
         return None
-    doc: Jsonl | Http = Jsonl(text) if native.endswith(".jsonl") else \
+    doc: Jsonl | Http = Jsonl(text, spaced=native == AS) if native.endswith(".jsonl") else \
         Http(text, compact=native.startswith("codex"))
     note = fn(doc)
     if note is None:
@@ -2353,6 +2364,421 @@ def _gh_plan(doc: Http) -> str | None:
             todos[0]["description"] = _text(str(todos[0].get("description")))
     _gh_edit_call(doc, found, fn)
     return "write_todos todos[0].description"
+
+
+# ============================================================================ codex-app-server
+
+AS = "codex-app-server.jsonl"
+_AS_TYPES = frozenset({"agentMessage", "reasoning", "commandExecution", "fileChange",
+                       "mcpToolCall", "dynamicToolCall", "collabAgentToolCall", "webSearch",
+                       "plan"})
+"""Thread item types the lane maps to an item (`userMessage`, the client's prompt, is none)."""
+_AS_APPROVALS = {"item/commandExecution/requestApproval": "commandExecution",
+                 "item/fileChange/requestApproval": "fileChange"}
+_AS_APPROVED = frozenset({"accept", "acceptForSession", "acceptWithExecpolicyAmendment",
+                          "applyNetworkPolicyAmendment"})
+
+
+def _as_msg(doc: Jsonl, index: int, direction: str = "in") -> dict[str, Any] | None:
+    row = doc.rows[index]
+    msg = row.get("msg") if isinstance(row, dict) and row.get("dir") == direction else None
+    return msg if isinstance(msg, dict) else None
+
+
+def _as_params(doc: Jsonl, index: int, method: str | None = None) -> dict[str, Any] | None:
+    """The params of a server line (of this method)."""
+    msg = _as_msg(doc, index)
+    if msg is None or (method is not None and msg.get("method") != method):
+        return None
+    params = msg.get("params")
+    return params if isinstance(params, dict) else None
+
+
+def _as_started(doc: Jsonl, *types: str) -> Iterator[tuple[int, dict[str, Any]]]:
+    """Every mapped item, by its `item/started` line, in order (optionally of these types)."""
+    for index in range(len(doc.rows)):
+        params = _as_params(doc, index, "item/started")
+        item = params.get("item") if params else None
+        if isinstance(item, dict) and item.get("type") in (types or _AS_TYPES):
+            yield index, item
+
+
+def _as_completed(doc: Jsonl, native: str) -> tuple[int, dict[str, Any]] | None:
+    for index in range(len(doc.rows)):
+        params = _as_params(doc, index, "item/completed")
+        item = params.get("item") if params else None
+        if isinstance(item, dict) and item.get("id") == native:
+            return index, item
+    return None
+
+
+def _walk(value: Any, pred: Callable[[dict[str, Any]], bool]) -> Iterator[dict[str, Any]]:
+    if isinstance(value, dict):
+        if pred(value):
+            yield value
+        for inner in value.values():
+            yield from _walk(inner, pred)
+    elif isinstance(value, list):
+        for inner in value:
+            yield from _walk(inner, pred)
+
+
+def _as_edit_item(doc: Jsonl, native: str, fn: Callable[[dict[str, Any]], None]) -> None:
+    """Every copy of one thread item the server sent: `item/started`, `item/completed`, the
+    turn's `items` in `turn/completed` and the history a later `thread/resume` answers with."""
+    for index in range(len(doc.rows)):
+        msg = _as_msg(doc, index)
+        found = list(_walk(msg, lambda d: d.get("id") == native and "type" in d)) if msg else []
+        if found:
+            doc.edit(index)
+            for item in found:
+                fn(item)
+
+
+def _as_deltas(doc: Jsonl, native: str, method: str | None = None) -> list[int]:
+    """The streaming lines (`item/.../delta`, `.../outputDelta`) of one item."""
+    return [i for i in range(len(doc.rows))
+            if (params := _as_params(doc, i)) is not None and params.get("itemId") == native
+            and "delta" in params
+            and (method is None or (_as_msg(doc, i) or {}).get("method") == method)]
+
+
+def _as_mark_delta(doc: Jsonl, native: str, method: str) -> None:
+    """The mark at the start of the first delta: the deltas still add up to the marked text."""
+    deltas = _as_deltas(doc, native, method)
+    if deltas:
+        params = doc.edit(deltas[0])["msg"]["params"]
+        params["delta"] = _text(str(params["delta"]))
+
+
+def _as_requests(doc: Jsonl, native: str) -> list[tuple[int, int | None, int | None]]:
+    """(request, the client's answer, `serverRequest/resolved`) lines of the approval requests
+    for one item (request ids restart with each app-server process: the next answer wins)."""
+    out = []
+    for index in range(len(doc.rows)):
+        msg = _as_msg(doc, index)
+        if msg is None or msg.get("method") not in _AS_APPROVALS or "id" not in msg \
+                or (msg.get("params") or {}).get("itemId") != native:
+            continue
+        answer = next((i for i in range(index + 1, len(doc.rows))
+                       if (m := _as_msg(doc, i, "out")) is not None and "method" not in m
+                       and m.get("id") == msg["id"]), None)
+        resolved = next((i for i in range(index + 1, len(doc.rows))
+                         if (p := _as_params(doc, i, "serverRequest/resolved")) is not None
+                         and p.get("requestId") == msg["id"]), None)
+        out.append((index, answer, resolved))
+    return out
+
+
+@_impl("answer_text", AS)
+def _as_answer(doc: Jsonl) -> str | None:
+    line, item = next(_as_started(doc, "agentMessage"), (None, None))
+    if line is None or item is None:
+        return None
+
+    def fn(it: dict[str, Any]) -> None:
+        if it.get("text"):
+            it["text"] = _text(str(it["text"]))
+    _as_edit_item(doc, item["id"], fn)
+    _as_mark_delta(doc, item["id"], "item/agentMessage/delta")
+    return f"line {line + 1}: agentMessage {item['id']} text (and its first delta)"
+
+
+@_impl("command", AS)
+def _as_command(doc: Jsonl) -> str | None:
+    line, item = next(_as_started(doc, "commandExecution"), (None, None))
+    if line is None or item is None:
+        return None
+    note = f"line {line + 1}: command -> {_command(item.get('command'))!r} (and its approval)"
+
+    def fn(it: dict[str, Any]) -> None:
+        if "command" in it:
+            it["command"] = _command(it["command"])
+        for action in it.get("commandActions") or []:
+            if isinstance(action, dict) and isinstance(action.get("command"), str):
+                action["command"] = _command(action["command"])
+    _as_edit_item(doc, item["id"], fn)
+    for request, _, _ in _as_requests(doc, item["id"]):
+        fn(doc.edit(request)["msg"]["params"])
+    return note
+
+
+def _as_ran(doc: Jsonl) -> tuple[int, dict[str, Any]] | None:
+    """The first command that ran (completed, not declined)."""
+    for _, started in _as_started(doc, "commandExecution"):
+        found = _as_completed(doc, started["id"])
+        if found and found[1].get("status") != "declined":
+            return found
+    return None
+
+
+@_impl("command_output", AS)
+def _as_output(doc: Jsonl) -> str | None:
+    found = _as_ran(doc)
+    if found is None:
+        return None
+    line, item = found
+
+    def fn(it: dict[str, Any]) -> None:
+        if it.get("status") != "inProgress":
+            it["aggregatedOutput"] = _text(str(it.get("aggregatedOutput") or ""))
+    _as_edit_item(doc, item["id"], fn)
+    _as_mark_delta(doc, item["id"], "item/commandExecution/outputDelta")
+    return f"line {line + 1}: aggregatedOutput of {item['id']} (and its first output delta)"
+
+
+@_impl("exit_code", AS)
+def _as_exit(doc: Jsonl) -> str | None:
+    for _, started in _as_started(doc, "commandExecution"):
+        found = _as_completed(doc, started["id"])
+        if found is None or not isinstance(found[1].get("exitCode"), int):
+            continue
+        line, old = found[0], found[1]["exitCode"]
+        _as_edit_item(doc, started["id"], _as_set_exit(_flip_code(old)))
+        return f"line {line + 1}: exitCode {old} -> {_flip_code(old)} (status to match)"
+    return None
+
+
+def _as_set_exit(new: int) -> Callable[[dict[str, Any]], None]:
+    def fn(it: dict[str, Any]) -> None:
+        if isinstance(it.get("exitCode"), int):
+            it["exitCode"] = new
+            if it.get("status") in {"completed", "failed"}:
+                it["status"] = "completed" if new == 0 else "failed"
+    return fn
+
+
+def _as_prune(value: Any, native: str) -> bool:
+    """Remove the item from every list (a turn's `items`, a resumed thread's history)."""
+    changed = False
+    if isinstance(value, dict):
+        for inner in value.values():
+            changed = _as_prune(inner, native) or changed
+    elif isinstance(value, list):
+        keep = [v for v in value if not (isinstance(v, dict) and v.get("id") == native
+                                         and "type" in v)]
+        changed = len(keep) != len(value)
+        value[:] = keep
+        for inner in value:
+            changed = _as_prune(inner, native) or changed
+    return changed
+
+
+def _as_item_lines(doc: Jsonl, native: str) -> list[int]:
+    """The item's own notifications: started, deltas, completed."""
+    return sorted({i for i in range(len(doc.rows))
+                   if (p := _as_params(doc, i)) is not None
+                   and (_as_msg(doc, i) or {}).get("method") in {"item/started",
+                                                                 "item/completed"}
+                   and isinstance(p.get("item"), dict) and p["item"].get("id") == native}
+                  | set(_as_deltas(doc, native)))
+
+
+@_impl("drop_item", AS)
+def _as_drop(doc: Jsonl) -> str | None:
+    line, item = next(_as_started(doc), (None, None))
+    if line is None or item is None:
+        return None
+    native = item["id"]
+    gone = set(_as_item_lines(doc, native))
+    for request in _as_requests(doc, native):
+        gone |= {i for i in request if i is not None}
+    for index in range(len(doc.rows)):
+        if index not in gone and isinstance(doc.rows[index], dict):
+            pruned = copy.deepcopy(doc.rows[index])
+            if _as_prune(pruned, native):
+                doc.put(index, pruned)
+    doc.delete(gone)
+    return f"dropped {item.get('type')} {native} (line {line + 1}; {len(gone)} lines)"
+
+
+@_impl("extra_item", AS)
+def _as_extra(doc: Jsonl) -> str | None:
+    line, item = next(_as_started(doc), (None, None))
+    if line is None or item is None:
+        return None
+    native, twin = item["id"], f"{item['id']}_mutant"
+    lines = _as_item_lines(doc, native)
+    copies = []
+    for index in lines:
+        row = copy.deepcopy(doc.rows[index])
+        params = row["msg"]["params"]
+        if isinstance(params.get("item"), dict):
+            params["item"]["id"] = twin
+        if params.get("itemId") == native:
+            params["itemId"] = twin
+        copies.append(row)
+    doc.insert(lines[-1] + 1, copies)
+    return f"duplicated {item.get('type')} {native} after line {lines[-1] + 1}"
+
+
+def _as_file_change(doc: Jsonl) -> tuple[int, dict[str, Any]] | None:
+    return next(((i, it) for i, it in _as_started(doc, "fileChange") if it.get("changes")), None)
+
+
+@_impl("file_path", AS)
+def _as_file_path(doc: Jsonl) -> str | None:
+    found = _as_file_change(doc)
+    if found is None:
+        return None
+
+    def fn(it: dict[str, Any]) -> None:
+        if it.get("changes"):
+            it["changes"][0]["path"] = _path(str(it["changes"][0].get("path")))
+    _as_edit_item(doc, found[1]["id"], fn)
+    return f"line {found[0] + 1}: changes[0].path"
+
+
+def _as_flip_kind(kind: Any) -> Any:
+    """`{type: add}` -> update, update -> add, delete -> update, a move -> a plain update."""
+    name = kind.get("type") if isinstance(kind, dict) else kind
+    flipped = _KIND_FLIP.get(str(name), "update")
+    if isinstance(kind, dict):
+        return {**kind, "type": flipped, **({"move_path": None} if "move_path" in kind else {})}
+    return flipped
+
+
+@_impl("file_change_kind", AS)
+def _as_file_kind(doc: Jsonl) -> str | None:
+    found = _as_file_change(doc)
+    if found is None:
+        return None
+    old = found[1]["changes"][0].get("kind")
+
+    def fn(it: dict[str, Any]) -> None:
+        if it.get("changes"):
+            it["changes"][0]["kind"] = _as_flip_kind(it["changes"][0].get("kind"))
+    _as_edit_item(doc, found[1]["id"], fn)
+    return f"line {found[0] + 1}: changes[0].kind {old} -> {_as_flip_kind(old)}"
+
+
+def _as_mcp(doc: Jsonl, key: str) -> str | None:
+    line, item = next(_as_started(doc, "mcpToolCall"), (None, None))
+    if line is None or item is None:
+        return None
+
+    def fn(it: dict[str, Any]) -> None:
+        it[key] = _arguments(it.get(key)) if key == "arguments" else _word(str(it.get(key)))
+    _as_edit_item(doc, item["id"], fn)
+    return f"line {line + 1}: mcpToolCall {item['id']} {key}"
+
+
+_impl_mcp(AS, _as_mcp)
+
+
+@_impl("search_query", AS)
+def _as_search(doc: Jsonl) -> str | None:
+    for line, item in _as_started(doc, "webSearch"):
+        found = _as_completed(doc, item["id"])
+        if found is None or not found[1].get("query"):
+            continue
+
+        def fn(it: dict[str, Any]) -> None:
+            if it.get("query"):
+                it["query"] = _text(str(it["query"]))
+            action = it.get("action")
+            if isinstance(action, dict):
+                if action.get("query"):
+                    action["query"] = _text(str(action["query"]))
+                if action.get("queries"):
+                    action["queries"] = [_text(str(q)) for q in action["queries"]]
+        _as_edit_item(doc, item["id"], fn)
+        return f"line {line + 1}: webSearch {item['id']} query"
+    return None
+
+
+@_impl("turn_outcome", AS)
+def _as_turn(doc: Jsonl) -> str | None:
+    """`failed` and `interrupted` are the lane's failed turns."""
+    ends = [(i, p["turn"].get("status") in {"failed", "interrupted"})
+            for i in range(len(doc.rows))
+            if (p := _as_params(doc, i, "turn/completed")) is not None
+            and isinstance(p.get("turn"), dict)]
+    target = _flip_target(ends)
+    if target is None:
+        return None
+    line, failed = target
+    turn = doc.edit(line)["msg"]["params"]["turn"]
+    old = turn.get("status")
+    if failed:
+        turn["status"], turn["error"] = "completed", None
+    else:
+        turn["status"] = "failed"
+        turn["error"] = {"message": f"stream disconnected before completion: {MARK}",
+                         "codexErrorInfo": "other", "additionalDetails": None}
+    return f"line {line + 1}: turn {old} -> {turn['status']}"
+
+
+def _as_completed_row(doc: Jsonl, native: str, status: str) -> dict[str, Any] | None:
+    """An `item/completed` line for an item that has only its `item/started`."""
+    line = next((i for i, it in _as_started(doc) if it.get("id") == native), None)
+    if line is None:
+        return None
+    row = copy.deepcopy(doc.rows[line])
+    row["msg"]["method"] = "item/completed"
+    item = row["msg"]["params"]["item"]
+    item["status"] = status
+    if item.get("type") == "commandExecution":
+        item["exitCode"], item["aggregatedOutput"] = 0, ""
+    return dict(row)
+
+
+def _as_set_ran(ran: bool) -> Callable[[dict[str, Any]], None]:
+    """An item's final copies: run (exit 0) or declined (never ran: no output, no exit code)."""
+    def fn(it: dict[str, Any]) -> None:
+        if it.get("status") == "inProgress":
+            return
+        it["status"] = "completed" if ran else "declined"
+        if it.get("type") == "commandExecution":
+            it["exitCode"] = 0 if ran else None
+            if not ran:
+                it["aggregatedOutput"] = None
+    return fn
+
+
+@_impl("approval_decision", AS)
+def _as_approval(doc: Jsonl) -> str | None:
+    """The client's answer flips between approving and declining; the item follows: a declined
+    item did not run (no output, no exit code, no output deltas), an approved one did (exit 0);
+    a cancelled file change, which never completed, completes."""
+    for _, started in _as_started(doc, *_AS_APPROVALS.values()):
+        native = started["id"]
+        requests = [r for r in _as_requests(doc, native) if r[1] is not None]
+        if not requests:
+            continue
+        _, answer, resolved = requests[0]
+        assert answer is not None
+        result = doc.edit(answer)["msg"].setdefault("result", {})
+        old = result.get("decision")
+        name = next(iter(old)) if isinstance(old, dict) and old else old
+        approve = name not in _AS_APPROVED
+        result["decision"] = "accept" if approve else "decline"
+        status = "completed" if approve else "declined"
+        _as_edit_item(doc, native, _as_set_ran(approve))
+        if not approve:
+            doc.delete(_as_deltas(doc, native, "item/commandExecution/outputDelta"))
+        elif _as_completed(doc, native) is None:
+            row = _as_completed_row(doc, native, status)
+            if row is not None:
+                doc.insert((resolved if resolved is not None else answer) + 1, [row])
+        return f"line {answer + 1}: decision {old!r} -> {result['decision']!r} " \
+            f"(item {native} {status})"
+    return None
+
+
+@_impl("plan_entry", AS)
+def _as_plan(doc: Jsonl) -> str | None:
+    updates = [(i, p) for i in range(len(doc.rows))
+               if (p := _as_params(doc, i, "turn/plan/updated")) is not None and p.get("plan")]
+    if not updates:
+        return None
+    turn = updates[0][1].get("turnId")
+    for index, params in updates:
+        if params.get("turnId") == turn and isinstance(params["plan"][0], dict):
+            step = doc.edit(index)["msg"]["params"]["plan"][0]
+            step["step"] = _text(str(step.get("step")))
+    return f"line {updates[0][0] + 1}: plan[0].step in every update of turn {turn}"
+
 
 
 # ============================================================================ the runner

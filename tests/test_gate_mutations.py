@@ -42,6 +42,9 @@ SAMPLE: list[tuple[str, str, str]] = [
     ("large_output", "claude-code.jsonl", "command_output"),
     ("approval_reviewer_deny", "codex-native.jsonl", "command_output"),
     ("plan", "gemini-cli.jsonl", "plan_entry"),
+    ("user_deny", "codex-app-server.jsonl", "approval_decision"),
+    ("shell_fail", "codex-app-server.jsonl", "command_output"),
+    ("user_file_change_cancel", "codex-app-server.jsonl", "file_change_kind"),
 ]
 """(scenario, native file, operator): each operator once, each lane two or more times."""
 
