@@ -232,9 +232,13 @@ def usage_of(result: dict[str, Any]) -> Usage | None:
     def number(value: Any) -> int | None:
         return value if isinstance(value, int) else None
 
-    return Usage(scope="turn", input_tokens=number(raw.get("input_tokens")),
-                 cached_input_tokens=number(raw.get("cache_read_input_tokens")),
-                 cache_write_input_tokens=number(raw.get("cache_creation_input_tokens")),
+    plain, reads = number(raw.get("input_tokens")), number(raw.get("cache_read_input_tokens"))
+    writes = number(raw.get("cache_creation_input_tokens"))
+    # the model's input_tokens is every input token, cache reads and writes included (as the
+    # anthropic lane and OpenAI count it); Anthropic's own `input_tokens` is the uncached rest
+    total = None if plain is None else plain + (reads or 0) + (writes or 0)
+    return Usage(scope="turn", input_tokens=total, cached_input_tokens=reads,
+                 cache_write_input_tokens=writes,
                  output_tokens=number(raw.get("output_tokens")),
                  reasoning_tokens=number(thinking))
 
@@ -692,10 +696,34 @@ class Translator:
 
     def _result(self, frame: Frame) -> list[Event]:
         data = frame.data
+        if not self.b.in_turn and not self.b.has_session and _whole_answer(data):
+            return self._whole_run(data) + self._outcome(data, [])
         if not self.b.in_turn:
             return [self.b.unknown("result", data)] if self.b.has_session else \
                 self._problem(frame, "result line before system/init", SequenceError)
-        out = self._unanswered(data.get("permission_denials"))
+        return self._outcome(data, self._unanswered(data.get("permission_denials")))
+
+    def _whole_run(self, data: dict[str, Any]) -> list[Event]:
+        """`claude -p --output-format json` prints one result object and nothing before it:
+        a run whose facts are its session, model (`modelUsage`), answer text and outcome."""
+        session = data.get("session_id")
+        models = data.get("modelUsage")
+        model = next(iter(models), None) if isinstance(models, dict) and models else None
+        info = SessionInfo(provider="anthropic", runtime=Runtime(name=RUNTIME_NAME),
+                           model=str(model) if model else self.context.model,
+                           auth_mode=self.context.auth_mode, cwd=self.context.cwd,
+                           sandbox=self.context.sandbox,
+                           approval_policy=self.context.approval_policy,
+                           resumed_from=self.context.resumed_from)
+        out = self.b.session_started(session if isinstance(session, str) else None, info)
+        out += self.b.turn_started()
+        text = data.get("result")
+        if isinstance(text, str) and text and not data.get("is_error"):
+            out.append(self.b.item("completed", AssistantMessage(
+                id=self.b.fresh_id(), status="completed", text=text)))
+        return out
+
+    def _outcome(self, data: dict[str, Any], out: list[Event]) -> list[Event]:
         failed = bool(data.get("is_error")) or data.get("terminal_reason") not in (
             None, "completed") or str(data.get("subtype")).startswith("error")
         # (a tuple above: the field may hold anything, even a list)
@@ -727,6 +755,11 @@ class Translator:
             raise error(reason, lane=LANE_ID, source=self.source, line=frame.line,
                         excerpt=frame.raw.decode("utf-8", "replace"))
         return [self.b.notice(f"line {frame.line}: {reason}")]
+
+
+def _whole_answer(line: dict[str, Any]) -> bool:
+    """A result object that is a whole run (`--output-format json`): its answer or error."""
+    return isinstance(line.get("result"), str) or isinstance(line.get("is_error"), bool)
 
 
 def _rejected(line: dict[str, Any], tool_id: str) -> bool:

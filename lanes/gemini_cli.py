@@ -139,6 +139,27 @@ def usage_of(stats: Any) -> Usage | None:
                  cached_input_tokens=number("cached"), output_tokens=number("output_tokens"))
 
 
+def model_usage(models: dict[str, Any]) -> Usage | None:
+    """Token counts of `--output-format json` (`stats.models.<model>.tokens`), summed over the
+    models the run used: prompt (cached included), cached, candidates, thoughts."""
+    totals: dict[str, int] = {}
+    for entry in models.values():
+        tokens = _dict(_dict(entry).get("tokens"))
+        for key, value in tokens.items():
+            if isinstance(value, int) and not isinstance(value, bool):
+                totals[key] = totals.get(key, 0) + value
+    if not totals:
+        return None
+    return Usage(scope="turn", input_tokens=totals.get("prompt"),
+                 cached_input_tokens=totals.get("cached"),
+                 output_tokens=totals.get("candidates"), reasoning_tokens=totals.get("thoughts"))
+
+
+def _whole_answer(line: dict[str, Any]) -> bool:
+    """The one object `--output-format json` prints: an answer or error, with stats."""
+    return "stats" in line and ("response" in line or "error" in line)
+
+
 def start_item(item_id: str, name: str, parameters: dict[str, Any], native: str) -> Item:
     """The in-progress item a `tool_use` starts (see `gemini_family.TOOL_KINDS`)."""
     kind = tool_kind(name)
@@ -228,6 +249,8 @@ class Translator:
 
     def feed(self, frame: Frame) -> list[Event]:
         native_type = frame.data.get("type")
+        if native_type is None and not self.b.has_session and _whole_answer(frame.data):
+            return self._whole_run(frame.data)
         if not isinstance(native_type, str):
             return self._problem(frame, "line has no string `type`", FrameError, keep=True)
         handler = self._handlers().get(native_type)
@@ -258,6 +281,23 @@ class Translator:
         self.last_error = None
         out += self.b.session_started(sid, self._info(frame.data, resumed))
         return out
+
+    def _whole_run(self, data: dict[str, Any]) -> list[Event]:
+        """`gemini -p --output-format json` prints one object (`response`, `stats`, `error`)
+        and nothing else: a run whose facts are its session, model, answer, usage, outcome."""
+        models = _dict(_dict(data.get("stats")).get("models"))
+        model = next(iter(models), None)
+        info = self._info({"model": model}, self.context.resumed_from)
+        out = self.b.session_started(_str_or_none(data.get("session_id")), info)
+        out += self.b.turn_started()
+        text = data.get("response")
+        if isinstance(text, str) and text:
+            out.append(self.b.item("completed", AssistantMessage(
+                id=self.b.fresh_id(), status="completed", text=text)))
+        error = _dict(data.get("error"))
+        if error:
+            return out + self.b.turn_failed(turn_error(str(error.get("message") or error)))
+        return out + self.b.turn_completed(model_usage(models))
 
     def _info(self, data: dict[str, Any], resumed: str | None) -> SessionInfo:
         ctx = self.context

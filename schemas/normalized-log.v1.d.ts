@@ -286,6 +286,7 @@ export interface UnknownItem {
 export interface Usage {
   /** Whether the numbers cover this turn or the thread. */
   scope: "turn" | "cumulative";
+  /** Every input token, cached ones included (OpenAI's meaning). */
   input_tokens: number | null;
   cached_input_tokens: number | null;
   /** Input tokens written to the provider's prompt cache. */

@@ -151,8 +151,10 @@ def test_context_overrides_what_the_stream_cannot_know() -> None:
 
 
 def test_result_usage_is_per_turn() -> None:
+    """Anthropic's `input_tokens` leaves cache reads and writes out; the model's counts every
+    input token (10 uncached + 2 read here), as the anthropic lane and OpenAI do."""
     done = of_type(run(init(), result()), "turn.completed")[0]
-    assert done["usage"] == {"scope": "turn", "input_tokens": 10, "cached_input_tokens": 2,
+    assert done["usage"] == {"scope": "turn", "input_tokens": 12, "cached_input_tokens": 2,
                              "cache_write_input_tokens": None,
                              "output_tokens": 5, "reasoning_tokens": 1}
     assert done["stop_reason"] == "end_turn"
@@ -892,3 +894,22 @@ def test_older_builds_name_the_status_only_in_the_text(text: str, kind: str) -> 
                           "result": text, "session_id": SESSION})
     assert of_type(events, "turn.failed")[0]["error"] == {
         "kind": kind, "message": text, "retryable": kind in {"provider", "rate_limit"}}
+
+
+def test_output_format_json_is_one_whole_run() -> None:
+    """`claude -p --output-format json` prints one result object: a run with its session, the
+    model named in `modelUsage`, the answer text and the outcome, not a refusal."""
+    whole = {"type": "result", "subtype": "success", "is_error": False, "result": "Hello!",
+             "session_id": "s-1", "modelUsage": {"claude-sonnet-4-6": {"inputTokens": 3}},
+             "usage": {"input_tokens": 3, "cache_read_input_tokens": 7,
+                       "cache_creation_input_tokens": 1, "output_tokens": 2}}
+    events = run(whole)
+    assert [e["type"] for e in events] == ["session.started", "turn.started", "item.completed",
+                                           "turn.completed"]
+    assert (events[0]["thread_id"], events[0]["model"]) == ("s-1", "claude-sonnet-4-6")
+    assert events[2]["item"]["text"] == "Hello!"
+    assert events[3]["usage"]["input_tokens"] == 11
+    failed = run({**whole, "is_error": True, "subtype": "error_during_execution",
+                  "result": "boom"})
+    assert [e["type"] for e in failed][-1] == "turn.failed"
+    assert not [e for e in failed if e["type"] == "item.completed"]

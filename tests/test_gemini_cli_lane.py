@@ -597,3 +597,25 @@ def test_an_unusable_answer_fails_provider(tmp_path: Path, message: str) -> None
     assert [(i["kind"], i["status"]) for i in completed(events)] == [
         ("assistant_message", "failed"), ("error", "completed")]
     assert events[-1]["error"]["kind"] == "provider"
+
+
+def test_output_format_json_is_one_whole_run(tmp_path: Path) -> None:
+    """`gemini -p --output-format json` prints one object without `type`: a run with its
+    session, model (`stats.models`), answer, summed token counts and outcome; with `error` the
+    turn fails."""
+    stats = {"models": {"gemini-2.5-pro": {"tokens": {"prompt": 100, "candidates": 8,
+                                                      "cached": 40, "thoughts": 3}},
+                        "gemini-2.5-flash": {"tokens": {"prompt": 10, "candidates": 2}}}}
+    whole = {"session_id": "s-1", "response": "Hello!", "stats": stats}
+    events = normalize_bytes(tmp_path, [whole])
+    assert types(events) == ["session.started", "turn.started", "item.completed",
+                             "turn.completed"]
+    assert (events[0]["thread_id"], events[0]["model"]) == ("s-1", "gemini-2.5-pro")
+    assert events[2]["item"]["text"] == "Hello!"
+    usage = events[3]["usage"]
+    assert (usage["input_tokens"], usage["cached_input_tokens"], usage["output_tokens"],
+            usage["reasoning_tokens"]) == (110, 40, 10, 3)
+    failed = normalize_bytes(tmp_path, [{"response": "", "stats": stats,
+                                         "error": {"type": "ApiError", "message": "quota"}}])
+    assert types(failed)[-1] == "turn.failed"
+    assert failed[-1]["error"]["kind"] == "rate_limit"

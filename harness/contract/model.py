@@ -270,7 +270,9 @@ class Usage(_Strict):
     """Token counts; null means the source did not report that number."""
 
     scope: UsageScope = Field(description="Whether the numbers cover this turn or the thread.")
-    input_tokens: int | None = None
+    input_tokens: int | None = Field(
+        default=None, description="Every input token, cached ones included (OpenAI's meaning)."
+    )
     cached_input_tokens: int | None = None
     cache_write_input_tokens: int | None = Field(
         default=None, description="Input tokens written to the provider's prompt cache."
