@@ -6,6 +6,7 @@ project-local `.runtimes/` through `harness runtimes install`.
 
 from __future__ import annotations
 
+import json
 import shutil
 from pathlib import Path
 
@@ -106,6 +107,24 @@ def mutations(session: nox.Session) -> None:
     e.g. `-- --scenario shell_ok`, or add `--fail-under 0.95`)."""
     _install(session, "openai,anthropic,gemini")
     session.run("python", "-m", "tests.gate_mutations", "--all", *session.posargs)
+
+
+@nox.session
+def drift(session: nox.Session) -> None:
+    """Drift of the newest release of each runtime (or of those named: `-- codex`) against the
+    catalog: installs it side by side, re-records every scenario into a scratch folder and
+    names what changed in normalized terms (`report/drift-<runtime>/`). Needs the npm
+    registry; fails when any runtime's newest release changes a scenario's meaning."""
+    _install(session, "openai,anthropic,gemini")
+    changed = []
+    for runtime in session.posargs or ["codex", "claude", "gemini"]:
+        report = Path("report") / f"drift-{runtime}"
+        session.run("harness", "drift", "--runtime", runtime, "--version", "latest",
+                    "--report", str(report), success_codes=[0, 1])
+        if json.loads((report / "drift.json").read_text())["exit_code"] == 1:
+            changed.append(runtime)
+    if changed:
+        session.error(f"the newest release changes the catalog's meaning: {', '.join(changed)}")
 
 
 @nox.session

@@ -3,7 +3,8 @@
 Records each scenario with `--runtime R --version V` (installed side by side by `harness
 runtimes install R@V`) into a scratch folder, normalizes it with the runtime's native lane and
 compares it with the catalog's recording by the gate's field-by-field equivalence. Writes
-`drift.md` and `drift.json`; exit 0 no semantic change, 1 changed, 2 error.
+`drift.md` and `drift.json`; exit 0 no semantic change, 1 changed, 2 error. `--version latest`
+asks npm's registry for the newest release and installs it first (`nox -s drift`).
 """
 
 from __future__ import annotations
@@ -16,7 +17,7 @@ from typing import Any
 from harness.conformance.drift import ScenarioDrift, run_drift, write_reports
 from harness.contract.errors import HarnessError
 from harness.record.runtimes.base import REPO_ROOT
-from harness.record.runtimes.install import parse_spec
+from harness.record.runtimes.install import install, latest_version, parse_spec
 from harness.record.runtimes.registry import driver_names, get_driver
 from harness.scenario import scenario_dirs
 
@@ -26,7 +27,8 @@ def register(sub: Any) -> None:
         "drift", help="record scenarios with another runtime version and compare with the catalog")
     parser.add_argument("--runtime", required=True, choices=driver_names())
     parser.add_argument("--version", dest="runtime_version", required=True, metavar="VERSION",
-                        help="an installed version (harness runtimes install R@VERSION)")
+                        help="an installed version (harness runtimes install R@VERSION), or "
+                             "latest: the registry's newest release, installed if missing")
     parser.add_argument("--scenario", default="all", help="scenario name or all (default)")
     parser.add_argument("--catalog", type=Path, default=REPO_ROOT / "cassettes",
                         help="the recordings to compare with (default: the shipped catalog)")
@@ -52,6 +54,11 @@ def _line(verdict: ScenarioDrift) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
+    if args.runtime_version == "latest":
+        newest = latest_version(get_driver(args.runtime))
+        print(f"latest {args.runtime}: {newest}", flush=True)
+        install(get_driver(args.runtime), newest, quiet=True)
+        args.runtime_version = newest
     name, version = parse_spec(f"{args.runtime}@{args.runtime_version}")
     assert version is not None
     pinned = get_driver(name).version

@@ -93,6 +93,20 @@ def install(driver: RuntimeDriver, version: str | None = None, *, quiet: bool = 
     return target
 
 
+def latest_version(driver: RuntimeDriver) -> str:
+    """The newest release npm's registry offers for the driver's package (`npm view`)."""
+    npm = shutil.which("npm")
+    if npm is None:
+        raise InstallError("npm is not on PATH (Node.js is needed to run the real runtimes)")
+    result = subprocess.run([npm, "view", driver.npm_package, "version"], capture_output=True,
+                            text=True, check=False)
+    version = result.stdout.strip()
+    if result.returncode != 0 or not VERSION.fullmatch(version):
+        detail = (result.stderr or result.stdout).strip().splitlines()[-1:]
+        raise InstallError(f"npm view {driver.npm_package} version failed {detail}")
+    return version
+
+
 @dataclass(frozen=True)
 class Installed:
     """One installed runtime version found under `.runtimes/`."""
