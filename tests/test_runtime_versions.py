@@ -37,8 +37,9 @@ DRIVERS = {name: get_driver(name) for name in ("codex", "claude", "gemini")}
 """Loaded before any test points `.runtimes/` elsewhere (drivers read it when imported)."""
 
 FAKE_NPM = """#!/bin/sh
-# fake npm: install --prefix DIR ... PACKAGE@VERSION
+# fake npm: install --prefix DIR ... PACKAGE@VERSION; view PACKAGE version
 echo "$@" >> "{log}"
+[ "$1" = view ] && {{ echo "${{FAKE_NPM_LATEST:-9.9.9}}"; exit 0; }}
 prefix="$3"; spec="$(eval echo \\${{$#}})"
 package="${{spec%@*}}"; version="${{spec##*@}}"
 [ -n "$FAKE_NPM_FAIL" ] && {{ echo "npm ERR! 404 No match for version" >&2; exit 1; }}
@@ -322,3 +323,16 @@ def test_drift_cli_refuses_a_version_not_installed(runtimes: Path,
                                                   capsys: pytest.CaptureFixture[str]) -> None:
     assert main(["drift", "--runtime", "codex", "--version", "0.150.0"]) == 2
     assert "harness runtimes install codex@0.150.0" in capsys.readouterr().err
+
+
+def test_latest_asks_the_registry_and_refuses_a_non_version(
+        runtimes: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """`drift --version latest` resolves through `npm view <package> version`; an answer that
+    is not a version (an error page, an empty line) is an error, never a folder name."""
+    from harness.record.runtimes.install import latest_version  # noqa: PLC0415
+
+    assert latest_version(get_driver("codex")) == "9.9.9"
+    assert _calls(runtimes) == ["view @openai/codex version"]
+    monkeypatch.setenv("FAKE_NPM_LATEST", "<html>")
+    with pytest.raises(InstallError, match="npm view @openai/codex version failed"):
+        latest_version(get_driver("codex"))
