@@ -1007,8 +1007,13 @@ def _gc_command(doc: Jsonl) -> str | None:
 
 @_impl("command_output", GC)
 def _gc_output(doc: Jsonl) -> str | None:
-    found = _gc_tool(doc, lambda n: n == "run_shell_command")
-    result = None if found is None else _gc_result(doc, found[1].get("tool_id"))
+    """The output of the first command that ran (`status: success`): a refused call's result
+    (`status: error`) holds why it did not run, which the lane reads as its error, not output."""
+    result = next((r for tool in doc.rows
+                   if isinstance(tool, dict) and tool.get("type") == "tool_use"
+                   and tool.get("tool_name") == "run_shell_command"
+                   and (r := _gc_result(doc, tool.get("tool_id"))) is not None
+                   and doc.rows[r].get("status") == "success"), None)
     if result is None:
         return None
     row = doc.edit(result)
