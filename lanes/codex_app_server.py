@@ -763,10 +763,12 @@ def normalize(source: LaneInput, context: RunContext) -> Iterator[Event]:
 
 
 def recognizes(head: bytes) -> bool:
-    """A transcript line: `dir` in/out and a `msg` object."""
+    """A transcript line: `dir` in/out and a `msg` object without `"jsonrpc"` (the app-server
+    omits it; an ACP transcript, lane acp, carries `"jsonrpc": "2.0"`)."""
     first = first_json_object(head)
+    msg = first.get("msg") if first is not None else None
     return first is not None and first.get("dir") in {"in", "out"} and \
-        isinstance(first.get("msg"), dict)
+        isinstance(msg, dict) and "jsonrpc" not in msg
 
 
 LANE = LaneSpec(

@@ -14,6 +14,7 @@ DRIVER_MODULES: dict[str, str] = {
     "claude": "harness.record.runtimes.claude",
     "gemini": "harness.record.runtimes.gemini",
     "codex-app-server": "harness.record.runtimes.codex_app_server",
+    "gemini-acp": "harness.record.runtimes.gemini_acp",
 }
 
 LIVE_UPSTREAMS: dict[str, str] = {
@@ -21,6 +22,7 @@ LIVE_UPSTREAMS: dict[str, str] = {
     "claude": "https://api.anthropic.com",
     "gemini": "https://generativelanguage.googleapis.com",
     "codex-app-server": "https://api.openai.com",
+    "gemini-acp": "https://generativelanguage.googleapis.com",
 }
 """Where `harness record --live` forwards each runtime's traffic by default."""
 
@@ -29,6 +31,7 @@ LIVE_KEY_VARIABLES: dict[str, tuple[str, ...]] = {
     "claude": ("ANTHROPIC_API_KEY",),
     "gemini": ("GEMINI_API_KEY", "GOOGLE_API_KEY"),
     "codex-app-server": ("CODEX_API_KEY", "OPENAI_API_KEY"),
+    "gemini-acp": ("GEMINI_API_KEY", "GOOGLE_API_KEY"),
 }
 """Environment variables a live recording takes the user's key from, first found wins."""
 
