@@ -18,6 +18,12 @@ approve -> the `allow_once` option, approve_for_session -> `allow_always`, deny 
 cancel -> the client cancels the prompt turn (`session/cancel`) and answers `cancelled`, as the
 protocol asks of a client that cancels while a permission request is open. A request with no
 scripted answer left is rejected, a scripted answer never asked for is reported; both on stderr.
+
+The scenario's MCP servers reach the agent through the CLI's own `settings.json` (as for
+`gemini -p`), so `session/new` sends `mcpServers: []`. A later run asks `session/load` when the
+agent declares `loadSession`; Gemini CLI 0.61 declares it but answers "No previous sessions
+found for this project." in a new process (its session setup rewrites the saved chat before
+looking it up), so the catalog marks resume scenarios unsupported for this driver.
 """
 
 from __future__ import annotations
