@@ -667,6 +667,29 @@ def _cc_answer(doc: Jsonl) -> str | None:
     return None
 
 
+def _cc_permission_inputs(doc: Jsonl, tool_id: Any) -> list[dict[str, Any]]:
+    """The other copies of a tool call's input in a transcript where Claude Code asked its
+    client (stream-json control protocol): the `can_use_tool` request's `input` and the client's
+    `updatedInput`, which the lane takes as what ran."""
+    out: list[dict[str, Any]] = []
+    for index, row in enumerate(doc.rows):
+        request = row.get("request") if isinstance(row, dict) \
+            and row.get("type") == "control_request" else None
+        if not (isinstance(request, dict) and request.get("subtype") == "can_use_tool"
+                and request.get("tool_use_id") == tool_id):
+            continue
+        if isinstance(request.get("input"), dict):
+            out.append(doc.edit(index)["request"]["input"])
+        for answer, reply in enumerate(doc.rows):
+            response = reply.get("response") if isinstance(reply, dict) \
+                and reply.get("type") == "control_response" else None
+            if isinstance(response, dict) and response.get("request_id") == row.get("request_id"):
+                inner = response.get("response")
+                if isinstance(inner, dict) and isinstance(inner.get("updatedInput"), dict):
+                    out.append(doc.edit(answer)["response"]["response"]["updatedInput"])
+    return out
+
+
 @_impl("command", CC)
 def _cc_command(doc: Jsonl) -> str | None:
     found = _cc_tool(doc, lambda n: n == "Bash")
@@ -674,7 +697,8 @@ def _cc_command(doc: Jsonl) -> str | None:
         return None
     line, block = found
     doc.edit(line)
-    block["input"]["command"] = _command(block["input"].get("command"))
+    for tool_input in [block["input"], *_cc_permission_inputs(doc, block.get("id"))]:
+        tool_input["command"] = _command(tool_input.get("command"))
     return f"line {line + 1}: Bash command -> {block['input']['command']!r}"
 
 
@@ -804,7 +828,8 @@ def _cc_file_path(doc: Jsonl) -> str | None:
     line, block = found
     doc.edit(line)
     key = "notebook_path" if "notebook_path" in block["input"] else "file_path"
-    block["input"][key] = _path(str(block["input"].get(key)))
+    for tool_input in [block["input"], *_cc_permission_inputs(doc, block.get("id"))]:
+        tool_input[key] = _path(str(tool_input.get(key)))
     result = _cc_result(doc, str(block.get("id")))
     if result is not None:
         tur = doc.edit(result[0]).get("tool_use_result")
