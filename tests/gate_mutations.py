@@ -923,6 +923,26 @@ def _cc_turn(doc: Jsonl) -> str | None:
     return f"line {line + 1}: completed result -> failed (api_error 500)"
 
 
+def _cc_flip_control(doc: Jsonl, tool_id: Any, deny: str | None) -> None:
+    """Where the client decided (stream-json control protocol), its `control_response` to the
+    `can_use_tool` request flips too: allow (with the request's input) or deny (`deny` is the
+    message)."""
+    for row in doc.rows:
+        request = row.get("request") if isinstance(row, dict) \
+            and row.get("type") == "control_request" else None
+        if not (isinstance(request, dict) and request.get("subtype") == "can_use_tool"
+                and request.get("tool_use_id") == tool_id):
+            continue
+        for index, reply in enumerate(doc.rows):
+            response = reply.get("response") if isinstance(reply, dict) \
+                and reply.get("type") == "control_response" else None
+            if isinstance(response, dict) and response.get("request_id") == row.get("request_id") \
+                    and isinstance(response.get("response"), dict):
+                doc.edit(index)["response"]["response"] = \
+                    {"behavior": "deny", "message": deny} if deny is not None else \
+                    {"behavior": "allow", "updatedInput": request.get("input")}
+
+
 @_impl("approval_decision", CC)
 def _cc_approval(doc: Jsonl) -> str | None:
     """The first permission decision of a (non-plumbing) tool flips, as Claude Code would have
@@ -949,6 +969,7 @@ def _cc_approval(doc: Jsonl) -> str | None:
                 rblock.update(is_error=False, content=f"{MARK}: approved and ran")
                 row["tool_use_result"] = {"stdout": f"{MARK}: approved and ran", "stderr": "",
                                           "interrupted": False, "isImage": False}
+                _cc_flip_control(doc, tool_id, None)
                 doc.delete(i for i, r in enumerate(doc.rows) if isinstance(r, dict)
                            and r.get("subtype") == "permission_denied"
                            and r.get("tool_use_id") == tool_id)
@@ -956,6 +977,7 @@ def _cc_approval(doc: Jsonl) -> str | None:
             decision["decision"] = "reject"
             meta["non_execution_kind"] = "user-rejected"
             message = f"Permission to use {block.get('name')} has been denied."
+            _cc_flip_control(doc, tool_id, message)
             rblock.update(is_error=True, content=message)
             row["tool_use_result"] = f"Error: {message}"
             doc.insert(line, [{"type": "system", "subtype": "permission_denied",
