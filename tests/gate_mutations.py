@@ -702,9 +702,26 @@ def _cc_command(doc: Jsonl) -> str | None:
     return f"line {line + 1}: Bash command -> {block['input']['command']!r}"
 
 
+def _cc_refused(doc: Jsonl, tool_id: Any) -> bool:
+    """Whether the call was refused (a `permission_denied` line, or the client's `deny`): its
+    result is why it did not run, which the lane reads as the item's error, not output."""
+    denied_requests = {row.get("request_id") for row in doc.rows if isinstance(row, dict)
+                       and row.get("type") == "control_request"
+                       and isinstance(row.get("request"), dict)
+                       and row["request"].get("tool_use_id") == tool_id}
+    return any(isinstance(row, dict) and (
+        (row.get("subtype") == "permission_denied" and row.get("tool_use_id") == tool_id)
+        or (row.get("type") == "control_response" and isinstance(row.get("response"), dict)
+            and row["response"].get("request_id") in denied_requests
+            and (row["response"].get("response") or {}).get("behavior") == "deny"))
+        for row in doc.rows)
+
+
 @_impl("command_output", CC)
 def _cc_output(doc: Jsonl) -> str | None:
-    found = _cc_tool(doc, lambda n: n == "Bash")
+    """The output of the first Bash call that was not refused."""
+    found = next(((i, b) for i, b in _cc_blocks(doc) if b.get("type") == "tool_use"
+                  and b.get("name") == "Bash" and not _cc_refused(doc, b.get("id"))), None)
     result = found and _cc_result(doc, str(found[1].get("id")))
     if not result:
         return None
