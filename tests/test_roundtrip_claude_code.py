@@ -52,6 +52,10 @@ EXCLUDED = {
     "approval_on_request": "a permission denial (system/permission_denied, a rejected "
                            "tool_result): abstract scenarios have no approval policy to deny by",
     "approval_untrusted": "a permission denial, as approval_on_request",
+    **{name: "a user's decision over the control protocol (control_request / control_response "
+             "lines): the renderer models headless runs that nobody answers"
+       for name in RECORDED
+       if b'"control_request"' in (CASSETTES / name / "claude-code.jsonl").read_bytes()},
 }
 """Recorded scenarios the fidelity check leaves out, with the reason."""
 _TOOLU = re.compile(r"^toolu_r(\d+)s(\d+)_\d+$")
