@@ -44,6 +44,7 @@ Mapping:
 
 from __future__ import annotations
 
+import copy
 import json
 import re
 from collections.abc import Iterator
@@ -82,6 +83,7 @@ from harness.contract.model import (
     TurnError,
     Usage,
     WebSearch,
+    status_kind,
 )
 
 LANE_ID = "acp"
@@ -159,7 +161,8 @@ REFUSALS: dict[Decision, str] = {"denied": "rejected by the user",
                                  "abort": "cancelled by the user"}
 
 ERROR_CODES: dict[int, ErrorKind] = {-32000: "auth"}
-"""JSON-RPC error code of a failed prompt -> kind (ACP's `auth_required`); else `unknown`."""
+"""JSON-RPC error code of a failed prompt -> kind (ACP's `auth_required`); else an HTTP
+`status` in the error's data, through the one status table; else `unknown`."""
 
 _MCP_TITLE = re.compile(r"^(?P<tool>\S+) \((?P<server>\S+) MCP Server\)$")
 _MCP_NAME = re.compile(r"^mcp__(?P<server>[^_]+(?:_[^_]+)*)__(?P<tool>.+)$")
@@ -384,7 +387,7 @@ class Translator:
 
     def feed(self, frame: Frame) -> list[Event]:
         direction, msg = frame.data.get("dir"), frame.data.get("msg")
-        if direction not in {"in", "out"} or not isinstance(msg, dict):
+        if direction not in ("in", "out") or not isinstance(msg, dict):
             raise self._error(FrameError, frame, 'not a transcript line: needs "dir" '
                               '("in" or "out") and a "msg" object')
         if msg.get("jsonrpc") != "2.0":
@@ -402,8 +405,11 @@ class Translator:
             return self._unknown_method(frame, msg, method)
         return self._update(frame, msg)
 
-    def problem(self, error: LaneError) -> list[Event]:
-        return [self.b.notice(str(error))]
+    def problem(self, error: LaneError, line: bytes | None = None) -> list[Event]:
+        """Lenient mode: a line the lane cannot read is one notice naming why, and the line
+        itself kept whole as an `unknown` item (its text)."""
+        notice = self.b.notice(f"line {error.line}: {error.reason}")
+        return [notice] if line is None else [notice, self.b.unknown("unreadable", _kept(line))]
 
     def close(self, last_line: int = 0) -> list[Event]:
         """End of input: an open turn fails as `stream_truncated`. A transcript with no
@@ -536,6 +542,9 @@ class Translator:
             code = error.get("code")
             kind = ERROR_CODES.get(code, "unknown") if isinstance(code, int) else "unknown"
             data = error.get("data")
+            status = data.get("status") if isinstance(data, dict) else None
+            if kind == "unknown" and isinstance(status, int) and not isinstance(status, bool):
+                kind = status_kind(status)  # an agent passing its provider's HTTP status on
             detail = data.get("details") if isinstance(data, dict) else data
             message = str(error.get("message", "prompt failed"))
             if isinstance(detail, str) and detail:
@@ -760,15 +769,25 @@ def normalize(source: LaneInput, context: RunContext) -> Iterator[Event]:
     translator = Translator(context, source.name)
     number = 0
     for number, line in iter_lines(source.stream):
+        # lenient: a line that fails part way must leave no half-built state (open items,
+        # sequence numbers already spent), so the translator goes back to before the line
+        before = copy.deepcopy(translator) if context.lenient else None
         try:
             data = parse_object(line, number=number, lane=LANE_ID, source=source.name)
             events = translator.feed(Frame(number, data, line))
         except LaneError as exc:
-            if not context.lenient:
+            if before is None:
                 raise
-            events = translator.problem(exc)
+            translator = before
+            events = translator.problem(exc, line)
         yield from events
     yield from translator.close(number)
+
+
+def _kept(line: bytes) -> str:
+    """A line as lenient mode keeps it: its exact text (not re-parsed: the line may be what
+    the parser refused, nested too deep or holding escapes no writer accepts)."""
+    return line.decode("utf-8", errors="replace").rstrip("\r\n")
 
 
 def recognizes(head: bytes) -> bool:

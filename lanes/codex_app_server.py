@@ -48,6 +48,7 @@ Mapping, to the same model as codex-native (the same runtime seen through its ot
 
 from __future__ import annotations
 
+import copy
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from typing import Any, cast
@@ -422,7 +423,7 @@ class Translator:
 
     def feed(self, frame: Frame) -> list[Event]:
         direction, msg = frame.data.get("dir"), frame.data.get("msg")
-        if direction not in {"in", "out"} or not isinstance(msg, dict):
+        if direction not in ("in", "out") or not isinstance(msg, dict):
             raise self._error(FrameError, frame, 'not a transcript line: needs "dir" '
                               '("in" or "out") and a "msg" object')
         method = msg.get("method")
@@ -436,9 +437,11 @@ class Translator:
             return self._server_request(frame, msg, method)
         return self._notification(frame, msg, method)
 
-    def problem(self, error: LaneError) -> list[Event]:
-        """Lenient mode: one bad line becomes one `error` notice."""
-        return [self.b.notice(str(error))]
+    def problem(self, error: LaneError, line: bytes | None = None) -> list[Event]:
+        """Lenient mode: a line the lane cannot read is one notice naming why, and the line
+        itself kept whole as an `unknown` item (its text)."""
+        notice = self.b.notice(f"line {error.line}: {error.reason}")
+        return [notice] if line is None else [notice, self.b.unknown("unreadable", _kept(line))]
 
     def close(self, last_line: int = 0) -> list[Event]:
         """End of input: an open turn fails as `stream_truncated`. A transcript that never
@@ -751,15 +754,25 @@ def normalize(source: LaneInput, context: RunContext) -> Iterator[Event]:
     translator = Translator(context, source.name)
     number = 0
     for number, line in iter_lines(source.stream):
+        # lenient: a line that fails part way must leave no half-built state (open items,
+        # sequence numbers already spent), so the translator goes back to before the line
+        before = copy.deepcopy(translator) if context.lenient else None
         try:
             data = parse_object(line, number=number, lane=LANE_ID, source=source.name)
             events = translator.feed(Frame(number, data, line))
         except LaneError as exc:
-            if not context.lenient:
+            if before is None:
                 raise
-            events = translator.problem(exc)
+            translator = before
+            events = translator.problem(exc, line)
         yield from events
     yield from translator.close(number)
+
+
+def _kept(line: bytes) -> str:
+    """A line as lenient mode keeps it: its exact text (not re-parsed: the line may be what
+    the parser refused, nested too deep or holding escapes no writer accepts)."""
+    return line.decode("utf-8", errors="replace").rstrip("\r\n")
 
 
 def recognizes(head: bytes) -> bool:

@@ -159,10 +159,18 @@ def test_an_unknown_stop_reason_is_refused() -> None:
         run(transcript(stop="finished"))
 
 
-@pytest.mark.parametrize(("code", "kind"), [(-32000, "auth"), (-32603, "unknown")])
-def test_an_error_answer_to_the_prompt_fails_the_turn(code: int, kind: str) -> None:
+@pytest.mark.parametrize(("code", "status", "kind"), [
+    (-32000, None, "auth"), (-32603, None, "unknown"), (-32603, 429, "rate_limit"),
+    (-32603, 503, "provider"), (-32000, 429, "auth")])
+def test_an_error_answer_to_the_prompt_fails_the_turn(code: int, status: int | None,
+                                                      kind: str) -> None:
+    """ACP's own code decides first; else an HTTP status the agent passes on in the error's
+    data goes through the one status table."""
+    data: dict[str, object] = {"details": "quota exhausted"}
+    if status is not None:
+        data["status"] = status
     lines = [*prelude(), prompt(), tin({"id": 2, "error": {
-        "code": code, "message": "Internal error", "data": {"details": "quota exhausted"}}})]
+        "code": code, "message": "Internal error", "data": data}})]
     last = run(lines)[-1]
     assert last["type"] == "turn.failed"
     assert last["error"]["kind"] == kind
