@@ -44,7 +44,6 @@ Mapping:
 
 from __future__ import annotations
 
-import copy
 import json
 import re
 from collections.abc import Iterator
@@ -53,7 +52,7 @@ from typing import Any, cast
 
 from harness.contract.builder import LogBuilder, Phase, SessionInfo
 from harness.contract.errors import FrameError, LaneError, SequenceError
-from harness.contract.jsonl import Frame, iter_lines, parse_object
+from harness.contract.jsonl import Frame, kept_text, translate_lines
 from harness.contract.lane import (
     Capability,
     LaneInput,
@@ -409,7 +408,7 @@ class Translator:
         """Lenient mode: a line the lane cannot read is one notice naming why, and the line
         itself kept whole as an `unknown` item (its text)."""
         notice = self.b.notice(f"line {error.line}: {error.reason}")
-        return [notice] if line is None else [notice, self.b.unknown("unreadable", _kept(line))]
+        return [notice] if line is None else [notice, self.b.unknown("unreadable", kept_text(line))]
 
     def close(self, last_line: int = 0) -> list[Event]:
         """End of input: an open turn fails as `stream_truncated`. A transcript with no
@@ -766,28 +765,8 @@ class Translator:
 
 def normalize(source: LaneInput, context: RunContext) -> Iterator[Event]:
     """Stream an ACP client transcript into normalized events, one line at a time."""
-    translator = Translator(context, source.name)
-    number = 0
-    for number, line in iter_lines(source.stream):
-        # lenient: a line that fails part way must leave no half-built state (open items,
-        # sequence numbers already spent), so the translator goes back to before the line
-        before = copy.deepcopy(translator) if context.lenient else None
-        try:
-            data = parse_object(line, number=number, lane=LANE_ID, source=source.name)
-            events = translator.feed(Frame(number, data, line))
-        except LaneError as exc:
-            if before is None:
-                raise
-            translator = before
-            events = translator.problem(exc, line)
-        yield from events
-    yield from translator.close(number)
-
-
-def _kept(line: bytes) -> str:
-    """A line as lenient mode keeps it: its exact text (not re-parsed: the line may be what
-    the parser refused, nested too deep or holding escapes no writer accepts)."""
-    return line.decode("utf-8", errors="replace").rstrip("\r\n")
+    return translate_lines(Translator(context, source.name), source.stream, lane=LANE_ID,
+                           source=source.name, lenient=context.lenient)
 
 
 def recognizes(head: bytes) -> bool:
