@@ -1,6 +1,6 @@
 """Round trip for the claude-code lane: abstract scenario -> Claude Code's stream-json -> lane.
 
-The renderer (`tests/roundtrip/claude_code.py`) is only worth something if it prints what Claude
+The renderer (`harness.testing.render.claude_code`) is only worth something if it prints what Claude
 Code 2.1.328 prints, so it is first held to the recorded catalog: for every scenario with a
 recorded `claude-code.jsonl` (the scenario's commands and MCP answers taken from the recording),
 the rendering has the recording's line skeleton and the lane logs both alike (strict). Then the
@@ -20,6 +20,21 @@ from harness import scenario as sc
 from harness.conformance.equivalence import equivalent
 from harness.contract.lane import RunContext, normalize_to_dicts
 from harness.scenario import load_scenario
+from harness.testing.render.claude import CLAUDE_CWD, claude_calls, exit_interpretation
+from harness.testing.render.claude_code import (
+    McpResult,
+    bash_line,
+    claude_code_view,
+    claude_stream,
+    claude_stream_lines,
+)
+from harness.testing.render.common import (
+    failures_scenario,
+    jsonl_bytes,
+    read_jsonl,
+    shells_scenario,
+    stream_log,
+)
 from harness.testing.strategies import (
     AbstractScenario,
     ShellResult,
@@ -30,21 +45,6 @@ from harness.testing.strategies import (
 from lanes.claude_code import LANE as CLAUDE_CODE
 from lanes.claude_code import result_text
 from tests.lanekit import assert_matches
-from tests.roundtrip.claude import CLAUDE_CWD, claude_calls, exit_interpretation
-from tests.roundtrip.claude_code import (
-    McpResult,
-    bash_line,
-    claude_code_view,
-    claude_stream,
-    claude_stream_lines,
-)
-from tests.roundtrip.common import (
-    failures_scenario,
-    jsonl_bytes,
-    read_jsonl,
-    shells_scenario,
-    stream_log,
-)
 
 CASSETTES = Path(__file__).resolve().parents[1] / "cassettes"
 RECORDED = sorted(p.parent.name for p in CASSETTES.glob("*/claude-code.jsonl"))

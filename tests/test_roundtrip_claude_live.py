@@ -10,8 +10,8 @@ to the round trip's renderings of the same scenario:
 - the claude-code lane's log of its stdout (`tool_use_result.stdout` or the `Error: ...` string)
   to `claude_code_view` and to the lane's log of `claude_stream_lines`.
 
-Seen live, and modelled by `bash_visible`/`bash_result` (tests/roundtrip/claude.py) and
-`bash_stdout` (tests/roundtrip/claude_code.py): a successful command loses its leading blank
+Seen live, and modelled by `bash_visible`/`bash_result` (`harness.testing.render.claude`) and
+`bash_stdout` (`harness.testing.render.claude_code`): a successful command loses its leading blank
 lines (lines of JavaScript whitespace only) and trailing whitespace, nothing else (indentation of
 the first kept line, ANSI escapes, `\\x1c`, inner blank lines stay); a failed one keeps its
 leading blank lines, and a long `Exit code N` text is middle-truncated to 10 000 characters
@@ -33,13 +33,13 @@ from harness.record.cassette import render_http_cassette
 from harness.record.recording import run_scenario
 from harness.record.runtimes.claude import DRIVER
 from harness.record.stub import Exchange
+from harness.testing.render.claude import CLAUDE_SAVED_OUTPUT, anthropic_view, claude_exchanges
+from harness.testing.render.claude_code import claude_code_view, claude_stream_lines
+from harness.testing.render.common import normalize_exchanges, shells_scenario, stream_log
 from harness.testing.strategies import AbstractScenario, expected_failures, expected_log_of
 from lanes.anthropic import LANE as ANTHROPIC
 from lanes.claude_code import LANE as CLAUDE_CODE
 from tests.lanekit import assert_matches
-from tests.roundtrip.claude import CLAUDE_SAVED_OUTPUT, anthropic_view, claude_exchanges
-from tests.roundtrip.claude_code import claude_code_view, claude_stream_lines
-from tests.roundtrip.common import normalize_exchanges, shells_scenario, stream_log
 
 SHELLS: list[tuple[str, int, str]] = [
     ("printf '\\n\\n  lead blank then spaces\\nx\\n'", 0, "\n\n  lead blank then spaces\nx\n"),

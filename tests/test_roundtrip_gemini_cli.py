@@ -1,7 +1,7 @@
 """Round trip for the gemini-cli lane: abstract scenario -> Gemini CLI stream-json -> lane.
 
-`gemini_stream_lines` (tests/roundtrip/gemini_cli.py) writes what Gemini CLI 0.61.0 prints for a
-scenario; the property holds the lane's log of it to `gemini_cli_view`. The renderer is worth
+`gemini_stream_lines` (`harness.testing.render.gemini_cli`) writes what Gemini CLI 0.61.0 prints
+for a scenario; the property holds the lane's log of it to `gemini_cli_view`. The renderer is worth
 only what it shares with the real CLI, so `test_renderer_matches_every_recording` renders every
 recorded scenario it can express and holds the lane's log of that to the lane's log of the
 recording (strict equivalence, commands' outputs equal).
@@ -25,6 +25,14 @@ from harness.record.cassette import read_http_cassette
 from harness.record.recording import run_scenario
 from harness.record.runtimes.gemini import DRIVER
 from harness.scenario import load_scenario
+from harness.testing.render.common import read_jsonl, stream_log
+from harness.testing.render.gemini import gemini_origins
+from harness.testing.render.gemini_cli import (
+    CliWorld,
+    ToolOutcome,
+    gemini_cli_view,
+    gemini_stream_lines,
+)
 from harness.testing.strategies import (
     AbstractScenario,
     ShellResult,
@@ -33,9 +41,6 @@ from harness.testing.strategies import (
 )
 from lanes.gemini_cli import LANE as GEMINI_CLI
 from tests.lanekit import assert_matches, command_results
-from tests.roundtrip.common import read_jsonl, stream_log
-from tests.roundtrip.gemini import gemini_origins
-from tests.roundtrip.gemini_cli import CliWorld, ToolOutcome, gemini_cli_view, gemini_stream_lines
 
 REPO = Path(__file__).resolve().parents[1]
 CASSETTES = REPO / "cassettes"

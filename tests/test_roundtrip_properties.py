@@ -2,8 +2,8 @@
 
 Each property draws a provider-neutral scenario (`harness.testing.strategies.abstract_scenarios`),
 plays it through one provider's responder with an in-process runtime simulator
-(`tests/roundtrip/`), reads the resulting cassette with that provider's API lane, and holds the
-log to `expected_log(scenario)` by strict equivalence. A failure is a bug in the encoder, the
+(`harness.testing.render`), reads the resulting cassette with that provider's API lane, and holds
+the log to `expected_log(scenario)` by strict equivalence. A failure is a bug in the encoder, the
 simulator's idea of the runtime, or the lane: the shrunk example names which block.
 
 Runs may end in a failed model call (HTTP 429/500/503/529 or a broken stream); each lane view
@@ -26,6 +26,15 @@ from openai import OpenAI
 from harness import scenario as sc
 from harness.contract.lane import RunContext
 from harness.record.cassette import Interaction, read_http_cassette, render_http_cassette
+from harness.testing.render.claude import anthropic_view, claude_exchanges
+from harness.testing.render.codex import codex_exchanges
+from harness.testing.render.codex_native import (
+    codex_exec_lines,
+    codex_exec_view,
+    codex_native_failures,
+)
+from harness.testing.render.common import normalize_exchanges, shells_scenario, stream_log
+from harness.testing.render.gemini import gemini_exchanges, gemini_failures, gemini_view
 from harness.testing.strategies import (
     AbstractScenario,
     ShellResult,
@@ -42,11 +51,6 @@ from lanes.codex_native import LANE as CODEX_NATIVE
 from lanes.gemini import LANE as GEMINI
 from tests.lanekit import assert_matches, scaled
 from tests.lanekit import split as _split
-from tests.roundtrip.claude import anthropic_view, claude_exchanges
-from tests.roundtrip.codex import codex_exchanges
-from tests.roundtrip.codex_native import codex_exec_lines, codex_exec_view, codex_native_failures
-from tests.roundtrip.common import normalize_exchanges, shells_scenario, stream_log
-from tests.roundtrip.gemini import gemini_exchanges, gemini_failures, gemini_view
 
 
 @settings(max_examples=scaled(80))  # ~0.5 s each (SDK replay of every

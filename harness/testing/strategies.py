@@ -1,54 +1,68 @@
-"""Hypothesis strategies for native runtime streams, importable by users of the harness.
+"""Hypothesis strategies for every lane's native input, importable by users of the harness.
 
-`from harness.testing.strategies import codex_exec_streams` gives valid `codex exec --json` streams
-(bytes, one JSON object per line) to property-test anything that reads them. Each strategy draws
-abstract blocks first (a message, a command, a search, a turn, a run) and renders native lines from
-them afterwards, so Hypothesis shrinks by removing whole blocks, never by producing broken lines.
-`abstract_scenarios()` draws provider-neutral scenarios (plus the results of their commands; a run
-may end in a failed model call) and `expected_log()` says what a perfect lane makes of them, for
-round trips through wire encoders. The shapes follow Codex CLI 0.169
-(`codex-rs/exec/src/exec_events.rs`), quirks included: item ids restart at `item_0` in a resumed
-run, `web_search` items carry two `id` keys, commands are shell-wrapped, usage is cumulative over
-the thread.
+Each gives bytes a lane reads, valid by construction, to property-test anything that reads them:
+
+| strategy | draws | lane |
+|---|---|---|
+| `codex_exec_streams()` | `codex exec --json` stdout | codex-native |
+| `responses_cassettes()` | Codex CLI's Responses SSE traffic (vcrpy cassette) | codex-adapter |
+| `anthropic_cassettes()` | Claude Code's Messages SSE traffic (vcrpy cassette) | anthropic |
+| `gemini_cassettes()` | Gemini CLI's `streamGenerateContent` SSE (vcrpy cassette) | gemini |
+| `claude_code_streams()` | `claude -p --output-format stream-json` stdout | claude-code |
+| `gemini_cli_streams()` | `gemini -p --output-format stream-json` stdout | gemini-cli |
+
+`native_inputs(lane_id)` picks one by lane id. The invariant each docstring states: the lane
+normalizes every draw in strict mode into a schema-valid log with no `unknown` item (tested in
+tests/test_strategies.py). All but `codex_exec_streams` draw an abstract scenario
+(`abstract_scenarios()`: provider-neutral runs, any unicode, large outputs, failed model calls,
+resumes) and render it with `harness.testing.render`, so Hypothesis shrinks whole runs, steps and
+blocks, never producing a broken line; `expected_log()` says what a perfect lane makes of a
+scenario. `codex_exec_streams` draws Codex items directly, in any interleaving, and renders them
+as Codex CLI 0.169 prints them (`codex-rs/exec/src/exec_events.rs`), quirks included: item ids
+restart at `item_0` in a resumed run, `web_search` items carry two `id` keys, commands are
+shell-wrapped, usage is cumulative over the thread.
 """
 
 from __future__ import annotations
 
 import json
 import shlex
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from typing import Any, Literal, get_args
 
 from harness import scenario as sc
 from harness.conformance.equivalence import unwrap_command
-from harness.contract.builder import LogBuilder, SessionInfo
-from harness.contract.model import (
-    AssistantMessage,
-    CommandExecution,
-    ErrorKind,
-    FileChange,
-    FileChangeEntry,
-    Item,
-    McpToolCall,
-    Plan,
-    PlanEntry,
-    PlanStatus,
-    Reasoning,
-    TurnError,
-    WebSearch,
-    status_kind,
-)
+from harness.contract.model import PlanStatus
+from harness.record.cassette import render_http_cassette
+from harness.record.stub import Exchange
 from harness.testing import missing_extra
+from harness.testing.abstract import (
+    AbstractScenario,
+    ShellResult,
+    expected_failures,
+    expected_items,
+    expected_log,
+    expected_log_of,
+    failure_kind,
+    run_failure,
+)
+from harness.testing.render.claude import claude_exchanges
+from harness.testing.render.claude_code import claude_stream_lines
+from harness.testing.render.codex import codex_exchanges
+from harness.testing.render.gemini import gemini_exchanges
+from harness.testing.render.gemini_cli import gemini_stream_lines
 
 try:
     from hypothesis import strategies as st
 except ImportError:
     raise missing_extra("hypothesis", "harness.testing.strategies") from None
 
-__all__ = ["AbstractScenario", "ShellResult", "abstract_scenarios", "codex_exec_streams",
-           "expected_failures", "expected_items", "expected_log", "expected_log_of",
-           "failure_kind", "run_failure", "unicode_text"]
+__all__ = ["AbstractScenario", "ShellResult", "abstract_scenarios", "anthropic_cassettes",
+           "claude_code_streams", "codex_exec_streams", "expected_failures", "expected_items",
+           "expected_log", "expected_log_of", "failure_kind", "gemini_cassettes",
+           "gemini_cli_streams", "native_inputs", "responses_cassettes", "run_failure",
+           "unicode_text"]
 
 Segment = Callable[[str], str]
 """One native line of an item, rendered once the item's `item_N` id is known."""
@@ -202,9 +216,10 @@ def _future_item(draw: st.DrawFn) -> Block:
                             "note": draw(unicode_text(10))})
 
 
-def _blocks() -> st.SearchStrategy[Block]:
-    return st.one_of(_message(), _command(), _file_change(), _mcp_call(), _collab_call(),
-                     _web_search(), _todo_list(), _error_item(), _future_item())
+def _blocks(future_items: bool) -> st.SearchStrategy[Block]:
+    known = st.one_of(_message(), _command(), _file_change(), _mcp_call(), _collab_call(),
+                      _web_search(), _todo_list(), _error_item())
+    return known | _future_item() if future_items else known
 
 
 # ------------------------------------------------------------------------------ turns and runs
@@ -276,8 +291,9 @@ class _Renderer:
 
 
 @st.composite
-def _turn(draw: st.DrawFn, max_blocks: int, ending: Ending | None = None) -> Turn:
-    blocks = tuple(draw(st.lists(_blocks(), max_size=max_blocks)))
+def _turn(draw: st.DrawFn, max_blocks: int, future_items: bool, ending: Ending | None = None
+          ) -> Turn:
+    blocks = tuple(draw(st.lists(_blocks(future_items), max_size=max_blocks)))
     tokens = [index for index, block in enumerate(blocks) for _ in block.segments]
     order = tuple(draw(st.permutations(tokens)))
     end: Ending = ending if ending is not None else draw(st.sampled_from(["completed", "failed"]))
@@ -288,51 +304,35 @@ def _turn(draw: st.DrawFn, max_blocks: int, ending: Ending | None = None) -> Tur
 
 
 @st.composite
-def _run(draw: st.DrawFn, max_turns: int, max_blocks: int) -> Run:
-    turns = draw(st.lists(_turn(max_blocks), min_size=1, max_size=max_turns))
+def _run(draw: st.DrawFn, max_turns: int, max_blocks: int, future_items: bool) -> Run:
+    turns = draw(st.lists(_turn(max_blocks, future_items), min_size=1, max_size=max_turns))
     if draw(st.booleans()):
-        turns[-1] = draw(_turn(max_blocks, "truncated"))
+        turns[-1] = draw(_turn(max_blocks, future_items, "truncated"))
     warning = draw(st.none() | st.just("Model metadata for `stub-model` not found."))
     return Run(warning, tuple(turns))
 
 
 @st.composite
 def codex_exec_streams(draw: st.DrawFn, *, max_runs: int = 3, max_turns: int = 3,
-                       max_blocks: int = 6) -> bytes:
-    """A valid `codex exec --json` stdout: one run, or a run and its resumes on the same thread
-    (each `codex exec resume` prints `thread.started` again with the same id and restarts item
-    ids); turns that complete, fail (a top-level `error` then `turn.failed`) or are cut off;
-    items of every type interleaved in any order that keeps each item's own lines in order."""
+                       max_blocks: int = 6, future_items: bool = True) -> bytes:
+    """A valid `codex exec --json` stdout (bytes, one JSON object a line), for the codex-native
+    lane: one run, or a run and its resumes on the same thread (each `codex exec resume` prints
+    `thread.started` again with the same id and restarts item ids); turns that complete, fail (a
+    top-level `error` then `turn.failed`) or are cut off; items of every type interleaved in any
+    order that keeps each item's own lines in order; with `future_items`, also items of a type
+    this Codex does not print yet.
+
+    Invariant: `lanes.codex_native` normalizes every draw in strict mode into a schema-valid log;
+    its only `unknown` items are the future items (none with `future_items=False`)."""
     thread_id = "019a" + draw(st.text("0123456789abcdef", min_size=12, max_size=12))
     renderer = _Renderer(thread_id)
-    for run in draw(st.lists(_run(max_turns, max_blocks), min_size=1, max_size=max_runs)):
+    for run in draw(st.lists(_run(max_turns, max_blocks, future_items), min_size=1,
+                             max_size=max_runs)):
         renderer.run(run)
     return "".join(line + "\n" for line in renderer.lines).encode("utf-8")
 
 
 # ------------------------------------------------------------------------------ abstract scenarios
-
-ROUNDTRIP_THREAD = "thr_roundtrip"
-"""Thread id of every run of an abstract scenario (later runs resume it)."""
-
-@dataclass(frozen=True)
-class ShellResult:
-    """What a scripted command did when the runtime ran it."""
-
-    exit_code: int
-    output: str
-
-
-@dataclass(frozen=True)
-class AbstractScenario:
-    """A scenario plus what its commands return, keyed by (run, step, block) position."""
-
-    scenario: sc.Scenario
-    shell_results: dict[tuple[int, int, int], ShellResult]
-
-    def shell_result(self, run: int, step: int, block: int) -> ShellResult:
-        return self.shell_results[(run, step, block)]
-
 
 def _sometimes_huge(small: st.SearchStrategy[str]) -> st.SearchStrategy[str]:
     """Mostly `small`; about one draw in twenty a large text of 10 kB to ~1 MB."""
@@ -465,112 +465,102 @@ def _expected_turn(run: sc.Run) -> sc.ExpectedTurn:
     return sc.ExpectedTurn(outcome="failed", error_kind=failure_kind(failure))
 
 
-def run_failure(run: sc.Run) -> sc.FailureSpec | None:
-    """The failed model call a run ends in, or None when it ends in an answer."""
-    last = run.steps[-1] if run.steps else None
-    return last.fail if isinstance(last, sc.FailStep) else None
 
 
-STREAM_FAILURE_KINDS: dict[str, ErrorKind] = {"rate_limit_exceeded": "rate_limit",
-                                              "rate_limit_error": "rate_limit"}
-"""`stream_error` code -> error kind (any other code `provider`: the provider broke the answer)."""
+# ------------------------------------------------------------------------------ every lane's input
+# Each draws an abstract scenario and renders it with `harness.testing.render`: Hypothesis shrinks
+# the scenario (whole runs, steps and blocks), so a failing input shrinks to a small valid one.
 
 
-def failure_kind(failure: sc.FailureSpec) -> ErrorKind:
-    """The error kind a lane that sees the failure as sent reports for it."""
-    if failure.http_status is not None:
-        status = failure.http_status
-        return status_kind(status)  # the one table every lane uses (HTTP_STATUS_KINDS)
-    return STREAM_FAILURE_KINDS.get(failure.stream_error or "", "provider")
+def _rendered(render: Callable[[AbstractScenario], bytes], max_runs: int, max_steps: int
+              ) -> st.SearchStrategy[bytes]:
+    return abstract_scenarios(max_runs=max_runs, max_steps=max_steps).map(render)
 
 
-# ------------------------------------------------------------------------------ expected log
+def _cassette(exchanges: Callable[[AbstractScenario], list[Exchange]]
+              ) -> Callable[[AbstractScenario], bytes]:
+    return lambda abstract: render_http_cassette(exchanges(abstract)).encode("utf-8")
 
 
-def _patch_changes(spec: sc.PatchSpec) -> list[FileChangeEntry]:
-    return ([FileChangeEntry(path=a.path, kind="add") for a in spec.add]
-            + [FileChangeEntry(path=u.path, kind="update") for u in spec.update]
-            + [FileChangeEntry(path=p, kind="delete") for p in spec.delete])
+def claude_code_streams(*, max_runs: int = 3, max_steps: int = 3) -> st.SearchStrategy[bytes]:
+    """`claude -p --output-format stream-json --verbose` stdout of Claude Code 2.1.328 (bytes,
+    one JSON object a line; `claude-code.jsonl`) for a drawn scenario: a `claude -p` and a
+    `--resume` per further run, each `system/init`, one `assistant` line per content block
+    (text, thinking, Bash, Write, Edit, Read, TodoWrite, WebSearch and MCP calls), one `user`
+    line per tool result, `result` last; a failed model call as Claude Code prints it
+    (`system/api_retry`, the synthetic API-error message, an error `result`).
+
+    Invariant: `lanes.claude_code` normalizes every draw in strict mode into a schema-valid log
+    with no `unknown` item (for the drawn scenario `s`, the items of
+    `render.claude_code.claude_code_view(s)`)."""
+    return _rendered(claude_stream_lines, max_runs, max_steps)
 
 
-def expected_item(abstract: AbstractScenario, where: tuple[int, int, int], block: sc.Block,
-                  item_id: str) -> Item:
-    """The completed item a perfect lane shows for one block at `where` (run, step, block)."""
-    if isinstance(block, sc.TextBlock):
-        return AssistantMessage(id=item_id, status="completed", text=block.text)
-    if isinstance(block, sc.ReasoningBlock):
-        spec = block.reasoning
-        return Reasoning(id=item_id, status="completed", text="" if spec.encrypted else spec.text,
-                         encrypted=spec.encrypted)
-    if isinstance(block, sc.ShellBlock):
-        result = abstract.shell_result(*where)
-        return CommandExecution(id=item_id, status="completed" if result.exit_code == 0
-                                else "failed", command=block.shell.command,
-                                exit_code=result.exit_code, output=result.output)
-    if isinstance(block, sc.PatchBlock):
-        return FileChange(id=item_id, status="completed", changes=_patch_changes(block.patch))
-    if isinstance(block, sc.McpBlock):
-        return McpToolCall(id=item_id, status="completed", server=block.mcp.server,
-                           tool=block.mcp.tool, arguments=dict(block.mcp.arguments))
-    if isinstance(block, sc.PlanBlock):
-        return Plan(id=item_id, status="completed",
-                    entries=[PlanEntry(text=e.text, status=e.status) for e in block.plan])
-    return WebSearch(id=item_id, status="completed", query=block.web_search.query)
+def gemini_cli_streams(*, max_runs: int = 3, max_steps: int = 3) -> st.SearchStrategy[bytes]:
+    """`gemini -p --output-format stream-json` stdout of Gemini CLI 0.61 (bytes, one JSON object
+    a line; `gemini-cli.jsonl`) for a drawn scenario: `init`, the user `message`, assistant
+    `message` deltas, `tool_use` / `tool_result` pairs (shell, file, todo, web search and MCP
+    tools, refused calls included), `result` last, per run; failed model calls and unusable
+    answers as the CLI prints them (`error` lines, an error `result`).
+
+    Invariant: `lanes.gemini_cli` normalizes every draw in strict mode into a schema-valid log
+    with no `unknown` item (for the drawn scenario `s`, `render.gemini_cli.gemini_cli_view(s)`)."""
+    return _rendered(gemini_stream_lines, max_runs, max_steps)
 
 
-ItemMaker = Callable[[str], Item]
-"""One expected item, waiting for the id the log builder mints for it."""
+def anthropic_cassettes(*, max_runs: int = 3, max_steps: int = 3) -> st.SearchStrategy[bytes]:
+    """A vcrpy cassette (YAML bytes; `claude.http.yaml`) of Claude Code 2.1.328's Anthropic
+    Messages traffic for a drawn scenario: every request as Claude Code grows it, every answer
+    an SSE stream (`message_start` ... `message_stop`: text, thinking, tool_use and server web
+    search blocks), failed calls as HTTP errors (429/500/503/529, re-sent once) or streams that
+    break with an `error` event.
+
+    Invariant: `lanes.anthropic` normalizes every draw (written to a file, or as the input
+    stream) in strict mode into a schema-valid log with no `unknown` item (for the drawn
+    scenario `s`, `render.claude.anthropic_view(s)`)."""
+    return _rendered(_cassette(claude_exchanges), max_runs, max_steps)
 
 
-def expected_items(abstract: AbstractScenario) -> list[list[ItemMaker]]:
-    """Per run, the completed items a perfect lane shows, in block order."""
-    runs: list[list[ItemMaker]] = []
-    for r, run in enumerate(abstract.scenario.runs):
-        makers: list[ItemMaker] = []
-        for s, step in enumerate(run.steps):
-            for b, block in enumerate(step if isinstance(step, list) else []):
-                makers.append(_maker(abstract, (r, s, b), block))
-        runs.append(makers)
-    return runs
+def responses_cassettes(*, max_runs: int = 3, max_steps: int = 3) -> st.SearchStrategy[bytes]:
+    """A vcrpy cassette (YAML bytes; `codex.http.yaml`) of Codex CLI 0.169's OpenAI Responses
+    traffic for a drawn scenario: `codex exec` then `codex exec resume` per run, every answer an
+    SSE stream (`response.created` ... `response.completed`: messages, reasoning, function,
+    custom tool, tool search and web search calls), failed calls as HTTP errors or
+    `response.failed`.
+
+    Invariant: `lanes.codex_adapter` normalizes every draw in strict mode into a schema-valid
+    log with no `unknown` item (for the drawn scenario `s`, `expected_log(s)`)."""
+    return _rendered(_cassette(codex_exchanges), max_runs, max_steps)
 
 
-def _maker(abstract: AbstractScenario, where: tuple[int, int, int], block: sc.Block
-           ) -> ItemMaker:
-    return lambda item_id: expected_item(abstract, where, block, item_id)
+def gemini_cassettes(*, max_runs: int = 3, max_steps: int = 3) -> st.SearchStrategy[bytes]:
+    """A vcrpy cassette (YAML bytes; `gemini.http.yaml`) of Gemini CLI 0.61's
+    `streamGenerateContent?alt=sse` traffic for a drawn scenario: every answer an SSE stream of
+    `GenerateContentResponse` chunks (text, thoughts, functionCall parts), grounded web search
+    side calls, failed calls as HTTP errors or streams cut by an error object.
+
+    Invariant: `lanes.gemini` normalizes every draw in strict mode into a schema-valid log with
+    no `unknown` item (for the drawn scenario `s`, `render.gemini.gemini_view(s)`)."""
+    return _rendered(_cassette(gemini_exchanges), max_runs, max_steps)
 
 
-def expected_failures(abstract: AbstractScenario) -> list[ErrorKind | None]:
-    """Per run, the error kind its turn fails with (`failure_kind`), None when it completes."""
-    return [None if (failure := run_failure(run)) is None else failure_kind(failure)
-            for run in abstract.scenario.runs]
+NATIVE_INPUTS: dict[str, Callable[[], st.SearchStrategy[bytes]]] = {
+    "codex-native": lambda: codex_exec_streams(future_items=False),
+    "codex-adapter": responses_cassettes,
+    "anthropic": anthropic_cassettes,
+    "gemini": gemini_cassettes,
+    "claude-code": claude_code_streams,
+    "gemini-cli": gemini_cli_streams,
+}
+"""Lane id -> the strategy of its native input, each with its defaults."""
 
 
-def expected_log_of(runs: Sequence[Sequence[ItemMaker]],
-                    failures: Sequence[ErrorKind | None] | None = None
-                    ) -> list[dict[str, Any]]:
-    """The normalized log (event dicts) of runs of completed items: per run one session (later
-    runs resumed from the thread) and one turn holding the items in order, completed, or failed
-    with `failures[run]` when that is an error kind. Lanes whose runtime shows a scenario
-    differently build their own item lists and kinds (a *lane view*) for it."""
-    builder = LogBuilder("expected")
-    events = []
-    for r, makers in enumerate(runs):
-        resumed = ROUNDTRIP_THREAD if r else None
-        events += builder.session_started(ROUNDTRIP_THREAD, SessionInfo(provider="expected",
-                                                                        resumed_from=resumed))
-        events += builder.turn_started()
-        events += [builder.item("completed", make(builder.fresh_id())) for make in makers]
-        kind = failures[r] if failures is not None else None
-        if kind is None:
-            events += builder.turn_completed(None)
-        else:
-            events += builder.turn_failed(TurnError.of(kind, "scripted failure"))
-    return [event.model_dump(mode="json") for event in events]
-
-
-def expected_log(abstract: AbstractScenario) -> list[dict[str, Any]]:
-    """The normalized log (event dicts) a perfect lane makes of the scenario: per run one
-    session (later runs resumed from the thread) and one turn holding one completed item per
-    block, in block order, completed, or failed with the kind of the run's failed model call
-    (`expected_failures`). Pure: same scenario, same log."""
-    return expected_log_of(expected_items(abstract), expected_failures(abstract))
+def native_inputs(lane: str) -> st.SearchStrategy[bytes]:
+    """Native input for the lane `lane` (a lane id, e.g. `claude-code`), drawn by that lane's
+    strategy above. Invariant: the lane normalizes every draw in strict mode into a
+    schema-valid log with no `unknown` item."""
+    try:
+        return NATIVE_INPUTS[lane]()
+    except KeyError:
+        raise ValueError(f"no strategy for lane {lane!r}; strategies exist for "
+                         f"{', '.join(sorted(NATIVE_INPUTS))}") from None

@@ -55,15 +55,15 @@ from harness.contract.model import (
     WebSearch,
 )
 from harness.record.providers.gemini import MODEL, Position, encode_chunks, error_body, gemini_steps
-from harness.testing.strategies import (
+from harness.testing.abstract import (
     ROUNDTRIP_THREAD,
     AbstractScenario,
     ItemMaker,
     ShellResult,
     failure_kind,
 )
-from tests.roundtrip.common import compact_json, jsonl_bytes
-from tests.roundtrip.gemini import (
+from harness.testing.render.common import compact_json, jsonl_bytes
+from harness.testing.render.gemini import (
     GEMINI_CWD,
     GEMINI_PARTIAL_TEXT,
     GeminiAnswer,
@@ -265,8 +265,8 @@ def gemini_stream_lines(abstract: AbstractScenario | CliWorld) -> bytes:
 def gemini_cli_view(abstract: AbstractScenario | CliWorld
                     ) -> tuple[list[list[ItemMaker]], list[ErrorKind | None]]:
     """Per printed run, the items and failure kind the gemini-cli lane should log. Differences
-    from the gemini lane's view (`gemini_view`/`gemini_failures` in tests/roundtrip/gemini.py),
-    each seen in a recording or a run of the real CLI:
+    from the gemini lane's view (`gemini_view`/`gemini_failures` in `render.gemini`), each
+    seen in a recording or a run of the real CLI:
     - no reasoning items (thoughts never print), and the texts of one answer are one
       assistant_message even across thoughts (cassettes/reasoning); ANSI sequences stripped;
     - commands carry no exit code (null) and complete whatever it was; their output is the

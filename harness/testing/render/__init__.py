@@ -1,4 +1,8 @@
-"""The round-trip kits: every lane held to `lane(render(s)) == view(s)` on abstract scenarios.
+"""Renderers: an abstract scenario as each runtime's native input, and each lane's view of it.
+
+What `harness.testing.strategies` renders its drawn scenarios with, and what the round-trip
+properties hold every lane to: `lane(render(s)) == view(s)`. Nothing here needs a test library
+or an SDK.
 
 For the API lanes, in-process client simulators play a runtime against a provider's responder, no
 HTTP: each grows requests the way its runtime does (prompt, the previous answers' output echoed
@@ -22,6 +26,7 @@ failed call adds nothing to the history, and a later run resumes as usual.
 | `claude_code` | `claude -p --output-format stream-json` (`claude-code.jsonl`) | claude-code |
 | `gemini` | Gemini CLI's `streamGenerateContent` requests (`gemini.http.yaml`) | gemini |
 | `gemini_cli` | `gemini -p --output-format stream-json` (`gemini-cli.jsonl`) | gemini-cli |
+| `codex_requests` | Codex CLI's request items and bodies (the `codex` simulator's builders) | |
 | `common` | shared: SSE payloads, pinned scenarios, reading back through a lane, JS trimming | |
 
 The simulators and renderers are held to the runtimes themselves by tests/test_roundtrip_*.py

@@ -18,7 +18,7 @@ from harness.contract.lane import LaneInput, LaneSpec, RunContext, normalize_to_
 from harness.contract.model import CommandExecution, ErrorKind, FileChange, FileChangeEntry
 from harness.record.cassette import render_http_cassette
 from harness.record.stub import Exchange
-from harness.testing.strategies import (
+from harness.testing.abstract import (
     AbstractScenario,
     ItemMaker,
     ShellResult,

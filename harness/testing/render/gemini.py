@@ -4,7 +4,7 @@ gemini.http.yaml), and the rules Gemini CLI applies to tool calls and answers.
 `gemini_exchanges(abstract)` plays Gemini CLI 0.61 against the Gemini responder, `gemini -p` then
 `--resume` per run. With `general.maxAttempts: 1` a failed model call is made once and adds nothing
 to the history. The rules (read in the CLI's bundle and checked live) are shared with the
-stream-json renderer, tests/roundtrip/gemini_cli.py.
+stream-json renderer, `harness.testing.render.gemini_cli`.
 """
 
 from __future__ import annotations
@@ -32,14 +32,14 @@ from harness.record.providers.gemini import (
     http_failure_first,
 )
 from harness.record.stub import Exchange, StubRequest
-from harness.testing.strategies import (
+from harness.testing.abstract import (
     AbstractScenario,
     ItemMaker,
     ShellResult,
     expected_item,
     run_failure,
 )
-from tests.roundtrip.common import (
+from harness.testing.render.common import (
     MAX_CALLS,
     SimulationError,
     content_blocks,
@@ -52,7 +52,8 @@ from tests.roundtrip.common import (
 
 # ------------------------------------------------------------------------------ Gemini CLI rules
 # What Gemini CLI 0.61.0 does with tool calls and answers, shared by the API simulator below and
-# the stream-json renderer (tests/roundtrip/gemini_cli.py): read in the bundle and checked live.
+# the stream-json renderer (`gemini_cli` beside this module): read in the bundle and checked
+# live.
 
 
 _ANSI = re.compile("(?:\x1b\\][\\s\\S]*?(?:\x07|\x1b\\\\|\x9c))|[\x1b\x9b][\\[\\]()#;?]*"

@@ -2,8 +2,8 @@
 
 `codex_exchanges(abstract)` plays Codex CLI 0.169 against the Responses responder, `codex exec`
 then `codex exec resume` per run: the request grows the way Codex grows it (the builders of
-tests/codex_requests.py), each call's tool output in Codex's own text formats. A failed model call
-is made once (retries off) and adds nothing to the history.
+`codex_requests`), each call's tool output in Codex's own text formats. A failed model call is
+made once (retries off) and adds nothing to the history.
 """
 
 from __future__ import annotations
@@ -15,8 +15,8 @@ from typing import Any
 from harness import scenario as sc
 from harness.record.providers.responses import ResponsesResponder
 from harness.record.stub import Exchange, StubReply, StubRequest
-from harness.testing.strategies import ROUNDTRIP_THREAD, AbstractScenario
-from tests.codex_requests import (
+from harness.testing.abstract import ROUNDTRIP_THREAD, AbstractScenario
+from harness.testing.render.codex_requests import (
     client_metadata,
     developer,
     environment,
@@ -25,7 +25,7 @@ from tests.codex_requests import (
     request_body,
     user,
 )
-from tests.roundtrip.common import MAX_CALLS, SimulationError, sse_payloads
+from harness.testing.render.common import MAX_CALLS, SimulationError, sse_payloads
 
 _CALL_ID = re.compile(r"^call_r(\d+)s(\d+)(?:b(\d+)|search)$")
 

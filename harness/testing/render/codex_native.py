@@ -14,8 +14,8 @@ from typing import Any
 
 from harness import scenario as sc
 from harness.contract.model import ErrorKind
-from harness.testing.strategies import ROUNDTRIP_THREAD, AbstractScenario, run_failure
-from tests.roundtrip.common import compact_json, status_only_failures
+from harness.testing.abstract import ROUNDTRIP_THREAD, AbstractScenario, run_failure
+from harness.testing.render.common import compact_json, status_only_failures
 
 STARTED_FIRST = (sc.ShellBlock, sc.McpBlock, sc.PlanBlock)
 """Blocks whose `codex exec` item starts before it completes (file changes only complete)."""

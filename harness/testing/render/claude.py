@@ -5,7 +5,7 @@ claude.http.yaml), and what Claude Code's tools hand the model.
 then `--resume` per run, request shapes as recorded. With `CLAUDE_CODE_MAX_RETRIES=1` an HTTP error
 is re-sent once and a broken stream once without streaming; the failed call adds nothing to the
 history. The Bash rules (`bash_result` and its parts) are Claude Code's, seen live
-(tests/test_roundtrip_claude_live.py); tests/roundtrip/claude_code.py renders the same
+(tests/test_roundtrip_claude_live.py); `harness.testing.render.claude_code` renders the same
 conversation as `claude -p --output-format stream-json` prints it.
 """
 
@@ -21,8 +21,8 @@ from harness.contract.model import CommandExecution, ToolCall
 from harness.record.providers.anthropic import DUMMY_API_KEY as DUMMY_ANTHROPIC_KEY
 from harness.record.providers.anthropic import AnthropicResponder, WireMessage, expand_step
 from harness.record.stub import Exchange, StubReply, StubRequest
-from harness.testing.strategies import AbstractScenario, ItemMaker, ShellResult, expected_item
-from tests.roundtrip.common import (
+from harness.testing.abstract import AbstractScenario, ItemMaker, ShellResult, expected_item
+from harness.testing.render.common import (
     JS_WHITESPACE,
     MAX_CALLS,
     SimulationError,

@@ -2,7 +2,7 @@
 
 `claude_stream_lines(abstract)` renders the stdout of `claude -p --output-format stream-json
 --verbose` (then `--resume`, one invocation per run) as Claude Code 2.1.328 prints it. It is
-derived from `ClaudeSimulator` (tests/roundtrip/claude.py), whose requests are the ones Claude
+derived from `ClaudeSimulator` (`harness.testing.render.claude`), whose requests are the ones Claude
 Code sends: `StreamSimulator` plays the same conversation against the Anthropic responder and
 writes, as it goes, the lines Claude Code prints for it (shapes copied from
 cassettes/*/claude-code.jsonl):
@@ -37,8 +37,8 @@ from typing import Any, Literal
 from harness import scenario as sc
 from harness.contract.model import CommandExecution
 from harness.record.stub import StubReply
-from harness.testing.strategies import AbstractScenario, ItemMaker, ShellResult, expected_item
-from tests.roundtrip.claude import (
+from harness.testing.abstract import AbstractScenario, ItemMaker, ShellResult, expected_item
+from harness.testing.render.claude import (
     CLAUDE_CWD,
     CLAUDE_MODEL,
     CLAUDE_SAVED_OUTPUT,
@@ -54,7 +54,7 @@ from tests.roundtrip.claude import (
     read_item,
     strip_leading_blank_lines,
 )
-from tests.roundtrip.common import file_change_item, jsonl_bytes, sse_payloads
+from harness.testing.render.common import file_change_item, jsonl_bytes, sse_payloads
 
 CLAUDE_CODE_VERSION = "2.1.328"
 TIMESTAMP = "2026-11-25T00:00:00.000Z"
