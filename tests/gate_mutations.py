@@ -73,6 +73,7 @@ from typing import Any
 import yaml
 
 from harness.cli import main as harness_main
+from lanes import acp as acp_lane
 
 ROOT = Path(__file__).resolve().parent.parent
 MARK = "MUTATED"
@@ -85,6 +86,7 @@ NATIVE_FILES: dict[str, str] = {
     "claude.http.yaml": "anthropic",
     "gemini.http.yaml": "gemini",
     "codex-app-server.jsonl": "codex-app-server",
+    "gemini-acp.jsonl": "acp",
 }
 """Native file -> the lane that reads it."""
 
@@ -373,7 +375,7 @@ def mutate(operator: str, native: str, text: str) -> Mutation | None:
     fn = _IMPLS.get((operator, native))
     if fn is None:
         return None
-    doc: Jsonl | Http = Jsonl(text, spaced=native == AS) if native.endswith(".jsonl") else \
+    doc: Jsonl | Http = Jsonl(text, spaced=native in {AS, AC}) if native.endswith(".jsonl") else \
         Http(text, compact=native.startswith("codex"))
     note = fn(doc)
     if note is None:
@@ -918,23 +920,81 @@ def _cc_search(doc: Jsonl) -> str | None:
 
 
 def _cc_failed(row: dict[str, Any]) -> bool:
-    return bool(row.get("is_error")) or row.get("terminal_reason") not in (None, "completed")
+    return bool(row.get("is_error")) or row.get("terminal_reason") not in (None, "completed") \
+        or str(row.get("subtype")).startswith("error")
+
+
+CLAUDE_INTERRUPT = "[Request interrupted by user"
+
+
+def _cc_uninterrupt(doc: Jsonl, end: int) -> bool:
+    """The run that ended at line `end` as if the user had not interrupted it: an interrupting
+    deny at a permission prompt becomes a plain deny (as Claude Code records one: the message
+    is the refused call's result, `permission-rule`), the `[Request interrupted by user...]`
+    lines go. Whether there was an interrupt."""
+    start = max((i for i, r in enumerate(doc.rows[:end]) if isinstance(r, dict)
+                 and r.get("type") == "result"), default=-1) + 1
+    found = False
+    denied: dict[Any, str] = {}
+    for index in range(start, end):
+        row = doc.rows[index]
+        response = row.get("response") if isinstance(row, dict) \
+            and row.get("type") == "control_response" else None
+        answer = response.get("response") if isinstance(response, dict) else None
+        if isinstance(answer, dict) and answer.get("interrupt") is True:
+            found = True
+            del doc.edit(index)["response"]["response"]["interrupt"]
+            message = str(answer.get("message") or "The user denied this tool use.")
+            request_id = response.get("request_id")
+            denied.update({r["request"].get("tool_use_id"): message for r in doc.rows[start:end]
+                           if isinstance(r, dict) and r.get("type") == "control_request"
+                           and r.get("request_id") == request_id
+                           and isinstance(r.get("request"), dict)})
+    for tool_id, message in denied.items():
+        result = _cc_result(doc, str(tool_id))
+        if result is None:
+            continue
+        row = doc.edit(result[0])
+        result[1].update(content=message, is_error=True)
+        row["tool_use_result"] = f"Error: {message}"
+        for meta in row.get("tool_result_meta") or []:
+            if isinstance(meta, dict) and meta.get("id") == tool_id:
+                meta["non_execution_kind"] = "permission-rule"
+                meta["permission_decision"] = {"decision": "reject", "source": "user_reject"}
+    marks = [i for i in range(start, end) if isinstance(doc.rows[i], dict)
+             and doc.rows[i].get("type") == "user"
+             and isinstance((doc.rows[i].get("message") or {}).get("content"), list)
+             and any(isinstance(b, dict) and b.get("type") == "text"
+                     and str(b.get("text")).startswith(CLAUDE_INTERRUPT)
+                     for b in doc.rows[i]["message"]["content"])]
+    doc.delete(marks)
+    return found or bool(marks)
 
 
 @_impl("turn_outcome", CC)
 def _cc_turn(doc: Jsonl) -> str | None:
+    """A failed run completes (a run the user interrupted: without the interrupt, see
+    `_cc_uninterrupt`); else the last completed run fails with an API error."""
     ends = [(i, _cc_failed(r)) for i, r in enumerate(doc.rows)
             if isinstance(r, dict) and r.get("type") == "result"]
     target = _flip_target(ends)
     if target is None:
         return None
     line, failed = target
-    row = doc.edit(line)
     if failed:
+        result_row = doc.rows[line]
+        interrupted = _cc_uninterrupt(doc, line)
+        line = next(i for i, r in enumerate(doc.rows) if r is result_row)
+        row = doc.edit(line)
         row.update(is_error=False, terminal_reason="completed", api_error_status=None,
                    stop_reason="end_turn")
-        row.pop("api_error_type", None)
-        return f"line {line + 1}: failed result -> completed"
+        if str(row.get("subtype")).startswith("error"):
+            row.update(subtype="success", result="")
+        for key in ("api_error_type", "errors"):
+            row.pop(key, None)
+        return f"line {line + 1}: failed result -> completed" + \
+            (" (the interrupt undone: a plain deny)" if interrupted else "")
+    row = doc.edit(line)
     row.update(is_error=True, terminal_reason="api_error", api_error_status=500,
                api_error_type="api_error", result=f"API Error: 500 {MARK}: the model failed")
     return f"line {line + 1}: completed result -> failed (api_error 500)"
@@ -2848,6 +2908,604 @@ def _as_plan(doc: Jsonl) -> str | None:
             step["step"] = _text(str(step.get("step")))
     return f"line {updates[0][0] + 1}: plan[0].step in every update of turn {turn}"
 
+
+
+# ============================================================================ acp (gemini --acp)
+
+AC = "gemini-acp.jsonl"
+_AC_PERMISSION = "session/request_permission"
+_AC_CHUNKS = ("agent_message_chunk", "agent_thought_chunk")
+_AC_ALLOW = ("allow_once", "allow_always")
+_AC_REJECT = ("reject_once", "reject_always")
+_AC_EMPTY_SUBJECT = "****\n"
+"""Gemini CLI's thought with no subject: a chunk that is only this is its own (opaque) item."""
+_AC_MODE_NOTICE = "[MODE_UPDATE] "
+"""Gemini CLI's approval-mode notice (after an allow-always on an edit): no item."""
+
+
+def _ac_update(doc: Jsonl, index: int) -> dict[str, Any] | None:
+    """The `update` of an agent's `session/update` line."""
+    params = _as_params(doc, index, "session/update")
+    update = params.get("update") if params else None
+    return update if isinstance(update, dict) else None
+
+
+def _ac_request(doc: Jsonl, index: int) -> dict[str, Any] | None:
+    """The params of an agent's `session/request_permission` request."""
+    msg = _as_msg(doc, index)
+    params = msg.get("params") if msg and msg.get("method") == _AC_PERMISSION \
+        and "id" in msg else None
+    return params if isinstance(params, dict) and isinstance(params.get("toolCall"), dict) \
+        else None
+
+
+def _ac_call_of(doc: Jsonl, index: int) -> dict[str, Any] | None:
+    """The tool call a line shows: a `tool_call`/`tool_call_update` or a permission request's
+    `toolCall`."""
+    update = _ac_update(doc, index)
+    if update is not None:
+        return update if update.get("sessionUpdate") in {"tool_call", "tool_call_update"} \
+            else None
+    params = _ac_request(doc, index)
+    return params["toolCall"] if params else None
+
+
+def _ac_calls(doc: Jsonl) -> list[tuple[int, str]]:
+    """(first line, toolCallId) of every tool call, in the order the agent showed them."""
+    seen: dict[str, int] = {}
+    for index in range(len(doc.rows)):
+        call = _ac_call_of(doc, index)
+        if call is not None and isinstance(call.get("toolCallId"), str):
+            seen.setdefault(call["toolCallId"], index)
+    return sorted((line, native) for native, line in seen.items())
+
+
+def _ac_copies(doc: Jsonl, native: str) -> list[int]:
+    """Every line that shows the call: its updates and its permission requests."""
+    return [i for i in range(len(doc.rows))
+            if (call := _ac_call_of(doc, i)) is not None and call.get("toolCallId") == native]
+
+
+def _ac_merged(doc: Jsonl, native: str) -> dict[str, Any]:
+    """The call as the lane holds it at the end: every copy's fields, later ones winning."""
+    merged: dict[str, Any] = {}
+    for index in _ac_copies(doc, native):
+        merged.update(_ac_call_of(doc, index) or {})
+    return merged
+
+
+def _ac_edit_call(doc: Jsonl, native: str, fn: Callable[[dict[str, Any]], None]) -> None:
+    """Apply `fn` to every copy of the call."""
+    for index in _ac_copies(doc, native):
+        doc.edit(index)
+        call = _ac_call_of(doc, index)
+        assert call is not None
+        fn(call)
+
+
+def _ac_first(doc: Jsonl, pred: Callable[[dict[str, Any]], bool]) -> str | None:
+    """The first call whose merged state satisfies `pred`."""
+    return next((native for _, native in _ac_calls(doc) if pred(_ac_merged(doc, native))),
+                None)
+
+
+def _ac_kind(call: dict[str, Any]) -> str:
+    return acp_lane.item_kind(call)
+
+
+def _ac_permissions(doc: Jsonl, native: str) -> list[tuple[int, int | None]]:
+    """(request, the client's answer) lines of the permission requests about one call."""
+    out = []
+    for index in range(len(doc.rows)):
+        params = _ac_request(doc, index)
+        if params is None or params["toolCall"].get("toolCallId") != native:
+            continue
+        request_id = (_as_msg(doc, index) or {}).get("id")
+        answer = next((i for i in range(index + 1, len(doc.rows))
+                       if (m := _as_msg(doc, i, "out")) is not None and "method" not in m
+                       and m.get("id") == request_id), None)
+        out.append((index, answer))
+    return out
+
+
+def _ac_decision(doc: Jsonl, request: int, answer: int | None) -> str | None:
+    """The kind of the option the client chose (`cancelled` when it cancelled)."""
+    if answer is None:
+        return None
+    outcome = ((_as_msg(doc, answer, "out") or {}).get("result") or {}).get("outcome")
+    if not isinstance(outcome, dict):
+        return None
+    if outcome.get("outcome") == "cancelled":
+        return "cancelled"
+    options = (_ac_request(doc, request) or {}).get("options") or []
+    return next((str(o.get("kind")) for o in options if isinstance(o, dict)
+                 and o.get("optionId") == outcome.get("optionId")), None)
+
+
+def _ac_refused(doc: Jsonl, native: str) -> bool:
+    return any(_ac_decision(doc, r, a) in {*_AC_REJECT, "cancelled"}
+               for r, a in _ac_permissions(doc, native))
+
+
+@_impl("answer_text", AC)
+def _ac_answer(doc: Jsonl) -> str | None:
+    """The mark at the start of the first answer chunk (the chunks still add up)."""
+    for index in range(len(doc.rows)):
+        update = _ac_update(doc, index)
+        content = update.get("content") if update else None
+        if update and update.get("sessionUpdate") == "agent_message_chunk" \
+                and isinstance(content, dict) and isinstance(content.get("text"), str) \
+                and not content["text"].startswith(_AC_MODE_NOTICE):
+            doc.edit(index)
+            content["text"] = _text(content["text"])
+            return f"line {index + 1}: agent_message_chunk text"
+    return None
+
+
+@_impl("command", AC)
+def _ac_command(doc: Jsonl) -> str | None:
+    """The lane's command is `rawInput.command`, else the title (Gemini CLI's): both, in
+    every copy of the call (its updates and its permission request)."""
+    native = _ac_first(doc, lambda c: _ac_kind(c) == "command_execution")
+    if native is None:
+        return None
+
+    def fn(call: dict[str, Any]) -> None:
+        if isinstance(call.get("title"), str):
+            call["title"] = _command(call["title"])
+        raw_input = call.get("rawInput")
+        if isinstance(raw_input, dict) and "command" in raw_input:
+            raw_input["command"] = _command(raw_input["command"])
+    _ac_edit_call(doc, native, fn)
+    return f"{native}: command -> {_command(_ac_merged(doc, native).get('title'))!r}"
+
+
+def _ac_completion(doc: Jsonl, native: str) -> int | None:
+    """The update that completes the call (`status: completed`)."""
+    return next((i for i in _ac_copies(doc, native)
+                 if (_ac_update(doc, i) or {}).get("status") == "completed"), None)
+
+
+@_impl("command_output", AC)
+def _ac_output(doc: Jsonl) -> str | None:
+    """The first command that ran (completed, not refused): its `rawOutput.output` when the
+    agent sends one, else the text content of its completing update (Gemini CLI sends it
+    empty: the agent now shows the marked output)."""
+    native = _ac_first(doc, lambda c: _ac_kind(c) == "command_execution"
+                       and c.get("status") == "completed")
+    line = None if native is None or _ac_refused(doc, native) else _ac_completion(doc, native)
+    if native is None or line is None:
+        return None
+    update = doc.edit(line)["msg"]["params"]["update"]
+    raw_output = update.get("rawOutput")
+    if isinstance(raw_output, dict) and isinstance(raw_output.get("output"), str):
+        raw_output["output"] = _text(raw_output["output"])
+        return f"line {line + 1}: rawOutput.output of {native}"
+    text = acp_lane.content_text(update.get("content"))
+    update["content"] = [{"type": "content", "content": {"type": "text", "text": _text(text)}}]
+    return f"line {line + 1}: content text of {native}'s completion"
+
+
+@_impl("exit_code", AC)
+def _ac_exit(doc: Jsonl) -> str | None:
+    """`rawOutput.exit_code` (or `exitCode`), where the agent sends one (Gemini CLI does not)."""
+    for _, native in _ac_calls(doc):
+        raw_output = _ac_merged(doc, native).get("rawOutput")
+        key = next((k for k in ("exit_code", "exitCode") if isinstance(raw_output, dict)
+                    and isinstance(raw_output.get(k), int)), None)
+        if key is None:
+            continue
+        assert isinstance(raw_output, dict)
+        old = raw_output[key]
+
+        def fn(call: dict[str, Any], key: str = key, old: int = old) -> None:
+            out = call.get("rawOutput")
+            if isinstance(out, dict) and out.get(key) == old:
+                out[key] = _flip_code(old)
+        _ac_edit_call(doc, native, fn)
+        return f"{native}: rawOutput.{key} {old} -> {_flip_code(old)}"
+    return None
+
+
+def _ac_text_run(doc: Jsonl, start: int) -> list[int]:
+    """The lines of the text item that starts at `start`: consecutive chunks of one kind (a
+    thought that is only the empty-subject marker is an item of its own); mode notices and
+    the lines the lane reads as no item in between do not end it."""
+    kind = (_ac_update(doc, start) or {}).get("sessionUpdate")
+    lines = [start]
+    if _ac_chunk_text(doc, start) == _AC_EMPTY_SUBJECT and kind == "agent_thought_chunk":
+        return lines
+    for index in range(start + 1, len(doc.rows)):
+        update = _ac_update(doc, index)
+        if update is None or update.get("sessionUpdate") != kind \
+                or (kind == "agent_thought_chunk"
+                    and _ac_chunk_text(doc, index) == _AC_EMPTY_SUBJECT):
+            break
+        lines.append(index)
+    return lines
+
+
+def _ac_chunk_text(doc: Jsonl, index: int) -> str | None:
+    content = (_ac_update(doc, index) or {}).get("content")
+    return content.get("text") if isinstance(content, dict) else None
+
+
+def _ac_first_item(doc: Jsonl) -> tuple[str, int, str | None] | None:
+    """("text", line, None) or ("call", line, toolCallId) of the first item."""
+    calls = {line: native for line, native in _ac_calls(doc)}
+    for index in range(len(doc.rows)):
+        if index in calls:
+            return "call", index, calls[index]
+        update = _ac_update(doc, index)
+        text = _ac_chunk_text(doc, index)
+        if update and update.get("sessionUpdate") in _AC_CHUNKS and isinstance(text, str) \
+                and not text.startswith(_AC_MODE_NOTICE):
+            return "text", index, None
+    return None
+
+
+def _ac_call_lines(doc: Jsonl, native: str) -> list[int]:
+    """The call's copies, its permission requests and the client's answers."""
+    lines = set(_ac_copies(doc, native))
+    for request, answer in _ac_permissions(doc, native):
+        lines |= {request, *([answer] if answer is not None else [])}
+    return sorted(lines)
+
+
+@_impl("drop_item", AC)
+def _ac_drop(doc: Jsonl) -> str | None:
+    """The first item goes: a text item's chunks, or a tool call with every update, its
+    permission request and the client's answer."""
+    found = _ac_first_item(doc)
+    if found is None:
+        return None
+    what, line, native = found
+    if what == "text":
+        lines = _ac_text_run(doc, line)
+        kind = (_ac_update(doc, line) or {}).get("sessionUpdate")
+        doc.delete(lines)
+        return f"dropped {kind} lines {lines[0] + 1}-{lines[-1] + 1}"
+    assert native is not None
+    lines = _ac_call_lines(doc, native)
+    doc.delete(lines)
+    return f"dropped tool call {native} ({len(lines)} lines)"
+
+
+def _ac_next_request_id(doc: Jsonl) -> int:
+    ids = [m["id"] for i in range(len(doc.rows)) if (m := _as_msg(doc, i)) is not None
+           and "method" in m and isinstance(m.get("id"), int)]
+    return max(ids, default=-1) + 1
+
+
+@_impl("extra_item", AC)
+def _ac_extra(doc: Jsonl) -> str | None:
+    """The first tool call happens twice: its lines (updates, permission request with a new
+    request id, the client's same answer) again, under a new toolCallId, right after it
+    (consecutive text chunks merge into one item: a text-only transcript has no extra item to
+    give)."""
+    calls = _ac_calls(doc)
+    if not calls:
+        return None
+    native = calls[0][1]
+    twin = f"{native}_mutant"
+    lines = _ac_call_lines(doc, native)
+    new_id = _ac_next_request_id(doc)
+    old_ids = {(_as_msg(doc, r) or {}).get("id") for r, _ in _ac_permissions(doc, native)}
+    copies = []
+    for index in lines:
+        row = copy.deepcopy(doc.rows[index])
+        msg = row["msg"]
+        if msg.get("id") in old_ids:
+            msg["id"] = new_id
+        for call in _walk(msg, lambda d: d.get("toolCallId") == native):
+            call["toolCallId"] = twin
+        copies.append(row)
+    doc.insert(lines[-1] + 1, copies)
+    return f"duplicated tool call {native} as {twin} after line {lines[-1] + 1}"
+
+
+def _ac_file_change(doc: Jsonl) -> str | None:
+    return _ac_first(doc, lambda c: _ac_kind(c) == "file_change")
+
+
+def _ac_diffs(call: dict[str, Any]) -> list[dict[str, Any]]:
+    return [b for b in call.get("content") or [] if isinstance(b, dict)
+            and b.get("type") == "diff"]
+
+
+@_impl("file_path", AC)
+def _ac_file_path(doc: Jsonl) -> str | None:
+    """The first edit's first file, in every copy: its diff's path, its location, and the
+    file's name in the title."""
+    native = _ac_file_change(doc)
+    if native is None:
+        return None
+    merged = _ac_merged(doc, native)
+    paths = [b.get("path") for b in _ac_diffs(merged)] + \
+        [loc.get("path") for loc in merged.get("locations") or [] if isinstance(loc, dict)]
+    old = next((p for p in paths if isinstance(p, str)), None)
+    if old is None:
+        return None
+    new = _path(old)
+    base = old.rpartition("/")[2]
+
+    def fn(call: dict[str, Any]) -> None:
+        for entry in [*_ac_diffs(call), *(loc for loc in call.get("locations") or []
+                                          if isinstance(loc, dict))]:
+            if entry.get("path") == old:
+                entry["path"] = new
+        if isinstance(call.get("title"), str) and base in call["title"]:
+            call["title"] = call["title"].replace(base, new.rpartition("/")[2], 1)
+    _ac_edit_call(doc, native, fn)
+    return f"{native}: path {old} -> {new}"
+
+
+def _ac_diff_kind(diff: dict[str, Any]) -> str:
+    """As the lane reads a diff: `_meta.kind` add or no old text -> add; delete; else update."""
+    meta = diff.get("_meta")
+    hint = meta.get("kind") if isinstance(meta, dict) else None
+    return "add" if hint == "add" or diff.get("oldText") is None else \
+        "delete" if hint == "delete" else "update"
+
+
+@_impl("file_change_kind", AC)
+def _ac_file_kind(doc: Jsonl) -> str | None:
+    """The first edit's first diff, in every copy: a created file (`_meta.kind: add`) becomes
+    a modified one (`modify`, the old text the diff's own), a modified or deleted one a created
+    one (`add`, old text empty, as Gemini CLI writes a new file). An edit shown without a diff
+    flips its ACP kind (`delete` <-> `edit`)."""
+    native = _ac_file_change(doc)
+    if native is None:
+        return None
+    merged = _ac_merged(doc, native)
+    diffs = _ac_diffs(merged)
+    if not diffs:
+        old_kind = merged.get("kind")
+        new_kind = "edit" if old_kind == "delete" else "delete"
+        _ac_edit_call(doc, native, lambda c: c.update(kind=new_kind) if "kind" in c else None)
+        return f"{native}: kind {old_kind} -> {new_kind} (no diff)"
+    path, old = diffs[0].get("path"), _ac_diff_kind(diffs[0])
+
+    def fn(call: dict[str, Any]) -> None:
+        for diff in _ac_diffs(call):
+            if diff.get("path") != path:
+                continue
+            meta = diff["_meta"] = dict(diff.get("_meta") or {})
+            if old == "add":
+                meta["kind"] = "modify"
+                if diff.get("oldText") is None:
+                    diff["oldText"] = diff.get("newText") or ""
+            else:
+                meta["kind"] = "add"
+                diff["oldText"] = ""
+            return
+    _ac_edit_call(doc, native, fn)
+    return f"{native}: {path} {old} -> {'update' if old == 'add' else 'add'}"
+
+
+def _ac_mcp(doc: Jsonl, part: str) -> str | None:
+    """The first MCP call (`mcp_names`: Gemini CLI's title `<tool> (<server> MCP Server)`, or
+    Claude Code's `mcp__<server>__<tool>`): the name in every copy, and Gemini CLI's
+    `mcp_<server>_<tool>__` call id prefix with it; the arguments are `rawInput`, else the
+    JSON object Gemini CLI shows as the first content."""
+    native = _ac_first(doc, lambda c: acp_lane.mcp_names(c) is not None)
+    if native is None:
+        return None
+    merged = _ac_merged(doc, native)
+    names = acp_lane.mcp_names(merged)
+    assert names is not None
+    server, tool = names
+    if part == "arguments":
+        first = _ac_call_of(doc, _ac_copies(doc, native)[0]) or {}
+        if "rawInput" in merged:
+            new_args = _arguments(merged.get("rawInput"))
+            _ac_edit_call(doc, native, lambda c: c.update(rawInput=new_args)
+                          if "rawInput" in c else None)
+            return f"{native}: rawInput"
+        shown = _ac_json_content(first)
+        if shown is None:
+            return None
+        text = json.dumps(_arguments(shown), ensure_ascii=False, separators=(",", ":"))
+
+        def edit_args(call: dict[str, Any]) -> None:
+            if _ac_json_content(call) == shown:
+                call["content"] = [{"type": "content", "content": {"type": "text",
+                                                                   "text": text}}]
+        _ac_edit_call(doc, native, edit_args)
+        return f"{native}: arguments shown as content -> {text}"
+    new_server, new_tool = (_word(server), tool) if part == "server" else (server, _word(tool))
+    new_native = native.replace(f"mcp_{server}_{tool}__", f"mcp_{new_server}_{new_tool}__", 1)
+
+    def fn(call: dict[str, Any]) -> None:
+        title = call.get("title")
+        if isinstance(title, str) and _MCP_TITLE.match(title):
+            call["title"] = f"{new_tool} ({new_server} MCP Server)"
+        meta = call.get("_meta")
+        claude = meta.get("claudeCode") if isinstance(meta, dict) else None
+        if isinstance(claude, dict) and isinstance(claude.get("toolName"), str):
+            claude["toolName"] = f"mcp__{new_server}__{new_tool}"
+        call["toolCallId"] = new_native
+    _ac_edit_call(doc, native, fn)
+    return f"{native}: {part} {server}/{tool} -> {new_server}/{new_tool}"
+
+
+_MCP_TITLE = re.compile(r"^\S+ \(\S+ MCP Server\)$")
+
+
+def _ac_json_content(call: dict[str, Any]) -> dict[str, Any] | None:
+    text = acp_lane.content_text(call.get("content"))
+    try:
+        value = json.loads(text) if text.startswith("{") else None
+    except ValueError:
+        return None
+    return value if isinstance(value, dict) else None
+
+
+_impl_mcp(AC, _ac_mcp)
+
+
+@_impl("search_query", AC)
+def _ac_search(doc: Jsonl) -> str | None:
+    """A web search's query is `rawInput.query`, else the title (none in Gemini CLI's
+    recordings so far)."""
+    native = _ac_first(doc, lambda c: _ac_kind(c) == "web_search")
+    if native is None:
+        return None
+
+    def fn(call: dict[str, Any]) -> None:
+        raw_input = call.get("rawInput")
+        if isinstance(raw_input, dict) and isinstance(raw_input.get("query"), str):
+            raw_input["query"] = _text(raw_input["query"])
+        elif isinstance(call.get("title"), str):
+            call["title"] = _text(call["title"])
+    _ac_edit_call(doc, native, fn)
+    return f"{native}: query"
+
+
+def _ac_prompt_answers(doc: Jsonl) -> list[tuple[int, bool]]:
+    """(line, failed) of the agent's answers to the client's `session/prompt` requests."""
+    prompts = {m.get("id") for i in range(len(doc.rows))
+               if (m := _as_msg(doc, i, "out")) is not None
+               and m.get("method") == "session/prompt"}
+    out = []
+    for index in range(len(doc.rows)):
+        msg = _as_msg(doc, index)
+        if msg is None or "method" in msg or msg.get("id") not in prompts:
+            continue
+        result = msg.get("result") if isinstance(msg.get("result"), dict) else {}
+        out.append((index, "error" in msg or result.get("stopReason") == "cancelled"))
+    return out
+
+
+def _ac_uncancel(doc: Jsonl, answer: int) -> str:
+    """The turn that ended at `answer` as if the client had not cancelled it: no
+    `session/cancel`, and the permission it cancelled is rejected instead (ACP: a client
+    answers `cancelled` only after cancelling the turn)."""
+    start = max((i for i, _ in _ac_prompt_answers(doc) if i < answer), default=-1) + 1
+    cancels = [i for i in range(start, answer) if (m := _as_msg(doc, i, "out")) is not None
+               and m.get("method") == "session/cancel"]
+    rejected = 0
+    for index in range(start, answer):
+        msg = _as_msg(doc, index, "out")
+        outcome = ((msg or {}).get("result") or {}).get("outcome") if msg and "method" \
+            not in msg else None
+        if not (isinstance(outcome, dict) and outcome.get("outcome") == "cancelled"):
+            continue
+        request = next((i for i in range(index) if (m := _as_msg(doc, i)) is not None
+                        and m.get("method") == _AC_PERMISSION and m.get("id") == msg["id"]),
+                       None)
+        option = _ac_option(doc, request, _AC_REJECT) if request is not None else None
+        if option is not None:
+            doc.edit(index)["msg"]["result"] = {"outcome": {"outcome": "selected",
+                                                            "optionId": option}}
+            rejected += 1
+    doc.delete(cancels)
+    return f" (no session/cancel: {rejected} cancelled permission(s) rejected)" \
+        if cancels or rejected else ""
+
+
+def _ac_option(doc: Jsonl, request: int, kinds: Sequence[str]) -> str | None:
+    """The id of the request's first option of one of these kinds (in `kinds` order)."""
+    options = (_ac_request(doc, request) or {}).get("options") or []
+    for kind in kinds:
+        for option in options:
+            if isinstance(option, dict) and option.get("kind") == kind:
+                return str(option.get("optionId"))
+    return None
+
+
+@_impl("turn_outcome", AC)
+def _ac_turn(doc: Jsonl) -> str | None:
+    """A failed or cancelled prompt turn ends `end_turn` (a cancelled one without the cancel:
+    see `_ac_uncancel`); else the last completed turn fails with an error answer."""
+    target = _flip_target(_ac_prompt_answers(doc))
+    if target is None:
+        return None
+    line, failed = target
+    if failed:
+        row = doc.rows[line]
+        note = _ac_uncancel(doc, line)
+        line = next(i for i, r in enumerate(doc.rows) if r is row)
+        msg = doc.edit(line)["msg"]
+        msg.pop("error", None)
+        msg["result"] = {"stopReason": "end_turn"}
+        return f"line {line + 1}: failed prompt turn -> end_turn{note}"
+    msg = doc.edit(line)["msg"]
+    msg.pop("result", None)
+    msg["error"] = {"code": -32603, "message": "Internal error",
+                    "data": {"details": f"{MARK}: the model failed"}}
+    return f"line {line + 1}: end_turn -> error answer"
+
+
+@_impl("approval_decision", AC)
+def _ac_approval(doc: Jsonl) -> str | None:
+    """The client's first answer flips between allowing and rejecting, and the call follows:
+    rejected = never ran (its later updates go: the agent sends none for a refused call; so
+    does the mode notice an allow-always brought); allowed = ran (a completing
+    `tool_call_update` follows the answer). A cancelled answer becomes an allow-once of a turn
+    the client did not cancel (no `session/cancel`, the turn ends `end_turn`)."""
+    for _, native in _ac_calls(doc):
+        for request, answer in _ac_permissions(doc, native):
+            old = _ac_decision(doc, request, answer)
+            if old is None or answer is None:
+                continue
+            allow = old not in _AC_ALLOW
+            option = _ac_option(doc, request, _AC_ALLOW if allow else _AC_REJECT)
+            if option is None:
+                continue
+            doc.edit(answer)["msg"]["result"] = {"outcome": {"outcome": "selected",
+                                                             "optionId": option}}
+            if not allow:
+                later = [i for i in _ac_copies(doc, native) if i > answer]
+                notices = [i for i in range(answer, len(doc.rows)) if (
+                    t := _ac_chunk_text(doc, i)) is not None and t.startswith(_AC_MODE_NOTICE)]
+                doc.delete([*later, *(notices if old == "allow_always" else [])])
+                return f"{native}: {old} -> rejected (never ran)"
+            asked = (_ac_request(doc, request) or {})["toolCall"]
+            ran = {**copy.deepcopy(asked), "sessionUpdate": "tool_call_update",
+                   "status": "completed"}
+            if _ac_kind(asked) == "command_execution":
+                ran["content"] = []
+            session = ((_as_msg(doc, request) or {}).get("params") or {}).get("sessionId")
+            doc.insert(answer + 1, [{"dir": "in", "msg": {
+                "jsonrpc": "2.0", "method": "session/update",
+                "params": {"sessionId": session, "update": {
+                    "sessionUpdate": "tool_call_update",
+                    **{k: v for k, v in ran.items() if k != "sessionUpdate"}}}}}])
+            note = ""
+            if old == "cancelled":
+                end = next((i for i, failed in _ac_prompt_answers(doc) if i > answer), None)
+                cancels = [i for i in range(answer) if (m := _as_msg(doc, i, "out")) is not None
+                           and m.get("method") == "session/cancel"
+                           and i > request]
+                if end is not None:
+                    msg = doc.edit(end)["msg"]
+                    msg.pop("error", None)
+                    msg["result"] = {"stopReason": "end_turn"}
+                doc.delete(cancels)
+                note = " (no session/cancel: the turn ends end_turn)"
+            return f"{native}: {old} -> allow ({option}), the call ran{note}"
+    return None
+
+
+@_impl("plan_entry", AC)
+def _ac_plan(doc: Jsonl) -> str | None:
+    """The first plan's first entry, in every `plan` update of that turn that still lists it
+    (each update replaces the plan; none in Gemini CLI's recordings so far)."""
+    plans = [i for i in range(len(doc.rows)) if (u := _ac_update(doc, i)) is not None
+             and u.get("sessionUpdate") == "plan" and u.get("entries")]
+    if not plans:
+        return None
+    first = doc.rows[plans[0]]["msg"]["params"]["update"]["entries"][0]
+    old = first.get("content") if isinstance(first, dict) else None
+    if not isinstance(old, str):
+        return None
+    end = next((i for i, _ in _ac_prompt_answers(doc) if i > plans[0]), len(doc.rows))
+    for index in plans:
+        entries = doc.rows[index]["msg"]["params"]["update"]["entries"]
+        if index < end and isinstance(entries[0], dict) and entries[0].get("content") == old:
+            doc.edit(index)["msg"]["params"]["update"]["entries"][0]["content"] = _text(old)
+    return f"line {plans[0] + 1}: plan entries[0].content"
 
 
 # ============================================================================ the runner

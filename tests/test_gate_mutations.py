@@ -5,14 +5,25 @@ and name the scenario and the lane. The full set (every operator x lane x scenar
 
 The sample covers every operator and every lane once or more and stays small: each mutant is two
 gate runs over one scenario (about two seconds). It includes the mutants that once survived
-(outputs that only one lane witnesses or that every runtime shortens its own way): the scenario
-outline now states those outputs, and these cases keep it so.
+(outputs that only one lane witnesses or that every runtime shortens its own way, or that a
+lane's runtime never shows: the scenario outline now states those outputs; a cancelled turn
+whose flip left the interrupt in place), and these cases keep it so.
+
+Operators whose fact no recording of a lane holds yet (acp: an exit code, a web search, a
+plan: Gemini CLI over ACP sends none) are held to a hand-written transcript instead: each must
+change the very field the lane reports.
 """
 
 from __future__ import annotations
 
+import io
+import json
+from typing import Any
+
 import pytest
 
+from harness.contract.lane import LaneInput, RunContext
+from lanes.acp import LANE as ACP
 from tests.gate_mutations import (
     NATIVE_FILES,
     OPERATOR_NAMES,
@@ -45,6 +56,11 @@ SAMPLE: list[tuple[str, str, str]] = [
     ("user_deny", "codex-app-server.jsonl", "approval_decision"),
     ("shell_fail", "codex-app-server.jsonl", "command_output"),
     ("user_file_change_cancel", "codex-app-server.jsonl", "file_change_kind"),
+    ("user_cancel", "claude-code.jsonl", "turn_outcome"),
+    ("shell_ok", "gemini-acp.jsonl", "command_output"),
+    ("user_cancel", "gemini-acp.jsonl", "approval_decision"),
+    ("user_file_change_cancel", "gemini-acp.jsonl", "turn_outcome"),
+    ("mcp_call", "gemini-acp.jsonl", "mcp_arguments"),
 ]
 """(scenario, native file, operator): each operator once, each lane two or more times."""
 
@@ -86,3 +102,71 @@ def test_operators_are_deterministic_and_leave_the_original_alone(native: str) -
             assert first != text
             assert mutate(name, native, text) is not None
     assert applied >= 6, f"only {applied} operators apply to shell_ok/{native}"
+
+
+def _acp_log(text: str) -> list[dict[str, Any]]:
+    events = ACP.normalize(LaneInput(io.BytesIO(text.encode()), "t.jsonl"), RunContext())
+    return [e.model_dump(mode="json") for e in events]
+
+
+def _acp_items(text: str) -> list[dict[str, Any]]:
+    return [e["item"] for e in _acp_log(text) if e["type"] == "item.completed"]
+
+
+def _acp_transcript() -> str:
+    """An ACP agent that sends what Gemini CLI 0.61 does not: a plan, a web search with its
+    query in `rawInput`, a command's `rawOutput` with output and exit code."""
+    def agent(msg: dict[str, Any]) -> dict[str, Any]:
+        return {"dir": "in", "msg": {"jsonrpc": "2.0", **msg}}
+
+    def client(msg: dict[str, Any]) -> dict[str, Any]:
+        return {"dir": "out", "msg": {"jsonrpc": "2.0", **msg}}
+
+    def update(**fields: Any) -> dict[str, Any]:
+        return agent({"method": "session/update",
+                      "params": {"sessionId": "s1", "update": fields}})
+    lines = [
+        client({"id": 0, "method": "initialize", "params": {"protocolVersion": 1}}),
+        agent({"id": 0, "result": {"protocolVersion": 1, "agentInfo": {"name": "any-agent"}}}),
+        client({"id": 1, "method": "session/new", "params": {"cwd": "/w", "mcpServers": []}}),
+        agent({"id": 1, "result": {"sessionId": "s1"}}),
+        client({"id": 2, "method": "session/prompt", "params": {"sessionId": "s1",
+                                                                "prompt": []}}),
+        update(sessionUpdate="plan", entries=[
+            {"content": "look it up", "status": "in_progress", "priority": "high"},
+            {"content": "answer", "status": "pending", "priority": "high"}]),
+        update(sessionUpdate="tool_call", toolCallId="web_search__1", title="Searching",
+               kind="search", status="in_progress", rawInput={"query": "acp spec"}),
+        update(sessionUpdate="tool_call_update", toolCallId="web_search__1",
+               status="completed"),
+        update(sessionUpdate="tool_call", toolCallId="t2", title="ls", kind="execute",
+               status="in_progress", rawInput={"command": "ls"}),
+        update(sessionUpdate="tool_call_update", toolCallId="t2", status="completed",
+               rawOutput={"output": "a.txt", "exit_code": 0}),
+        update(sessionUpdate="plan", entries=[
+            {"content": "look it up", "status": "completed", "priority": "high"},
+            {"content": "answer", "status": "completed", "priority": "high"}]),
+        update(sessionUpdate="agent_message_chunk", content={"type": "text", "text": "Done."}),
+        agent({"id": 2, "result": {"stopReason": "end_turn"}}),
+    ]
+    return "".join(json.dumps(line) + "\n" for line in lines)
+
+
+@pytest.mark.parametrize(("operator", "kind", "field", "expected"), [
+    ("exit_code", "command_execution", "exit_code", 1),
+    ("command_output", "command_execution", "output", "MUTATED a.txt"),
+    ("search_query", "web_search", "query", "MUTATED acp spec"),
+    ("plan_entry", "plan", "entries", [{"text": "MUTATED look it up", "status": "completed"},
+                                       {"text": "answer", "status": "completed"}]),
+])
+def test_acp_operators_change_the_fact_the_lane_reports(operator: str, kind: str, field: str,
+                                                        expected: Any) -> None:
+    text = _acp_transcript()
+    found = mutate(operator, "gemini-acp.jsonl", text)
+    assert found is not None, f"{operator} does not apply"
+    before = [i for i in _acp_items(text) if i["kind"] == kind]
+    after = [i for i in _acp_items(found.text) if i["kind"] == kind]
+    assert len(after) == len(before) == 1
+    assert after[0][field] == expected != before[0][field]
+    assert {k: v for k, v in after[0].items() if k != field} == \
+        {k: v for k, v in before[0].items() if k != field}, "only that field changes"
