@@ -26,6 +26,19 @@ a coherent recording of a different run rather than a self-contradicting file:
   the client's answer (`result.decision`, approving <-> `decline`, `cancel` -> `accept`) and the
   item follows: declined = never ran (no output, exit code or output deltas), approved = ran
   (exit 0; a cancelled file change, which never completed, completes).
+- The ACP transcript (`gemini-acp.jsonl`, JSON-RPC both ways, `gemini --acp`): every copy of a
+  tool call (its `tool_call`, its `tool_call_update`s, the `toolCall` of its
+  `session/request_permission`); an answer's mark goes at the start of its first chunk. A
+  dropped or duplicated call takes its permission request and the client's answer with it (the
+  twin's request gets a new id). `approval_decision` flips the option the client chose (allow
+  <-> reject, among the request's own options) and the call follows: rejected = no later
+  updates (an agent sends none for a refused call; nor the mode notice an allow-always brought),
+  allowed = a completing `tool_call_update`. A `cancelled` answer, which ACP allows only after
+  the client's `session/cancel`, becomes an allow in a turn nobody cancelled (no
+  `session/cancel`, the turn ends `end_turn`); `turn_outcome` on a cancelled turn likewise
+  takes the cancel out and rejects the permission instead. Gemini CLI sends no command output
+  over ACP: `command_output` gives the completing update a text content, as an agent that
+  shows output would.
 - HTTP cassettes (`codex.http.yaml`, `claude.http.yaml`, `gemini.http.yaml`, vcrpy YAML): the SSE
   event payloads of the recorded response bodies, plus the copies the runtime sends back as
   history in later request bodies. Three facts exist only in request bodies (a tool's output, a
@@ -34,7 +47,9 @@ a coherent recording of a different run rather than a self-contradicting file:
   from the tool result text) edit the tool result there.
 
 A turn-outcome mutation flips the first failed turn to completed, else the last completed turn
-to failed (the end of the recording, so the file stays coherent). On an HTTP cassette
+to failed (the end of the recording, so the file stays coherent). A turn the user interrupted
+completes without the interrupt: Claude Code's interrupting deny becomes a plain deny (no
+`[Request interrupted by user...]` line), ACP's cancel a rejection. On an HTTP cassette
 `drop_item` drops the first answer or reasoning item (a call dropped from a response the
 runtime then went on to answer would leave an incoherent recording); `codex exec --json` prints
 no approval events, so its `approval_decision` flips an item between declined and run. A mutant
@@ -47,6 +62,7 @@ a copy of only the mutated scenario (`cassettes/<S>`, `cassettes/_fixtures`, `go
 capability check.
 
     python -m tests.gate_mutations --all              # every scenario x lane x operator
+    python -m tests.gate_mutations --lane acp --all   # one lane's native file, every operator
     python -m tests.gate_mutations --scenario shell_ok --operator command
 """
 
@@ -3049,6 +3065,7 @@ def _ac_command(doc: Jsonl) -> str | None:
     native = _ac_first(doc, lambda c: _ac_kind(c) == "command_execution")
     if native is None:
         return None
+    note = f"{native}: command -> {_command(_ac_merged(doc, native).get('title'))!r}"
 
     def fn(call: dict[str, Any]) -> None:
         if isinstance(call.get("title"), str):
@@ -3057,7 +3074,7 @@ def _ac_command(doc: Jsonl) -> str | None:
         if isinstance(raw_input, dict) and "command" in raw_input:
             raw_input["command"] = _command(raw_input["command"])
     _ac_edit_call(doc, native, fn)
-    return f"{native}: command -> {_command(_ac_merged(doc, native).get('title'))!r}"
+    return note
 
 
 def _ac_completion(doc: Jsonl, native: str) -> int | None:
