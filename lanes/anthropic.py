@@ -352,7 +352,7 @@ def _consume_raw(interaction: Interaction) -> None:
                 + (f"?{req.query}" if req.query else ""))
 
 
-def replay_cassette(path: Path) -> list[Replayed]:
+def replay_cassette(path: Path) -> Iterator[Replayed]:
     """Every interaction of the cassette at `path` through the SDK under vcrpy (network
     impossible; the cassette reader has already refused wrong-typed fields)."""
     clients = default_clients()

@@ -16,9 +16,10 @@ import json
 import shutil
 import tempfile
 from abc import ABC, abstractmethod
-from collections.abc import Callable, Hashable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Hashable, Iterable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
+from itertools import chain, islice
 from pathlib import Path
 from typing import Any, Generic, Protocol, TypeVar
 
@@ -26,8 +27,8 @@ from harness.contract.builder import LogBuilder
 from harness.contract.errors import FrameError, InputError
 from harness.contract.lane import LaneInput, RunContext
 from harness.contract.model import Event, Usage
-from harness.record.cassette import Interaction, read_http_cassette
-from harness.record.replay import missing_answer, vcr_replay
+from harness.record.cassette import Interaction
+from harness.record.replay import missing_answer, vcr_stream
 
 # ------------------------------------------------------------------------------------- errors
 
@@ -207,17 +208,38 @@ class ExchangeTranslator(ABC, Generic[R]):
         self.source = source
         self.b = LogBuilder(lane)
 
-    def run(self, replayed: Sequence[R]) -> Iterator[Event]:
+    def run(self, replayed: Iterable[R]) -> Iterator[Event]:
         """Every exchange with the one after it (runtimes re-send a failed call: a lane must see
-        the retry to keep the turn going), then the end of input."""
-        for n, rep in enumerate(replayed):
-            following = replayed[n + 1] if n + 1 < len(replayed) else None
-            yield from self.exchange(rep, following)
+        the retry to keep the turn going), then the end of input. The exchanges are read as
+        they come (one ahead), so a large cassette streams; input found unreadable part way
+        (an InputError from `replayed`) ends the log there: strict raises it, lenient keeps a
+        notice and closes the log."""
+        rep: R | None = None
+        try:
+            exchanges = iter(self.prepare(replayed))
+            rep = next(exchanges, None)
+            while rep is not None:
+                following = next(exchanges, None)
+                yield from self.exchange(rep, following)
+                rep = following
+        except _InputEndsError as stop:
+            if not self.context.lenient:
+                raise InputError(stop.error.reason, source=self.source,
+                                 line=stop.error.line) from None
+            if rep is not None:  # read whole; what followed it could not be read
+                yield from self.exchange(rep, None)
+            yield self.b.notice(f"{self.source}: {stop.error.reason}")
         yield from self.finish()
 
+    def prepare(self, replayed: Iterable[R]) -> Iterable[R]:
+        """The exchanges as `run` reads them; a lane that must see the whole input before its
+        first event (a decision over all the traffic) reads them all here."""
+        return replayed
+
     @abstractmethod
-    def exchange(self, rep: R, following: R | None) -> list[Event]:
-        """The events one model call (request and answer) adds to the log."""
+    def exchange(self, rep: R, following: R | None) -> Iterable[Event]:
+        """The events one model call (request and answer) adds to the log (a lane may make
+        them as they are read: a long streamed answer is many events)."""
 
     @abstractmethod
     def finish(self) -> list[Event]:
@@ -245,12 +267,28 @@ def replay_each(interactions: Sequence[Interaction],
     return [one(n, i) for n, i in enumerate(interactions)]
 
 
-def replay_file(path: Path, one: Callable[[int, Interaction], T]) -> list[T]:
-    """Read the cassette at `path` and replay every interaction under vcrpy (network
-    impossible)."""
-    interactions = read_http_cassette(path)
-    with vcr_replay(path):
-        return replay_each(interactions, one)
+def replay_file(path: Path, one: Callable[[int, Interaction], T]) -> Iterator[T]:
+    """Replay every interaction of the cassette at `path` under vcrpy (network impossible), one
+    at a time as the cassette is read, so memory holds one interaction, not the file."""
+    with vcr_stream(path) as interactions:
+        for index, interaction in enumerate(interactions):
+            yield one(index, interaction)
+
+
+class _InputEndsError(Exception):
+    """The replayed input became unreadable part way (carries the InputError)."""
+
+    def __init__(self, error: InputError) -> None:
+        super().__init__(error.reason)
+        self.error = error
+
+
+def _reading(replayed: Iterator[T]) -> Iterator[T]:
+    """`replayed`, its InputErrors told apart from those a lane raises while translating."""
+    try:
+        yield from replayed
+    except InputError as exc:
+        raise _InputEndsError(exc) from None
 
 
 @contextmanager
@@ -268,19 +306,30 @@ def spooled(source: LaneInput, prefix: str) -> Iterator[Path]:
 
 
 def normalize_cassette(source: LaneInput, context: RunContext, *, lane: str,
-                       replay: Callable[[Path], T],
-                       translate: Callable[[T, str], Iterator[Event]]) -> Iterator[Event]:
-    """An API lane's `normalize`: replay the cassette (`replay(path)`), then translate.
+                       replay: Callable[[Path], Iterable[T]],
+                       translate: Callable[[Iterable[T], str], Iterator[Event]]
+                       ) -> Iterator[Event]:
+    """An API lane's `normalize`: replay the cassette (`replay(path)`, read as it goes), then
+    translate.
 
     Strict: a cassette that cannot be read or replayed is an InputError naming the file.
-    Lenient: it becomes one `error` notice, so a lenient reader never stops on bad input.
+    Lenient: it becomes one `error` notice, so a lenient reader never stops on bad input. The
+    first two exchanges (the translator's look-ahead) are replayed before any event, so a
+    cassette unreadable from the start gives the error alone; one that becomes unreadable part
+    way ends the log there (`ExchangeTranslator.run`).
     """
     with spooled(source, prefix=f"{lane}-lane-") as path:
+        stream = iter(replay(path))
         try:
-            replayed = replay(path)
-        except InputError as exc:
-            if not context.lenient:
-                raise InputError(exc.reason, source=source.name, line=exc.line) from None
-            yield LogBuilder(lane).notice(f"{source.name}: {exc.reason}")
-            return
-        yield from translate(replayed, source.name)
+            try:
+                head = list(islice(stream, 2))
+            except InputError as exc:
+                if not context.lenient:
+                    raise InputError(exc.reason, source=source.name, line=exc.line) from None
+                yield LogBuilder(lane).notice(f"{source.name}: {exc.reason}")
+                return
+            yield from translate(chain(head, _reading(stream)), source.name)
+        finally:
+            close = getattr(stream, "close", None)
+            if close is not None:
+                close()  # leaves vcrpy's patches now, not when the generator is collected

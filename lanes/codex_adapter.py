@@ -63,11 +63,15 @@ from __future__ import annotations
 import json
 import re
 import shlex
-from collections.abc import Callable, Iterator, Sequence
+import typing
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
+from itertools import chain
 from pathlib import Path
 from typing import Any, Literal, cast
 
+import openai._models as openai_models
+import pydantic
 from openai import APIConnectionError, APIError, APIStatusError, OpenAI
 from openai.resources.responses import Responses
 from openai.types.responses import (
@@ -393,6 +397,44 @@ def events_of(response: Any) -> tuple[list[ResponseStreamEvent], str | None]:
     return events, None
 
 
+_EVENT_UNION: Any = typing.get_args(ResponseStreamEvent)[0]
+"""The union of stream event classes inside `ResponseStreamEvent` (Annotated with the SDK's own
+discriminator note, which pydantic does not read)."""
+
+
+def _event_adapter() -> pydantic.TypeAdapter[Any] | None:
+    """The same union, validated by its `type` tag: the SDK validates each stream event against
+    the untagged union, trying all ~60 classes (~130 µs an event, most of a replay's time).
+    None when the classes do not have one distinct literal `type` each (then the tag would not
+    pick the class the SDK picks, and the SDK's own validation stays)."""
+    try:
+        return pydantic.TypeAdapter(
+            typing.Annotated[_EVENT_UNION, pydantic.Field(discriminator="type")])
+    except pydantic.PydanticUserError:
+        return None
+
+
+def _tagged_event_validation() -> None:
+    """Validate stream events by their tag inside the SDK (once per process). Same classes,
+    same instances, same fallback: the SDK's union accepts an event only in the one class its
+    literal `type` names, and on failure the SDK builds that class leniently either way
+    (`tests/test_codex_adapter_lane.py` checks both validators agree on every recorded event)."""
+    sdk_validate = openai_models._validate_non_model_type
+    if getattr(sdk_validate, "tagged_events", False):
+        return
+    adapter = _event_adapter()
+    if adapter is None:
+        return
+
+    def validate(*, type_: Any, value: object) -> Any:
+        if type_ is _EVENT_UNION:
+            return adapter.validate_python(value)
+        return sdk_validate(type_=type_, value=value)
+
+    validate.tagged_events = True  # type: ignore[attr-defined]
+    openai_models._validate_non_model_type = validate
+
+
 def replay_one(index: int, interaction: Interaction, client_for: ClientFor) -> Replayed:
     """Re-issue one recorded request through the SDK and collect its typed stream events (a
     non-streamed answer, read by the SDK as one `Response`, becomes the events that would have
@@ -400,6 +442,7 @@ def replay_one(index: int, interaction: Interaction, client_for: ClientFor) -> R
     rep = Replayed(index, interaction)
     if not rep.is_responses_post:
         return rep  # side traffic: read from the cassette as recorded, no SDK model for it
+    _tagged_event_validation()
     rep.body, rep.body_error = parse_body(interaction.request.body)
     if rep.body is None:
         consume_raw(interaction)
@@ -422,7 +465,7 @@ def replay_one(index: int, interaction: Interaction, client_for: ClientFor) -> R
     return rep
 
 
-def replay_cassette(path: Path) -> list[Replayed]:
+def replay_cassette(path: Path) -> Iterator[Replayed]:
     """Every interaction of the cassette at `path` through the SDK under vcrpy (network
     impossible; the cassette reader has already refused wrong-typed fields)."""
     clients = default_clients()
@@ -758,7 +801,7 @@ class Translator(ExchangeTranslator[Replayed]):
             return self._end_turn()
         return self._truncate() if self.b.in_turn else []
 
-    def exchange(self, rep: Replayed, following: Replayed | None) -> list[Event]:
+    def exchange(self, rep: Replayed, following: Replayed | None) -> Iterable[Event]:
         if not rep.is_responses_post:
             path = rep.interaction.request.path
             kind = next((k for suffix, k in SIDE_CALL_PATHS.items() if path.endswith(suffix)),
@@ -770,9 +813,7 @@ class Translator(ExchangeTranslator[Replayed]):
         side = self._side_kind(rep.body)
         if side is not None:
             return self._side_call(rep, side or None, rep.body)
-        out = self._request(rep.body)
-        out += self._response(rep, following)
-        return out
+        return chain(self._request(rep.body), self._response(rep, following))
 
     # ---------------------------------------------------------------- classification
 
@@ -899,34 +940,38 @@ class Translator(ExchangeTranslator[Replayed]):
 
     # ---------------------------------------------------------------- responses
 
-    def _response(self, rep: Replayed, following: Replayed | None) -> list[Event]:
-        out: list[Event] = []
+    def _response(self, rep: Replayed, following: Replayed | None) -> Iterator[Event]:
+        """The answer's events as they are made: an answer streams hundreds of deltas, each
+        `item.updated` carrying the text so far, so a list of them grew as the square of the
+        answer's length."""
         self.streaming.clear()
         self.unknown_added.clear()
         outcome: Outcome = "truncated"
         for event in rep.events:
             step, terminal = self._event(event)
-            out += step
+            yield from step
             if terminal is not None:
                 outcome = terminal
                 break
-        out += self._flush_unknown_added()
+        yield from self._flush_unknown_added()
         if outcome == "completed":
-            out += self._finish_hosted_shells()
+            yield from self._finish_hosted_shells()
             if not self.pending and self.b.in_turn:
-                out += self._end_turn()
-            return out
+                yield from self._end_turn()
+            return
         if outcome == "failed":
-            return out
-        out += self._close_streaming()
+            return
+        yield from self._close_streaming()
         if rep.error is not None:
-            return out + self._fail(_api_error(rep.error))
+            yield from self._fail(_api_error(rep.error))
+            return
         if rep.stream_error is not None:
-            out += self.frame_problem(rep, rep.stream_error)
+            yield from self.frame_problem(rep, rep.stream_error)
         if following is not None and _is_retry(rep, following):
             self.retrying = True  # Codex re-sends a cut stream's request: the turn goes on
-            return out
-        return out + (self._truncate() if self.b.in_turn else [])
+            return
+        if self.b.in_turn:
+            yield from self._truncate()
 
     def _fail(self, error: TurnError) -> list[Event]:
         self.streaming.clear()

@@ -91,7 +91,7 @@ import hashlib
 import json
 import re
 import warnings
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Literal, cast
@@ -484,7 +484,7 @@ def _call_sdk(rep: Replayed, route: Route, client: genai.Client) -> None:
                                                contents=cast(Any, rep.contents), config=config)
 
 
-def replay_cassette(path: Path) -> list[Replayed]:
+def replay_cassette(path: Path) -> Iterator[Replayed]:
     """Every interaction of the cassette at `path` through the SDK under vcrpy (network
     impossible), one client per API base and version."""
     clients = cached(_new_client)
@@ -677,10 +677,12 @@ class Translator(ExchangeTranslator[Replayed]):
 
     # ---------------------------------------------------------------- driver
 
-    def run(self, replayed: Sequence[Replayed]) -> Iterator[Event]:
-        """Decide once whether Gemini CLI sent this traffic (`sent_by_gemini_cli`)."""
-        self.cli = sent_by_gemini_cli(replayed)
-        return super().run(replayed)
+    def prepare(self, replayed: Iterable[Replayed]) -> Iterable[Replayed]:
+        """Decide once whether Gemini CLI sent this traffic (`sent_by_gemini_cli`): a decision
+        over every exchange, so this lane holds the whole replay before its first event."""
+        every = list(replayed)
+        self.cli = sent_by_gemini_cli(every)
+        return every
 
     def _conversational(self, rep: Replayed) -> bool:
         """A model call of the conversation: every stream; a non-streamed `generateContent`

@@ -17,15 +17,28 @@ import base64
 import gzip
 import json
 import zlib
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from http import HTTPStatus
 from pathlib import Path
-from typing import Any
+from typing import Any, cast
 from urllib.parse import urlsplit
 
 import yaml
 from vcr.serializers import jsonserializer, yamlserializer
+from yaml.events import (
+    AliasEvent,
+    DocumentEndEvent,
+    DocumentStartEvent,
+    MappingEndEvent,
+    MappingStartEvent,
+    ScalarEvent,
+    SequenceEndEvent,
+    SequenceStartEvent,
+    StreamEndEvent,
+    StreamStartEvent,
+)
+from yaml.nodes import MappingNode, Node, ScalarNode, SequenceNode
 
 from harness.contract.errors import InputError
 from harness.fsutil import atomic_write_text
@@ -154,8 +167,17 @@ def write_http_cassette(path: Path, exchanges: Sequence[Exchange]) -> None:
 # ------------------------------------------------------------------------------------ reading
 
 
+Entry = tuple[Interaction, dict[str, Any]]
+"""One interaction, checked, with the vcrpy dict it was read from (what replay serves)."""
+
+
 def read_http_cassette(path: Path) -> list[Interaction]:
     """Load a vcrpy cassette (YAML or JSON, ours or another tool's) into plain interactions."""
+    return [interaction for interaction, _ in _whole_entries(path)]
+
+
+def _whole_entries(path: Path) -> list[Entry]:
+    """Every interaction of the cassette at `path`, read as one document."""
     try:
         text = path.read_text(encoding="utf-8")
     except OSError as exc:
@@ -167,8 +189,30 @@ def read_http_cassette(path: Path) -> list[Interaction]:
     except (ValueError, KeyError, TypeError, AttributeError, yaml.YAMLError) as exc:
         raise InputError(f"not a vcrpy cassette: {exc}", source=str(path)) from None
     lines = interaction_lines(text, len(interactions))
-    return [_to_interaction(path, index, entry, lines[index])
+    return [(_to_interaction(path, index, entry, lines[index]), entry)
             for index, entry in enumerate(interactions)]
+
+
+def iter_http_cassette(path: Path) -> Iterator[Entry]:
+    """The cassette at `path` one interaction at a time, each with its vcrpy dict form.
+
+    Why: an API lane's input can be tens of MB of SSE bodies; loaded whole (text, then YAML
+    objects, then vcrpy's copies) it took eight times its size in memory. YAML in the usual
+    layout (one top-level mapping holding an `interactions` or `http_interactions` sequence) is
+    read item by item from libyaml's events, so memory holds one interaction. JSON and any other
+    layout are read whole by `read_http_cassette`'s rules, with the same results. An error met
+    after some interactions were yielded (a malformed interaction, broken YAML further on) is
+    an InputError raised there, naming the file and, when known, the line.
+    """
+    try:
+        with path.open("rb") as handle:
+            streamed = _StreamedYaml(path, handle)
+            if streamed.start():
+                yield from streamed.entries()
+                return
+    except OSError as exc:
+        raise InputError(f"cannot read cassette: {exc.strerror}", source=str(path)) from None
+    yield from _whole_entries(path)
 
 
 def load_cassette_dict(text: str) -> dict[str, Any]:
@@ -331,3 +375,171 @@ def _decode(body: bytes, headers: Mapping[str, str], path: Path, where: str) -> 
         return gzip.decompress(body) if encoding == "gzip" else zlib.decompress(body)
     except (OSError, zlib.error, EOFError) as exc:
         raise InputError(f"{where}: corrupt {encoding} body ({exc})", source=str(path)) from None
+
+
+# ------------------------------------------------------------------------------------ streaming
+
+_STREAMED_KEYS = ("interactions", "http_interactions")
+_NOT_YAML_START = (b"{", b"\xff\xfe", b"\xfe\xff")
+"""How a file `iter_http_cassette` leaves to the whole-file reader starts: JSON, or a UTF-16
+byte order mark (refused there as not UTF-8; libyaml would read it)."""
+
+
+def _plain_key(event: object) -> str | None:
+    """The text of a mapping key that is a plain, untagged scalar, else None."""
+    if isinstance(event, ScalarEvent) and event.tag is None and event.implicit[0]:
+        return str(event.value)
+    return None
+
+
+class _StreamedYaml:
+    """A YAML cassette walked event by event with libyaml (vcrpy's safe cassette loader): the
+    top-level keys composed and constructed one by one, the interactions sequence one item at a
+    time. `start` reads up to the first interaction and says whether this layout is streamed."""
+
+    def __init__(self, path: Path, handle: Any) -> None:
+        self.path = path
+        self.handle = handle
+        self.anchors: dict[str, Node] = {}
+        self.loader: Any = None
+        self.key: str | None = None
+
+    def start(self) -> bool:
+        head = self.handle.read(4096).lstrip(b" \t\r\n")
+        if not head or head.startswith(_NOT_YAML_START):
+            return False
+        self.handle.seek(0)
+        self.loader = yamlserializer._CassetteLoader(self.handle)
+        try:
+            return self._to_sequence()
+        except yaml.YAMLError:
+            return False  # the whole-file reader gives the same error, worded as before
+
+    def _to_sequence(self) -> bool:
+        """Walk the top-level mapping up to the interactions sequence's first item."""
+        loader = self.loader
+        for kind in (StreamStartEvent, DocumentStartEvent):
+            if not loader.check_event(kind):
+                return False
+            loader.get_event()
+        event = loader.get_event()
+        if not isinstance(event, MappingStartEvent) or event.tag is not None or event.anchor:
+            return False
+        while not loader.check_event(MappingEndEvent):
+            key = _plain_key(loader.peek_event())
+            if key is None:
+                return False
+            loader.get_event()
+            if key in _STREAMED_KEYS:
+                if not loader.check_event(SequenceStartEvent):
+                    return False
+                event = loader.get_event()
+                if event.tag is not None or event.anchor:
+                    return False
+                self.key = key
+                return True
+            self._compose()  # another key's value (version, recorded_with, metadata)
+        return False
+
+    def entries(self) -> Iterator[Entry]:
+        """Each item of the sequence, normalized and checked like `read_http_cassette`'s, then
+        the rest of the document read through, so broken YAML after the list is still refused."""
+        index = 0
+        try:
+            while not self.loader.check_event(SequenceEndEvent):
+                node = self._compose()
+                entry = self.loader.construct_document(node)
+                yield self._entry(index, entry, node)
+                index += 1
+            self.loader.get_event()
+            self._finish()
+        except yaml.YAMLError as exc:
+            raise InputError(f"not a vcrpy cassette: {exc}", source=str(self.path)) from None
+        finally:
+            self.loader.dispose()
+
+    def _entry(self, index: int, entry: Any, node: Node) -> Entry:
+        if isinstance(entry, dict):
+            _vcrpy_request(entry.get("request"))
+            _vcrpy_response(entry.get("response"))
+        return _to_interaction(self.path, index, entry, _entry_line(node)), entry
+
+    def _finish(self) -> None:
+        """The keys after the list (a second interactions list is refused: the whole-file
+        reader would have used the last), then the end of the one document."""
+        loader = self.loader
+        while not loader.check_event(MappingEndEvent):
+            key = _plain_key(loader.peek_event())
+            self._compose()
+            if key in _STREAMED_KEYS:
+                raise InputError(f"not a vcrpy cassette: a second `{key}` list",
+                                 source=str(self.path))
+            self._compose()
+        loader.get_event()
+        if not isinstance(loader.get_event(), DocumentEndEvent) or not isinstance(
+                loader.get_event(), StreamEndEvent):
+            raise InputError("not a vcrpy cassette: more than one YAML document",
+                             source=str(self.path))
+
+    def _compose(self) -> Node:
+        """One node from the event stream (PyYAML's composer, over libyaml's events)."""
+        loader = self.loader
+        event: Any = loader.get_event()
+        start: Any = event.start_mark  # libyaml's marks: PyYAML's stubs know only its own
+        if isinstance(event, AliasEvent):
+            if event.anchor not in self.anchors:
+                raise yaml.composer.ComposerError(None, None, f"found undefined alias "
+                                                  f"{event.anchor!r}", start)
+            return self.anchors[event.anchor]
+        node: Node
+        if isinstance(event, ScalarEvent):
+            tag = event.tag
+            if tag is None or tag == "!":
+                tag = loader.resolve(ScalarNode, event.value, event.implicit)
+            node = ScalarNode(tag, event.value, start, cast(Any, event.end_mark),
+                              style=event.style)
+        elif isinstance(event, SequenceStartEvent):
+            node = SequenceNode(self._tag(SequenceNode, event), [], start, None,
+                                flow_style=event.flow_style)
+            self._remember(event, node)
+            while not loader.check_event(SequenceEndEvent):
+                node.value.append(self._compose())
+            node.end_mark = loader.get_event().end_mark
+            return node
+        elif isinstance(event, MappingStartEvent):
+            node = MappingNode(self._tag(MappingNode, event), [], start, None,
+                               flow_style=event.flow_style)
+            self._remember(event, node)
+            while not loader.check_event(MappingEndEvent):
+                key = self._compose()
+                node.value.append((key, self._compose()))
+            node.end_mark = loader.get_event().end_mark
+            return node
+        else:
+            raise yaml.composer.ComposerError(None, None, f"unexpected {type(event).__name__}",
+                                              start)
+        self._remember(event, node)
+        return node
+
+    def _tag(self, kind: type[Node], event: Any) -> str:
+        tag = event.tag
+        if tag is None or tag == "!":
+            tag = self.loader.resolve(kind, None, event.implicit)
+        return str(tag)
+
+    def _remember(self, event: Any, node: Node) -> None:
+        if event.anchor is not None:
+            self.anchors[event.anchor] = node
+
+
+def _entry_line(node: Node) -> int | None:
+    """The 1-based line of an interaction written `- request:` / `- response:` at column 0 (a
+    block mapping whose first key starts two columns in), as `interaction_lines` finds it."""
+    if not isinstance(node, MappingNode) or node.flow_style or not node.value:
+        return None
+    key = node.value[0][0]
+    mark = key.start_mark
+    if (isinstance(key, ScalarNode) and not key.style and key.value in ("request", "response")
+            and mark.column == 2 and node.start_mark.line == mark.line):
+        return int(mark.line) + 1
+    return None
