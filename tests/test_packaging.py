@@ -203,3 +203,24 @@ def test_plugin_from_the_installed_wheel(installed: Path, tmp_path: Path) -> Non
     assert "3 passed" in done.stdout
     written = sorted(p.name for p in (project / "golden" / "_snapshots").rglob("*.jsonl"))
     assert written == ["test_cell[cwd-codex-native].jsonl", "test_cell[hello-codex-native].jsonl"]
+
+
+def test_strategies_from_the_installed_wheel(installed: Path, tmp_path: Path) -> None:
+    """Every lane's strategy draws from the wheel (its renderers ship in the package, nothing
+    comes from tests/), and the wheel's lane reads the draw strictly."""
+    probe = (
+        "import io, harness, harness.testing.render as render\n"
+        "from hypothesis import find\n"
+        "from harness.testing.strategies import NATIVE_INPUTS, native_inputs\n"
+        f"assert render.__file__.startswith({str(installed)!r}), render.__file__\n"
+        "for lane_id in sorted(NATIVE_INPUTS):\n"
+        "    data = find(native_inputs(lane_id), lambda data: len(data) > 0)\n"
+        "    lane = harness.get_lane(lane_id)\n"
+        "    events = list(lane.normalize(harness.LaneInput(io.BytesIO(data), 'drawn'),\n"
+        "                                 harness.RunContext()))\n"
+        "    assert events and all(not harness.validate_event(e.model_dump(mode='json'))\n"
+        "                          for e in events), lane_id\n"
+        "    print(lane_id)\n")
+    done = _run_installed(installed, "-c", probe, cwd=tmp_path)
+    assert done.returncode == 0, done.stdout + done.stderr
+    assert done.stdout.split() == sorted(harness.lane_ids())

@@ -22,12 +22,14 @@ from hypothesis import strategies as st
 
 from harness.contract.errors import HarnessError
 from harness.contract.invariants import check_events
-from harness.contract.lane import LaneInput, RunContext, get_lane
+from harness.contract.lane import LaneInput, RunContext, get_lane, lane_ids
 from harness.contract.schema import validate_event
 from harness.testing.strategies import (
     NATIVE_INPUTS,
+    acp_transcripts,
     anthropic_cassettes,
     claude_code_streams,
+    codex_app_server_transcripts,
     codex_exec_streams,
     gemini_cassettes,
     gemini_cli_streams,
@@ -109,6 +111,20 @@ def test_gemini_cassettes_normalize_strictly(data: bytes) -> None:
     assert_strict_valid_log("gemini", data)
 
 
+@given(codex_app_server_transcripts())
+def test_codex_app_server_transcripts_normalize_strictly(data: bytes) -> None:
+    """Invariant: codex-app-server reads every `codex_app_server_transcripts()` draw in strict
+    mode into a schema-valid log with no unknown item."""
+    assert_strict_valid_log("codex-app-server", data)
+
+
+@given(acp_transcripts())
+def test_acp_transcripts_normalize_strictly(data: bytes) -> None:
+    """Invariant: acp reads every `acp_transcripts()` draw in strict mode into a schema-valid
+    log with no unknown item."""
+    assert_strict_valid_log("acp", data)
+
+
 @pytest.mark.parametrize("lane_id", sorted(NATIVE_INPUTS))
 @settings(max_examples=scaled(10))
 @given(data=st.data())
@@ -118,9 +134,8 @@ def test_native_inputs_draw_what_the_lane_reads(lane_id: str, data: st.DataObjec
     assert_strict_valid_log(lane_id, data.draw(native_inputs(lane_id)))
 
 
-def test_native_inputs_cover_every_lane_but_the_transcripts() -> None:
-    assert set(NATIVE_INPUTS) == {"codex-native", "codex-adapter", "anthropic", "gemini",
-                                  "claude-code", "gemini-cli"}
+def test_native_inputs_cover_every_lane() -> None:
+    assert set(NATIVE_INPUTS) == set(lane_ids())
     with pytest.raises(ValueError, match="no strategy for lane 'nope'"):
         native_inputs("nope")
 

@@ -31,8 +31,8 @@ from harness.contract.model import (
 )
 
 __all__ = ["ROUNDTRIP_THREAD", "AbstractScenario", "ItemMaker", "ShellResult", "expected_failures",
-           "expected_item", "expected_items", "expected_log", "expected_log_of", "failure_kind",
-           "run_failure"]
+           "expected_item", "expected_items", "expected_log", "expected_log_of", "expected_maker",
+           "failure_kind", "run_failure"]
 
 ROUNDTRIP_THREAD = "thr_roundtrip"
 """Thread id of every run of an abstract scenario (later runs resume it)."""
@@ -121,13 +121,14 @@ def expected_items(abstract: AbstractScenario) -> list[list[ItemMaker]]:
         makers: list[ItemMaker] = []
         for s, step in enumerate(run.steps):
             for b, block in enumerate(step if isinstance(step, list) else []):
-                makers.append(_maker(abstract, (r, s, b), block))
+                makers.append(expected_maker(abstract, (r, s, b), block))
         runs.append(makers)
     return runs
 
 
-def _maker(abstract: AbstractScenario, where: tuple[int, int, int], block: sc.Block
-           ) -> ItemMaker:
+def expected_maker(abstract: AbstractScenario, where: tuple[int, int, int], block: sc.Block
+                   ) -> ItemMaker:
+    """`expected_item` for one block, waiting for its id."""
     return lambda item_id: expected_item(abstract, where, block, item_id)
 
 

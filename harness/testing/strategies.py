@@ -10,6 +10,8 @@ Each gives bytes a lane reads, valid by construction, to property-test anything 
 | `gemini_cassettes()` | Gemini CLI's `streamGenerateContent` SSE (vcrpy cassette) | gemini |
 | `claude_code_streams()` | `claude -p --output-format stream-json` stdout | claude-code |
 | `gemini_cli_streams()` | `gemini -p --output-format stream-json` stdout | gemini-cli |
+| `codex_app_server_transcripts()` | a client's `codex app-server` transcript | codex-app-server |
+| `acp_transcripts()` | a client's ACP transcript (`gemini --acp`) | acp |
 
 `native_inputs(lane_id)` picks one by lane id. The invariant each docstring states: the lane
 normalizes every draw in strict mode into a schema-valid log with no `unknown` item (tested in
@@ -47,9 +49,11 @@ from harness.testing.abstract import (
     failure_kind,
     run_failure,
 )
+from harness.testing.render.acp import acp_transcript
 from harness.testing.render.claude import claude_exchanges
 from harness.testing.render.claude_code import claude_stream_lines
 from harness.testing.render.codex import codex_exchanges
+from harness.testing.render.codex_app_server import app_server_transcript
 from harness.testing.render.gemini import gemini_exchanges
 from harness.testing.render.gemini_cli import gemini_stream_lines
 
@@ -58,8 +62,9 @@ try:
 except ImportError:
     raise missing_extra("hypothesis", "harness.testing.strategies") from None
 
-__all__ = ["AbstractScenario", "ShellResult", "abstract_scenarios", "anthropic_cassettes",
-           "claude_code_streams", "codex_exec_streams", "expected_failures", "expected_items",
+__all__ = ["AbstractScenario", "ShellResult", "abstract_scenarios", "acp_transcripts",
+           "anthropic_cassettes", "claude_code_streams", "codex_app_server_transcripts",
+           "codex_exec_streams", "expected_failures", "expected_items",
            "expected_log", "expected_log_of", "failure_kind", "gemini_cassettes",
            "gemini_cli_streams", "native_inputs", "responses_cassettes", "run_failure",
            "unicode_text"]
@@ -544,6 +549,34 @@ def gemini_cassettes(*, max_runs: int = 3, max_steps: int = 3) -> st.SearchStrat
     return _rendered(_cassette(gemini_exchanges), max_runs, max_steps)
 
 
+def codex_app_server_transcripts(*, max_runs: int = 3, max_steps: int = 3
+                                 ) -> st.SearchStrategy[bytes]:
+    """A client's transcript of `codex app-server` (Codex CLI 0.169; bytes, one
+    `{"dir": "in"|"out", "msg": {...}}` JSON-RPC line each; `codex-app-server.jsonl`) for a
+    drawn scenario: per run one app-server process (`initialize`, `thread/start` or
+    `thread/resume`, `turn/start`), every block a thread item (started, streamed by deltas,
+    completed), plans as `turn/plan/updated`, usage updates, `turn/completed`; a failed model
+    call as an `error` notification and a failed turn with Codex's `codexErrorInfo`.
+
+    Invariant: `lanes.codex_app_server` normalizes every draw in strict mode into a
+    schema-valid log with no `unknown` item (for the drawn scenario `s`,
+    `render.codex_app_server.app_server_view(s)`)."""
+    return _rendered(app_server_transcript, max_runs, max_steps)
+
+
+def acp_transcripts(*, max_runs: int = 3, max_steps: int = 3) -> st.SearchStrategy[bytes]:
+    """A client's transcript of an Agent Client Protocol v1 agent speaking as Gemini CLI's
+    `--acp` does (bytes, one `{"dir": "in"|"out", "msg": {...}}` JSON-RPC 2.0 line each;
+    `gemini-acp.jsonl`) for a drawn scenario: per run `initialize`, `session/new` or a
+    `session/load` that replays the earlier runs, `session/prompt`, its `session/update`s
+    (message and thought chunks, tool calls and their updates with `rawInput`/`rawOutput`,
+    plans) and its answer; a failed model call as an error answer.
+
+    Invariant: `lanes.acp` normalizes every draw in strict mode into a schema-valid log with no
+    `unknown` item (for the drawn scenario `s`, `render.acp.acp_view(s)`)."""
+    return _rendered(acp_transcript, max_runs, max_steps)
+
+
 NATIVE_INPUTS: dict[str, Callable[[], st.SearchStrategy[bytes]]] = {
     "codex-native": lambda: codex_exec_streams(future_items=False),
     "codex-adapter": responses_cassettes,
@@ -551,6 +584,8 @@ NATIVE_INPUTS: dict[str, Callable[[], st.SearchStrategy[bytes]]] = {
     "gemini": gemini_cassettes,
     "claude-code": claude_code_streams,
     "gemini-cli": gemini_cli_streams,
+    "codex-app-server": codex_app_server_transcripts,
+    "acp": acp_transcripts,
 }
 """Lane id -> the strategy of its native input, each with its defaults."""
 

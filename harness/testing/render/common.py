@@ -15,13 +15,23 @@ from typing import Any, Literal
 
 from harness import scenario as sc
 from harness.contract.lane import LaneInput, LaneSpec, RunContext, normalize_to_dicts
-from harness.contract.model import CommandExecution, ErrorKind, FileChange, FileChangeEntry
+from harness.contract.model import (
+    AssistantMessage,
+    CommandExecution,
+    ErrorKind,
+    FileChange,
+    FileChangeEntry,
+    Plan,
+    PlanEntry,
+    Reasoning,
+)
 from harness.record.cassette import render_http_cassette
 from harness.record.stub import Exchange
 from harness.testing.abstract import (
     AbstractScenario,
     ItemMaker,
     ShellResult,
+    expected_maker,
     failure_kind,
     run_failure,
 )
@@ -166,6 +176,40 @@ def content_blocks(block: sc.Block, split: bool) -> int:
 def file_change_item(path: str, kind: Literal["add", "update"]) -> ItemMaker:
     return lambda item_id: FileChange(id=item_id, status="completed",
                                       changes=[FileChangeEntry(path=path, kind=kind)])
+
+
+def turn_plan_views(abstract: AbstractScenario) -> list[list[ItemMaker]]:
+    """Per run, the expected items of a lane that shows a plan as one item per turn, completed
+    when the turn ends with the last plan's steps (the app-server's `turn/plan/updated`, ACP's
+    `plan` update): every other block's item in block order, then that plan item."""
+    runs: list[list[ItemMaker]] = []
+    for r, run in enumerate(abstract.scenario.runs):
+        makers: list[ItemMaker] = []
+        plan: sc.PlanBlock | None = None
+        for s, step in enumerate(run.steps):
+            for b, block in enumerate(step if isinstance(step, list) else []):
+                if isinstance(block, sc.PlanBlock):
+                    plan = block
+                else:
+                    makers.append(expected_maker(abstract, (r, s, b), block))
+        if plan is not None:
+            makers.append(plan_item(plan))
+        runs.append(makers)
+    return runs
+
+
+def streamed_item(kind: str, text: str) -> ItemMaker:
+    """A completed item of text streamed in chunks: an assistant message when `kind` is
+    `assistant_message`, else readable reasoning."""
+    if kind == "assistant_message":
+        return lambda item_id: AssistantMessage(id=item_id, status="completed", text=text)
+    return lambda item_id: Reasoning(id=item_id, status="completed", text=text)
+
+
+def plan_item(block: sc.PlanBlock) -> ItemMaker:
+    """One completed plan item holding the block's steps."""
+    return lambda item_id: Plan(id=item_id, status="completed", entries=[
+        PlanEntry(text=e.text, status=e.status) for e in block.plan])
 
 
 def rm_item(rel: str, output: str) -> ItemMaker:

@@ -21,7 +21,6 @@ from harness.contract.model import (
     ErrorKind,
     FileChange,
     Item,
-    Reasoning,
 )
 from harness.record.providers.gemini import MODEL as GEMINI_MODEL
 from harness.record.providers.gemini import (
@@ -48,6 +47,7 @@ from harness.testing.render.common import (
     rm_item,
     sse_payloads,
     status_only_failures,
+    streamed_item,
 )
 
 # ------------------------------------------------------------------------------ Gemini CLI rules
@@ -467,7 +467,7 @@ def _gemini_answer(abstract: AbstractScenario, r: int, s: int,
     def close() -> None:
         nonlocal stream
         if stream is not None:
-            makers.append(_streamed(*stream))
+            makers.append(streamed_item(*stream))
             stream = None
 
     for b, block in answer:
@@ -487,12 +487,6 @@ def _gemini_answer(abstract: AbstractScenario, r: int, s: int,
         makers += _gemini_items(abstract, (r, s, b), block)
     close()
     return makers
-
-
-def _streamed(kind: str, text: str) -> ItemMaker:
-    if kind == "assistant_message":
-        return lambda item_id: AssistantMessage(id=item_id, status="completed", text=text)
-    return lambda item_id: Reasoning(id=item_id, status="completed", text=text)
 
 
 def _gemini_items(abstract: AbstractScenario, where: tuple[int, int, int], block: sc.Block
