@@ -13,6 +13,8 @@ from __future__ import annotations
 import ast
 import io
 import json
+import subprocess
+import sys
 from pathlib import Path
 from typing import Any
 
@@ -185,3 +187,17 @@ def test_the_package_needs_nothing_from_tests() -> None:
             offenders += [f"{path.relative_to(HARNESS)}: {n}" for n in names
                           if n == "tests" or n.startswith("tests.")]
     assert offenders == []
+
+
+def test_the_renderers_need_no_test_library() -> None:
+    """Rendering (`harness.testing.render`, `harness.testing.abstract`) imports without
+    hypothesis, pytest or syrupy: only `harness.testing.strategies` needs the `testing` extra."""
+    modules = ["harness.testing.abstract", *sorted(
+        f"harness.testing.render.{p.stem}" for p in (HARNESS / "testing" / "render").glob("*.py")
+        if p.stem != "__init__")]
+    probe = ("import sys\n"
+             "for name in ('hypothesis', 'pytest', 'syrupy'):\n    sys.modules[name] = None\n"
+             f"import {', '.join(modules)}\nprint('ok')\n")
+    done = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True,
+                          check=False)
+    assert done.stdout.strip() == "ok", done.stderr
