@@ -37,8 +37,8 @@ a coherent recording of a different run rather than a self-contradicting file:
   the client's `session/cancel`, becomes an allow in a turn nobody cancelled (no
   `session/cancel`, the turn ends `end_turn`); `turn_outcome` on a cancelled turn likewise
   takes the cancel out and rejects the permission instead. Gemini CLI sends no command output
-  over ACP: `command_output` gives the completing update a text content, as an agent that
-  shows output would.
+  or exit code over ACP: `command_output` gives the completing update a text content and
+  `exit_code` a `rawOutput.exit_code` of 1, as an agent that shows them would.
 - HTTP cassettes (`codex.http.yaml`, `claude.http.yaml`, `gemini.http.yaml`, vcrpy YAML): the SSE
   event payloads of the recorded response bodies, plus the copies the runtime sends back as
   history in later request bodies. Three facts exist only in request bodies (a tool's output, a
@@ -3105,7 +3105,9 @@ def _ac_output(doc: Jsonl) -> str | None:
 
 @_impl("exit_code", AC)
 def _ac_exit(doc: Jsonl) -> str | None:
-    """`rawOutput.exit_code` (or `exitCode`), where the agent sends one (Gemini CLI does not)."""
+    """`rawOutput.exit_code` (or `exitCode`) flips where the agent sends one; Gemini CLI sends
+    none, so the first command that ran now reports exit code 1 (as an agent that sends exit
+    codes would, in its completing update)."""
     for _, native in _ac_calls(doc):
         raw_output = _ac_merged(doc, native).get("rawOutput")
         key = next((k for k in ("exit_code", "exitCode") if isinstance(raw_output, dict)
@@ -3121,7 +3123,16 @@ def _ac_exit(doc: Jsonl) -> str | None:
                 out[key] = _flip_code(old)
         _ac_edit_call(doc, native, fn)
         return f"{native}: rawOutput.{key} {old} -> {_flip_code(old)}"
-    return None
+    native = _ac_first(doc, lambda c: _ac_kind(c) == "command_execution"
+                       and c.get("status") == "completed")
+    line = None if native is None or _ac_refused(doc, native) else _ac_completion(doc, native)
+    if native is None or line is None:
+        return None
+    update = doc.edit(line)["msg"]["params"]["update"]
+    raw_output = update.get("rawOutput")
+    update["rawOutput"] = {**(raw_output if isinstance(raw_output, dict) else {}),
+                           "exit_code": 1}
+    return f"line {line + 1}: {native} now sends rawOutput.exit_code 1"
 
 
 def _ac_text_run(doc: Jsonl, start: int) -> list[int]:

@@ -7,6 +7,7 @@ from pathlib import Path
 
 import pytest
 
+from harness.conformance.divergences import Excuse
 from harness.conformance.gate import GateOptions, parse_shard, run_gate
 from harness.conformance.report import index_html, junit_xml, summary_md, write_reports
 from tests.miniatures import (
@@ -124,6 +125,37 @@ def test_a_field_excuse_masks_that_field_and_compares_the_rest(tmp_path: Path) -
     first_run(bad)
     [pair] = run_gate(bad).pairs
     assert pair.status == "fail" and pair.checks == ["eq.command_execution.output"]
+
+
+PINNED_LEDGER = FIELD_LEDGER.replace("  - {field: command_execution.exit_code}\n",
+                                    "  - {field: command_execution.exit_code, shows: null}\n")
+
+
+def test_a_field_excuse_that_says_what_the_lane_shows_holds_it_to_that(tmp_path: Path) -> None:
+    """`shows: null`: the right runtime sends no exit code. Its lane showing none is masked;
+    its lane showing one (a made-up code the mask would otherwise hide) fails `ledger.shows`."""
+    ok = make_catalog(tmp_path / "ok", {"shell": {
+        "left": log(SHELL, TEXT), "right": log({**SHELL, "exit_code": None}, TEXT)}},
+        ledgers={"shell": PINNED_LEDGER})
+    first_run(ok)
+    assert [p.status for p in run_gate(ok).pairs] == ["masked"]
+    bad = make_catalog(tmp_path / "bad", {"shell": {
+        "left": log(SHELL, TEXT), "right": log({**SHELL, "exit_code": 1}, TEXT)}},
+        ledgers={"shell": PINNED_LEDGER})
+    first_run(bad)
+    result = run_gate(bad)
+    [pair] = result.pairs
+    assert pair.status == "fail" and pair.checks == ["ledger.shows"]
+    assert "right-hides-exit-codes says right shows command_execution.exit_code = None, " \
+        "it shows 1" in pair.diff
+    assert not result.ok
+
+
+def test_shows_goes_only_with_a_field_excuse() -> None:
+    assert Excuse(field="command_execution.output", shows="").pins
+    assert not Excuse(field="command_execution.output").pins
+    with pytest.raises(ValueError, match="`shows` goes with a `field` excuse"):
+        Excuse(drop="command_execution", shows=None)
 
 
 def test_an_excuse_covered_by_another_entry_is_stale(tmp_path: Path) -> None:

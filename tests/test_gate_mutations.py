@@ -6,7 +6,8 @@ and name the scenario and the lane. The full set (every operator x lane x scenar
 The sample covers every operator and every lane once or more and stays small: each mutant is two
 gate runs over one scenario (about two seconds). It includes the mutants that once survived
 (outputs that only one lane witnesses or that every runtime shortens its own way, or that a
-lane's runtime never shows: the scenario outline now states those outputs; a cancelled turn
+lane's runtime never shows: the scenario outline now states those outputs, and a ledger excuse
+for what a runtime never sends says what its lane shows instead (`shows`); a cancelled turn
 whose flip left the interrupt in place), and these cases keep it so.
 
 Operators whose fact no recording of a lane holds yet (acp: an exit code, a web search, a
@@ -61,6 +62,7 @@ SAMPLE: list[tuple[str, str, str]] = [
     ("user_cancel", "gemini-acp.jsonl", "approval_decision"),
     ("user_file_change_cancel", "gemini-acp.jsonl", "turn_outcome"),
     ("mcp_call", "gemini-acp.jsonl", "mcp_arguments"),
+    ("user_approve", "gemini-acp.jsonl", "exit_code"),
 ]
 """(scenario, native file, operator): each operator once, each lane two or more times."""
 

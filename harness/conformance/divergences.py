@@ -17,9 +17,12 @@ An entry excuses exactly what its `excuses` name, never a whole pair:
   nothing; the capability check reads it).
 
 `where` (canonical field values, e.g. `{command: "test -f README.md"}`) and `runs` narrow an
-excuse to the facts it means. The gate compares everything else, and fails an excuse that
-excuses nothing for some pair it covers (stale), including one whose work another entry
-already does: `lanes` x `versus` must name only pairs the excuse explains.
+excuse to the facts it means. `shows` (with `field`) states what the excused lanes show there
+instead, in canonical form (`null` for an exit code their runtime never sends, `""` for an
+output it never shows): the gate holds them to it (check `ledger.shows`), so the excuse covers
+the gap it names and not a regression hiding behind it. The gate compares everything else,
+and fails an excuse that excuses nothing for some pair it covers (stale), including one whose
+work another entry already does: `lanes` x `versus` must name only pairs the excuse explains.
 """
 
 from __future__ import annotations
@@ -55,12 +58,15 @@ class Excuse(BaseModel):
     capability: str | None = None
     where: dict[str, Any] = Field(default_factory=dict)
     runs: list[int] | None = None
+    shows: Any = None
 
     @model_validator(mode="after")
     def _one_action(self) -> Excuse:
         given = [n for n in ACTIONS if getattr(self, n)]
         if len(given) != 1:
             raise ValueError("an excuse names exactly one of " + ", ".join(ACTIONS))
+        if self.pins and self.field is None:
+            raise ValueError("`shows` goes with a `field` excuse")
         kind = self.kind
         if kind is not None and kind not in COMPARED:
             raise ValueError(f"unknown fact kind {kind!r} (known: {', '.join(COMPARED)})")
@@ -73,6 +79,11 @@ class Excuse(BaseModel):
         return self
 
     @property
+    def pins(self) -> bool:
+        """Whether the excuse states the value the excused lanes show (`shows`, even null)."""
+        return "shows" in self.model_fields_set
+
+    @property
     def kind(self) -> str | None:
         if self.field is not None:
             kind, dot, _ = self.field.rpartition(".")
@@ -83,7 +94,8 @@ class Excuse(BaseModel):
         """The excuse in one line, as written in the ledger."""
         action = next(f"{n}: {getattr(self, n)}" for n in ACTIONS if getattr(self, n))
         narrowing = "".join([f" where {self.where}" if self.where else "",
-                             f" runs {self.runs}" if self.runs is not None else ""])
+                             f" runs {self.runs}" if self.runs is not None else "",
+                             f" shows {self.shows!r}" if self.pins else ""])
         return action + narrowing
 
     def mask(self, name: str) -> Mask | None:

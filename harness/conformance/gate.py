@@ -26,6 +26,8 @@ from typing import Any
 from harness.conformance.capabilities import capability_problems
 from harness.conformance.divergences import Divergence, Excuse, read_ledger
 from harness.conformance.equivalence import (
+    Difference,
+    Fact,
     Lens,
     Strength,
     Verdict,
@@ -293,7 +295,12 @@ def compare_pairs(scenario_dir: Path, cells: list[CellResult], lanes: dict[str, 
         a, b = pair
         masks = [m for d in entries if d.covers(a, b) for m in d.masks()]
         gaps = kind_gaps(frozenset(lanes[a].item_kinds), frozenset(lanes[b].item_kinds))
-        return compare_projections(facts[a], facts[b], strength, gaps, masks, labels=pair)
+        verdict = compare_projections(facts[a], facts[b], strength, gaps, masks, labels=pair)
+        pinned = pinned_differences(pair, entries, facts)
+        if not pinned:
+            return verdict
+        return Verdict(False, "\n".join([*filter(None, [verdict.diff]), *map(str, pinned)]),
+                       verdict.gaps, (*verdict.differences, *pinned), verdict.masks_used)
 
     stale, active = _stale_entries(ledger, pairs, judge, every_lane)
     results: list[PairResult] = []
@@ -315,6 +322,28 @@ def compare_pairs(scenario_dir: Path, cells: list[CellResult], lanes: dict[str, 
                                       for m in used)
         results.append(result)
     return results, [f"{scenario_dir.name}: {message}" for message in stale]
+
+
+def pinned_differences(pair: tuple[str, str], entries: list[Divergence],
+                       facts: dict[str, list[Fact]]) -> list[Difference]:
+    """Where an excuse states what its lanes show in the field it masks (`shows`), each lane of
+    the pair it excuses must show exactly that (`ledger.shows`): a mask for what a runtime
+    cannot send never hides a value the lane made up."""
+    found: list[Difference] = []
+    for entry in entries:
+        if not entry.covers(*pair):
+            continue
+        for excuse in entry.excuses:
+            mask = excuse.mask(entry.id)
+            if not excuse.pins or mask is None or mask.field is None:
+                continue
+            for lane in (lane for lane in pair if lane in entry.lanes):
+                found += [Difference("ledger.shows", f"{lane} {fact.where}",
+                                     f"{entry.id} says {lane} shows {excuse.field} = "
+                                     f"{excuse.shows!r}, it shows {fact.fields.get(mask.field)!r}")
+                          for fact in facts[lane] if mask.selects(fact)
+                          and fact.fields.get(mask.field) != excuse.shows]
+    return found
 
 
 def _stale_entries(ledger: list[Divergence], pairs: list[tuple[str, str]],
