@@ -1,5 +1,6 @@
 """README's "Use it from your project", done as a user would: a throwaway project made of the
-section's files and two scenarios of the catalog, its commands run one by one, its tests run."""
+section's files and two scenarios of the catalog, its commands run one by one, its tests run
+(one of them a hypothesis property over `harness.testing.strategies.claude_code_streams`)."""
 
 from __future__ import annotations
 
@@ -37,6 +38,7 @@ def test_readme_project_runs(tmp_path: Path) -> None:
     assert languages == ["sh", "toml", "python", "sh"], languages
     install, pyproject, test_file, commands = (text for _, text in blocks)
     assert "pip install" in install and "[testing," in install
+    assert "@given(claude_code_streams(" in test_file  # a strategy, drawn in the user's project
     project = tmp_path / "my-project"
     for scenario in SCENARIOS:
         shutil.copytree(REPO / "cassettes" / scenario, project / "cassettes" / scenario)
@@ -56,7 +58,7 @@ def test_readme_project_runs(tmp_path: Path) -> None:
     assert json.loads((project / "gate.json").read_text())["ok"] is True
     assert (project / "hello.jsonl").read_bytes() == (
         REPO / "golden" / "hello" / "codex-native.jsonl").read_bytes()
-    assert re.search(r"\b6 passed\b", outputs[-1]), outputs[-1]  # 2 lanes x 2 scenarios + 2
+    assert re.search(r"\b7 passed\b", outputs[-1]), outputs[-1]  # 2 lanes x 2 scenarios + 3
     snapshots = [p.relative_to(project).as_posix() for p in project.glob("golden/_snapshots/**/*")
                  if p.is_file()]
     assert snapshots == ["golden/_snapshots/test_conformance/test_snapshot.jsonl"]
