@@ -64,12 +64,26 @@ import json
 import re
 import shlex
 from collections.abc import Callable, Iterator
-from typing import Any, Literal, TypeAlias, TypeVar, cast
+from typing import Any, Literal, TypeAlias, TypeVar, Union, cast
 
+import msgspec
+import orjson
 from pydantic import BaseModel, ConfigDict, ValidationError
 
 from harness.contract.builder import LogBuilder, Phase, SessionInfo
 from harness.contract.errors import FrameError, LaneError, SequenceError
+from harness.contract.fastlog import (
+    LINE_OPTIONS,
+    NATIVE_STRUCT,
+    UNFIT,
+    UnfitError,
+    encoded_lines,
+    free,
+    string,
+    struct_of,
+    template,
+    text,
+)
 from harness.contract.jsonl import Frame, iter_lines, parse_object
 from harness.contract.lane import Capability, LaneInput, LaneSpec, RunContext, jsonl_recognizer
 from harness.contract.model import (
@@ -84,8 +98,11 @@ from harness.contract.model import (
     FileChange,
     FileChangeEntry,
     Item,
+    ItemCompleted,
     ItemKind,
+    ItemStarted,
     ItemStatus,
+    ItemUpdated,
     McpToolCall,
     Plan,
     PlanEntry,
@@ -98,6 +115,7 @@ from harness.contract.model import (
     UnknownItem,
     Usage,
     WebSearch,
+    dump_event_line,
     status_kind,
 )
 
@@ -429,6 +447,15 @@ def _status(phase: Phase, native: NativeStatus | None) -> ItemStatus:
     if phase == "completed" and status == "in_progress":
         return "failed"
     return status
+
+
+def thread_usage(native: Any) -> Usage:
+    """`turn.completed.usage` (a `NativeUsage`, or the fast path's Struct of it)."""
+    return Usage(scope="cumulative", input_tokens=native.input_tokens,
+                 cached_input_tokens=native.cached_input_tokens,
+                 cache_write_input_tokens=native.cache_write_input_tokens,
+                 output_tokens=native.output_tokens,
+                 reasoning_tokens=native.reasoning_output_tokens)
 
 
 def build_item(item_type: NativeItemType, payload: NativePayload, *, item_id: str,
@@ -837,12 +864,7 @@ class Translator:
         return self.b.turn_completed(usage)
 
     def _usage(self, frame: Frame, raw: Any) -> Usage:
-        native = self._parse(NativeUsage, raw, frame, "turn.completed usage")
-        return Usage(scope="cumulative", input_tokens=native.input_tokens,
-                     cached_input_tokens=native.cached_input_tokens,
-                     cache_write_input_tokens=native.cache_write_input_tokens,
-                     output_tokens=native.output_tokens,
-                     reasoning_tokens=native.reasoning_output_tokens)
+        return thread_usage(self._parse(NativeUsage, raw, frame, "turn.completed usage"))
 
     def _turn_failed(self, frame: Frame) -> list[Event]:
         self._need_turn(frame, "turn.failed")
@@ -1192,6 +1214,210 @@ LEGACY_HANDLERS: dict[str, LegacyHandler] = {
 0.42 print them); any other type is kept whole as an `unknown` item."""
 
 
+# ------------------------------------------------------------------------------ fast path
+
+FAST_ITEM_TYPES: tuple[NativeItemType, ...] = (
+    "agent_message", "plan", "reasoning", "command_execution", "file_change", "mcp_tool_call",
+    "web_search", "todo_list", "error")
+"""Item types the fast path writes itself (the pydantic path reads `collab_tool_call`, unknown
+types, and every line but `item.*`, `turn.started` and `turn.completed`)."""
+
+FAST_TEXT = frozenset({"text", "aggregated_output"})
+"""Native fields kept as raw JSON, to go to the output as they came (fastlog.text)."""
+
+FAST_ITEMS: dict[type[msgspec.Struct], NativeItemType] = {
+    struct_of(ITEM_MODELS[item_type], tag=item_type, raw=FAST_TEXT, extra=(("id", str),),
+              name=f"Fast_{item_type}"): item_type
+    for item_type in FAST_ITEM_TYPES
+}
+"""The Struct reading each fast item type (derived from its pydantic model) -> its type."""
+
+_FastItem: Any = Union[tuple(FAST_ITEMS)]  # noqa: UP007
+FAST_PHASES: dict[type[msgspec.Struct], Phase] = {
+    msgspec.defstruct(f"Fast_{etype}", [("item", _FastItem)], tag=etype, tag_field="type",
+                      **NATIVE_STRUCT): phase
+    for etype, phase in ITEM_PHASES.items()
+}
+FastTurnStarted = msgspec.defstruct("FastTurnStarted", [], tag="turn.started", tag_field="type",
+                                    **NATIVE_STRUCT)
+FastTurnCompleted = msgspec.defstruct(
+    "FastTurnCompleted", [("usage", struct_of(NativeUsage) | None, None)],
+    tag="turn.completed", tag_field="type", **NATIVE_STRUCT)
+FAST_DECODER = msgspec.json.Decoder(
+    Union[(*FAST_PHASES, FastTurnStarted, FastTurnCompleted)])
+
+FAST_MODELS: dict[NativeItemType, type[BaseModel]] = {
+    "agent_message": AssistantMessage, "reasoning": Reasoning, "plan": Plan,
+    "command_execution": CommandExecution, "file_change": FileChange,
+    "mcp_tool_call": McpToolCall, "web_search": WebSearch, "todo_list": Plan,
+    "error": ErrorNotice,
+}
+"""The normalized item each fast item type becomes (`build_item`'s map)."""
+FAST_OUTPUT = {item_type: template(model) for item_type, model in FAST_MODELS.items()}
+"""Their field templates (fastlog.template)."""
+FAST_ENVELOPES: dict[Phase, dict[str, Any]] = {
+    "started": template(ItemStarted, lane=LANE_ID),
+    "updated": template(ItemUpdated, lane=LANE_ID),
+    "completed": template(ItemCompleted, lane=LANE_ID),
+}
+_CHANGE = template(FileChangeEntry)
+_ENTRY = template(PlanEntry)
+
+
+class FastReader:
+    """The fast path (harness.contract.fastlog) of item and turn lines: decoded by Structs
+    derived from the native models, checked as `Translator.feed` checks them, item events
+    written as plain dicts in one pass. It shares the translator's state and refuses (returns
+    None for) every line it cannot prove `Translator.feed` reads the same way: `read_line`
+    reads those."""
+
+    def __init__(self, translator: Translator) -> None:
+        self.t = translator
+        self.b = translator.b
+
+    def feed(self, raw: bytes | memoryview) -> bytes | None:
+        """The line's events as JSONL bytes, or None: not for the fast path."""
+        try:
+            event = FAST_DECODER.decode(raw)
+            phase = FAST_PHASES.get(type(event))
+            if phase is not None:
+                return self._item(event.item, phase)
+            return self._turn(event)
+        except UNFIT:
+            return None
+
+    def _turn(self, event: Any) -> bytes:
+        """`Translator._turn_started` / `_turn_completed` where neither can fail (a session,
+        and no open turn for a start, an open one for an end)."""
+        b, t = self.b, self.t
+        if not b.has_session:
+            raise UnfitError
+        if type(event) is FastTurnStarted:
+            if b.in_turn:
+                raise UnfitError
+            t._end_turn()
+            events = b.turn_started()
+        else:
+            if not b.in_turn:
+                raise UnfitError
+            usage = None if event.usage is None else thread_usage(event.usage)
+            t._end_turn()
+            events = b.turn_completed(usage)
+        return b"".join([dump_event_line(e) for e in events])
+
+    def _item(self, native: Any, phase: Phase) -> bytes:
+        """`Translator._item` and `build_item` on the Struct."""
+        b, t = self.b, self.t
+        native_id: str = native.id
+        item_type = FAST_ITEMS[type(native)]
+        if not b.has_session or (phase == "started" and native_id in t.live):
+            raise UnfitError  # a sequence error in strict mode, a recovery in lenient mode
+        if not b.in_turn and item_type != "error":
+            raise UnfitError
+        fields = FAST_FIELDS[item_type](native, phase)
+        # everything is checked: from here on the translator's state changes
+        item_id = b.item_id(native_id)
+        fields["id"] = item_id
+        fields["native_id"] = native_id
+        if phase == "completed":
+            b.forget_native(native_id)
+            t.live.discard(native_id)
+            t.plan_text.pop(native_id, None)
+        else:
+            t.live.add(native_id)
+        validator = FAST_MODELS[item_type].__pydantic_validator__
+        seq = b.item_written(phase, item_id, lambda: validator.validate_python(fields))
+        out = FAST_ENVELOPES[phase].copy()
+        out["seq"] = seq
+        out["thread_id"] = b.thread_id
+        out["turn"] = b.turn
+        out["item"] = fields
+        return orjson.dumps(out, option=LINE_OPTIONS)
+
+
+def _as_text(phase: Phase) -> Callable[[msgspec.Raw], Any]:
+    """A text goes out as it came when its item completes; an item the builder may hold open
+    needs it as a str."""
+    return text if phase == "completed" else string
+
+
+def _fast_command(native: Any, phase: Phase) -> dict[str, Any]:
+    fields = FAST_OUTPUT["command_execution"].copy()
+    fields["status"] = _status(phase, native.status)
+    fields["command"] = native.command
+    fields["exit_code"] = native.exit_code
+    fields["output"] = _as_text(phase)(native.aggregated_output)
+    return fields
+
+
+def _fast_text(item_type: NativeItemType) -> Callable[[Any, Phase], dict[str, Any]]:
+    def fields_of(native: Any, phase: Phase) -> dict[str, Any]:
+        fields = FAST_OUTPUT[item_type].copy()
+        fields["status"] = _status(phase, None)
+        fields["text"] = _as_text(phase)(native.text)
+        return fields
+    return fields_of
+
+
+def _fast_file_change(native: Any, phase: Phase) -> dict[str, Any]:
+    fields = FAST_OUTPUT["file_change"].copy()
+    fields["status"] = _status(phase, native.status)
+    fields["changes"] = [{**_CHANGE, "path": change.path, "kind": CHANGE_KINDS[change.kind]}
+                         for change in native.changes]
+    return fields
+
+
+def _fast_mcp(native: Any, phase: Phase) -> dict[str, Any]:
+    arguments, result = free(native.arguments), free(native.result)
+    if deeper_than([arguments, result]):  # as deep as in the item (`Translator._item`)
+        raise UnfitError
+    fields = FAST_OUTPUT["mcp_tool_call"].copy()
+    fields["status"] = _status(phase, native.status)
+    fields["server"] = native.server
+    fields["tool"] = native.tool
+    fields["arguments"] = arguments
+    fields["result"] = result
+    fields["error"] = None if native.error is None else native.error.message
+    return fields
+
+
+def _fast_web_search(native: Any, phase: Phase) -> dict[str, Any]:
+    fields = FAST_OUTPUT["web_search"].copy()
+    fields["status"] = _status(phase, None)
+    fields["query"] = native.query or search_detail(free(native.action))
+    return fields
+
+
+def _fast_todo_list(native: Any, phase: Phase) -> dict[str, Any]:
+    fields = FAST_OUTPUT["todo_list"].copy()
+    fields["status"] = _status(phase, None)
+    fields["entries"] = [{**_ENTRY, "text": todo.text,
+                          "status": "completed" if todo.completed else "pending"}
+                         for todo in native.items]
+    return fields
+
+
+def _fast_error(native: Any, phase: Phase) -> dict[str, Any]:
+    fields = FAST_OUTPUT["error"].copy()
+    fields["status"] = "completed"
+    fields["message"] = native.message
+    return fields
+
+
+FAST_FIELDS: dict[NativeItemType, Callable[[Any, Phase], dict[str, Any]]] = {
+    "agent_message": _fast_text("agent_message"),
+    "reasoning": _fast_text("reasoning"),
+    "plan": _fast_text("plan"),
+    "command_execution": _fast_command,
+    "file_change": _fast_file_change,
+    "mcp_tool_call": _fast_mcp,
+    "web_search": _fast_web_search,
+    "todo_list": _fast_todo_list,
+    "error": _fast_error,
+}
+"""Each fast item type's normalized fields but its ids, from its Struct (`build_item`)."""
+
+
 # ------------------------------------------------------------------------------------- entry
 
 
@@ -1200,18 +1426,32 @@ def normalize(source: LaneInput, context: RunContext) -> Iterator[Event]:
     translator = Translator(context, source.name)
     number = 0
     for number, line in iter_lines(source.stream):
-        data: dict[str, Any] | None = None
-        try:
-            data = parse_object(line, number=number, lane=LANE_ID, source=source.name)
-            events = translator.feed(Frame(number, data, line))
-        except LaneError as exc:
-            if not context.lenient:
-                raise
-            whole = kept(data, line) if data is not None else line.decode(
-                "utf-8", "backslashreplace")
-            events = translator.problem(exc, whole)
-        yield from events
+        yield from read_line(translator, number, line)
     yield from translator.close(number)
+
+
+def read_line(translator: Translator, number: int, line: bytes) -> list[Event]:
+    """One non-blank line through the pydantic path: its events, or in lenient mode what the
+    line's problem leaves in the log (a notice and the line kept whole)."""
+    data: dict[str, Any] | None = None
+    try:
+        data = parse_object(line, number=number, lane=LANE_ID, source=translator.source)
+        return translator.feed(Frame(number, data, line))
+    except LaneError as exc:
+        if not translator.context.lenient:
+            raise
+        whole = kept(data, line) if data is not None else line.decode(
+            "utf-8", "backslashreplace")
+        return translator.problem(exc, whole)
+
+
+def normalize_lines(source: LaneInput, context: RunContext) -> Iterator[bytes]:
+    """`normalize`'s log as JSONL bytes, the same byte for byte: item lines through the fast path
+    (`FastReader`), every other line through `read_line`, sharing one translator."""
+    translator = Translator(context, source.name)
+    return encoded_lines(source.stream, FastReader(translator).feed,
+                         lambda number, line: read_line(translator, number, line),
+                         translator.close)
 
 
 LANE = LaneSpec(
@@ -1230,6 +1470,7 @@ LANE = LaneSpec(
         "plugins",  # the only lane where Codex plugins run (cassettes/plugin_native)
     ])),
     normalize=normalize,
+    normalize_lines=normalize_lines,
     native_file="codex-native.jsonl",
     recognizes=jsonl_recognizer(
         frozenset({"thread.started", "turn.started", "turn.completed", "turn.failed",

@@ -68,8 +68,10 @@ def run(args: argparse.Namespace) -> int:
         if not context.lenient:
             refuse_foreign_input(lane, stream.peek(HEAD_BYTES)[:HEAD_BYTES], name)
         source = LaneInput(stream=stream, name=name, path=path)
-        for count, event in enumerate(lane.normalize(source, context), start=1):
-            out.write(dump_event_line(event))
+        lines = (lane.normalize_lines(source, context) if lane.normalize_lines is not None
+                 else map(dump_event_line, lane.normalize(source, context)))
+        for count, line in enumerate(lines, start=1):
+            out.write(line)
             if count % FLUSH_EVERY == 0:
                 out.flush()
     out.flush()

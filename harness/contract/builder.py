@@ -226,6 +226,22 @@ class LogBuilder:
             "schema_version": 1, "seq": seq, "lane": self.lane, "thread_id": self.thread_id,
             "turn": self.turn, "type": "item.completed", "item": item})
 
+    def item_written(self, phase: Phase, item_id: str,
+                     opened: typing.Callable[[], Item]) -> int:
+        """`item`'s bookkeeping for an item event a lane's fast path writes itself
+        (harness.contract.fastlog): returns the event's `seq`. `opened` builds the item's model,
+        called only when the builder must hold the item open (to fail it at the turn's end)."""
+        held = opened() if phase == "started" or (
+            phase == "updated" and item_id in self._open) else None
+        seq = self._seq
+        self._seq = seq + 1
+        if held is not None:
+            self._open[item_id] = held
+        elif phase == "completed":
+            self._open.pop(item_id, None)
+            self._completed.add(item_id)
+        return seq
+
     def notice(self, message: str, native_id: str | None = None) -> Event:
         """A non-fatal error notice (allowed inside or outside a turn)."""
         item = ErrorNotice(id=self.fresh_id(), status="completed", message=message,

@@ -1,0 +1,240 @@
+"""The JSONL lanes' fast path: native lines decoded by msgspec Structs and normalized events
+written as plain dicts in one orjson pass, byte for byte what the pydantic path writes.
+
+Why: normalizing sits on the hot path of every pipeline that reads normalized logs (issue 17),
+and per native line, validating and building pydantic models cost more than parsing the line.
+The pydantic models stay the contract (the schema's source, `harness validate`'s validator, what
+a lane's `normalize` yields); this module only writes the same bytes faster, for the lines a
+lane's fast path models (`LaneSpec.normalize_lines`).
+
+A fast path takes a line only when it can prove it reads it as the pydantic path does; anything
+else it refuses (`UnfitError`) before touching the lane's state, and the lane's pydantic path reads
+that line. So every error text, every lenient recovery and every rare shape still comes from the
+one pydantic path. What the proof takes (tests/test_fastlog.py holds each to a test):
+
+- msgspec accepts what orjson plus a strict pydantic model accept, or less. Structs forbid
+  unknown fields (msgspec skips them without checking their UTF-8 or their numbers, which orjson
+  refuses); integers are bounded to orjson's 64 bits (beyond them orjson reads a float, which a
+  strict int refuses); a text kept as raw JSON is checked as UTF-8 here (`text`); a free-form
+  value is read by orjson itself (`free`), so it is the very value the pydantic path holds.
+- Bytes: an event is a dict holding its fields in model order with the models' defaults
+  (`template`), written by orjson as `dump_event` writes a model; a text whose JSON already is
+  what orjson would write goes through as it came (`orjson.Fragment`), not decoded and encoded.
+"""
+
+from __future__ import annotations
+
+import codecs
+import typing
+from collections.abc import Callable, Iterable, Iterator
+from typing import Annotated, Any, BinaryIO, Literal, TypeAlias, Union
+
+import msgspec
+import orjson
+from pydantic import BaseModel
+
+from harness.contract.model import Event, dump_event_line
+
+DUMP_OPTIONS = orjson.OPT_PASSTHROUGH_DATACLASS | orjson.OPT_PASSTHROUGH_DATETIME
+"""What `harness.contract.model.dump_event` passes orjson (nothing here needs more)."""
+LINE_OPTIONS = DUMP_OPTIONS | orjson.OPT_APPEND_NEWLINE
+
+
+class UnfitError(Exception):
+    """This line is not for the fast path: the lane's pydantic path reads it."""
+
+
+UNFIT = (UnfitError, msgspec.DecodeError, RecursionError)
+"""What a fast path's `feed` catches to hand a line to the pydantic path (msgspec's
+`ValidationError` is a `DecodeError`; a line nested past msgspec's depth is a RecursionError)."""
+
+Int64: TypeAlias = Annotated[int, msgspec.Meta(ge=-(2**63), le=2**63 - 1)]
+"""An integer orjson surely reads as an int: beyond 64 bits orjson reads a float, which a strict
+pydantic int refuses, while msgspec would read an int (msgspec bounds fit in an int64, so the
+unsigned top half, which orjson still reads as ints, goes to the pydantic path too)."""
+
+NATIVE_STRUCT: dict[str, Any] = {"forbid_unknown_fields": True, "frozen": True}
+"""Options of every native Struct (unknown fields go to the pydantic path, see module doc)."""
+
+
+# ------------------------------------------------------------------------------- values
+
+
+def text(raw: msgspec.Raw) -> str | orjson.Fragment:
+    """A JSON string of the input, ready for the output: its own bytes when orjson would write
+    them so (valid UTF-8 and no `\\u` or `\\/` escape: orjson writes every other escape the
+    same way, and JSON allows nothing unescaped that orjson escapes), else the decoded string.
+    Anything but a string is `UnfitError` (a strict `str` refuses it)."""
+    data = bytes(raw)
+    if data[:1] != b'"' or not (data.isascii() or utf8(data)):
+        raise UnfitError
+    escape = data.find(b"\\")
+    if escape < 0 or (data.find(b"\\u", escape) < 0 and data.find(b"\\/", escape) < 0):
+        return orjson.Fragment(data)
+    return string(raw)
+
+
+UTF8_CHUNK = 32768
+"""Bytes `utf8` decodes at a time: decoding a long text whole builds a str twice its size,
+which costs more than the decoding itself."""
+
+
+def utf8(data: bytes) -> bool:
+    """Whether `data` is valid UTF-8 (what orjson requires of the whole line)."""
+    try:
+        if len(data) <= UTF8_CHUNK:
+            data.decode()
+            return True
+        decoder = codecs.getincrementaldecoder("utf-8")()
+        view = memoryview(data)
+        for start in range(0, len(data), UTF8_CHUNK):
+            decoder.decode(view[start:start + UTF8_CHUNK])
+        decoder.decode(b"", True)
+    except UnicodeDecodeError:
+        return False
+    return True
+
+
+def string(raw: msgspec.Raw) -> str:
+    """A JSON string of the input as a str (orjson reads it: same checks as the pydantic path)."""
+    try:
+        value = orjson.loads(memoryview(raw))
+    except orjson.JSONDecodeError:
+        raise UnfitError from None
+    if type(value) is not str:
+        raise UnfitError
+    return value
+
+
+def free(raw: msgspec.Raw) -> Any:
+    """A free-form value (tool arguments, results) exactly as orjson reads it for the pydantic
+    path (msgspec would read an int beyond 64 bits, orjson a float)."""
+    try:
+        return orjson.loads(memoryview(raw))
+    except orjson.JSONDecodeError:
+        raise UnfitError from None
+
+
+def template(model: type[BaseModel], **values: Any) -> dict[str, Any]:
+    """A model's fields in declaration order (the order `dump_event` writes them) with their
+    defaults, then `values`; a required field holds None until the caller sets it. Built from
+    the model, so a field added there with a default reaches the fast path's output too."""
+    fields = {name: None if field.is_required() else field.get_default(call_default_factory=True)
+              for name, field in model.model_fields.items()}
+    unknown = values.keys() - fields.keys()
+    if unknown:
+        raise TypeError(f"{model.__name__} has no field {sorted(unknown)}")
+    fields.update(values)
+    return fields
+
+
+# ------------------------------------------------------------------------------- structs
+
+
+def struct_of(model: type[BaseModel], *, tag: str | None = None, raw: frozenset[str] = frozenset(),
+              extra: tuple[tuple[str, Any], ...] = (), name: str | None = None
+              ) -> type[msgspec.Struct]:
+    """The msgspec Struct reading what a strict native pydantic model reads (same fields, types
+    and defaults: the runtime's shapes are written once, as pydantic models), tagged on `type`
+    when `tag` is given. Fields named in `raw` stay raw JSON (for `text` or `free`); `Any`
+    fields always do (for `free`); `extra` adds fields the model leaves to the lane (an `id`)."""
+    fields: list[tuple[str, Any] | tuple[str, Any, Any]] = list(extra)
+    for field_name, field in model.model_fields.items():
+        annotation = msgspec.Raw if field_name in raw else _convert(field.annotation)
+        if field.is_required():
+            fields.append((field_name, annotation))
+            continue
+        default = field.get_default(call_default_factory=True)
+        if annotation is msgspec.Raw:
+            default = msgspec.Raw(orjson.dumps(default))
+        fields.append((field_name, annotation, default))
+    options: dict[str, Any] = dict(NATIVE_STRUCT)
+    if tag is not None:
+        options.update(tag=tag, tag_field="type")
+    return msgspec.defstruct(name or f"{model.__name__}Struct", fields, **options)
+
+
+def _convert(annotation: Any) -> Any:
+    """A pydantic field annotation as msgspec reads it (see `struct_of`)."""
+    if annotation is Any:
+        return msgspec.Raw
+    if annotation is int:
+        return Int64
+    if annotation in (str, bool):
+        return annotation
+    if isinstance(annotation, type) and issubclass(annotation, BaseModel):
+        return struct_of(annotation)
+    origin, args = typing.get_origin(annotation), typing.get_args(annotation)
+    if origin is Literal:
+        return annotation
+    if origin is list:
+        return list[_convert(args[0])]  # type: ignore[misc]
+    if origin is dict and args[0] is str:
+        return dict[str, _convert(args[1])]  # type: ignore[misc]
+    if origin in (Union, typing.get_origin(int | None)):
+        return Union[tuple(_convert(arg) for arg in args)]  # noqa: UP007
+    if annotation is type(None):
+        return annotation
+    raise TypeError(f"no msgspec reading of {annotation!r}")
+
+
+# ------------------------------------------------------------------------------- driver
+
+
+BLOCK = 1 << 20
+"""Bytes read at a time by `numbered_lines`."""
+
+
+def numbered_lines(stream: BinaryIO) -> Iterator[tuple[int, bytes | memoryview]]:
+    """(1-based number, line with its newline) for every line of `stream`, as iterating the
+    stream gives them, but read a block at a time and handed out as views into the block, not
+    copied one by one (a line longer than a block is joined once, as bytes)."""
+    number = 0
+    pending: list[bytes] = []
+    read = getattr(stream, "read1", stream.read)  # what has arrived: a live pipe still streams
+    while block := read(BLOCK):
+        end = block.find(b"\n")
+        if end < 0:
+            pending.append(block)
+            continue
+        start = 0
+        if pending:
+            pending.append(block[:end + 1])
+            number += 1
+            yield number, b"".join(pending)
+            pending = []
+            start, end = end + 1, block.find(b"\n", end + 1)
+        view = memoryview(block)
+        while end >= 0:
+            number += 1
+            yield number, view[start:end + 1]
+            start, end = end + 1, block.find(b"\n", end + 1)
+        if start < len(block):
+            pending.append(block[start:])
+    if pending:
+        yield number + 1, b"".join(pending)
+
+
+def encoded_lines(stream: BinaryIO, fast: Callable[[bytes | memoryview], bytes | None],
+                  slow: Callable[[int, bytes], Iterable[Event]],
+                  close: Callable[[int], Iterable[Event]]) -> Iterator[bytes]:
+    """A lane's log as JSONL lines: each native line through `fast` (the bytes of its events, or
+    None when it is not for the fast path), else through `slow` (the pydantic path, given the
+    line number and the line as `harness.contract.jsonl.iter_lines` yields it: blank lines
+    skipped, `\\r\\n` stripped); `close` gets the number of the last line read, as after
+    `iter_lines`. Every event `slow` and `close` yield is written by `dump_event_line`."""
+    last = 0
+    for number, raw in numbered_lines(stream):
+        written = fast(raw)  # a line it takes is JSON, hence not blank
+        if written is not None:
+            last = number
+            yield written
+            continue
+        line = bytes(raw).rstrip(b"\r\n")
+        del raw
+        if line.strip():
+            last = number
+            for event in slow(number, line):
+                yield dump_event_line(event)
+    for event in close(last):
+        yield dump_event_line(event)

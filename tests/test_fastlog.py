@@ -1,0 +1,503 @@
+"""The JSONL lanes' fast path (harness.contract.fastlog, `LaneSpec.normalize_lines`) writes
+byte for byte what the pydantic path writes, and fails where it fails, with the same error.
+
+Proved three ways for every lane that has a fast path: over drawn native streams (the lane's
+strategy in harness.testing.strategies), over the same streams with one line broken in a way the
+fast path must hand back to the pydantic path (bad UTF-8, a number orjson reads as a float, a
+field the Structs do not know, a wrong type, a duplicated key, ...), and over every native file
+of the catalog and every shape fixture, strict and lenient. The fast path is also shown to take
+the lines it models (a fast path that handed everything back would pass the identity tests and
+be no faster), to refuse each kind of line it must not take, and `harness normalize` is shown to
+use it.
+"""
+
+from __future__ import annotations
+
+import codecs
+import dataclasses
+import io
+import json
+import re
+from collections.abc import Callable, Iterator
+from pathlib import Path
+from typing import Any
+
+import msgspec
+import orjson
+import pytest
+from hypothesis import HealthCheck, example, given, settings
+from hypothesis import strategies as st
+from pydantic import BaseModel
+
+from harness.cli import main
+from harness.contract import fastlog
+from harness.contract.errors import LaneError
+from harness.contract.lane import LaneInput, LaneSpec, RunContext, available_lanes
+from harness.contract.model import CommandExecution, ItemUpdated, dump_event_line
+from harness.contract.runmeta import recorded_context
+from harness.testing.strategies import native_inputs
+from tests.lanekit import scaled
+
+ROOT = Path(__file__).resolve().parents[1]
+SHAPES = ROOT / "tests" / "data" / "shapes"
+FAST_LANES: dict[str, LaneSpec] = {
+    lane_id: lane for lane_id, lane in available_lanes().items()
+    if lane.normalize_lines is not None}
+
+
+Outcome = tuple[list[bytes], str | None]
+"""What a run wrote (one entry per log line) and the error that ended it, if any."""
+
+
+def _lines(chunks: Iterator[bytes]) -> Outcome:
+    written: list[bytes] = []
+    try:
+        for chunk in chunks:
+            written.extend(chunk.splitlines(keepends=True))
+    except LaneError as exc:
+        return written, f"{type(exc).__name__}: {exc}"
+    return written, None
+
+
+def pydantic_path(lane: LaneSpec, data: bytes, context: RunContext,
+                  name: str = "stream.jsonl") -> Outcome:
+    source = LaneInput(stream=io.BytesIO(data), name=name)
+    return _lines(dump_event_line(event) for event in lane.normalize(source, context))
+
+
+def fast_path(lane: LaneSpec, data: bytes, context: RunContext,
+              name: str = "stream.jsonl") -> Outcome:
+    assert lane.normalize_lines is not None
+    return _lines(lane.normalize_lines(LaneInput(stream=io.BytesIO(data), name=name), context))
+
+
+def assert_same(lane: LaneSpec, data: bytes, context: RunContext) -> Outcome:
+    """Both paths write the same lines and end with the same error (or none)."""
+    slow = pydantic_path(lane, data, context)
+    fast = fast_path(lane, data, context)
+    assert fast[1] == slow[1]
+    assert fast[0] == slow[0]
+    return fast
+
+
+def test_the_jsonl_lanes_have_a_fast_path() -> None:
+    assert "codex-native" in FAST_LANES
+    assert all(lane.input_kind == "jsonl" for lane in FAST_LANES.values())
+
+
+# ------------------------------------------------------------------------------ drawn streams
+
+def _at(key: str, insert: bytes) -> Callable[[bytes], bytes]:
+    """Insert `insert` right after the first `"key":` of a line (any spacing)."""
+    pattern = re.compile(b'"' + key.encode() + rb'":\s*')
+    return lambda line: pattern.sub(lambda m: m.group(0) + insert, line, count=1)
+
+
+def _into(key: str, insert: bytes) -> Callable[[bytes], bytes]:
+    """Insert `insert` at the start of the first `"key":` string value of a line."""
+    pattern = re.compile(b'"' + key.encode() + rb'":\s*"')
+    return lambda line: pattern.sub(lambda m: m.group(0) + insert, line, count=1)
+
+
+def _as(key: str, value: bytes) -> Callable[[bytes], bytes]:
+    """Replace the first `"key":` string value of a line by `value`."""
+    pattern = re.compile(b'"' + key.encode() + rb'":\s*"(?:[^"\\]|\\.)*"')
+    return lambda line: pattern.sub(lambda m: b'"' + key.encode() + b'":' + value, line,
+                                    count=1)
+
+
+def _num(key: str, value: bytes) -> Callable[[bytes], bytes]:
+    """Replace the first `"key":` number or null of a line by `value`."""
+    pattern = re.compile(b'"' + key.encode() + rb'":\s*(?:-?\d+|null)')
+    return lambda line: pattern.sub(lambda m: b'"' + key.encode() + b'":' + value, line,
+                                    count=1)
+
+
+def _after(opening: bytes, insert: bytes) -> Callable[[bytes], bytes]:
+    """Insert `insert` after the first match of the regex `opening` (an object's `{`)."""
+    pattern = re.compile(opening)
+    return lambda line: pattern.sub(lambda m: m.group(0) + insert, line, count=1)
+
+
+def _both(*breaks: Callable[[bytes], bytes]) -> Callable[[bytes], bytes]:
+    def broken(line: bytes) -> bytes:
+        for one in breaks:
+            line = one(line)
+        return line
+    return broken
+
+
+BREAKS: dict[str, Callable[[bytes], bytes]] = {
+    "invalid UTF-8 in a text": _both(_into("text", b"\xff"), _into("aggregated_output", b"\xc3"),
+                                     _into("content", b"\xed\xa0\x80")),
+    "number orjson reads as a float": _both(_num("exit_code", b"18446744073709551616"),
+                                            _num("input_tokens", b"99999999999999999999")),
+    "unsigned top half": _num("exit_code", b"10000000000000000000"),
+    "infinite number in a free-form value": _after(rb'"arguments":\s*\{', b'"inf":1e400,'),
+    "unknown field": _after(rb"^\{", b'"future":"\xff",'),
+    "unknown field in the item": _after(rb'"item":\s*\{', b'"extra":1e999,'),
+    "wrong type": _both(_as("text", b"5"), _as("status", b"true")),
+    "escaped text": _both(_into("text", b"\\u00e9\\/\\ud83d\\ude00\\n"),
+                          _into("aggregated_output", b"\\u0001\\\\u\\t")),
+    "lone surrogate": _into("text", b"\\ud800"),
+    "duplicated type": _at("type", b'"item.x", "type": '),
+    "duplicated id": _at("id", b'7, "id": '),
+    "not JSON": lambda line: line[: len(line) // 2],
+    "blank": lambda line: b" \t\x0b",
+    "CRLF": lambda line: line + b"\r",
+    "deep free-form value": _after(rb'"arguments":\s*\{',
+                                   b'"deep":' + b"[" * 300 + b"]" * 300 + b","),
+}
+"""Ways to break one native line; each must go to the pydantic path (and fail or not as it
+does there). Most apply to the keys of one lane or event only and leave other lines as they
+are, which is fine: every line unchanged is checked too."""
+
+
+def _json_lines(data: bytes) -> list[bytes]:
+    return data.split(b"\n")
+
+
+@pytest.mark.parametrize("lenient", [False, True], ids=["strict", "lenient"])
+@pytest.mark.parametrize("lane_id", sorted(FAST_LANES))
+def test_drawn_streams_are_written_the_same(lane_id: str, lenient: bool) -> None:
+    lane = FAST_LANES[lane_id]
+
+    @settings(max_examples=scaled(60), deadline=None,
+              suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large])
+    @given(native_inputs(lane_id))
+    def check(data: bytes) -> None:
+        written, error = assert_same(lane, data, RunContext(lenient=lenient))
+        assert error is None  # the strategies draw valid streams
+        assert written
+
+    check()
+
+
+@pytest.mark.parametrize("how", sorted(BREAKS))
+@pytest.mark.parametrize("lenient", [False, True], ids=["strict", "lenient"])
+@pytest.mark.parametrize("lane_id", sorted(FAST_LANES))
+def test_broken_lines_take_the_pydantic_path(lane_id: str, lenient: bool, how: str) -> None:
+    """One kind of break (`BREAKS`) on one to three of the lines it applies to."""
+    lane, breaks = FAST_LANES[lane_id], BREAKS[how]
+
+    @settings(max_examples=scaled(40), deadline=None,
+              suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large])
+    @given(native_inputs(lane_id), st.data())
+    def check(data: bytes, draw: st.DataObject) -> None:
+        lines = _json_lines(data)
+        hits = [index for index, line in enumerate(lines) if breaks(line) != line]
+        if hits:
+            for index in draw.draw(st.lists(st.sampled_from(hits), min_size=1, max_size=3,
+                                            unique=True)):
+                lines[index] = breaks(lines[index])
+        assert_same(lane, b"\n".join(lines), RunContext(lenient=lenient))
+
+    check()
+
+
+# ------------------------------------------------------------------------------ catalog, shapes
+
+
+def _catalog(lane: LaneSpec) -> list[Path]:
+    return sorted((ROOT / "cassettes").glob(f"*/{lane.native_file}"))
+
+
+def _shapes(lane: LaneSpec) -> list[Path]:
+    return sorted((SHAPES / lane.id).glob("*.jsonl"))
+
+
+FILES = [(lane_id, path) for lane_id, lane in sorted(FAST_LANES.items())
+         for path in _catalog(lane) + _shapes(lane)]
+
+
+@pytest.mark.parametrize(("lane_id", "path"), FILES,
+                         ids=[f"{lane}:{path.parent.name}/{path.name}" for lane, path in FILES])
+def test_catalog_and_shape_files_are_written_the_same(lane_id: str, path: Path) -> None:
+    """Every recording and shape fixture, in strict mode with its recorded context and in
+    lenient mode: same bytes, same error (the shape fixtures include refused streams)."""
+    lane = FAST_LANES[lane_id]
+    data = path.read_bytes()
+    context = recorded_context(path)
+    assert_same(lane, data, context)
+    assert_same(lane, data, context.model_copy(update={"lenient": True}))
+
+
+def test_the_catalog_is_covered() -> None:
+    assert all(_catalog(lane) for lane in FAST_LANES.values())
+
+
+# ------------------------------------------------------------------------------ what it takes
+
+
+def _taken(lane: LaneSpec, data: bytes) -> list[bool]:
+    """For each line of `data`, whether the lane's fast path wrote it (spied on the driver)."""
+    taken: list[bool] = []
+    original = fastlog.encoded_lines
+
+    def spy(stream: Any, fast: Callable[[Any], bytes | None], slow: Any, close: Any
+            ) -> Iterator[bytes]:
+        def watched(raw: Any) -> bytes | None:
+            written = fast(raw)
+            taken.append(written is not None)
+            return written
+        return original(stream, watched, slow, close)
+
+    module = __import__(lane.normalize.__module__, fromlist=["encoded_lines"])
+    setattr(module, "encoded_lines", spy)  # noqa: B010
+    try:
+        fast_path(lane, data, RunContext())
+    finally:
+        setattr(module, "encoded_lines", original)  # noqa: B010
+    return taken
+
+
+CODEX_RUN: list[dict[str, Any]] = [
+    {"type": "thread.started", "thread_id": "t1"},
+    {"type": "turn.started"},
+    {"type": "item.started", "item": {"id": "item_0", "type": "command_execution",
+                                      "command": "ls", "aggregated_output": "",
+                                      "exit_code": None, "status": "in_progress"}},
+    {"type": "item.completed", "item": {"id": "item_0", "type": "command_execution",
+                                        "command": "ls", "aggregated_output": "a\nb é\n",
+                                        "exit_code": 0, "status": "completed"}},
+    {"type": "item.completed", "item": {"id": "item_1", "type": "agent_message",
+                                        "text": "fait ✓"}},
+    {"type": "turn.completed", "usage": {"input_tokens": 5, "cached_input_tokens": 0,
+                                         "output_tokens": 2}},
+]
+
+
+def _jsonl(lines: list[Any]) -> bytes:
+    return b"".join((line if isinstance(line, bytes) else
+                     json.dumps(line, ensure_ascii=False).encode()) + b"\n" for line in lines)
+
+
+@pytest.mark.skipif("codex-native" not in FAST_LANES, reason="no fast path")
+def test_codex_fast_path_takes_item_and_turn_lines() -> None:
+    """A fast path that handed every line back would pass every identity test: it must take
+    the item and turn lines of an ordinary run (all but `thread.started`)."""
+    taken = _taken(FAST_LANES["codex-native"], _jsonl(CODEX_RUN))
+    assert taken == [False, True, True, True, True, True]
+
+
+CODEX_REFUSED: dict[str, bytes] = {
+    "invalid UTF-8": b'{"type": "item.completed", "item": {"id": "i", "type": "agent_message", '
+                     b'"text": "caf\xe9"}}',
+    "unknown field": b'{"type": "item.completed", "item": {"id": "i", "type": "agent_message", '
+                     b'"text": "x", "new_field": 1}}',
+    "unknown field at the top": b'{"type": "item.completed", "x": 1, "item": {"id": "i", '
+                                b'"type": "agent_message", "text": "x"}}',
+    "int beyond 64 bits": b'{"type": "item.completed", "item": {"id": "i", "type": '
+                          b'"command_execution", "command": "ls", "exit_code": '
+                          b'18446744073709551616, "status": "completed"}}',
+    "text not a string": b'{"type": "item.completed", "item": {"id": "i", "type": '
+                         b'"agent_message", "text": null}}',
+    "bool as int": b'{"type": "item.completed", "item": {"id": "i", "type": '
+                   b'"command_execution", "command": "ls", "exit_code": true}}',
+    "collab_tool_call": b'{"type": "item.completed", "item": {"id": "i", "type": '
+                        b'"collab_tool_call", "tool": "spawn"}}',
+    "unknown item type": b'{"type": "item.completed", "item": {"id": "i", "type": "future"}}',
+    "infinite argument": b'{"type": "item.completed", "item": {"id": "i", "type": '
+                         b'"mcp_tool_call", "server": "s", "tool": "t", "arguments": [1e400]}}',
+    "deep argument": b'{"type": "item.completed", "item": {"id": "i", "type": "mcp_tool_call", '
+                     b'"server": "s", "tool": "t", "arguments": ' + b"[" * 250 + b"]" * 250
+                     + b"}}",
+    "turn.failed": b'{"type": "turn.failed", "error": {"message": "boom"}}',
+}
+
+
+@pytest.mark.skipif("codex-native" not in FAST_LANES, reason="no fast path")
+@pytest.mark.parametrize("line", list(CODEX_REFUSED.values()), ids=list(CODEX_REFUSED))
+def test_codex_fast_path_refuses_what_it_cannot_prove(line: bytes) -> None:
+    """Each of these lines would be read differently by msgspec (or is not modelled): the
+    fast path hands it to the pydantic path, which reads it, refuses it or keeps it whole."""
+    lane = FAST_LANES["codex-native"]
+    data = _jsonl([*CODEX_RUN[:2], line, CODEX_RUN[-1]])
+    assert _taken(lane, data)[2] is False
+    for lenient in (False, True):
+        assert_same(lane, data, RunContext(lenient=lenient))
+
+
+@pytest.mark.skipif("codex-native" not in FAST_LANES, reason="no fast path")
+def test_codex_sequence_problems_go_to_the_pydantic_path() -> None:
+    """Items before the session or outside a turn, a second start: sequence errors (strict)
+    or recoveries (lenient) that only the pydantic path writes."""
+    lane = FAST_LANES["codex-native"]
+    item, message = CODEX_RUN[2], CODEX_RUN[4]
+    for lines in ([item, *CODEX_RUN], [CODEX_RUN[0], message, *CODEX_RUN[1:]],
+                  [*CODEX_RUN[:3], item, *CODEX_RUN[3:]], [*CODEX_RUN[:2], *CODEX_RUN[1:]],
+                  [CODEX_RUN[0], CODEX_RUN[-1]], CODEX_RUN[:3]):
+        data = _jsonl(lines)
+        _, lenient = (assert_same(lane, data, RunContext(lenient=mode))
+                      for mode in (False, True))
+        assert lenient[1] is None
+
+
+@pytest.mark.skipif("codex-native" not in FAST_LANES, reason="no fast path")
+def test_codex_lenient_keeps_an_unreadable_line_whole() -> None:
+    """No silent loss on the fast path either: a line with invalid UTF-8 is refused in strict
+    mode naming the line and kept whole (beside a notice) in lenient mode."""
+    lane = FAST_LANES["codex-native"]
+    data = _jsonl([*CODEX_RUN[:2], CODEX_REFUSED["invalid UTF-8"], CODEX_RUN[-1]])
+    _, error = fast_path(lane, data, RunContext())
+    assert error is not None and "stream.jsonl:3: invalid UTF-8" in error
+    written, error = fast_path(lane, data, RunContext(lenient=True))
+    assert error is None
+    kept = [json.loads(line) for line in written]
+    unknown = [e["item"] for e in kept if e.get("item", {}).get("kind") == "unknown"]
+    assert len(unknown) == 1 and "caf\\xe9" in unknown[0]["payload"]
+
+
+@pytest.mark.skipif("codex-native" not in FAST_LANES, reason="no fast path")
+def test_codex_truncated_turn_fails_items_the_fast_path_started() -> None:
+    """The fast path hands the builder the models of items it starts, so a cut turn still
+    completes them as failed, as the pydantic path does."""
+    lane = FAST_LANES["codex-native"]
+    written, error = assert_same(lane, _jsonl(CODEX_RUN[:3]), RunContext())
+    assert error is None
+    closing = [json.loads(line) for line in written][-2:]
+    assert closing[0]["item"]["status"] == "failed"
+    assert closing[1]["error"]["kind"] == "stream_truncated"
+
+
+def test_cli_normalize_uses_the_fast_path(tmp_path: Path, capsys: pytest.CaptureFixture[str],
+                                           monkeypatch: pytest.MonkeyPatch) -> None:
+    """`harness normalize` writes the fast path's lines (and they are the pydantic path's)."""
+    native = tmp_path / "codex-native.jsonl"
+    native.write_bytes(_jsonl(CODEX_RUN))
+    lane = FAST_LANES["codex-native"]
+    calls: list[str] = []
+    assert lane.normalize_lines is not None
+    original = lane.normalize_lines
+
+    def counted(source: LaneInput, context: RunContext) -> Iterator[bytes]:
+        calls.append(source.name)
+        return original(source, context)
+
+    monkeypatch.setattr("harness.cli.normalize.get_lane",
+                        lambda _: dataclasses.replace(lane, normalize_lines=counted))
+    assert main(["normalize", "--lane", "codex-native", "--no-meta", str(native)]) == 0
+    out = capsys.readouterr().out.encode()
+    assert calls == [str(native)]
+    assert out == b"".join(pydantic_path(lane, native.read_bytes(), RunContext())[0])
+
+
+# ------------------------------------------------------------------------------ fastlog pieces
+
+
+def _raw(value: bytes) -> msgspec.Raw:
+    return msgspec.json.decode(b"[" + value + b"]", type=list[msgspec.Raw])[0]
+
+
+@pytest.mark.parametrize("value", [
+    '', 'plain', 'é データ 🙂', 'quote " backslash \\ tab \t newline \n',
+    'del \x7f and \u2028', 'slash /'])
+def test_text_is_orjsons_own_bytes(value: str) -> None:
+    """A text written by `text` is what orjson writes for the string it holds."""
+    encoded = orjson.dumps(value)
+    out = fastlog.text(_raw(encoded))
+    assert isinstance(out, orjson.Fragment)
+    assert orjson.dumps([out]) == b"[" + encoded + b"]"
+
+
+@pytest.mark.parametrize("source", [b'"\\u00e9"', b'"a\\/b"', b'"\\ud83d\\ude00"', b'"\\u0001"',
+                                    b'"\\\\u"'])
+def test_text_decodes_what_orjson_would_write_otherwise(source: bytes) -> None:
+    out = fastlog.text(_raw(source))
+    assert out == orjson.loads(source)
+
+
+@pytest.mark.parametrize("source", [b'"\xff"', b'"\xed\xa0\x80"', b'"caf\xc3"', b"5", b"null",
+                                    b'["x"]', b'"\\ud800"'])
+def test_text_refuses_what_orjson_refuses_or_is_no_string(source: bytes) -> None:
+    with pytest.raises(fastlog.UnfitError):
+        fastlog.text(msgspec.Raw(source))
+
+
+@given(st.text(), st.integers(0, 4))
+@example("日本" * 20000, 1)
+@example("é" * 40000 + "\U0001f642", 0)
+def test_utf8_agrees_with_the_decoder(text: str, cut: int) -> None:
+    """Chunked validation (long texts) accepts exactly what one decode accepts, a multi-byte
+    character split across chunks included."""
+    data = text.encode()
+    for candidate in (data, data[: len(data) - cut], data + b"\xe6\x97"):
+        try:
+            candidate.decode()
+            valid = True
+        except UnicodeDecodeError:
+            valid = False
+        assert fastlog.utf8(candidate) is valid
+
+
+@settings(suppress_health_check=[HealthCheck.too_slow])
+@given(st.lists(st.sampled_from([b"a", b"\n", b"\r", b" ", b"{}", b"\xe6\x97\xa5"]),
+                max_size=200), st.integers(1, 9))
+def test_numbered_lines_are_the_streams_lines(parts: list[bytes], block: int) -> None:
+    data = b"".join(parts)
+    original = fastlog.BLOCK
+    fastlog.BLOCK = block
+    try:
+        got = [(number, bytes(line)) for number, line in
+               fastlog.numbered_lines(io.BytesIO(data))]
+    finally:
+        fastlog.BLOCK = original
+    assert got == list(enumerate(io.BytesIO(data), start=1))
+
+
+def test_numbered_lines_do_not_wait_for_a_full_block() -> None:
+    """A live pipe streams: a line is handed out as soon as it has arrived (read1)."""
+    class Trickle(io.RawIOBase):
+        def __init__(self) -> None:
+            self.parts = [b'{"a": 1}\n', b'{"b": 2}\n']
+
+        def readable(self) -> bool:
+            return True
+
+        def readinto(self, buffer: Any) -> int:
+            if not self.parts:
+                raise AssertionError("read past the first line before handing it out")
+            part = self.parts.pop(0)
+            buffer[: len(part)] = part
+            return len(part)
+
+    lines = fastlog.numbered_lines(io.BufferedReader(Trickle()))
+    assert bytes(next(lines)[1]) == b'{"a": 1}\n'
+
+
+@pytest.mark.parametrize("model", [CommandExecution, ItemUpdated])
+def test_template_is_the_models_field_order(model: type[BaseModel]) -> None:
+    fields = fastlog.template(model)
+    assert list(fields) == list(model.model_fields)
+    with pytest.raises(TypeError):
+        fastlog.template(model, no_such_field=1)
+
+
+def test_struct_of_reads_what_the_strict_model_reads() -> None:
+    """The derived Struct refuses what the strict pydantic model refuses: wrong types, bools
+    for ints, ints orjson would read as floats; and takes the model's defaults."""
+    class Native(BaseModel):
+        model_config = {"strict": True, "extra": "ignore"}
+        name: str
+        count: int | None = None
+        flags: list[bool] = []
+        payload: Any = None
+
+    decode = msgspec.json.Decoder(fastlog.struct_of(Native)).decode
+    ok: Any = decode(b'{"name": "n", "count": 3, "flags": [true], "payload": {"a": [1.5]}}')
+    assert (ok.name, ok.count, ok.flags) == ("n", 3, [True])
+    assert fastlog.free(ok.payload) == {"a": [1.5]}
+    default: Any = decode(b'{"name": "n"}')
+    assert (default.count, default.flags, fastlog.free(default.payload)) == (None, [], None)
+    for bad in (b'{"name": 1}', b'{"name": "n", "count": true}', b'{"name": "n", "count": 1.0}',
+                b'{"name": "n", "count": 18446744073709551616}', b'{"name": "n", "x": 1}',
+                b'{"count": 1}'):
+        with pytest.raises(msgspec.ValidationError):
+            decode(bad)
+
+
+def test_utf8_chunk_is_a_decoder_boundary() -> None:
+    """The incremental decoder carries a character cut at a chunk boundary over."""
+    decoder = codecs.getincrementaldecoder("utf-8")()
+    assert decoder.decode(b"\xe6\x97") == ""
+    assert decoder.decode(b"\xa5", True) == "日"
