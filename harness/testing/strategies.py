@@ -62,12 +62,12 @@ try:
 except ImportError:
     raise missing_extra("hypothesis", "harness.testing.strategies") from None
 
-__all__ = ["AbstractScenario", "ShellResult", "abstract_scenarios", "acp_transcripts",
-           "anthropic_cassettes", "claude_code_streams", "codex_app_server_transcripts",
-           "codex_exec_streams", "expected_failures", "expected_items",
-           "expected_log", "expected_log_of", "failure_kind", "gemini_cassettes",
-           "gemini_cli_streams", "native_inputs", "responses_cassettes", "run_failure",
-           "unicode_text"]
+__all__ = ["NATIVE_INPUTS", "AbstractScenario", "ShellResult", "abstract_scenarios",
+           "acp_transcripts", "anthropic_cassettes", "claude_code_streams",
+           "codex_app_server_transcripts", "codex_exec_streams", "expected_failures",
+           "expected_items", "expected_log", "expected_log_of", "failure_kind",
+           "gemini_cassettes", "gemini_cli_streams", "native_inputs", "responses_cassettes",
+           "run_failure", "unicode_text"]
 
 Segment = Callable[[str], str]
 """One native line of an item, rendered once the item's `item_N` id is known."""
