@@ -1325,8 +1325,7 @@ class FastReader:
             t.plan_text.pop(native_id, None)
         else:
             t.live.add(native_id)
-        validator = FAST_MODELS[item_type].__pydantic_validator__
-        seq = b.item_written(phase, item_id, lambda: validator.validate_python(fields))
+        seq = b.item_written(phase, item_id, FAST_MODELS[item_type], fields)
         out = FAST_ENVELOPES[phase].copy()
         out["seq"] = seq
         out["thread_id"] = b.thread_id

@@ -353,11 +353,18 @@ def test_codex_truncated_turn_fails_items_the_fast_path_started() -> None:
     """The fast path hands the builder the models of items it starts, so a cut turn still
     completes them as failed, as the pydantic path does."""
     lane = FAST_LANES["codex-native"]
-    written, error = assert_same(lane, _jsonl(CODEX_RUN[:3]), RunContext())
+    patch = {"type": "item.started", "item": {
+        "id": "item_9", "type": "file_change", "status": "in_progress",
+        "changes": [{"path": "a.py", "kind": "add"}]}}
+    todo = {"type": "item.started", "item": {
+        "id": "item_8", "type": "todo_list", "items": [{"text": "x", "completed": False}]}}
+    written, error = assert_same(lane, _jsonl([*CODEX_RUN[:3], patch, todo]), RunContext())
     assert error is None
-    closing = [json.loads(line) for line in written][-2:]
-    assert closing[0]["item"]["status"] == "failed"
-    assert closing[1]["error"]["kind"] == "stream_truncated"
+    assert _taken(lane, _jsonl([*CODEX_RUN[:3], patch, todo])) == [False, True, True, True, True]
+    closing = [json.loads(line) for line in written][-4:]
+    assert [event["item"]["status"] for event in closing[:3]] == ["failed"] * 3
+    assert closing[1]["item"]["changes"] == [{"path": "a.py", "kind": "add", "move_path": None}]
+    assert closing[3]["error"]["kind"] == "stream_truncated"
 
 
 def test_cli_normalize_uses_the_fast_path(tmp_path: Path, capsys: pytest.CaptureFixture[str],

@@ -67,6 +67,14 @@ def _trusted(cls: type[_M], fields: dict[str, Any]) -> _M:
     return instance
 
 
+def _held(model: type[_M], fields: dict[str, Any]) -> _M:
+    """An item a fast path wrote, as the model the builder holds open: trusted when its values
+    are flat (a nested value may be a dict where the model holds a model), else validated."""
+    if any(type(value) in (list, dict) for value in fields.values()):
+        return model.model_validate(fields)
+    return _trusted(model, fields)
+
+
 def _validated(item: Any, delta: Any) -> tuple[Item, DeltaModel | None]:
     """An item and delta given as anything else than exact model instances (dicts, subclasses),
     validated into exact ones, so `LogBuilder.item` goes on as for any other item."""
@@ -226,17 +234,18 @@ class LogBuilder:
             "schema_version": 1, "seq": seq, "lane": self.lane, "thread_id": self.thread_id,
             "turn": self.turn, "type": "item.completed", "item": item})
 
-    def item_written(self, phase: Phase, item_id: str,
-                     opened: typing.Callable[[], Item]) -> int:
+    def item_written(self, phase: Phase, item_id: str, model: type[BaseModel],
+                     fields: dict[str, Any]) -> int:
         """`item`'s bookkeeping for an item event a lane's fast path writes itself
-        (harness.contract.fastlog): returns the event's `seq`. `opened` builds the item's model,
-        called only when the builder must hold the item open (to fail it at the turn's end)."""
-        held = opened() if phase == "started" or (
+        (harness.contract.fastlog): returns the event's `seq`. `fields` are the item's, valid and
+        in declaration order (what the fast path writes); the builder makes them a `model`
+        instance only when it must hold the item open (to fail it at the turn's end)."""
+        held = _held(model, fields) if phase == "started" or (
             phase == "updated" and item_id in self._open) else None
         seq = self._seq
         self._seq = seq + 1
         if held is not None:
-            self._open[item_id] = held
+            self._open[item_id] = typing.cast(Item, held)
         elif phase == "completed":
             self._open.pop(item_id, None)
             self._completed.add(item_id)
