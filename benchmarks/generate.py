@@ -2,15 +2,20 @@
 
 `codex_stream(path, size_mb)`: a `codex exec --json` stream of many turns mixing reasoning,
 assistant text, commands (some with large outputs), file changes, MCP calls and todo lists.
+`claude_stream` / `gemini_stream`: Claude Code's and Gemini CLI's stream-json stdout, runs of
+a session built from the lines of catalog recordings (every field the runtimes print).
 `responses_cassette(path, size_mb)`: one vcrpy cassette whose Responses-API SSE bodies add up to
 about `size_mb`, for an API lane.
 """
 
 from __future__ import annotations
 
+import copy
 import json
 import random
+from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 WORDS = ("agent", "normalize", "stream", "lane", "turn", "item", "cassette", "schema", "gate",
          "événement", "データ", "ok", "build", "test", "patch", "thread")
@@ -86,6 +91,108 @@ def codex_stream(path: Path, size_mb: float, seed: int = 7) -> int:
                 written += len(line)
                 lines += 1
     return lines + 1
+
+
+CATALOG = Path(__file__).resolve().parents[1] / "cassettes"
+
+
+def _template(scenario: str, native: str) -> list[dict[str, Any]]:
+    """A catalog recording's lines, as the shapes (every field the runtime prints) to copy."""
+    text = (CATALOG / scenario / native).read_text(encoding="utf-8")
+    return [json.loads(line) for line in text.splitlines() if line.strip()]
+
+
+def _output(rng: random.Random) -> str:
+    """A command's output: lines of words, sizes as in `_turn` (a few huge ones)."""
+    size = rng.choice([20, 200, 2000, 60_000])
+    words = size // 6
+    return "\n".join(_text(rng, min(12, words - done)) for done in range(0, max(words, 1), 12))
+
+
+def _write_lines(path: Path, size_mb: float, lines_of: Any) -> int:
+    """Write the lines `lines_of(n)` yields for n = 0, 1, ... until about `size_mb` MB."""
+    limit, written, lines, n = int(size_mb * 1024 * 1024), 0, 0, 0
+    with path.open("wb") as out:
+        while written < limit:
+            for event in lines_of(n):
+                line = (json.dumps(event, ensure_ascii=False, separators=(",", ":"))
+                        + "\n").encode()
+                out.write(line)
+                written += len(line)
+                lines += 1
+            n += 1
+    return lines
+
+
+def claude_stream(path: Path, size_mb: float, seed: int = 7) -> int:
+    """Write about `size_mb` MB of `claude -p --output-format stream-json --verbose` stdout: runs
+    of one session (each resumes it), each an init, steps of thinking, Bash calls with their
+    results (some large) and answers, and a result; every line shaped as in the catalog's
+    shell_ok / reasoning recordings. Returns the number of lines."""
+    rng = random.Random(seed)
+    shell = _template("shell_ok", "claude-code.jsonl")
+    thinking = next(line for line in _template("reasoning", "claude-code.jsonl")
+                    if line["type"] == "assistant"
+                    and line["message"]["content"][0]["type"] == "thinking")
+    init, call, result, answer, end = shell[0], shell[1], shell[2], shell[3], shell[-1]
+
+    def run(n: int) -> Iterator[dict[str, Any]]:
+        yield init
+        for step in range(rng.randint(3, 12)):
+            mid, tool = f"msg_{n}_{step}", f"toolu_{n}_{step}"
+            choice = rng.random()
+            if choice < 0.2:
+                line = copy.deepcopy(thinking)
+                line["message"]["id"] = mid
+                line["message"]["content"][0]["thinking"] = _text(rng, rng.randint(10, 80))
+            elif choice < 0.7:
+                line = copy.deepcopy(call)
+                line["message"]["id"] = mid
+                command = f"run step {rng.randint(0, 999)}"
+                line["message"]["content"][0].update(
+                    id=tool, input={"command": command, "description": f"Run {command}"})
+                yield line
+                output = _output(rng)
+                line = copy.deepcopy(result)
+                block = line["message"]["content"][0]
+                block.update(tool_use_id=tool, content=output)
+                line["tool_use_result"]["stdout"] = output
+                line["tool_result_meta"][0]["id"] = tool
+            else:
+                line = copy.deepcopy(answer)
+                line["message"]["id"] = mid
+                line["message"]["content"][0]["text"] = _text(rng, rng.randint(5, 120))
+            yield line
+        yield end
+
+    return _write_lines(path, size_mb, run)
+
+
+def gemini_stream(path: Path, size_mb: float, seed: int = 7) -> int:
+    """Write about `size_mb` MB of `gemini -p --output-format stream-json` stdout: runs of one
+    session, each an init, the prompt, shell calls with results (some large) and streamed
+    answers, and a result; every line shaped as in the catalog's shell_ok recording. Returns
+    the number of lines."""
+    rng = random.Random(seed)
+    shell = _template("shell_ok", "gemini-cli.jsonl")
+    init, prompt, call, result, delta, end = (shell[0], shell[1], shell[2], shell[3], shell[4],
+                                              shell[-1])
+
+    def run(n: int) -> Iterator[dict[str, Any]]:
+        yield init
+        yield {**prompt, "content": _text(rng, 12)}
+        for step in range(rng.randint(3, 12)):
+            if rng.random() < 0.6:
+                tool = f"run_shell_command__{n}_{step}"
+                yield {**call, "tool_id": tool,
+                       "parameters": {"command": f"run step {rng.randint(0, 999)}"}}
+                yield {**result, "tool_id": tool, "output": _output(rng)}
+            else:
+                for _ in range(rng.randint(1, 6)):
+                    yield {**delta, "content": _text(rng, rng.randint(5, 40)) + " "}
+        yield end
+
+    return _write_lines(path, size_mb, run)
 
 
 def _sse(event: dict[str, object]) -> str:

@@ -3,11 +3,12 @@
 Generates its own inputs into benchmarks/.data/ (gitignored, reused while the size and seed match)
 and measures, as medians of `--runs` runs:
 
-- throughput of `harness normalize --lane codex-native` on a realistic stream against a bare
-  `orjson.loads`-per-line loop over the same file (MB/s, native events/s, ratio; target >= 0.5);
+- throughput of `harness normalize` for each JSONL lane (codex-native, claude-code, gemini-cli;
+  `--jsonl` picks some) on a realistic generated stream against a bare `orjson.loads`-per-line
+  loop over the same file, measured in the same run (MB/s, native events/s, ratio; target >= 0.5);
 - the same for the `codex-adapter` lane over a large Responses SSE cassette (baseline: orjson
   over every SSE `data:` line of the file);
-- peak RSS of `harness normalize` over a 1 GB stream (target < 150 MB);
+- peak RSS of `harness normalize` over a 1 GB stream of each JSONL lane (target < 150 MB);
 - `harness check` offline over whatever catalog exists (target < 15 s).
 
 The CLI runs as a subprocess, as a user runs it: its time includes interpreter start-up.
@@ -142,6 +143,41 @@ def table(name: str, r: dict[str, float], target: float) -> list[str]:
         f"{r['peak_mb']:.0f} MB |"]
 
 
+JSONL_STREAMS: dict[str, Callable[..., int]] = {
+    "codex-native": generate.codex_stream,
+    "claude-code": generate.claude_stream,
+    "gemini-cli": generate.gemini_stream,
+}
+"""The JSONL lanes and the generator of each one's native stream (issue 17: each at >= 0.5 x a
+bare orjson loop over the same stream, peak RSS < 150 MB on 1 GB)."""
+
+
+def jsonl_stream(lane: str, size_mb: float, seed: int = 7) -> Path:
+    """The lane's generated stream of about `size_mb` MB (made once, reused)."""
+    name = "codex" if lane == "codex-native" else lane
+    return ensure(DATA / f"{name}-{size_mb:g}mb.jsonl",
+                  lambda p: JSONL_STREAMS[lane](p, size_mb, seed=seed))
+
+
+def jsonl_lanes(lanes: list[str], runs: int, stream_mb: float, big_mb: float
+                ) -> tuple[dict[str, dict[str, float]], dict[str, tuple[float, Run]]]:
+    """Throughput of each JSONL lane (same-run baseline, `throughput`) and its peak RSS over a
+    `big_mb` stream: (results by lane, (size MB, run) by lane)."""
+    results, memory = {}, {}
+    for lane in lanes:
+        results[lane] = throughput(lane, jsonl_stream(lane, stream_mb), runs, sse=False)
+        big = jsonl_stream(lane, big_mb, seed=11)
+        memory[lane] = (big.stat().st_size / 2**20,
+                        run_cli(["normalize", "--lane", lane, str(big)]))
+    return results, memory
+
+
+def jsonl_memory_lines(memory: dict[str, tuple[float, Run]]) -> list[str]:
+    return [f"- `harness normalize --lane {lane}` over {size:.0f} MB: peak RSS "
+            f"**{run.peak_rss_mb:.0f} MB** (target < 150 MB), {run.seconds:.1f} s."
+            for lane, (size, run) in memory.items()]
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__,
                                      formatter_class=argparse.RawDescriptionHelpFormatter)
@@ -150,21 +186,21 @@ def main() -> int:
     parser.add_argument("--big-mb", type=float, default=1024)
     parser.add_argument("--cassette-mb", type=float, default=50)
     parser.add_argument("--quick", action="store_true", help="small sizes, one run (smoke)")
+    parser.add_argument("--jsonl", nargs="*", default=list(JSONL_STREAMS), metavar="LANE",
+                        help="JSONL lanes to measure (default: all)")
     parser.add_argument("--out", type=Path, default=RESULTS)
     args = parser.parse_args()
     if args.quick:
         args.runs, args.stream_mb, args.big_mb, args.cassette_mb = 1, 10, 20, 2
-    stream = ensure(DATA / f"codex-{args.stream_mb:g}mb.jsonl",
-                    lambda p: generate.codex_stream(p, args.stream_mb))
+    stream = jsonl_stream("codex-native", args.stream_mb)
     cassette = ensure(DATA / f"responses-{args.cassette_mb:g}mb.yaml",
                       lambda p: generate.responses_cassette(p, args.cassette_mb))
-    big = ensure(DATA / f"codex-{args.big_mb:g}mb.jsonl",
-                 lambda p: generate.codex_stream(p, args.big_mb, seed=11))
-    native = throughput("codex-native", stream, args.runs, sse=False)
+    lanes, memories = jsonl_lanes(args.jsonl, args.runs, args.stream_mb, args.big_mb)
+    native = lanes.get("codex-native") or throughput("codex-native", stream, args.runs,
+                                                     sse=False)
     floor_runs = [timed(lambda: orjson_roundtrip(stream)) for _ in range(args.runs)]
     floor_s, floor_cpu = median([w for w, _ in floor_runs]), median([c for _, c in floor_runs])
     adapter = throughput("codex-adapter", cassette, args.runs, sse=True)
-    memory = run_cli(["normalize", "--lane", "codex-native", str(big)])
     catalog = sorted({p.parent.name for p in (ROOT / "cassettes").glob("*/scenario.yaml")})
     tiny = DATA / "tiny.jsonl"
     tiny.write_text('{"type": "thread.started", "thread_id": "t"}\n')
@@ -181,7 +217,9 @@ def main() -> int:
         "| lane | input | bare orjson loop | `harness normalize` | ratio (wall) | "
         "ratio (CPU: loop / CLI) | peak RSS |",
         "|---|---|---|---|---|---|---|",
-        *table("codex-native", native, 0.5), *table("codex-adapter", adapter, 0.5), "",
+        *[row for lane, result in (lanes or {"codex-native": native}).items()
+          for row in table(lane, result, 0.5)],
+        *table("codex-adapter", adapter, 0.5), "",
         f"CLI start-up (imports, one-line input): {startup:.2f} s; codex-native without it: "
         f"{native_net:.0f} MB/s, ratio {native_net / native['base_mbps']:.2f}.", "",
         f"Floor: an orjson loop that parses every line of the codex stream and serializes it "
@@ -191,9 +229,7 @@ def main() -> int:
         f"against the parse-only loop on this input; `harness normalize` takes "
         f"{native['lane_cpu'] / floor_cpu:.2f}x the floor's CPU time.", "",
         "## Memory", "",
-        f"`harness normalize --lane codex-native` over {big.stat().st_size / 2**20:.0f} MB: "
-        f"peak RSS **{memory.peak_rss_mb:.0f} MB** (target < 150 MB), "
-        f"{memory.seconds:.1f} s.", "",
+        *jsonl_memory_lines(memories), "",
         "## Gate", "",
         f"`harness check` offline over the catalog as it stands ({len(catalog)} scenarios): "
         f"**{gate_s:.1f} s** (target < 15 s; exit code ignored: the catalog is being recorded).",
