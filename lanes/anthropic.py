@@ -88,7 +88,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Literal, cast
 
-from anthropic import Anthropic, APIConnectionError, APIError, APIStatusError
+from anthropic import Anthropic, APIConnectionError, APIError, APIStatusError, DefaultHttpxClient
 from anthropic.resources.beta.messages import Messages
 from anthropic.types.beta import (
     BetaMessage,
@@ -127,7 +127,7 @@ from harness.contract.model import (
     status_kind,
 )
 from harness.record.cassette import Interaction
-from harness.record.replay import consume_raw, safe_base_url
+from harness.record.replay import consume_raw, replay_ssl, safe_base_url
 from lanes import claude_family
 from lanes.api_shell import (
     ExchangeTranslator,
@@ -309,7 +309,8 @@ def _replay_base(interaction: Interaction) -> str:
 
 
 def _new_client(interaction: Interaction) -> Anthropic:
-    return Anthropic(base_url=_replay_base(interaction), api_key="replay", max_retries=0)
+    return Anthropic(base_url=_replay_base(interaction), api_key="replay", max_retries=0,
+                     http_client=DefaultHttpxClient(verify=replay_ssl()))
 
 
 def default_clients() -> ClientFor:

@@ -72,7 +72,7 @@ from typing import Any, Literal, cast
 
 import openai._models as openai_models
 import pydantic
-from openai import APIConnectionError, APIError, APIStatusError, OpenAI
+from openai import APIConnectionError, APIError, APIStatusError, DefaultHttpxClient, OpenAI
 from openai.resources.responses import Responses
 from openai.types.responses import (
     Response,
@@ -125,7 +125,7 @@ from harness.contract.model import (
     status_kind,
 )
 from harness.record.cassette import Interaction
-from harness.record.replay import base_url_of, consume_raw
+from harness.record.replay import base_url_of, consume_raw, replay_ssl
 from lanes.api_shell import (
     ExchangeTranslator,
     TurnUsage,
@@ -351,7 +351,8 @@ ClientFor = Callable[[Interaction], OpenAI]
 
 
 def _new_client(interaction: Interaction) -> OpenAI:
-    return OpenAI(base_url=base_url_of(interaction) + "/v1", api_key="replay", max_retries=0)
+    return OpenAI(base_url=base_url_of(interaction) + "/v1", api_key="replay", max_retries=0,
+                  http_client=DefaultHttpxClient(verify=replay_ssl()))
 
 
 def default_clients() -> ClientFor:

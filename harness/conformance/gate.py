@@ -18,7 +18,8 @@ import subprocess
 import tempfile
 import time
 from collections.abc import Callable, Iterator, Sequence
-from concurrent.futures import ProcessPoolExecutor
+from concurrent.futures import Executor, Future, ProcessPoolExecutor
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -51,7 +52,7 @@ from harness.contract.lane import (
 from harness.contract.runmeta import recorded_context
 from harness.contract.schema import validate_event
 from harness.fsutil import atomic_write_text
-from harness.record.secrets import scan_paths
+from harness.record.secrets import Finding, scan_paths
 from harness.scenario import Scenario, load_scenario, scenario_dirs
 
 
@@ -221,11 +222,11 @@ def evaluate_cell(scenario_dir: Path, lane: LaneSpec, options: GateOptions
                   ) -> tuple[CellResult, bool]:
     """Run every per-cell check; returns the result and whether a golden file was rewritten."""
     started = time.perf_counter()
-    scenario = load_scenario(scenario_dir / "scenario.yaml")
+    scenario = _cached(load_scenario, scenario_dir / "scenario.yaml")
     native = scenario_dir / lane.native_file
     result = CellResult(scenario.name, lane.id, "pass")
     result.capability_gap = any(d.kind == "capability_gap" and lane.id in d.lanes
-                                for d in read_ledger(scenario_dir))
+                                for d in _cached(read_ledger, scenario_dir))
     if not native.exists():
         result.status = "gap"
         result.reason = _gap_reason(scenario, lane)
@@ -264,10 +265,39 @@ def _gap_reason(scenario: Scenario, lane: LaneSpec) -> str:
     return f"no recording ({lane.native_file}) for this scenario"
 
 
+_READ: dict[tuple[Any, Path], tuple[tuple[int, int] | None, Any]] = {}
+"""Scenario files and ledgers read in this process, by path and (mtime, size): a worker
+evaluates every lane of a scenario, and parsing the same YAML again for each cost a tenth of the
+gate."""
+
+
+def _cached(read: Callable[[Path], Any], path: Path) -> Any:
+    """`read(path)`, read again only when the file (or folder) changed."""
+    try:
+        info = path.stat()
+        stamp: tuple[int, int] | None = (info.st_mtime_ns, info.st_size)
+    except OSError:
+        stamp = None
+    known = _READ.get((read, path))
+    if known is None or stamp is None or known[0] != stamp:
+        known = _READ[(read, path)] = (stamp, read(path))
+    return known[1]
+
+
+_LANES: dict[str, LaneSpec] = {}
+
+
+def _lane(lane_id: str) -> LaneSpec:
+    """`get_lane` once per process: it scans the installed entry points (~10 ms) on each call."""
+    if lane_id not in _LANES:
+        _LANES[lane_id] = get_lane(lane_id)
+    return _LANES[lane_id]
+
+
 def _cell_job(args: tuple[Path, str, GateOptions]) -> tuple[CellResult, bool]:
     scenario_dir, lane_id, options = args
     specs = options.lane_specs
-    lane = specs[lane_id] if specs is not None else get_lane(lane_id)
+    lane = specs[lane_id] if specs is not None else _lane(lane_id)
     return evaluate_cell(scenario_dir, lane, options)
 
 
@@ -404,12 +434,17 @@ def run_gate(options: GateOptions, progress: Progress | None = None) -> GateResu
     workers = 1 if options.lane_specs is not None else options.jobs
     if progress is not None:
         progress(0, len(jobs), "")
-    for result, was_updated in _map(jobs, workers):
-        cells.append(result)
-        if progress is not None:
-            progress(len(cells), len(jobs), f"{result.scenario} / {result.lane}")
-        if was_updated:
-            updated.append(f"{result.scenario}/{result.lane}")
+    scanned = [*dirs, *(options.golden / d.name for d in dirs)]
+    with _pool(jobs, workers) as pool:
+        # the secret scan, one folder a task, runs beside the cells (it was a serial tail)
+        scans = [pool.submit(scan_paths, [p]) for p in scanned] if pool is not None else []
+        for result, was_updated in _map(jobs, pool):
+            cells.append(result)
+            if progress is not None:
+                progress(len(cells), len(jobs), f"{result.scenario} / {result.lane}")
+            if was_updated:
+                updated.append(f"{result.scenario}/{result.lane}")
+        findings = _findings(scans) if pool is not None else scan_paths(scanned)
     pairs: list[PairResult] = []
     stale: list[str] = []
     for d in dirs:
@@ -419,15 +454,31 @@ def run_gate(options: GateOptions, progress: Progress | None = None) -> GateResu
         stale += stale_here
     whole_catalog = options.shard == (1, 1) and not options.scenarios
     problems = capability_problems(lanes, cells, scenarios) if whole_catalog else []
-    secrets = [str(f) for f in scan_paths([*dirs, *(options.golden / d.name for d in dirs)])]
+    secrets = [str(f) for f in findings]
     return GateResult(cells, pairs, lanes, scenarios, updated, problems, secrets, stale)
 
 
-def _map(jobs: list[tuple[Path, str, GateOptions]], workers: int
-         ) -> Iterator[tuple[CellResult, bool]]:
+@contextmanager
+def _pool(jobs: list[tuple[Path, str, GateOptions]], workers: int
+          ) -> Iterator[Executor | None]:
+    """Worker processes for the cells (None: run them here, one by one)."""
     count = workers or min(len(jobs), os.cpu_count() or 1)
     if count <= 1 or len(jobs) <= 1:
-        yield from map(_cell_job, jobs)
+        yield None
         return
     with ProcessPoolExecutor(max_workers=count) as pool:
-        yield from pool.map(_cell_job, jobs, chunksize=max(1, len(jobs) // (count * 4)))
+        yield pool
+
+
+def _map(jobs: list[tuple[Path, str, GateOptions]], pool: Executor | None
+         ) -> Iterator[tuple[CellResult, bool]]:
+    if pool is None:
+        yield from map(_cell_job, jobs)
+        return
+    # small chunks: cells differ in cost tenfold (SDK replays), so big ones left a worker idle
+    yield from pool.map(_cell_job, jobs, chunksize=2)
+
+
+def _findings(scans: list[Future[list[Finding]]]) -> list[Finding]:
+    """The scans' findings in the order the folders were given."""
+    return [finding for scan in scans for finding in scan.result()]
