@@ -83,8 +83,9 @@ from __future__ import annotations
 
 import json
 import re
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
+from itertools import chain
 from pathlib import Path
 from typing import Any, Literal, cast
 
@@ -619,7 +620,7 @@ class Translator(ExchangeTranslator[Replayed]):
         self.held = []
         return out
 
-    def exchange(self, rep: Replayed, following: Replayed | None) -> list[Event]:
+    def exchange(self, rep: Replayed, following: Replayed | None) -> Iterable[Event]:
         if rep.call != "raw" and rep.body is None:
             return self.frame_problem(rep, rep.body_error or "request body unusable")
         self.claude_code = claude_code_sent(rep.interaction, rep.body)
@@ -631,8 +632,7 @@ class Translator(ExchangeTranslator[Replayed]):
         assert rep.body is not None
         out = self._request(rep.body)
         self.last_messages = _messages(rep.body)
-        out += self._response(rep, following)
-        return out
+        return chain(out, self._response(rep, following))
 
     # ---------------------------------------------------------------- classification
 
@@ -753,37 +753,42 @@ class Translator(ExchangeTranslator[Replayed]):
 
     # ---------------------------------------------------------------- responses
 
-    def _response(self, rep: Replayed, following: Replayed | None) -> list[Event]:
-        out: list[Event] = []
+    def _response(self, rep: Replayed, following: Replayed | None) -> Iterator[Event]:
+        """The answer's events as they are made: a long streamed answer is hundreds of deltas,
+        each `item.updated` carrying the text so far, so a list of them grew as the square of
+        the answer's length."""
         self.blocks.clear()
         self.call_usage = _CallUsage()
         outcome: Outcome = "truncated"
         if rep.message is not None:
-            out += self._whole_message(rep.message)
+            yield from self._whole_message(rep.message)
             outcome = "completed"
         for event in rep.events:
             step, terminal = self._event(event)
-            out += step
+            yield from step
             if terminal is not None:
                 outcome = terminal
                 break
         if outcome == "completed":
             self.call_usage.add_to(self.usage)
-            return out
-        out += self._close_blocks()
+            return
+        yield from self._close_blocks()
         retry = following is not None and _is_retry(rep, following)
         if rep.error is not None:
             error = api_error(rep.error)
             if retry:  # Claude Code re-sends a failed call: the turn goes on
                 self.retrying = True
-                return [*out, self.b.notice(error.message)]
-            return out + self._fail(error)
+                yield self.b.notice(error.message)
+                return
+            yield from self._fail(error)
+            return
         if rep.stream_error is not None:
-            out += self.frame_problem(rep, rep.stream_error)
+            yield from self.frame_problem(rep, rep.stream_error)
         if retry:
             self.retrying = True
-            return out
-        return out + (self._fail_truncated() if self.b.in_turn else [])
+            return
+        if self.b.in_turn:
+            yield from self._fail_truncated()
 
     def _fail(self, error: TurnError) -> list[Event]:
         if not self.b.in_turn:

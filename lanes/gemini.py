@@ -93,6 +93,7 @@ import re
 import warnings
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
+from itertools import chain
 from pathlib import Path
 from typing import Any, Literal, cast
 from urllib.parse import urlsplit
@@ -126,7 +127,7 @@ from harness.contract.model import (
     WebSearch,
     status_kind,
 )
-from harness.record.cassette import Interaction
+from harness.record.cassette import Interaction, iter_http_cassette
 from harness.record.replay import consume_raw, replay_ssl
 from lanes.api_shell import (
     JSON_ERRORS,
@@ -297,6 +298,8 @@ class Replayed:
     error: genai_errors.APIError | None = None
     stream_error: str | None = None
     json_array: bool = False
+    cli_traffic: bool | None = None
+    """`sent_by_gemini_cli` of the whole input, when decided before replay."""
 
     @property
     def streamed(self) -> bool:
@@ -491,9 +494,27 @@ def _call_sdk(rep: Replayed, route: Route, client: genai.Client) -> None:
 
 def replay_cassette(path: Path) -> Iterator[Replayed]:
     """Every interaction of the cassette at `path` through the SDK under vcrpy (network
-    impossible), one client per API base and version."""
+    impossible), one client per API base and version, each carrying whether Gemini CLI sent
+    the traffic: decided first from the requests alone (what `sent_by_gemini_cli` reads is
+    known before the SDK runs), so the replay streams instead of being held whole."""
+    cli = any(_cli_mark(_unreplayed(index, interaction))
+              for index, (interaction, _) in enumerate(iter_http_cassette(path)))
     clients = cached(_new_client)
-    return replay_file(path, lambda n, i: replay_one(n, i, clients))
+
+    def one(index: int, interaction: Interaction) -> Replayed:
+        rep = replay_one(index, interaction, clients)
+        rep.cli_traffic = cli
+        return rep
+
+    yield from replay_file(path, one)
+
+
+def _unreplayed(index: int, interaction: Interaction) -> Replayed:
+    """An interaction with what `replay_one` reads of its request before the SDK runs."""
+    rep = Replayed(index, interaction, route_of(interaction))
+    if rep.route is not None and rep.route.method in {STREAM_METHOD, *SIDE_CALL_METHODS}:
+        rep.body, rep.contents, rep.body_error = _parse_body(interaction.request.body)
+    return rep
 
 
 # ------------------------------------------------------------------------------------- parsing
@@ -684,8 +705,17 @@ class Translator(ExchangeTranslator[Replayed]):
 
     def prepare(self, replayed: Iterable[Replayed]) -> Iterable[Replayed]:
         """Decide once whether Gemini CLI sent this traffic (`sent_by_gemini_cli`): a decision
-        over every exchange, so this lane holds the whole replay before its first event."""
-        every = list(replayed)
+        over every exchange. A replayed cassette carries it on each exchange (`cli_traffic`,
+        decided by a read of the cassette before replay), so the replay streams; exchanges
+        without it are all read here first."""
+        exchanges = iter(replayed)
+        first = next(exchanges, None)
+        if first is None:
+            return []
+        if first.cli_traffic is not None:
+            self.cli = first.cli_traffic
+            return chain([first], exchanges)
+        every = [first, *exchanges]
         self.cli = sent_by_gemini_cli(every)
         return every
 
@@ -707,7 +737,7 @@ class Translator(ExchangeTranslator[Replayed]):
         self.queued.clear()
         return out
 
-    def exchange(self, rep: Replayed, following: Replayed | None) -> list[Event]:
+    def exchange(self, rep: Replayed, following: Replayed | None) -> Iterable[Event]:
         if rep.body is None and rep.body_error is not None:
             return self.frame_problem(rep, rep.body_error)
         if rep.route is None or (not rep.streamed
@@ -720,9 +750,7 @@ class Translator(ExchangeTranslator[Replayed]):
                 return self._side_call(rep)
             self.queued.append(rep)
             return []
-        out = self._request(rep)
-        out += self._response(rep, following)
-        return out
+        return chain(self._request(rep), self._response(rep, following))
 
     # ---------------------------------------------------------------- requests
 
@@ -821,8 +849,10 @@ class Translator(ExchangeTranslator[Replayed]):
 
     # ---------------------------------------------------------------- responses
 
-    def _response(self, rep: Replayed, following: Replayed | None) -> list[Event]:
-        out: list[Event] = []
+    def _response(self, rep: Replayed, following: Replayed | None) -> Iterator[Event]:
+        """The answer's events as they are made: a long streamed answer is hundreds of chunks,
+        each `item.updated` carrying the text so far, so a list of them grew as the square of
+        the answer's length."""
         self.streaming = None
         self.code_runs = []
         answer = _Answer()
@@ -830,7 +860,7 @@ class Translator(ExchangeTranslator[Replayed]):
             [None] * len(rep.responses)
         for response, raw in zip(rep.responses, raws, strict=True):
             for candidate in response.candidates or []:
-                out += self._candidate(candidate, raw)
+                yield from self._candidate(candidate, raw)
                 if (candidate.index or 0) == 0:
                     _note_candidate(answer, candidate, raw)
             answer.usage = response.usage_metadata or answer.usage
@@ -839,9 +869,9 @@ class Translator(ExchangeTranslator[Replayed]):
                 answer.blocked = str(feedback.block_reason.value) + (
                     f": {feedback.block_reason_message}" if feedback.block_reason_message
                     else "")
-        out += self._unanswered_code()
-        out += self._grounding(answer)
-        return out + self._outcome(rep, following, answer)
+        yield from self._unanswered_code()
+        yield from self._grounding(answer)
+        yield from self._outcome(rep, following, answer)
 
     def _outcome(self, rep: Replayed, following: Replayed | None, answer: _Answer) -> list[Event]:
         """How one model call ended: API error, blocked prompt, cut stream, or a finishReason
