@@ -199,3 +199,21 @@ def test_api_lane_unreadable_from_the_start_gives_the_error_alone(tmp_path: Path
     path = _write(tmp_path / "c.yaml", [bad, _interaction(1, "/v1/responses")])
     events = lanekit.normalize_file(LANE, path, lenient=True)
     assert [(e["type"], e["item"]["kind"]) for e in events] == [("item.completed", "error")]
+
+
+GEMINI = sorted([*REPO.glob("cassettes/*/gemini*.http.yaml"),
+                 *REPO.glob("tests/data/shapes/gemini/*.http.yaml")])
+
+
+@pytest.mark.parametrize("path", GEMINI, ids=lambda p: str(p.relative_to(REPO)))
+def test_gemini_decides_cli_traffic_before_replay_as_over_the_whole_replay(path: Path) -> None:
+    """The gemini lane streams because it reads whether Gemini CLI sent the traffic from the
+    requests before replay: the same answer `sent_by_gemini_cli` gives over the whole replay."""
+    from lanes import gemini  # noqa: PLC0415 - the google-genai SDK, for this test only
+
+    try:
+        replayed = list(gemini.replay_cassette(path))
+    except InputError:
+        pytest.skip("a cassette the lane refuses")
+    whole = gemini.sent_by_gemini_cli(replayed)
+    assert [r.cli_traffic for r in replayed] == [whole] * len(replayed)
