@@ -271,3 +271,125 @@ def responses_cassette(path: Path, size_mb: float, seed: int = 7) -> int:
         yaml.dump({"interactions": interactions, "version": 1}, out, Dumper=Literal,
                   sort_keys=False, allow_unicode=True, width=100)
     return events
+
+
+# --------------------------------------------------------------- API cassettes (issue 17 item 2)
+
+
+def _deltas(rng: random.Random) -> list[str]:
+    """One long streamed answer's text deltas, sized as `_responses_answer`'s."""
+    return [_text(rng, rng.randint(5, 60)) + " " for _ in range(rng.randint(20, 400))]
+
+
+def _messages_answer(rng: random.Random, n: int) -> str:
+    """One streamed Anthropic Messages answer (thinking, then a long text in many deltas), in
+    the event sequence the catalog's claude.http.yaml recordings show."""
+    deltas = _deltas(rng)
+    events: list[dict[str, object]] = [
+        {"type": "message_start", "message": {
+            "id": f"msg_{n}", "type": "message", "role": "assistant",
+            "model": "claude-opus-5-5", "content": [], "stop_reason": None,
+            "stop_sequence": None, "usage": {"input_tokens": 100 + n,
+                                             "cache_creation_input_tokens": 0,
+                                             "cache_read_input_tokens": 0, "output_tokens": 1}}},
+        {"type": "content_block_start", "index": 0,
+         "content_block": {"type": "thinking", "thinking": "", "signature": ""}},
+        {"type": "content_block_delta", "index": 0,
+         "delta": {"type": "thinking_delta", "thinking": _text(rng, 30)}},
+        {"type": "content_block_delta", "index": 0,
+         "delta": {"type": "signature_delta", "signature": "c2lnbmF0dXJl"}},
+        {"type": "content_block_stop", "index": 0},
+        {"type": "content_block_start", "index": 1,
+         "content_block": {"type": "text", "text": ""}},
+        *({"type": "content_block_delta", "index": 1,
+           "delta": {"type": "text_delta", "text": d}} for d in deltas),
+        {"type": "content_block_stop", "index": 1},
+        {"type": "message_delta", "delta": {"stop_reason": "end_turn", "stop_sequence": None},
+         "usage": {"output_tokens": len(deltas)}},
+        {"type": "message_stop"},
+    ]
+    return "".join(_sse(e) for e in events)
+
+
+def _gemini_answer(rng: random.Random, n: int) -> str:
+    """One `streamGenerateContent?alt=sse` answer: a text part a chunk, the last with the finish
+    reason and usage, as the catalog's gemini.http.yaml recordings show."""
+    deltas = _deltas(rng)
+    chunks = []
+    for i, d in enumerate(deltas):
+        candidate: dict[str, object] = {
+            "content": {"role": "model", "parts": [{"text": d}]}, "index": 0}
+        chunk: dict[str, object] = {"candidates": [candidate], "modelVersion": "gemini-2.5-pro",
+                                    "responseId": f"resp_{n}"}
+        if i == len(deltas) - 1:
+            candidate["finishReason"] = "STOP"
+            chunk["usageMetadata"] = {"promptTokenCount": 100 + n,
+                                      "candidatesTokenCount": len(deltas),
+                                      "totalTokenCount": 100 + n + len(deltas)}
+        chunks.append(f"data: {json.dumps(chunk, ensure_ascii=False)}\n\n")
+    return "".join(chunks)
+
+
+def _sse_cassette(path: Path, size_mb: float, seed: int, uri: str,
+                  request: Any, answer: Any) -> int:
+    """A cassette of one-prompt, one-streamed-answer interactions until the SSE bodies add up to
+    about `size_mb` MB (written as `responses_cassette` writes its own); returns the number of
+    SSE data lines."""
+    import yaml  # noqa: PLC0415 - only the cassette generators need it
+
+    rng = random.Random(seed)
+    limit, written, events, interactions = int(size_mb * 1024 * 1024), 0, 0, []
+    while written < limit:
+        n = len(interactions)
+        body = request(rng, n)
+        sse = answer(rng, n)
+        written += len(sse.encode())
+        events += sse.count("data: ")
+        interactions.append({
+            "request": {"method": "POST", "uri": uri,
+                        "headers": {"content-type": ["application/json"]},
+                        "body": json.dumps(body, indent=2) + "\n"},
+            "response": {"status": {"code": 200, "message": "OK"},
+                         "headers": {"content-type": ["text/event-stream"]},
+                         "body": {"string": sse}}})
+
+    class Literal(yaml.CSafeDumper):
+        """SSE bodies as literal blocks, one SSE line per YAML line, as real cassettes are."""
+
+    def literal(dumper: yaml.SafeDumper, value: str) -> yaml.ScalarNode:
+        style = "|" if "\n" in value else None
+        return dumper.represent_scalar("tag:yaml.org,2002:str", value, style=style)
+
+    Literal.add_representer(str, literal)
+    with path.open("w", encoding="utf-8") as out:
+        yaml.dump({"interactions": interactions, "version": 1}, out, Dumper=Literal,
+                  sort_keys=False, allow_unicode=True, width=100)
+    return events
+
+
+def messages_cassette(path: Path, size_mb: float, seed: int = 7) -> int:
+    """A large Anthropic Messages cassette (the anthropic lane's input)."""
+    history: list[dict[str, object]] = []
+
+    def request(rng: random.Random, n: int) -> dict[str, object]:
+        history.append({"role": "user", "content": [
+            {"type": "text", "text": f"step {n}: {_text(rng, 12)}"}]})
+        return {"model": "claude-opus-5-5", "max_tokens": 32000, "stream": True,
+                "messages": history[-1:]}
+
+    return _sse_cassette(path, size_mb, seed, "http://127.0.0.1:8080/v1/messages?beta=true",
+                         request, _messages_answer)
+
+
+def gemini_cassette(path: Path, size_mb: float, seed: int = 7) -> int:
+    """A large Gemini API cassette (the gemini lane's input)."""
+
+    def request(rng: random.Random, n: int) -> dict[str, object]:
+        return {"contents": [{"role": "user", "parts": [
+            {"text": f"step {n}: {_text(rng, 12)}"}]}],
+                "generationConfig": {"temperature": 0}}
+
+    return _sse_cassette(
+        path, size_mb, seed,
+        "http://127.0.0.1:8080/v1beta/models/gemini-2.5-pro:streamGenerateContent?alt=sse",
+        request, _gemini_answer)
