@@ -330,7 +330,7 @@ def _gemini_answer(rng: random.Random, n: int) -> str:
     return "".join(chunks)
 
 
-def _sse_cassette(path: Path, size_mb: float, seed: int, uri: str,
+def _sse_cassette(path: Path, size_mb: float, seed: int, uri: str, *,
                   request: Any, answer: Any) -> int:
     """A cassette of one-prompt, one-streamed-answer interactions until the SSE bodies add up to
     about `size_mb` MB (written as `responses_cassette` writes its own); returns the number of
@@ -378,7 +378,7 @@ def messages_cassette(path: Path, size_mb: float, seed: int = 7) -> int:
                 "messages": history[-1:]}
 
     return _sse_cassette(path, size_mb, seed, "http://127.0.0.1:8080/v1/messages?beta=true",
-                         request, _messages_answer)
+                         request=request, answer=_messages_answer)
 
 
 def gemini_cassette(path: Path, size_mb: float, seed: int = 7) -> int:
@@ -392,4 +392,4 @@ def gemini_cassette(path: Path, size_mb: float, seed: int = 7) -> int:
     return _sse_cassette(
         path, size_mb, seed,
         "http://127.0.0.1:8080/v1beta/models/gemini-2.5-pro:streamGenerateContent?alt=sse",
-        request, _gemini_answer)
+        request=request, answer=_gemini_answer)

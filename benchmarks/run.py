@@ -6,10 +6,12 @@ and measures, as medians of `--runs` runs:
 - throughput of `harness normalize` for each JSONL lane (codex-native, claude-code, gemini-cli;
   `--jsonl` picks some) on a realistic generated stream against a bare `orjson.loads`-per-line
   loop over the same file, measured in the same run (MB/s, native events/s, ratio; target >= 0.5);
-- the same for the `codex-adapter` lane over a large Responses SSE cassette (baseline: orjson
-  over every SSE `data:` line of the file);
+- each API lane (codex-adapter, anthropic, gemini; `--api` picks some) over its own generated
+  ~50 MB cassette: MB/s, peak RSS, the log's size, ratios against orjson over every SSE `data:`
+  line and against the floor of reading the cassette (`api.py`);
 - peak RSS of `harness normalize` over a 1 GB stream of each JSONL lane (target < 150 MB);
-- `harness check` offline over whatever catalog exists (target < 15 s).
+- `harness check` offline over whatever catalog exists (target < 10 s on 2 cores), wall and
+  CPU, with the load average (`--no-gate` skips it).
 
 The CLI runs as a subprocess, as a user runs it: its time includes interpreter start-up.
 """
@@ -31,6 +33,7 @@ from pathlib import Path
 import orjson
 
 sys.path.insert(0, str(Path(__file__).parent))
+import api
 import generate
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -178,6 +181,44 @@ def jsonl_memory_lines(memory: dict[str, tuple[float, Run]]) -> list[str]:
             for lane, (size, run) in memory.items()]
 
 
+def api_lanes(lanes: list[str], runs: int, cassette_mb: float) -> dict[str, dict[str, float]]:
+    """Each API lane over its own generated cassette: `throughput` (bare parse: orjson over
+    every SSE data line), the floor (`api.floor`) and the log's size."""
+    results = {}
+    for lane in lanes:
+        path = api.cassette(DATA, lane, cassette_mb, ensure)
+        result = throughput(lane, path, runs, sse=True)
+        floors = [timed(lambda p=path: api.floor(p)) for _ in range(runs)]
+        floor_s = median([w for w, _ in floors])
+        result.update(floor_s=floor_s, floor_mbps=result["size_mb"] / floor_s,
+                      floor_ratio=floor_s / result["lane_s"],
+                      out_mb=api.output_mb(HARNESS, lane, path, ROOT))
+        results[lane] = result
+    return results
+
+
+def api_lines(results: dict[str, dict[str, float]]) -> list[str]:
+    if not results:
+        return []
+    return ["## API lanes", "",
+            "Ratios: the reference's time over `harness normalize`'s (1 = as fast as it).", "",
+            *api.API_HEADER, *[api.api_row(lane, r) for lane, r in results.items()], "",
+            f"Not measured: {', '.join(api.TRANSCRIPT_LANES)} (`api.transcript_hook`: no "
+            "generator of a large JSON-RPC transcript yet).", ""]
+
+
+def gate_section(runs: int) -> list[str]:
+    """`harness check` offline over the catalog, `runs` times: medians of wall and CPU."""
+    catalog = sorted({p.parent.name for p in (ROOT / "cassettes").glob("*/scenario.yaml")})
+    gate = [run_cli(["check", "--report", str(DATA / "report")]) for _ in range(runs)]
+    walls = ", ".join(f"{g.seconds:.1f}" for g in gate)
+    return ["## Gate", "",
+            f"`harness check` offline over the catalog as it stands ({len(catalog)} scenarios, "
+            f"default jobs = {os.cpu_count()} cores): **{median([g.seconds for g in gate]):.1f} s"
+            f"** wall (runs: {walls} s), {median([g.cpu_seconds for g in gate]):.1f} s CPU "
+            "(target < 10 s on 2 cores; exit code ignored).", ""]
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__,
                                      formatter_class=argparse.RawDescriptionHelpFormatter)
@@ -188,27 +229,35 @@ def main() -> int:
     parser.add_argument("--quick", action="store_true", help="small sizes, one run (smoke)")
     parser.add_argument("--jsonl", nargs="*", default=list(JSONL_STREAMS), metavar="LANE",
                         help="JSONL lanes to measure (default: all)")
+    parser.add_argument("--api", nargs="*", default=list(api.API_CASSETTES), metavar="LANE",
+                        help="API lanes to measure (default: all)")
+    parser.add_argument("--no-gate", action="store_true", help="do not time `harness check`")
     parser.add_argument("--out", type=Path, default=RESULTS)
     args = parser.parse_args()
     if args.quick:
         args.runs, args.stream_mb, args.big_mb, args.cassette_mb = 1, 10, 20, 2
+    load_before = api.load()
+    api_results = api_lanes(args.api, args.runs, args.cassette_mb)
+    gate_lines = [] if args.no_gate else gate_section(args.runs)
+    if not args.jsonl:  # API lanes and gate only
+        lines = ["# Benchmark results (API lanes and gate)", "",
+                 f"Written by `python benchmarks/run.py --jsonl` ({args.runs} runs each, "
+                 f"medians); load average (1/5/15 min) {load_before} before, {api.load()} "
+                 "after. Machine:", "", *machine(), "", *api_lines(api_results), *gate_lines]
+        args.out.write_text("\n".join(lines))
+        print("\n".join(lines))
+        return 0
     stream = jsonl_stream("codex-native", args.stream_mb)
-    cassette = ensure(DATA / f"responses-{args.cassette_mb:g}mb.yaml",
-                      lambda p: generate.responses_cassette(p, args.cassette_mb))
     lanes, memories = jsonl_lanes(args.jsonl, args.runs, args.stream_mb, args.big_mb)
     native = lanes.get("codex-native") or throughput("codex-native", stream, args.runs,
                                                      sse=False)
     floor_runs = [timed(lambda: orjson_roundtrip(stream)) for _ in range(args.runs)]
     floor_s, floor_cpu = median([w for w, _ in floor_runs]), median([c for _, c in floor_runs])
-    adapter = throughput("codex-adapter", cassette, args.runs, sse=True)
-    catalog = sorted({p.parent.name for p in (ROOT / "cassettes").glob("*/scenario.yaml")})
     tiny = DATA / "tiny.jsonl"
     tiny.write_text('{"type": "thread.started", "thread_id": "t"}\n')
     startup = median([run_cli(["normalize", "--lane", "codex-native", str(tiny)]).seconds
                       for _ in range(max(args.runs, 5))])
     native_net = native["size_mb"] / (native["lane_s"] - startup)
-    gate = [run_cli(["check", "--report", str(DATA / "report")]) for _ in range(args.runs)]
-    gate_s = median([g.seconds for g in gate])
     lines = [
         "# Benchmark results (issue 7)", "",
         f"Written by `python benchmarks/run.py` ({args.runs} runs each, medians). Machine:", "",
@@ -218,8 +267,7 @@ def main() -> int:
         "ratio (CPU: loop / CLI) | peak RSS |",
         "|---|---|---|---|---|---|---|",
         *[row for lane, result in (lanes or {"codex-native": native}).items()
-          for row in table(lane, result, 0.5)],
-        *table("codex-adapter", adapter, 0.5), "",
+          for row in table(lane, result, 0.5)], "",
         f"CLI start-up (imports, one-line input): {startup:.2f} s; codex-native without it: "
         f"{native_net:.0f} MB/s, ratio {native_net / native['base_mbps']:.2f}.", "",
         f"Floor: an orjson loop that parses every line of the codex stream and serializes it "
@@ -230,10 +278,8 @@ def main() -> int:
         f"{native['lane_cpu'] / floor_cpu:.2f}x the floor's CPU time.", "",
         "## Memory", "",
         *jsonl_memory_lines(memories), "",
-        "## Gate", "",
-        f"`harness check` offline over the catalog as it stands ({len(catalog)} scenarios): "
-        f"**{gate_s:.1f} s** (target < 15 s; exit code ignored: the catalog is being recorded).",
-        "",
+        *api_lines(api_results), *gate_lines,
+        f"Load average (1/5/15 min): {load_before} before the run, {api.load()} after.", "",
     ]
     notes = Path(__file__).parent / "NOTES.md"
     if notes.exists():
