@@ -42,13 +42,26 @@ from __future__ import annotations
 import re
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
-from typing import Any, Literal, cast
+from typing import Any, Literal, Union, cast
 
-from harness.contract.builder import LogBuilder, SessionInfo
+import msgspec
+
+from harness.contract.builder import LogBuilder, SessionInfo, held_item
 from harness.contract.errors import FrameError, LaneError, SequenceError
+from harness.contract.fastlog import (
+    NATIVE_STRUCT,
+    UNFIT,
+    UnfitError,
+    dumps_line,
+    encoded_lines,
+    free,
+    template,
+    text,
+)
 from harness.contract.jsonl import Frame, iter_lines, parse_object
 from harness.contract.lane import Capability, LaneInput, LaneSpec, RunContext, jsonl_recognizer
 from harness.contract.model import (
+    MAX_PAYLOAD_DEPTH,
     ApprovalPolicy,
     AssistantMessage,
     CommandExecution,
@@ -58,6 +71,8 @@ from harness.contract.model import (
     FileChange,
     FileChangeEntry,
     Item,
+    ItemCompleted,
+    ItemUpdated,
     McpToolCall,
     Plan,
     Runtime,
@@ -65,6 +80,7 @@ from harness.contract.model import (
     TurnError,
     Usage,
     WebSearch,
+    dump_event_line,
     status_kind,
 )
 from lanes.gemini_family import (
@@ -443,17 +459,136 @@ def normalize(source: LaneInput, context: RunContext) -> Iterator[Event]:
     """Stream the file line by line; memory holds only the open message and open tools."""
     translator = Translator(context, source.name)
     for number, line in iter_lines(source.stream):
-        try:
-            data = parse_object(line, number=number, lane=LANE_ID, source=source.name)
-        except FrameError as exc:
-            if not context.lenient:
-                raise
-            yield from translator._close_text()
-            yield translator.b.notice(f"line {number}: {exc.reason}")
-            yield translator.b.unknown("unreadable", line.decode("utf-8", "replace"))
-            continue
-        yield from translator.feed(Frame(number, data, line))
+        yield from read_line(translator, number, line)
     yield from translator.close()
+
+
+def read_line(translator: Translator, number: int, line: bytes) -> list[Event]:
+    """One non-blank line through the pydantic path (lenient: an unreadable line becomes a
+    notice and the line kept whole)."""
+    try:
+        data = parse_object(line, number=number, lane=LANE_ID, source=translator.source)
+    except FrameError as exc:
+        if not translator.context.lenient:
+            raise
+        return [*translator._close_text(), translator.b.notice(f"line {number}: {exc.reason}"),
+                translator.b.unknown("unreadable", line.decode("utf-8", "replace"))]
+    return translator.feed(Frame(number, data, line))
+
+
+def normalize_lines(source: LaneInput, context: RunContext) -> Iterator[bytes]:
+    """`normalize`'s log as JSONL bytes, the same byte for byte: assistant text chunks and
+    tool results through the fast path (`FastReader`), every other line through `read_line`,
+    sharing one translator."""
+    translator = Translator(context, source.name)
+    return encoded_lines(source.stream, FastReader(translator).feed,
+                         lambda number, line: read_line(translator, number, line),
+                         lambda _: translator.close())
+
+
+# ------------------------------------------------------------------------------ fast path
+
+FastChunk = msgspec.defstruct(
+    "FastChunk", [("role", Literal["assistant"]), ("content", str), ("delta", bool),
+                  ("timestamp", str, "")],
+    tag="message", tag_field="type", **NATIVE_STRUCT)
+"""An assistant text chunk (`message`, `delta: true`): the fields Gemini CLI prints."""
+FastToolResult = msgspec.defstruct(
+    "FastToolResult", [("tool_id", str), ("status", Literal["success"]),
+                       ("output", msgspec.Raw, msgspec.Raw(b"null")), ("timestamp", str, "")],
+    tag="tool_result", tag_field="type", **NATIVE_STRUCT)
+"""A successful `tool_result` without an `error` object (an error may decline the call)."""
+FAST_DECODER = msgspec.json.Decoder(Union[FastChunk, FastToolResult])  # noqa: UP007
+_COMPLETED = template(ItemCompleted, lane=LANE_ID)
+_UPDATED = template(ItemUpdated, lane=LANE_ID)
+_DELTA = template(Delta, field="text")
+
+
+class FastReader:
+    """The fast path (harness.contract.fastlog) of the two commonest lines: text chunks and
+    successful tool results, checked as `Translator._message` / `_tool_result` check them and
+    written as plain dicts. It shares the translator's state and refuses (returns None for)
+    every line it cannot prove the translator reads the same way: `read_line` reads those."""
+
+    def __init__(self, translator: Translator) -> None:
+        self.t = translator
+        self.b = translator.b
+
+    def feed(self, raw: bytes | memoryview) -> bytes | None:
+        try:
+            line = FAST_DECODER.decode(raw)
+            if not self.b.has_session or not self.b.in_turn:
+                raise UnfitError  # `_ensure_turn`'s problems
+            if type(line) is FastChunk:
+                return self._chunk(line)
+            return self._tool_result(line)
+        except UNFIT:
+            return None
+
+    def _chunk(self, line: Any) -> bytes:
+        """`Translator._message` for an assistant chunk inside a turn."""
+        if not line.delta:
+            raise UnfitError  # a whole message
+        t, b = self.t, self.b
+        out = b""
+        if t.text is None:
+            item = AssistantMessage(id=b.fresh_id(), status="in_progress", text="")
+            t.text = _Text(item)
+            out = dump_event_line(b.item("started", item))
+        fields = dict(t.text.item.__dict__)
+        fields["text"] += line.content
+        held = t.text.item = held_item(AssistantMessage, fields)
+        seq = b.item_written("updated", fields["id"], AssistantMessage, fields, held)
+        event = _UPDATED.copy()
+        event.update(seq=seq, thread_id=b.thread_id, turn=b.turn, item=fields,
+                     delta={**_DELTA, "text": line.content})
+        return out + dumps_line(event)
+
+    def _tool_result(self, line: Any) -> bytes:
+        """`Translator._tool_result` and `finish_item` for a successful call."""
+        t, b = self.t, self.b
+        item = t.tools.get(line.tool_id)
+        if item is None:
+            raise UnfitError
+        fields = dict(item.__dict__)
+        fields["status"] = "completed"
+        if type(item) is CommandExecution:
+            fields["output"] = text(line.output)
+            fields["error"] = None
+        elif type(item) is FileChange:
+            fields["error"] = None
+        elif type(item) in (McpToolCall, ToolCall):
+            result = free(line.output)
+            if deeper_than(result):
+                raise UnfitError  # kept as the pydantic path keeps it
+            fields["result"] = result
+            fields["error"] = None
+        # everything is checked: from here on the translator's state changes
+        out = b"".join([dump_event_line(event) for event in t._close_text()])
+        del t.tools[line.tool_id]
+        t.tool_names.pop(line.tool_id, None)
+        seq = b.item_written("completed", item.id, type(item), fields)
+        event = _COMPLETED.copy()
+        event.update(seq=seq, thread_id=b.thread_id, turn=b.turn, item=fields)
+        return out + dumps_line(event)
+
+
+def deeper_than(value: Any, limit: int = MAX_PAYLOAD_DEPTH) -> bool:
+    """Whether `value` nests more than `limit` levels (a result the model would keep as its JSON
+    text, or orjson could not write): the pydantic path's business."""
+    stack: list[tuple[Any, int]] = [(value, 1)]
+    while stack:
+        current, depth = stack.pop()
+        if type(current) is dict:
+            children: Any = current.values()
+        elif type(current) is list:
+            children = current
+        else:
+            continue
+        if depth > limit:
+            return True
+        stack.extend((child, depth + 1) for child in children)
+    return False
 
 
 EMPTY_FAILURE_OUTPUT = re.compile(r"\ACommand exited with code: -?\d+\Z")
@@ -480,6 +615,7 @@ LANE = LaneSpec(
         "web_search", "plan", "file_change",
     ])),
     normalize=normalize,
+    normalize_lines=normalize_lines,
     native_file="gemini-cli.jsonl",
     recognizes=jsonl_recognizer(frozenset({"init", "message", "tool_use", "tool_result"})),
     output_rules=(("gemini-cli.empty-failure-placeholder", _empty_failure_placeholder),),

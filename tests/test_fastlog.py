@@ -129,7 +129,7 @@ def _both(*breaks: Callable[[bytes], bytes]) -> Callable[[bytes], bytes]:
 
 BREAKS: dict[str, Callable[[bytes], bytes]] = {
     "invalid UTF-8 in a text": _both(_into("text", b"\xff"), _into("aggregated_output", b"\xc3"),
-                                     _into("content", b"\xed\xa0\x80")),
+                                     _into("content", b"\xed\xa0\x80"), _into("output", b"\xe6")),
     "number orjson reads as a float": _both(_num("exit_code", b"18446744073709551616"),
                                             _num("input_tokens", b"99999999999999999999")),
     "unsigned top half": _num("exit_code", b"10000000000000000000"),
@@ -138,7 +138,8 @@ BREAKS: dict[str, Callable[[bytes], bytes]] = {
     "unknown field in the item": _after(rb'"item":\s*\{', b'"extra":1e999,'),
     "wrong type": _both(_as("text", b"5"), _as("status", b"true")),
     "escaped text": _both(_into("text", b"\\u00e9\\/\\ud83d\\ude00\\n"),
-                          _into("aggregated_output", b"\\u0001\\\\u\\t")),
+                          _into("aggregated_output", b"\\u0001\\\\u\\t"),
+                          _into("content", b"\\/\\u00e9"), _into("output", b"\\\\u\\u0041")),
     "lone surrogate": _into("text", b"\\ud800"),
     "duplicated type": _at("type", b'"item.x", "type": '),
     "duplicated id": _at("id", b'7, "id": '),
@@ -365,6 +366,60 @@ def test_codex_truncated_turn_fails_items_the_fast_path_started() -> None:
     assert [event["item"]["status"] for event in closing[:3]] == ["failed"] * 3
     assert closing[1]["item"]["changes"] == [{"path": "a.py", "kind": "add", "move_path": None}]
     assert closing[3]["error"]["kind"] == "stream_truncated"
+
+
+GEMINI_RUN: list[dict[str, Any]] = [
+    {"type": "init", "timestamp": "t", "session_id": "s1", "model": "gemini-2.5-pro"},
+    {"type": "message", "timestamp": "t", "role": "user", "content": "hi"},
+    {"type": "message", "timestamp": "t", "role": "assistant", "content": "Let me ",
+     "delta": True},
+    {"type": "message", "timestamp": "t", "role": "assistant", "content": "look.", "delta": True},
+    {"type": "tool_use", "timestamp": "t", "tool_name": "run_shell_command", "tool_id": "c1",
+     "parameters": {"command": "ls"}},
+    {"type": "tool_result", "timestamp": "t", "tool_id": "c1", "status": "success",
+     "output": "a\nb é"},
+    {"type": "tool_use", "timestamp": "t", "tool_name": "mcp_docs_search", "tool_id": "c2",
+     "parameters": {"q": "x"}},
+    {"type": "tool_result", "timestamp": "t", "tool_id": "c2", "status": "success",
+     "output": "found"},
+    {"type": "result", "timestamp": "t", "status": "success",
+     "stats": {"total_tokens": 3, "input_tokens": 2, "output_tokens": 1}},
+]
+
+
+@pytest.mark.skipif("gemini-cli" not in FAST_LANES, reason="no fast path")
+def test_gemini_fast_path_takes_text_chunks_and_tool_results() -> None:
+    lane = FAST_LANES["gemini-cli"]
+    data = _jsonl(GEMINI_RUN)
+    assert _taken(lane, data) == [False, False, True, True, False, True, False, True, False]
+    assert_same(lane, data, RunContext())
+
+
+GEMINI_REFUSED: dict[str, dict[str, Any]] = {
+    "failed result": {"type": "tool_result", "timestamp": "t", "tool_id": "c1",
+                      "status": "error", "output": "no"},
+    "result with an error object": {"type": "tool_result", "timestamp": "t", "tool_id": "c1",
+                                    "status": "success", "output": "x",
+                                    "error": {"type": "tool_not_registered", "message": "m"}},
+    "unknown tool": {"type": "tool_result", "timestamp": "t", "tool_id": "zz",
+                     "status": "success", "output": "x"},
+    "output not a string": {"type": "tool_result", "timestamp": "t", "tool_id": "c1",
+                            "status": "success", "output": None},
+    "whole message": {"type": "message", "timestamp": "t", "role": "assistant",
+                      "content": "all"},
+    "chunk with a new field": {"type": "message", "timestamp": "t", "role": "assistant",
+                               "content": "x", "delta": True, "thought": True},
+}
+
+
+@pytest.mark.skipif("gemini-cli" not in FAST_LANES, reason="no fast path")
+@pytest.mark.parametrize("line", list(GEMINI_REFUSED.values()), ids=list(GEMINI_REFUSED))
+def test_gemini_fast_path_refuses_what_it_cannot_prove(line: dict[str, Any]) -> None:
+    lane = FAST_LANES["gemini-cli"]
+    data = _jsonl([*GEMINI_RUN[:5], line, *GEMINI_RUN[5:]])
+    assert _taken(lane, data)[5] is False
+    for lenient in (False, True):
+        assert_same(lane, data, RunContext(lenient=lenient))
 
 
 def test_cli_normalize_uses_the_fast_path(tmp_path: Path, capsys: pytest.CaptureFixture[str],

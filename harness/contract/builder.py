@@ -67,11 +67,13 @@ def _trusted(cls: type[_M], fields: dict[str, Any]) -> _M:
     return instance
 
 
-def _held(model: type[_M], fields: dict[str, Any]) -> _M:
-    """An item a fast path wrote, as the model the builder holds open: trusted when its values
-    are flat (a nested value may be a dict where the model holds a model), else validated."""
-    if any(type(value) in (list, dict) for value in fields.values()):
-        return model.model_validate(fields)
+def held_item(model: type[_M], fields: dict[str, Any]) -> _M:
+    """An item a lane's fast path wrote (valid fields in declaration order) as a model instance:
+    trusted when no value nests (a dict, or a list with something in it, may hold dicts where
+    the model holds models), else validated."""
+    for value in fields.values():
+        if type(value) is dict or (type(value) is list and value):
+            return model.model_validate(fields)
     return _trusted(model, fields)
 
 
@@ -235,13 +237,16 @@ class LogBuilder:
             "turn": self.turn, "type": "item.completed", "item": item})
 
     def item_written(self, phase: Phase, item_id: str, model: type[BaseModel],
-                     fields: dict[str, Any]) -> int:
+                     fields: dict[str, Any], held: BaseModel | None = None) -> int:
         """`item`'s bookkeeping for an item event a lane's fast path writes itself
         (harness.contract.fastlog): returns the event's `seq`. `fields` are the item's, valid and
         in declaration order (what the fast path writes); the builder makes them a `model`
-        instance only when it must hold the item open (to fail it at the turn's end)."""
-        held = _held(model, fields) if phase == "started" or (
-            phase == "updated" and item_id in self._open) else None
+        instance (`held_item`, unless `held` is that instance already) only when it must hold
+        the item open (to fail it at the turn's end)."""
+        if phase == "started" or (phase == "updated" and item_id in self._open):
+            held = held or held_item(model, fields)
+        else:
+            held = None
         seq = self._seq
         self._seq = seq + 1
         if held is not None:

@@ -25,6 +25,7 @@ one pydantic path. What the proof takes (tests/test_fastlog.py holds each to a t
 from __future__ import annotations
 
 import codecs
+import re
 import typing
 from collections.abc import Callable, Iterable, Iterator
 from typing import Annotated, Any, BinaryIO, Literal, TypeAlias, Union
@@ -68,10 +69,14 @@ def text(raw: msgspec.Raw) -> str | orjson.Fragment:
     data = bytes(raw)
     if data[:1] != b'"' or not (data.isascii() or utf8(data)):
         raise UnfitError
-    escape = data.find(b"\\")
-    if escape < 0 or (data.find(b"\\u", escape) < 0 and data.find(b"\\/", escape) < 0):
+    if _REWRITTEN.search(data) is None:
         return orjson.Fragment(data)
     return string(raw)
+
+
+_REWRITTEN = re.compile(rb"\\[u/]")
+"""The escapes orjson would write otherwise (a regex scans for them faster than `bytes.find`
+for two bytes); a `\\u` after an escaped backslash only costs a needless decode."""
 
 
 UTF8_CHUNK = 32768
@@ -126,6 +131,19 @@ def template(model: type[BaseModel], **values: Any) -> dict[str, Any]:
         raise TypeError(f"{model.__name__} has no field {sorted(unknown)}")
     fields.update(values)
     return fields
+
+
+def _model_dict(value: object) -> dict[str, Any]:
+    """orjson `default` for a model held inside a dict (a file change's entries): its fields,
+    as `dump_event` writes them."""
+    if isinstance(value, BaseModel):
+        return value.__dict__
+    raise TypeError
+
+
+def dumps_line(event: dict[str, Any]) -> bytes:
+    """One event given as a dict (fields in model order), as `dump_event_line` writes it."""
+    return orjson.dumps(event, default=_model_dict, option=LINE_OPTIONS)
 
 
 # ------------------------------------------------------------------------------- structs
