@@ -70,10 +70,22 @@ import json
 import re
 from collections.abc import Iterator
 from dataclasses import dataclass, field
-from typing import Any, Literal, cast
+from typing import Any, Literal, Union, cast
+
+import msgspec
+from pydantic import BaseModel
 
 from harness.contract.builder import LogBuilder, SessionInfo
 from harness.contract.errors import FrameError, LaneError, SequenceError
+from harness.contract.fastlog import (
+    NATIVE_STRUCT,
+    UNFIT,
+    UnfitError,
+    dumps_line,
+    encoded_lines,
+    template,
+    text,
+)
 from harness.contract.jsonl import Frame, iter_lines, parse_object
 from harness.contract.lane import Capability, LaneInput, LaneSpec, RunContext, jsonl_recognizer
 from harness.contract.model import (
@@ -88,6 +100,7 @@ from harness.contract.model import (
     FileChange,
     FileChangeEntry,
     Item,
+    ItemCompleted,
     ItemStatus,
     McpToolCall,
     Plan,
@@ -844,15 +857,138 @@ def normalize(source: LaneInput, context: RunContext) -> Iterator[Event]:
     """Stream the file line by line; constant memory apart from open tool calls."""
     translator = Translator(context, source.name)
     for number, line in iter_lines(source.stream):
-        try:
-            data = parse_object(line, number=number, lane=LANE_ID, source=source.name)
-        except FrameError as exc:
-            if not context.lenient:
-                raise
-            yield translator.b.notice(f"line {number}: {exc.reason}")
-            continue
-        yield from translator.feed(Frame(number, data, line))
+        yield from read_line(translator, number, line)
     yield from translator.close()
+
+
+def read_line(translator: Translator, number: int, line: bytes) -> list[Event]:
+    """One non-blank line through the pydantic path (lenient: an unreadable line a notice)."""
+    try:
+        data = parse_object(line, number=number, lane=LANE_ID, source=translator.source)
+    except FrameError as exc:
+        if not translator.context.lenient:
+            raise
+        return [translator.b.notice(f"line {number}: {exc.reason}")]
+    return translator.feed(Frame(number, data, line))
+
+
+def normalize_lines(source: LaneInput, context: RunContext) -> Iterator[bytes]:
+    """`normalize`'s log as JSONL bytes, the same byte for byte: one-block text and thinking
+    lines and successful Bash results through the fast path (`FastReader`), every other line
+    through `read_line`, sharing one translator."""
+    translator = Translator(context, source.name)
+    return encoded_lines(source.stream, FastReader(translator).feed,
+                         lambda number, line: read_line(translator, number, line),
+                         lambda _: translator.close())
+
+
+# ------------------------------------------------------------------------------ fast path
+
+_LINE: list[tuple[str, Any, Any]] = [
+    (name, Any, None) for name in ("parent_tool_use_id", "session_id", "uuid", "timestamp",
+                                   "thinking_duration_ms", "thinking_display")]
+"""Fields of an assistant or user line the lane does not read: declared so that msgspec checks
+them as orjson would (a field no Struct declares sends the line to the pydantic path)."""
+
+FastText: Any = msgspec.defstruct("FastText", [("text", msgspec.Raw)], tag="text",
+                             tag_field="type", **NATIVE_STRUCT)
+FastThinking: Any = msgspec.defstruct("FastThinking", [("thinking", msgspec.Raw),
+                                                  ("signature", Any, None)],
+                                 tag="thinking", tag_field="type", **NATIVE_STRUCT)
+FastAssistant: Any = msgspec.defstruct("FastAssistant", [
+    ("message", msgspec.defstruct("FastAssistantMessage", [
+        ("id", str), ("content", list[Union[FastText, FastThinking]]),  # noqa: UP007
+        *[(name, Any, None) for name in ("model", "type", "role", "stop_reason",
+                                         "stop_sequence", "usage", "context_management")]],
+        **NATIVE_STRUCT)),
+    *_LINE], tag="assistant", tag_field="type", **NATIVE_STRUCT)
+"""An assistant line (no `is_api_error_message`, no `error`: those are the pydantic path's)."""
+FastToolResult: Any = msgspec.defstruct("FastToolResult", [
+    ("tool_use_id", str), ("content", msgspec.Raw), ("is_error", bool, False)],
+    tag="tool_result", tag_field="type", **NATIVE_STRUCT)
+FastUser: Any = msgspec.defstruct("FastUser", [
+    ("message", msgspec.defstruct("FastUserMessage", [
+        ("content", list[FastToolResult]), ("role", Any, None)], **NATIVE_STRUCT)),
+    ("tool_use_result", msgspec.defstruct("FastBashResult", [
+        ("stdout", msgspec.Raw), ("stderr", msgspec.Raw, msgspec.Raw(b'""')),
+        *[(name, Any, None) for name in ("interrupted", "isImage", "noOutputExpected")]],
+        **NATIVE_STRUCT)),
+    ("tool_result_meta", Any, None), *_LINE], tag="user", tag_field="type", **NATIVE_STRUCT)
+"""A user line with one tool_result and a Bash `tool_use_result` (no `returnCodeInterpretation`:
+a code Claude Code reads as an answer is the pydantic path's)."""
+FAST_DECODER = msgspec.json.Decoder(Union[FastAssistant, FastUser])  # noqa: UP007
+_COMPLETED = template(ItemCompleted, lane=LANE_ID)
+_BLOCK_ITEMS: dict[type, tuple[type[AssistantMessage] | type[Reasoning], dict[str, Any], str]] = {
+    FastText: (AssistantMessage, template(AssistantMessage, status="completed"), "text"),
+    FastThinking: (Reasoning, template(Reasoning, status="completed"), "thinking"),
+}
+"""Block Struct -> (item model, its field template, the block's text field)."""
+
+
+class FastReader:
+    """The fast path (harness.contract.fastlog) of the commonest lines: an assistant line of one
+    text or thinking block, and the result of a Bash call that ran and succeeded without
+    stderr, checked as `Translator.feed` checks them and written as plain dicts. It shares the
+    translator's state and refuses (returns None for) every line it cannot prove the
+    translator reads the same way: `read_line` reads those."""
+
+    def __init__(self, translator: Translator) -> None:
+        self.t = translator
+        self.b = translator.b
+
+    def feed(self, raw: bytes | memoryview) -> bytes | None:
+        try:
+            line = FAST_DECODER.decode(raw)
+            if self.t.held is not None or not self.b.in_turn:
+                raise UnfitError  # a held run opens, or content outside a turn
+            if type(line) is FastAssistant:
+                return self._block(line.message)
+            return self._bash_result(line)
+        except UNFIT:
+            return None
+
+    def _block(self, message: Any) -> bytes:
+        """`Translator._assistant` and `_block` for one text or thinking block."""
+        if message.model == "<synthetic>" or not message.id or len(message.content) != 1:
+            raise UnfitError
+        block = message.content[0]
+        model, fields, field_name = _BLOCK_ITEMS[type(block)]
+        fields = fields.copy()
+        fields["text"] = text(getattr(block, field_name))
+        t, b = self.t, self.b
+        position = t.block_counts.get(message.id, 0)
+        t.block_counts[message.id] = position + 1
+        fields["id"] = item_id = b.fresh_id()
+        fields["native_id"] = f"{message.id}:{position}"
+        return self._completed(item_id, model, fields)
+
+    def _bash_result(self, line: Any) -> bytes:
+        """`Translator._tool_result`, `complete` and `bash_outcome` for a Bash call that ran."""
+        t, b = self.t, self.b
+        blocks = line.message.content
+        if len(blocks) != 1 or blocks[0].is_error or bytes(line.tool_use_result.stderr) != b'""':
+            raise UnfitError
+        tool_id: str = blocks[0].tool_use_id
+        tool = t.tools.get(tool_id) if tool_id else None
+        if tool is None or type(tool.item) is not CommandExecution or b.is_completed(
+                tool.item.id) or tool_id in t.tool_asks or tool_id in t.denied or _rejected(
+                {"tool_result_meta": line.tool_result_meta}, tool_id):
+            raise UnfitError
+        text(blocks[0].content)  # read by the pydantic path too: must be a valid string
+        fields = dict(tool.item.__dict__)
+        fields.update(status="completed", exit_code=0, output=text(line.tool_use_result.stdout),
+                      error=None)
+        # everything is checked: from here on the translator's state changes
+        del t.tools[tool_id]
+        b.forget_native(tool_id)
+        return self._completed(tool.item.id, CommandExecution, fields)
+
+    def _completed(self, item_id: str, model: type[BaseModel], fields: dict[str, Any]) -> bytes:
+        b = self.b
+        seq = b.item_written("completed", item_id, model, fields)
+        event = _COMPLETED.copy()
+        event.update(seq=seq, thread_id=b.thread_id, turn=b.turn, item=fields)
+        return dumps_line(event)
 
 
 def _error_prefix(text: str) -> str:
@@ -876,6 +1012,7 @@ LANE = LaneSpec(
         "plan", "file_change",
     ])),
     normalize=normalize,
+    normalize_lines=normalize_lines,
     native_file="claude-code.jsonl",
     recognizes=jsonl_recognizer(frozenset({"system", "assistant", "user", "control_request",
                                            "control_response", "stream_event"})),

@@ -129,17 +129,22 @@ def _both(*breaks: Callable[[bytes], bytes]) -> Callable[[bytes], bytes]:
 
 BREAKS: dict[str, Callable[[bytes], bytes]] = {
     "invalid UTF-8 in a text": _both(_into("text", b"\xff"), _into("aggregated_output", b"\xc3"),
-                                     _into("content", b"\xed\xa0\x80"), _into("output", b"\xe6")),
+                                     _into("content", b"\xed\xa0\x80"), _into("output", b"\xe6"),
+                                     _into("stdout", b"\xf0\x9f"), _into("thinking", b"\x80")),
     "number orjson reads as a float": _both(_num("exit_code", b"18446744073709551616"),
                                             _num("input_tokens", b"99999999999999999999")),
     "unsigned top half": _num("exit_code", b"10000000000000000000"),
     "infinite number in a free-form value": _after(rb'"arguments":\s*\{', b'"inf":1e400,'),
+    "infinite number in a field the lane does not read": _after(rb'"usage":\s*\{',
+                                                                b'"inf":-1e400,'),
+    "bad UTF-8 in a field the lane does not read": _into("uuid", b"\xff"),
     "unknown field": _after(rb"^\{", b'"future":"\xff",'),
     "unknown field in the item": _after(rb'"item":\s*\{', b'"extra":1e999,'),
     "wrong type": _both(_as("text", b"5"), _as("status", b"true")),
     "escaped text": _both(_into("text", b"\\u00e9\\/\\ud83d\\ude00\\n"),
                           _into("aggregated_output", b"\\u0001\\\\u\\t"),
-                          _into("content", b"\\/\\u00e9"), _into("output", b"\\\\u\\u0041")),
+                          _into("content", b"\\/\\u00e9"), _into("output", b"\\\\u\\u0041"),
+                          _into("stdout", b"\\u00e9\\n"), _into("thinking", b"\\/")),
     "lone surrogate": _into("text", b"\\ud800"),
     "duplicated type": _at("type", b'"item.x", "type": '),
     "duplicated id": _at("id", b'7, "id": '),
@@ -420,6 +425,63 @@ def test_gemini_fast_path_refuses_what_it_cannot_prove(line: dict[str, Any]) -> 
     assert _taken(lane, data)[5] is False
     for lenient in (False, True):
         assert_same(lane, data, RunContext(lenient=lenient))
+
+
+def _claude_lines(scenario: str) -> list[bytes]:
+    return (ROOT / "cassettes" / scenario / "claude-code.jsonl").read_bytes().splitlines()
+
+
+@pytest.mark.skipif("claude-code" not in FAST_LANES, reason="no fast path")
+def test_claude_fast_path_takes_text_and_bash_results() -> None:
+    """shell_ok: init, Bash tool_use, its result, the answer, result: the fast path takes the
+    result and the answer."""
+    lane = FAST_LANES["claude-code"]
+    lines = _claude_lines("shell_ok")
+    assert _taken(lane, _jsonl(lines)) == [False, False, True, True, False]
+
+
+def _with(line: bytes, change: Callable[[dict[str, Any]], None]) -> bytes:
+    data = json.loads(line)
+    change(data)
+    return json.dumps(data, ensure_ascii=False).encode()
+
+
+CLAUDE_REFUSED: dict[str, Callable[[dict[str, Any]], None]] = {
+    "stderr": lambda d: d["tool_use_result"].update(stderr="warn"),
+    "an answer code": lambda d: d["tool_use_result"].update(returnCodeInterpretation="false"),
+    "is_error": lambda d: d["message"]["content"][0].update(is_error=True),
+    "rejected by meta": lambda d: d["tool_result_meta"][0].update(
+        permission_decision={"decision": "reject", "source": "user_reject"}),
+    "unknown tool": lambda d: d["message"]["content"][0].update(tool_use_id="toolu_other"),
+    "content as blocks": lambda d: d["message"]["content"][0].update(
+        content=[{"type": "text", "text": "alpha"}]),
+    "stdout not a string": lambda d: d["tool_use_result"].update(stdout=None),
+}
+
+
+@pytest.mark.skipif("claude-code" not in FAST_LANES, reason="no fast path")
+@pytest.mark.parametrize("change", list(CLAUDE_REFUSED.values()), ids=list(CLAUDE_REFUSED))
+def test_claude_fast_path_refuses_what_it_cannot_prove(
+        change: Callable[[dict[str, Any]], None]) -> None:
+    lane = FAST_LANES["claude-code"]
+    lines = _claude_lines("shell_ok")
+    lines[2] = _with(lines[2], change)
+    data = _jsonl(lines)
+    assert _taken(lane, data)[2] is False
+    for lenient in (False, True):
+        assert_same(lane, data, RunContext(lenient=lenient))
+
+
+@pytest.mark.skipif("claude-code" not in FAST_LANES, reason="no fast path")
+def test_claude_fast_path_refuses_api_errors_and_synthetic_lines() -> None:
+    lane = FAST_LANES["claude-code"]
+    lines = _claude_lines("shell_ok")
+    for change in (lambda d: d.update(is_api_error_message=True),
+                   lambda d: d["message"].update(model="<synthetic>"),
+                   lambda d: d["message"]["content"].append({"type": "text", "text": "2"})):
+        changed = [*lines[:3], _with(lines[3], change), *lines[4:]]
+        assert _taken(lane, _jsonl(changed))[3] is False
+        assert_same(lane, _jsonl(changed), RunContext())
 
 
 def test_cli_normalize_uses_the_fast_path(tmp_path: Path, capsys: pytest.CaptureFixture[str],
