@@ -1383,7 +1383,8 @@ def _fast_mcp(native: Any, phase: Phase) -> dict[str, Any]:
 def _fast_web_search(native: Any, phase: Phase) -> dict[str, Any]:
     fields = FAST_OUTPUT["web_search"].copy()
     fields["status"] = _status(phase, None)
-    fields["query"] = native.query or search_detail(free(native.action))
+    action = free(native.action)  # raw: read even when unused, orjson must accept it
+    fields["query"] = native.query or search_detail(action)
     return fields
 
 

@@ -555,14 +555,16 @@ class FastReader:
         if type(item) is CommandExecution:
             fields["output"] = text(line.output)
             fields["error"] = None
-        elif type(item) is FileChange:
-            fields["error"] = None
         elif type(item) in (McpToolCall, ToolCall):
             result = free(line.output)
             if deeper_than(result):
                 raise UnfitError  # kept as the pydantic path keeps it
             fields["result"] = result
             fields["error"] = None
+        else:
+            free(line.output)  # unused, but raw: orjson must accept it as for the whole line
+            if type(item) is FileChange:
+                fields["error"] = None
         # everything is checked: from here on the translator's state changes
         out = b"".join([dump_event_line(event) for event in t._close_text()])
         del t.tools[line.tool_id]

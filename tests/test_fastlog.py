@@ -418,6 +418,34 @@ GEMINI_REFUSED: dict[str, dict[str, Any]] = {
 
 
 @pytest.mark.skipif("gemini-cli" not in FAST_LANES, reason="no fast path")
+def test_gemini_output_the_item_does_not_keep_is_still_checked() -> None:
+    """A web search's result output is not in its item, but orjson reads it with the line: bad
+    UTF-8 there is refused (strict) as on the pydantic path (found by the broken-line property
+    under the ci profile)."""
+    lane = FAST_LANES["gemini-cli"]
+    search = {"type": "tool_use", "timestamp": "t", "tool_name": "google_web_search",
+              "tool_id": "w1", "parameters": {"query": "q"}}
+    result = (b'{"type":"tool_result","timestamp":"t","tool_id":"w1","status":"success",'
+              b'"output":"\xe6 found"}')
+    data = _jsonl([*GEMINI_RUN[:2], search, result, GEMINI_RUN[-1]])
+    assert _taken(lane, data)[3] is False
+    _, error = assert_same(lane, data, RunContext())
+    assert error is not None and "invalid UTF-8" in error
+
+
+@pytest.mark.skipif("codex-native" not in FAST_LANES, reason="no fast path")
+def test_codex_web_search_action_is_checked_when_the_query_is_given() -> None:
+    """The action is only read when the query is empty, but orjson reads it with the line."""
+    lane = FAST_LANES["codex-native"]
+    line = (b'{"type":"item.completed","item":{"id":"ws_1","type":"web_search","query":"q",'
+            b'"action":{"type":"search","query":"\xff"}}}')
+    data = _jsonl([*CODEX_RUN[:2], line, CODEX_RUN[-1]])
+    assert _taken(lane, data)[2] is False
+    _, error = assert_same(lane, data, RunContext())
+    assert error is not None and "invalid UTF-8" in error
+
+
+@pytest.mark.skipif("gemini-cli" not in FAST_LANES, reason="no fast path")
 @pytest.mark.parametrize("line", list(GEMINI_REFUSED.values()), ids=list(GEMINI_REFUSED))
 def test_gemini_fast_path_refuses_what_it_cannot_prove(line: dict[str, Any]) -> None:
     lane = FAST_LANES["gemini-cli"]

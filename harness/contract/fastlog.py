@@ -17,6 +17,8 @@ one pydantic path. What the proof takes (tests/test_fastlog.py holds each to a t
   refuses); integers are bounded to orjson's 64 bits (beyond them orjson reads a float, which a
   strict int refuses); a text kept as raw JSON is checked as UTF-8 here (`text`); a free-form
   value is read by orjson itself (`free`), so it is the very value the pydantic path holds.
+  Every raw field must go through `text`, `string` or `free` (or be compared whole), used or
+  not: msgspec checked nothing inside it.
 - Bytes: an event is a dict holding its fields in model order with the models' defaults
   (`template`), written by orjson as `dump_event` writes a model; a text whose JSON already is
   what orjson would write goes through as it came (`orjson.Fragment`), not decoded and encoded.
