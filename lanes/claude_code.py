@@ -80,6 +80,7 @@ from harness.contract.errors import FrameError, LaneError, SequenceError
 from harness.contract.fastlog import (
     NATIVE_STRUCT,
     UNFIT,
+    Checked,
     UnfitError,
     dumps_line,
     encoded_lines,
@@ -916,7 +917,7 @@ FastUser: Any = msgspec.defstruct("FastUser", [
     ("tool_result_meta", Any, None), *_LINE], tag="user", tag_field="type", **NATIVE_STRUCT)
 """A user line with one tool_result and a Bash `tool_use_result` (no `returnCodeInterpretation`:
 a code Claude Code reads as an answer is the pydantic path's)."""
-FAST_DECODER = msgspec.json.Decoder(Union[FastAssistant, FastUser])  # noqa: UP007
+FAST_DECODER = Checked(Union[FastAssistant, FastUser])  # noqa: UP007
 _COMPLETED = template(ItemCompleted, lane=LANE_ID)
 _BLOCK_ITEMS: dict[type, tuple[type[AssistantMessage] | type[Reasoning], dict[str, Any], str]] = {
     FastText: (AssistantMessage, template(AssistantMessage, status="completed"), "text"),

@@ -76,6 +76,7 @@ from harness.contract.fastlog import (
     LINE_OPTIONS,
     NATIVE_STRUCT,
     UNFIT,
+    Checked,
     UnfitError,
     encoded_lines,
     free,
@@ -1243,7 +1244,7 @@ FastTurnStarted = msgspec.defstruct("FastTurnStarted", [], tag="turn.started", t
 FastTurnCompleted = msgspec.defstruct(
     "FastTurnCompleted", [("usage", struct_of(NativeUsage) | None, None)],
     tag="turn.completed", tag_field="type", **NATIVE_STRUCT)
-FAST_DECODER = msgspec.json.Decoder(
+FAST_DECODER = Checked(
     Union[(*FAST_PHASES, FastTurnStarted, FastTurnCompleted)])
 
 FAST_MODELS: dict[NativeItemType, type[BaseModel]] = {

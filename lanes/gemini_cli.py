@@ -51,6 +51,7 @@ from harness.contract.errors import FrameError, LaneError, SequenceError
 from harness.contract.fastlog import (
     NATIVE_STRUCT,
     UNFIT,
+    Checked,
     UnfitError,
     dumps_line,
     encoded_lines,
@@ -498,7 +499,7 @@ FastToolResult = msgspec.defstruct(
                        ("output", msgspec.Raw, msgspec.Raw(b"null")), ("timestamp", str, "")],
     tag="tool_result", tag_field="type", **NATIVE_STRUCT)
 """A successful `tool_result` without an `error` object (an error may decline the call)."""
-FAST_DECODER = msgspec.json.Decoder(Union[FastChunk, FastToolResult])  # noqa: UP007
+FAST_DECODER = Checked(Union[FastChunk, FastToolResult])  # noqa: UP007
 _COMPLETED = template(ItemCompleted, lane=LANE_ID)
 _UPDATED = template(ItemUpdated, lane=LANE_ID)
 _DELTA = template(Delta, field="text")

@@ -15,10 +15,11 @@ one pydantic path. What the proof takes (tests/test_fastlog.py holds each to a t
 - msgspec accepts what orjson plus a strict pydantic model accept, or less. Structs forbid
   unknown fields (msgspec skips them without checking their UTF-8 or their numbers, which orjson
   refuses); integers are bounded to orjson's 64 bits (beyond them orjson reads a float, which a
-  strict int refuses); a text kept as raw JSON is checked as UTF-8 here (`text`); a free-form
-  value is read by orjson itself (`free`), so it is the very value the pydantic path holds.
-  Every raw field must go through `text`, `string` or `free` (or be compared whole), used or
-  not: msgspec checked nothing inside it.
+  strict int refuses). msgspec checks nothing inside a value it keeps raw, and keeps only the
+  last of a duplicated key: so every line is decoded twice (`Checked`), once with its texts and
+  free-form values raw (for the output) and once with them read (which checks every
+  occurrence of every key as orjson would); a free-form value is read by orjson itself
+  (`free`), so it is the very value the pydantic path holds.
 - Bytes: an event is a dict holding its fields in model order with the models' defaults
   (`template`), written by orjson as `dump_event` writes a model; a text whose JSON already is
   what orjson would write goes through as it came (`orjson.Fragment`), not decoded and encoded.
@@ -26,7 +27,6 @@ one pydantic path. What the proof takes (tests/test_fastlog.py holds each to a t
 
 from __future__ import annotations
 
-import codecs
 import re
 import typing
 from collections.abc import Callable, Iterable, Iterator
@@ -64,12 +64,12 @@ NATIVE_STRUCT: dict[str, Any] = {"forbid_unknown_fields": True, "frozen": True}
 
 
 def text(raw: msgspec.Raw) -> str | orjson.Fragment:
-    """A JSON string of the input, ready for the output: its own bytes when orjson would write
-    them so (valid UTF-8 and no `\\u` or `\\/` escape: orjson writes every other escape the
+    """A JSON string of a checked line (`Checked`), ready for the output: its own bytes when
+    orjson would write them so (no `\\u` or `\\/` escape: orjson writes every other escape the
     same way, and JSON allows nothing unescaped that orjson escapes), else the decoded string.
     Anything but a string is `UnfitError` (a strict `str` refuses it)."""
     data = bytes(raw)
-    if data[:1] != b'"' or not (data.isascii() or utf8(data)):
+    if data[:1] != b'"':
         raise UnfitError
     if _REWRITTEN.search(data) is None:
         return orjson.Fragment(data)
@@ -79,27 +79,6 @@ def text(raw: msgspec.Raw) -> str | orjson.Fragment:
 _REWRITTEN = re.compile(rb"\\[u/]")
 """The escapes orjson would write otherwise (a regex scans for them faster than `bytes.find`
 for two bytes); a `\\u` after an escaped backslash only costs a needless decode."""
-
-
-UTF8_CHUNK = 32768
-"""Bytes `utf8` decodes at a time: decoding a long text whole builds a str twice its size,
-which costs more than the decoding itself."""
-
-
-def utf8(data: bytes) -> bool:
-    """Whether `data` is valid UTF-8 (what orjson requires of the whole line)."""
-    try:
-        if len(data) <= UTF8_CHUNK:
-            data.decode()
-            return True
-        decoder = codecs.getincrementaldecoder("utf-8")()
-        view = memoryview(data)
-        for start in range(0, len(data), UTF8_CHUNK):
-            decoder.decode(view[start:start + UTF8_CHUNK])
-        decoder.decode(b"", True)
-    except UnicodeDecodeError:
-        return False
-    return True
 
 
 def string(raw: msgspec.Raw) -> str:
@@ -196,6 +175,60 @@ def _convert(annotation: Any) -> Any:
     if annotation is type(None):
         return annotation
     raise TypeError(f"no msgspec reading of {annotation!r}")
+
+
+def _read(annotation: Any) -> Any:
+    """`annotation` with every raw value read instead (`msgspec.Raw` -> Any), Structs cloned."""
+    if annotation is msgspec.Raw:
+        return Any
+    if isinstance(annotation, type) and issubclass(annotation, msgspec.Struct):
+        return _reading(annotation)
+    origin, args = typing.get_origin(annotation), typing.get_args(annotation)
+    if origin is list:
+        return list[_read(args[0])]  # type: ignore[misc]
+    if origin is dict:
+        return dict[args[0], _read(args[1])]  # type: ignore[misc,valid-type]
+    if origin in (Union, typing.get_origin(int | None)):
+        return Union[tuple(_read(arg) for arg in args)]  # noqa: UP007
+    return annotation
+
+
+_READING: dict[type[msgspec.Struct], type[msgspec.Struct]] = {}
+
+
+def _reading(struct: type[msgspec.Struct]) -> type[msgspec.Struct]:
+    """A clone of `struct` (same fields, defaults, tag, options) whose raw values are read."""
+    if struct not in _READING:
+        config = struct.__struct_config__
+        fields: list[tuple[str, Any] | tuple[str, Any, Any]] = []
+        for info in msgspec.structs.fields(struct):
+            annotation = _read(info.type)
+            if info.default is not msgspec.NODEFAULT:
+                fields.append((info.name, annotation, info.default))
+            elif info.default_factory is not msgspec.NODEFAULT:
+                fields.append((info.name, annotation, msgspec.field(
+                    default_factory=info.default_factory)))
+            else:
+                fields.append((info.name, annotation))
+        _READING[struct] = msgspec.defstruct(
+            f"Read{struct.__name__}", fields, tag=config.tag, tag_field=config.tag_field,
+            forbid_unknown_fields=config.forbid_unknown_fields, frozen=config.frozen)
+    return _READING[struct]
+
+
+class Checked:
+    """A fast path's decoder: the line's Struct with raw texts and free-form values (for the
+    output), after a second decode of the line with every raw value read, which refuses what
+    orjson refuses anywhere in the line (see module doc) and costs about what checking the
+    texts' UTF-8 alone did. Raises msgspec's errors (`UNFIT`)."""
+
+    def __init__(self, annotation: Any) -> None:
+        self.decode_raw = msgspec.json.Decoder(annotation).decode
+        self.check = msgspec.json.Decoder(_read(annotation)).decode
+
+    def decode(self, line: bytes | memoryview) -> Any:
+        self.check(line)
+        return self.decode_raw(line)
 
 
 # ------------------------------------------------------------------------------- driver
