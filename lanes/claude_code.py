@@ -85,7 +85,6 @@ from harness.contract.fastlog import (
     dumps_line,
     encoded_lines,
     template,
-    text,
 )
 from harness.contract.jsonl import Frame, iter_lines, parse_object
 from harness.contract.lane import Capability, LaneInput, LaneSpec, RunContext, jsonl_recognizer
@@ -891,9 +890,9 @@ _LINE: list[tuple[str, Any, Any]] = [
 """Fields of an assistant or user line the lane does not read: declared so that msgspec checks
 them as orjson would (a field no Struct declares sends the line to the pydantic path)."""
 
-FastText: Any = msgspec.defstruct("FastText", [("text", msgspec.Raw)], tag="text",
+FastText: Any = msgspec.defstruct("FastText", [("text", str)], tag="text",
                              tag_field="type", **NATIVE_STRUCT)
-FastThinking: Any = msgspec.defstruct("FastThinking", [("thinking", msgspec.Raw),
+FastThinking: Any = msgspec.defstruct("FastThinking", [("thinking", str),
                                                   ("signature", Any, None)],
                                  tag="thinking", tag_field="type", **NATIVE_STRUCT)
 FastAssistant: Any = msgspec.defstruct("FastAssistant", [
@@ -905,13 +904,13 @@ FastAssistant: Any = msgspec.defstruct("FastAssistant", [
     *_LINE], tag="assistant", tag_field="type", **NATIVE_STRUCT)
 """An assistant line (no `is_api_error_message`, no `error`: those are the pydantic path's)."""
 FastToolResult: Any = msgspec.defstruct("FastToolResult", [
-    ("tool_use_id", str), ("content", msgspec.Raw), ("is_error", bool, False)],
+    ("tool_use_id", str), ("content", str), ("is_error", bool, False)],
     tag="tool_result", tag_field="type", **NATIVE_STRUCT)
 FastUser: Any = msgspec.defstruct("FastUser", [
     ("message", msgspec.defstruct("FastUserMessage", [
         ("content", list[FastToolResult]), ("role", Any, None)], **NATIVE_STRUCT)),
     ("tool_use_result", msgspec.defstruct("FastBashResult", [
-        ("stdout", msgspec.Raw), ("stderr", msgspec.Raw, msgspec.Raw(b'""')),
+        ("stdout", str), ("stderr", str, ""),
         *[(name, Any, None) for name in ("interrupted", "isImage", "noOutputExpected")]],
         **NATIVE_STRUCT)),
     ("tool_result_meta", Any, None), *_LINE], tag="user", tag_field="type", **NATIVE_STRUCT)
@@ -955,7 +954,7 @@ class FastReader:
         block = message.content[0]
         model, fields, field_name = _BLOCK_ITEMS[type(block)]
         fields = fields.copy()
-        fields["text"] = text(getattr(block, field_name))
+        fields["text"] = getattr(block, field_name)
         t, b = self.t, self.b
         position = t.block_counts.get(message.id, 0)
         t.block_counts[message.id] = position + 1
@@ -967,7 +966,7 @@ class FastReader:
         """`Translator._tool_result`, `complete` and `bash_outcome` for a Bash call that ran."""
         t, b = self.t, self.b
         blocks = line.message.content
-        if len(blocks) != 1 or blocks[0].is_error or bytes(line.tool_use_result.stderr) != b'""':
+        if len(blocks) != 1 or blocks[0].is_error or line.tool_use_result.stderr:
             raise UnfitError
         tool_id: str = blocks[0].tool_use_id
         tool = t.tools.get(tool_id) if tool_id else None
@@ -975,9 +974,8 @@ class FastReader:
                 tool.item.id) or tool_id in t.tool_asks or tool_id in t.denied or _rejected(
                 {"tool_result_meta": line.tool_result_meta}, tool_id):
             raise UnfitError
-        text(blocks[0].content)  # read by the pydantic path too: must be a valid string
         fields = dict(tool.item.__dict__)
-        fields.update(status="completed", exit_code=0, output=text(line.tool_use_result.stdout),
+        fields.update(status="completed", exit_code=0, output=line.tool_use_result.stdout,
                       error=None)
         # everything is checked: from here on the translator's state changes
         del t.tools[tool_id]

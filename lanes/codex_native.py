@@ -1245,7 +1245,7 @@ FastTurnCompleted = msgspec.defstruct(
     "FastTurnCompleted", [("usage", struct_of(NativeUsage) | None, None)],
     tag="turn.completed", tag_field="type", **NATIVE_STRUCT)
 FAST_DECODER = Checked(
-    Union[(*FAST_PHASES, FastTurnStarted, FastTurnCompleted)])
+    Union[(*FAST_PHASES, FastTurnStarted, FastTurnCompleted)], every_line=True)
 
 FAST_MODELS: dict[NativeItemType, type[BaseModel]] = {
     "agent_message": AssistantMessage, "reasoning": Reasoning, "plan": Plan,

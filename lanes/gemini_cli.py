@@ -55,14 +55,11 @@ from harness.contract.fastlog import (
     UnfitError,
     dumps_line,
     encoded_lines,
-    free,
     template,
-    text,
 )
 from harness.contract.jsonl import Frame, iter_lines, parse_object
 from harness.contract.lane import Capability, LaneInput, LaneSpec, RunContext, jsonl_recognizer
 from harness.contract.model import (
-    MAX_PAYLOAD_DEPTH,
     ApprovalPolicy,
     AssistantMessage,
     CommandExecution,
@@ -496,7 +493,7 @@ FastChunk = msgspec.defstruct(
 """An assistant text chunk (`message`, `delta: true`): the fields Gemini CLI prints."""
 FastToolResult = msgspec.defstruct(
     "FastToolResult", [("tool_id", str), ("status", Literal["success"]),
-                       ("output", msgspec.Raw, msgspec.Raw(b"null")), ("timestamp", str, "")],
+                       ("output", Any, None), ("timestamp", str, "")],
     tag="tool_result", tag_field="type", **NATIVE_STRUCT)
 """A successful `tool_result` without an `error` object (an error may decline the call)."""
 FAST_DECODER = Checked(Union[FastChunk, FastToolResult])  # noqa: UP007
@@ -553,19 +550,13 @@ class FastReader:
             raise UnfitError
         fields = dict(item.__dict__)
         fields["status"] = "completed"
-        if type(item) is CommandExecution:
-            fields["output"] = text(line.output)
+        if type(item) in (CommandExecution, McpToolCall, ToolCall):
+            if type(line.output) is not str:
+                raise UnfitError  # msgspec reads numbers beyond 64 bits unlike orjson
+            fields["output" if type(item) is CommandExecution else "result"] = line.output
             fields["error"] = None
-        elif type(item) in (McpToolCall, ToolCall):
-            result = free(line.output)
-            if deeper_than(result):
-                raise UnfitError  # kept as the pydantic path keeps it
-            fields["result"] = result
+        elif type(item) is FileChange:
             fields["error"] = None
-        else:
-            free(line.output)  # unused, but raw: orjson must accept it as for the whole line
-            if type(item) is FileChange:
-                fields["error"] = None
         # everything is checked: from here on the translator's state changes
         out = b"".join([dump_event_line(event) for event in t._close_text()])
         del t.tools[line.tool_id]
@@ -574,24 +565,6 @@ class FastReader:
         event = _COMPLETED.copy()
         event.update(seq=seq, thread_id=b.thread_id, turn=b.turn, item=fields)
         return out + dumps_line(event)
-
-
-def deeper_than(value: Any, limit: int = MAX_PAYLOAD_DEPTH) -> bool:
-    """Whether `value` nests more than `limit` levels (a result the model would keep as its JSON
-    text, or orjson could not write): the pydantic path's business."""
-    stack: list[tuple[Any, int]] = [(value, 1)]
-    while stack:
-        current, depth = stack.pop()
-        if type(current) is dict:
-            children: Any = current.values()
-        elif type(current) is list:
-            children = current
-        else:
-            continue
-        if depth > limit:
-            return True
-        stack.extend((child, depth + 1) for child in children)
-    return False
 
 
 EMPTY_FAILURE_OUTPUT = re.compile(r"\ACommand exited with code: -?\d+\Z")

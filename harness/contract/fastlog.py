@@ -216,19 +216,74 @@ def _reading(struct: type[msgspec.Struct]) -> type[msgspec.Struct]:
     return _READING[struct]
 
 
-class Checked:
-    """A fast path's decoder: the line's Struct with raw texts and free-form values (for the
-    output), after a second decode of the line with every raw value read, which refuses what
-    orjson refuses anywhere in the line (see module doc) and costs about what checking the
-    texts' UTF-8 alone did. Raises msgspec's errors (`UNFIT`)."""
+def _has_raw(annotation: Any) -> bool:
+    """Whether a field of this annotation holds a raw value itself (not inside a Struct)."""
+    if annotation is msgspec.Raw:
+        return True
+    if isinstance(annotation, type) and issubclass(annotation, msgspec.Struct):
+        return False
+    return any(_has_raw(arg) for arg in typing.get_args(annotation))
 
-    def __init__(self, annotation: Any) -> None:
+
+def _holds_structs(annotation: Any) -> bool:
+    if isinstance(annotation, type) and issubclass(annotation, msgspec.Struct):
+        return True
+    return any(_holds_structs(arg) for arg in typing.get_args(annotation))
+
+
+class Checked:
+    """A fast path's decoder. msgspec keeps only the last of a duplicated key and checks nothing
+    inside a value it keeps raw (`msgspec.Raw`): a line whose Structs hold a raw field is decoded
+    a second time with every raw value read (Structs cloned with Raw -> Any), which refuses what
+    orjson refuses in every occurrence of every key (see module doc). Lanes keep texts as `str`
+    (checked and read in the one decode) and only free-form values raw. Raises msgspec's errors
+    (`UNFIT`)."""
+
+    def __init__(self, annotation: Any, *, every_line: bool = False) -> None:
+        """`every_line`: decode every line twice, without looking for raw values first (cheaper
+        when nearly every line holds one)."""
         self.decode_raw = msgspec.json.Decoder(annotation).decode
         self.check = msgspec.json.Decoder(_read(annotation)).decode
+        self.every_line = every_line
+        self.raw: set[type[msgspec.Struct]] = set()
+        self.children: dict[type[msgspec.Struct], tuple[str, ...]] = {}
+        self._index(annotation)
+
+    def _index(self, annotation: Any) -> None:
+        """Which Structs hold raw fields, and which fields of each may hold Structs."""
+        if isinstance(annotation, type) and issubclass(annotation, msgspec.Struct):
+            if annotation in self.children:
+                return
+            fields = msgspec.structs.fields(annotation)
+            self.children[annotation] = tuple(f.name for f in fields if _holds_structs(f.type))
+            if any(_has_raw(f.type) for f in fields):
+                self.raw.add(annotation)
+            for field in fields:
+                self._index(field.type)
+            return
+        for arg in typing.get_args(annotation):
+            self._index(arg)
+
+    def _holds_raw(self, value: Any) -> bool:
+        stack = [value]
+        while stack:
+            current = stack.pop()
+            kind = type(current)
+            if kind is list:
+                stack.extend(current)
+                continue
+            if kind not in self.children:
+                continue
+            if kind in self.raw:
+                return True
+            stack.extend(getattr(current, name) for name in self.children[kind])
+        return False
 
     def decode(self, line: bytes | memoryview) -> Any:
-        self.check(line)
-        return self.decode_raw(line)
+        value = self.decode_raw(line)
+        if self.every_line or self._holds_raw(value):
+            self.check(line)
+        return value
 
 
 # ------------------------------------------------------------------------------- driver
