@@ -171,6 +171,7 @@ class ClaudeDriver:
     version: str = "2.1.328"
     native_lane: str = "claude-code"
     native_file: str = "claude-code.jsonl"
+    shape_tags: tuple[str, ...] = ("type", "subtype")
     _ids: dict[str, dict[str, str]] = field(default_factory=dict, repr=False)
 
     def binary(self) -> Path:

@@ -22,9 +22,11 @@ import os
 import re
 import subprocess
 import sys
+import tempfile
 import threading
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 from harness.record.providers.responses import MODEL, ResponsesResponder
 from harness.record.runtimes.base import REPO_ROOT, RUNTIMES_DIR, RunOutput, RunPlan
@@ -125,6 +127,19 @@ def config_toml(scenario: Scenario, stub_url: str) -> str:
     return "\n".join(lines) + "\n"
 
 
+def protocol_schema(binary: Path) -> dict[str, Any]:
+    """What this Codex binary prints about its app-server protocol (`app-server
+    generate-json-schema`, offline, in a throwaway home); drift compares two versions' schemas."""
+    with tempfile.TemporaryDirectory(prefix="codex-schema-") as tmp:
+        out = Path(tmp) / "out"
+        env = {"PATH": os.environ.get("PATH", ""), "HOME": tmp, "CODEX_HOME": tmp}
+        subprocess.run([str(binary), "app-server", "generate-json-schema", "--out", str(out)],
+                       env=env, check=True, capture_output=True, timeout=120)
+        schema: dict[str, Any] = json.loads(
+            (out / "codex_app_server_protocol.schemas.json").read_text(encoding="utf-8"))
+    return schema
+
+
 @dataclass
 class CodexDriver:
     """RuntimeDriver for `@openai/codex` (see the module docstring)."""
@@ -134,6 +149,7 @@ class CodexDriver:
     version: str = "0.169.0"
     native_lane: str = "codex-native"
     native_file: str = "codex-native.jsonl"
+    shape_tags: tuple[str, ...] = ("type",)
     key: str = DUMMY_KEY
     _ids: dict[str, dict[str, str]] = field(default_factory=dict, repr=False)
     _lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
@@ -143,6 +159,9 @@ class CodexDriver:
 
     def responder(self, scenario: Scenario) -> Responder:
         return ResponsesResponder(scenario, expected_key=self.key)
+
+    def protocol_schema(self) -> dict[str, Any]:
+        return protocol_schema(self.binary())
 
     # ---------------------------------------------------------------- running
 

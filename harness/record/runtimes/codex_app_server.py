@@ -36,6 +36,7 @@ from harness.record.runtimes.codex import (
     SANDBOX_FLAGS,
     TIMEOUT_SECONDS,
     CodexDriver,
+    protocol_schema,
 )
 from harness.record.runtimes.install import install_dir
 from harness.record.stub import Responder
@@ -187,6 +188,7 @@ class CodexAppServerDriver:
     version: str = "0.169.0"
     native_lane: str = "codex-app-server"
     native_file: str = "codex-app-server.jsonl"
+    shape_tags: tuple[str, ...] = ("method", "type")
     install_name: str = "codex"
     """One package, two surfaces: installs and versions live in the codex driver's folders."""
     exec_driver: CodexDriver = field(default_factory=CodexDriver)
@@ -197,6 +199,9 @@ class CodexAppServerDriver:
 
     def responder(self, scenario: Scenario) -> Responder:
         return self.exec_driver.responder(scenario)
+
+    def protocol_schema(self) -> dict[str, Any]:
+        return protocol_schema(self.binary())
 
     def environment(self, plan: RunPlan) -> dict[str, str]:
         """The exec driver's environment; `CODEX_API_KEY` is read by `codex exec` only, so the

@@ -185,6 +185,7 @@ class GeminiAcpDriver:
     version = "0.61.0"
     native_lane = "acp"
     native_file = "gemini-acp.jsonl"
+    shape_tags = ("method", "sessionUpdate", "type")
     install_name = "gemini"
     """One package, two surfaces: installs and versions live in the gemini driver's folders."""
 
