@@ -14,6 +14,7 @@ import pytest
 from harness.cli import main
 from harness.contract.lane import available_lanes
 from harness.contract.runmeta import meta_for, recorded_context
+from harness.record.runtimes.registry import get_driver
 
 REPO = Path(__file__).resolve().parents[1]
 CASSETTES = REPO / "cassettes"
@@ -185,13 +186,14 @@ def test_check_json_on_stdout_matrix_on_stderr(tmp_path: Path,
         "pass", "masked"}
     assert pair["seconds"] > 0 and pair["failed_checks"] == []
     assert found["seconds"] > 0 and found["run"]["harness"] and found["run"]["date"]
-    assert found["run"]["runtimes"]["codex"] == ["0.169.0"]
+    pinned = get_driver("codex").version  # the catalog is recorded with the pin
+    assert found["run"]["runtimes"]["codex"] == [pinned]
     import xml.etree.ElementTree as ET  # noqa: PLC0415
 
     junit = ET.parse(tmp_path / "report" / "junit.xml").getroot()
     properties = {p.get("name"): p.get("value") for p in junit.iter("property")}
     assert properties["harness"] == found["run"]["harness"]
-    assert properties["runtimes.codex"] == "0.169.0" and "date" in properties
+    assert properties["runtimes.codex"] == pinned and "date" in properties
 
 
 def test_check_json_names_the_failed_check(tmp_path: Path,

@@ -124,3 +124,13 @@ def test_declared_unknown_error_infos_really_read_as_unknown() -> None:
     for name, kind in lane.ERROR_INFO_KINDS.items():
         assert lane.error_kind(name) == kind
         assert lane.error_kind({name: {"httpStatusCode": None}}) == kind
+
+
+@pytest.mark.runtime
+def test_the_pinned_codex_prints_the_vendored_schema() -> None:
+    """The vendored schema is what the pinned binary prints (drift compares versions through
+    the same `protocol_schema`)."""
+    from harness.record.runtimes.registry import get_driver
+
+    driver = get_driver("codex")
+    assert driver.protocol_schema() == schema(driver.version)  # type: ignore[attr-defined]

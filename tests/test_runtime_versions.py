@@ -126,13 +126,13 @@ def test_an_install_reporting_another_version_is_an_error(
 
 def test_installed_versions_lists_the_pin_then_others_in_version_order(runtimes: Path) -> None:
     driver = get_driver("codex")
-    for version in (None, "0.100.0", "0.60.1", "0.171.0"):
+    for version in (None, "0.100.0", "0.60.1", "0.169.0"):
         install(driver, version)
     (base.RUNTIMES_DIR / "codex@0.99.0").mkdir()  # broken: no package.json
     found = installed_versions(driver)
     assert [(i.spec, i.pinned) for i in found] == [
         (f"codex@{driver.version}", True), ("codex@0.60.1", False), ("codex@0.100.0", False),
-        ("codex@0.171.0", False)]
+        ("codex@0.169.0", False)]
 
 
 def test_runtimes_cli_installs_specs_and_lists_name_at_version(

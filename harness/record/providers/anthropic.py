@@ -9,10 +9,10 @@ the stream has started.
 
 Scenario blocks become Claude Code's own tools: shell -> `Bash`, patch -> `Write` (add) / `Edit`
 (update) / `Bash rm` (delete), plan -> `TodoWrite`, MCP -> `mcp__<server>__<tool>`, web search ->
-`WebSearch`. Claude Code 2.1.328 defers some tools (MCP tools, TodoWrite, WebSearch): their schemas
-are only sent after the model loads them with `ToolSearch` (`select:<name>`), and `Edit` refuses a
-file that was not `Read` first. So one scenario step may expand into two model messages: a
-*preparation* message (ToolSearch and Read calls) and the step's own message.
+`WebSearch`. Claude Code (2.1.328, 2.1.332) defers some tools (MCP tools, TodoWrite, WebSearch):
+their schemas are only sent after the model loads them with `ToolSearch` (`select:<name>`), and
+`Edit` refuses a file that was not `Read` first. So one scenario step may expand into two model
+messages: a *preparation* message (ToolSearch and Read calls) and the step's own message.
 
 The responder picks the answer from request content only (never call order, so retries and side
 calls cannot shift the script): the run is the one whose prompt is in the latest user text
@@ -80,7 +80,7 @@ STREAM_ERROR_TYPES: dict[str, str] = {
 
 TODO_STATUS_VERB = "Working on"
 DEFERRED_TOOLS = frozenset({"TodoWrite", "WebSearch"})
-"""Built-in tools Claude Code 2.1.328 only offers after a ToolSearch (MCP tools are too)."""
+"""Built-in tools Claude Code (2.1.328, 2.1.332) offers only after a ToolSearch (MCP tools too)."""
 
 MCP_PREFIX = "mcp__"
 _CWD = re.compile(r'Primary working directory: ([^\s"\\]+)')

@@ -14,7 +14,7 @@ key, nonessential traffic and telemetry off, one retry so error scenarios are qu
 - auth `env` -> `ANTHROPIC_API_KEY` (sent as `x-api-key`); `alt_env` -> `ANTHROPIC_AUTH_TOKEN`
   (sent as `Authorization: Bearer`); `login` has no Claude Code equivalent (scenario marks it).
 - plan scenarios use `--model claude-sonnet-4-6` with `CLAUDE_CODE_ENABLE_TASKS=false`: the
-  default model gets no TodoWrite tool in 2.1.328.
+  default model gets no TodoWrite tool in 2.1.328 and 2.1.332.
 - later runs: `--resume <session_id>` (Claude Code keeps the id).
 - client decisions (a scenario whose calls carry `client:`): the harness plays the client of
   `--input-format stream-json --permission-prompt-tool stdio` (shared runtime facts, "Approvals
@@ -55,7 +55,7 @@ from harness.scenario import (
 )
 
 DEFAULT_MODEL = "claude-opus-5-5"
-"""What Claude Code 2.1.328 uses without `--model`."""
+"""What Claude Code (2.1.328, 2.1.332) uses without `--model`."""
 PLAN_MODEL = "claude-sonnet-4-6"
 RUN_TIMEOUT_S = 180
 CLOSED_PROXY = "http://127.0.0.1:9"
@@ -68,6 +68,9 @@ _TIMESTAMP = re.compile(r'("timestamp"\s*:\s*)"[0-9T:.\-]+Z"')
 _SOCKET = re.compile(r"/tmp/cc-socks/\d+\.sock")
 _SEED_COMMIT = re.compile(r"(?<![0-9a-f])[0-9a-f]{7,40}(?= seed\b)")
 """The workspace's seed commit (its hash changes with the commit time) in Claude's gitStatus."""
+_TOOL_RESULT_FILE = re.compile(r"(?<=tool-results/)[A-Za-z0-9]{6,16}(?=\.txt\b)")
+"""The random name of the file Claude Code saves a too-large tool output in (`<persisted-output>`
+names it to the model); numbered by first sight like UUIDs, so re-recording gives no diff."""
 
 
 class ClaudeRunError(HarnessError):
@@ -168,7 +171,7 @@ class ClaudeDriver:
 
     name: str = "claude"
     npm_package: str = "@anthropic-ai/claude-code"
-    version: str = "2.1.328"
+    version: str = "2.1.332"
     native_lane: str = "claude-code"
     native_file: str = "claude-code.jsonl"
     shape_tags: tuple[str, ...] = ("type", "subtype")
@@ -302,6 +305,9 @@ class ClaudeDriver:
                                   f"00000000-0000-4000-8000-{len(ids) + 1:012d}")
 
         text = _UUID.sub(number, text)
+        files = self._ids.setdefault(f"{root}#tool-results", {})
+        text = _TOOL_RESULT_FILE.sub(
+            lambda m: files.setdefault(m.group(0), f"result-{len(files) + 1}"), text)
         text = _SHA256.sub("{sha256}", text)
         text = _TIMING.sub(lambda m: m.group(1) + "0", text)
         text = _TIMESTAMP.sub(lambda m: m.group(1) + '"{timestamp}"', text)

@@ -146,7 +146,7 @@ class CodexDriver:
 
     name: str = "codex"
     npm_package: str = "@openai/codex"
-    version: str = "0.169.0"
+    version: str = "0.171.0"
     native_lane: str = "codex-native"
     native_file: str = "codex-native.jsonl"
     shape_tags: tuple[str, ...] = ("type",)

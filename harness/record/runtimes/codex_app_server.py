@@ -185,7 +185,7 @@ class CodexAppServerDriver:
 
     name: str = "codex-app-server"
     npm_package: str = "@openai/codex"
-    version: str = "0.169.0"
+    version: str = "0.171.0"
     native_lane: str = "codex-app-server"
     native_file: str = "codex-app-server.jsonl"
     shape_tags: tuple[str, ...] = ("method", "type")
