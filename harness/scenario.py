@@ -228,6 +228,11 @@ class Expect(_Spec):
         description="Per-lane outline where a runtime really behaves differently "
         "(each such case is also written down in DIVERGENCES.md).",
     )
+    skills: list[str] | None = Field(
+        default=None,
+        description="Skills a lane that reports the control plane (`session.capabilities`) "
+        "must list as enabled, at least these.",
+    )
 
     def for_lane(self, lane: str) -> list[ExpectedTurn]:
         return self.lanes.get(lane, self.turns)

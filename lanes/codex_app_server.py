@@ -37,8 +37,11 @@ Mapping, to the same model as codex-native (the same runtime seen through its ot
   applied because the user said no), not `failed`.
 - `error` notifications and `configWarning` / `warning` / `deprecationNotice` are `error`
   notices. `IGNORED` notifications (thread status, rate limits, login progress, the turn diff
-  the file-change items already show, ...) and the control plane answers (`skills/list`,
-  `mcpServerStatus/list`, `config/read`, `account/read`) are no items.
+  the file-change items already show, ...) are no items. The control plane's answers of the
+  connection (`skills/list`, `mcpServerStatus/list`) become the session's
+  `session.capabilities` right after its `session.started` (skills; MCP servers with status,
+  tools and auth state; the effective settings the thread's start answered);
+  `config/read` and `account/read` add nothing the thread's start does not already say.
 - Any other method the 0.169 protocol defines (`KNOWN_SERVER_METHODS`) is kept whole as an
   `unknown` item (a server request this client does not decide, and the client's answer to it,
   e.g. a JSON-RPC error, each as one); a method it does not define is refused in strict mode
@@ -75,6 +78,8 @@ from harness.contract.model import (
     FileChangeEntry,
     Item,
     ItemStatus,
+    McpServerInfo,
+    McpServerStatus,
     McpToolCall,
     Plan,
     PlanEntry,
@@ -82,6 +87,7 @@ from harness.contract.model import (
     Reasoning,
     Runtime,
     Sandbox,
+    SkillInfo,
     ToolCall,
     TurnError,
     UnknownItem,
@@ -276,6 +282,58 @@ MESSAGE_KINDS: tuple[tuple[str, ErrorKind], ...] = (
 `response.failed` reaches the client only as Codex's message (codex-rs core error.rs)."""
 
 
+CONTROL_PLANE = ("skills/list", "mcpServerStatus/list")
+"""Control-plane answers a session's `session.capabilities` is made of."""
+
+MCP_RUNTIME_STATUSES: dict[str, McpServerStatus] = {
+    "connected": "ready", "starting": "starting", "notStarted": "starting",
+    "failed": "failed", "cancelled": "failed", "authenticationRequired": "failed",
+    "disabled": "disabled",
+}
+"""`McpServerStatus.runtimeStatus` -> status. Null (no live connection state) with a tool
+catalog and no `toolsError` is `ready`: the server answered the tool listing."""
+
+
+def skills_of(result: Any) -> list[SkillInfo]:
+    """`skills/list`'s answer: the skills of every listed cwd, in the runtime's order."""
+    found: list[SkillInfo] = []
+    for entry in _list(result, "data"):
+        for raw in _list(entry, "skills"):
+            if isinstance(raw.get("name"), str):
+                found.append(SkillInfo(
+                    name=raw["name"], scope=_str_or_none(raw.get("scope")),
+                    enabled=raw["enabled"] if isinstance(raw.get("enabled"), bool) else None,
+                    description=_str_or_none(raw.get("description"))))
+    return found
+
+
+def mcp_servers_of(result: Any) -> list[McpServerInfo]:
+    """`mcpServerStatus/list`'s answer: each server, its state and the tools it lists."""
+    found: list[McpServerInfo] = []
+    for raw in _list(result, "data"):
+        if not isinstance(raw.get("name"), str):
+            continue
+        tools = raw.get("tools")
+        error = _str_or_none(raw.get("toolsError"))
+        runtime = MCP_RUNTIME_STATUSES.get(str(raw.get("runtimeStatus")))
+        status: McpServerStatus = "failed" if error is not None else runtime or (
+            "ready" if isinstance(tools, dict) else "unknown")
+        found.append(McpServerInfo(
+            name=raw["name"], status=status, error=error,
+            tools=sorted(tools) if isinstance(tools, dict) else [],
+            auth_status=_str_or_none(raw.get("authStatus"))))
+    return found
+
+
+def _list(value: Any, key: str) -> list[dict[str, Any]]:
+    items = value.get(key) if isinstance(value, dict) else None
+    return [x for x in items if isinstance(x, dict)] if isinstance(items, list) else []
+
+
+def _str_or_none(value: Any) -> str | None:
+    return value if isinstance(value, str) else None
+
+
 def error_kind(info: Any, message: str = "") -> ErrorKind:
     """Classify a turn error by its `codexErrorInfo` (see `ERROR_INFO_KINDS`), then by
     `MESSAGE_KINDS`."""
@@ -417,6 +475,8 @@ class Translator:
         self.usage: Usage | None = None
         self.plan_id: str | None = None
         self.plan: list[PlanEntry] = []
+        self.control: dict[str, Any] = {}
+        """This connection's control-plane answers (`CONTROL_PLANE`), by method."""
 
     # ---------------------------------------------------------------- entry points
 
@@ -480,6 +540,7 @@ class Translator:
         if method == "initialize":
             self.run = _RunState()
             self.connected = True
+            self.control = {}
         if "id" in msg:
             self.run.client_requests[msg["id"]] = method
         return []
@@ -495,6 +556,9 @@ class Translator:
             error = msg["error"] if isinstance(msg["error"], dict) else {}
             text = f"{method} failed: {error.get('message', msg['error'])}"
             return [self.b.notice(text)]
+        if method in CONTROL_PLANE:
+            self.control[method] = msg.get("result")
+            return []
         if method not in {"thread/start", "thread/resume"}:
             return []
         result = msg.get("result")
@@ -507,7 +571,19 @@ class Translator:
             self.context.resumed_from if not self.b.has_session else None
         self.runs += 1
         self._reset_run()
-        return self.b.session_started(thread_id, self._info(resumed, result))
+        info = self._info(resumed, result)
+        return self.b.session_started(thread_id, info) + self._capabilities(info)
+
+    def _capabilities(self, info: SessionInfo) -> list[Event]:
+        """The connection's control-plane answers as the session's capabilities (none seen:
+        no event, the lane cannot say)."""
+        if not self.control:
+            return []
+        skills = skills_of(self.control["skills/list"]) if "skills/list" in self.control \
+            else None
+        servers = mcp_servers_of(self.control["mcpServerStatus/list"]) \
+            if "mcpServerStatus/list" in self.control else None
+        return self.b.session_capabilities(info, skills, servers)
 
     def _info(self, resumed: str | None, result: dict[str, Any]) -> SessionInfo:
         ctx = self.context
@@ -775,7 +851,7 @@ LANE = LaneSpec(
     }),
     capabilities=frozenset(cast(list[Capability], [
         "approvals", "resume", "sandbox_context", "cwd_context", "mcp", "reasoning", "usage",
-        "web_search", "plan", "file_change",
+        "web_search", "plan", "file_change", "control_plane",
     ])),
     normalize=normalize,
     native_file="codex-app-server.jsonl",

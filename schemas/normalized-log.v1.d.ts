@@ -141,6 +141,18 @@ export interface ItemUpdated {
   delta: Delta | null;
 }
 
+/** An MCP server the session is configured with, as the runtime reports its state. */
+export interface McpServerInfo {
+  name: string;
+  status: "ready" | "starting" | "failed" | "disabled" | "unknown";
+  /** Tool names it lists, sorted. */
+  tools: Array<string>;
+  /** Why it failed to start or list tools. */
+  error: string | null;
+  /** The runtime's word for the server's auth state (e.g. unsupported, logged_in). */
+  auth_status: string | null;
+}
+
 export interface McpToolCall {
   /** Unique within one log; stable across that item's events. */
   id: string;
@@ -194,6 +206,26 @@ export interface SearchResult {
   title: string | null;
 }
 
+/** What a capability-aware UI shows about a session, as the runtime's control plane reports it: skills, MCP servers with their tools and status, and the effective settings. Emitted right after `session.started` only by lanes that see a control plane (capability `control_plane`); a list is null when the lane did not see it. An additive part of the model, versioned on its own (`capabilities_version`): readers of v1 logs may ignore it. */
+export interface SessionCapabilities {
+  schema_version: 1;
+  /** 0, 1, 2, ... contiguous within one log. */
+  seq: number;
+  lane: string;
+  thread_id: string | null;
+  /** 0-based turn index in the log; null outside turns. */
+  turn: number | null;
+  type: "session.capabilities";
+  capabilities_version: 1;
+  skills: Array<SkillInfo> | null;
+  mcp_servers: Array<McpServerInfo> | null;
+  model: string | null;
+  auth_mode: "api_key" | "chatgpt" | "oauth" | "vertex" | "unknown";
+  cwd: string | null;
+  sandbox: "read-only" | "workspace-write" | "full-access" | "unknown";
+  approval_policy: "never" | "on-request" | "on-failure" | "untrusted" | "unknown";
+}
+
 export interface SessionStarted {
   schema_version: 1;
   /** 0, 1, 2, ... contiguous within one log. */
@@ -212,6 +244,15 @@ export interface SessionStarted {
   approval_policy: "never" | "on-request" | "on-failure" | "untrusted" | "unknown";
   /** Thread id this run resumes. */
   resumed_from: string | null;
+}
+
+/** A skill the runtime offers the session (what a UI lists as invocable). */
+export interface SkillInfo {
+  name: string;
+  /** Where it comes from, as the runtime says (e.g. system, user, repo). */
+  scope: string | null;
+  enabled: boolean | null;
+  description: string | null;
 }
 
 export interface ToolCall {
@@ -311,4 +352,4 @@ export interface WebSearch {
 export type Item = AssistantMessage | Reasoning | CommandExecution | FileChange | McpToolCall | ToolCall | WebSearch | Plan | ErrorNotice | UnknownItem;
 
 /** One line of a normalized log. */
-export type NormalizedEvent = SessionStarted | TurnStarted | TurnCompleted | TurnFailed | ItemStarted | ItemUpdated | ItemCompleted | ApprovalRequested | ApprovalResolved;
+export type NormalizedEvent = SessionStarted | SessionCapabilities | TurnStarted | TurnCompleted | TurnFailed | ItemStarted | ItemUpdated | ItemCompleted | ApprovalRequested | ApprovalResolved;

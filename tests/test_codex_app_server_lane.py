@@ -509,8 +509,8 @@ def test_driver_shares_the_codex_install_and_its_versions() -> None:
 
     assert install_dir(DRIVER) == runtimes_root() / "codex"
     assert DRIVER.binary() == runtimes_root() / "codex" / "node_modules" / ".bin" / "codex"
-    other = get_driver("codex-app-server", "0.171.0")
-    assert other.binary() == runtimes_root() / "codex@0.171.0" / "node_modules" / ".bin" / "codex"
+    other = get_driver("codex-app-server", "0.169.0")
+    assert other.binary() == runtimes_root() / "codex@0.169.0" / "node_modules" / ".bin" / "codex"
     assert get_driver("codex").binary() == DRIVER.binary()
 
 

@@ -42,6 +42,7 @@ EVIDENCE: Mapping[str, Callable[[Events], bool]] = {
     "file_change": _has_item("file_change"),
     "usage": lambda events: any(e["type"] == "turn.completed" and e.get("usage")
                                 for e in events),
+    "control_plane": lambda events: any(e["type"] == "session.capabilities" for e in events),
 }
 """Capabilities any log can show. The rest (plugins, skills) need a scenario that declares them."""
 
@@ -71,6 +72,10 @@ def capability_problems(lanes: Mapping[str, LaneSpec], cells: list[CellResult],
     for lane_id, spec in lanes.items():
         extra = emitted_kinds(lane_id, cells) - set(spec.item_kinds) - {"error", "unknown"}
         problems += [f"{lane_id}: emits undeclared item kind {k!r}" for k in sorted(extra)]
+        if "control_plane" not in spec.capabilities and any(
+                EVIDENCE["control_plane"](c.events) for c in cells if c.lane == lane_id):
+            problems.append(f"{lane_id}: emits session.capabilities but does not declare "
+                            "'control_plane'")
         shown = demonstrated(lane_id, cells, scenarios)
         problems += [f"{lane_id}: declares {c!r} but no passing cassette demonstrates it"
                      for c in sorted(set(spec.capabilities) - shown)]

@@ -38,7 +38,7 @@ from harness.conformance.equivalence import (
     kind_gaps,
     project,
 )
-from harness.conformance.outline import match_outline, scripted_texts
+from harness.conformance.outline import match_capabilities, match_outline, scripted_texts
 from harness.conformance.results import CellResult, Check, GateResult, PairResult
 from harness.contract.errors import HarnessError
 from harness.contract.invariants import check_events
@@ -252,6 +252,7 @@ def evaluate_cell(scenario_dir: Path, lane: LaneSpec, options: GateOptions
     result.checks.append(golden)
     outline = match_outline(events, scenario.expect.for_lane(lane.id),
                             texts=scripted_texts(scenario), lens=lens_of(lane))
+    outline += match_capabilities(events, scenario)
     result.checks += _by_check_id("outline", outline)
     result.status = "pass" if not result.failures else "fail"
     result.seconds = time.perf_counter() - started

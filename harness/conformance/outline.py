@@ -7,7 +7,9 @@ Every problem starts with its stable check id (`outline.runs`, `outline.outcome`
 `outline.error_kind`, `outline.items`, `outline.kind`, `outline.status`, `outline.exit_code`,
 `outline.command`, `outline.output`, `outline.error`, `outline.paths`, `outline.change_kinds`,
 `outline.server`, `outline.tool`, `outline.text`, `outline.approvals`: each resolved
-approval's decision and decider, in order, where the outline lists them). Outputs and refusal
+approval's decision and decider, in order, where the outline lists them;
+`outline.capabilities`: a lane's `session.capabilities` held to the scenario's settings, see
+`match_capabilities`). Outputs and refusal
 texts are read as the equivalence check reads them (the lane's `Lens`: its output rules, then
 the canonical form), so a scenario can state what a runtime really printed where no other lane
 witnesses it. Noise kinds (non-fatal notices, unknown items) are only compared when the outline
@@ -29,7 +31,7 @@ from harness.conformance.equivalence import (
     relative_path,
     unwrap_command,
 )
-from harness.scenario import ExpectedItem, ExpectedTurn, Scenario, TextBlock
+from harness.scenario import ExpectedItem, ExpectedTurn, McpBlock, Scenario, TextBlock
 
 
 @dataclass
@@ -168,3 +170,66 @@ def match_outline(events: Iterable[Mapping[str, Any]], expected: list[ExpectedTu
                     wanted = w.model_copy(update={"text": script})
             problems += _item_mismatches(f"{where} item {position}", wanted, g, got.cwd, lens)
     return problems
+
+
+def mcp_calls(scenario: Scenario) -> dict[str, set[str]]:
+    """Server -> the tools the scenario's steps call on it."""
+    calls: dict[str, set[str]] = {}
+    for run in scenario.runs:
+        for step in run.steps:
+            for block in step if isinstance(step, list) else []:
+                if isinstance(block, McpBlock):
+                    calls.setdefault(block.mcp.server, set()).add(block.mcp.tool)
+    return calls
+
+
+def match_capabilities(events: Iterable[Mapping[str, Any]], scenario: Scenario) -> list[str]:
+    """Each `session.capabilities` against the scenario: the effective sandbox, approval
+    policy and cwd it was run with; exactly its MCP servers, each `ready` and listing every
+    tool the scenario calls on it; the skills the scenario expects, enabled. Lanes that report
+    no control plane emit none and are not judged here."""
+    settings = scenario.settings
+    cwd = "{workspace}" if settings.cwd in {".", ""} else \
+        f"{{workspace}}/{settings.cwd.strip('/')}"
+    wanted = {"sandbox": settings.sandbox, "approval_policy": settings.approval_policy,
+              "cwd": cwd}
+    calls = mcp_calls(scenario)
+    problems: list[str] = []
+    for index, event in enumerate(e for e in events if e["type"] == "session.capabilities"):
+        where = f"session {index}"
+        problems += [f"outline.capabilities: {where}: {name} {event.get(name)!r}, expected "
+                     f"{value!r}" for name, value in wanted.items() if event.get(name) != value]
+        problems += _mcp_problems(where, event.get("mcp_servers"), settings.mcp_servers, calls)
+        problems += _skill_problems(where, event.get("skills"), scenario.expect.skills)
+    return problems
+
+
+def _mcp_problems(where: str, servers: Any, configured: Mapping[str, Any],
+                  calls: Mapping[str, set[str]]) -> list[str]:
+    if servers is None:
+        return [f"outline.capabilities: {where}: no MCP server state"] if configured else []
+    names = sorted(s["name"] for s in servers)
+    if names != sorted(configured):
+        return [f"outline.capabilities: {where}: MCP servers {names}, expected "
+                f"{sorted(configured)}"]
+    problems: list[str] = []
+    for server in servers:
+        if server["status"] != "ready":
+            problems.append(f"outline.capabilities: {where}: MCP server {server['name']!r} is "
+                            f"{server['status']}, expected ready")
+        missing = sorted(calls.get(server["name"], set()) - set(server["tools"]))
+        if missing:
+            problems.append(f"outline.capabilities: {where}: MCP server {server['name']!r} "
+                            f"lists no {missing}")
+    return problems
+
+
+def _skill_problems(where: str, skills: Any, expected: list[str] | None) -> list[str]:
+    if expected is None:
+        return []
+    if skills is None:
+        return [f"outline.capabilities: {where}: no skills listed, expected {expected}"]
+    enabled = {s["name"] for s in skills if s.get("enabled") is not False}
+    missing = [name for name in expected if name not in enabled]
+    return [f"outline.capabilities: {where}: skills {missing} not listed as enabled"] \
+        if missing else []

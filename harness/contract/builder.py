@@ -28,9 +28,12 @@ from harness.contract.model import (
     ItemCompleted,
     ItemStarted,
     ItemUpdated,
+    McpServerInfo,
     Runtime,
     Sandbox,
+    SessionCapabilities,
     SessionStarted,
+    SkillInfo,
     TurnCompleted,
     TurnError,
     TurnFailed,
@@ -181,6 +184,15 @@ class LogBuilder:
         self.turn = None
         out.append(SessionStarted(**self._envelope(), **info.model_dump()))
         return out
+
+    def session_capabilities(self, info: SessionInfo, skills: list[SkillInfo] | None,
+                             mcp_servers: list[McpServerInfo] | None) -> list[Event]:
+        """What the control plane reported for the session just started; the effective
+        settings are `info`, the same the `session.started` said."""
+        settings = info.model_dump(include={"model", "auth_mode", "cwd", "sandbox",
+                                            "approval_policy"})
+        return [SessionCapabilities(**self._envelope(), skills=skills, mcp_servers=mcp_servers,
+                                    **settings)]
 
     def turn_started(self) -> list[Event]:
         out = self.close_turn_truncated() if self.in_turn else []

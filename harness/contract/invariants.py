@@ -50,6 +50,8 @@ class OrderChecker:
     approval_items: list[tuple[int, str]] = field(default_factory=list)
     requested: set[str] = field(default_factory=set)
     resolved: set[str] = field(default_factory=set)
+    session: Mapping[str, Any] | None = None
+    previous_type: str | None = None
     _found: list[Violation] = field(default_factory=list)
 
     def feed(self, event: Mapping[str, Any]) -> list[Violation]:
@@ -63,6 +65,8 @@ class OrderChecker:
         self._rule_items_inside_turns(event)
         self._rule_item_lifecycle(event)
         self._rule_approvals(event)
+        self._rule_capabilities(event)
+        self.previous_type = event["type"]
         self.index += 1
         return self._found
 
@@ -185,6 +189,30 @@ class OrderChecker:
             elif request_id in self.resolved:
                 self._flag("approvals", f"request {request_id!r} resolved twice")
             self.resolved.add(request_id)
+
+    def _rule_capabilities(self, event: Mapping[str, Any]) -> None:
+        """`session.capabilities` comes right after its `session.started` (once per session, same
+        thread) and states the same effective settings (model, auth mode, cwd, sandbox,
+        approval policy): a UI reading either must see one truth."""
+        etype = event["type"]
+        if etype == "session.started":
+            self.session = event
+            return
+        if etype != "session.capabilities":
+            return
+        if self.previous_type != "session.started" or self.session is None:
+            self._flag("capabilities", "session.capabilities not right after session.started")
+            return
+        for name in CAPABILITY_SETTINGS:
+            if event.get(name) != self.session.get(name):
+                self._flag("capabilities", f"{name} {event.get(name)!r} differs from "
+                           f"session.started's {self.session.get(name)!r}")
+        if event.get("thread_id") != self.session.get("thread_id"):
+            self._flag("capabilities", "thread_id differs from session.started's")
+
+
+CAPABILITY_SETTINGS = ("model", "auth_mode", "cwd", "sandbox", "approval_policy")
+"""Effective settings both `session.started` and `session.capabilities` state."""
 
 
 def _is_notice(event: Mapping[str, Any]) -> bool:

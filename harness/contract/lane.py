@@ -34,6 +34,7 @@ Capability = Literal[
     "web_search",
     "plan",
     "file_change",
+    "control_plane",
 ]
 ENTRY_POINT_GROUP = "harness.lanes"
 

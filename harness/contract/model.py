@@ -323,6 +323,49 @@ class SessionStarted(_EventBase):
     resumed_from: str | None = Field(default=None, description="Thread id this run resumes.")
 
 
+McpServerStatus = Literal["ready", "starting", "failed", "disabled", "unknown"]
+CAPABILITIES_VERSION: Literal[1] = 1
+
+
+class SkillInfo(_Strict):
+    """A skill the runtime offers the session (what a UI lists as invocable)."""
+
+    name: str
+    scope: str | None = Field(default=None, description="Where it comes from, as the runtime "
+                              "says (e.g. system, user, repo).")
+    enabled: bool | None = None
+    description: str | None = None
+
+
+class McpServerInfo(_Strict):
+    """An MCP server the session is configured with, as the runtime reports its state."""
+
+    name: str
+    status: McpServerStatus
+    tools: list[str] = Field(default_factory=list, description="Tool names it lists, sorted.")
+    error: str | None = Field(default=None, description="Why it failed to start or list tools.")
+    auth_status: str | None = Field(default=None, description="The runtime's word for the "
+                                    "server's auth state (e.g. unsupported, logged_in).")
+
+
+class SessionCapabilities(_EventBase):
+    """What a capability-aware UI shows about a session, as the runtime's control plane reports
+    it: skills, MCP servers with their tools and status, and the effective settings. Emitted
+    right after `session.started` only by lanes that see a control plane (capability
+    `control_plane`); a list is null when the lane did not see it. An additive part of the
+    model, versioned on its own (`capabilities_version`): readers of v1 logs may ignore it."""
+
+    type: Literal["session.capabilities"] = "session.capabilities"
+    capabilities_version: Literal[1] = CAPABILITIES_VERSION
+    skills: list[SkillInfo] | None = None
+    mcp_servers: list[McpServerInfo] | None = None
+    model: str | None = None
+    auth_mode: AuthMode = "unknown"
+    cwd: str | None = None
+    sandbox: Sandbox = "unknown"
+    approval_policy: ApprovalPolicy = "unknown"
+
+
 class TurnStarted(_EventBase):
     type: Literal["turn.started"] = "turn.started"
 
@@ -374,6 +417,7 @@ class ApprovalResolved(_EventBase):
 
 Event: TypeAlias = Annotated[
     SessionStarted
+    | SessionCapabilities
     | TurnStarted
     | TurnCompleted
     | TurnFailed
@@ -386,6 +430,7 @@ Event: TypeAlias = Annotated[
 ]
 EventType = Literal[
     "session.started",
+    "session.capabilities",
     "turn.started",
     "turn.completed",
     "turn.failed",
