@@ -11,6 +11,8 @@ release vendored here fails these tests by name until the lane handles or declar
 from __future__ import annotations
 
 import json
+import re
+import tarfile
 from functools import cache
 from pathlib import Path
 from typing import Any
@@ -18,6 +20,7 @@ from typing import Any
 import pytest
 
 import lanes.codex_app_server as lane
+from harness.record.runtimes.registry import get_driver
 
 SCHEMAS = Path(__file__).resolve().parents[1] / "schemas" / "codex"
 VERSIONS = sorted(p.name for p in SCHEMAS.iterdir() if p.is_dir())
@@ -130,7 +133,22 @@ def test_declared_unknown_error_infos_really_read_as_unknown() -> None:
 def test_the_pinned_codex_prints_the_vendored_schema() -> None:
     """The vendored schema is what the pinned binary prints (drift compares versions through
     the same `protocol_schema`)."""
-    from harness.record.runtimes.registry import get_driver
-
     driver = get_driver("codex")
     assert driver.protocol_schema() == schema(driver.version)  # type: ignore[attr-defined]
+
+
+def ts_thread_item_tags(version: str) -> set[str]:
+    """The `type` tags of `ThreadItem` in the vendored `generate-ts` output."""
+    with tarfile.open(SCHEMAS / version / "codex_app_server_protocol.ts.tar.gz") as tar:
+        member = tar.extractfile("./v2/ThreadItem.ts")
+        assert member is not None
+        text = member.read().decode("utf-8")
+    return set(re.findall(r'"type": "([A-Za-z]+)"', text))
+
+
+@pytest.mark.parametrize("version", VERSIONS)
+def test_the_typescript_and_the_json_schema_of_a_version_agree(version: str) -> None:
+    """Both vendored artifacts of one release name the same thread item types (a release whose
+    TypeScript and JSON Schema disagree, or a stale artifact, fails here by version)."""
+    tags = ts_thread_item_tags(version)
+    assert tags and tags == type_tags(v2(version)["ThreadItem"])
