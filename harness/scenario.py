@@ -265,6 +265,12 @@ class Settings(_Spec):
     extra_args: dict[str, list[str]] = Field(
         default_factory=dict, description="Per-runtime extra CLI flags (runtime name -> args)."
     )
+    approval_channel: Literal["protocol", "mcp_tool"] = Field(
+        default="protocol",
+        description="How the client answers approval prompts (the `client:` decisions): over the "
+        "runtime's control protocol, or as an MCP tool the runtime calls for each prompt "
+        "(approve and deny only; runtimes without such a tool record nothing).",
+    )
     reviewer: Literal["approve", "deny"] | None = Field(
         default=None,
         description="An automatic reviewer (a model call, not a person) decides approval "

@@ -29,6 +29,9 @@ How the stream becomes a log (each rule has a test):
   `tool_result_meta`; a deny rule; a prompt tool over MCP) is read from the tool_result -- the
   meta (`permission_decision` reject, a refusing `non_execution_kind`) or, without meta, the
   refusal words of `claude_family.DECLINED` -- and gets the same pair (`refusal_decision`).
+  An allow nothing announced (a client answering a permission-prompt tool over MCP) is read
+  from the meta too: accept by a user source with no `reason_type` gets an approved pair
+  (`unannounced_grant`); a rule's accept (`reason_type`) is no decision of this call.
 - Permission prompts answered by a client (`--permission-prompt-tool stdio`; a transcript may
   hold the client's lines too): `control_request` `can_use_tool` -> approval.requested (id = the
   request id, item = the tool's, reason = `description`, else `blocked_path`, else
@@ -687,6 +690,8 @@ class Translator:
             is_error and not _meta(frame.data, tool_id) and DECLINED.search(text) is not None)
         if declined and ask is None and tool_id not in self.denied:
             out += self._unannounced_refusal(tool, tool_id, frame.data, text)
+        elif not declined and ask is None:
+            out += self._unannounced_grant(tool, tool_id, frame.data)
         done = complete(tool, block.get("content"), frame.data.get("tool_use_result"),
                         is_error=is_error, declined=declined)
         self.b.forget_native(tool_id)
@@ -704,6 +709,16 @@ class Translator:
         return [self.b.approval_requested(request_id, tool.item.id, action_of(tool),
                                           text or None),
                 self.b.approval_resolved(request_id, decision, by)]
+
+    def _unannounced_grant(self, tool: _Tool, tool_id: str, line: dict[str, Any]) -> list[Event]:
+        """A user's allow through a permission-prompt tool (`unannounced_grant`): the pair."""
+        decision = unannounced_grant(line, tool_id)
+        request_id = f"permission_{tool_id}"
+        if decision is None or request_id in self.requested:
+            return []
+        self.requested.add(request_id)
+        return [self.b.approval_requested(request_id, tool.item.id, action_of(tool), None),
+                self.b.approval_resolved(request_id, decision, "user")]
 
     # ---------------------------------------------------------------- result lines
 
@@ -781,6 +796,24 @@ def _rejected(line: dict[str, Any], tool_id: str) -> bool:
     decision = meta.get("permission_decision")
     return (isinstance(decision, dict) and decision.get("decision") == "reject") or \
         meta.get("non_execution_kind") in UNRUN_KINDS
+
+
+USER_GRANTS: dict[str, Decision] = {"user_temporary": "approved",
+                                     "user_permanent": "approved_for_session"}
+"""`permission_decision.source` of a user's allow -> the decision."""
+
+
+def unannounced_grant(line: dict[str, Any], tool_id: str) -> Decision | None:
+    """A user's allow no prompt line announced: the client answered a permission-prompt tool
+    over MCP (`--permission-prompt-tool mcp__...`), so only the tool_result's meta says so:
+    accept by `user_temporary` (approved) or `user_permanent` (approved_for_session). A meta
+    with a `reason_type` is a rule deciding (e.g. a session rule the user granted earlier: the
+    call runs unasked), not a prompt."""
+    verdict = _meta(line, tool_id).get("permission_decision")
+    if not isinstance(verdict, dict) or verdict.get("decision") != "accept" or \
+            "reason_type" in verdict:
+        return None
+    return USER_GRANTS.get(str(verdict.get("source")))
 
 
 def refusal_decision(line: dict[str, Any], tool_id: str, text: str) -> tuple[Decision, DecidedBy]:
@@ -972,6 +1005,7 @@ class FastReader:
         tool = t.tools.get(tool_id) if tool_id else None
         if tool is None or type(tool.item) is not CommandExecution or b.is_completed(
                 tool.item.id) or tool_id in t.tool_asks or tool_id in t.denied or _rejected(
+                {"tool_result_meta": line.tool_result_meta}, tool_id) or unannounced_grant(
                 {"tool_result_meta": line.tool_result_meta}, tool_id):
             raise UnfitError
         fields = dict(tool.item.__dict__)

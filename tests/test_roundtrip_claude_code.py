@@ -56,6 +56,9 @@ EXCLUDED = {
              "lines): the renderer models headless runs that nobody answers"
        for name in RECORDED
        if b'"control_request"' in (CASSETTES / name / "claude-code.jsonl").read_bytes()},
+    "user_mcp_approver": "a user's decision through the permission-prompt MCP tool (the "
+                         "results' permission_decision meta): the renderer models headless "
+                         "runs that nobody answers",
 }
 """Recorded scenarios the fidelity check leaves out, with the reason."""
 _TOOLU = re.compile(r"^toolu_r(\d+)s(\d+)_\d+$")

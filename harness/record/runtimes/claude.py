@@ -129,6 +129,17 @@ def permission_answer(client: ClientDecision, request: dict[str, Any]) -> dict[s
     return {"behavior": "deny", "message": client.message or DEFAULT_DENIAL}
 
 
+APPROVER_TOOL = "mcp__approver__decide"
+"""The permission-prompt tool of `approval_channel: mcp_tool` runs: cassettes/_fixtures/mcp_approver.py
+started as MCP server `approver`."""
+APPROVER_SERVER = ["{python}", "cassettes/_fixtures/mcp_approver.py"]
+
+
+def mcp_tool_channel(scenario: Scenario) -> bool:
+    """A client decides, through an MCP tool Claude Code calls per prompt (not over stdin)."""
+    return client_mode(scenario) and scenario.settings.approval_channel == "mcp_tool"
+
+
 def _permission_mode(scenario: Scenario) -> str:
     if client_mode(scenario):
         return "default"
@@ -188,7 +199,12 @@ class ClaudeDriver:
 
     def args(self, plan: RunPlan) -> list[str]:
         scenario = plan.scenario
-        if client_mode(scenario):
+        if mcp_tool_channel(scenario):
+            args = [str(self.binary()), "-p", scenario.runs[plan.run_index].prompt,
+                    "--output-format", "stream-json", "--verbose",
+                    "--permission-mode", _permission_mode(scenario),
+                    "--permission-prompt-tool", APPROVER_TOOL]
+        elif client_mode(scenario):
             args = [str(self.binary()), "-p", "--input-format", "stream-json",
                     "--output-format", "stream-json", "--verbose",
                     "--permission-mode", _permission_mode(scenario),
@@ -202,7 +218,7 @@ class ClaudeDriver:
         allowed = _allowed_tools(scenario)
         if allowed:
             args += ["--allowedTools", ",".join(allowed)]
-        if scenario.settings.mcp_servers:
+        if scenario.settings.mcp_servers or mcp_tool_channel(scenario):
             args += ["--mcp-config", str(self._mcp_config(plan)), "--strict-mcp-config"]
         if plan.thread_id is not None:
             args += ["--resume", plan.thread_id]
@@ -233,12 +249,17 @@ class ClaudeDriver:
         servers = {name: {"type": "stdio", "command": cmd[0], "args": cmd[1:]}
                    for name, spec in plan.scenario.settings.mcp_servers.items()
                    for cmd in [_server_command(spec.command)]}
+        if mcp_tool_channel(plan.scenario):
+            script = [c.model_dump(exclude_none=True)
+                      for c in plan.scenario.client_decisions(plan.run_index)]
+            cmd = _server_command([*APPROVER_SERVER, json.dumps(script)])
+            servers["approver"] = {"type": "stdio", "command": cmd[0], "args": cmd[1:]}
         path = plan.home / "mcp.json"
         path.write_text(json.dumps({"mcpServers": servers}, indent=2), encoding="utf-8")
         return path
 
     def run(self, plan: RunPlan) -> RunOutput:
-        if client_mode(plan.scenario):
+        if client_mode(plan.scenario) and not mcp_tool_channel(plan.scenario):
             return self._run_as_client(plan)
         args = self.args(plan)
         cwd = plan.workspace / plan.scenario.settings.cwd
