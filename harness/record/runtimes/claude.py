@@ -130,8 +130,8 @@ def permission_answer(client: ClientDecision, request: dict[str, Any]) -> dict[s
 
 
 APPROVER_TOOL = "mcp__approver__decide"
-"""The permission-prompt tool of `approval_channel: mcp_tool` runs: cassettes/_fixtures/mcp_approver.py
-started as MCP server `approver`."""
+"""The permission-prompt tool of `approval_channel: mcp_tool` runs: the fixture
+cassettes/_fixtures/mcp_approver.py started as MCP server `approver`."""
 APPROVER_SERVER = ["{python}", "cassettes/_fixtures/mcp_approver.py"]
 
 
