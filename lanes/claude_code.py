@@ -89,7 +89,7 @@ from harness.contract.fastlog import (
     encoded_lines,
     template,
 )
-from harness.contract.jsonl import Frame, iter_lines, parse_object
+from harness.contract.jsonl import Frame, iter_lines, kept_text, parse_object
 from harness.contract.lane import Capability, LaneInput, LaneSpec, RunContext, jsonl_recognizer
 from harness.contract.model import (
     ApprovalPolicy,
@@ -352,6 +352,9 @@ class Translator:
     source: str
     b: LogBuilder = field(default_factory=lambda: LogBuilder(LANE_ID))
     tools: dict[str, _Tool] = field(default_factory=dict)
+    kept_line: int = 0
+    """The last line lenient mode kept whole as an `unknown` item (kept once however many of
+    its parts failed)."""
     denied: set[str] = field(default_factory=set)
     block_counts: dict[str, int] = field(default_factory=dict)
     sessions_seen: set[str] = field(default_factory=set)
@@ -779,10 +782,20 @@ class Translator:
     # ---------------------------------------------------------------- problems
 
     def _problem(self, frame: Frame, reason: str, error: type[LaneError]) -> list[Event]:
+        """Strict: refuse the line. Lenient: a notice naming why, and the line kept whole as an
+        `unknown` item (once per line, however many of its parts failed)."""
         if not self.context.lenient:
             raise error(reason, lane=LANE_ID, source=self.source, line=frame.line,
                         excerpt=frame.raw.decode("utf-8", "replace"))
-        return [self.b.notice(f"line {frame.line}: {reason}")]
+        return self.unreadable(frame.line, frame.raw, reason)
+
+    def unreadable(self, number: int, line: bytes, reason: str) -> list[Event]:
+        """Lenient mode's answer to a line it cannot read: nothing of it is lost."""
+        out = [self.b.notice(f"line {number}: {reason}")]
+        if self.kept_line != number:
+            self.kept_line = number
+            out.append(self.b.unknown("unreadable", kept_text(line)))
+        return out
 
 
 def _whole_answer(line: dict[str, Any]) -> bool:
@@ -895,13 +908,14 @@ def normalize(source: LaneInput, context: RunContext) -> Iterator[Event]:
 
 
 def read_line(translator: Translator, number: int, line: bytes) -> list[Event]:
-    """One non-blank line through the pydantic path (lenient: an unreadable line a notice)."""
+    """One non-blank line through the pydantic path (lenient: an unreadable line a notice and
+    the line kept whole as an `unknown` item)."""
     try:
         data = parse_object(line, number=number, lane=LANE_ID, source=translator.source)
     except FrameError as exc:
         if not translator.context.lenient:
             raise
-        return [translator.b.notice(f"line {number}: {exc.reason}")]
+        return translator.unreadable(number, line, exc.reason)
     return translator.feed(Frame(number, data, line))
 
 

@@ -388,12 +388,27 @@ def test_strict_rejects_content_before_init() -> None:
         run(assistant({"type": "text", "text": "a"}))
 
 
-def test_lenient_turns_problems_into_notices() -> None:
-    events = run(b"{not json\n", assistant({"type": "text", "text": "a"}),
-                 tool_result("nope", "x", None), {"no_type": True}, result(),
-                 context=RunContext(lenient=True))
+def test_lenient_turns_problems_into_notices_and_keeps_every_unread_line_whole() -> None:
+    """No silent loss: a line lenient mode cannot read is a notice naming why plus the line
+    itself, exactly as written, in an `unknown` item (a line that is read despite a problem,
+    content before init, is a notice only)."""
+    late = tool_result("nope", "x", None)
+    events = run(b"{not json\n", assistant({"type": "text", "text": "a"}), late,
+                 {"no_type": True}, result(), context=RunContext(lenient=True))
+    items = completed(events)
+    assert [i["kind"] for i in items] == ["error", "unknown", "error", "assistant_message",
+                                          "error", "unknown", "error", "unknown"]
+    kept = [i["payload"] for i in items if i["kind"] == "unknown"]
+    assert kept == ["{not json", json.dumps(late), '{"no_type": true}']
+    assert all(i["native_type"] == "unreadable" for i in items if i["kind"] == "unknown")
+
+
+def test_a_line_with_several_failing_parts_is_kept_once() -> None:
+    line = tool_result("nope", "x", None)
+    line["message"]["content"].append(dict(line["message"]["content"][0], tool_use_id="nope2"))
+    events = run(init(), line, result(), context=RunContext(lenient=True))
     kinds = [i["kind"] for i in completed(events)]
-    assert kinds.count("error") == 4 and "assistant_message" in kinds
+    assert kinds.count("error") == 2 and kinds.count("unknown") == 1
 
 
 
@@ -407,7 +422,7 @@ def test_assistant_content_that_is_not_blocks(content: Any) -> None:
     with pytest.raises(FrameError, match=r"in.jsonl:2: assistant `message.content` is not a list"):
         run(init(), line)
     events = run(init(), line, result(), context=RunContext(lenient=True))
-    assert [i["kind"] for i in completed(events)] == ["error"]
+    assert [i["kind"] for i in completed(events)] == ["error", "unknown"]
 
 
 def test_assistant_text_content_is_one_text_block() -> None:
@@ -444,8 +459,9 @@ def test_a_replayed_tool_use_line_is_refused_or_noted() -> None:
     events = run(init(), bash, bash, tool_result("t1", "ok", {"stdout": "ok", "stderr": ""}),
                  result(), context=RunContext(lenient=True))
     assert len(of_type(events, "item.started")) == 1
-    notice, done = completed(events)
+    notice, replay, done = completed(events)
     assert notice["kind"] == "error" and "line 3: tool_use 't1' started twice" in notice["message"]
+    assert (replay["kind"], replay["payload"]) == ("unknown", json.dumps(bash))
     assert (done["kind"], done["status"], done["output"]) == (
         "command_execution", "completed", "ok")
 
