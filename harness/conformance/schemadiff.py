@@ -1,6 +1,6 @@
 """What changed between two versions of a runtime's own JSON Schema of its protocol.
 
-A runtime that prints a schema of what it speaks (Codex's `app-server generate-json-schema`)
+A runtime that prints a schema of what it speaks (its driver's `protocol_schema`)
 says more than one recording can: a new item type or enum value shows up here before any
 scenario exercises it. Compared: the definitions (nested namespaces included), each
 definition's properties, its enum values and its tagged-union variants (a variant is named by
