@@ -10,6 +10,8 @@ a capabilities event out of place or disagreeing with its session.
 from __future__ import annotations
 
 import copy
+import io
+import json
 from pathlib import Path
 from typing import Any
 
@@ -19,11 +21,35 @@ from harness.conformance.capabilities import capability_problems
 from harness.conformance.outline import match_capabilities
 from harness.conformance.results import CellResult
 from harness.contract.invariants import check_events
-from harness.contract.lane import normalize_to_dicts
+from harness.contract.lane import LaneInput, RunContext, normalize_to_dicts
 from harness.contract.runmeta import recorded_context
 from harness.scenario import load_scenario
 from lanes.codex_app_server import LANE, mcp_servers_of, skills_of
-from tests.test_codex_app_server_lane import THREAD, run, thread_answer, tin, tout
+
+THREAD = "00000000-0000-4000-8000-000000000002"
+
+
+def tin(msg: dict[str, Any]) -> dict[str, Any]:
+    return {"dir": "in", "msg": msg}
+
+
+def tout(msg: dict[str, Any]) -> dict[str, Any]:
+    return {"dir": "out", "msg": msg}
+
+
+def thread_answer(rid: int) -> dict[str, Any]:
+    return tin({"id": rid, "result": {"thread": {"id": THREAD}, "model": "gpt-5.5",
+                                      "approvalPolicy": "untrusted",
+                                      "sandbox": {"type": "workspaceWrite"}}})
+
+
+def run(lines: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """The lane's strict log of a transcript, held to the ordering rules."""
+    data = "".join(json.dumps(line) + "\n" for line in lines).encode()
+    events = [e.model_dump(mode="json")
+              for e in LANE.normalize(LaneInput(io.BytesIO(data), "t.jsonl"), RunContext())]
+    assert not check_events(events), check_events(events)
+    return events
 
 REPO = Path(__file__).resolve().parents[1]
 
