@@ -211,3 +211,15 @@ def test_control_plane_is_claimed_only_by_lanes_that_declare_and_show_it(mcp_cal
         "control_plane"}})
     assert any("emits session.capabilities but does not declare" in p for p in
                capability_problems({LANE.id: undeclared}, [shown], {"mcp_call": scenario}))
+
+
+def test_a_lane_that_declares_the_control_plane_owes_it_for_every_session(mcp_call: Any) -> None:
+    """Without this, a codex-app-server that stopped reporting capabilities in one scenario
+    would pass there (nothing to compare) as long as another scenario demonstrates them."""
+    scenario, events = mcp_call
+    assert match_capabilities(events, scenario, declared=True) == []
+    dropped = [e for e in events if e["type"] != "session.capabilities"]
+    assert match_capabilities(dropped, scenario) == []  # a lane that never reports the plane
+    assert match_capabilities(dropped, scenario, declared=True) == [
+        "outline.capabilities: session 0: no session.capabilities from a lane that declares "
+        "control_plane"]

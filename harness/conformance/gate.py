@@ -252,7 +252,7 @@ def evaluate_cell(scenario_dir: Path, lane: LaneSpec, options: GateOptions
     result.checks.append(golden)
     outline = match_outline(events, scenario.expect.for_lane(lane.id),
                             texts=scripted_texts(scenario), lens=lens_of(lane))
-    outline += match_capabilities(events, scenario)
+    outline += match_capabilities(events, scenario, "control_plane" in lane.capabilities)
     result.checks += _by_check_id("outline", outline)
     result.status = "pass" if not result.failures else "fail"
     result.seconds = time.perf_counter() - started

@@ -183,11 +183,28 @@ def mcp_calls(scenario: Scenario) -> dict[str, set[str]]:
     return calls
 
 
-def match_capabilities(events: Iterable[Mapping[str, Any]], scenario: Scenario) -> list[str]:
+def match_capabilities(events: Iterable[Mapping[str, Any]], scenario: Scenario,
+                       declared: bool = False) -> list[str]:
     """Each `session.capabilities` against the scenario: the effective sandbox, approval
     policy and cwd it was run with; exactly its MCP servers, each `ready` and listing every
-    tool the scenario calls on it; the skills the scenario expects, enabled. Lanes that report
-    no control plane emit none and are not judged here."""
+    tool the scenario calls on it; the skills the scenario expects, enabled. A lane that
+    `declared` the control plane owes one per session (a lane that stops reporting it must not
+    pass by saying nothing); lanes that report none are not judged here."""
+    events = list(events)
+    problems = _missing_capabilities(events) if declared else []
+    return problems + _capability_problems(events, scenario)
+
+
+def _missing_capabilities(events: list[Mapping[str, Any]]) -> list[str]:
+    starts = [i for i, e in enumerate(events) if e["type"] == "session.started"]
+    return [f"outline.capabilities: session {index}: no session.capabilities from a lane "
+            "that declares control_plane"
+            for index, position in enumerate(starts)
+            if position + 1 >= len(events) or events[position + 1]["type"] !=
+            "session.capabilities"]
+
+
+def _capability_problems(events: list[Mapping[str, Any]], scenario: Scenario) -> list[str]:
     settings = scenario.settings
     cwd = "{workspace}" if settings.cwd in {".", ""} else \
         f"{{workspace}}/{settings.cwd.strip('/')}"
