@@ -21,15 +21,12 @@ run's stderr (the outline's `approvals` is what holds a recording to its script)
 from __future__ import annotations
 
 import contextlib
-import json
-import queue
 import re
 import subprocess
-import threading
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import IO, Any
+from typing import Any
 
 from harness.record.runtimes.base import RunOutput, RunPlan
 from harness.record.runtimes.codex import (
@@ -39,6 +36,7 @@ from harness.record.runtimes.codex import (
     protocol_schema,
 )
 from harness.record.runtimes.install import install_dir
+from harness.record.runtimes.jsonrpc import JsonRpcClient
 from harness.record.stub import Responder
 from harness.scenario import ClientDecision, Scenario
 
@@ -87,89 +85,15 @@ def codex_decision(client: ClientDecision, params: dict[str, Any]) -> Any:
     return "decline" if client.decision == "deny" else "cancel"
 
 
-class _Session:
-    """One app-server process seen as a client: write requests, read until answers arrive,
-    keep the whole transcript."""
+class _Session(JsonRpcClient):
+    """One app-server process seen as a client (the app-server omits `"jsonrpc"`)."""
 
-    def __init__(self, proc: subprocess.Popen[bytes], decisions: list[ClientDecision],
-                 deadline: float) -> None:
-        self.proc = proc
-        self.decisions = decisions
-        self.deadline = deadline
-        self.lines: list[str] = []
-        self.problems: list[str] = []
-        self._next_id = 0
-        self._inbox: queue.Queue[bytes | None] = queue.Queue()
-        assert proc.stdout is not None
-        threading.Thread(target=self._pump, args=(proc.stdout,), daemon=True).start()
-
-    def _pump(self, stdout: IO[bytes]) -> None:
-        for line in stdout:
-            self._inbox.put(line)
-        self._inbox.put(None)
-
-    def send(self, msg: dict[str, Any]) -> None:
-        self.lines.append(json.dumps({"dir": "out", "msg": msg}, ensure_ascii=False))
-        assert self.proc.stdin is not None
-        self.proc.stdin.write(json.dumps(msg, ensure_ascii=False).encode() + b"\n")
-        self.proc.stdin.flush()
-
-    def request(self, method: str, params: dict[str, Any]) -> dict[str, Any]:
-        """Send a request and read until its response (answering anything asked meanwhile)."""
-        rid = self._next_id
-        self._next_id += 1
-        self.send({"method": method, "id": rid, "params": params})
-        found: dict[str, Any] = {}
-
-        def answered(msg: dict[str, Any]) -> bool:
-            if msg.get("id") == rid and "method" not in msg:
-                found.update(msg)
-                return True
-            return False
-
-        self.read_until(answered)
-        return found
-
-    def read_until(self, done: Any) -> bool:
-        """Read messages until `done(msg)` is true; False at EOF or timeout."""
-        while True:
-            remaining = self.deadline - time.monotonic()
-            if remaining <= 0:
-                self.problems.append("[harness: timed out]")
-                return False
-            try:
-                raw = self._inbox.get(timeout=remaining)
-            except queue.Empty:
-                continue
-            if raw is None:
-                return False
-            msg = self._record_in(raw)
-            if msg is None:
-                continue
-            if "method" in msg and "id" in msg:
-                self._answer(msg)
-            if done(msg):
-                return True
-
-    def _record_in(self, raw: bytes) -> dict[str, Any] | None:
-        text = raw.decode("utf-8", errors="replace").strip()
-        if not text:
-            return None
-        try:
-            msg = json.loads(text)
-        except ValueError:
-            self.problems.append(f"not JSON on stdout: {text[:200]}")
-            return None
-        self.lines.append(json.dumps({"dir": "in", "msg": msg}, ensure_ascii=False))
-        return msg if isinstance(msg, dict) else None
-
-    def _answer(self, msg: dict[str, Any]) -> None:
+    def answer(self, msg: dict[str, Any]) -> None:
         """A server request: approvals get the next scripted decision; anything else is
         refused with a JSON-RPC error (the client offers nothing more)."""
         method, params = msg["method"], msg.get("params") or {}
         if method not in APPROVAL_REQUESTS:
-            self.send({"id": msg["id"], "error": {"code": -32601,
-                                                  "message": f"client does not handle {method}"}})
+            self.refuse(msg)
             return
         if self.decisions:
             decision = codex_decision(self.decisions.pop(0), params)
@@ -225,13 +149,9 @@ class CodexAppServerDriver:
                                time.monotonic() + TIMEOUT_SECONDS)
             thread_id = self._converse(session, plan, cwd)
             code = self._finish(proc)
-        session.problems += [f"scripted decision {d.decision!r} was never asked for"
-                             for d in session.decisions]
-        stderr = err_path.read_bytes()
-        if session.problems:
-            stderr += ("\n".join(f"[harness: {p}]" for p in session.problems) + "\n").encode()
-        stdout = "".join(line + "\n" for line in session.lines).encode()
-        return RunOutput(args=["codex", *args[1:]], stdout=stdout, stderr=stderr,
+        stdout, notes = session.transcript()
+        return RunOutput(args=["codex", *args[1:]], stdout=stdout,
+                         stderr=err_path.read_bytes() + notes,
                          exit_code=code, thread_id=thread_id)
 
     def _converse(self, s: _Session, plan: RunPlan, cwd: Path) -> str | None:

@@ -29,14 +29,11 @@ looking it up), so the catalog marks resume scenarios unsupported for this drive
 from __future__ import annotations
 
 import contextlib
-import json
-import queue
 import re
 import subprocess
-import threading
 import time
 from pathlib import Path
-from typing import IO, Any
+from typing import Any
 
 from harness.record.providers.gemini import MODEL
 from harness.record.runtimes.base import RunOutput, RunPlan
@@ -48,6 +45,7 @@ from harness.record.runtimes.gemini import (
     write_settings,
 )
 from harness.record.runtimes.install import install_dir
+from harness.record.runtimes.jsonrpc import JsonRpcClient
 from harness.record.stub import Responder
 from harness.scenario import ClientDecision, Scenario
 
@@ -81,90 +79,25 @@ def permission_outcome(decision: str, options: Any) -> dict[str, Any]:
     return {"outcome": "cancelled"}
 
 
-class _Client:
-    """One agent process seen as an ACP client: requests, answers, the whole transcript."""
+class _Client(JsonRpcClient):
+    """One agent process seen as an ACP client (JSON-RPC 2.0: every message tagged)."""
+
+    jsonrpc = "2.0"
 
     def __init__(self, proc: subprocess.Popen[bytes], decisions: list[ClientDecision],
                  deadline: float) -> None:
-        self.proc = proc
-        self.decisions = decisions
-        self.deadline = deadline
-        self.lines: list[str] = []
-        self.problems: list[str] = []
+        super().__init__(proc, decisions, deadline)
         self.session: str | None = None
-        self._next_id = 0
-        self._inbox: queue.Queue[bytes | None] = queue.Queue()
-        assert proc.stdout is not None
-        threading.Thread(target=self._pump, args=(proc.stdout,), daemon=True).start()
 
-    def _pump(self, stdout: IO[bytes]) -> None:
-        for line in stdout:
-            self._inbox.put(line)
-        self._inbox.put(None)
+    def request_message(self, rid: int, method: str, params: dict[str, Any]) -> dict[str, Any]:
+        return {"id": rid, "method": method, "params": params}
 
-    def send(self, msg: dict[str, Any]) -> None:
-        msg = {"jsonrpc": "2.0", **msg}
-        self.lines.append(json.dumps({"dir": "out", "msg": msg}, ensure_ascii=False))
-        assert self.proc.stdin is not None
-        with contextlib.suppress(OSError):
-            self.proc.stdin.write(json.dumps(msg, ensure_ascii=False).encode() + b"\n")
-            self.proc.stdin.flush()
-
-    def request(self, method: str, params: dict[str, Any]) -> dict[str, Any]:
-        """Send a request and read until its response (answering what is asked meanwhile)."""
-        rid = self._next_id
-        self._next_id += 1
-        self.send({"id": rid, "method": method, "params": params})
-        found: dict[str, Any] = {}
-
-        def answered(msg: dict[str, Any]) -> bool:
-            if msg.get("id") == rid and "method" not in msg:
-                found.update(msg)
-                return True
-            return False
-
-        self._read_until(answered)
-        return found
-
-    def _read_until(self, done: Any) -> None:
-        while True:
-            remaining = self.deadline - time.monotonic()
-            if remaining <= 0:
-                self.problems.append("timed out")
-                return
-            try:
-                raw = self._inbox.get(timeout=remaining)
-            except queue.Empty:
-                continue
-            if raw is None:
-                return
-            msg = self._record_in(raw)
-            if msg is None:
-                continue
-            if "method" in msg and "id" in msg:
-                self._answer(msg)
-            if done(msg):
-                return
-
-    def _record_in(self, raw: bytes) -> dict[str, Any] | None:
-        text = raw.decode("utf-8", errors="replace").strip()
-        if not text:
-            return None
-        try:
-            msg = json.loads(text)
-        except ValueError:
-            self.problems.append(f"not JSON on stdout: {text[:200]}")
-            return None
-        self.lines.append(json.dumps({"dir": "in", "msg": msg}, ensure_ascii=False))
-        return msg if isinstance(msg, dict) else None
-
-    def _answer(self, msg: dict[str, Any]) -> None:
+    def answer(self, msg: dict[str, Any]) -> None:
         """Permission requests get the next scripted decision; any other agent request is
         refused with a JSON-RPC error (this client offers no fs or terminal)."""
         method, params = msg["method"], msg.get("params") or {}
         if method != "session/request_permission":
-            self.send({"id": msg["id"], "error": {"code": -32601,
-                                                  "message": f"client does not handle {method}"}})
+            self.refuse(msg)
             return
         if self.decisions:
             decision = self.decisions.pop(0).decision
@@ -216,13 +149,9 @@ class GeminiAcpDriver:
                              time.monotonic() + TIMEOUT_SECONDS)
             session = self._converse(client, plan, cwd)
             code = self._finish(proc)
-        client.problems += [f"scripted decision {d.decision!r} was never asked for"
-                            for d in client.decisions]
-        stderr = err_path.read_bytes()
-        if client.problems:
-            stderr += ("\n".join(f"[harness: {p}]" for p in client.problems) + "\n").encode()
-        stdout = "".join(line + "\n" for line in client.lines).encode()
-        return RunOutput(args=["gemini", *args], stdout=stdout, stderr=stderr, exit_code=code,
+        stdout, notes = client.transcript()
+        return RunOutput(args=["gemini", *args], stdout=stdout,
+                         stderr=err_path.read_bytes() + notes, exit_code=code,
                          thread_id=session)
 
     def _converse(self, c: _Client, plan: RunPlan, cwd: Path) -> str | None:
