@@ -45,6 +45,7 @@ from dataclasses import dataclass
 from typing import Any, Literal, Union, cast
 
 import msgspec
+import orjson
 
 from harness.contract.builder import LogBuilder, SessionInfo, held_item
 from harness.contract.errors import FrameError, LaneError, SequenceError
@@ -55,6 +56,8 @@ from harness.contract.fastlog import (
     UnfitError,
     dumps_line,
     encoded_lines,
+    free,
+    last_text,
     template,
 )
 from harness.contract.jsonl import Frame, iter_lines, parse_object
@@ -285,15 +288,19 @@ class Translator:
     # ---------------------------------------------------------------- session and turn
 
     def _init(self, frame: Frame) -> list[Event]:
+        return self.start_run(frame.data.get("session_id"), frame.data.get("model"))
+
+    def start_run(self, session_id: Any, model: Any) -> list[Event]:
+        """An `init` line's run (both paths: an `init` has no problem to report)."""
         out = self._close_text()
-        sid = _str_or_none(frame.data.get("session_id"))
+        sid = _str_or_none(session_id)
         resumed = sid if sid is not None and sid in self.sessions else self.context.resumed_from
         if sid is not None:
             self.sessions.add(sid)
         self.tools.clear()
         self.tool_names.clear()
         self.last_error = None
-        out += self.b.session_started(sid, self._info(frame.data, resumed))
+        out += self.b.session_started(sid, self._info({"model": model}, resumed))
         return out
 
     def _whole_run(self, data: dict[str, Any]) -> list[Event]:
@@ -338,15 +345,18 @@ class Translator:
 
     def _result(self, frame: Frame) -> list[Event]:
         out = [*self._close_text(), *self._ensure_session(frame)]
-        if not self.b.in_turn:  # the run failed before the prompt was echoed
-            out += self.b.turn_started()
         data = frame.data
-        if data.get("status") == "success":
-            out += self.b.turn_completed(usage_of(data.get("stats")))
+        return out + self.end_turn(data.get("status"), data.get("stats"), data.get("error"))
+
+    def end_turn(self, status: Any, stats: Any, error: Any) -> list[Event]:
+        """A `result` line's end of the turn, once the text is closed and a session is there
+        (both paths)."""
+        out = [] if self.b.in_turn else self.b.turn_started()  # failed before the prompt echo
+        if status == "success":
+            out += self.b.turn_completed(usage_of(stats))
         else:
-            error = _dict(data.get("error"))
-            message = str(error.get("message") or self.last_error
-                          or f"run ended with status {data.get('status')!r}")
+            message = str(_dict(error).get("message") or self.last_error
+                          or f"run ended with status {status!r}")
             out += self.b.turn_failed(turn_error(message))
         self.tools.clear()
         self.tool_names.clear()
@@ -359,9 +369,7 @@ class Translator:
         content = frame.data.get("content")
         if role == "user":
             out = [*self._close_text(), *self._ensure_session(frame)]
-            self.tools.clear()  # a turn still open ends truncated, its tools with it
-            self.tool_names.clear()
-            return out + self.b.turn_started()
+            return out + self.start_turn()
         if role != "assistant" or not isinstance(content, str):
             return [*self._close_text(), self.b.unknown("message", frame.data)]
         out = self._ensure_turn(frame)
@@ -375,6 +383,13 @@ class Translator:
         self.text.item = self.text.item.model_copy(update={"text": self.text.item.text + content})
         out.append(self.b.item("updated", self.text.item, Delta(field="text", text=content)))
         return out
+
+    def start_turn(self) -> list[Event]:
+        """A user `message`'s turn, once the text is closed and a session is there (both
+        paths): a turn still open ends truncated, its tools with it."""
+        self.tools.clear()
+        self.tool_names.clear()
+        return self.b.turn_started()
 
     def _close_text(self, status: Literal["completed", "failed"] = "completed") -> list[Event]:
         if self.text is None:
@@ -394,13 +409,17 @@ class Translator:
         if tool_id in self.tools:
             return out + self._problem(frame, f"tool_id {tool_id!r} used twice", SequenceError,
                                        keep=True)
-        parameters = frame.data.get("parameters")
-        parameters = parameters if isinstance(parameters, dict) else {}
-        item = start_item(self.b.fresh_id(), name, parameters, tool_id)
+        out.append(self.start_tool(name, tool_id, frame.data.get("parameters")))
+        return out
+
+    def start_tool(self, name: str, tool_id: str, parameters: Any) -> Event:
+        """A `tool_use` line's item, once the text is closed, a turn is open and `tool_id` is
+        new (both paths)."""
+        item = start_item(self.b.fresh_id(), name,
+                          parameters if isinstance(parameters, dict) else {}, tool_id)
         self.tools[tool_id] = item
         self.tool_names[tool_id] = name
-        out.append(self.b.item("started", item))
-        return out
+        return self.b.item("started", item)
 
     def _tool_result(self, frame: Frame) -> list[Event]:
         tool_id = frame.data.get("tool_id")
@@ -486,27 +505,49 @@ def normalize_lines(source: LaneInput, context: RunContext) -> Iterator[bytes]:
 
 # ------------------------------------------------------------------------------ fast path
 
-FastChunk = msgspec.defstruct(
-    "FastChunk", [("role", Literal["assistant"]), ("content", str), ("delta", bool),
-                  ("timestamp", str, "")],
+_MESSAGE = msgspec.defstruct(
+    "FastMessage", [("role", Literal["user", "assistant"]), ("content", str),
+                    ("delta", bool, False), ("timestamp", str, "")],
     tag="message", tag_field="type", **NATIVE_STRUCT)
-"""An assistant text chunk (`message`, `delta: true`): the fields Gemini CLI prints."""
-FastToolResult = msgspec.defstruct(
+"""A user message (a turn starts) or an assistant text chunk (`delta: true`)."""
+_TOOL_USE = msgspec.defstruct(
+    "FastToolUse", [("tool_name", str), ("tool_id", str),
+                    ("parameters", msgspec.Raw, msgspec.Raw(b"null")), ("timestamp", str, "")],
+    tag="tool_use", tag_field="type", **NATIVE_STRUCT)
+_TOOL_RESULT = msgspec.defstruct(
     "FastToolResult", [("tool_id", str), ("status", Literal["success"]),
-                       ("output", Any, None), ("timestamp", str, "")],
+                       ("output", msgspec.Raw, msgspec.Raw(b"null")), ("timestamp", str, "")],
     tag="tool_result", tag_field="type", **NATIVE_STRUCT)
 """A successful `tool_result` without an `error` object (an error may decline the call)."""
-FAST_DECODER = Checked(Union[FastChunk, FastToolResult])  # noqa: UP007
+_INIT = msgspec.defstruct(
+    "FastInit", [("session_id", Union[str, None], None),  # noqa: UP007
+                 ("model", Union[str, None], None), ("timestamp", str, "")],  # noqa: UP007
+    tag="init", tag_field="type", **NATIVE_STRUCT)
+_RESULT = msgspec.defstruct(
+    "FastResult", [("status", Literal["success"]), ("stats", msgspec.Raw, msgspec.Raw(b"null")),
+                   ("timestamp", str, "")],
+    tag="result", tag_field="type", **NATIVE_STRUCT)
+"""A successful `result` (a failed one reads the error text)."""
+FAST_DECODER = Checked(Union[_MESSAGE, _TOOL_USE, _TOOL_RESULT, _INIT, _RESULT])  # noqa: UP007
+"""Lines are decoded raw (`decode_raw`); a line whose free-form value the fast path reads is
+then checked (`check`), except a tool's output when `last_text` proves it (the big lines)."""
 _COMPLETED = template(ItemCompleted, lane=LANE_ID)
 _UPDATED = template(ItemUpdated, lane=LANE_ID)
 _DELTA = template(Delta, field="text")
 
 
+def _written(events: list[Event]) -> bytes:
+    return b"".join([dump_event_line(event) for event in events])
+
+
 class FastReader:
-    """The fast path (harness.contract.fastlog) of the two commonest lines: text chunks and
-    successful tool results, checked as `Translator._message` / `_tool_result` check them and
-    written as plain dicts. It shares the translator's state and refuses (returns None for)
-    every line it cannot prove the translator reads the same way: `read_line` reads those."""
+    """The fast path (harness.contract.fastlog) of the lines of an ordinary run: `init`, the
+    user message, assistant text chunks, `tool_use`, successful tool results and `result`, read
+    from msgspec Structs, with the translator's own steps (`start_run`, `start_turn`,
+    `start_tool`, `end_turn`) or, for chunks and results, written as plain dicts. It shares the
+    translator's state and refuses (returns None for) every line it cannot prove the
+    translator reads the same way, before changing any state: `read_line` reads those (every
+    problem a line can raise is the pydantic path's)."""
 
     def __init__(self, translator: Translator) -> None:
         self.t = translator
@@ -514,57 +555,98 @@ class FastReader:
 
     def feed(self, raw: bytes | memoryview) -> bytes | None:
         try:
-            line = FAST_DECODER.decode(raw)
-            if not self.b.has_session or not self.b.in_turn:
-                raise UnfitError  # `_ensure_turn`'s problems
-            if type(line) is FastChunk:
+            line = FAST_DECODER.decode_raw(raw)
+            kind = type(line)
+            if kind is _MESSAGE:
+                if line.role == "user":
+                    return self._user(line)
                 return self._chunk(line)
-            return self._tool_result(line)
+            if kind is _TOOL_RESULT:
+                return self._tool_result(raw, line)
+            if kind is _TOOL_USE:
+                return self._tool_use(raw, line)
+            if kind is _RESULT:
+                return self._result(raw, line)
+            return _written(self.t.start_run(line.session_id, line.model))
         except UNFIT:
             return None
 
+    def _user(self, line: Any) -> bytes:
+        """`Translator._message` for a user message: a turn starts."""
+        if not self.b.has_session:
+            raise UnfitError  # `_ensure_session`'s problem
+        return _written([*self.t._close_text(), *self.t.start_turn()])
+
+    def _result(self, raw: bytes | memoryview, line: Any) -> bytes:
+        """`Translator._result` for a successful run."""
+        if not self.b.has_session:
+            raise UnfitError  # `_ensure_session`'s problem
+        FAST_DECODER.check(raw)
+        stats = free(line.stats)
+        return _written([*self.t._close_text(), *self.t.end_turn("success", stats, None)])
+
+    def _tool_use(self, raw: bytes | memoryview, line: Any) -> bytes:
+        """`Translator._tool_use` inside a turn, for a new `tool_id`."""
+        t, b = self.t, self.b
+        if b.turn is None or not b.has_session or line.tool_id in t.tools:
+            raise UnfitError  # `_ensure_turn`'s or a reused tool_id's problem
+        FAST_DECODER.check(raw)
+        parameters = free(line.parameters)
+        return _written([*t._close_text(), t.start_tool(line.tool_name, line.tool_id, parameters)])
+
     def _chunk(self, line: Any) -> bytes:
         """`Translator._message` for an assistant chunk inside a turn."""
+        t, b = self.t, self.b
         if not line.delta:
             raise UnfitError  # a whole message
-        t, b = self.t, self.b
+        if b.turn is None or not b.has_session:
+            raise UnfitError  # `_ensure_turn`'s problems
         out = b""
-        if t.text is None:
-            item = AssistantMessage(id=b.fresh_id(), status="in_progress", text="")
-            t.text = _Text(item)
-            out = dump_event_line(b.item("started", item))
-        fields = dict(t.text.item.__dict__)
-        fields["text"] += line.content
-        held = t.text.item = held_item(AssistantMessage, fields)
-        seq = b.item_written("updated", fields["id"], AssistantMessage, fields, held)
-        event = _UPDATED.copy()
-        event.update(seq=seq, thread_id=b.thread_id, turn=b.turn, item=fields,
-                     delta={**_DELTA, "text": line.content})
-        return out + dumps_line(event)
+        text = t.text
+        if text is None:
+            started = AssistantMessage(id=b.fresh_id(), status="in_progress", text="")
+            text = t.text = _Text(started)
+            out = dump_event_line(b.item("started", started))
+        item = text.item
+        fields = {**item.__dict__, "text": item.text + line.content}
+        held = text.item = held_item(AssistantMessage, fields)
+        seq = b.item_written("updated", item.id, AssistantMessage, fields, held)
+        return out + dumps_line({**_UPDATED, "seq": seq, "thread_id": b.thread_id,
+                                 "turn": b.turn, "item": fields,
+                                 "delta": {**_DELTA, "text": line.content}})
 
-    def _tool_result(self, line: Any) -> bytes:
+    def _tool_result(self, raw: bytes | memoryview, line: Any) -> bytes:
         """`Translator._tool_result` and `finish_item` for a successful call."""
         t, b = self.t, self.b
+        if b.turn is None or not b.has_session:
+            raise UnfitError
         item = t.tools.get(line.tool_id)
         if item is None:
-            raise UnfitError
+            raise UnfitError  # an unknown tool_id's problem
+        output = last_text(raw, line.output, "output")
+        if output is None:
+            FAST_DECODER.check(raw)
+            output = free(line.output)
         fields = dict(item.__dict__)
         fields["status"] = "completed"
-        if type(item) in (CommandExecution, McpToolCall, ToolCall):
-            if type(line.output) is not str:
-                raise UnfitError  # msgspec reads numbers beyond 64 bits unlike orjson
-            fields["output" if type(item) is CommandExecution else "result"] = line.output
+        kind = type(item)
+        if kind is CommandExecution:
+            fields["output"] = output if isinstance(output, str | orjson.Fragment) else ""
             fields["error"] = None
-        elif type(item) is FileChange:
+        elif kind is McpToolCall or kind is ToolCall:
+            if output is not None and not isinstance(output, str | orjson.Fragment):
+                raise UnfitError  # a free-form result: the model's validator reads it
+            fields["result"] = output
+            fields["error"] = None
+        elif kind is FileChange:
             fields["error"] = None
         # everything is checked: from here on the translator's state changes
-        out = b"".join([dump_event_line(event) for event in t._close_text()])
+        out = _written(t._close_text())
         del t.tools[line.tool_id]
         t.tool_names.pop(line.tool_id, None)
-        seq = b.item_written("completed", item.id, type(item), fields)
-        event = _COMPLETED.copy()
-        event.update(seq=seq, thread_id=b.thread_id, turn=b.turn, item=fields)
-        return out + dumps_line(event)
+        seq = b.item_written("completed", item.id, kind, fields)
+        return out + dumps_line({**_COMPLETED, "seq": seq, "thread_id": b.thread_id,
+                                 "turn": b.turn, "item": fields})
 
 
 EMPTY_FAILURE_OUTPUT = re.compile(r"\ACommand exited with code: -?\d+\Z")

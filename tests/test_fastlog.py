@@ -392,14 +392,57 @@ GEMINI_RUN: list[dict[str, Any]] = [
 
 
 @pytest.mark.skipif("gemini-cli" not in FAST_LANES, reason="no fast path")
-def test_gemini_fast_path_takes_text_chunks_and_tool_results() -> None:
+def test_gemini_fast_path_takes_a_whole_ordinary_run() -> None:
+    """init, user message, chunks, shell and MCP tool_use / tool_result, result: every line
+    (a fast path that handed lines back would pass the identity tests and be no faster)."""
     lane = FAST_LANES["gemini-cli"]
     data = _jsonl(GEMINI_RUN)
-    assert _taken(lane, data) == [False, False, True, True, False, True, False, True, False]
+    assert _taken(lane, data) == [True] * len(GEMINI_RUN)
     assert_same(lane, data, RunContext())
 
 
-GEMINI_REFUSED: dict[str, dict[str, Any]] = {
+_NO_OUTPUT = object()
+GEMINI_TOOLS: list[tuple[str, Any, Any]] = [
+    ("run_shell_command", {"command": "ls", "dir_path": "sub"}, "a\nb é"),
+    ("run_shell_command", {"command": ["not", "a", "string"], "directory": ""}, 7),
+    ("run_shell_command", {}, _NO_OUTPUT),
+    ("run_shell_command", {"command": "x"}, None),
+    ("write_file", {"file_path": "a.py", "content": "x = 1\n"}, _NO_OUTPUT),
+    ("replace", {"file_path": "a.py", "old_string": "1", "new_string": "2"}, {"any": [1]}),
+    ("write_todos", {"todos": [{"description": "d", "status": "blocked"}, 5]}, "ok"),
+    ("google_web_search", {"query": "q"}, "a\\/b \\u00e9 \u2028"),
+    ("mcp_my_srv_tool", {"deep": {"a": [1, 2.5, None, True]}}, "found"),
+    ("mcp_docs_search", {"q": "x"}, None),
+    ("read_file", {"absolute_path": "/x"}, "text"),
+    ("glob", ["parameters", "not", "an", "object"], _NO_OUTPUT),
+    ("glob", None, "\u0001 \\u00e9"),
+]
+"""(tool name, parameters, output) of a call of every kind, odd parameters and outputs the
+pydantic path reads as it can included."""
+
+
+@pytest.mark.skipif("gemini-cli" not in FAST_LANES, reason="no fast path")
+@pytest.mark.parametrize("lenient", [False, True], ids=["strict", "lenient"])
+def test_gemini_fast_path_takes_every_tool_kind(lenient: bool) -> None:
+    """Each tool kind's start, then its successful result (an output that is no string, or
+    none, or not the line's last key, too), then the turn's end: all taken, the same bytes."""
+    lane = FAST_LANES["gemini-cli"]
+    uses: list[dict[str, Any]] = []
+    results: list[dict[str, Any]] = []
+    for n, (name, parameters, output) in enumerate(GEMINI_TOOLS):
+        uses.append({"type": "tool_use", "timestamp": "t", "tool_name": name,
+                     "tool_id": f"t{n}", "parameters": parameters})
+        result: dict[str, Any] = {"type": "tool_result", "timestamp": "t", "tool_id": f"t{n}",
+                                  "status": "success"}
+        if output is not _NO_OUTPUT:
+            result = {"output": output, **result} if n % 2 else {**result, "output": output}
+        results.append(result)
+    data = _jsonl([*GEMINI_RUN[:2], *uses, *results, GEMINI_RUN[-1]])
+    assert all(_taken(lane, data))
+    assert_same(lane, data, RunContext(lenient=lenient))
+
+
+GEMINI_REFUSED: dict[str, dict[str, Any] | bytes] = {
     "failed result": {"type": "tool_result", "timestamp": "t", "tool_id": "c1",
                       "status": "error", "output": "no"},
     "result with an error object": {"type": "tool_result", "timestamp": "t", "tool_id": "c1",
@@ -407,12 +450,56 @@ GEMINI_REFUSED: dict[str, dict[str, Any]] = {
                                     "error": {"type": "tool_not_registered", "message": "m"}},
     "unknown tool": {"type": "tool_result", "timestamp": "t", "tool_id": "zz",
                      "status": "success", "output": "x"},
-    "output not a string": {"type": "tool_result", "timestamp": "t", "tool_id": "c1",
-                            "status": "success", "output": None},
+    "tool_id not a string": {"type": "tool_result", "timestamp": "t", "tool_id": 1,
+                             "status": "success", "output": "x"},
+    "output with bad UTF-8": b'{"type":"tool_result","timestamp":"t","tool_id":"c1",'
+                             b'"status":"success","output":"caf\xe9"}',
+    "output with bad UTF-8, not the last key": b'{"type":"tool_result","timestamp":"t",'
+                                               b'"output":"caf\xe9","tool_id":"c1",'
+                                               b'"status":"success"}',
+    "output twice, bad UTF-8 first": b'{"type":"tool_result","timestamp":"t","tool_id":"c1",'
+                                     b'"status":"success","output":"\xff","output":"ok"}',
+    "output twice, escaped key": b'{"type":"tool_result","timestamp":"t","tool_id":"c1",'
+                                 b'"status":"success","outp\\u0075t":"\xff","output":"ok"}',
+    "output twice, infinite first": b'{"type":"tool_result","timestamp":"t","tool_id":"c1",'
+                                    b'"status":"success","output":1e400,"output":"ok"}',
     "whole message": {"type": "message", "timestamp": "t", "role": "assistant",
                       "content": "all"},
     "chunk with a new field": {"type": "message", "timestamp": "t", "role": "assistant",
                                "content": "x", "delta": True, "thought": True},
+    "chunk not a string": {"type": "message", "timestamp": "t", "role": "assistant",
+                           "content": ["x"], "delta": True},
+    "message of another role": {"type": "message", "timestamp": "t", "role": "model",
+                                "content": "x", "delta": True},
+    "user message not a string": {"type": "message", "timestamp": "t", "role": "user",
+                                  "content": [{"text": "x"}]},
+    "tool_id used twice": {"type": "tool_use", "timestamp": "t", "tool_name": "glob",
+                           "tool_id": "c1", "parameters": {}},
+    "tool_use without a tool_id": {"type": "tool_use", "timestamp": "t", "tool_name": "glob",
+                                   "parameters": {}},
+    "tool_name not a string": {"type": "tool_use", "timestamp": "t", "tool_name": None,
+                               "tool_id": "c9", "parameters": {}},
+    "tool_use with a new field": {"type": "tool_use", "timestamp": "t", "tool_name": "glob",
+                                  "tool_id": "c9", "parameters": {}, "x": 1},
+    "parameters twice, bad UTF-8 first": b'{"type":"tool_use","timestamp":"t","tool_name":'
+                                         b'"glob","tool_id":"c9","parameters":{"a":"\xff"},'
+                                         b'"parameters":{}}',
+    "parameters with an infinite number": b'{"type":"tool_use","timestamp":"t","tool_name":'
+                                          b'"mcp_s_t","tool_id":"c9","parameters":'
+                                          b'{"a":1e400}}',
+    "failed run": {"type": "result", "timestamp": "t", "status": "error",
+                   "error": {"type": "FatalTurnLimitedError", "message": "limit"}},
+    "result with a new field": {"type": "result", "timestamp": "t", "status": "success",
+                                "stats": {}, "x": 1},
+    "stats twice, bad UTF-8 first": b'{"type":"result","timestamp":"t","status":"success",'
+                                    b'"stats":{"a":"\xff"},"stats":{}}',
+    "init with a number as session id": {"type": "init", "timestamp": "t", "session_id": 5,
+                                         "model": "m"},
+    "init with a new field": {"type": "init", "timestamp": "t", "session_id": "s2",
+                              "model": "m", "x": 1},
+    "timestamp not a string": {"type": "message", "timestamp": 0, "role": "assistant",
+                               "content": "x", "delta": True},
+    "error line": {"type": "error", "timestamp": "t", "severity": "warning", "message": "m"},
 }
 
 
@@ -446,12 +533,66 @@ def test_codex_web_search_action_is_checked_when_the_query_is_given() -> None:
 
 @pytest.mark.skipif("gemini-cli" not in FAST_LANES, reason="no fast path")
 @pytest.mark.parametrize("line", list(GEMINI_REFUSED.values()), ids=list(GEMINI_REFUSED))
-def test_gemini_fast_path_refuses_what_it_cannot_prove(line: dict[str, Any]) -> None:
+def test_gemini_fast_path_refuses_what_it_cannot_prove(line: dict[str, Any] | bytes) -> None:
+    """Each line, inside a turn with the shell call c1 open, would be read differently by
+    msgspec or raise a problem (or is not modelled): the pydantic path reads it."""
     lane = FAST_LANES["gemini-cli"]
     data = _jsonl([*GEMINI_RUN[:5], line, *GEMINI_RUN[5:]])
     assert _taken(lane, data)[5] is False
     for lenient in (False, True):
         assert_same(lane, data, RunContext(lenient=lenient))
+
+
+@pytest.mark.skipif("gemini-cli" not in FAST_LANES, reason="no fast path")
+@pytest.mark.parametrize("output", [{"a": [1]}, [1e300], 18446744073709551616, True])
+def test_gemini_free_form_tool_results_go_to_the_pydantic_path(output: Any) -> None:
+    """An MCP (or other) tool's result is the item's free-form `result`, which the model's
+    validator reads: only a text (or none) is the fast path's."""
+    lane = FAST_LANES["gemini-cli"]
+    result = {"type": "tool_result", "timestamp": "t", "tool_id": "c2", "status": "success",
+              "output": output}
+    data = _jsonl([*GEMINI_RUN[:7], result, GEMINI_RUN[-1]])
+    assert _taken(lane, data)[7] is False
+    assert_same(lane, data, RunContext())
+
+
+@pytest.mark.skipif("gemini-cli" not in FAST_LANES, reason="no fast path")
+def test_gemini_sequence_problems_go_to_the_pydantic_path() -> None:
+    """Lines before any `init`, outside a turn, a second user message, a result before the
+    prompt's echo, a cut stream: sequence errors (strict) or recoveries (lenient) that only the
+    pydantic path writes, and the fast path's lines around them the same."""
+    lane = FAST_LANES["gemini-cli"]
+    init, user, chunk, use, done, result = (GEMINI_RUN[0], GEMINI_RUN[1], GEMINI_RUN[2],
+                                            GEMINI_RUN[4], GEMINI_RUN[5], GEMINI_RUN[-1])
+    for lines in ([user, *GEMINI_RUN], [chunk, *GEMINI_RUN], [use, *GEMINI_RUN],
+                  [result, *GEMINI_RUN], [init, chunk, use, done, result],
+                  [init, user, use, user, use, done, result], [init, result, *GEMINI_RUN[1:]],
+                  [*GEMINI_RUN[:5], init, *GEMINI_RUN], GEMINI_RUN[:6],
+                  [*GEMINI_RUN, done, chunk, use], [*GEMINI_RUN[:4], result, user, chunk]):
+        data = _jsonl(lines)
+        _, lenient = (assert_same(lane, data, RunContext(lenient=mode))
+                      for mode in (False, True))
+        assert lenient[1] is None
+
+
+@pytest.mark.skipif("gemini-cli" not in FAST_LANES, reason="no fast path")
+def test_gemini_truncated_turn_fails_items_the_fast_path_started() -> None:
+    """The fast path hands the builder the items it starts (a shell command, a file change),
+    so a turn cut by a new `init` or by the end of input fails them as the pydantic path does
+    (the message the `init` closes is complete); a resumed session id is `resumed_from`."""
+    lane = FAST_LANES["gemini-cli"]
+    write = {"type": "tool_use", "timestamp": "t", "tool_name": "write_file", "tool_id": "w",
+             "parameters": {"file_path": "a.py"}}
+    lines = [*GEMINI_RUN[:5], write, GEMINI_RUN[2], GEMINI_RUN[0], *GEMINI_RUN[1:5]]
+    assert all(_taken(lane, _jsonl(lines)))
+    written, error = assert_same(lane, _jsonl(lines), RunContext())
+    events = [json.loads(line) for line in written]
+    failed = [e["item"]["kind"] for e in events if e["type"] == "item.completed"
+              and e["item"]["status"] == "failed"]
+    assert failed == ["command_execution", "file_change", "command_execution"]
+    assert [e.get("resumed_from") for e in events if e["type"] == "session.started"] == [
+        None, "s1"]
+    assert error is None
 
 
 def _claude_lines(scenario: str) -> list[bytes]:
@@ -562,6 +703,58 @@ def test_text_decodes_what_orjson_would_write_otherwise(source: bytes) -> None:
 def test_text_refuses_what_is_no_string_or_orjson_refuses(source: bytes) -> None:
     with pytest.raises(fastlog.UnfitError):
         fastlog.text(msgspec.Raw(source))
+
+
+_LAST = msgspec.json.Decoder(msgspec.defstruct(
+    "Last", [("id", str, ""), ("out", msgspec.Raw, msgspec.Raw(b"null"))],
+    **fastlog.NATIVE_STRUCT)).decode
+
+
+@pytest.mark.parametrize("line", [
+    b'{"id": "a", "out": "caf\xc3\xa9 \\n \\" \\\\ \\t\x7f"}\n', b'{"out":"x"}',
+    b' { "id" : "" , "out" : "\xe3\x83\x87" } \r\n'])
+def test_last_text_is_the_lines_own_bytes(line: bytes) -> None:
+    """A last value whose bytes are what orjson writes for the string it reads goes through
+    as it came."""
+    out = fastlog.last_text(memoryview(line), _LAST(line).out, "out")
+    assert isinstance(out, orjson.Fragment)
+    assert orjson.dumps([out]) == orjson.dumps([orjson.loads(line)["out"]])
+
+
+@pytest.mark.parametrize("line", [b'{"out": "\\u00e9 \\/"}', b'{"out": "\\\\u"}'])
+def test_last_text_decodes_what_orjson_would_write_otherwise(line: bytes) -> None:
+    assert fastlog.last_text(line, _LAST(line).out, "out") == orjson.loads(line)["out"]
+
+
+@pytest.mark.parametrize("line", [
+    b'{"out": "x", "id": "x"}', b'{"out": "y", "out": "x"}', b'{"out": 1, "out": "x"}',
+    b'{"ou\\u0074": "\xff", "out": "x"}', b'{"id": "\\"", "out": "x"}', b'{"out": 5}',
+    b'{"out": ["x"]}', b'{"out": null}', b'{"id": "x"}', b'{"id": "out"}',
+    b'{"id": "out", "out": "x"}'])
+def test_last_text_leaves_what_it_cannot_prove_to_the_check(line: bytes) -> None:
+    """Not the last value, another occurrence of the key (however spelt: a backslash before
+    the value is enough to give up; a value spelt as the key too), not a string: None, and
+    the caller checks the line."""
+    assert fastlog.last_text(line, _LAST(line).out, "out") is None
+
+
+@pytest.mark.parametrize("line", [b'{"out": "caf\xe9"}', b'{"out": "\xed\xa0\x80"}',
+                                  b'{"out": "\xf0\x9f"}'])
+def test_last_text_refuses_what_orjson_refuses(line: bytes) -> None:
+    """msgspec skipped the text without checking its UTF-8: orjson refuses the line."""
+    with pytest.raises(orjson.JSONDecodeError):
+        orjson.loads(line)
+    with pytest.raises(fastlog.UnfitError):
+        fastlog.last_text(line, _LAST(line).out, "out")
+
+
+@pytest.mark.parametrize("line", [b'{"out": "a\x01"}', b'{"out": "\\x"}',
+                                  b'{"out": "\\ud800"}', b'{"out": "\\ud800\\u0041"}'])
+def test_msgspec_checks_the_text_it_skips_but_its_utf8(line: bytes) -> None:
+    """What `last_text` leaves to msgspec: control characters, escapes and surrogates of a
+    raw text (if a msgspec release stopped checking them, this fails)."""
+    with pytest.raises(msgspec.DecodeError):
+        _LAST(line)
 
 
 @pytest.mark.parametrize("line", [

@@ -81,6 +81,48 @@ _REWRITTEN = re.compile(rb"\\[u/]")
 for two bytes); a `\\u` after an escaped backslash only costs a needless decode."""
 
 
+def last_text(line: bytes | memoryview, raw: msgspec.Raw, key: str
+              ) -> str | orjson.Fragment | None:
+    """The JSON string `raw`, the value of `key` in `line` as a Struct decoded it with no
+    other raw field and without `Checked`'s second decode, read as orjson reads it and ready
+    for the output (as `text`); None when that is not proved cheaply (then the caller checks
+    the line as `Checked` does).
+
+    Why: a long text (a tool's output) costs a full decode to check and a full encode to
+    write, while its bytes usually are what orjson would write. The proof: `raw` ends the line
+    (`"key": <raw>}`), and the rest of the line has no backslash and holds `"key"` once, so
+    `key` has no other occurrence msgspec skipped unchecked (without a backslash a key has one
+    spelling, and `"key"` can only be a whole key or string token); in the text it skipped
+    msgspec checked the escapes, surrogates and control characters but not the UTF-8, which
+    is checked here (`UnfitError` when bad: orjson refuses the line)."""
+    data = bytes(raw)
+    if data[:1] != b'"':
+        return None
+    whole = bytes(line).rstrip(_WHITESPACE)
+    if whole[-1:] != b"}":
+        return None
+    head = whole[:-1].rstrip(_WHITESPACE)
+    if not head.endswith(data):
+        return None
+    rest = head[:len(head) - len(data)].rstrip(_WHITESPACE)
+    name = b'"' + key.encode() + b'"'
+    if not rest.endswith(b":") or not rest[:-1].rstrip(_WHITESPACE).endswith(name) \
+            or b"\\" in rest or rest.count(name) != 1:
+        return None
+    if not data.isascii():
+        try:
+            data.decode()
+        except UnicodeDecodeError:
+            raise UnfitError from None
+    if _REWRITTEN.search(data) is None:
+        return orjson.Fragment(data)
+    return string(raw)
+
+
+_WHITESPACE = b" \t\r\n"
+"""What JSON allows between tokens."""
+
+
 def string(raw: msgspec.Raw) -> str:
     """A JSON string of the input as a str (orjson reads it: same checks as the pydantic path)."""
     try:
