@@ -144,6 +144,7 @@ from lanes.api_shell import (
     sdk_kwargs,
     sdk_params,
     side_error,
+    write_lines,
 )
 from lanes.claude_family import (
     DECLINED,
@@ -1176,6 +1177,11 @@ def normalize(source: LaneInput, context: RunContext) -> Iterator[Event]:
                               .run(replayed))
 
 
+def normalize_lines(source: LaneInput, context: RunContext) -> Iterator[bytes]:
+    """`normalize`'s log as written lines, each growing text escaped once (`write_lines`)."""
+    return write_lines(normalize(source, context))
+
+
 EMPTY_BASH_OUTPUT = "(Bash completed with no output)"
 """What Claude Code sends the model for a command that printed nothing."""
 
@@ -1200,6 +1206,7 @@ LANE = LaneSpec(
         "file_change",
     ])),
     normalize=normalize,
+    normalize_lines=normalize_lines,
     native_file="claude.http.yaml",
     recognizes=cassette_recognizer(("/v1/messages",)),
     noise_tools=frozenset({*NOISE_TOOLS, *(f"side_call.{k}" for k in (

@@ -23,16 +23,22 @@ from itertools import chain, islice
 from pathlib import Path
 from typing import Any, Generic, Protocol, TypeVar
 
+import orjson
+
 from harness.contract.builder import LogBuilder
 from harness.contract.errors import FrameError, InputError
 from harness.contract.lane import LaneInput, RunContext
-from harness.contract.model import Event, Usage
+from harness.contract.model import (
+    Event,
+    ItemCompleted,
+    ItemStarted,
+    ItemUpdated,
+    Usage,
+    dump_event_line,
+)
+from harness.contract.model import _fields as model_fields
 from harness.record.cassette import Interaction
 from harness.record.replay import missing_answer, vcr_stream
-
-# ------------------------------------------------------------------------------------- errors
-
-
 
 # ------------------------------------------------------------------------------------- JSON
 
@@ -333,3 +339,63 @@ def normalize_cassette(source: LaneInput, context: RunContext, *, lane: str,
             close = getattr(stream, "close", None)
             if close is not None:
                 close()  # leaves vcrpy's patches now, not when the generator is collected
+
+
+# ------------------------------------------------------------------------------------- writing
+
+_LINE_OPTIONS = (orjson.OPT_PASSTHROUGH_DATACLASS | orjson.OPT_PASSTHROUGH_DATETIME
+                 | orjson.OPT_APPEND_NEWLINE)
+"""What `dump_event_line` passes orjson."""
+
+_ITEM_EVENTS = (ItemStarted, ItemUpdated, ItemCompleted)
+
+
+class _Written:
+    """The text of an item as last written: the string and its JSON (quotes included)."""
+
+    __slots__ = ("json", "text")
+
+    def __init__(self, text: str, json_text: bytes) -> None:
+        self.text = text
+        self.json = json_text
+
+
+def write_lines(events: Iterable[Event]) -> Iterator[bytes]:
+    """`dump_event_line` of each event, with an item's growing text escaped once.
+
+    Why: a streamed answer's every `item.updated` carries the whole text so far (the log is
+    34-82 times its cassette), and orjson re-encodes that text for each one (~1 GB/s once it
+    holds a non-ASCII character). JSON escaping is per character, so the JSON of `old + new`
+    is the JSON of `old` with the escaped `new` before its closing quote: the text's JSON is
+    kept per open item and grown by what was added, and spliced into the line as written
+    (`orjson.Fragment`). Anything orjson would not write itself (a lone surrogate, an int
+    beyond 64 bits) goes through `dump_event_line`, as does every other event."""
+    written: dict[str, _Written] = {}
+    for event in events:
+        line = _item_line(event, written) if isinstance(event, _ITEM_EVENTS) else None
+        yield dump_event_line(event) if line is None else line
+
+
+def _item_line(event: ItemStarted | ItemUpdated | ItemCompleted,
+               written: dict[str, _Written]) -> bytes | None:
+    """The line of an item event whose item has a text, its text's JSON grown from what was
+    written of the same item before; None to leave the event to `dump_event_line`."""
+    item = event.item
+    text = item.__dict__.get("text")
+    if type(text) is not str:
+        return None
+    last = written.pop(item.id, None)
+    try:
+        if last is not None and text.startswith(last.text):
+            json_text = last.json[:-1] + orjson.dumps(text[len(last.text):])[1:]
+        else:
+            json_text = orjson.dumps(text)
+        fields = dict(item.__dict__)
+        fields["text"] = orjson.Fragment(json_text)
+        line = orjson.dumps({**event.__dict__, "item": fields}, default=model_fields,
+                            option=_LINE_OPTIONS)
+    except orjson.JSONEncodeError:
+        return None
+    if not isinstance(event, ItemCompleted):
+        written[item.id] = _Written(text, json_text)
+    return line

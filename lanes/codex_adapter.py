@@ -140,6 +140,7 @@ from lanes.api_shell import (
     sdk_kwargs,
     sdk_params,
     side_error,
+    write_lines,
 )
 
 LANE_ID = "codex-adapter"
@@ -1456,6 +1457,11 @@ def normalize(source: LaneInput, context: RunContext) -> Iterator[Event]:
                               .run(replayed))
 
 
+def normalize_lines(source: LaneInput, context: RunContext) -> Iterator[bytes]:
+    """`normalize`'s log as written lines, each growing text escaped once (`write_lines`)."""
+    return write_lines(normalize(source, context))
+
+
 
 def _malformed(event: ResponseStreamEvent) -> bool:
     """An event the SDK built leniently (it does not validate) whose key field is missing or of
@@ -1494,6 +1500,7 @@ LANE = LaneSpec(
         "web_search", "plan", "file_change",
     ])),
     normalize=normalize,
+    normalize_lines=normalize_lines,
     native_file="codex.http.yaml",
     recognizes=cassette_recognizer(("/responses",)),
     noise_tools=frozenset({"tool_search", *(f"side_call.{k}" for k in (

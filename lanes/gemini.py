@@ -142,6 +142,7 @@ from lanes.api_shell import (
     replay_each,
     replay_file,
     side_error,
+    write_lines,
 )
 from lanes.gemini_family import (
     DECLINED_ERRORS,
@@ -1280,6 +1281,11 @@ def normalize(source: LaneInput, context: RunContext) -> Iterator[Event]:
                               .run(replayed))
 
 
+def normalize_lines(source: LaneInput, context: RunContext) -> Iterator[bytes]:
+    """`normalize`'s log as written lines, each growing text escaped once (`write_lines`)."""
+    return write_lines(normalize(source, context))
+
+
 SIDE_CALL_KINDS = frozenset({*SIDE_CALL_METHODS.values(), *SIDE_CALL_SCHEMA_KEYS.values(),
                              *SIDE_CALL_TOOLS.values()})
 
@@ -1300,6 +1306,7 @@ LANE = LaneSpec(
         "file_change",
     ])),
     normalize=normalize,
+    normalize_lines=normalize_lines,
     native_file="gemini.http.yaml",
     recognizes=cassette_recognizer((":streamGenerateContent", ":generateContent")),
     noise_tools=frozenset(f"side_call.{k}" for k in SIDE_CALL_KINDS),

@@ -41,7 +41,8 @@ ROOT = Path(__file__).resolve().parents[1]
 SHAPES = ROOT / "tests" / "data" / "shapes"
 FAST_LANES: dict[str, LaneSpec] = {
     lane_id: lane for lane_id, lane in available_lanes().items()
-    if lane.normalize_lines is not None}
+    if lane.normalize_lines is not None and lane.input_kind == "jsonl"}
+"""The JSONL lanes' fast paths (the API lanes' writer is tests/test_api_lines.py's)."""
 
 
 Outcome = tuple[list[bytes], str | None]
