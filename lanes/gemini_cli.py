@@ -73,6 +73,7 @@ from harness.contract.model import (
     FileChangeEntry,
     Item,
     ItemCompleted,
+    ItemStarted,
     ItemUpdated,
     McpToolCall,
     Plan,
@@ -87,6 +88,7 @@ from harness.contract.model import (
 from lanes.gemini_family import (
     DECLINED_ERROR_TYPES,
     FILE_CHANGE_KINDS,
+    TOOL_KINDS,
     file_path,
     mcp_names,
     plan_entries,
@@ -181,9 +183,8 @@ def start_item(item_id: str, name: str, parameters: dict[str, Any], native: str)
     """The in-progress item a `tool_use` starts (see `gemini_family.TOOL_KINDS`)."""
     kind = tool_kind(name)
     if kind == "command_execution":
-        return CommandExecution(id=item_id, status="in_progress",
-                                command=str(parameters.get("command", "")),
-                                cwd=shell_cwd(parameters), native_id=native)
+        return CommandExecution(id=item_id, status="in_progress", native_id=native,
+                                **command_fields(parameters))
     if kind == "file_change":
         change = FileChangeEntry(path=file_path(parameters), kind=FILE_CHANGE_KINDS[name])
         return FileChange(id=item_id, status="in_progress", changes=[change], native_id=native)
@@ -199,6 +200,11 @@ def start_item(item_id: str, name: str, parameters: dict[str, Any], native: str)
                            arguments=parameters, native_id=native)
     return ToolCall(id=item_id, status="in_progress", name=name, arguments=parameters,
                     native_id=native)
+
+
+def command_fields(parameters: dict[str, Any]) -> dict[str, Any]:
+    """A shell call's command and directory, as its item holds them."""
+    return {"command": str(parameters.get("command", "")), "cwd": shell_cwd(parameters)}
 
 
 def finish_item(item: Item, data: dict[str, Any], policy: ApprovalPolicy = "unknown") -> Item:
@@ -244,9 +250,20 @@ Handler = Callable[[Frame], list[Event]]
 
 @dataclass
 class _Text:
-    """The assistant message being streamed."""
+    """The assistant message being streamed: the item as it started and its text so far (the
+    item with that text is built only for an event that holds it: the fast path appends chunks
+    without it).
 
-    item: AssistantMessage
+    The fast path lets the builder hold the message open as it started: the translator
+    completes its message before anything ends a turn (`_close_text` comes first in every step
+    that can, and at the end of input), so the builder never fails it nor reads that copy."""
+
+    started: AssistantMessage
+    text: str = ""
+
+    def item(self, status: Literal["in_progress", "completed", "failed"] = "in_progress"
+             ) -> AssistantMessage:
+        return self.started.model_copy(update={"text": self.text, "status": status})
 
 
 class Translator:
@@ -261,6 +278,7 @@ class Translator:
         self.tool_names: dict[str, str] = {}  # tool_id -> tool_name, for approval actions
         self.sessions: set[str] = set()
         self.last_error: str | None = None
+        self.infos: dict[tuple[str | None, str | None], SessionInfo] = {}
 
     # ---------------------------------------------------------------- dispatch
 
@@ -293,15 +311,24 @@ class Translator:
     def start_run(self, session_id: Any, model: Any) -> list[Event]:
         """An `init` line's run (both paths: an `init` has no problem to report)."""
         out = self._close_text()
+        sid, info = self.new_run(session_id, model)
+        out += self.b.session_started(sid, info)
+        return out
+
+    def new_run(self, session_id: Any, model: Any) -> tuple[str | None, SessionInfo]:
+        """The session id and facts of the run an `init` starts, the run's state reset."""
         sid = _str_or_none(session_id)
         resumed = sid if sid is not None and sid in self.sessions else self.context.resumed_from
         if sid is not None:
             self.sessions.add(sid)
+        self.forget_tools()
+        self.last_error = None
+        return sid, self._info({"model": model}, resumed)
+
+    def forget_tools(self) -> None:
+        """A run or turn ends (or starts): its open tools are closed or gone."""
         self.tools.clear()
         self.tool_names.clear()
-        self.last_error = None
-        out += self.b.session_started(sid, self._info({"model": model}, resumed))
-        return out
 
     def _whole_run(self, data: dict[str, Any]) -> list[Event]:
         """`gemini -p --output-format json` prints one object (`response`, `stats`, `error`)
@@ -321,13 +348,16 @@ class Translator:
         return out + self.b.turn_completed(model_usage(models))
 
     def _info(self, data: dict[str, Any], resumed: str | None) -> SessionInfo:
+        """A run's facts (kept: a stream's runs mostly share them, and they are frozen)."""
         ctx = self.context
         model = _str_or_none(data.get("model")) or ctx.model
-        return SessionInfo(provider=PROVIDER,
-                           runtime=Runtime(name=LANE_ID, version=ctx.runtime_version),
-                           model=model, auth_mode=ctx.auth_mode, cwd=ctx.cwd,
-                           sandbox=ctx.sandbox, approval_policy=ctx.approval_policy,
-                           resumed_from=resumed)
+        info = self.infos.get((model, resumed))
+        if info is None:
+            info = self.infos[model, resumed] = SessionInfo(
+                provider=PROVIDER, runtime=Runtime(name=LANE_ID, version=ctx.runtime_version),
+                model=model, auth_mode=ctx.auth_mode, cwd=ctx.cwd, sandbox=ctx.sandbox,
+                approval_policy=ctx.approval_policy, resumed_from=resumed)
+        return info
 
     def _ensure_session(self, frame: Frame) -> list[Event]:
         if self.b.has_session:
@@ -358,8 +388,7 @@ class Translator:
             message = str(_dict(error).get("message") or self.last_error
                           or f"run ended with status {status!r}")
             out += self.b.turn_failed(turn_error(message))
-        self.tools.clear()
-        self.tool_names.clear()
+        self.forget_tools()
         return out
 
     # ---------------------------------------------------------------- messages
@@ -378,23 +407,22 @@ class Translator:
             self.text = _Text(item)
             out.append(self.b.item("started", item))
         if not frame.data.get("delta"):  # a whole message, not a chunk
-            self.text.item = self.text.item.model_copy(update={"text": content})
+            self.text.text = content
             return out + self._close_text()
-        self.text.item = self.text.item.model_copy(update={"text": self.text.item.text + content})
-        out.append(self.b.item("updated", self.text.item, Delta(field="text", text=content)))
+        self.text.text += content
+        out.append(self.b.item("updated", self.text.item(), Delta(field="text", text=content)))
         return out
 
     def start_turn(self) -> list[Event]:
         """A user `message`'s turn, once the text is closed and a session is there (both
         paths): a turn still open ends truncated, its tools with it."""
-        self.tools.clear()
-        self.tool_names.clear()
+        self.forget_tools()
         return self.b.turn_started()
 
     def _close_text(self, status: Literal["completed", "failed"] = "completed") -> list[Event]:
         if self.text is None:
             return []
-        item = self.text.item.model_copy(update={"status": status})
+        item = self.text.item(status)
         self.text = None
         return [self.b.item("completed", item)]
 
@@ -417,9 +445,13 @@ class Translator:
         new (both paths)."""
         item = start_item(self.b.fresh_id(), name,
                           parameters if isinstance(parameters, dict) else {}, tool_id)
+        self.tool_started(name, tool_id, item)
+        return self.b.item("started", item)
+
+    def tool_started(self, name: str, tool_id: str, item: Item) -> None:
+        """Remember a started tool item until its result (both paths)."""
         self.tools[tool_id] = item
         self.tool_names[tool_id] = name
-        return self.b.item("started", item)
 
     def _tool_result(self, frame: Frame) -> list[Event]:
         tool_id = frame.data.get("tool_id")
@@ -532,6 +564,8 @@ FAST_DECODER = Checked(Union[_MESSAGE, _TOOL_USE, _TOOL_RESULT, _INIT, _RESULT])
 """Lines are decoded raw (`decode_raw`); a line whose free-form value the fast path reads is
 then checked (`check`), except a tool's output when `last_text` proves it (the big lines)."""
 _COMPLETED = template(ItemCompleted, lane=LANE_ID)
+_STARTED = template(ItemStarted, lane=LANE_ID)
+_COMMAND = template(CommandExecution)
 _UPDATED = template(ItemUpdated, lane=LANE_ID)
 _DELTA = template(Delta, field="text")
 
@@ -567,32 +601,68 @@ class FastReader:
                 return self._tool_use(raw, line)
             if kind is _RESULT:
                 return self._result(raw, line)
-            return _written(self.t.start_run(line.session_id, line.model))
+            return self._init(line)
         except UNFIT:
             return None
+
+    @staticmethod
+    def _free(raw: bytes | memoryview, value: msgspec.Raw) -> Any:
+        """A free-form value as orjson reads it, every occurrence of every key checked."""
+        FAST_DECODER.check(raw)
+        return free(value)
+
+    def _init(self, line: Any) -> bytes:
+        """`Translator._init`."""
+        return _written(self.t.start_run(line.session_id, line.model))
 
     def _user(self, line: Any) -> bytes:
         """`Translator._message` for a user message: a turn starts."""
         if not self.b.has_session:
             raise UnfitError  # `_ensure_session`'s problem
-        return _written([*self.t._close_text(), *self.t.start_turn()])
+        return self._close_text() + _written(self.t.start_turn())
 
     def _result(self, raw: bytes | memoryview, line: Any) -> bytes:
         """`Translator._result` for a successful run."""
         if not self.b.has_session:
             raise UnfitError  # `_ensure_session`'s problem
-        FAST_DECODER.check(raw)
-        stats = free(line.stats)
-        return _written([*self.t._close_text(), *self.t.end_turn("success", stats, None)])
+        stats = self._free(raw, line.stats)
+        return self._close_text() + _written(self.t.end_turn("success", stats, None))
 
     def _tool_use(self, raw: bytes | memoryview, line: Any) -> bytes:
         """`Translator._tool_use` inside a turn, for a new `tool_id`."""
         t, b = self.t, self.b
         if b.turn is None or not b.has_session or line.tool_id in t.tools:
             raise UnfitError  # `_ensure_turn`'s or a reused tool_id's problem
-        FAST_DECODER.check(raw)
-        parameters = free(line.parameters)
-        return _written([*t._close_text(), t.start_tool(line.tool_name, line.tool_id, parameters)])
+        parameters = self._free(raw, line.parameters)
+        name, tool_id = line.tool_name, line.tool_id
+        if TOOL_KINDS.get(name) != "command_execution":
+            return self._close_text() + _written([t.start_tool(name, tool_id, parameters)])
+        # `start_item` of a shell call, written from its (flat) fields
+        out = self._close_text()
+        fields = _COMMAND.copy()
+        fields.update(command_fields(parameters if type(parameters) is dict else {}))
+        fields["id"], fields["status"], fields["native_id"] = b.fresh_id(), "in_progress", tool_id
+        item = held_item(CommandExecution, fields)
+        t.tool_started(name, tool_id, item)
+        event = _STARTED.copy()
+        event["seq"] = b.item_written("started", fields["id"], CommandExecution, fields, item)
+        event["thread_id"], event["turn"], event["item"] = b.thread_id, b.turn, fields
+        return out + dumps_line(event)
+
+    def _close_text(self) -> bytes:
+        """`Translator._close_text` (completed), written from the message's fields."""
+        t, b = self.t, self.b
+        text = t.text
+        if text is None:
+            return b""
+        t.text = None
+        started = text.started
+        fields = started.__dict__.copy()
+        fields["text"], fields["status"] = text.text, "completed"
+        event = _COMPLETED.copy()
+        event["seq"] = b.item_written("completed", started.id, AssistantMessage, fields)
+        event["thread_id"], event["turn"], event["item"] = b.thread_id, b.turn, fields
+        return dumps_line(event)
 
     def _chunk(self, line: Any) -> bytes:
         """`Translator._message` for an assistant chunk inside a turn."""
@@ -607,13 +677,18 @@ class FastReader:
             started = AssistantMessage(id=b.fresh_id(), status="in_progress", text="")
             text = t.text = _Text(started)
             out = dump_event_line(b.item("started", started))
-        item = text.item
-        fields = {**item.__dict__, "text": item.text + line.content}
-        held = text.item = held_item(AssistantMessage, fields)
-        seq = b.item_written("updated", item.id, AssistantMessage, fields, held)
-        return out + dumps_line({**_UPDATED, "seq": seq, "thread_id": b.thread_id,
-                                 "turn": b.turn, "item": fields,
-                                 "delta": {**_DELTA, "text": line.content}})
+        started = text.started
+        text.text += line.content
+        fields = started.__dict__.copy()  # (copies and sets: cheaper than {**a, k: v})
+        fields["text"] = text.text
+        delta = _DELTA.copy()
+        delta["text"] = line.content
+        event = _UPDATED.copy()
+        event["seq"] = b.item_written("updated", started.id, AssistantMessage, fields,
+                                      started)  # (see _Text)
+        event["thread_id"], event["turn"], event["item"], event["delta"] = \
+            b.thread_id, b.turn, fields, delta
+        return out + dumps_line(event)
 
     def _tool_result(self, raw: bytes | memoryview, line: Any) -> bytes:
         """`Translator._tool_result` and `finish_item` for a successful call."""
@@ -641,12 +716,13 @@ class FastReader:
         elif kind is FileChange:
             fields["error"] = None
         # everything is checked: from here on the translator's state changes
-        out = _written(t._close_text())
+        out = self._close_text()
         del t.tools[line.tool_id]
         t.tool_names.pop(line.tool_id, None)
-        seq = b.item_written("completed", item.id, kind, fields)
-        return out + dumps_line({**_COMPLETED, "seq": seq, "thread_id": b.thread_id,
-                                 "turn": b.turn, "item": fields})
+        event = _COMPLETED.copy()
+        event["seq"] = b.item_written("completed", item.id, kind, fields)
+        event["thread_id"], event["turn"], event["item"] = b.thread_id, b.turn, fields
+        return out + dumps_line(event)
 
 
 EMPTY_FAILURE_OUTPUT = re.compile(r"\ACommand exited with code: -?\d+\Z")

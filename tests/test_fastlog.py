@@ -569,11 +569,44 @@ def test_gemini_sequence_problems_go_to_the_pydantic_path() -> None:
                   [result, *GEMINI_RUN], [init, chunk, use, done, result],
                   [init, user, use, user, use, done, result], [init, result, *GEMINI_RUN[1:]],
                   [*GEMINI_RUN[:5], init, *GEMINI_RUN], GEMINI_RUN[:6],
-                  [*GEMINI_RUN, done, chunk, use], [*GEMINI_RUN[:4], result, user, chunk]):
+                  [*GEMINI_RUN, done, chunk, use], [*GEMINI_RUN[:4], result, user, chunk],
+                  [*GEMINI_RUN[:4], user, chunk, result], [*GEMINI_RUN[:4], init, chunk]):
         data = _jsonl(lines)
         _, lenient = (assert_same(lane, data, RunContext(lenient=mode))
                       for mode in (False, True))
         assert lenient[1] is None
+
+
+@pytest.mark.skipif("gemini-cli" not in FAST_LANES, reason="no fast path")
+def test_gemini_runs_and_turns_written_by_the_fast_path() -> None:
+    """`session.started`, `turn.started` and `turn.completed` the fast path writes itself: a
+    resumed run (`resumed_from`), the recorded context's facts, a second prompt in one run,
+    a run whose answer is still streaming at `result`, and a `result` with a call still open
+    (the builder fails it first: the pydantic path's events)."""
+    lane = FAST_LANES["gemini-cli"]
+    context = RunContext(model="m0", cwd="/w", sandbox="workspace-write",
+                         approval_policy="on-request", auth_mode="api_key",
+                         runtime_version="0.61.0", resumed_from="s0")
+    second = [GEMINI_RUN[1], GEMINI_RUN[2], GEMINI_RUN[-1]]
+    lines = [*GEMINI_RUN, *second, {**GEMINI_RUN[0], "model": None}, *GEMINI_RUN[1:5],
+             GEMINI_RUN[-1], {**GEMINI_RUN[0], "session_id": "s2"}, *GEMINI_RUN[1:4]]
+    data = _jsonl(lines)
+    assert all(_taken(lane, data))
+    written, error = assert_same(lane, data, context)
+    events = [json.loads(line) for line in written]
+    runs = [(e["thread_id"], e["model"], e["resumed_from"], e["cwd"]) for e in events
+            if e["type"] == "session.started"]
+    assert runs == [("s1", "gemini-2.5-pro", "s0", "/w"), ("s1", "m0", "s1", "/w"),
+                    ("s2", "gemini-2.5-pro", "s0", "/w")]
+    ends = [(e["type"], e["turn"]) for e in events if e["type"].startswith("turn.")]
+    assert ends == [("turn.started", 0), ("turn.completed", 0), ("turn.started", 1),
+                    ("turn.completed", 1), ("turn.started", 2), ("turn.completed", 2),
+                    ("turn.started", 3), ("turn.failed", 3)]
+    failed = [e["item"]["kind"] for e in events if e["type"] == "item.completed"
+              and e["item"]["status"] == "failed"]
+    assert failed == ["command_execution"]  # the cut answer is complete, its turn failed
+    assert error is None
+    assert_same(lane, data, context.model_copy(update={"lenient": True}))
 
 
 @pytest.mark.skipif("gemini-cli" not in FAST_LANES, reason="no fast path")
@@ -713,7 +746,8 @@ _LAST = msgspec.json.Decoder(msgspec.defstruct(
 
 @pytest.mark.parametrize("line", [
     b'{"id": "a", "out": "caf\xc3\xa9 \\n \\" \\\\ \\t\x7f"}\n', b'{"out":"x"}',
-    b' { "id" : "" , "out" : "\xe3\x83\x87" } \r\n'])
+    b' { "id" : "" , "out" : "\xe3\x83\x87" } \r\n',
+    b'{"out": "' + b"x" * 100 + b'"\t}' + b" " * 40])
 def test_last_text_is_the_lines_own_bytes(line: bytes) -> None:
     """A last value whose bytes are what orjson writes for the string it reads goes through
     as it came."""
@@ -731,7 +765,7 @@ def test_last_text_decodes_what_orjson_would_write_otherwise(line: bytes) -> Non
     b'{"out": "x", "id": "x"}', b'{"out": "y", "out": "x"}', b'{"out": 1, "out": "x"}',
     b'{"ou\\u0074": "\xff", "out": "x"}', b'{"id": "\\"", "out": "x"}', b'{"out": 5}',
     b'{"out": ["x"]}', b'{"out": null}', b'{"id": "x"}', b'{"id": "out"}',
-    b'{"id": "out", "out": "x"}'])
+    b'{"id": "out", "out": "x"}', b'{"out": "x"' + b" " * 70 + b"}"])
 def test_last_text_leaves_what_it_cannot_prove_to_the_check(line: bytes) -> None:
     """Not the last value, another occurrence of the key (however spelt: a backslash before
     the value is enough to give up; a value spelt as the key too), not a string: None, and

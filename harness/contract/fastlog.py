@@ -81,33 +81,45 @@ _REWRITTEN = re.compile(rb"\\[u/]")
 for two bytes); a `\\u` after an escaped backslash only costs a needless decode."""
 
 
+def _sole_value(line: bytes | memoryview, data: bytes, key: str) -> bool:
+    """Whether `data` (the bytes of a raw value a Struct decoded from `line` for `key`, the
+    Struct's only raw field, without `Checked`'s second decode) is the only value of `key` in
+    the line: then reading that value as orjson does (`last_text`) checks all that orjson
+    checks in the line beyond the Struct's typed fields, without a second decode.
+
+    The proof: `data` ends the line (`"key": <data>}`), and the rest of the line has no
+    backslash and holds `"key"` once, so `key` has no other occurrence msgspec skipped
+    unchecked (without a backslash a key has one spelling, and `"key"` can only be a whole key
+    or string token outside the value)."""
+    view = memoryview(line)  # not copied: the line may be as long as the value
+    tail = bytes(view[-_TAIL:]).rstrip(_WHITESPACE)  # `}`, spaces and the newline, mostly
+    if not tail.endswith(b"}"):
+        return False
+    kept = len(tail[:-1].rstrip(_WHITESPACE))
+    if not kept:  # more spaces than `_TAIL`: not worth it
+        return False
+    stop = len(view) - min(len(view), _TAIL) + kept
+    start = stop - len(data)
+    if start < 0 or bytes(view[start:stop]) != data:  # (a memoryview compares byte by byte)
+        return False
+    rest = bytes(view[:start]).rstrip(_WHITESPACE)
+    name = b'"' + key.encode() + b'"'
+    return rest.endswith(b":") and rest[:-1].rstrip(_WHITESPACE).endswith(name) \
+        and b"\\" not in rest and rest.count(name) == 1
+
+
 def last_text(line: bytes | memoryview, raw: msgspec.Raw, key: str
               ) -> str | orjson.Fragment | None:
-    """The JSON string `raw`, the value of `key` in `line` as a Struct decoded it with no
-    other raw field and without `Checked`'s second decode, read as orjson reads it and ready
-    for the output (as `text`); None when that is not proved cheaply (then the caller checks
-    the line as `Checked` does).
+    """The JSON string `raw`, the only value of `key` in `line` (`_sole_value`), read as orjson
+    reads it and ready for the output (as `text`); None when that is not proved cheaply (then
+    the caller checks the line as `Checked` does).
 
     Why: a long text (a tool's output) costs a full decode to check and a full encode to
-    write, while its bytes usually are what orjson would write. The proof: `raw` ends the line
-    (`"key": <raw>}`), and the rest of the line has no backslash and holds `"key"` once, so
-    `key` has no other occurrence msgspec skipped unchecked (without a backslash a key has one
-    spelling, and `"key"` can only be a whole key or string token); in the text it skipped
-    msgspec checked the escapes, surrogates and control characters but not the UTF-8, which
-    is checked here (`UnfitError` when bad: orjson refuses the line)."""
+    write, while its bytes usually are what orjson would write. In the text it skipped msgspec
+    checked the escapes, surrogates and control characters but not the UTF-8, which is checked
+    here (`UnfitError` when bad: orjson refuses the line)."""
     data = bytes(raw)
-    if data[:1] != b'"':
-        return None
-    whole = bytes(line).rstrip(_WHITESPACE)
-    if whole[-1:] != b"}":
-        return None
-    head = whole[:-1].rstrip(_WHITESPACE)
-    if not head.endswith(data):
-        return None
-    rest = head[:len(head) - len(data)].rstrip(_WHITESPACE)
-    name = b'"' + key.encode() + b'"'
-    if not rest.endswith(b":") or not rest[:-1].rstrip(_WHITESPACE).endswith(name) \
-            or b"\\" in rest or rest.count(name) != 1:
+    if data[:1] != b'"' or not _sole_value(line, data, key):
         return None
     if not data.isascii():
         try:
@@ -121,6 +133,7 @@ def last_text(line: bytes | memoryview, raw: msgspec.Raw, key: str
 
 _WHITESPACE = b" \t\r\n"
 """What JSON allows between tokens."""
+_TAIL = 64
 
 
 def string(raw: msgspec.Raw) -> str:
