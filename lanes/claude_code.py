@@ -76,6 +76,7 @@ from dataclasses import dataclass, field
 from typing import Any, Literal, Union, cast
 
 import msgspec
+import orjson
 from pydantic import BaseModel
 
 from harness.contract.builder import LogBuilder, SessionInfo
@@ -87,6 +88,7 @@ from harness.contract.fastlog import (
     UnfitError,
     dumps_line,
     encoded_lines,
+    free,
     template,
 )
 from harness.contract.jsonl import Frame, iter_lines, kept_text, parse_object
@@ -104,13 +106,17 @@ from harness.contract.model import (
     FileChangeEntry,
     Item,
     ItemCompleted,
+    ItemStarted,
     ItemStatus,
     McpToolCall,
     Plan,
     Reasoning,
     Runtime,
+    SessionStarted,
     ToolCall,
+    TurnCompleted,
     TurnError,
+    TurnStarted,
     Usage,
     WebSearch,
     status_kind,
@@ -441,6 +447,16 @@ class Translator:
         return [self.b.unknown(f"system/{subtype}", data)]
 
     def _init(self, data: dict[str, Any]) -> list[Event]:
+        session, info = self.run_info(data)
+        if _text(data.get("model")) is None:
+            # the model comes with the first assistant line; an open turn ends now all the same
+            self.held = (session, info)
+            return self.b.close_turn_truncated() if self.b.in_turn else []
+        return self.b.session_started(session, info) + self.b.turn_started()
+
+    def run_info(self, data: dict[str, Any]) -> tuple[str | None, SessionInfo]:
+        """A `system/init` line's session id and run facts; forgets the last run's tools,
+        prompts and failure (`_init`, and the fast path's `FastReader._init`)."""
         session = data.get("session_id")
         session = session if isinstance(session, str) else None
         resumed = session if session in self.sessions_seen else None
@@ -471,11 +487,7 @@ class Translator:
         self.tool_asks.clear()
         self.api_message = None
         self.interrupt = None
-        if _text(data.get("model")) is None:
-            # the model comes with the first assistant line; an open turn ends now all the same
-            self.held = (session, info)
-            return self.b.close_turn_truncated() if self.b.in_turn else []
-        return self.b.session_started(session, info) + self.b.turn_started()
+        return session, info
 
     def _ensure_turn(self, frame: Frame) -> list[Event]:
         """Content outside a run: strict refuses, lenient opens an anonymous run and turn."""
@@ -755,10 +767,7 @@ class Translator:
         return out
 
     def _outcome(self, data: dict[str, Any], out: list[Event]) -> list[Event]:
-        failed = bool(data.get("is_error")) or data.get("terminal_reason") not in (
-            None, "completed") or str(data.get("subtype")).startswith("error")
-        # (a tuple above: the field may hold anything, even a list)
-        if failed:
+        if run_failed(data):
             return out + self.b.turn_failed(turn_error(data, self.api_message, self.interrupt))
         stop = data.get("stop_reason")
         return out + self.b.turn_completed(usage_of(data), str(stop) if stop else None)
@@ -796,6 +805,13 @@ class Translator:
             self.kept_line = number
             out.append(self.b.unknown("unreadable", kept_text(line)))
         return out
+
+
+def run_failed(result: dict[str, Any]) -> bool:
+    """Whether a `result` line ends its turn failed (a tuple below: the field may hold
+    anything, even a list)."""
+    return bool(result.get("is_error")) or result.get("terminal_reason") not in (
+        None, "completed") or str(result.get("subtype")).startswith("error")
 
 
 def _whole_answer(line: dict[str, Any]) -> bool:
@@ -938,13 +954,19 @@ _LINE: list[tuple[str, Any, Any]] = [
 them as orjson would (a field no Struct declares sends the line to the pydantic path)."""
 
 FastText: Any = msgspec.defstruct("FastText", [("text", str)], tag="text",
-                             tag_field="type", **NATIVE_STRUCT)
+                                  tag_field="type", **NATIVE_STRUCT)
 FastThinking: Any = msgspec.defstruct("FastThinking", [("thinking", str),
-                                                  ("signature", Any, None)],
-                                 tag="thinking", tag_field="type", **NATIVE_STRUCT)
+                                                       ("signature", Any, None)],
+                                      tag="thinking", tag_field="type", **NATIVE_STRUCT)
+FastToolUse: Any = msgspec.defstruct("FastToolUse", [
+    ("id", str), ("name", str), ("input", msgspec.Raw, msgspec.Raw(b"null"))],
+    tag="tool_use", tag_field="type", **NATIVE_STRUCT)
+"""A tool_use block: its `input` kept raw and read by orjson (`fastlog.free`), so the tool's
+arguments are the very value the pydantic path holds."""
 FastAssistant: Any = msgspec.defstruct("FastAssistant", [
     ("message", msgspec.defstruct("FastAssistantMessage", [
-        ("id", str), ("content", list[Union[FastText, FastThinking]]),  # noqa: UP007
+        ("id", str),
+        ("content", list[Union[FastText, FastThinking, FastToolUse]]),  # noqa: UP007
         *[(name, Any, None) for name in ("model", "type", "role", "stop_reason",
                                          "stop_sequence", "usage", "context_management")]],
         **NATIVE_STRUCT)),
@@ -964,20 +986,36 @@ FastUser: Any = msgspec.defstruct("FastUser", [
 """A user line with one tool_result and a Bash `tool_use_result` (no `returnCodeInterpretation`:
 a code Claude Code reads as an answer is the pydantic path's)."""
 FAST_DECODER = Checked(Union[FastAssistant, FastUser])  # noqa: UP007
+_DECODE, _CHECK = FAST_DECODER.decode_raw, FAST_DECODER.check
+"""An assistant line is decoded a second time, reading its tool_use `input`, whatever its
+blocks (`Checked`: a duplicated key may hide a raw value msgspec never looked at); a user line
+holds no raw value, so one decode checks it all."""
+_OTHER_LINES = frozenset({"Invalid value 'system' - at `$.type`",
+                          "Invalid value 'result' - at `$.type`"})
+"""msgspec's refusals of a `system` or `result` line (only a hint: such a line is then read by
+orjson, as the pydantic path reads it, and anything else is still the pydantic path's)."""
 _COMPLETED = template(ItemCompleted, lane=LANE_ID)
+_STARTED = template(ItemStarted, lane=LANE_ID)
+_SESSION_STARTED = template(SessionStarted, lane=LANE_ID)
+_TURN_STARTED = template(TurnStarted, lane=LANE_ID)
+_TURN_COMPLETED = template(TurnCompleted, lane=LANE_ID)
 _BLOCK_ITEMS: dict[type, tuple[type[AssistantMessage] | type[Reasoning], dict[str, Any], str]] = {
     FastText: (AssistantMessage, template(AssistantMessage, status="completed"), "text"),
     FastThinking: (Reasoning, template(Reasoning, status="completed"), "thinking"),
 }
 """Block Struct -> (item model, its field template, the block's text field)."""
+_SHALLOW = 200
+"""Brackets a tool_use `input` may hold on the fast path: it surely nests less than the log's
+JSON writer takes (a deeper one goes to the pydantic path, which writes it another way)."""
 
 
 class FastReader:
     """The fast path (harness.contract.fastlog) of the commonest lines: an assistant line of one
-    text or thinking block, and the result of a Bash call that ran and succeeded without
-    stderr, checked as `Translator.feed` checks them and written as plain dicts. It shares the
-    translator's state and refuses (returns None for) every line it cannot prove the
-    translator reads the same way: `read_line` reads those."""
+    text, thinking or tool_use block, the result of a Bash call that ran and succeeded without
+    stderr, a run's `system/init` and its successful `result`, checked as `Translator.feed`
+    checks them and written as plain dicts. It shares the translator's state and refuses
+    (returns None for) every line it cannot prove the translator reads the same way:
+    `read_line` reads those."""
 
     def __init__(self, translator: Translator) -> None:
         self.t = translator
@@ -985,20 +1023,76 @@ class FastReader:
 
     def feed(self, raw: bytes | memoryview) -> bytes | None:
         try:
-            line = FAST_DECODER.decode(raw)
+            line = _DECODE(raw)
+        except UNFIT as exc:
+            return self._other(raw) if str(exc) in _OTHER_LINES else None
+        try:
             if self.t.held is not None or not self.b.in_turn:
                 raise UnfitError  # a held run opens, or content outside a turn
             if type(line) is FastAssistant:
+                _CHECK(raw)
                 return self._block(line.message)
             return self._bash_result(line)
         except UNFIT:
             return None
 
+    def _other(self, raw: bytes | memoryview) -> bytes | None:
+        """A `system/init` or `result` line, read by orjson as `read_line` reads it."""
+        try:
+            data = orjson.loads(raw)
+        except orjson.JSONDecodeError:
+            return None
+        if type(data) is not dict or self.t.held is not None:
+            return None
+        ltype = data.get("type")
+        try:
+            if ltype == "system" and data.get("subtype") == "init":
+                return self._init(data)
+            if ltype == "result":
+                return self._result(data)
+        except UnfitError:
+            return None
+        return None
+
+    def _init(self, data: dict[str, Any]) -> bytes:
+        """`Translator._init` of a run that names its model, outside a turn."""
+        t, b = self.t, self.b
+        if b.in_turn or _text(data.get("model")) is None:
+            raise UnfitError  # an open turn fails first, or the run waits for its model
+        session, info = t.run_info(data)
+        started = _SESSION_STARTED.copy()
+        started.update(info.__dict__)
+        started["seq"] = b.session_started_written(session)
+        started["thread_id"] = session
+        turn = _TURN_STARTED.copy()
+        turn["seq"], turn["turn"] = b.turn_started_written()
+        turn["thread_id"] = session
+        return dumps_line(started) + dumps_line(turn)
+
+    def _result(self, data: dict[str, Any]) -> bytes:
+        """`Translator._result` of a successful run with no prompt left open, inside a turn."""
+        t, b = self.t, self.b
+        if not b.in_turn or t.tool_asks or run_failed(data):
+            raise UnfitError
+        usage = usage_of(data)
+        stop = data.get("stop_reason")
+        ended = b.turn_ended_written()
+        if ended is None:
+            raise UnfitError  # items still open: the builder fails them first
+        event = _TURN_COMPLETED.copy()
+        event["seq"], event["turn"] = ended
+        event["thread_id"] = b.thread_id
+        event["usage"] = usage
+        event["stop_reason"] = str(stop) if stop else None
+        return dumps_line(event)
+
     def _block(self, message: Any) -> bytes:
-        """`Translator._assistant` and `_block` for one text or thinking block."""
+        """`Translator._assistant` and `_block` for one text, thinking or tool_use block."""
         if message.model == "<synthetic>" or not message.id or len(message.content) != 1:
             raise UnfitError
         block = message.content[0]
+        if type(block) is FastToolUse:
+            return self._tool_use(message.id, block)
         model, fields, field_name = _BLOCK_ITEMS[type(block)]
         fields = fields.copy()
         fields["text"] = getattr(block, field_name)
@@ -1008,6 +1102,29 @@ class FastReader:
         fields["id"] = item_id = b.fresh_id()
         fields["native_id"] = f"{message.id}:{position}"
         return self._completed(item_id, model, fields)
+
+    def _tool_use(self, message_id: str, block: Any) -> bytes:
+        """`Translator._tool_use` of a tool_use id not seen running or ended."""
+        t, b = self.t, self.b
+        tool_id: str = block.id
+        if not tool_id or tool_id in t.tools:
+            raise UnfitError
+        if bytes(block.input).count(b"[") + bytes(block.input).count(b"{") >= _SHALLOW:
+            raise UnfitError
+        args = free(block.input)
+        item_id = b.item_id(tool_id)  # mints a new id (never completed) or changes nothing
+        if b.is_completed(item_id):
+            raise UnfitError  # a replayed tool_use: the pydantic path says so
+        # everything is checked: from here on the translator's state changes
+        t.block_counts[message_id] = t.block_counts.get(message_id, 0) + 1
+        item = tool_item(item_id, tool_id, block.name, args, t.context.cwd)
+        t.tools[tool_id] = _Tool(item, block.name, args)
+        event = _STARTED.copy()
+        event["seq"] = b.item_written("started", item_id, type(item), item.__dict__, held=item)
+        event["thread_id"] = b.thread_id
+        event["turn"] = b.turn
+        event["item"] = item
+        return dumps_line(event)
 
     def _bash_result(self, line: Any) -> bytes:
         """`Translator._tool_result`, `complete` and `bash_outcome` for a Bash call that ran."""

@@ -112,7 +112,9 @@ from harness.contract.model import (
     Runtime,
     Sandbox,
     ToolCall,
+    TurnCompleted,
     TurnError,
+    TurnStarted,
     UnknownItem,
     Usage,
     WebSearch,
@@ -1246,6 +1248,7 @@ FastTurnCompleted = msgspec.defstruct(
     tag="turn.completed", tag_field="type", **NATIVE_STRUCT)
 FAST_DECODER = Checked(
     Union[(*FAST_PHASES, FastTurnStarted, FastTurnCompleted)], every_line=True)
+_DECODE_RAW, _CHECK = FAST_DECODER.decode_raw, FAST_DECODER.check
 
 FAST_MODELS: dict[NativeItemType, type[BaseModel]] = {
     "agent_message": AssistantMessage, "reasoning": Reasoning, "plan": Plan,
@@ -1263,6 +1266,10 @@ FAST_ENVELOPES: dict[Phase, dict[str, Any]] = {
 }
 _CHANGE = template(FileChangeEntry)
 _ENTRY = template(PlanEntry)
+_TURN_STARTED = template(TurnStarted, lane=LANE_ID)
+_TURN_COMPLETED = template(TurnCompleted, lane=LANE_ID)
+_USAGE = template(Usage, scope="cumulative")
+"""`thread_usage`'s fields as a template (the fast path's `turn.completed.usage`)."""
 
 
 class FastReader:
@@ -1279,7 +1286,8 @@ class FastReader:
     def feed(self, raw: bytes | memoryview) -> bytes | None:
         """The line's events as JSONL bytes, or None: not for the fast path."""
         try:
-            event = FAST_DECODER.decode(raw)
+            event = _DECODE_RAW(raw)
+            _CHECK(raw)  # every line (FAST_DECODER is `every_line`), without looking first
             phase = FAST_PHASES.get(type(event))
             if phase is not None:
                 return self._item(event.item, phase)
@@ -1289,7 +1297,8 @@ class FastReader:
 
     def _turn(self, event: Any) -> bytes:
         """`Translator._turn_started` / `_turn_completed` where neither can fail (a session,
-        and no open turn for a start, an open one for an end)."""
+        and no open turn for a start, an open one for an end), the event written from its
+        template (the builder's events only when the end fails items still open)."""
         b, t = self.b, self.t
         if not b.has_session:
             raise UnfitError
@@ -1297,38 +1306,53 @@ class FastReader:
             if b.in_turn:
                 raise UnfitError
             t._end_turn()
-            events = b.turn_started()
-        else:
-            if not b.in_turn:
-                raise UnfitError
-            usage = None if event.usage is None else thread_usage(event.usage)
-            t._end_turn()
-            events = b.turn_completed(usage)
-        return b"".join([dump_event_line(e) for e in events])
+            out = _TURN_STARTED.copy()
+            out["seq"], out["turn"] = b.turn_started_written()
+            out["thread_id"] = b.thread_id
+            return orjson.dumps(out, option=LINE_OPTIONS)
+        if not b.in_turn:
+            raise UnfitError
+        native = event.usage
+        t._end_turn()
+        ended = b.turn_ended_written()
+        if ended is None:  # items still open: the builder fails them first
+            usage = None if native is None else thread_usage(native)
+            return b"".join([dump_event_line(e) for e in b.turn_completed(usage)])
+        out = _TURN_COMPLETED.copy()
+        out["seq"], out["turn"] = ended
+        out["thread_id"] = b.thread_id
+        if native is not None:
+            usage_fields = _USAGE.copy()
+            usage_fields["input_tokens"] = native.input_tokens
+            usage_fields["cached_input_tokens"] = native.cached_input_tokens
+            usage_fields["cache_write_input_tokens"] = native.cache_write_input_tokens
+            usage_fields["output_tokens"] = native.output_tokens
+            usage_fields["reasoning_tokens"] = native.reasoning_output_tokens
+            out["usage"] = usage_fields
+        return orjson.dumps(out, option=LINE_OPTIONS)
 
     def _item(self, native: Any, phase: Phase) -> bytes:
         """`Translator._item` and `build_item` on the Struct."""
         b, t = self.b, self.t
         native_id: str = native.id
-        item_type = FAST_ITEMS[type(native)]
+        item_type, fields_of, model = FAST_KINDS[type(native)]
         if not b.has_session or (phase == "started" and native_id in t.live):
             raise UnfitError  # a sequence error in strict mode, a recovery in lenient mode
-        if not b.in_turn and item_type != "error":
+        if b.turn is None and item_type != "error":
             raise UnfitError
-        fields = FAST_FIELDS[item_type](native, phase)
+        fields = fields_of(native, phase)
         # everything is checked: from here on the translator's state changes
-        item_id = b.item_id(native_id)
-        fields["id"] = item_id
+        fields["id"] = item_id = b.item_id(native_id)
         fields["native_id"] = native_id
         if phase == "completed":
             b.forget_native(native_id)
             t.live.discard(native_id)
-            t.plan_text.pop(native_id, None)
+            if t.plan_text:
+                t.plan_text.pop(native_id, None)
         else:
             t.live.add(native_id)
-        seq = b.item_written(phase, item_id, FAST_MODELS[item_type], fields)
         out = FAST_ENVELOPES[phase].copy()
-        out["seq"] = seq
+        out["seq"] = b.item_written(phase, item_id, model, fields)
         out["thread_id"] = b.thread_id
         out["turn"] = b.turn
         out["item"] = fields
@@ -1417,6 +1441,11 @@ FAST_FIELDS: dict[NativeItemType, Callable[[Any, Phase], dict[str, Any]]] = {
     "error": _fast_error,
 }
 """Each fast item type's normalized fields but its ids, from its Struct (`build_item`)."""
+FAST_KINDS: dict[type[msgspec.Struct], tuple[NativeItemType, Callable[[Any, Phase], dict[str, Any]],
+                                            type[BaseModel]]] = {
+    struct: (item_type, FAST_FIELDS[item_type], FAST_MODELS[item_type])
+    for struct, item_type in FAST_ITEMS.items()}
+"""Item Struct -> its native type, how its fields are written, its normalized model."""
 
 
 # ------------------------------------------------------------------------------------- entry

@@ -373,6 +373,24 @@ def test_codex_truncated_turn_fails_items_the_fast_path_started() -> None:
     assert closing[3]["error"]["kind"] == "stream_truncated"
 
 
+@pytest.mark.skipif("codex-native" not in FAST_LANES, reason="no fast path")
+def test_codex_turn_ends_are_written_the_same() -> None:
+    """A turn.completed is written from its template, or (items still open) by the builder,
+    which fails those items first; with or without usage, with every usage field."""
+    lane = FAST_LANES["codex-native"]
+    usage = {"input_tokens": 9, "cached_input_tokens": 1, "cache_write_input_tokens": 2,
+             "output_tokens": 3, "reasoning_output_tokens": 2**63 - 1}
+    for lines in ([*CODEX_RUN[:3], CODEX_RUN[-1]], [*CODEX_RUN[:-1], {"type": "turn.completed"}],
+                  [*CODEX_RUN[:-1], {"type": "turn.completed", "usage": usage}],
+                  [*CODEX_RUN, *CODEX_RUN[1:]]):
+        data = _jsonl(lines)
+        assert _taken(lane, data) == [False] + [True] * (len(lines) - 1)
+        for lenient in (False, True):
+            assert assert_same(lane, data, RunContext(lenient=lenient))[1] is None
+    written, _ = fast_path(lane, _jsonl([*CODEX_RUN[:3], CODEX_RUN[-1]]), RunContext())
+    assert b'"status":"failed"' in written[-2] and b'"turn.completed"' in written[-1]
+
+
 GEMINI_RUN: list[dict[str, Any]] = [
     {"type": "init", "timestamp": "t", "session_id": "s1", "model": "gemini-2.5-pro"},
     {"type": "message", "timestamp": "t", "role": "user", "content": "hi"},
@@ -634,12 +652,12 @@ def _claude_lines(scenario: str) -> list[bytes]:
 
 
 @pytest.mark.skipif("claude-code" not in FAST_LANES, reason="no fast path")
-def test_claude_fast_path_takes_text_and_bash_results() -> None:
-    """shell_ok: init, Bash tool_use, its result, the answer, result: the fast path takes the
-    result and the answer."""
+def test_claude_fast_path_takes_a_whole_ordinary_run() -> None:
+    """shell_ok: init, Bash tool_use, its result, the answer, result: the fast path takes
+    every line."""
     lane = FAST_LANES["claude-code"]
     lines = _claude_lines("shell_ok")
-    assert _taken(lane, _jsonl(lines)) == [False, False, True, True, False]
+    assert _taken(lane, _jsonl(lines)) == [True, True, True, True, True]
 
 
 def _with(line: bytes, change: Callable[[dict[str, Any]], None]) -> bytes:
@@ -684,6 +702,195 @@ def test_claude_fast_path_refuses_api_errors_and_synthetic_lines() -> None:
         changed = [*lines[:3], _with(lines[3], change), *lines[4:]]
         assert _taken(lane, _jsonl(changed))[3] is False
         assert_same(lane, _jsonl(changed), RunContext())
+
+
+def _claude_tool_use(name: str, tool_input: Any, tool_id: str = "toolu_x") -> dict[str, Any]:
+    line = json.loads(_claude_lines("shell_ok")[1])
+    line["message"]["content"][0].update(id=tool_id, name=name, input=tool_input)
+    return dict(line)
+
+
+CLAUDE_TOOL_USES: dict[str, dict[str, Any]] = {
+    "Bash": _claude_tool_use("Bash", {"command": "ls é", "description": "d"}),
+    "Write": _claude_tool_use("Write", {"file_path": "a.py", "content": "x"}),
+    "TodoWrite": _claude_tool_use("TodoWrite", {"todos": [
+        {"content": "a", "status": "completed"}, {"content": 5}]}),
+    "MCP": _claude_tool_use("mcp__docs__search", {"q": [1, {"n": None}], "big": 2**70}),
+    "other tool": _claude_tool_use("Read", {"file_path": "a.py"}),
+    "no input": _claude_tool_use("Bash", None),
+    "input not an object": _claude_tool_use("Grep", "pattern"),
+}
+
+
+@pytest.mark.skipif("claude-code" not in FAST_LANES, reason="no fast path")
+@pytest.mark.parametrize("line", list(CLAUDE_TOOL_USES.values()), ids=list(CLAUDE_TOOL_USES))
+def test_claude_fast_path_takes_every_tool_use(line: dict[str, Any]) -> None:
+    """A tool_use block starts its tool's item whatever the tool (the pydantic path's own
+    `tool_item`), its `input` read by orjson (an integer beyond 64 bits is orjson's float), and
+    the turn's end fails it when no result came: same bytes."""
+    lane = FAST_LANES["claude-code"]
+    lines = _claude_lines("shell_ok")
+    if line["message"]["content"][0]["input"] is None:
+        del line["message"]["content"][0]["input"]
+    data = _jsonl([lines[0], json.dumps(line).encode(), lines[3], lines[4]])
+    assert _taken(lane, data) == [True, True, True, False]  # the result leaves the item open
+    for lenient in (False, True):
+        assert_same(lane, data, RunContext(lenient=lenient))
+
+
+def _tool_block(change: Callable[[dict[str, Any]], None]) -> Callable[[dict[str, Any]], None]:
+    return lambda d: change(d["message"]["content"][0])
+
+
+CLAUDE_TOOL_USE_REFUSED: dict[str, Callable[[dict[str, Any]], None]] = {
+    "no id": _tool_block(lambda b: b.update(id="")),
+    "two blocks": lambda d: d["message"]["content"].append({"type": "text", "text": "x"}),
+    "deep input": _tool_block(lambda b: b.update(input=json.loads("[" * 210 + "]" * 210))),
+    "unknown block field": _tool_block(lambda b: b.update(caller={"type": "direct"})),
+    "name not a string": _tool_block(lambda b: b.update(name=None)),
+    "synthetic": lambda d: d["message"].update(model="<synthetic>"),
+    "api error": lambda d: d.update(is_api_error_message=True),
+}
+
+
+@pytest.mark.skipif("claude-code" not in FAST_LANES, reason="no fast path")
+@pytest.mark.parametrize("change", list(CLAUDE_TOOL_USE_REFUSED.values()),
+                         ids=list(CLAUDE_TOOL_USE_REFUSED))
+def test_claude_fast_path_refuses_tool_uses_it_cannot_prove(
+        change: Callable[[dict[str, Any]], None]) -> None:
+    lane = FAST_LANES["claude-code"]
+    lines = _claude_lines("shell_ok")
+    lines[1] = _with(lines[1], change)
+    data = _jsonl(lines)
+    assert _taken(lane, data)[1] is False
+    for lenient in (False, True):
+        assert_same(lane, data, RunContext(lenient=lenient))
+
+
+@pytest.mark.skipif("claude-code" not in FAST_LANES, reason="no fast path")
+def test_claude_replayed_tool_use_goes_to_the_pydantic_path() -> None:
+    """A tool_use id still running: strict refuses it, lenient says so, both on the pydantic
+    path. Once its result came the id is free again (a new item, on the fast path)."""
+    lane = FAST_LANES["claude-code"]
+    lines = _claude_lines("shell_ok")
+    data = _jsonl([*lines[:2], lines[1], *lines[2:]])
+    assert _taken(lane, data) == [True, True, False]  # strict stops there
+    _, error = assert_same(lane, data, RunContext())
+    assert error is not None and "started twice" in error
+    assert assert_same(lane, data, RunContext(lenient=True))[1] is None
+    data = _jsonl([*lines[:3], lines[1], *lines[2:]])
+    assert _taken(lane, data) == [True] * 7
+    assert assert_same(lane, data, RunContext())[1] is None
+
+
+@pytest.mark.skipif("claude-code" not in FAST_LANES, reason="no fast path")
+def test_claude_bad_tool_input_under_a_duplicated_message_is_refused() -> None:
+    """The first of two `message` keys holds a tool_use whose input orjson refuses (1e400):
+    msgspec alone keeps the second (a text block) and never reads the first, so every
+    assistant line is decoded a second time."""
+    lane = FAST_LANES["claude-code"]
+    lines = _claude_lines("shell_ok")
+    text = json.loads(lines[3])
+    doubled = lines[1].replace(b'"description"', b'"x":1e400,"description"').rstrip(b"}") \
+        + b',"message":' + json.dumps(text["message"]).encode() + b"}"
+    assert b"1e400" in doubled
+    data = _jsonl([*lines[:3], doubled, lines[4]])
+    assert orjson.loads(lines[0]) and _taken(lane, data)[3] is False
+    _, error = assert_same(lane, data, RunContext())
+    assert error is not None and "stream.jsonl:4" in error
+
+
+CLAUDE_RUN_ENDS: dict[str, Callable[[dict[str, Any]], None]] = {
+    "is_error": lambda d: d.update(is_error=True),
+    "error subtype": lambda d: d.update(subtype="error_max_turns"),
+    "interrupted": lambda d: d.update(terminal_reason="aborted_tools"),
+    "terminal reason a list": lambda d: d.update(terminal_reason=["x"]),
+}
+
+
+@pytest.mark.skipif("claude-code" not in FAST_LANES, reason="no fast path")
+@pytest.mark.parametrize("change", list(CLAUDE_RUN_ENDS.values()), ids=list(CLAUDE_RUN_ENDS))
+def test_claude_failed_results_go_to_the_pydantic_path(
+        change: Callable[[dict[str, Any]], None]) -> None:
+    lane = FAST_LANES["claude-code"]
+    lines = _claude_lines("shell_ok")
+    lines[4] = _with(lines[4], change)
+    data = _jsonl(lines)
+    assert _taken(lane, data)[4] is False
+    written, _ = assert_same(lane, data, RunContext())
+    assert json.loads(written[-1])["type"] == "turn.failed"
+
+
+CLAUDE_RESULTS_TAKEN: dict[str, Callable[[dict[str, Any]], None]] = {
+    "odd stop reason": lambda d: d.update(stop_reason=[1, "x"]),
+    "no stop reason": lambda d: d.pop("stop_reason"),
+    "odd usage": lambda d: d.update(usage={"input_tokens": "5", "output_tokens": 2**70,
+                                           "cache_read_input_tokens": True}),
+    "no usage": lambda d: d.pop("usage"),
+    "type last, unknown fields": lambda d: d.update(future={"x": [1.5, None]}),
+}
+
+
+@pytest.mark.skipif("claude-code" not in FAST_LANES, reason="no fast path")
+@pytest.mark.parametrize("change", list(CLAUDE_RESULTS_TAKEN.values()),
+                         ids=list(CLAUDE_RESULTS_TAKEN))
+def test_claude_fast_path_takes_successful_results(
+        change: Callable[[dict[str, Any]], None]) -> None:
+    """A result line is read by orjson (any fields, `type` anywhere) and ends the turn as
+    `Translator._outcome` does."""
+    lane = FAST_LANES["claude-code"]
+    lines = _claude_lines("shell_ok")
+    lines[4] = _with(lines[4], change)
+    data = _jsonl(lines)
+    assert _taken(lane, data)[4] is True
+    for lenient in (False, True):
+        assert_same(lane, data, RunContext(lenient=lenient))
+
+
+@pytest.mark.skipif("claude-code" not in FAST_LANES, reason="no fast path")
+def test_claude_init_and_result_out_of_place_go_to_the_pydantic_path() -> None:
+    """An init inside an open turn (the turn fails first), an init without a model (the run
+    waits for it), a result before any init or after the turn ended: the pydantic path's."""
+    lane = FAST_LANES["claude-code"]
+    lines = _claude_lines("shell_ok")
+    no_model = _with(lines[0], lambda d: d.pop("model"))
+    for stream, refused in (([*lines[:4], *lines], 4), ([no_model, *lines[1:]], 0),
+                            ([lines[4], *lines], 0), ([*lines, lines[4]], 5)):
+        data = _jsonl(stream)
+        assert _taken(lane, data)[refused] is False
+        for lenient in (False, True):
+            assert_same(lane, data, RunContext(lenient=lenient))
+
+
+@pytest.mark.skipif("claude-code" not in FAST_LANES, reason="no fast path")
+def test_claude_result_over_an_unanswered_prompt_goes_to_the_pydantic_path() -> None:
+    """A prompt still open when the run ends, listed in `permission_denials`: the pydantic
+    path denies it and declines its item before the turn ends."""
+    lane = FAST_LANES["claude-code"]
+    lines = (ROOT / "cassettes" / "user_deny" / "claude-code.jsonl").read_bytes().splitlines()
+    tool_id = json.loads(lines[4])["message"]["content"][0]["id"]
+    result = _with(lines[9], lambda d: d.update(permission_denials=[{"tool_use_id": tool_id}]))
+    data = _jsonl([lines[3], lines[4], lines[5], result])
+    assert _taken(lane, data) == [True, True, False, False]
+    written, error = assert_same(lane, data, RunContext())
+    assert error is None and b'"declined"' in written[-2]
+
+
+@pytest.mark.skipif("claude-code" not in FAST_LANES, reason="no fast path")
+def test_claude_fast_path_takes_a_resumed_run() -> None:
+    """Two runs of one session (the second `resumed_from` the first), with a recorded
+    context: both inits and results on the fast path, the same bytes."""
+    lane = FAST_LANES["claude-code"]
+    lines = _claude_lines("shell_ok")
+    data = _jsonl([*lines, *lines])
+    assert _taken(lane, data) == [True] * 10
+    context = RunContext(cwd="/w", model="m", auth_mode="api_key", approval_policy="never",
+                         resumed_from="s0", runtime_version="1.0")
+    for lenient in (False, True):
+        assert_same(lane, data, context.model_copy(update={"lenient": lenient}))
+    written, _ = assert_same(lane, data, RunContext())
+    sessions = [json.loads(line) for line in written if b"session.started" in line]
+    assert [s["resumed_from"] for s in sessions] == [None, sessions[0]["thread_id"]]
 
 
 def test_cli_normalize_uses_the_fast_path(tmp_path: Path, capsys: pytest.CaptureFixture[str],

@@ -185,6 +185,19 @@ class LogBuilder:
         out.append(SessionStarted(**self._envelope(), **info.model_dump()))
         return out
 
+    def session_started_written(self, thread_id: str | None) -> int:
+        """`session_started`'s bookkeeping for a `session.started` a lane's fast path writes
+        itself (harness.contract.fastlog), outside a turn only: the event's seq."""
+        if self.in_turn:
+            raise ValueError("a turn is open: session_started closes it")
+        self._sessions += 1
+        self._run += 1
+        self._native_to_id = {}
+        self.thread_id = thread_id
+        seq = self._seq
+        self._seq = seq + 1
+        return seq
+
     def session_capabilities(self, info: SessionInfo, skills: list[SkillInfo] | None,
                              mcp_servers: list[McpServerInfo] | None) -> list[Event]:
         """What the control plane reported for the session just started; the effective
@@ -212,6 +225,29 @@ class LogBuilder:
         out.append(TurnFailed(**self._envelope(), error=error))
         self.turn = None
         return out
+
+    def turn_started_written(self) -> tuple[int, int]:
+        """`turn_started`'s bookkeeping for a `turn.started` a lane's fast path writes itself
+        (harness.contract.fastlog), outside a turn only: the event's seq and turn."""
+        if self.in_turn:
+            raise ValueError("a turn is open: turn_started closes it")
+        turn = self.turn = self._next_turn
+        self._next_turn = turn + 1
+        seq = self._seq
+        self._seq = seq + 1
+        return seq, turn
+
+    def turn_ended_written(self) -> tuple[int, int] | None:
+        """`turn_completed`'s (or `turn_failed`'s) bookkeeping for the event a lane's fast path
+        writes itself: the event's seq and turn; None, changing nothing, when no turn is open
+        or items are (`turn_completed` writes their failed completions first)."""
+        turn = self.turn
+        if turn is None or self._open:
+            return None
+        seq = self._seq
+        self._seq = seq + 1
+        self.turn = None
+        return seq, turn
 
     def close_turn_truncated(self) -> list[Event]:
         """End an open turn as `stream_truncated`: the input stopped before the turn did."""
