@@ -78,8 +78,11 @@ from harness.contract.model import (
     McpToolCall,
     Plan,
     Runtime,
+    SessionStarted,
     ToolCall,
+    TurnCompleted,
     TurnError,
+    TurnStarted,
     Usage,
     WebSearch,
     dump_event_line,
@@ -526,9 +529,9 @@ def read_line(translator: Translator, number: int, line: bytes) -> list[Event]:
 
 
 def normalize_lines(source: LaneInput, context: RunContext) -> Iterator[bytes]:
-    """`normalize`'s log as JSONL bytes, the same byte for byte: assistant text chunks and
-    tool results through the fast path (`FastReader`), every other line through `read_line`,
-    sharing one translator."""
+    """`normalize`'s log as JSONL bytes, the same byte for byte: the lines of an ordinary run
+    through the fast path (`FastReader`), every other line (errors, failed or declined calls,
+    anything it cannot prove it reads the same) through `read_line`, sharing one translator."""
     translator = Translator(context, source.name)
     return encoded_lines(source.stream, FastReader(translator).feed,
                          lambda number, line: read_line(translator, number, line),
@@ -566,6 +569,9 @@ then checked (`check`), except a tool's output when `last_text` proves it (the b
 _COMPLETED = template(ItemCompleted, lane=LANE_ID)
 _STARTED = template(ItemStarted, lane=LANE_ID)
 _COMMAND = template(CommandExecution)
+_SESSION = template(SessionStarted, lane=LANE_ID)
+_TURN_STARTED = template(TurnStarted, lane=LANE_ID)
+_TURN_COMPLETED = template(TurnCompleted, lane=LANE_ID)
 _UPDATED = template(ItemUpdated, lane=LANE_ID)
 _DELTA = template(Delta, field="text")
 
@@ -577,15 +583,18 @@ def _written(events: list[Event]) -> bytes:
 class FastReader:
     """The fast path (harness.contract.fastlog) of the lines of an ordinary run: `init`, the
     user message, assistant text chunks, `tool_use`, successful tool results and `result`, read
-    from msgspec Structs, with the translator's own steps (`start_run`, `start_turn`,
-    `start_tool`, `end_turn`) or, for chunks and results, written as plain dicts. It shares the
-    translator's state and refuses (returns None for) every line it cannot prove the
-    translator reads the same way, before changing any state: `read_line` reads those (every
-    problem a line can raise is the pydantic path's)."""
+    from msgspec Structs with the translator's own steps (`new_run`, `start_turn`,
+    `start_tool`, `end_turn`, ...). Its commonest events are written as plain dicts of their
+    fields: chunks and the message's completion, a shell call's start, tool results, and the
+    runs and turns the builder's `*_written` bookkeeping allows (else the translator's step
+    writes them). It shares the translator's state and refuses (returns None for) every line
+    it cannot prove the translator reads the same way, before changing any state: `read_line`
+    reads those (every problem a line can raise is the pydantic path's)."""
 
     def __init__(self, translator: Translator) -> None:
         self.t = translator
         self.b = translator.b
+        self.facts: dict[int, dict[str, Any]] = {}  # id(SessionInfo) -> its fields
 
     def feed(self, raw: bytes | memoryview) -> bytes | None:
         try:
@@ -612,21 +621,44 @@ class FastReader:
         return free(value)
 
     def _init(self, line: Any) -> bytes:
-        """`Translator._init`."""
-        return _written(self.t.start_run(line.session_id, line.model))
+        """`Translator._init`; outside a turn its `session.started` is written here."""
+        t, b = self.t, self.b
+        if b.turn is not None or t.text is not None:
+            return _written(t.start_run(line.session_id, line.model))
+        sid, info = t.new_run(line.session_id, line.model)
+        facts = self.facts.get(id(info))
+        if facts is None:  # (the translator keeps `info`: its id stays its own)
+            facts = self.facts[id(info)] = info.model_dump()
+        seq = b.session_started_written(sid)
+        return dumps_line({**_SESSION, **facts, "seq": seq, "thread_id": sid})
 
     def _user(self, line: Any) -> bytes:
-        """`Translator._message` for a user message: a turn starts."""
-        if not self.b.has_session:
+        """`Translator._message` for a user message: a turn starts (written here when none
+        is open)."""
+        t, b = self.t, self.b
+        if not b.has_session:
             raise UnfitError  # `_ensure_session`'s problem
-        return self._close_text() + _written(self.t.start_turn())
+        if b.turn is not None or t.text is not None:
+            return _written([*t._close_text(), *t.start_turn()])
+        t.forget_tools()
+        seq, turn = b.turn_started_written()
+        return dumps_line({**_TURN_STARTED, "seq": seq, "thread_id": b.thread_id, "turn": turn})
 
     def _result(self, raw: bytes | memoryview, line: Any) -> bytes:
-        """`Translator._result` for a successful run."""
-        if not self.b.has_session:
+        """`Translator._result` for a successful run (its `turn.completed` written here when
+        a turn is open and no item is)."""
+        t, b = self.t, self.b
+        if not b.has_session:
             raise UnfitError  # `_ensure_session`'s problem
         stats = self._free(raw, line.stats)
-        return self._close_text() + _written(self.t.end_turn("success", stats, None))
+        out = self._close_text()
+        ended = b.turn_ended_written()
+        if ended is None:  # no turn, or items to fail first: `end_turn` writes them
+            return out + _written(t.end_turn("success", stats, None))
+        t.forget_tools()
+        seq, turn = ended
+        return out + dumps_line({**_TURN_COMPLETED, "seq": seq, "thread_id": b.thread_id,
+                                 "turn": turn, "usage": usage_of(stats)})
 
     def _tool_use(self, raw: bytes | memoryview, line: Any) -> bytes:
         """`Translator._tool_use` inside a turn, for a new `tool_id`."""
