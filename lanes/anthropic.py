@@ -109,7 +109,6 @@ from harness.contract.model import (
     AssistantMessage,
     Citation,
     CommandExecution,
-    Delta,
     ErrorKind,
     Event,
     FileChange,
@@ -144,6 +143,8 @@ from lanes.api_shell import (
     sdk_kwargs,
     sdk_params,
     side_error,
+    streamed_delta,
+    with_text,
     write_lines,
 )
 from lanes.claude_family import (
@@ -900,11 +901,11 @@ class Translator(ExchangeTranslator[Replayed]):
             return []
         if field_name == "text":
             block.text += piece
-            block.item = block.item.model_copy(update={"text": block.text})
+            block.item = with_text(block.item, block.text)
         elif isinstance(block.item, AssistantMessage):
             cited = [*block.item.citations, citation_of(citation)]
             block.item = block.item.model_copy(update={"citations": cited})
-        return [self.b.item("updated", block.item, Delta(field=field_name, text=piece))]
+        return [self.b.item("updated", block.item, streamed_delta(field_name, piece))]
 
     def _block_stop(self, index: int) -> list[Event]:
         block = self.blocks.pop(index, None)

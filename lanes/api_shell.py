@@ -24,11 +24,13 @@ from pathlib import Path
 from typing import Any, Generic, Protocol, TypeVar
 
 import orjson
+from pydantic import BaseModel
 
 from harness.contract.builder import LogBuilder
 from harness.contract.errors import FrameError, InputError
 from harness.contract.lane import LaneInput, RunContext
 from harness.contract.model import (
+    Delta,
     Event,
     ItemCompleted,
     ItemStarted,
@@ -156,6 +158,46 @@ def side_error(error: str | None, stream_error: str | None, status: int) -> str 
     if stream_error is not None:
         return stream_error
     return f"HTTP {status}" if status >= 400 else None
+
+
+# ------------------------------------------------------------------------------------- streaming
+
+M = TypeVar("M", bound=BaseModel)
+
+_new = object.__new__
+_set = object.__setattr__
+
+
+def with_text(item: M, text: str) -> M:
+    """`item.model_copy(update={"text": text})`: the same instance (fields, fields set), made
+    without pydantic's generic copy. A streamed answer makes one per delta (the item carrying
+    the text so far), and that copy cost as much as the rest of the delta's translation."""
+    if item.__pydantic_extra__ or item.__pydantic_private__ or type(text) is not str:
+        return item.model_copy(update={"text": text})
+    fields = dict(item.__dict__)
+    fields["text"] = text
+    copy = _new(type(item))
+    _set(copy, "__dict__", fields)
+    _set(copy, "__pydantic_fields_set__", item.__pydantic_fields_set__ | {"text"})
+    _set(copy, "__pydantic_extra__", None)
+    _set(copy, "__pydantic_private__", None)
+    return copy
+
+
+_DELTA_FIELDS = frozenset({"field", "text"})
+
+
+def streamed_delta(field_name: str, piece: str) -> Delta:
+    """`Delta(field=field_name, text=piece)`, unvalidated when both are strings (all a Delta
+    checks): one per streamed delta."""
+    if type(field_name) is not str or type(piece) is not str:
+        return Delta(field=field_name, text=piece)
+    made = _new(Delta)
+    _set(made, "__dict__", {"field": field_name, "text": piece})
+    _set(made, "__pydantic_fields_set__", set(_DELTA_FIELDS))
+    _set(made, "__pydantic_extra__", None)
+    _set(made, "__pydantic_private__", None)
+    return made
 
 
 # ------------------------------------------------------------------------------------- usage
@@ -351,13 +393,17 @@ _ITEM_EVENTS = (ItemStarted, ItemUpdated, ItemCompleted)
 
 
 class _Written:
-    """The text of an item as last written: the string and its JSON (quotes included)."""
+    """The text of an item as last written: the string, and its JSON without the quotes."""
 
     __slots__ = ("json", "text")
 
-    def __init__(self, text: str, json_text: bytes) -> None:
+    def __init__(self, text: str, json_body: bytearray) -> None:
         self.text = text
-        self.json = json_text
+        self.json = json_body
+
+
+_SPLICE = orjson.Fragment(b'"\x00"')
+"""Where the text goes in an item event's line: orjson writes no raw NUL byte of its own."""
 
 
 def write_lines(events: Iterable[Event]) -> Iterator[bytes]:
@@ -366,10 +412,10 @@ def write_lines(events: Iterable[Event]) -> Iterator[bytes]:
     Why: a streamed answer's every `item.updated` carries the whole text so far (the log is
     34-82 times its cassette), and orjson re-encodes that text for each one (~1 GB/s once it
     holds a non-ASCII character). JSON escaping is per character, so the JSON of `old + new`
-    is the JSON of `old` with the escaped `new` before its closing quote: the text's JSON is
-    kept per open item and grown by what was added, and spliced into the line as written
-    (`orjson.Fragment`). Anything orjson would not write itself (a lone surrogate, an int
-    beyond 64 bits) goes through `dump_event_line`, as does every other event."""
+    is the JSON of `old` followed by the escaped `new`: the text's JSON is kept per open item,
+    grown by what was added, and spliced into the line orjson writes of the rest of the event.
+    Anything orjson would not write itself (a lone surrogate, an int beyond 64 bits) goes
+    through `dump_event_line`, as does every other event."""
     written: dict[str, _Written] = {}
     for event in events:
         line = _item_line(event, written) if isinstance(event, _ITEM_EVENTS) else None
@@ -387,15 +433,18 @@ def _item_line(event: ItemStarted | ItemUpdated | ItemCompleted,
     last = written.pop(item.id, None)
     try:
         if last is not None and text.startswith(last.text):
-            json_text = last.json[:-1] + orjson.dumps(text[len(last.text):])[1:]
+            body = last.json
+            body += orjson.dumps(text[len(last.text):])[1:-1]
         else:
-            json_text = orjson.dumps(text)
+            body = bytearray(orjson.dumps(text)[1:-1])
         fields = dict(item.__dict__)
-        fields["text"] = orjson.Fragment(json_text)
-        line = orjson.dumps({**event.__dict__, "item": fields}, default=model_fields,
-                            option=_LINE_OPTIONS)
+        fields["text"] = _SPLICE
+        head, *tail = orjson.dumps({**event.__dict__, "item": fields}, default=model_fields,
+                                   option=_LINE_OPTIONS).split(b"\x00")
     except orjson.JSONEncodeError:
         return None
+    if len(tail) != 1:
+        return None
     if not isinstance(event, ItemCompleted):
-        written[item.id] = _Written(text, json_text)
-    return line
+        written[item.id] = _Written(text, body)
+    return b"".join((head, body, tail[0]))

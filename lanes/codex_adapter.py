@@ -103,7 +103,6 @@ from harness.contract.model import (
     AssistantMessage,
     Citation,
     CommandExecution,
-    Delta,
     ErrorKind,
     Event,
     FileChange,
@@ -140,6 +139,8 @@ from lanes.api_shell import (
     sdk_kwargs,
     sdk_params,
     side_error,
+    streamed_delta,
+    with_text,
     write_lines,
 )
 
@@ -1055,8 +1056,8 @@ class Translator(ExchangeTranslator[Replayed]):
             out += self._start_streaming(native, item)
             entry = self.streaming[native]
         entry.text += text
-        entry.item = entry.item.model_copy(update={"text": entry.text})
-        out.append(self.b.item("updated", entry.item, Delta(field="text", text=text)))
+        entry.item = with_text(entry.item, entry.text)
+        out.append(self.b.item("updated", entry.item, streamed_delta("text", text)))
         return out
 
     def _item_done(self, item: ResponseOutputItem) -> list[Event]:

@@ -110,7 +110,6 @@ from harness.contract.model import (
     AssistantMessage,
     Citation,
     CommandExecution,
-    Delta,
     ErrorKind,
     Event,
     FileChange,
@@ -142,6 +141,8 @@ from lanes.api_shell import (
     replay_each,
     replay_file,
     side_error,
+    streamed_delta,
+    with_text,
     write_lines,
 )
 from lanes.gemini_family import (
@@ -975,8 +976,8 @@ class Translator(ExchangeTranslator[Replayed]):
             out.append(self.b.item("started", item))
         if text:
             entry.text += text
-            entry.item = entry.item.model_copy(update={"text": entry.text})
-            out.append(self.b.item("updated", entry.item, Delta(field="text", text=text)))
+            entry.item = with_text(entry.item, entry.text)
+            out.append(self.b.item("updated", entry.item, streamed_delta("text", text)))
         return out
 
     def _close_streaming(self, status: ItemStatus) -> list[Event]:

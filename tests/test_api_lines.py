@@ -260,3 +260,40 @@ def test_cli_normalize_uses_it(tmp_path: Path, capsys: pytest.CaptureFixture[str
     path = SHAPES / "anthropic" / "ruby_vcr_text_stream.http.yaml"
     assert main(["normalize", "--lane", "anthropic", "--no-meta", str(path)]) == 0
     assert calls == [str(path)] and '"item.updated"' in capsys.readouterr().out
+
+
+# ------------------------------------------------------------------------------ streamed items
+
+
+@pytest.mark.parametrize("item", [
+    AssistantMessage(id="i", status="in_progress", text="ab", native_id="n",
+                     citations=[Citation(url="u")]),
+    Reasoning(id="i", status="in_progress", text=""),
+    Plan(id="i", status="in_progress", entries=[PlanEntry(text="x", status="pending")]),
+], ids=["message", "reasoning", "plan without text"])
+@pytest.mark.parametrize("text", ["abc", "", "データ \"\\\n", "\ud800"])
+def test_with_text_is_model_copy(item: Item, text: str) -> None:
+    """`with_text` makes what `model_copy(update={"text": ...})` makes: same type, fields,
+    fields set; the item it copies is left as it was."""
+    before = dump_event_line(LogBuilder("x").item("updated", item))
+    made, copied = api_shell.with_text(item, text), item.model_copy(update={"text": text})
+    assert type(made) is type(copied)
+    assert made.__dict__ == copied.__dict__ and list(made.__dict__) == list(copied.__dict__)
+    assert made.__pydantic_fields_set__ == copied.__pydantic_fields_set__
+    assert made.__pydantic_extra__ == copied.__pydantic_extra__
+    assert made.__pydantic_private__ == copied.__pydantic_private__
+    assert made == copied and made is not item
+    assert dump_event_line(LogBuilder("x").item("updated", item)) == before
+
+
+@pytest.mark.parametrize(("field", "piece"), [("text", "a"), ("citations", '{"url": "u"}'),
+                                              ("text", ""), ("text", "\ud800")])
+def test_streamed_delta_is_a_validated_delta(field: str, piece: str) -> None:
+    made, validated = api_shell.streamed_delta(field, piece), Delta(field=field, text=piece)
+    assert type(made) is Delta and made == validated
+    assert made.__pydantic_fields_set__ == validated.__pydantic_fields_set__
+
+
+def test_streamed_delta_validates_what_is_no_string() -> None:
+    with pytest.raises(ValueError):
+        api_shell.streamed_delta("text", 5)  # type: ignore[arg-type]
