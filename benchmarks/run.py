@@ -50,18 +50,20 @@ class Run:
     """User + system time of the child: steadier than wall time on a shared machine."""
 
 
-def run_cli(args: list[str], env: dict[str, str] | None = None, cwd: Path = ROOT) -> Run:
-    """Run the harness CLI with stdout to /dev/null; wall time, CPU time and peak RSS."""
+def run_cli(args: list[str], env: dict[str, str] | None = None, cwd: Path = ROOT,
+            command: tuple[str, ...] = tuple(HARNESS)) -> Run:
+    """Run the harness CLI (or `command`) with stdout to /dev/null; wall time, CPU time and
+    peak RSS."""
     with open(os.devnull, "wb") as sink:
         started = time.perf_counter()
-        proc = subprocess.Popen([*HARNESS, *args], cwd=cwd, stdout=sink,
+        proc = subprocess.Popen([*command, *args], cwd=cwd, stdout=sink,
                                 stderr=subprocess.PIPE, env=env)
         _, status, usage = os.wait4(proc.pid, 0)
         seconds = time.perf_counter() - started
     stderr = proc.stderr.read().decode() if proc.stderr else ""
     code = os.waitstatus_to_exitcode(status)
     if code not in (0, 1):
-        raise SystemExit(f"harness {' '.join(args)} failed ({code}): {stderr[-500:]}")
+        raise SystemExit(f"{' '.join([*command[1:], *args])} failed ({code}): {stderr[-500:]}")
     return Run(seconds, usage.ru_maxrss / 1024, usage.ru_utime + usage.ru_stime)
 
 
@@ -181,28 +183,36 @@ def jsonl_memory_lines(memory: dict[str, tuple[float, Run]]) -> list[str]:
             for lane, (size, run) in memory.items()]
 
 
+API_PROCESS = (sys.executable, str(Path(__file__).parent / "api.py"))
+"""`api.py`'s processes (SDK floor, the lane's events, start-up), timed as the CLI is."""
+
+
 def api_lanes(lanes: list[str], runs: int, cassette_mb: float) -> dict[str, dict[str, float]]:
-    """Each API lane over its own generated cassette: `throughput` (bare parse: orjson over
-    every SSE data line), the floor (`api.floor`) and the log's size."""
+    """Each API lane over its own generated cassette, `runs` times each (CPU: the least of
+    the runs, steadier than wall time on a shared machine; wall: the median): the bare parse
+    and the floor of reading the cassette (in this process), start-up, the SDK floor, the
+    lane's events without writing, `harness normalize`, and the log's size (`api.py`)."""
     results = {}
     for lane in lanes:
         path = api.cassette(DATA, lane, cassette_mb, ensure)
-        result = throughput(lane, path, runs, sse=True)
+        bare = [timed(lambda p=path: orjson_lines(p, sse=True)) for _ in range(runs)]
         floors = [timed(lambda p=path: api.floor(p)) for _ in range(runs)]
-        floor_s = median([w for w, _ in floors])
-        result.update(floor_s=floor_s, floor_mbps=result["size_mb"] / floor_s,
-                      floor_ratio=floor_s / result["lane_s"],
-                      out_mb=api.output_mb(HARNESS, lane, path, ROOT))
-        results[lane] = result
+        procs = {name: [run_cli(args, command=API_PROCESS) for _ in range(runs)]
+                 for name, args in (("startup", ["import", lane]),
+                                    ("sdk", ["sdk-floor", lane, str(path)]),
+                                    ("events", ["events", lane, str(path)]))}
+        cli = [run_cli(["normalize", "--lane", lane, str(path)]) for _ in range(runs)]
+        results[lane] = api.summary(
+            path, bare=bare, floor=floors, startup=procs["startup"], sdk=procs["sdk"],
+            events=procs["events"], lane=cli, out_mb=api.output_mb(HARNESS, lane, path, ROOT),
+            sse_events=orjson_lines(path, sse=True))
     return results
 
 
 def api_lines(results: dict[str, dict[str, float]]) -> list[str]:
     if not results:
         return []
-    return ["## API lanes", "",
-            "Ratios: the reference's time over `harness normalize`'s (1 = as fast as it).", "",
-            *api.API_HEADER, *[api.api_row(lane, r) for lane, r in results.items()], "",
+    return ["## API lanes", "", *api.api_tables(results), "",
             f"Not measured: {', '.join(api.TRANSCRIPT_LANES)} (`api.transcript_hook`: no "
             "generator of a large JSON-RPC transcript yet).", ""]
 
