@@ -110,10 +110,13 @@ FreeJson = Annotated[Any, AfterValidator(_writable)]
 
 
 class _Strict(BaseModel):
-    """Base for every model: unknown fields are an error, so typos never pass silently."""
+    """Base for every model: unknown fields are an error, so typos never pass silently.
+    Validators are built on first use (`defer_build`): a run builds only the models it
+    validates, which keeps them out of `harness normalize`'s start-up (issue 17)."""
 
     model_config = ConfigDict(
-        extra="forbid", frozen=True, json_schema_serialization_defaults_required=True
+        extra="forbid", frozen=True, json_schema_serialization_defaults_required=True,
+        defer_build=True,
     )
 
 
@@ -441,8 +444,9 @@ EventType = Literal[
     "approval.resolved",
 ]
 
-EVENT_ADAPTER: TypeAdapter[Event] = TypeAdapter(Event)
-ITEM_ADAPTER: TypeAdapter[Item] = TypeAdapter(Item)
+_ON_FIRST_USE = ConfigDict(defer_build=True)
+EVENT_ADAPTER: TypeAdapter[Event] = TypeAdapter(Event, config=_ON_FIRST_USE)
+ITEM_ADAPTER: TypeAdapter[Item] = TypeAdapter(Item, config=_ON_FIRST_USE)
 
 
 _DUMP_OPTIONS = orjson.OPT_PASSTHROUGH_DATACLASS | orjson.OPT_PASSTHROUGH_DATETIME
