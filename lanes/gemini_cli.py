@@ -629,6 +629,12 @@ class FastReader:
         facts = self.facts.get(id(info))
         if facts is None:  # (the translator keeps `info`: its id stays its own)
             facts = self.facts[id(info)] = info.model_dump()
+            try:
+                orjson.dumps(facts)
+            except orjson.JSONEncodeError:  # (a context text orjson cannot write)
+                facts = self.facts[id(info)] = {}
+        if not facts:
+            return _written(b.session_started(sid, info))
         seq = b.session_started_written(sid)
         return dumps_line({**_SESSION, **facts, "seq": seq, "thread_id": sid})
 

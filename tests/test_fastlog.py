@@ -628,6 +628,21 @@ def test_gemini_runs_and_turns_written_by_the_fast_path() -> None:
 
 
 @pytest.mark.skipif("gemini-cli" not in FAST_LANES, reason="no fast path")
+def test_gemini_run_facts_orjson_cannot_write_go_through_the_builder() -> None:
+    """A context text orjson cannot write (a lone surrogate, as a command-line argument with
+    undecodable bytes gives): the `session.started` is the builder's, so both paths fail the
+    same way (pydantic's serializer refuses it too)."""
+    lane = FAST_LANES["gemini-cli"]
+    context = RunContext(cwd="/w\udcff")
+    errors = []
+    for path in (pydantic_path, fast_path):
+        with pytest.raises(Exception) as caught:  # (whatever pydantic raises)
+            path(lane, _jsonl(GEMINI_RUN), context)
+        errors.append((type(caught.value), str(caught.value)))
+    assert errors[0] == errors[1]
+
+
+@pytest.mark.skipif("gemini-cli" not in FAST_LANES, reason="no fast path")
 def test_gemini_truncated_turn_fails_items_the_fast_path_started() -> None:
     """The fast path hands the builder the items it starts (a shell command, a file change),
     so a turn cut by a new `init` or by the end of input fails them as the pydantic path does
@@ -946,7 +961,7 @@ def test_text_refuses_what_is_no_string_or_orjson_refuses(source: bytes) -> None
         fastlog.text(msgspec.Raw(source))
 
 
-_LAST = msgspec.json.Decoder(msgspec.defstruct(
+_LAST: Callable[[bytes], Any] = msgspec.json.Decoder(msgspec.defstruct(
     "Last", [("id", str, ""), ("out", msgspec.Raw, msgspec.Raw(b"null"))],
     **fastlog.NATIVE_STRUCT)).decode
 
