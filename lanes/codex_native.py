@@ -308,7 +308,7 @@ def turn_error(message: str) -> TurnError:
 class _Native(BaseModel):
     """A native payload: strict types (no coercion), fields Codex adds later are ignored."""
 
-    model_config = ConfigDict(extra="ignore", frozen=True, strict=True)
+    model_config = ConfigDict(extra="ignore", frozen=True, strict=True, defer_build=True)
 
 
 class NativeText(_Native):
@@ -1393,7 +1393,8 @@ def _fast_file_change(native: Any, phase: Phase) -> dict[str, Any]:
 
 def _fast_mcp(native: Any, phase: Phase) -> dict[str, Any]:
     arguments, result = free(native.arguments), free(native.result)
-    if deeper_than([arguments, result]):  # as deep as in the item (`Translator._item`)
+    if _brackets(native.arguments) + _brackets(native.result) >= KEPT_DEPTH and deeper_than(
+            [arguments, result]):  # as deep as in the item (`Translator._item`)
         raise UnfitError
     fields = FAST_OUTPUT["mcp_tool_call"].copy()
     fields["status"] = _status(phase, native.status)
@@ -1403,6 +1404,13 @@ def _fast_mcp(native: Any, phase: Phase) -> dict[str, Any]:
     fields["result"] = result
     fields["error"] = None if native.error is None else native.error.message
     return fields
+
+
+def _brackets(raw: msgspec.Raw) -> int:
+    """How many containers a raw value opens (brackets in its strings too): a bound on its
+    depth, so a value with fewer than `KEPT_DEPTH` is not walked (`deeper_than`)."""
+    data = bytes(raw)
+    return data.count(b"[") + data.count(b"{")
 
 
 def _fast_web_search(native: Any, phase: Phase) -> dict[str, Any]:

@@ -374,6 +374,22 @@ def test_codex_truncated_turn_fails_items_the_fast_path_started() -> None:
 
 
 @pytest.mark.skipif("codex-native" not in FAST_LANES, reason="no fast path")
+def test_codex_mcp_values_with_many_brackets_are_walked() -> None:
+    """An MCP call's values with `KEPT_DEPTH` brackets or more (many shallow containers,
+    brackets in strings) are walked for their depth, not refused for the count; fewer than that
+    cannot nest that deep."""
+    lane = FAST_LANES["codex-native"]
+    for arguments, result in (([[]] * 150, {"a": [{}] * 60}), ({"q": "[[[{{{" * 40}, None),
+                              ({"a": [[[1]]]}, "x")):
+        line = {"type": "item.completed", "item": {
+            "id": "m", "type": "mcp_tool_call", "server": "s", "tool": "t",
+            "arguments": arguments, "result": result, "status": "completed"}}
+        data = _jsonl([*CODEX_RUN[:2], line, CODEX_RUN[-1]])
+        assert _taken(lane, data) == [False, True, True, True]
+        assert assert_same(lane, data, RunContext())[1] is None
+
+
+@pytest.mark.skipif("codex-native" not in FAST_LANES, reason="no fast path")
 def test_codex_turn_ends_are_written_the_same() -> None:
     """A turn.completed is written from its template, or (items still open) by the builder,
     which fails those items first; with or without usage, with every usage field."""
