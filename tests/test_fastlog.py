@@ -1047,6 +1047,26 @@ def test_checked_refuses_what_orjson_refuses_in_raw_values(line: bytes) -> None:
     assert bytes(checked.decode(b'{"a": "\xc3\xa9", "b": [1, "x"]}').a) == b'"\xc3\xa9"'
 
 
+@pytest.mark.parametrize("line", [
+    b'{"item": {"type": "a", "value": "\xff"}, "item": {"type": "b"}}',
+    b'{"items": [{"type": "a", "value": "\xff"}], "items": []}'])
+def test_checked_decides_by_the_struct_not_the_value_msgspec_kept(line: bytes) -> None:
+    """A duplicated key can hide an earlier value that held a raw value (a raw-bearing union
+    member, then one without; a list, then an empty one): msgspec keeps the last, so a check
+    decided by the kept value would take a line orjson refuses."""
+    with_raw = msgspec.defstruct("WithRaw", [("value", msgspec.Raw)], tag="a", tag_field="type",
+                                 **fastlog.NATIVE_STRUCT)
+    without = msgspec.defstruct("WithoutRaw", [], tag="b", tag_field="type",
+                                **fastlog.NATIVE_STRUCT)
+    member: Any = with_raw | without
+    fields: list[Any] = [("item", member, None), ("items", list[with_raw], [])]
+    checked = fastlog.Checked(msgspec.defstruct("Holder", fields, **fastlog.NATIVE_STRUCT))
+    with pytest.raises(orjson.JSONDecodeError):
+        orjson.loads(line)
+    with pytest.raises(fastlog.UNFIT):
+        checked.decode(line)
+
+
 @pytest.mark.parametrize("lane_id", sorted(FAST_LANES))
 def test_a_duplicated_raw_key_is_read_as_orjson_reads_it(lane_id: str) -> None:
     """The first of two `text`/`output`/`stdout` keys holding bad UTF-8: orjson refuses the

@@ -275,72 +275,52 @@ def _reading(struct: type[msgspec.Struct]) -> type[msgspec.Struct]:
     return _READING[struct]
 
 
-def _has_raw(annotation: Any) -> bool:
-    """Whether a field of this annotation holds a raw value itself (not inside a Struct)."""
+def _can_hold_raw(annotation: Any, seen: frozenset[type[msgspec.Struct]] = frozenset()) -> bool:
+    """Whether a value of this annotation can hold a raw value anywhere inside it."""
     if annotation is msgspec.Raw:
         return True
     if isinstance(annotation, type) and issubclass(annotation, msgspec.Struct):
-        return False
-    return any(_has_raw(arg) for arg in typing.get_args(annotation))
+        if annotation in seen:
+            return False
+        inner = seen | {annotation}
+        return any(_can_hold_raw(f.type, inner) for f in msgspec.structs.fields(annotation))
+    return any(_can_hold_raw(arg, seen) for arg in typing.get_args(annotation))
 
 
-def _holds_structs(annotation: Any) -> bool:
-    if isinstance(annotation, type) and issubclass(annotation, msgspec.Struct):
-        return True
-    return any(_holds_structs(arg) for arg in typing.get_args(annotation))
+def _line_structs(annotation: Any) -> tuple[type[msgspec.Struct], ...] | None:
+    """The Structs a line decodes to (the annotation, or its union's members); None when a
+    line may decode to something else."""
+    members = typing.get_args(annotation) if typing.get_origin(annotation) is Union else (
+        annotation,)
+    if all(isinstance(m, type) and issubclass(m, msgspec.Struct) for m in members):
+        return tuple(members)
+    return None
 
 
 class Checked:
     """A fast path's decoder. msgspec keeps only the last of a duplicated key and checks nothing
-    inside a value it keeps raw (`msgspec.Raw`): a line whose Structs hold a raw field is decoded
-    a second time with every raw value read (Structs cloned with Raw -> Any), which refuses what
-    orjson refuses in every occurrence of every key (see module doc). Lanes keep texts as `str`
-    (checked and read in the one decode) and only free-form values raw. Raises msgspec's errors
-    (`UNFIT`)."""
+    inside a value it keeps raw (`msgspec.Raw`) but its escapes: a line that may hold a raw
+    value is decoded a second time with every raw value read (Structs cloned with Raw -> Any),
+    which refuses what orjson refuses in every occurrence of every key (see module doc). Lanes
+    keep texts as `str` (checked and read in the one decode) and only free-form values raw.
+    Raises msgspec's errors (`UNFIT`).
+
+    Which lines `decode` checks is decided by the line's Struct, not by the value msgspec kept:
+    a duplicated key may hide an earlier value that held a raw value (the first of two `item`
+    keys one with a raw field, the last one without; a long list, then an empty one)."""
 
     def __init__(self, annotation: Any, *, every_line: bool = False) -> None:
-        """`every_line`: decode every line twice, without looking for raw values first (cheaper
-        when nearly every line holds one)."""
+        """`every_line`: decode every line twice (for a caller that calls `check` itself on
+        every line, e.g. before looking at what it decoded)."""
         self.decode_raw = msgspec.json.Decoder(annotation).decode
         self.check = msgspec.json.Decoder(_read(annotation)).decode
-        self.every_line = every_line
-        self.raw: set[type[msgspec.Struct]] = set()
-        self.children: dict[type[msgspec.Struct], tuple[str, ...]] = {}
-        self._index(annotation)
-
-    def _index(self, annotation: Any) -> None:
-        """Which Structs hold raw fields, and which fields of each may hold Structs."""
-        if isinstance(annotation, type) and issubclass(annotation, msgspec.Struct):
-            if annotation in self.children:
-                return
-            fields = msgspec.structs.fields(annotation)
-            self.children[annotation] = tuple(f.name for f in fields if _holds_structs(f.type))
-            if any(_has_raw(f.type) for f in fields):
-                self.raw.add(annotation)
-            for field in fields:
-                self._index(field.type)
-            return
-        for arg in typing.get_args(annotation):
-            self._index(arg)
-
-    def _holds_raw(self, value: Any) -> bool:
-        stack = [value]
-        while stack:
-            current = stack.pop()
-            kind = type(current)
-            if kind is list:
-                stack.extend(current)
-                continue
-            if kind not in self.children:
-                continue
-            if kind in self.raw:
-                return True
-            stack.extend(getattr(current, name) for name in self.children[kind])
-        return False
+        structs = _line_structs(annotation)
+        self.every_line = every_line or (structs is None and _can_hold_raw(annotation))
+        self.needs_check = frozenset(s for s in structs or () if _can_hold_raw(s))
 
     def decode(self, line: bytes | memoryview) -> Any:
         value = self.decode_raw(line)
-        if self.every_line or self._holds_raw(value):
+        if self.every_line or type(value) in self.needs_check:
             self.check(line)
         return value
 
