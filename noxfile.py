@@ -155,9 +155,10 @@ for _provider in PROVIDER_TESTS:
 @nox.session
 def bench(session: nox.Session) -> None:
     """The benchmarks (issue 17; not timed tests): every lane's `harness normalize` against a
-    bare parse of its input and the floor, peak RSS, and `harness check`'s time; writes
-    benchmarks/RESULTS.md. Long (medians of 3 over 200 MB - 1 GB inputs); posargs go to
-    benchmarks/run.py, e.g. `-- --quick` (smoke) or `-- --jsonl` (API lanes and gate only)."""
+    bare parse of its input and the floor, peak RSS, and `harness check`'s time; writes its
+    block of benchmarks/RESULTS.md (the rest is kept). Long (medians of 3 over 200 MB - 1 GB
+    inputs); posargs go to benchmarks/run.py, e.g. `-- --quick` (smoke) or `-- --jsonl` (API
+    lanes and gate only)."""
     _install(session, "openai,anthropic,gemini")
     session.run("python", "benchmarks/run.py", *session.posargs)
 

@@ -1,4 +1,5 @@
-"""Benchmarks of issue 7 (not timed tests): `python benchmarks/run.py [--quick]` writes RESULTS.md.
+"""Benchmarks of issues 7 and 17 (not timed tests): `python benchmarks/run.py [--quick]` writes its
+report into RESULTS.md between the markers there (`write_report`), keeping the rest of the file.
 
 Generates its own inputs into benchmarks/.data/ (gitignored, reused while the size and seed match)
 and measures, as medians of `--runs` runs:
@@ -90,6 +91,26 @@ def orjson_roundtrip(path: Path) -> None:
     with path.open("rb") as stream, open(os.devnull, "wb") as sink:
         for raw in stream:
             sink.write(orjson.dumps(orjson.loads(raw), option=orjson.OPT_APPEND_NEWLINE))
+
+
+REPORT_BEGIN = "<!-- benchmarks/run.py writes from here: its latest run -->"
+REPORT_END = "<!-- benchmarks/run.py writes up to here; the rest is kept -->"
+
+
+def write_report(path: Path, lines: list[str]) -> None:
+    """Put a run's report between the markers of `path`, atomically, keeping everything around
+    them: the measured history and its analysis are written by hand and must survive a re-run
+    (a file without the markers gets the report on top)."""
+    block = "\n".join([REPORT_BEGIN, *lines, REPORT_END])
+    old = path.read_text() if path.exists() else ""
+    if REPORT_BEGIN in old and REPORT_END in old:
+        head, rest = old.split(REPORT_BEGIN, 1)
+        text = head + block + rest.split(REPORT_END, 1)[1]
+    else:
+        text = block + "\n\n" + old
+    partial = path.with_name(path.name + ".partial")
+    partial.write_text(text)
+    os.replace(partial, path)
 
 
 def compile_bytecode() -> None:
@@ -261,11 +282,11 @@ def main() -> int:
     api_results = api_lanes(args.api, args.runs, args.cassette_mb)
     gate_lines = [] if args.no_gate else gate_section(args.runs)
     if not args.jsonl:  # API lanes and gate only
-        lines = ["# Benchmark results (API lanes and gate)", "",
+        lines = ["## The latest run of `benchmarks/run.py` (API lanes and gate)", "",
                  f"Written by `python benchmarks/run.py --jsonl` ({args.runs} runs each, "
                  f"medians); load average (1/5/15 min) {load_before} before, {api.load()} "
                  "after. Machine:", "", *machine(), "", *api_lines(api_results), *gate_lines]
-        args.out.write_text("\n".join(lines))
+        write_report(args.out, lines)
         print("\n".join(lines))
         return 0
     stream = jsonl_stream("codex-native", args.stream_mb)
@@ -280,7 +301,7 @@ def main() -> int:
                       for _ in range(max(args.runs, 5))])
     native_net = native["size_mb"] / (native["lane_s"] - startup)
     lines = [
-        "# Benchmark results (issue 7)", "",
+        "## The latest run of `benchmarks/run.py`", "",
         f"Written by `python benchmarks/run.py` ({args.runs} runs each, medians). Machine:", "",
         *machine(), "",
         "## Throughput", "",
@@ -302,10 +323,7 @@ def main() -> int:
         *api_lines(api_results), *gate_lines,
         f"Load average (1/5/15 min): {load_before} before the run, {api.load()} after.", "",
     ]
-    notes = Path(__file__).parent / "NOTES.md"
-    if notes.exists():
-        lines += ["", notes.read_text()]
-    args.out.write_text("\n".join(lines))
+    write_report(args.out, lines)
     print("\n".join(lines))
     return 0
 
