@@ -37,8 +37,8 @@ from harness.contract.model import (
     ItemUpdated,
     Usage,
     dump_event_line,
+    model_field_dict,
 )
-from harness.contract.model import _fields as model_fields
 from harness.record.cassette import Interaction
 from harness.record.replay import missing_answer, vcr_stream
 
@@ -439,7 +439,7 @@ def _item_line(event: ItemStarted | ItemUpdated | ItemCompleted,
             body = bytearray(orjson.dumps(text)[1:-1])
         fields = dict(item.__dict__)
         fields["text"] = _SPLICE
-        head, *tail = orjson.dumps({**event.__dict__, "item": fields}, default=model_fields,
+        head, *tail = orjson.dumps({**event.__dict__, "item": fields}, default=model_field_dict,
                                    option=_LINE_OPTIONS).split(b"\x00")
     except orjson.JSONEncodeError:
         return None

@@ -450,14 +450,16 @@ ITEM_ADAPTER: TypeAdapter[Item] = TypeAdapter(Item, config=_ON_FIRST_USE)
 
 
 _DUMP_OPTIONS = orjson.OPT_PASSTHROUGH_DATACLASS | orjson.OPT_PASSTHROUGH_DATETIME
-"""orjson must not format what pydantic formats differently: such values reach `_fields`, which
-refuses them, and the event falls back to pydantic."""
+"""orjson must not format what pydantic formats differently: such values reach
+`model_field_dict`, which refuses them, and the event falls back to pydantic."""
 
 
-def _fields(value: object) -> dict[str, Any]:
-    """orjson `default`: one of our models as its field dict. `__dict__` holds exactly the fields,
-    in declaration order (the order `model_dump_json` writes), since no model here renames,
-    excludes or computes a field (tests/test_model_dump.py checks that)."""
+def model_field_dict(value: object) -> dict[str, Any]:
+    """orjson `default`: one of our models as its field dict (public for writers outside this
+    module that write events as `dump_event` does, e.g. the API lanes' `write_lines`).
+    `__dict__` holds exactly the fields, in declaration order (the order `model_dump_json`
+    writes), since no model here renames, excludes or computes a field
+    (tests/test_model_dump.py checks that)."""
     if isinstance(value, _Strict):
         return value.__dict__
     raise TypeError  # anything else (bytes, sets, foreign models, ...): pydantic decides
@@ -471,7 +473,7 @@ def dump_event(event: _EventBase) -> bytes:
     beyond 64 bits, lone surrogates, non-string keys, values that are not JSON) falls back to
     pydantic's own serializer, which returns bytes without the str round trip."""
     try:
-        return orjson.dumps(event, default=_fields, option=_DUMP_OPTIONS)
+        return orjson.dumps(event, default=model_field_dict, option=_DUMP_OPTIONS)
     except orjson.JSONEncodeError:
         return event.__pydantic_serializer__.to_json(event)
 
@@ -479,7 +481,7 @@ def dump_event(event: _EventBase) -> bytes:
 def dump_event_line(event: _EventBase) -> bytes:
     """`dump_event(event) + b"\\n"` without copying the event's bytes a second time."""
     try:
-        return orjson.dumps(event, default=_fields,
+        return orjson.dumps(event, default=model_field_dict,
                             option=_DUMP_OPTIONS | orjson.OPT_APPEND_NEWLINE)
     except orjson.JSONEncodeError:
         return event.__pydantic_serializer__.to_json(event) + b"\n"
