@@ -80,6 +80,11 @@ def assert_same(lane: LaneSpec, data: bytes, context: RunContext) -> Outcome:
     return fast
 
 
+def assert_same_strict_and_lenient(lane: LaneSpec, data: bytes) -> None:
+    for lenient in (False, True):
+        assert_same(lane, data, RunContext(lenient=lenient))
+
+
 def test_the_jsonl_lanes_have_a_fast_path() -> None:
     assert "codex-native" in FAST_LANES
     assert all(lane.input_kind == "jsonl" for lane in FAST_LANES.values())
@@ -320,8 +325,7 @@ def test_codex_fast_path_refuses_what_it_cannot_prove(line: bytes) -> None:
     lane = FAST_LANES["codex-native"]
     data = _jsonl([*CODEX_RUN[:2], line, CODEX_RUN[-1]])
     assert _taken(lane, data)[2] is False
-    for lenient in (False, True):
-        assert_same(lane, data, RunContext(lenient=lenient))
+    assert_same_strict_and_lenient(lane, data)
 
 
 @pytest.mark.skipif("codex-native" not in FAST_LANES, reason="no fast path")
@@ -574,8 +578,7 @@ def test_gemini_fast_path_refuses_what_it_cannot_prove(line: dict[str, Any] | by
     lane = FAST_LANES["gemini-cli"]
     data = _jsonl([*GEMINI_RUN[:5], line, *GEMINI_RUN[5:]])
     assert _taken(lane, data)[5] is False
-    for lenient in (False, True):
-        assert_same(lane, data, RunContext(lenient=lenient))
+    assert_same_strict_and_lenient(lane, data)
 
 
 @pytest.mark.skipif("gemini-cli" not in FAST_LANES, reason="no fast path")
@@ -697,6 +700,13 @@ def _with(line: bytes, change: Callable[[dict[str, Any]], None]) -> bytes:
     return json.dumps(data, ensure_ascii=False).encode()
 
 
+def _shell_ok_with(index: int, change: Callable[[dict[str, Any]], None]) -> bytes:
+    """Claude Code's shell_ok recording with its line `index` changed."""
+    lines = _claude_lines("shell_ok")
+    lines[index] = _with(lines[index], change)
+    return _jsonl(lines)
+
+
 CLAUDE_REFUSED: dict[str, Callable[[dict[str, Any]], None]] = {
     "stderr": lambda d: d["tool_use_result"].update(stderr="warn"),
     "an answer code": lambda d: d["tool_use_result"].update(returnCodeInterpretation="false"),
@@ -715,12 +725,9 @@ CLAUDE_REFUSED: dict[str, Callable[[dict[str, Any]], None]] = {
 def test_claude_fast_path_refuses_what_it_cannot_prove(
         change: Callable[[dict[str, Any]], None]) -> None:
     lane = FAST_LANES["claude-code"]
-    lines = _claude_lines("shell_ok")
-    lines[2] = _with(lines[2], change)
-    data = _jsonl(lines)
+    data = _shell_ok_with(2, change)
     assert _taken(lane, data)[2] is False
-    for lenient in (False, True):
-        assert_same(lane, data, RunContext(lenient=lenient))
+    assert_same_strict_and_lenient(lane, data)
 
 
 @pytest.mark.skipif("claude-code" not in FAST_LANES, reason="no fast path")
@@ -765,8 +772,7 @@ def test_claude_fast_path_takes_every_tool_use(line: dict[str, Any]) -> None:
         del line["message"]["content"][0]["input"]
     data = _jsonl([lines[0], json.dumps(line).encode(), lines[3], lines[4]])
     assert _taken(lane, data) == [True, True, True, False]  # the result leaves the item open
-    for lenient in (False, True):
-        assert_same(lane, data, RunContext(lenient=lenient))
+    assert_same_strict_and_lenient(lane, data)
 
 
 def _tool_block(change: Callable[[dict[str, Any]], None]) -> Callable[[dict[str, Any]], None]:
@@ -790,12 +796,9 @@ CLAUDE_TOOL_USE_REFUSED: dict[str, Callable[[dict[str, Any]], None]] = {
 def test_claude_fast_path_refuses_tool_uses_it_cannot_prove(
         change: Callable[[dict[str, Any]], None]) -> None:
     lane = FAST_LANES["claude-code"]
-    lines = _claude_lines("shell_ok")
-    lines[1] = _with(lines[1], change)
-    data = _jsonl(lines)
+    data = _shell_ok_with(1, change)
     assert _taken(lane, data)[1] is False
-    for lenient in (False, True):
-        assert_same(lane, data, RunContext(lenient=lenient))
+    assert_same_strict_and_lenient(lane, data)
 
 
 @pytest.mark.skipif("claude-code" not in FAST_LANES, reason="no fast path")
@@ -844,9 +847,7 @@ CLAUDE_RUN_ENDS: dict[str, Callable[[dict[str, Any]], None]] = {
 def test_claude_failed_results_go_to_the_pydantic_path(
         change: Callable[[dict[str, Any]], None]) -> None:
     lane = FAST_LANES["claude-code"]
-    lines = _claude_lines("shell_ok")
-    lines[4] = _with(lines[4], change)
-    data = _jsonl(lines)
+    data = _shell_ok_with(4, change)
     assert _taken(lane, data)[4] is False
     written, _ = assert_same(lane, data, RunContext())
     assert json.loads(written[-1])["type"] == "turn.failed"
@@ -870,12 +871,9 @@ def test_claude_fast_path_takes_successful_results(
     """A result line is read by orjson (any fields, `type` anywhere) and ends the turn as
     `Translator._outcome` does."""
     lane = FAST_LANES["claude-code"]
-    lines = _claude_lines("shell_ok")
-    lines[4] = _with(lines[4], change)
-    data = _jsonl(lines)
+    data = _shell_ok_with(4, change)
     assert _taken(lane, data)[4] is True
-    for lenient in (False, True):
-        assert_same(lane, data, RunContext(lenient=lenient))
+    assert_same_strict_and_lenient(lane, data)
 
 
 @pytest.mark.skipif("claude-code" not in FAST_LANES, reason="no fast path")
@@ -1059,7 +1057,8 @@ def test_checked_decides_by_the_struct_not_the_value_msgspec_kept(line: bytes) -
     without = msgspec.defstruct("WithoutRaw", [], tag="b", tag_field="type",
                                 **fastlog.NATIVE_STRUCT)
     member: Any = with_raw | without
-    fields: list[Any] = [("item", member, None), ("items", list[with_raw], [])]
+    listed: Any = list[with_raw]  # type: ignore[valid-type]
+    fields: list[Any] = [("item", member, None), ("items", listed, [])]
     checked = fastlog.Checked(msgspec.defstruct("Holder", fields, **fastlog.NATIVE_STRUCT))
     with pytest.raises(orjson.JSONDecodeError):
         orjson.loads(line)
