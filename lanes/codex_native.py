@@ -1247,7 +1247,7 @@ FastTurnCompleted = msgspec.defstruct(
     "FastTurnCompleted", [("usage", struct_of(NativeUsage) | None, None)],
     tag="turn.completed", tag_field="type", **NATIVE_STRUCT)
 FAST_DECODER = Checked(
-    Union[(*FAST_PHASES, FastTurnStarted, FastTurnCompleted)], every_line=True)
+    Union[(*FAST_PHASES, FastTurnStarted, FastTurnCompleted)])
 _DECODE_RAW, _CHECK = FAST_DECODER.decode_raw, FAST_DECODER.check
 
 FAST_MODELS: dict[NativeItemType, type[BaseModel]] = {
@@ -1287,7 +1287,7 @@ class FastReader:
         """The line's events as JSONL bytes, or None: not for the fast path."""
         try:
             event = _DECODE_RAW(raw)
-            _CHECK(raw)  # every line (FAST_DECODER is `every_line`), without looking first
+            _CHECK(raw)  # every line: nearly all hold a raw text
             phase = FAST_PHASES.get(type(event))
             if phase is not None:
                 return self._item(event.item, phase)

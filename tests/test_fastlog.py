@@ -1041,17 +1041,20 @@ def test_checked_refuses_what_orjson_refuses_in_raw_values(line: bytes) -> None:
     struct = msgspec.defstruct("Sample", fields, **fastlog.NATIVE_STRUCT)
     checked = fastlog.Checked(struct)
     with pytest.raises(fastlog.UNFIT):
-        checked.decode(line)
-    assert bytes(checked.decode(b'{"a": "\xc3\xa9", "b": [1, "x"]}').a) == b'"\xc3\xa9"'
+        checked.check(line)
+    good = b'{"a": "\xc3\xa9", "b": [1, "x"]}'
+    checked.check(good)
+    assert bytes(checked.decode_raw(good).a) == b'"\xc3\xa9"'
 
 
 @pytest.mark.parametrize("line", [
     b'{"item": {"type": "a", "value": "\xff"}, "item": {"type": "b"}}',
     b'{"items": [{"type": "a", "value": "\xff"}], "items": []}'])
-def test_checked_decides_by_the_struct_not_the_value_msgspec_kept(line: bytes) -> None:
+def test_a_duplicated_key_hides_a_raw_value_only_check_reads(line: bytes) -> None:
     """A duplicated key can hide an earlier value that held a raw value (a raw-bearing union
-    member, then one without; a list, then an empty one): msgspec keeps the last, so a check
-    decided by the kept value would take a line orjson refuses."""
+    member, then one without; a list, then an empty one): the kept value holds no raw value,
+    so a caller deciding by it would take a line orjson refuses (why `Checked` says to decide
+    by the line's Struct); `check` refuses it."""
     with_raw = msgspec.defstruct("WithRaw", [("value", msgspec.Raw)], tag="a", tag_field="type",
                                  **fastlog.NATIVE_STRUCT)
     without = msgspec.defstruct("WithoutRaw", [], tag="b", tag_field="type",
@@ -1062,8 +1065,10 @@ def test_checked_decides_by_the_struct_not_the_value_msgspec_kept(line: bytes) -
     checked = fastlog.Checked(msgspec.defstruct("Holder", fields, **fastlog.NATIVE_STRUCT))
     with pytest.raises(orjson.JSONDecodeError):
         orjson.loads(line)
+    kept = checked.decode_raw(line)
+    assert kept.items == [] and type(kept.item) is not with_raw
     with pytest.raises(fastlog.UNFIT):
-        checked.decode(line)
+        checked.check(line)
 
 
 @pytest.mark.parametrize("lane_id", sorted(FAST_LANES))

@@ -275,54 +275,23 @@ def _reading(struct: type[msgspec.Struct]) -> type[msgspec.Struct]:
     return _READING[struct]
 
 
-def _can_hold_raw(annotation: Any, seen: frozenset[type[msgspec.Struct]] = frozenset()) -> bool:
-    """Whether a value of this annotation can hold a raw value anywhere inside it."""
-    if annotation is msgspec.Raw:
-        return True
-    if isinstance(annotation, type) and issubclass(annotation, msgspec.Struct):
-        if annotation in seen:
-            return False
-        inner = seen | {annotation}
-        return any(_can_hold_raw(f.type, inner) for f in msgspec.structs.fields(annotation))
-    return any(_can_hold_raw(arg, seen) for arg in typing.get_args(annotation))
-
-
-def _line_structs(annotation: Any) -> tuple[type[msgspec.Struct], ...] | None:
-    """The Structs a line decodes to (the annotation, or its union's members); None when a
-    line may decode to something else."""
-    members = typing.get_args(annotation) if typing.get_origin(annotation) is Union else (
-        annotation,)
-    if all(isinstance(m, type) and issubclass(m, msgspec.Struct) for m in members):
-        return tuple(members)
-    return None
-
-
 class Checked:
-    """A fast path's decoder. msgspec keeps only the last of a duplicated key and checks nothing
-    inside a value it keeps raw (`msgspec.Raw`) but its escapes: a line that may hold a raw
-    value is decoded a second time with every raw value read (Structs cloned with Raw -> Any),
-    which refuses what orjson refuses in every occurrence of every key (see module doc). Lanes
-    keep texts as `str` (checked and read in the one decode) and only free-form values raw.
-    Raises msgspec's errors (`UNFIT`).
+    """A fast path's two decoders of one annotation. msgspec keeps only the last of a
+    duplicated key and checks nothing inside a value it keeps raw (`msgspec.Raw`) but its
+    escapes: `decode_raw` reads a line with its raw values kept, `check` reads it again with
+    every raw value read (Structs cloned with Raw -> Any), which refuses what orjson refuses in
+    every occurrence of every key (see module doc). Lanes keep texts as `str` (checked and read
+    in the one decode) and only free-form values raw. Both raise msgspec's errors (`UNFIT`).
 
-    Which lines `decode` checks is decided by the line's Struct, not by the value msgspec kept:
-    a duplicated key may hide an earlier value that held a raw value (the first of two `item`
-    keys one with a raw field, the last one without; a long list, then an empty one)."""
+    A caller checks every line whose Struct can hold a raw value anywhere, unless it proves the
+    raw value otherwise (`last_text`): it decides by the line's Struct, never by the value
+    msgspec kept, since a duplicated key may hide an earlier value that held a raw value (the
+    first of two `item` keys a member with a raw field, the last one without; a list, then an
+    empty one)."""
 
-    def __init__(self, annotation: Any, *, every_line: bool = False) -> None:
-        """`every_line`: decode every line twice (for a caller that calls `check` itself on
-        every line, e.g. before looking at what it decoded)."""
+    def __init__(self, annotation: Any) -> None:
         self.decode_raw = msgspec.json.Decoder(annotation).decode
         self.check = msgspec.json.Decoder(_read(annotation)).decode
-        structs = _line_structs(annotation)
-        self.every_line = every_line or (structs is None and _can_hold_raw(annotation))
-        self.needs_check = frozenset(s for s in structs or () if _can_hold_raw(s))
-
-    def decode(self, line: bytes | memoryview) -> Any:
-        value = self.decode_raw(line)
-        if self.every_line or type(value) in self.needs_check:
-            self.check(line)
-        return value
 
 
 # ------------------------------------------------------------------------------- driver
