@@ -16,9 +16,10 @@ one pydantic path. What the proof takes (tests/test_fastlog.py holds each to a t
   unknown fields (msgspec skips them without checking their UTF-8 or their numbers, which orjson
   refuses); integers are bounded to orjson's 64 bits (beyond them orjson reads a float, which a
   strict int refuses). msgspec checks nothing inside a value it keeps raw, and keeps only the
-  last of a duplicated key: so every line is decoded twice (`Checked`), once with its texts and
-  free-form values raw (for the output) and once with them read (which checks every
-  occurrence of every key as orjson would); a free-form value is read by orjson itself
+  last of a duplicated key: so a line whose Struct can hold a raw value is decoded twice
+  (`Checked`), once with its raw values kept (for the output) and once with them read (which
+  checks every occurrence of every key as orjson would), unless `last_text` proves its one raw
+  text; a free-form value is read by orjson itself
   (`free`), so it is the very value the pydantic path holds.
 - Bytes: an event is a dict holding its fields in model order with the models' defaults
   (`template`), written by orjson as `dump_event` writes a model; a text whose JSON already is
