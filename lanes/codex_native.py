@@ -79,6 +79,7 @@ from harness.contract.fastlog import (
     Checked,
     UnfitError,
     encoded_lines,
+    event_lines,
     free,
     string,
     struct_of,
@@ -118,7 +119,6 @@ from harness.contract.model import (
     UnknownItem,
     Usage,
     WebSearch,
-    dump_event_line,
     status_kind,
 )
 
@@ -1317,7 +1317,7 @@ class FastReader:
         ended = b.turn_ended_written()
         if ended is None:  # items still open: the builder fails them first
             usage = None if native is None else thread_usage(native)
-            return b"".join([dump_event_line(e) for e in b.turn_completed(usage)])
+            return event_lines(b.turn_completed(usage))
         out = _TURN_COMPLETED.copy()
         out["seq"], out["turn"] = ended
         out["thread_id"] = b.thread_id

@@ -56,6 +56,7 @@ from harness.contract.fastlog import (
     UnfitError,
     dumps_line,
     encoded_lines,
+    event_lines,
     free,
     last_text,
     template,
@@ -576,10 +577,6 @@ _UPDATED = template(ItemUpdated, lane=LANE_ID)
 _DELTA = template(Delta, field="text")
 
 
-def _written(events: list[Event]) -> bytes:
-    return b"".join([dump_event_line(event) for event in events])
-
-
 class FastReader:
     """The fast path (harness.contract.fastlog) of the lines of an ordinary run: `init`, the
     user message, assistant text chunks, `tool_use`, successful tool results and `result`, read
@@ -624,7 +621,7 @@ class FastReader:
         """`Translator._init`; outside a turn its `session.started` is written here."""
         t, b = self.t, self.b
         if b.turn is not None or t.text is not None:
-            return _written(t.start_run(line.session_id, line.model))
+            return event_lines(t.start_run(line.session_id, line.model))
         sid, info = t.new_run(line.session_id, line.model)
         facts = self.facts.get(id(info))
         if facts is None:  # (the translator keeps `info`: its id stays its own)
@@ -634,7 +631,7 @@ class FastReader:
             except orjson.JSONEncodeError:  # (a context text orjson cannot write)
                 facts = self.facts[id(info)] = {}
         if not facts:
-            return _written(b.session_started(sid, info))
+            return event_lines(b.session_started(sid, info))
         seq = b.session_started_written(sid)
         return dumps_line({**_SESSION, **facts, "seq": seq, "thread_id": sid})
 
@@ -645,7 +642,7 @@ class FastReader:
         if not b.has_session:
             raise UnfitError  # `_ensure_session`'s problem
         if b.turn is not None or t.text is not None:
-            return _written([*t._close_text(), *t.start_turn()])
+            return event_lines([*t._close_text(), *t.start_turn()])
         t.forget_tools()
         seq, turn = b.turn_started_written()
         return dumps_line({**_TURN_STARTED, "seq": seq, "thread_id": b.thread_id, "turn": turn})
@@ -660,7 +657,7 @@ class FastReader:
         out = self._close_text()
         ended = b.turn_ended_written()
         if ended is None:  # no turn, or items to fail first: `end_turn` writes them
-            return out + _written(t.end_turn("success", stats, None))
+            return out + event_lines(t.end_turn("success", stats, None))
         t.forget_tools()
         seq, turn = ended
         return out + dumps_line({**_TURN_COMPLETED, "seq": seq, "thread_id": b.thread_id,
@@ -674,7 +671,7 @@ class FastReader:
         parameters = self._free(raw, line.parameters)
         name, tool_id = line.tool_name, line.tool_id
         if TOOL_KINDS.get(name) != "command_execution":
-            return self._close_text() + _written([t.start_tool(name, tool_id, parameters)])
+            return self._close_text() + event_lines([t.start_tool(name, tool_id, parameters)])
         # `start_item` of a shell call, written from its (flat) fields
         out = self._close_text()
         fields = _COMMAND.copy()
