@@ -26,7 +26,7 @@ from typing import Any, Generic, Protocol, TypeVar
 import orjson
 from pydantic import BaseModel
 
-from harness.contract.builder import LogBuilder
+from harness.contract.builder import LogBuilder, trusted
 from harness.contract.errors import FrameError, InputError
 from harness.contract.lane import LaneInput, RunContext
 from harness.contract.model import (
@@ -164,9 +164,6 @@ def side_error(error: str | None, stream_error: str | None, status: int) -> str 
 
 M = TypeVar("M", bound=BaseModel)
 
-_new = object.__new__
-_set = object.__setattr__
-
 
 def with_text(item: M, text: str) -> M:
     """`item.model_copy(update={"text": text})`: the same instance (fields, fields set), made
@@ -176,15 +173,7 @@ def with_text(item: M, text: str) -> M:
         return item.model_copy(update={"text": text})
     fields = dict(item.__dict__)
     fields["text"] = text
-    copy = _new(type(item))
-    _set(copy, "__dict__", fields)
-    _set(copy, "__pydantic_fields_set__", item.__pydantic_fields_set__ | {"text"})
-    _set(copy, "__pydantic_extra__", None)
-    _set(copy, "__pydantic_private__", None)
-    return copy
-
-
-_DELTA_FIELDS = frozenset({"field", "text"})
+    return trusted(type(item), fields, item.__pydantic_fields_set__ | {"text"})
 
 
 def streamed_delta(field_name: str, piece: str) -> Delta:
@@ -192,12 +181,7 @@ def streamed_delta(field_name: str, piece: str) -> Delta:
     checks): one per streamed delta."""
     if type(field_name) is not str or type(piece) is not str:
         return Delta(field=field_name, text=piece)
-    made = _new(Delta)
-    _set(made, "__dict__", {"field": field_name, "text": piece})
-    _set(made, "__pydantic_fields_set__", set(_DELTA_FIELDS))
-    _set(made, "__pydantic_extra__", None)
-    _set(made, "__pydantic_private__", None)
-    return made
+    return trusted(Delta, {"field": field_name, "text": piece})
 
 
 # ------------------------------------------------------------------------------------- usage

@@ -232,7 +232,7 @@ def test_every_golden_line_dumps_back_to_itself() -> None:
        st.none() | st.text(max_size=5))
 def test_builder_item_events_equal_validated_ones(
         calls: list[tuple[Any, Any, Any]], thread_id: str | None) -> None:
-    """Invariant: the item events the builder makes without validating (`_trusted`) equal, field
+    """Invariant: the item events the builder makes without validating (`trusted`) equal, field
     for field and in `model_fields_set`, the events pydantic validates from the same values,
     and dump to the same bytes."""
     builder = LogBuilder("prop")

@@ -57,14 +57,17 @@ _DEFAULTED = frozenset({"schema_version", "type"})
 """Fields a validated construction leaves at their default (not in `model_fields_set`)."""
 
 
-def _trusted(cls: type[_M], fields: dict[str, Any]) -> _M:
+def trusted(cls: type[_M], fields: dict[str, Any], fields_set: set[str] | None = None) -> _M:
     """An instance of `cls` from values that are already valid, without validating them again:
     what `model_construct` does (pydantic's own four instance slots), minus its per-field Python
     loop, which makes it slower than validation. `fields` must hold every field in declaration
-    order; only the builder's item events use it (a test compares them with validated ones)."""
+    order; `fields_set` defaults to what a validated construction from them would record. For
+    the hot paths that make one instance per native event (the builder's item events, the API
+    lanes' streamed deltas); tests compare each use with a validated instance."""
     instance = _new(cls)
     _set(instance, "__dict__", fields)
-    _set(instance, "__pydantic_fields_set__", fields.keys() - _DEFAULTED)
+    _set(instance, "__pydantic_fields_set__",
+         fields.keys() - _DEFAULTED if fields_set is None else fields_set)
     _set(instance, "__pydantic_extra__", None)
     _set(instance, "__pydantic_private__", None)
     return instance
@@ -77,7 +80,7 @@ def held_item(model: type[_M], fields: dict[str, Any]) -> _M:
     for value in fields.values():
         if type(value) is dict or (type(value) is list and value):
             return model.model_validate(fields)
-    return _trusted(model, fields)
+    return trusted(model, fields)
 
 
 def _validated(item: Any, delta: Any) -> tuple[Item, DeltaModel | None]:
@@ -269,18 +272,18 @@ class LogBuilder:
         self._seq = seq + 1
         if phase == "started":
             self._open[item.id] = item
-            return _trusted(ItemStarted, {
+            return trusted(ItemStarted, {
                 "schema_version": 1, "seq": seq, "lane": self.lane, "thread_id": self.thread_id,
                 "turn": self.turn, "type": "item.started", "item": item})
         if phase == "updated":
             if item.id in self._open:
                 self._open[item.id] = item
-            return _trusted(ItemUpdated, {
+            return trusted(ItemUpdated, {
                 "schema_version": 1, "seq": seq, "lane": self.lane, "thread_id": self.thread_id,
                 "turn": self.turn, "type": "item.updated", "item": item, "delta": delta})
         self._open.pop(item.id, None)
         self._completed.add(item.id)
-        return _trusted(ItemCompleted, {
+        return trusted(ItemCompleted, {
             "schema_version": 1, "seq": seq, "lane": self.lane, "thread_id": self.thread_id,
             "turn": self.turn, "type": "item.completed", "item": item})
 
