@@ -30,7 +30,8 @@ from harness.record.runtimes.install import (
     installed_versions,
     parse_spec,
 )
-from harness.record.runtimes.registry import get_driver
+from harness.record.runtimes.registry import driver_names, get_driver
+from harness.scenario import load_scenario
 from tests.miniatures import FakeDriver, fake_native_lane, write_scenario
 
 DRIVERS = {name: get_driver(name) for name in ("codex", "claude", "gemini")}
@@ -162,6 +163,17 @@ def test_a_versioned_driver_runs_its_own_install_and_reports_its_version(
     assert other.binary() == install_dir(pinned, "0.150.0") / "node_modules" / ".bin" / "codex"
     assert pinned.binary() == pinned_binary
     assert get_driver("codex", pinned.version) is pinned
+
+
+@pytest.mark.parametrize("name", driver_names())
+def test_every_driver_writes_the_version_it_runs_into_the_run_context(name: str) -> None:
+    """The meta file's `runtime_version` is what lanes read (a release's quirks depend on it): a
+    recording made with another installed version must say that version, also for the drivers
+    that borrow the run context of the runtime's other surface (app-server, ACP)."""
+    scenario = load_scenario(base.REPO_ROOT / "cassettes" / "hello" / "scenario.yaml")
+    pinned = get_driver(name)
+    assert pinned.context(scenario)["runtime_version"] == pinned.version
+    assert get_driver(name, "0.1.0").context(scenario)["runtime_version"] == "0.1.0"
 
 
 # ------------------------------------------------------------------ harness record --version

@@ -200,11 +200,14 @@ class CodexAppServerDriver:
         return self.exec_driver.template(text, plan)
 
     def context(self, scenario: Scenario) -> dict[str, str | None]:
-        """Unlike exec, the app-server runs with the approval policy and sandbox asked for."""
+        """Unlike exec, the app-server runs with the approval policy and sandbox asked for; the
+        version is this driver's (another installed version's, under `harness record --version`),
+        not the exec driver's pin."""
         settings = scenario.settings
         context = self.exec_driver.context(scenario)
         context["approval_policy"] = settings.approval_policy
         context["sandbox"] = settings.sandbox
+        context["runtime_version"] = self.version
         return context
 
 

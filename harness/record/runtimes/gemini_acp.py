@@ -205,8 +205,10 @@ class GeminiAcpDriver:
 
     def context(self, scenario: Scenario) -> dict[str, str | None]:
         """As the CLI's, except that here the `default` approval mode really asks the client:
-        the scenario's policy applies (`never` is yolo)."""
+        the scenario's policy applies (`never` is yolo); the version is this driver's (another
+        installed version's, under `harness record --version`), not the CLI driver's pin."""
         context = self.cli.context(scenario)
+        context["runtime_version"] = self.version
         policy = scenario.settings.approval_policy
         context["approval_policy"] = "never" if policy == "never" else \
             "untrusted" if policy == "unknown" else policy
