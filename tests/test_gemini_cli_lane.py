@@ -280,6 +280,26 @@ def test_tool_not_registered_under_yolo_is_a_failed_call(tmp_path: Path) -> None
     assert completed(unknown)[0]["status"] == "declined"
 
 
+def test_policy_violation_is_declined_under_every_mode(tmp_path: Path) -> None:
+    """A policy rule's denial (`policy_violation`, e.g. the build-file protection that denies
+    an edit of package.json even under yolo) is a decline by policy whatever the approval mode,
+    its reason the rule's message; the API lane's copy of the refusal (the functionResponse
+    error) matches `gemini_family.DECLINED_ERRORS` the same way."""
+    message = ("Tool execution denied by policy. Modifying build configuration files requires "
+               "explicit user confirmation")
+    body = (tool_use("replace", "c", file_path="package.json"),
+            tool_result("replace", "c", message, {"type": "policy_violation", "message": message}))
+    for policy in ("never", "unknown"):
+        events = run(tmp_path, *body, context=RunContext(approval_policy=policy))
+        [item] = completed(events)
+        assert (item["status"], item["error"]) == ("declined", message)
+        requested, resolved = [e for e in events if e["type"].startswith("approval.")]
+        assert (requested["action"], requested["reason"]) == ("replace", message)
+        assert (resolved["decision"], resolved["decided_by"]) == ("denied", "policy")
+    assert gemini_family.DECLINED_ERRORS.match(message)
+    assert not gemini_family.DECLINED_ERRORS.match("Tool execution failed: denied by policy.")
+
+
 def test_declined_tool_action_is_its_name_with_a_bare_tool_id(tmp_path: Path) -> None:
     """In older releases (0.20, 0.30) a `tool_id` is the bare call id (`r0s0b0c0`, no
     `<tool_name>__` prefix): the approval's action is still the tool's name, never the id."""
