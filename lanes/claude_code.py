@@ -193,6 +193,19 @@ API_ERROR = re.compile(r"API Error: (\d{3})\b")
 """Head of the text of a failed API call (`API Error: 500 {...}`): older builds print no
 `api_error_status`, only this."""
 
+ASSISTANT_ERROR_KINDS: dict[str, ErrorKind] = {
+    "authentication_failed": "auth",
+    "rate_limit": "rate_limit",
+    "overloaded": "provider",
+    "server_error": "provider",
+    "invalid_request": "provider",
+}
+"""The `error` name Claude Code puts on its synthetic assistant line (SDK
+`SDKAssistantMessageError`) -> kind, for a failure whose `result` names no HTTP status (a
+signed-out run: "Not logged in · Please run /login", `authentication_failed`; a subscription's
+"You've hit your session limit", `rate_limit`). A status, when there is one, wins; `unknown` and
+`billing_error` (no kind of the model fits an exhausted balance) stay `unknown`."""
+
 ABORTED = frozenset({"aborted_tools", "aborted_streaming"})
 """`result.terminal_reason` of a run the user interrupted."""
 
@@ -224,8 +237,9 @@ def file_changes(name: str, arguments: Any, tool_use_result: Any) -> list[FileCh
 
 
 def turn_error(result: dict[str, Any], api_message: str | None,
-               interrupt: str | None = None) -> TurnError:
-    """The failed run's error: `api_error_status` by the core's HTTP status table; a run the
+               interrupt: str | None = None, api_error: str | None = None) -> TurnError:
+    """The failed run's error: `api_error_status` by the core's HTTP status table, else the
+    synthetic assistant line's `api_error` name (`ASSISTANT_ERROR_KINDS`); a run the
     user interrupted (`interrupt` seen, or an `aborted_*` terminal reason) is `cancelled`."""
     status = result.get("api_error_status")
     text = str(result.get("result") or api_message or "")
@@ -234,6 +248,8 @@ def turn_error(result: dict[str, Any], api_message: str | None,
     kind: ErrorKind = "unknown"
     if isinstance(status, int):
         kind = status_kind(status)
+    elif api_error is not None:
+        kind = ASSISTANT_ERROR_KINDS.get(api_error, "unknown")
     reason = str(result.get("terminal_reason") or result.get("subtype") or "error")
     if interrupt is not None or reason in ABORTED:
         kind = "cancelled"
@@ -366,6 +382,7 @@ class Translator:
     sessions_seen: set[str] = field(default_factory=set)
     requested: set[str] = field(default_factory=set)
     api_message: str | None = None
+    api_error: str | None = None
     asks: dict[str, _Ask] = field(default_factory=dict)
     tool_asks: dict[str, _Ask] = field(default_factory=dict)
     client_requests: dict[str, str] = field(default_factory=dict)
@@ -486,6 +503,7 @@ class Translator:
         self.block_counts.clear()
         self.tool_asks.clear()
         self.api_message = None
+        self.api_error = None
         self.interrupt = None
         return session, info
 
@@ -616,7 +634,11 @@ class Translator:
 
     def _assistant(self, frame: Frame, message: dict[str, Any]) -> list[Event]:
         if frame.data.get("is_api_error_message") or message.get("model") == "<synthetic>":
+            if frame.data.get("parent_tool_use_id"):
+                return []  # a sub-agent's failure: its Agent/Task tool_result reports it
             self.api_message = result_text(message.get("content")) or None
+            error = frame.data.get("error")
+            self.api_error = error if isinstance(error, str) else None
             return []  # the failure itself; `result` ends the turn with it
         mid = str(message.get("id") or "")
         content = message.get("content")
@@ -768,7 +790,8 @@ class Translator:
 
     def _outcome(self, data: dict[str, Any], out: list[Event]) -> list[Event]:
         if run_failed(data):
-            return out + self.b.turn_failed(turn_error(data, self.api_message, self.interrupt))
+            return out + self.b.turn_failed(turn_error(data, self.api_message, self.interrupt,
+                                                           self.api_error))
         stop = data.get("stop_reason")
         return out + self.b.turn_completed(usage_of(data), str(stop) if stop else None)
 

@@ -342,6 +342,36 @@ def test_api_error_status_kinds(status: int, kind: str) -> None:
     assert of_type(events, "turn.failed")[0]["error"]["kind"] == kind
 
 
+@pytest.mark.parametrize(("name", "kind"), [("authentication_failed", "auth"),
+                                            ("rate_limit", "rate_limit"),
+                                            ("overloaded", "provider"),
+                                            ("server_error", "provider"),
+                                            ("billing_error", "unknown"), ("unknown", "unknown")])
+def test_synthetic_error_name_gives_the_kind_without_a_status(name: str, kind: str) -> None:
+    """A failure whose result names no HTTP status (signed out, a subscription limit) is read
+    from the synthetic line's `error` name (`ASSISTANT_ERROR_KINDS`); a status still wins."""
+    synthetic = assistant({"type": "text", "text": "Not logged in"}, mid="uuid-x", error=name)
+    synthetic["message"]["model"] = "<synthetic>"
+    failed = run(init(), synthetic, result(is_error=True, result="Not logged in",
+                                           terminal_reason=None))
+    assert of_type(failed, "turn.failed")[0]["error"]["kind"] == kind
+    with_status = run(init(), synthetic, result(is_error=True, api_error_status=500))
+    assert of_type(with_status, "turn.failed")[0]["error"]["kind"] == "provider"
+
+
+def test_a_sub_agents_synthetic_failure_is_not_the_runs() -> None:
+    """A synthetic line with `parent_tool_use_id` is a sub-agent's failure (its Task result
+    reports it): a later failure of the run takes neither its kind nor its text."""
+    synthetic = assistant({"type": "text", "text": "Not logged in"}, mid="uuid-x",
+                          error="authentication_failed", parent_tool_use_id="toolu_task")
+    synthetic["message"]["model"] = "<synthetic>"
+    events = run(init(), synthetic,
+                 result(subtype="error_max_turns", is_error=True, result=None,
+                        terminal_reason=None, errors=["Reached maximum number of turns (3)"]))
+    assert of_type(events, "turn.failed")[0]["error"] == {
+        "kind": "unknown", "message": "Reached maximum number of turns (3)", "retryable": False}
+
+
 def test_resume_keeps_the_session_id() -> None:
     events = run(init(), result(), init(), result())
     sessions = of_type(events, "session.started")
