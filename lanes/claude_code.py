@@ -49,8 +49,10 @@ How the stream becomes a log (each rule has a test):
   initialize answer is known by its `commands` when the request is not in the file) are no
   items; other control requests (hook callbacks, `mcp_message`, mode changes) are `unknown`.
 - The client's prompt line (a `user` line with no tool_result outside a turn) is the turn's
-  input, not an item; `[Request interrupted by user...]` text lines mark the interrupt, and a
-  failed `result` after one (or `terminal_reason` `aborted_*`) is turn.failed `cancelled`.
+  input, not an item, and so is its echo (`isReplay`, `--replay-user-messages`) inside the turn
+  (a slash command's `<local-command-stdout>` user line is output: kept whole as unknown);
+  `[Request interrupted by user...]` text lines mark the interrupt, and a failed `result` after
+  one (or `terminal_reason` `aborted_*`) is turn.failed `cancelled`.
 - `stream_event` lines (`--include-partial-messages`) are the same content as the assistant
   lines that follow, in pieces: no items of their own. `system/status` is progress.
 - `result` ends the turn. Quirk: `subtype` is `"success"` even when the API failed, so the
@@ -408,8 +410,12 @@ class Translator:
             return self._control_response(frame)
         if ltype == "control_cancel_request":
             return self._control_cancel(frame)
+        if ltype == "user" and _is_local_command_output(frame.data):
+            return [self.b.unknown("user/local_command_output", frame.data)]
         if ltype == "user" and not self.b.in_turn and _is_prompt(frame.data):
             return []  # the client's prompt: the turn's input, not an item
+        if ltype == "user" and _is_replayed_prompt(frame.data):
+            return []  # `--replay-user-messages` echoing that prompt inside its turn
         if ltype == "system":
             return self._system(frame)
         if ltype == "result":
@@ -889,6 +895,34 @@ def _is_prompt(line: dict[str, Any]) -> bool:
     content = message.get("content") if isinstance(message, dict) else None
     return isinstance(message, dict) and not (isinstance(content, list) and any(
         isinstance(b, dict) and b.get("type") == "tool_result" for b in content))
+
+
+LOCAL_COMMAND_OUTPUT = ("<local-command-stdout>", "<local-command-stderr>")
+"""Heads of a slash command's output, which Claude Code also prints as a replayed user line."""
+
+
+def _texts(line: dict[str, Any]) -> list[str]:
+    """The text of a user line's content (a string, or its text blocks)."""
+    message = line.get("message")
+    content = message.get("content") if isinstance(message, dict) else None
+    if isinstance(content, str):
+        return [content]
+    blocks = content if isinstance(content, list) else []
+    return [b["text"] for b in blocks if isinstance(b, dict) and isinstance(b.get("text"), str)]
+
+
+def _is_local_command_output(line: dict[str, Any]) -> bool:
+    """A slash command's output (`/model`, `/context`, ...) printed as a user line: the
+    command's result, kept whole wherever it stands (between turns too), never a prompt."""
+    return _is_prompt(line) and any(
+        t.lstrip().startswith(LOCAL_COMMAND_OUTPUT) for t in _texts(line))
+
+
+def _is_replayed_prompt(line: dict[str, Any]) -> bool:
+    """A prompt echoed back by `--replay-user-messages` (`isReplay`, after the run's init): the
+    turn's input again, not an item. An interrupt mark is not a prompt."""
+    return line.get("isReplay") is True and _is_prompt(line) and not any(
+        t.startswith(INTERRUPT_MARK) for t in _texts(line))
 
 
 def _is_initialize_answer(response: dict[str, Any]) -> bool:
