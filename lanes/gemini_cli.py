@@ -34,6 +34,9 @@ Quirks (each has a test; none is papered over):
 - An error's kind is read from the first `CLASSIFIED_PREFIX` characters of its text (the cause
   comes first): a giant provider error body is not scanned whole. An HTTP status in the text
   (`"code": N`) goes through the core's one table (`harness.contract.model.status_kind`).
+- `--output-format json` prints one object indented over many lines (`JSON.stringify(..., 2)`):
+  an input whose first line is `{` alone is held whole until its end and read as that one
+  object (a run: session, model, answer, usage, outcome); anything else is JSONL.
 - An answer Gemini CLI finds unusable (no text, thoughts only, cut by the token limit, blocked)
   prints one of its fixed `error` lines and a `result` with `status: error`: the turn fails
   `provider` (the model's answer was the problem), not `unknown`.
@@ -288,6 +291,11 @@ class Translator:
         self.sessions: set[str] = set()
         self.last_error: str | None = None
         self.infos: dict[tuple[str | None, str | None], SessionInfo] = {}
+        self.document: list[bytes] | None = None
+        """The lines of a `--output-format json` answer, once its first line (`{` alone) was
+        read: the CLI prints that one object indented over many lines (read at the end)."""
+        self.document_line = 0
+        self.read_any = False
 
     # ---------------------------------------------------------------- dispatch
 
@@ -310,7 +318,36 @@ class Translator:
         return cast(dict[str, Handler], handlers)
 
     def close(self) -> list[Event]:
-        return [*self._close_text(), *self.b.close()]
+        out = self._read_document() if self.document is not None else []
+        return [*out, *self._close_text(), *self.b.close()]
+
+    def take_document_line(self, number: int, line: bytes) -> bool:
+        """Whether `line` belongs to an indented `--output-format json` answer (held until the
+        end of input): its first line is `{` alone, the input's first line."""
+        if self.document is not None:
+            self.document.append(line)
+            return True
+        first = not self.read_any
+        self.read_any = True
+        if first and line.strip() == b"{":
+            self.document, self.document_line = [line], number
+            return True
+        return False
+
+    def _read_document(self) -> list[Event]:
+        """The held answer as one object (strict: refused naming its first line when it is no
+        JSON object; lenient: a notice and the text kept whole)."""
+        raw = b"\n".join(self.document or [])
+        self.document = None
+        try:
+            data = parse_object(raw, number=self.document_line, lane=LANE_ID,
+                                source=self.source)
+        except FrameError as exc:
+            if not self.context.lenient:
+                raise
+            return [self.b.notice(f"line {self.document_line}: {exc.reason}"),
+                    self.b.unknown("unreadable", raw.decode("utf-8", "replace"))]
+        return self.feed(Frame(self.document_line, data, raw))
 
     # ---------------------------------------------------------------- session and turn
 
@@ -530,6 +567,8 @@ def normalize(source: LaneInput, context: RunContext) -> Iterator[Event]:
 def read_line(translator: Translator, number: int, line: bytes) -> list[Event]:
     """One non-blank line through the pydantic path (lenient: an unreadable line becomes a
     notice and the line kept whole)."""
+    if translator.take_document_line(number, line):
+        return []
     try:
         data = parse_object(line, number=number, lane=LANE_ID, source=translator.source)
     except FrameError as exc:
@@ -605,6 +644,8 @@ class FastReader:
         self.facts: dict[int, dict[str, Any]] = {}  # id(SessionInfo) -> its fields
 
     def feed(self, raw: bytes | memoryview) -> bytes | None:
+        if self.t.document is not None or not self.t.read_any:
+            return None  # an indented json answer's lines, or the input's first line
         try:
             line = FAST_DECODER.decode_raw(raw)
             kind = type(line)

@@ -505,6 +505,26 @@ def test_lenient_keeps_every_line_it_cannot_read_whole(tmp_path: Path) -> None:
     assert types(events)[-1] == "turn.completed"
 
 
+def test_indented_json_answer_is_one_object(tmp_path: Path) -> None:
+    """`--output-format json` prints one object over many lines: read whole (an error answer
+    fails the turn); one that is no JSON object is refused at its first line in strict mode
+    and kept whole, with a notice, in lenient mode; a JSONL stream is not held back."""
+    answer = {"session_id": "s1", "error": {"type": "Error", "message": "[API Error: boom]"},
+              "stats": {"models": {"gemini-2.5-pro": {"tokens": {"prompt": 5, "candidates": 1}}}}}
+    path = tmp_path / "answer.json"
+    path.write_text(json.dumps(answer, indent=2))
+    events = normalize_file(path, RunContext())
+    assert types(events) == ["session.started", "turn.started", "turn.failed"]
+    assert events[-1]["error"]["message"] == "[API Error: boom]"
+    path.write_text('{\n  "response": "cut')
+    with pytest.raises(FrameError) as refused:
+        normalize_file(path, RunContext())
+    assert refused.value.line == 1
+    kept = [i for i in completed(normalize_file(path, RunContext(lenient=True)))
+            if i["kind"] == "unknown"]
+    assert [i["payload"] for i in kept] == ['{\n  "response": "cut']
+
+
 VERSION_SHAPES = REPO / "tests" / "data" / "shapes" / "gemini-cli"
 
 
@@ -522,9 +542,10 @@ def _damages() -> list[tuple[str, str]]:
 @pytest.mark.parametrize(("recording", "damage"), _damages())
 def test_damaged_recordings_from_every_version_lose_nothing_in_lenient_mode(
         tmp_path: Path, recording: str, damage: str) -> None:
-    """Every recorded release's stream (0.20 .. 0.55, bare or prefixed tool ids, old stats),
-    damaged three ways: strict refuses in one `file:line` error; lenient gives a valid log that
-    still holds every line's facts, the damaged line kept whole as `unknown`."""
+    """Every recorded release's stream (0.20 .. 0.61, bare or prefixed tool ids, old stats, the
+    indented `--output-format json` answer), damaged three ways: strict refuses in one
+    `file:line` error; lenient gives a valid log that still holds every line's facts, the
+    damaged line kept whole as `unknown`."""
     lines = (VERSION_SHAPES / recording).read_bytes().splitlines(keepends=True)
     uses = [n for n, line in enumerate(lines) if b'"type":"tool_use"' in line]
     if damage == "orphan result":
@@ -543,6 +564,9 @@ def test_damaged_recordings_from_every_version_lose_nothing_in_lenient_mode(
     payloads = [i["payload"] for i in completed(events) if i["kind"] == "unknown"]
     if damage == "orphan result":
         assert [p["tool_id"] for p in payloads if isinstance(p, dict)] == [orphan_id]
+    elif damage == "cut last line" and lines[0].strip() == b"{":
+        # an indented `--output-format json` answer is one object: kept whole, every line
+        assert payloads == [b"".join(damaged).rstrip(b"\n").decode()]
     elif damage == "cut last line":
         assert payloads == [cut.decode()]
     else:  # the cut tool_use, then its result (now an orphan), both whole
