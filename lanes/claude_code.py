@@ -55,6 +55,9 @@ How the stream becomes a log (each rule has a test):
   one (or `terminal_reason` `aborted_*`) is turn.failed `cancelled`.
 - `stream_event` lines (`--include-partial-messages`) are the same content as the assistant
   lines that follow, in pieces: no items of their own. `system/status` is progress.
+- `claude -p --output-format json --verbose` prints the same messages as one JSON array on
+  one line: each element is read as the line it would have been (without `--verbose` the one
+  `result` object is the run).
 - `result` ends the turn. Quirk: `subtype` is `"success"` even when the API failed, so the
   outcome is read from `is_error` / `terminal_reason` / an `error_*` subtype /
   `api_error_status`, else the `API Error: NNN` head of its text (an HTTP status: the
@@ -983,6 +986,10 @@ def normalize(source: LaneInput, context: RunContext) -> Iterator[Event]:
 def read_line(translator: Translator, number: int, line: bytes) -> list[Event]:
     """One non-blank line through the pydantic path (lenient: an unreadable line a notice and
     the line kept whole as an `unknown` item)."""
+    messages = message_array(line)
+    if messages is not None:
+        return [event for message in messages
+                for event in translator.feed(Frame(number, message, orjson.dumps(message)))]
     try:
         data = parse_object(line, number=number, lane=LANE_ID, source=translator.source)
     except FrameError as exc:
@@ -990,6 +997,21 @@ def read_line(translator: Translator, number: int, line: bytes) -> list[Event]:
             raise
         return translator.unreadable(number, line, exc.reason)
     return translator.feed(Frame(number, data, line))
+
+
+def message_array(line: bytes) -> list[dict[str, Any]] | None:
+    """The messages of `claude -p --output-format json --verbose`, which prints the whole run
+    as one JSON array of stream-json messages (init ... result) on one line; None for any
+    other line (an array holding anything but objects is the ordinary refusal's)."""
+    if not line.lstrip().startswith(b"["):
+        return None
+    try:
+        value = orjson.loads(line)
+    except orjson.JSONDecodeError:
+        return None
+    if isinstance(value, list) and value and all(isinstance(m, dict) for m in value):
+        return cast(list[dict[str, Any]], value)
+    return None
 
 
 def normalize_lines(source: LaneInput, context: RunContext) -> Iterator[bytes]:

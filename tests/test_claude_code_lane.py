@@ -372,6 +372,19 @@ def test_a_sub_agents_synthetic_failure_is_not_the_runs() -> None:
         "kind": "unknown", "message": "Reached maximum number of turns (3)", "retryable": False}
 
 
+def test_json_verbose_array_reads_as_its_messages() -> None:
+    """`--output-format json --verbose` prints the run as one array of messages on one line:
+    read element by element, as the lines they would be; an array holding anything but
+    objects (or nothing) is refused like any line that is no object."""
+    array = json.dumps([init(), assistant({"type": "text", "text": "hi"}), result()]).encode()
+    events = run(array)
+    assert [e["type"] for e in events if e["type"] != "item.started"] == [
+        "session.started", "turn.started", "item.completed", "turn.completed"]
+    for bad in (b'[{"type": "result"}, 3]', b"[]"):
+        with pytest.raises(FrameError, match="not a JSON object"):
+            run(init(), bad)
+
+
 def test_resume_keeps_the_session_id() -> None:
     events = run(init(), result(), init(), result())
     sessions = of_type(events, "session.started")
