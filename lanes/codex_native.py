@@ -208,14 +208,26 @@ _ERROR_PATTERN_SOURCES: tuple[tuple[str, ErrorKind | None], ...] = (
     # Any other CodexErr::Stream carries a `response.failed` error from the provider.
     (r"^stream disconnected before completion", "provider"),
     # CodexErr::RetryLimit: "exceeded retry limit, last status: 429 Too Many Requests", and
-    # CodexErr::UnexpectedStatus: "unexpected status 401 Unauthorized: ...": the HTTP status
-    # decides, unless the status table does not know it (then the wording below may).
-    (r"exceeded retry limit, last status: (\d{3})|^unexpected status (\d{3})", None),
+    # CodexErr::UnexpectedStatus: "unexpected status 401 Unauthorized: ...", or its friendly
+    # form for a 403 from Cloudflare ("Access blocked by Cloudflare. ... (status 403
+    # Forbidden)"): the HTTP status decides, unless the status table does not know it (then the
+    # wording below may).
+    (r"exceeded retry limit, last status: (\d{3})|^unexpected status (\d{3})"
+     r"|^Access blocked by Cloudflare\b.*?\(status (\d{3})", None),
     # CodexErr::ContextWindowExceeded: the provider refused an input over the model's window.
     (r"ran out of room in the model's context window", "provider"),
     # CodexErr::InternalServerError (HTTP 500 without retries).
     (r"currently experiencing high demand", "provider"),
     (r"Missing environment variable", "auth"),
+    # CodexErr::RefreshTokenFailed ("Your access token could not be refreshed because ...";
+    # Codex's own class: Unauthorized).
+    (r"access token could not be refreshed", "auth"),
+    # The provider's overload answer ("Selected model is at capacity. Please try a different
+    # model.").
+    (r"Selected model is at capacity", "provider"),
+    # CodexErr::UsageNotIncluded ("To use Codex with your ChatGPT plan, upgrade to Plus"):
+    # Codex classes it with the usage limits (UsageLimitExceeded).
+    (r"To use Codex with your ChatGPT plan", "rate_limit"),
     (r"usage limit|Quota exceeded", "rate_limit"),
     (r"^turn aborted|^interrupted", "cancelled"),
 )
@@ -292,7 +304,7 @@ def error_kind(message: str) -> ErrorKind:
         match = pattern.search(head)
         if match is None:
             continue
-        found = kind or status_kind(int(match.group(1) or match.group(2)))
+        found = kind or status_kind(int(next(group for group in match.groups() if group)))
         if found != "unknown":
             return found
     return "unknown"
