@@ -211,6 +211,29 @@ signed-out run: "Not logged in · Please run /login", `authentication_failed`; a
 "You've hit your session limit", `rate_limit`). A status, when there is one, wins; `unknown` and
 `billing_error` (no kind of the model fits an exhausted balance) stay `unknown`."""
 
+API_ERROR_NAME_KINDS: dict[str, ErrorKind] = {
+    **{name: "network" for name in (
+        "connection_failed", "stream_idle_timeout", "computer_slept", "no_response",
+        "tls_untrusted_ca", "tls_cert_signature_failure", "network_edge_blocked")},
+    **{name: "auth" for name in (
+        "provider_credentials", "gateway_signin_required", "gateway_session_expired",
+        "api_key_auth_disabled", "org_disabled_credential", "invalid_credential_header",
+        "stored_login_refused", "oauth_refresh_store_refused")},
+    "usage_limit_reached": "rate_limit",
+}
+"""The synthetic line's typed `api_error` (Claude Code 2.1.3xx: its `error` says only
+`server_error` for a refused connection) -> kind, where one fits; the others read on."""
+
+CONNECTION_ERROR = re.compile(
+    r"^API Error: (?:Connection (?:error|refused)|Request timed out)|ECONNREFUSED|ECONNRESET"
+    r"|ETIMEDOUT|ENOTFOUND")
+"""The text of a failure to reach the API at all (every release: "API Error: Connection error."
+up to 2.1.x, "API Error: Connection refused ... (ECONNREFUSED)" in 2.1.3xx): network."""
+
+CLASSIFIED_PREFIX = 4096
+"""Characters of a failure's text `CONNECTION_ERROR` looks at (the cause comes first; a giant
+error body is not scanned whole)."""
+
 ABORTED = frozenset({"aborted_tools", "aborted_streaming"})
 """`result.terminal_reason` of a run the user interrupted."""
 
@@ -242,9 +265,11 @@ def file_changes(name: str, arguments: Any, tool_use_result: Any) -> list[FileCh
 
 
 def turn_error(result: dict[str, Any], api_message: str | None,
-               interrupt: str | None = None, api_error: str | None = None) -> TurnError:
+               interrupt: str | None = None, api_error: str | None = None,
+               api_error_name: str | None = None) -> TurnError:
     """The failed run's error: `api_error_status` by the core's HTTP status table, else the
-    synthetic assistant line's `api_error` name (`ASSISTANT_ERROR_KINDS`); a run the
+    synthetic assistant line's typed `api_error_name` (`API_ERROR_NAME_KINDS`), a connection
+    failure's words (`CONNECTION_ERROR`), its `error` name (`ASSISTANT_ERROR_KINDS`); a run the
     user interrupted (`interrupt` seen, or an `aborted_*` terminal reason) is `cancelled`."""
     status = result.get("api_error_status")
     text = str(result.get("result") or api_message or "")
@@ -253,6 +278,10 @@ def turn_error(result: dict[str, Any], api_message: str | None,
     kind: ErrorKind = "unknown"
     if isinstance(status, int):
         kind = status_kind(status)
+    elif api_error_name in API_ERROR_NAME_KINDS:
+        kind = API_ERROR_NAME_KINDS[api_error_name]
+    elif CONNECTION_ERROR.search(text[:CLASSIFIED_PREFIX]):
+        kind = "network"
     elif api_error is not None:
         kind = ASSISTANT_ERROR_KINDS.get(api_error, "unknown")
     reason = str(result.get("terminal_reason") or result.get("subtype") or "error")
@@ -388,6 +417,7 @@ class Translator:
     requested: set[str] = field(default_factory=set)
     api_message: str | None = None
     api_error: str | None = None
+    api_error_name: str | None = None
     asks: dict[str, _Ask] = field(default_factory=dict)
     tool_asks: dict[str, _Ask] = field(default_factory=dict)
     client_requests: dict[str, str] = field(default_factory=dict)
@@ -465,8 +495,10 @@ class Translator:
         if subtype in {"thinking_tokens", "status"}:
             return []  # progress: an estimate, `compacting`, a permission-mode change
         if subtype == "api_retry":
+            status = data.get("error_status")  # null when no HTTP answer came (no connection)
+            cause = f"HTTP {status}" if status is not None else "no HTTP status"
             message = (f"API retry {data.get('attempt')}/{data.get('max_retries')} after "
-                       f"HTTP {data.get('error_status')} ({data.get('error')})")
+                       f"{cause} ({data.get('error')})")
             return [self.b.notice(message)]
         if subtype == "permission_denied":
             return self._ensure_turn(frame) + self._denied(frame)
@@ -513,6 +545,7 @@ class Translator:
         self.tool_asks.clear()
         self.api_message = None
         self.api_error = None
+        self.api_error_name = None
         self.interrupt = None
         return session, info
 
@@ -646,8 +679,9 @@ class Translator:
             if frame.data.get("parent_tool_use_id"):
                 return []  # a sub-agent's failure: its Agent/Task tool_result reports it
             self.api_message = result_text(message.get("content")) or None
-            error = frame.data.get("error")
+            error, name = frame.data.get("error"), frame.data.get("api_error")
             self.api_error = error if isinstance(error, str) else None
+            self.api_error_name = name if isinstance(name, str) else None
             return []  # the failure itself; `result` ends the turn with it
         mid = str(message.get("id") or "")
         content = message.get("content")
@@ -800,7 +834,7 @@ class Translator:
     def _outcome(self, data: dict[str, Any], out: list[Event]) -> list[Event]:
         if run_failed(data):
             return out + self.b.turn_failed(turn_error(data, self.api_message, self.interrupt,
-                                                           self.api_error))
+                                                           self.api_error, self.api_error_name))
         stop = data.get("stop_reason")
         return out + self.b.turn_completed(usage_of(data), str(stop) if stop else None)
 

@@ -944,15 +944,19 @@ def test_an_edited_input_is_what_the_item_runs() -> None:
     ('API Error: 500 {"type":"error","error":{"type":"api_error"}}', "provider"),
     ('API Error: 429 {"type":"error","error":{"type":"rate_limit_error"}}', "rate_limit"),
     ("API Error: 401 invalid x-api-key", "auth"),
-    ("API Error: Connection error.", "unknown"),
+    ("API Error: Connection error.", "network"),
+    ("API Error: Request timed out.", "network"),
+    ("API Error: something else", "unknown"),
 ])
 def test_older_builds_name_the_status_only_in_the_text(text: str, kind: str) -> None:
     """Builds before 2.1.x print no `api_error_status` / `terminal_reason`: the status is the
-    head of the result text (`API Error: NNN ...`)."""
+    head of the result text (`API Error: NNN ...`); with no status, a failure to reach the API
+    at all says so in its words (`CONNECTION_ERROR`)."""
     events = run(init(), {"type": "result", "subtype": "success", "is_error": True,
                           "result": text, "session_id": SESSION})
     assert of_type(events, "turn.failed")[0]["error"] == {
-        "kind": kind, "message": text, "retryable": kind in {"provider", "rate_limit"}}
+        "kind": kind, "message": text,
+        "retryable": kind in {"provider", "rate_limit", "network"}}
 
 
 def test_output_format_json_is_one_whole_run() -> None:
