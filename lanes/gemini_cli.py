@@ -644,10 +644,11 @@ class FastReader:
         self.facts: dict[int, dict[str, Any]] = {}  # id(SessionInfo) -> its fields
 
     def feed(self, raw: bytes | memoryview) -> bytes | None:
-        if self.t.document is not None or not self.t.read_any:
-            return None  # an indented json answer's lines, or the input's first line
+        if self.t.document is not None:
+            return None  # the lines of an indented `--output-format json` answer
         try:
             line = FAST_DECODER.decode_raw(raw)
+            self.t.read_any = True  # a whole object: no `{` opening an indented answer
             kind = type(line)
             if kind is _MESSAGE:
                 if line.role == "user":
