@@ -49,10 +49,15 @@ How the stream becomes a log (each rule has a test):
   initialize answer is known by its `commands` when the request is not in the file) are no
   items; other control requests (hook callbacks, `mcp_message`, mode changes) are `unknown`.
 - The client's prompt line (a `user` line with no tool_result outside a turn) is the turn's
-  input, not an item; `[Request interrupted by user...]` text lines mark the interrupt, and a
-  failed `result` after one (or `terminal_reason` `aborted_*`) is turn.failed `cancelled`.
+  input, not an item, and so is its echo (`isReplay`, `--replay-user-messages`) inside the turn
+  (a slash command's `<local-command-stdout>` user line is output: kept whole as unknown);
+  `[Request interrupted by user...]` text lines mark the interrupt, and a failed `result` after
+  one (or `terminal_reason` `aborted_*`) is turn.failed `cancelled`.
 - `stream_event` lines (`--include-partial-messages`) are the same content as the assistant
   lines that follow, in pieces: no items of their own. `system/status` is progress.
+- `claude -p --output-format json --verbose` prints the same messages as one JSON array on
+  one line: each element is read as the line it would have been (without `--verbose` the one
+  `result` object is the run).
 - `result` ends the turn. Quirk: `subtype` is `"success"` even when the API failed, so the
   outcome is read from `is_error` / `terminal_reason` / an `error_*` subtype /
   `api_error_status`, else the `API Error: NNN` head of its text (an HTTP status: the
@@ -193,6 +198,42 @@ API_ERROR = re.compile(r"API Error: (\d{3})\b")
 """Head of the text of a failed API call (`API Error: 500 {...}`): older builds print no
 `api_error_status`, only this."""
 
+ASSISTANT_ERROR_KINDS: dict[str, ErrorKind] = {
+    "authentication_failed": "auth",
+    "rate_limit": "rate_limit",
+    "overloaded": "provider",
+    "server_error": "provider",
+    "invalid_request": "provider",
+}
+"""The `error` name Claude Code puts on its synthetic assistant line (SDK
+`SDKAssistantMessageError`) -> kind, for a failure whose `result` names no HTTP status (a
+signed-out run: "Not logged in · Please run /login", `authentication_failed`; a subscription's
+"You've hit your session limit", `rate_limit`). A status, when there is one, wins; `unknown` and
+`billing_error` (no kind of the model fits an exhausted balance) stay `unknown`."""
+
+API_ERROR_NAME_KINDS: dict[str, ErrorKind] = {
+    **{name: "network" for name in (
+        "connection_failed", "stream_idle_timeout", "computer_slept", "no_response",
+        "tls_untrusted_ca", "tls_cert_signature_failure", "network_edge_blocked")},
+    **{name: "auth" for name in (
+        "provider_credentials", "gateway_signin_required", "gateway_session_expired",
+        "api_key_auth_disabled", "org_disabled_credential", "invalid_credential_header",
+        "stored_login_refused", "oauth_refresh_store_refused")},
+    "usage_limit_reached": "rate_limit",
+}
+"""The synthetic line's typed `api_error` (Claude Code 2.1.3xx: its `error` says only
+`server_error` for a refused connection) -> kind, where one fits; the others read on."""
+
+CONNECTION_ERROR = re.compile(
+    r"^API Error: (?:Connection (?:error|refused)|Request timed out)|ECONNREFUSED|ECONNRESET"
+    r"|ETIMEDOUT|ENOTFOUND")
+"""The text of a failure to reach the API at all (every release: "API Error: Connection error."
+up to 2.1.x, "API Error: Connection refused ... (ECONNREFUSED)" in 2.1.3xx): network."""
+
+CLASSIFIED_PREFIX = 4096
+"""Characters of a failure's text `CONNECTION_ERROR` looks at (the cause comes first; a giant
+error body is not scanned whole)."""
+
 ABORTED = frozenset({"aborted_tools", "aborted_streaming"})
 """`result.terminal_reason` of a run the user interrupted."""
 
@@ -224,8 +265,11 @@ def file_changes(name: str, arguments: Any, tool_use_result: Any) -> list[FileCh
 
 
 def turn_error(result: dict[str, Any], api_message: str | None,
-               interrupt: str | None = None) -> TurnError:
-    """The failed run's error: `api_error_status` by the core's HTTP status table; a run the
+               interrupt: str | None = None, api_error: str | None = None,
+               api_error_name: str | None = None) -> TurnError:
+    """The failed run's error: `api_error_status` by the core's HTTP status table, else the
+    synthetic assistant line's typed `api_error_name` (`API_ERROR_NAME_KINDS`), a connection
+    failure's words (`CONNECTION_ERROR`), its `error` name (`ASSISTANT_ERROR_KINDS`); a run the
     user interrupted (`interrupt` seen, or an `aborted_*` terminal reason) is `cancelled`."""
     status = result.get("api_error_status")
     text = str(result.get("result") or api_message or "")
@@ -234,6 +278,12 @@ def turn_error(result: dict[str, Any], api_message: str | None,
     kind: ErrorKind = "unknown"
     if isinstance(status, int):
         kind = status_kind(status)
+    elif api_error_name in API_ERROR_NAME_KINDS:
+        kind = API_ERROR_NAME_KINDS[api_error_name]
+    elif CONNECTION_ERROR.search(text[:CLASSIFIED_PREFIX]):
+        kind = "network"
+    elif api_error is not None:
+        kind = ASSISTANT_ERROR_KINDS.get(api_error, "unknown")
     reason = str(result.get("terminal_reason") or result.get("subtype") or "error")
     if interrupt is not None or reason in ABORTED:
         kind = "cancelled"
@@ -366,6 +416,8 @@ class Translator:
     sessions_seen: set[str] = field(default_factory=set)
     requested: set[str] = field(default_factory=set)
     api_message: str | None = None
+    api_error: str | None = None
+    api_error_name: str | None = None
     asks: dict[str, _Ask] = field(default_factory=dict)
     tool_asks: dict[str, _Ask] = field(default_factory=dict)
     client_requests: dict[str, str] = field(default_factory=dict)
@@ -391,8 +443,12 @@ class Translator:
             return self._control_response(frame)
         if ltype == "control_cancel_request":
             return self._control_cancel(frame)
+        if ltype == "user" and _is_local_command_output(frame.data):
+            return [self.b.unknown("user/local_command_output", frame.data)]
         if ltype == "user" and not self.b.in_turn and _is_prompt(frame.data):
             return []  # the client's prompt: the turn's input, not an item
+        if ltype == "user" and _is_replayed_prompt(frame.data):
+            return []  # `--replay-user-messages` echoing that prompt inside its turn
         if ltype == "system":
             return self._system(frame)
         if ltype == "result":
@@ -439,8 +495,10 @@ class Translator:
         if subtype in {"thinking_tokens", "status"}:
             return []  # progress: an estimate, `compacting`, a permission-mode change
         if subtype == "api_retry":
+            status = data.get("error_status")  # null when no HTTP answer came (no connection)
+            cause = f"HTTP {status}" if status is not None else "no HTTP status"
             message = (f"API retry {data.get('attempt')}/{data.get('max_retries')} after "
-                       f"HTTP {data.get('error_status')} ({data.get('error')})")
+                       f"{cause} ({data.get('error')})")
             return [self.b.notice(message)]
         if subtype == "permission_denied":
             return self._ensure_turn(frame) + self._denied(frame)
@@ -486,6 +544,8 @@ class Translator:
         self.block_counts.clear()
         self.tool_asks.clear()
         self.api_message = None
+        self.api_error = None
+        self.api_error_name = None
         self.interrupt = None
         return session, info
 
@@ -616,7 +676,12 @@ class Translator:
 
     def _assistant(self, frame: Frame, message: dict[str, Any]) -> list[Event]:
         if frame.data.get("is_api_error_message") or message.get("model") == "<synthetic>":
+            if frame.data.get("parent_tool_use_id"):
+                return []  # a sub-agent's failure: its Agent/Task tool_result reports it
             self.api_message = result_text(message.get("content")) or None
+            error, name = frame.data.get("error"), frame.data.get("api_error")
+            self.api_error = error if isinstance(error, str) else None
+            self.api_error_name = name if isinstance(name, str) else None
             return []  # the failure itself; `result` ends the turn with it
         mid = str(message.get("id") or "")
         content = message.get("content")
@@ -768,7 +833,8 @@ class Translator:
 
     def _outcome(self, data: dict[str, Any], out: list[Event]) -> list[Event]:
         if run_failed(data):
-            return out + self.b.turn_failed(turn_error(data, self.api_message, self.interrupt))
+            return out + self.b.turn_failed(turn_error(data, self.api_message, self.interrupt,
+                                                           self.api_error, self.api_error_name))
         stop = data.get("stop_reason")
         return out + self.b.turn_completed(usage_of(data), str(stop) if stop else None)
 
@@ -868,6 +934,34 @@ def _is_prompt(line: dict[str, Any]) -> bool:
         isinstance(b, dict) and b.get("type") == "tool_result" for b in content))
 
 
+LOCAL_COMMAND_OUTPUT = ("<local-command-stdout>", "<local-command-stderr>")
+"""Heads of a slash command's output, which Claude Code also prints as a replayed user line."""
+
+
+def _texts(line: dict[str, Any]) -> list[str]:
+    """The text of a user line's content (a string, or its text blocks)."""
+    message = line.get("message")
+    content = message.get("content") if isinstance(message, dict) else None
+    if isinstance(content, str):
+        return [content]
+    blocks = content if isinstance(content, list) else []
+    return [b["text"] for b in blocks if isinstance(b, dict) and isinstance(b.get("text"), str)]
+
+
+def _is_local_command_output(line: dict[str, Any]) -> bool:
+    """A slash command's output (`/model`, `/context`, ...) printed as a user line: the
+    command's result, kept whole wherever it stands (between turns too), never a prompt."""
+    return _is_prompt(line) and any(
+        t.lstrip().startswith(LOCAL_COMMAND_OUTPUT) for t in _texts(line))
+
+
+def _is_replayed_prompt(line: dict[str, Any]) -> bool:
+    """A prompt echoed back by `--replay-user-messages` (`isReplay`, after the run's init): the
+    turn's input again, not an item. An interrupt mark is not a prompt."""
+    return line.get("isReplay") is True and _is_prompt(line) and not any(
+        t.startswith(INTERRUPT_MARK) for t in _texts(line))
+
+
 def _is_initialize_answer(response: dict[str, Any]) -> bool:
     """The CLI's answer to `initialize` (its commands, models, account), recognized by content
     when the transcript lacks the client's request (a stdout-only recording)."""
@@ -926,6 +1020,10 @@ def normalize(source: LaneInput, context: RunContext) -> Iterator[Event]:
 def read_line(translator: Translator, number: int, line: bytes) -> list[Event]:
     """One non-blank line through the pydantic path (lenient: an unreadable line a notice and
     the line kept whole as an `unknown` item)."""
+    messages = message_array(line)
+    if messages is not None:
+        return [event for message in messages
+                for event in translator.feed(Frame(number, message, orjson.dumps(message)))]
     try:
         data = parse_object(line, number=number, lane=LANE_ID, source=translator.source)
     except FrameError as exc:
@@ -933,6 +1031,21 @@ def read_line(translator: Translator, number: int, line: bytes) -> list[Event]:
             raise
         return translator.unreadable(number, line, exc.reason)
     return translator.feed(Frame(number, data, line))
+
+
+def message_array(line: bytes) -> list[dict[str, Any]] | None:
+    """The messages of `claude -p --output-format json --verbose`, which prints the whole run
+    as one JSON array of stream-json messages (init ... result) on one line; None for any
+    other line (an array holding anything but objects is the ordinary refusal's)."""
+    if not line.lstrip().startswith(b"["):
+        return None
+    try:
+        value = orjson.loads(line)
+    except orjson.JSONDecodeError:
+        return None
+    if isinstance(value, list) and value and all(isinstance(m, dict) for m in value):
+        return cast(list[dict[str, Any]], value)
+    return None
 
 
 def normalize_lines(source: LaneInput, context: RunContext) -> Iterator[bytes]:

@@ -118,6 +118,7 @@ from harness.contract.model import (
     TurnStarted,
     UnknownItem,
     Usage,
+    UsageScope,
     WebSearch,
     status_kind,
 )
@@ -207,14 +208,26 @@ _ERROR_PATTERN_SOURCES: tuple[tuple[str, ErrorKind | None], ...] = (
     # Any other CodexErr::Stream carries a `response.failed` error from the provider.
     (r"^stream disconnected before completion", "provider"),
     # CodexErr::RetryLimit: "exceeded retry limit, last status: 429 Too Many Requests", and
-    # CodexErr::UnexpectedStatus: "unexpected status 401 Unauthorized: ...": the HTTP status
-    # decides, unless the status table does not know it (then the wording below may).
-    (r"exceeded retry limit, last status: (\d{3})|^unexpected status (\d{3})", None),
+    # CodexErr::UnexpectedStatus: "unexpected status 401 Unauthorized: ...", or its friendly
+    # form for a 403 from Cloudflare ("Access blocked by Cloudflare. ... (status 403
+    # Forbidden)"): the HTTP status decides, unless the status table does not know it (then the
+    # wording below may).
+    (r"exceeded retry limit, last status: (\d{3})|^unexpected status (\d{3})"
+     r"|^Access blocked by Cloudflare\b.*?\(status (\d{3})", None),
     # CodexErr::ContextWindowExceeded: the provider refused an input over the model's window.
     (r"ran out of room in the model's context window", "provider"),
     # CodexErr::InternalServerError (HTTP 500 without retries).
     (r"currently experiencing high demand", "provider"),
     (r"Missing environment variable", "auth"),
+    # CodexErr::RefreshTokenFailed ("Your access token could not be refreshed because ...";
+    # Codex's own class: Unauthorized).
+    (r"access token could not be refreshed", "auth"),
+    # The provider's overload answer ("Selected model is at capacity. Please try a different
+    # model.").
+    (r"Selected model is at capacity", "provider"),
+    # CodexErr::UsageNotIncluded ("To use Codex with your ChatGPT plan, upgrade to Plus"):
+    # Codex classes it with the usage limits (UsageLimitExceeded).
+    (r"To use Codex with your ChatGPT plan", "rate_limit"),
     (r"usage limit|Quota exceeded", "rate_limit"),
     (r"^turn aborted|^interrupted", "cancelled"),
 )
@@ -291,7 +304,7 @@ def error_kind(message: str) -> ErrorKind:
         match = pattern.search(head)
         if match is None:
             continue
-        found = kind or status_kind(int(match.group(1) or match.group(2)))
+        found = kind or status_kind(int(next(group for group in match.groups() if group)))
         if found != "unknown":
             return found
     return "unknown"
@@ -452,9 +465,26 @@ def _status(phase: Phase, native: NativeStatus | None) -> ItemStatus:
     return status
 
 
-def thread_usage(native: Any) -> Usage:
+RESUMED_USAGE_CARRIED = (0, 79, 0)
+"""First release whose resumed run (`codex exec resume`) carries the thread's token totals on:
+up to 0.77.0 a new Codex process counts from zero, so a resumed run's `turn.completed.usage`
+is that one run's (one turn's) count, not the thread's (recorded here: 0.60.1-0.77.0 print the
+second request's count alone, 0.79.0 and later the sum)."""
+
+
+def resumed_usage_scope(runtime_version: str | None) -> UsageScope:
+    """The scope of a resumed run's usage: `turn` for a release known to count from zero again
+    (`RESUMED_USAGE_CARRIED`), else `cumulative` (the current format, also when the version is
+    not known)."""
+    match = re.match(r"(\d+)\.(\d+)\.(\d+)", runtime_version or "")
+    if match and tuple(int(part) for part in match.groups()) < RESUMED_USAGE_CARRIED:
+        return "turn"
+    return "cumulative"
+
+
+def thread_usage(native: Any, scope: UsageScope = "cumulative") -> Usage:
     """`turn.completed.usage` (a `NativeUsage`, or the fast path's Struct of it)."""
-    return Usage(scope="cumulative", input_tokens=native.input_tokens,
+    return Usage(scope=scope, input_tokens=native.input_tokens,
                  cached_input_tokens=native.cached_input_tokens,
                  cache_write_input_tokens=native.cache_write_input_tokens,
                  output_tokens=native.output_tokens,
@@ -718,6 +748,8 @@ class Translator:
         self.live: set[str] = set()
         """Native ids started or updated and not completed yet (the builder holds them open)."""
         self.plan_text: dict[str, str] = {}
+        self.usage_scope: UsageScope = "cumulative"
+        """The scope of this run's `turn.completed.usage` (see `resumed_usage_scope`)."""
         self.legacy: LegacyReader | None = None
         """Set once a legacy (pre-0.44) line was read (lenient mode only)."""
 
@@ -828,6 +860,8 @@ class Translator:
         self.threads.add(thread_id)
         self.live.clear()
         self.plan_text.clear()
+        self.usage_scope = "cumulative" if resumed is None else \
+            resumed_usage_scope(self.context.runtime_version)
         return self.b.session_started(thread_id, self._session_info(resumed))
 
     def _session_info(self, resumed_from: str | None) -> SessionInfo:
@@ -867,7 +901,8 @@ class Translator:
         return self.b.turn_completed(usage)
 
     def _usage(self, frame: Frame, raw: Any) -> Usage:
-        return thread_usage(self._parse(NativeUsage, raw, frame, "turn.completed usage"))
+        return thread_usage(self._parse(NativeUsage, raw, frame, "turn.completed usage"),
+                            self.usage_scope)
 
     def _turn_failed(self, frame: Frame) -> list[Event]:
         self._need_turn(frame, "turn.failed")
@@ -1313,6 +1348,8 @@ class FastReader:
         if not b.in_turn:
             raise UnfitError
         native = event.usage
+        if t.usage_scope != "cumulative":
+            raise UnfitError  # an older release's resumed run: `Translator._usage` scopes it
         t._end_turn()
         ended = b.turn_ended_written()
         if ended is None:  # items still open: the builder fails them first

@@ -29,9 +29,14 @@ Quirks (each has a test; none is papered over):
   from the tool name, so the split is at the first `_` after the prefix, as Gemini CLI splits.
 - A stream that breaks off prints an `error` line ("Model stream ended without a finish reason")
   and a `result` with `status: error` and no `error` object: the turn fails `stream_truncated`.
+  A failed `result` with no such line before it (cancelled, an API error after some chunks)
+  also cuts the answer being streamed: that assistant_message is `failed`, not completed.
 - An error's kind is read from the first `CLASSIFIED_PREFIX` characters of its text (the cause
   comes first): a giant provider error body is not scanned whole. An HTTP status in the text
   (`"code": N`) goes through the core's one table (`harness.contract.model.status_kind`).
+- `--output-format json` prints one object indented over many lines (`JSON.stringify(..., 2)`):
+  an input whose first line is `{` alone is held whole until its end and read as that one
+  object (a run: session, model, answer, usage, outcome); anything else is JSONL.
 - An answer Gemini CLI finds unusable (no text, thoughts only, cut by the token limit, blocked)
   prints one of its fixed `error` lines and a `result` with `status: error`: the turn fails
   `provider` (the model's answer was the problem), not `unknown`.
@@ -92,6 +97,7 @@ from harness.contract.model import (
 from lanes.gemini_family import (
     DECLINED_ERROR_TYPES,
     FILE_CHANGE_KINDS,
+    POLICY_DENIED_ERROR_TYPES,
     TOOL_KINDS,
     file_path,
     mcp_names,
@@ -216,12 +222,14 @@ def finish_item(item: Item, data: dict[str, Any], policy: ApprovalPolicy = "unkn
 
     `tool_not_registered` is a decline only where an approval mode could have dropped the tool:
     under `yolo` (policy `never`) nothing is dropped, so the call named a tool the CLI does not
-    have (e.g. Gemini CLI 0.20 registers MCP tools under their bare names) and simply failed."""
+    have (e.g. Gemini CLI 0.20 registers MCP tools under their bare names) and simply failed.
+    `policy_violation` (a policy rule denied the call) is a decline under every mode."""
     failed = data.get("status") != "success"
     error = _dict(data.get("error"))
     message = str(error.get("message") or data.get("output") or "tool failed") if failed else None
-    declined = isinstance(error.get("type"), str) and error["type"] in DECLINED_ERROR_TYPES \
-        and policy != "never"
+    kind = _str_or_none(error.get("type"))
+    declined = (kind in POLICY_DENIED_ERROR_TYPES or (
+        kind in DECLINED_ERROR_TYPES and policy != "never"))
     status = "declined" if declined else \
         "failed" if failed else "completed"
     output = data.get("output")
@@ -283,6 +291,11 @@ class Translator:
         self.sessions: set[str] = set()
         self.last_error: str | None = None
         self.infos: dict[tuple[str | None, str | None], SessionInfo] = {}
+        self.document: list[bytes] | None = None
+        """The lines of a `--output-format json` answer, once its first line (`{` alone) was
+        read: the CLI prints that one object indented over many lines (read at the end)."""
+        self.document_line = 0
+        self.read_any = False
 
     # ---------------------------------------------------------------- dispatch
 
@@ -305,7 +318,36 @@ class Translator:
         return cast(dict[str, Handler], handlers)
 
     def close(self) -> list[Event]:
-        return [*self._close_text(), *self.b.close()]
+        out = self._read_document() if self.document is not None else []
+        return [*out, *self._close_text(), *self.b.close()]
+
+    def take_document_line(self, number: int, line: bytes) -> bool:
+        """Whether `line` belongs to an indented `--output-format json` answer (held until the
+        end of input): its first line is `{` alone, the input's first line."""
+        if self.document is not None:
+            self.document.append(line)
+            return True
+        first = not self.read_any
+        self.read_any = True
+        if first and line.strip() == b"{":
+            self.document, self.document_line = [line], number
+            return True
+        return False
+
+    def _read_document(self) -> list[Event]:
+        """The held answer as one object (strict: refused naming its first line when it is no
+        JSON object; lenient: a notice and the text kept whole)."""
+        raw = b"\n".join(self.document or [])
+        self.document = None
+        try:
+            data = parse_object(raw, number=self.document_line, lane=LANE_ID,
+                                source=self.source)
+        except FrameError as exc:
+            if not self.context.lenient:
+                raise
+            return [self.b.notice(f"line {self.document_line}: {exc.reason}"),
+                    self.b.unknown("unreadable", raw.decode("utf-8", "replace"))]
+        return self.feed(Frame(self.document_line, data, raw))
 
     # ---------------------------------------------------------------- session and turn
 
@@ -378,8 +420,11 @@ class Translator:
         return out + self.b.turn_started()
 
     def _result(self, frame: Frame) -> list[Event]:
-        out = [*self._close_text(), *self._ensure_session(frame)]
+        """A failed `result` cuts an answer still streaming (cancelled, or an API error after
+        some chunks, with no `error` line before it): that message failed."""
         data = frame.data
+        cut = data.get("status") != "success"
+        out = [*self._close_text("failed" if cut else "completed"), *self._ensure_session(frame)]
         return out + self.end_turn(data.get("status"), data.get("stats"), data.get("error"))
 
     def end_turn(self, status: Any, stats: Any, error: Any) -> list[Event]:
@@ -467,18 +512,21 @@ class Translator:
         name = self.tool_names.pop(str(tool_id), "")
         done = finish_item(item, frame.data, self.context.approval_policy)
         if done.status == "declined":
-            out += self._declined(done, name)
+            out += self._declined(done, name, _dict(frame.data.get("error")))
         out.append(self.b.item("completed", done))
         return out
 
-    def _declined(self, item: Item, tool_name: str) -> list[Event]:
+    def _declined(self, item: Item, tool_name: str, error: dict[str, Any]) -> list[Event]:
         """The approval nobody could give: requested, then denied by the approval policy. The
         action is the command, or the tool's name (not read from `tool_id`: that is
-        the bare call id in older releases, e.g. 0.20 and 0.30)."""
+        the bare call id in older releases, e.g. 0.20 and 0.30); the reason is the policy
+        rule's own message, or (a dropped tool) the approval mode."""
         request_id = f"approval_{item.id}"
         action = item.command if isinstance(item, CommandExecution) else tool_name
-        return [self.b.approval_requested(request_id, item.id, action,
-                                          "not allowed by the approval mode"),
+        reason = str(error.get("message") or "denied by policy") \
+            if _str_or_none(error.get("type")) in POLICY_DENIED_ERROR_TYPES \
+            else "not allowed by the approval mode"
+        return [self.b.approval_requested(request_id, item.id, action, reason),
                 self.b.approval_resolved(request_id, "denied", "policy")]
 
     # ---------------------------------------------------------------- notices and problems
@@ -519,6 +567,8 @@ def normalize(source: LaneInput, context: RunContext) -> Iterator[Event]:
 def read_line(translator: Translator, number: int, line: bytes) -> list[Event]:
     """One non-blank line through the pydantic path (lenient: an unreadable line becomes a
     notice and the line kept whole)."""
+    if translator.take_document_line(number, line):
+        return []
     try:
         data = parse_object(line, number=number, lane=LANE_ID, source=translator.source)
     except FrameError as exc:
@@ -594,8 +644,11 @@ class FastReader:
         self.facts: dict[int, dict[str, Any]] = {}  # id(SessionInfo) -> its fields
 
     def feed(self, raw: bytes | memoryview) -> bytes | None:
+        if self.t.document is not None:
+            return None  # the lines of an indented `--output-format json` answer
         try:
             line = FAST_DECODER.decode_raw(raw)
+            self.t.read_any = True  # a whole object: no `{` opening an indented answer
             kind = type(line)
             if kind is _MESSAGE:
                 if line.role == "user":

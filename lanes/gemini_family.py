@@ -72,9 +72,14 @@ DECLINED_ERROR_TYPES = frozenset({"tool_not_registered"})
 approval mode `default` drops every tool that would ask, and a call of it fails
 `tool_not_registered`."""
 
-DECLINED_ERRORS = re.compile(r'^Tool "[^"]+" not found\b')
-"""The same refusal as the model gets it: the functionResponse error Gemini CLI writes for
-`tool_not_registered` (`Tool "<name>" not found.`)."""
+POLICY_DENIED_ERROR_TYPES = frozenset({"policy_violation"})
+"""A tool its policy engine denied without running (`Tool execution denied by policy.` and the
+rule's deny message): a decline under every approval mode, yolo included (headless Gemini CLI
+0.61 denies an edit of a build file such as package.json even under yolo)."""
+
+DECLINED_ERRORS = re.compile(r'^(?:Tool "[^"]+" not found\b|Tool execution denied by policy\.)')
+"""The same refusals as the model gets them: the functionResponse error Gemini CLI writes for
+`tool_not_registered` (`Tool "<name>" not found.`) and for `policy_violation`."""
 
 _UNTRUSTED = re.compile(r"^\s*<untrusted_context>\n?(.*?)\n?</untrusted_context>\s*$", re.DOTALL)
 _SHELL_FIELD = re.compile(r"^(Output|Exit Code|Error|Signal|Background PIDs|Process Group PGID|"

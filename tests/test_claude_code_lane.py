@@ -342,6 +342,49 @@ def test_api_error_status_kinds(status: int, kind: str) -> None:
     assert of_type(events, "turn.failed")[0]["error"]["kind"] == kind
 
 
+@pytest.mark.parametrize(("name", "kind"), [("authentication_failed", "auth"),
+                                            ("rate_limit", "rate_limit"),
+                                            ("overloaded", "provider"),
+                                            ("server_error", "provider"),
+                                            ("billing_error", "unknown"), ("unknown", "unknown")])
+def test_synthetic_error_name_gives_the_kind_without_a_status(name: str, kind: str) -> None:
+    """A failure whose result names no HTTP status (signed out, a subscription limit) is read
+    from the synthetic line's `error` name (`ASSISTANT_ERROR_KINDS`); a status still wins."""
+    synthetic = assistant({"type": "text", "text": "Not logged in"}, mid="uuid-x", error=name)
+    synthetic["message"]["model"] = "<synthetic>"
+    failed = run(init(), synthetic, result(is_error=True, result="Not logged in",
+                                           terminal_reason=None))
+    assert of_type(failed, "turn.failed")[0]["error"]["kind"] == kind
+    with_status = run(init(), synthetic, result(is_error=True, api_error_status=500))
+    assert of_type(with_status, "turn.failed")[0]["error"]["kind"] == "provider"
+
+
+def test_a_sub_agents_synthetic_failure_is_not_the_runs() -> None:
+    """A synthetic line with `parent_tool_use_id` is a sub-agent's failure (its Task result
+    reports it): a later failure of the run takes neither its kind nor its text."""
+    synthetic = assistant({"type": "text", "text": "Not logged in"}, mid="uuid-x",
+                          error="authentication_failed", parent_tool_use_id="toolu_task")
+    synthetic["message"]["model"] = "<synthetic>"
+    events = run(init(), synthetic,
+                 result(subtype="error_max_turns", is_error=True, result=None,
+                        terminal_reason=None, errors=["Reached maximum number of turns (3)"]))
+    assert of_type(events, "turn.failed")[0]["error"] == {
+        "kind": "unknown", "message": "Reached maximum number of turns (3)", "retryable": False}
+
+
+def test_json_verbose_array_reads_as_its_messages() -> None:
+    """`--output-format json --verbose` prints the run as one array of messages on one line:
+    read element by element, as the lines they would be; an array holding anything but
+    objects (or nothing) is refused like any line that is no object."""
+    array = json.dumps([init(), assistant({"type": "text", "text": "hi"}), result()]).encode()
+    events = run(array)
+    assert [e["type"] for e in events if e["type"] != "item.started"] == [
+        "session.started", "turn.started", "item.completed", "turn.completed"]
+    for bad in (b'[{"type": "result"}, 3]', b"[]"):
+        with pytest.raises(FrameError, match="not a JSON object"):
+            run(init(), bad)
+
+
 def test_resume_keeps_the_session_id() -> None:
     events = run(init(), result(), init(), result())
     sessions = of_type(events, "session.started")
@@ -901,15 +944,19 @@ def test_an_edited_input_is_what_the_item_runs() -> None:
     ('API Error: 500 {"type":"error","error":{"type":"api_error"}}', "provider"),
     ('API Error: 429 {"type":"error","error":{"type":"rate_limit_error"}}', "rate_limit"),
     ("API Error: 401 invalid x-api-key", "auth"),
-    ("API Error: Connection error.", "unknown"),
+    ("API Error: Connection error.", "network"),
+    ("API Error: Request timed out.", "network"),
+    ("API Error: something else", "unknown"),
 ])
 def test_older_builds_name_the_status_only_in_the_text(text: str, kind: str) -> None:
     """Builds before 2.1.x print no `api_error_status` / `terminal_reason`: the status is the
-    head of the result text (`API Error: NNN ...`)."""
+    head of the result text (`API Error: NNN ...`); with no status, a failure to reach the API
+    at all says so in its words (`CONNECTION_ERROR`)."""
     events = run(init(), {"type": "result", "subtype": "success", "is_error": True,
                           "result": text, "session_id": SESSION})
     assert of_type(events, "turn.failed")[0]["error"] == {
-        "kind": kind, "message": text, "retryable": kind in {"provider", "rate_limit"}}
+        "kind": kind, "message": text,
+        "retryable": kind in {"provider", "rate_limit", "network"}}
 
 
 def test_output_format_json_is_one_whole_run() -> None:

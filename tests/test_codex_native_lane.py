@@ -1184,3 +1184,12 @@ def test_depth_check_counts_containers() -> None:
     assert cn.deeper_than(nested(cn.KEPT_DEPTH + 1))
     assert not cn.deeper_than({"a": [1, {"b": "x" * 10}]}, limit=3)
     assert cn.deeper_than({"a": [1, {"b": []}]}, limit=3)
+
+
+@pytest.mark.parametrize(("version", "scope"), [
+    ("0.60.1", "turn"), ("0.77.0", "turn"), ("0.79.0", "cumulative"), ("0.171.0", "cumulative"),
+    ("1.0.0", "cumulative"), (None, "cumulative"), ("dev", "cumulative")])
+def test_resumed_usage_scope_follows_the_release(version: str | None, scope: str) -> None:
+    """Up to 0.77.0 a resumed run counts tokens from zero (its usage is its one turn's); from
+    0.79.0 it carries the thread's totals on; an unknown version reads as the current format."""
+    assert cn.resumed_usage_scope(version) == scope

@@ -280,6 +280,26 @@ def test_tool_not_registered_under_yolo_is_a_failed_call(tmp_path: Path) -> None
     assert completed(unknown)[0]["status"] == "declined"
 
 
+def test_policy_violation_is_declined_under_every_mode(tmp_path: Path) -> None:
+    """A policy rule's denial (`policy_violation`, e.g. the build-file protection that denies
+    an edit of package.json even under yolo) is a decline by policy whatever the approval mode,
+    its reason the rule's message; the API lane's copy of the refusal (the functionResponse
+    error) matches `gemini_family.DECLINED_ERRORS` the same way."""
+    message = ("Tool execution denied by policy. Modifying build configuration files requires "
+               "explicit user confirmation")
+    body = (tool_use("replace", "c", file_path="package.json"),
+            tool_result("replace", "c", message, {"type": "policy_violation", "message": message}))
+    for policy in ("never", "unknown"):
+        events = run(tmp_path, *body, context=RunContext(approval_policy=policy))
+        [item] = completed(events)
+        assert (item["status"], item["error"]) == ("declined", message)
+        requested, resolved = [e for e in events if e["type"].startswith("approval.")]
+        assert (requested["action"], requested["reason"]) == ("replace", message)
+        assert (resolved["decision"], resolved["decided_by"]) == ("denied", "policy")
+    assert gemini_family.DECLINED_ERRORS.match(message)
+    assert not gemini_family.DECLINED_ERRORS.match("Tool execution failed: denied by policy.")
+
+
 def test_declined_tool_action_is_its_name_with_a_bare_tool_id(tmp_path: Path) -> None:
     """In older releases (0.20, 0.30) a `tool_id` is the bare call id (`r0s0b0c0`, no
     `<tool_name>__` prefix): the approval's action is still the tool's name, never the id."""
@@ -485,6 +505,26 @@ def test_lenient_keeps_every_line_it_cannot_read_whole(tmp_path: Path) -> None:
     assert types(events)[-1] == "turn.completed"
 
 
+def test_indented_json_answer_is_one_object(tmp_path: Path) -> None:
+    """`--output-format json` prints one object over many lines: read whole (an error answer
+    fails the turn); one that is no JSON object is refused at its first line in strict mode
+    and kept whole, with a notice, in lenient mode; a JSONL stream is not held back."""
+    answer = {"session_id": "s1", "error": {"type": "Error", "message": "[API Error: boom]"},
+              "stats": {"models": {"gemini-2.5-pro": {"tokens": {"prompt": 5, "candidates": 1}}}}}
+    path = tmp_path / "answer.json"
+    path.write_text(json.dumps(answer, indent=2))
+    events = normalize_file(path, RunContext())
+    assert types(events) == ["session.started", "turn.started", "turn.failed"]
+    assert events[-1]["error"]["message"] == "[API Error: boom]"
+    path.write_text('{\n  "response": "cut')
+    with pytest.raises(FrameError) as refused:
+        normalize_file(path, RunContext())
+    assert refused.value.line == 1
+    kept = [i for i in completed(normalize_file(path, RunContext(lenient=True)))
+            if i["kind"] == "unknown"]
+    assert [i["payload"] for i in kept] == ['{\n  "response": "cut']
+
+
 VERSION_SHAPES = REPO / "tests" / "data" / "shapes" / "gemini-cli"
 
 
@@ -502,9 +542,10 @@ def _damages() -> list[tuple[str, str]]:
 @pytest.mark.parametrize(("recording", "damage"), _damages())
 def test_damaged_recordings_from_every_version_lose_nothing_in_lenient_mode(
         tmp_path: Path, recording: str, damage: str) -> None:
-    """Every recorded release's stream (0.20 .. 0.55, bare or prefixed tool ids, old stats),
-    damaged three ways: strict refuses in one `file:line` error; lenient gives a valid log that
-    still holds every line's facts, the damaged line kept whole as `unknown`."""
+    """Every recorded release's stream (0.20 .. 0.61, bare or prefixed tool ids, old stats, the
+    indented `--output-format json` answer), damaged three ways: strict refuses in one
+    `file:line` error; lenient gives a valid log that still holds every line's facts, the
+    damaged line kept whole as `unknown`."""
     lines = (VERSION_SHAPES / recording).read_bytes().splitlines(keepends=True)
     uses = [n for n, line in enumerate(lines) if b'"type":"tool_use"' in line]
     if damage == "orphan result":
@@ -523,6 +564,9 @@ def test_damaged_recordings_from_every_version_lose_nothing_in_lenient_mode(
     payloads = [i["payload"] for i in completed(events) if i["kind"] == "unknown"]
     if damage == "orphan result":
         assert [p["tool_id"] for p in payloads if isinstance(p, dict)] == [orphan_id]
+    elif damage == "cut last line" and lines[0].strip() == b"{":
+        # an indented `--output-format json` answer is one object: kept whole, every line
+        assert payloads == [b"".join(damaged).rstrip(b"\n").decode()]
     elif damage == "cut last line":
         assert payloads == [cut.decode()]
     else:  # the cut tool_use, then its result (now an orphan), both whole
