@@ -134,6 +134,7 @@ from lanes.api_shell import (
     TurnUsage,
     call_sdk,
     client_per_key,
+    close_unanswered,
     json_or_none,
     json_or_text,
     normalize_cassette,
@@ -607,6 +608,7 @@ class Translator(ExchangeTranslator[Replayed]):
         self.usage = _TurnUsage()
         self.stop_reason: str | None = None
         self.answered = False
+        self.asked_tools = False
         self.retrying = False
         self.held: list[ToolCall] = []
         self.last_messages: list[dict[str, Any]] = []
@@ -731,13 +733,19 @@ class Translator(ExchangeTranslator[Replayed]):
         return out
 
     def _close_turn(self) -> list[Event]:
-        """End the open turn: completed after a final answer, else the input stopped inside it
-        (calls still waiting for results are failed by the builder)."""
+        """End the open turn: completed after a final answer, or (any client but Claude Code)
+        after a finished answer whose tool calls the client never answered (`close_unanswered`);
+        else the input stopped inside it (calls still waiting for results are failed by the
+        builder)."""
         done = self.answered and not self.pending
+        out: list[Event] = []
+        if not done and self.asked_tools and not self.claude_code:
+            out = close_unanswered(self.b, [p.item for p in self.pending.values()])
+            done = True
         self.pending.clear()
         self.server_calls.clear()
         if done:
-            return self.b.turn_completed(self.usage.model(), self.stop_reason)
+            return out + self.b.turn_completed(self.usage.model(), self.stop_reason)
         return self.b.close_turn_truncated()
 
     def _collect_results(self, messages: list[dict[str, Any]]) -> list[Event]:
@@ -761,6 +769,7 @@ class Translator(ExchangeTranslator[Replayed]):
         the answer's length."""
         self.blocks.clear()
         self.call_usage = _CallUsage()
+        self.asked_tools = False
         outcome: Outcome = "truncated"
         if rep.message is not None:
             yield from self._whole_message(rep.message)
@@ -845,6 +854,7 @@ class Translator(ExchangeTranslator[Replayed]):
         out = self._close_blocks()
         meaning = STOP_REASONS.get(cast(BetaStopReason, self.stop_reason or ""), "answer")
         self.answered = meaning == "answer" or (meaning == "tool_use" and not self.pending)
+        self.asked_tools = meaning == "tool_use" and bool(self.pending)
         return out
 
     # ---------------------------------------------------------------- content blocks

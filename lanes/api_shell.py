@@ -32,6 +32,7 @@ from harness.contract.lane import LaneInput, RunContext
 from harness.contract.model import (
     Delta,
     Event,
+    Item,
     ItemCompleted,
     ItemStarted,
     ItemUpdated,
@@ -158,6 +159,30 @@ def side_error(error: str | None, stream_error: str | None, status: int) -> str 
     if stream_error is not None:
         return stream_error
     return f"HTTP {status}" if status >= 400 else None
+
+
+# ------------------------------------------------------------------------------------- turns
+
+UNANSWERED = "no result recorded: the client never sent this call's result"
+"""Why a call of a finished answer is closed `failed` when the client moved on without
+answering it (a new prompt, or the end of its recording)."""
+
+
+def close_unanswered(b: LogBuilder, items: Iterable[Item]) -> list[Event]:
+    """Close the calls a finished answer asked for and the client never answered.
+
+    Why: a client other than the lane's own runtime may stop at an answer that asks for tools
+    (a tool call used as structured output, `tool_choice` forcing one, a client that only
+    inspects the call). Every HTTP exchange finished, so the turn completes with the answer's
+    stop reason, and the calls end `failed` with `UNANSWERED` (no result is invented). The
+    runtimes always answer their calls, so in their traffic such an ending stays a cut turn."""
+    out: list[Event] = []
+    for item in items:
+        update: dict[str, Any] = {"status": "failed"}
+        if "error" in type(item).model_fields:
+            update["error"] = UNANSWERED
+        out.append(b.item("completed", item.model_copy(update=update)))
+    return out
 
 
 # ------------------------------------------------------------------------------------- streaming
