@@ -130,6 +130,7 @@ from lanes.api_shell import (
     TurnUsage,
     call_sdk,
     client_per_key,
+    close_unanswered,
     json_or_none,
     json_or_text,
     normalize_cassette,
@@ -352,14 +353,23 @@ class Replayed:
 ClientFor = Callable[[Interaction], OpenAI]
 
 
+def api_base(interaction: Interaction) -> str:
+    """The API base the request was sent under: its URL up to `/responses` (`/v1` on OpenAI,
+    `/openai/v1` on Azure, `/api/v1` behind OpenRouter and other gateways), so the SDK posts to
+    the recorded path (replay matches on the path)."""
+    path = interaction.request.path.rstrip("/")
+    prefix = path.removesuffix("/responses") if path.endswith("/responses") else "/v1"
+    return base_url_of(interaction) + prefix
+
+
 def _new_client(interaction: Interaction) -> OpenAI:
-    return OpenAI(base_url=base_url_of(interaction) + "/v1", api_key="replay", max_retries=0,
+    return OpenAI(base_url=api_base(interaction), api_key="replay", max_retries=0,
                   http_client=DefaultHttpxClient(verify=replay_ssl()))
 
 
 def default_clients() -> ClientFor:
-    """One SDK client per recorded base URL, for one replay."""
-    return client_per_key(_new_client, base_url_of)
+    """One SDK client per recorded API base, for one replay."""
+    return client_per_key(_new_client, api_base)
 
 
 def _create_kwargs(body: dict[str, Any], *, streamed: bool) -> dict[str, Any]:
@@ -788,6 +798,7 @@ class Translator(ExchangeTranslator[Replayed]):
         self.pending: dict[str, _Pending] = {}
         self.last_call = ""
         self.retrying = False
+        self.answer_done = False
         self.denied: set[str] = set()
         self.streaming: dict[str, _Streaming] = {}
         self.unknown_added: dict[str, Any] = {}
@@ -802,7 +813,7 @@ class Translator(ExchangeTranslator[Replayed]):
     def finish(self) -> list[Event]:
         if self.b.in_turn and not self.pending:
             return self._end_turn()
-        return self._truncate() if self.b.in_turn else []
+        return self._end_waiting() if self.b.in_turn else []
 
     def exchange(self, rep: Replayed, following: Replayed | None) -> Iterable[Event]:
         if not rep.is_responses_post:
@@ -833,7 +844,7 @@ class Translator(ExchangeTranslator[Replayed]):
         new_prompt = bool(inputs) and _is_message(inputs[-1], "user") and not self.retrying
         self.retrying = False
         if new_prompt and self.b.in_turn:
-            out += self._end_turn() if not self.pending else self._truncate()
+            out += self._end_turn() if not self.pending else self._end_waiting()
         if new_prompt or not self.b.has_session:
             out += self._maybe_new_run(body, inputs)
         if new_prompt or not self.b.in_turn:
@@ -904,6 +915,17 @@ class Translator(ExchangeTranslator[Replayed]):
         self.pending.clear()
         return self.b.close_turn_truncated()
 
+    def _end_waiting(self) -> list[Event]:
+        """The client moved on (or its recording ended) while calls wait for outputs: after a
+        finished response from any client but Codex the turn completed and the calls were never
+        answered (`close_unanswered`); otherwise the turn was cut, and so it was when an MCP
+        approval request still waits on a person's answer."""
+        waiting_on_user = any(p.approval for p in self.pending.values())
+        if not self.answer_done or self.codex or waiting_on_user:
+            return self._truncate()
+        out = close_unanswered(self.b, [p.item for p in self.pending.values()])
+        return out + self._end_turn()
+
     def _collect_outputs(self, inputs: list[dict[str, Any]]) -> list[Event]:
         """Complete the calls whose outputs (and resolve the MCP approvals whose answers) this
         request carries; a history re-sends them, so each counts once."""
@@ -949,6 +971,7 @@ class Translator(ExchangeTranslator[Replayed]):
         answer's length."""
         self.streaming.clear()
         self.unknown_added.clear()
+        self.answer_done = False
         outcome: Outcome = "truncated"
         for event in rep.events:
             step, terminal = self._event(event)
@@ -958,6 +981,7 @@ class Translator(ExchangeTranslator[Replayed]):
                 break
         yield from self._flush_unknown_added()
         if outcome == "completed":
+            self.answer_done = True
             yield from self._finish_hosted_shells()
             if not self.pending and self.b.in_turn:
                 yield from self._end_turn()
