@@ -134,6 +134,7 @@ from lanes.api_shell import (
     TurnUsage,
     call_sdk,
     client_per_key,
+    close_unanswered,
     json_or_none,
     json_or_text,
     normalize_cassette,
@@ -256,7 +257,8 @@ STREAM_METHOD = "streamGenerateContent"
 SESSION_CONTEXT = "<session_context>"
 
 _ROUTE = re.compile(
-    r"^(?P<prefix>.*?)/(?P<version>v\d\w*)/models/(?P<model>[^/:]+):(?P<method>\w+)$")
+    r"^(?P<prefix>.*?)/(?P<version>v\d\w*(?:/projects/[^/]+/locations/[^/]+/publishers/[^/]+)?)"
+    r"/models/(?P<model>[^/:]+):(?P<method>\w+)$")
 _WORKSPACE_DIR = re.compile(r"Workspace Directories:\*{0,2}\s*\n\s*-\s*(\S[^\n]*)")
 _WORKING_DIR = re.compile(r"I'm currently working in the directory:\s*(\S[^\n]*)")
 
@@ -266,7 +268,9 @@ _WORKING_DIR = re.compile(r"I'm currently working in the directory:\s*(\S[^\n]*)
 
 @dataclass(frozen=True)
 class Route:
-    """Where a recorded request went: `<prefix>/<version>/models/<model>:<method>`."""
+    """Where a recorded request went: `<prefix>/<version>/models/<model>:<method>`. On Vertex AI
+    the version carries the resource path (`v1/projects/P/locations/L/publishers/google`): the
+    SDK then posts to the recorded path (replay matches on it)."""
 
     base_url: str
     api_version: str
@@ -695,6 +699,7 @@ class Translator(ExchangeTranslator[Replayed]):
     def __init__(self, context: RunContext, source: str) -> None:
         super().__init__(LANE_ID, context, source)
         self.pending: list[_Pending] = []
+        self.answer_done = False
         self.retrying = False
         self.streaming: _Streaming | None = None
         self.queued: list[Replayed] = []
@@ -732,7 +737,7 @@ class Translator(ExchangeTranslator[Replayed]):
     def finish(self) -> list[Event]:
         out: list[Event] = []
         if self.b.in_turn:
-            out += self._end_turn() if not self.pending else self._truncate()
+            out += self._end_turn() if not self.pending else self._end_waiting()
         for rep in self.queued:  # side calls no turn followed: kept, outside any turn
             out.append(self.b.unknown(f"side_call.{self._side_kind(rep)}",
                                      self._side_payload(rep)))
@@ -762,7 +767,7 @@ class Translator(ExchangeTranslator[Replayed]):
         new_prompt = self._is_new_prompt(trailing) and not self.retrying
         self.retrying = False
         if new_prompt and self.b.in_turn:
-            out += self._end_turn() if not self.pending else self._truncate()
+            out += self._end_turn() if not self.pending else self._end_waiting()
         if self._starts_run(rep, new_prompt):
             out += self._new_run(rep)
         if new_prompt or not self.b.in_turn:
@@ -828,6 +833,15 @@ class Translator(ExchangeTranslator[Replayed]):
         self.pending.clear()
         return self.b.close_turn_truncated()
 
+    def _end_waiting(self) -> list[Event]:
+        """The client moved on (or its recording ended) while function calls wait for
+        responses: after a finished answer from any client but Gemini CLI the turn completed
+        and the calls were never answered (`close_unanswered`); otherwise the turn was cut."""
+        if not self.answer_done or self.cli:
+            return self._truncate()
+        out = close_unanswered(self.b, [p.item for p in self.pending])
+        return out + self._end_turn()
+
     def _collect_responses(self, responses: list[types.FunctionResponse]) -> list[Event]:
         out: list[Event] = []
         for response in responses:
@@ -857,6 +871,7 @@ class Translator(ExchangeTranslator[Replayed]):
         the answer's length."""
         self.streaming = None
         self.code_runs = []
+        self.answer_done = False
         answer = _Answer()
         raws = rep.raw_chunks if len(rep.raw_chunks) == len(rep.responses) else \
             [None] * len(rep.responses)
@@ -893,6 +908,7 @@ class Translator(ExchangeTranslator[Replayed]):
                 return out
             return out + (self._truncate() if self.b.in_turn else [])
         out = self._close_streaming("completed")
+        self.answer_done = True
         _add_usage(self.usage, answer.usage)
         self.stop_reason = answer.finish
         kind = FINISH_REASONS.get(answer.finish) if answer.finish is not None else None
@@ -1220,13 +1236,18 @@ def _response_text(response: types.FunctionResponse) -> tuple[str, str | None]:
 def _complete_plain(pending: _Pending, response: types.FunctionResponse) -> Item:
     """A waiting call finished by its functionResponse as the Gemini API documents it: the
     `output` key is the result and the `error` key the failure; with neither, the whole
-    `response` is the result."""
+    `response` is the result. A multimodal response's `parts` (Gemini 3: images, files the
+    function returned beside its `response`) are part of the result: `{output, parts}`."""
     body: Any = response.response if response.response is not None else {}
     error = body.get("error") if isinstance(body, dict) else None
     if isinstance(body, dict) and ("output" in body or "error" in body):
         result = body.get("output")
     else:
         result = body
+    if response.parts:
+        result = {"output": result, "parts": [
+            part.model_dump(mode="json", by_alias=True, exclude_none=True)
+            for part in response.parts]}
     failed = error is not None
     return pending.item.model_copy(update={
         "native_id": pending.item.native_id or response.id,
