@@ -48,7 +48,7 @@ import json
 import re
 from collections.abc import Iterator
 from dataclasses import dataclass, field
-from typing import Any, cast
+from typing import Any, TypeGuard, cast
 
 from harness.contract.builder import LogBuilder, Phase, SessionInfo
 from harness.contract.errors import FrameError, LaneError, SequenceError
@@ -161,10 +161,17 @@ REFUSALS: dict[Decision, str] = {"denied": "rejected by the user",
 
 ERROR_CODES: dict[int, ErrorKind] = {-32000: "auth"}
 """JSON-RPC error code of a failed prompt -> kind (ACP's `auth_required`); else an HTTP
-`status` in the error's data, through the one status table; else `unknown`."""
+`status` in the error's data, or an error code in the HTTP range (Gemini CLI answers a failed
+prompt with its API error's HTTP code as the JSON-RPC code, the API's error body as the
+message), through the one status table; else `unknown`."""
 
 _MCP_TITLE = re.compile(r"^(?P<tool>\S+) \((?P<server>\S+) MCP Server\)$")
 _MCP_NAME = re.compile(r"^mcp__(?P<server>[^_]+(?:_[^_]+)*)__(?P<tool>.+)$")
+
+
+def _http_status(value: Any) -> TypeGuard[int]:
+    """An HTTP status code (an int 100-599, not a bool)."""
+    return isinstance(value, int) and not isinstance(value, bool) and 100 <= value <= 599
 
 
 def tool_name(raw: dict[str, Any]) -> str:
@@ -542,7 +549,9 @@ class Translator:
             kind = ERROR_CODES.get(code, "unknown") if isinstance(code, int) else "unknown"
             data = error.get("data")
             status = data.get("status") if isinstance(data, dict) else None
-            if kind == "unknown" and isinstance(status, int) and not isinstance(status, bool):
+            if not _http_status(status) and isinstance(code, int) and _http_status(code):
+                status = code
+            if kind == "unknown" and _http_status(status):
                 kind = status_kind(status)  # an agent passing its provider's HTTP status on
             detail = data.get("details") if isinstance(data, dict) else data
             message = str(error.get("message", "prompt failed"))

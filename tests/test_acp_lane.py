@@ -161,11 +161,13 @@ def test_an_unknown_stop_reason_is_refused() -> None:
 
 @pytest.mark.parametrize(("code", "status", "kind"), [
     (-32000, None, "auth"), (-32603, None, "unknown"), (-32603, 429, "rate_limit"),
-    (-32603, 503, "provider"), (-32000, 429, "auth")])
+    (-32603, 503, "provider"), (-32000, 429, "auth"), (429, None, "rate_limit"),
+    (500, None, "provider"), (401, None, "auth"), (503, 429, "rate_limit"),
+    (600, None, "unknown")])
 def test_an_error_answer_to_the_prompt_fails_the_turn(code: int, status: int | None,
                                                       kind: str) -> None:
     """ACP's own code decides first; else an HTTP status the agent passes on in the error's
-    data goes through the one status table."""
+    data, or as the error code itself (Gemini CLI's way), goes through the one status table."""
     data: dict[str, object] = {"details": "quota exhausted"}
     if status is not None:
         data["status"] = status
