@@ -6,7 +6,8 @@ replaced by `<scrubbed>`, JSON request bodies pretty-printed and SSE bodies as Y
 blocks, so a reviewer reads a diff of meaning rather than one long line.
 
 Reading: vcrpy's own serializers (YAML or JSON) so cassettes recorded by other tools load too;
-gzip bodies are unpacked; every interaction is type-checked here, once for every cassette lane
+compressed bodies are unpacked (gzip, deflate, brotli; zstd where a decoder is installed), an
+unknown coding refused; every interaction is type-checked here, once for every cassette lane
 (method and uri are text, bodies text, bytes or null, the status an HTTP code), so a malformed
 cassette is an `InputError` naming the file, the interaction and the reason.
 """
@@ -15,9 +16,10 @@ from __future__ import annotations
 
 import base64
 import gzip
+import importlib
 import json
 import zlib
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from http import HTTPStatus
 from pathlib import Path
@@ -313,11 +315,11 @@ def _to_interaction(path: Path, index: int, entry: Any, line: int | None) -> Int
         req_headers = _header_field(req["headers"], "request headers")
         request = HttpRequest(method.upper(), uri, req_headers,
                               _decode(_body_bytes(req["body"], "request body"), req_headers,
-                                      path, where))
+                                      path, where, line))
         resp_headers = _header_field(resp.get("headers"), "response headers")
         raw = _body_bytes(resp["body"]["string"], "response body string")
         response = HttpResponse(_status_code(resp["status"]["code"]), resp_headers,
-                                _decode(raw, resp_headers, path, where))
+                                _decode(raw, resp_headers, path, where, line))
     except (KeyError, TypeError, ValueError, AttributeError) as exc:
         raise InputError(f"{where}: missing or malformed field ({exc})", source=str(path),
                          line=line) from None
@@ -367,14 +369,55 @@ def _first(value: Any) -> str:
     return str(value)
 
 
-def _decode(body: bytes, headers: Mapping[str, str], path: Path, where: str) -> bytes:
-    encoding = headers.get("content-encoding", "").lower()
-    if encoding not in {"gzip", "deflate"}:
-        return body
-    try:
-        return gzip.decompress(body) if encoding == "gzip" else zlib.decompress(body)
-    except (OSError, zlib.error, EOFError) as exc:
-        raise InputError(f"{where}: corrupt {encoding} body ({exc})", source=str(path)) from None
+def _from_module(candidates: Sequence[str], what: str) -> Callable[[bytes], Any]:
+    """`decompress` of the first importable module of `candidates` (optional decoders: a
+    missing one makes only the bodies that need it unreadable)."""
+    for module in candidates:
+        try:
+            return cast(Callable[[bytes], Any], importlib.import_module(module).decompress)
+        except ImportError:
+            continue
+    raise ImportError(f"no {what} decoder installed ({' or '.join(candidates)})")
+
+
+def _brotli(body: bytes) -> bytes:
+    """A brotli body (`content-encoding: br`): API hosts answer so when the client offers it
+    (httpx does once a brotli package is installed), and vcrpy keeps it as recorded (its
+    `decode_compressed_response` only knows gzip and deflate)."""
+    return bytes(_from_module(("brotli", "brotlicffi"), "brotli")(body))
+
+
+def _zstd(body: bytes) -> bytes:
+    """A zstd body (httpx offers zstd when a decoder is installed: Python 3.14's
+    `compression.zstd` or its backport)."""
+    return bytes(_from_module(("compression.zstd", "backports.zstd", "zstandard"), "zstd")(body))
+
+
+_DECODERS: dict[str, Callable[[bytes], bytes]] = {
+    "gzip": gzip.decompress, "x-gzip": gzip.decompress, "deflate": zlib.decompress,
+    "br": _brotli, "zstd": _zstd, "identity": bytes}
+"""`content-encoding` value -> decoder; codings listed together were applied in order."""
+
+
+def _decode(body: bytes, headers: Mapping[str, str], path: Path, where: str,
+            line: int | None) -> bytes:
+    """The body without its content codings; an unknown coding or a corrupt body is refused
+    here, naming the interaction, rather than reaching an SDK as bytes it cannot parse."""
+    codings = [c.strip() for c in headers.get("content-encoding", "").lower().split(",")]
+    for coding in reversed([c for c in codings if c]):
+        decoder = _DECODERS.get(coding)
+        if decoder is None:
+            raise InputError(f"{where}: unsupported content-encoding {coding!r}",
+                             source=str(path), line=line)
+        try:
+            body = decoder(body)
+        except ImportError as exc:
+            raise InputError(f"{where}: {coding} body, {exc}", source=str(path),
+                             line=line) from None
+        except Exception as exc:  # each library raises its own error for a corrupt stream
+            raise InputError(f"{where}: corrupt {coding} body ({exc})", source=str(path),
+                             line=line) from None
+    return body
 
 
 # ------------------------------------------------------------------------------------ streaming
