@@ -937,11 +937,20 @@ class Translator(ExchangeTranslator[Replayed]):
             if _type_of(item) not in CALL_OUTPUT_TYPES:
                 continue
             call_id = str(item.get("call_id") or self.shell_ids.get(str(item.get("id")), ""))
-            pending = self.pending.pop(call_id, None)
+            pending = self.pending.pop(self._pending_key(call_id), None)
             if pending is not None and not pending.approval:
                 done = _complete(pending, item, denied=call_id in self.denied)
                 out.append(self.b.item("completed", done))
         return out
+
+    def _pending_key(self, call_id: str) -> str:
+        """The waiting call an output names: by its `call_id`, else by the call item's own id
+        (a client that echoed the item id as `call_id`, which the API accepts: pydantic-ai's
+        early Responses recordings do)."""
+        if call_id in self.pending:
+            return call_id
+        return next((key for key, p in self.pending.items()
+                     if call_id and p.item.native_id == call_id), call_id)
 
     def _approval_answer(self, answer: dict[str, Any]) -> list[Event]:
         """The client's `mcp_approval_response`: the approval resolves (decided by the user); a

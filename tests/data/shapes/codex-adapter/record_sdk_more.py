@@ -10,6 +10,8 @@ scripted by this file in the wire format the openai-python types document).
 - `sdk_more_custom_tool_round_trip_stream`: a custom (freeform) tool: `custom_tool_call` with
   its input streamed as `response.custom_tool_call_input.delta`, answered by the client's
   `custom_tool_call_output`.
+- `sdk_more_call_id_is_item_id_stream`: the client re-sends the function call and its output
+  with the call item's `id` as `call_id` (the API accepts it).
 - `azure_v1_reasoning_nonstream`: the Azure OpenAI v1 surface (`/openai/v1/responses`, the
   `api-key` header), a whole response carrying Azure's `content_filters`.
 
@@ -209,6 +211,21 @@ def custom_tool_round_trip(client: OpenAI) -> None:
     drain(client, input=history, tools=[SQL_TOOL])
 
 
+def call_id_is_item_id(client: OpenAI) -> None:
+    """The client re-sends the call and its output under the call item's `id` (fc_...) as
+    `call_id`, not the `call_id` the response gave."""
+    tool = {**ANSWER_TOOL, "name": "get_capital",
+            "parameters": {"type": "object", "properties": {"country": {"type": "string"}},
+                           "required": ["country"], "additionalProperties": False}}
+    history: list[Any] = [{"role": "user", "content": "What is the capital of France?"}]
+    first = drain(client, input=history, tools=[tool])
+    call = next(item for item in first if item.type == "function_call")
+    history += [{"type": "function_call", "call_id": call.id, "name": call.name,
+                 "arguments": call.arguments},
+                {"type": "function_call_output", "call_id": call.id, "output": "Paris"}]
+    drain(client, input=history, tools=[tool])
+
+
 def azure_reasoning(client: OpenAI) -> None:
     client.responses.create(model=MODEL, input="What is the capital of France? One word.")
 
@@ -233,6 +250,10 @@ SESSIONS: dict[str, tuple[Callable[[OpenAI], None], list[list[dict[str, Any]]], 
     "sdk_more_custom_tool_round_trip_stream": (custom_tool_round_trip, [
         [CUSTOM_CALL],
         [message("msg_more03", text("42 users signed up today."))]], "/v1", {}),
+    "sdk_more_call_id_is_item_id_stream": (call_id_is_item_id, [
+        [{"type": "function_call", "id": "fc_more04", "call_id": "call_capital_1",
+          "name": "get_capital", "arguments": '{"country":"France"}', "status": "completed"}],
+        [message("msg_more04", text("The capital of France is Paris."))]], "/v1", {}),
     "azure_v1_reasoning_nonstream": (azure_reasoning, [
         [{"type": "reasoning", "id": "rs_azure01", "summary": [],
           "encrypted_content": "gAAAAB-dummy-encrypted"},
