@@ -40,7 +40,10 @@ How a log is rebuilt from model calls (the decisions this lane makes; each has a
   already ended (it failed), text after them is the next run's prompt (Claude Code merges adjacent
   user messages), so it is a new prompt. `role: "system"` messages (Claude Code injects them
   mid-conversation) are not user messages. A turn ends when the next prompt arrives or the input
-  ends: so a `max_tokens` answer that Claude Code continues stays one turn.
+  ends: so a `max_tokens` answer that Claude Code continues stays one turn. Calls still waiting
+  then fail with a cut turn (`stream_truncated`), except after a finished `tool_use` answer from
+  any client but Claude Code (an output tool, `tool_choice` forcing one): the turn completed, the
+  calls end `failed` with "no result recorded" (`api_shell.close_unanswered`).
 - A *run* (session.started) for Claude Code is one process, and `claude -p` answers one prompt per
   process, so every prompt starts a run (over HTTP a `--resume`d process and a continued one look
   the same: the request carries the history, the session id in `metadata.user_id` stays). A run

@@ -2,6 +2,7 @@
 
 Input is an HTTP cassette of Gemini API traffic (`gemini.http.yaml` in the catalog: a Gemini
 CLI run; any other client's too): each interaction is one `POST /<version>/models/<model>:<method>`
+(on Vertex AI `/<version>/projects/<p>/locations/<l>/publishers/<pub>/models/<model>:<method>`)
 and its answer. Every recorded request is *re-issued* through
 `genai.Client(...).models.generate_content_stream` (`generate_content` for a non-streamed call,
 `count_tokens`) inside a vcrpy replay, on the SDK's httpx2 transport, so SSE framing, JSON and the
@@ -27,7 +28,10 @@ How a log is rebuilt from model calls (the decisions this lane makes; each has a
 
 - A *tool execution* is a `functionCall` part in one response plus the `functionResponse` part
   in the next request. It starts `in_progress` when streamed and completes when its response
-  arrives; a call whose response never arrives is failed by the builder at turn end. Its kind,
+  arrives; a call whose response never arrives is failed by the builder when the turn is cut
+  (except after a finished answer from any client but Gemini CLI, e.g. `toolConfig` mode `ANY`
+  naming an output function: the turn completed, the call `failed` with "no result recorded",
+  `api_shell.close_unanswered`). Its kind,
   parameters and result texts are Gemini CLI's tool rules (`lanes.gemini_family`, shared with the
   gemini-cli lane).
 - A *turn* spans every model call from a user prompt to the final answer: a request whose
@@ -55,8 +59,9 @@ How a log is rebuilt from model calls (the decisions this lane makes; each has a
   User-Agent, its side-call schemas, its `<session_context>` envelope), never from model names
   or prompt words. Any other client is read by the Gemini API's documented meaning: every
   function is a `tool_call` whose result is the functionResponse's `output` (or the whole
-  response), failed by an `error` key; a non-streamed `:generateContent` is a conversation call;
-  a session is one conversation (a new first prompt starts another).
+  response; with its multimodal `parts`, `{output, parts}`), failed by an `error` key; a
+  non-streamed `:generateContent` is a conversation call; a session is one conversation (a new
+  first prompt starts another).
 - Built-in tools: `executableCode` + `codeExecutionResult` are one `code_execution` tool_call
   (arguments {language, code}, result {outcome, output}; any outcome but OUTCOME_OK fails it),
   thought-marked or not; `groundingMetadata` gives one completed `web_search` per

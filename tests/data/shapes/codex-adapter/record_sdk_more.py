@@ -12,6 +12,8 @@ scripted by this file in the wire format the openai-python types document).
   `custom_tool_call_output`.
 - `sdk_more_call_id_is_item_id_stream`: the client re-sends the function call and its output
   with the call item's `id` as `call_id` (the API accepts it).
+- `sdk_more_background_polled_nonstream`: background mode: `background: true` answered
+  `queued`, then `GET /v1/responses/{id}` polls (`in_progress`, then `completed` with the output).
 - `azure_v1_reasoning_nonstream`: the Azure OpenAI v1 surface (`/openai/v1/responses`, the
   `api-key` header), a whole response carrying Azure's `content_filters`.
 
@@ -69,6 +71,30 @@ class Scripted:
         if body.get("stream") is True:
             return StubReply(200, {"content-type": "text/event-stream; charset=utf-8"},
                              list(sse(response)))
+        return StubReply(200, {"content-type": "application/json"},
+                         [json.dumps(response, ensure_ascii=False).encode()])
+
+
+class Background:
+    """Background mode: the POST answers `queued` with no output; each `GET /responses/{id}`
+    poll answers the next status (`in_progress`, then `completed` with the output)."""
+
+    def __init__(self, output: list[dict[str, Any]]) -> None:
+        self.output = output
+        self.body: dict[str, Any] = {}
+        self.polls = 0
+
+    def respond(self, request: StubRequest) -> StubReply:
+        if request.method == "POST":
+            self.body = json.loads(request.body)
+            response = whole("resp_bg01", self.body, []) | {
+                "status": "queued", "background": True, "usage": None}
+        else:
+            self.polls += 1
+            done = self.polls > 1
+            response = whole("resp_bg01", self.body, self.output if done else []) | {
+                "status": "completed" if done else "in_progress", "background": True,
+                "usage": USAGE if done else None}
         return StubReply(200, {"content-type": "application/json"},
                          [json.dumps(response, ensure_ascii=False).encode()])
 
@@ -226,6 +252,15 @@ def call_id_is_item_id(client: OpenAI) -> None:
     drain(client, input=history, tools=[tool])
 
 
+def background_polled(client: OpenAI) -> None:
+    """The documented background-mode loop: create with `background=True`, then retrieve the
+    response by id until it leaves `queued` / `in_progress`."""
+    response = client.responses.create(model=MODEL, input="Write a haiku about tides.",
+                                       background=True)
+    while response.status in {"queued", "in_progress"}:
+        response = client.responses.retrieve(response.id)
+
+
 def azure_reasoning(client: OpenAI) -> None:
     client.responses.create(model=MODEL, input="What is the capital of France? One word.")
 
@@ -262,7 +297,15 @@ SESSIONS: dict[str, tuple[Callable[[OpenAI], None], list[list[dict[str, Any]]], 
 }
 
 
+HAIKU = "Moon pulls the water\nout and back, out and back, and\nthe shore keeps its count."
+
+
 def main() -> None:
+    with StubServer(Background([message("msg_bg01", text(HAIKU))])) as stub:
+        background_polled(OpenAI(base_url=f"{stub.base_url}/v1", api_key="sk-dummy",
+                                 max_retries=0))
+    write_http_cassette(HERE / "sdk_more_background_polled_nonstream.http.yaml",
+                        stub.log.exchanges)
     for name, (session, outputs, prefix, extra) in SESSIONS.items():
         with StubServer(Scripted(outputs, extra)) as stub:
             if prefix == "/openai/v1":  # Azure's v1 surface: the key goes as `api-key`
