@@ -229,3 +229,19 @@ def test_undecodable_bodies_are_refused_at_their_line(tmp_path: Path, coding: st
         read_http_cassette(_compressed_cassette(tmp_path, coding, body))
     assert reason in str(caught.value)
     assert caught.value.line == 2
+
+
+def test_parallel_request_and_response_lists_must_pair_up(tmp_path: Path) -> None:
+    """vcrpy's in-memory layout (`requests` / `responses`) is read pairwise; unequal lists are
+    a malformed cassette, not a silent drop of the extra half."""
+    path = tmp_path / "parallel.yaml"
+    request = {"method": "POST", "uri": "https://api.example.test/v1/responses", "body": "{}",
+               "headers": {}}
+    response = {"status": {"code": 200, "message": "OK"}, "headers": {},
+                "body": {"string": b'{"id": "resp_1"}'}}
+    path.write_text(yaml.safe_dump({"requests": [request], "responses": [response]}))
+    [interaction] = read_http_cassette(path)
+    assert interaction.response.body == b'{"id": "resp_1"}'
+    path.write_text(yaml.safe_dump({"requests": [request, request], "responses": [response]}))
+    with pytest.raises(InputError, match="2 requests but 1 responses"):
+        read_http_cassette(path)

@@ -223,7 +223,9 @@ def load_cassette_dict(text: str) -> dict[str, Any]:
     Read as well as vcrpy's YAML and JSON: JSON bodies kept parsed (`parsed_body` in place of
     `body`: pydantic-ai's test cassettes), response bodies as bare text, Ruby VCR's
     `http_interactions` (bodies as `{encoding, string | base64_string}`) and go-vcr's layout
-    (`url`, response `code` / `status_code` and a `"200 OK"` status line). Each is written back in
+    (`url`, response `code` / `status_code` and a `"200 OK"` status line), and the parallel
+    `requests` / `responses` lists of vcrpy's in-memory cassette (saved as is by some
+    replayers, e.g. BeamWeaver's). Each is written back in
     vcrpy's form (request `uri` and `body` text; response `status.code`, `body.string`), so the
     reader and vcrpy's replay (`harness.record.replay`, through this as its serializer) see the
     same exchanges. Anything else is left for the field checks to refuse."""
@@ -231,6 +233,13 @@ def load_cassette_dict(text: str) -> dict[str, Any]:
     data = dict(serializer.deserialize(text))
     if "interactions" not in data and "http_interactions" in data:
         data["interactions"] = data.pop("http_interactions")
+    if "interactions" not in data and isinstance(data.get("requests"), list) and isinstance(
+            data.get("responses"), list):
+        requests, responses = data.pop("requests"), data.pop("responses")
+        if len(requests) != len(responses):
+            raise ValueError(f"{len(requests)} requests but {len(responses)} responses")
+        data["interactions"] = [{"request": q, "response": a}
+                                for q, a in zip(requests, responses, strict=True)]
     interactions = data["interactions"]
     if not isinstance(interactions, list):
         raise TypeError("`interactions` is not a list")
