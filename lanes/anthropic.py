@@ -312,7 +312,10 @@ REPLAY_BASE = "http://replay.invalid"
 
 
 def _replay_base(interaction: Interaction) -> str:
-    return safe_base_url(interaction, REPLAY_BASE)
+    """The recorded host plus any path before `/v1/messages` (a gateway's prefix, e.g. a proxy
+    serving the API under `/anthropic/v1/messages`), so the SDK asks for the recorded path."""
+    head, found, _ = interaction.request.path.rstrip("/").rpartition("/v1/messages")
+    return safe_base_url(interaction, REPLAY_BASE) + (head if found else "")
 
 
 def _new_client(interaction: Interaction) -> Anthropic:
@@ -356,7 +359,7 @@ def replay_one(index: int, interaction: Interaction, client_for: ClientFor) -> R
 def _consume_raw(interaction: Interaction) -> None:
     """Play a request the SDK does not send, at a usable URL (see `REPLAY_BASE`)."""
     req = interaction.request
-    consume_raw(interaction, _replay_base(interaction) + req.path
+    consume_raw(interaction, safe_base_url(interaction, REPLAY_BASE) + req.path
                 + (f"?{req.query}" if req.query else ""))
 
 

@@ -9,6 +9,9 @@ the `sdk_more_*` fixtures beside this file. The stub, wire format and cassette w
   `stop_reason: "refusal"` (no refusal message added).
 - `sdk_more_web_search_error_stream`: server web search whose result is a
   `web_search_tool_result_error` (`max_uses_exceeded`), then the model's text.
+- `gateway_prefix_tool_round_trip_stream`: the SDK aimed at an AI gateway's base URL (the
+  Cloudflare AI Gateway form `/v1/<account>/<gateway>/anthropic`), so every request goes to
+  `<prefix>/v1/messages`; a streamed tool round trip.
 - `sdk_more_thinking_tool_stream`: streamed thinking (`signature_delta`) followed by two client
   `tool_use` blocks in one answer, both answered in one later request, one with `is_error`.
 
@@ -103,6 +106,11 @@ SEARCH_ERROR = {"type": "web_search_tool_result", "tool_use_id": "srvtoolu_01Mor
                             "error_code": "max_uses_exceeded"}}
 
 SESSIONS: dict[str, tuple[Callable[[Anthropic], None], list[base.Reply]]] = {
+    "gateway_prefix_tool_round_trip_stream": (lambda c: base.tool_round_trip(c, stream=True), [
+        Answer([text("Let me look that up."),
+                tool_use("toolu_01Gw", "get_weather", {"city": "Paris"})], stop="tool_use",
+               usage=usage(410, 30)),
+        Answer([text("It is 18 °C and sunny in Paris.")], usage=usage(480, 14))]),
     "sdk_more_output_tool_unanswered_nonstream": (output_tool_unanswered, [
         Answer([tool_use("toolu_01Country", "get_user_country", {})], stop="tool_use",
                usage=usage(354, 38)),
@@ -126,10 +134,14 @@ SESSIONS: dict[str, tuple[Callable[[Anthropic], None], list[base.Reply]]] = {
 }
 
 
+PREFIXES = {"gateway_prefix_tool_round_trip_stream": "/v1/acct-dummy/gw-dummy/anthropic"}
+
+
 def main() -> None:
     for name, (session, replies) in SESSIONS.items():
         with StubServer(base.Scripted(replies)) as stub:
-            client = Anthropic(base_url=stub.base_url, api_key="sk-dummy", max_retries=0)
+            client = Anthropic(base_url=stub.base_url + PREFIXES.get(name, ""),
+                               api_key="sk-dummy", max_retries=0)
             session(client)
         write_http_cassette(HERE / f"{name}.http.yaml", stub.log.exchanges)
         print(f"{name}: {len(stub.log.exchanges)} exchanges, problems: {stub.log.problems}")
