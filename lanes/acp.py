@@ -169,6 +169,15 @@ _MCP_TITLE = re.compile(r"^(?P<tool>\S+) \((?P<server>\S+) MCP Server\)$")
 _MCP_NAME = re.compile(r"^mcp__(?P<server>[^_]+(?:_[^_]+)*)__(?P<tool>.+)$")
 
 
+def _error_detail(data: Any) -> Any:
+    """What a failed prompt's error `data` says beyond its message: `details` (Gemini CLI),
+    else `message` (Codex's ACP adapter puts the provider's failure there, e.g. "unexpected
+    status 401 Unauthorized: ..."), else the data itself."""
+    if not isinstance(data, dict):
+        return data
+    return data.get("details") if "details" in data else data.get("message")
+
+
 def _http_status(value: Any) -> TypeGuard[int]:
     """An HTTP status code (an int 100-599, not a bool)."""
     return isinstance(value, int) and not isinstance(value, bool) and 100 <= value <= 599
@@ -553,7 +562,7 @@ class Translator:
                 status = code
             if kind == "unknown" and _http_status(status):
                 kind = status_kind(status)  # an agent passing its provider's HTTP status on
-            detail = data.get("details") if isinstance(data, dict) else data
+            detail = _error_detail(data)
             message = str(error.get("message", "prompt failed"))
             if isinstance(detail, str) and detail:
                 message = f"{message}: {detail}"

@@ -578,3 +578,14 @@ def test_recordings_hold_no_temp_path_or_random_session(scenario: str) -> None:
         session = (msg.get("params") or {}).get("sessionId")
         if session is not None:
             assert session.count("-") == 4 and len(session) == 36
+
+
+def test_a_failed_prompts_data_message_is_kept() -> None:
+    """Codex's ACP adapter answers a failed prompt with -32603 "Internal error" and the real
+    failure in `data.message`; before, the log kept only "Internal error"."""
+    lines = [*prelude(), prompt(), tin({"id": 2, "error": {
+        "code": -32603, "message": "Internal error",
+        "data": {"message": "unexpected status 401 Unauthorized", "codex_error_info": "other"}}})]
+    last = run(lines)[-1]
+    assert (last["error"]["kind"], last["error"]["message"]) == (
+        "unknown", "Internal error: unexpected status 401 Unauthorized")
