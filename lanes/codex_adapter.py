@@ -431,6 +431,8 @@ def events_of(response: Any) -> tuple[list[ResponseStreamEvent], str | None]:
                                               output_index=n, sequence_number=n)
         for n, item in enumerate(output)]
     terminal = TERMINAL_FOR_STATUS.get(str(status))
+    if terminal is None and status not in UNFINISHED_STATUSES:
+        return events, f"response status {status!r} is none the API documents"
     if terminal is not None:
         event_type = "response.failed" if status == "cancelled" else f"response.{status}"
         events.append(terminal.construct(type=event_type, response=response,

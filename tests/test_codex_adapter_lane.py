@@ -1387,3 +1387,10 @@ def test_a_poll_of_another_response_stays_a_side_call(tmp_path: Path) -> None:
     events = run(tmp_path, [sdk_exchange(sdk_body("go"), [message("hi")]),
                             _poll("resp_other", [message("x")], "completed")])
     assert shape(events)[-1] == "unknown:completed"
+
+
+def test_a_whole_answer_with_an_undocumented_status_is_refused(tmp_path: Path) -> None:
+    """`status: "complete"` (a hand-edited cassette; the API says `completed`) is neither an
+    end nor a background state: refused naming it, not read as a cut turn."""
+    with pytest.raises(FrameError, match="response status 'complete' is none the API"):
+        run(tmp_path, [sdk_exchange(sdk_body("go"), [message("4")], status="complete")])
