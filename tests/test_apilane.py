@@ -245,3 +245,21 @@ def test_parallel_request_and_response_lists_must_pair_up(tmp_path: Path) -> Non
     path.write_text(yaml.safe_dump({"requests": [request, request], "responses": [response]}))
     with pytest.raises(InputError, match="2 requests but 1 responses"):
         read_http_cassette(path)
+
+
+def test_a_gzip_compressed_cassette_file_is_read(tmp_path: Path) -> None:
+    """A whole cassette saved gzip-compressed (`*.yaml.gz`) reads like its plain text; a cut
+    one is refused as corrupt, not as 'not UTF-8'."""
+    request = {"method": "POST", "uri": "https://api.example.test/v1/responses", "body": "{}",
+               "headers": {}}
+    response = {"status": {"code": 200, "message": "OK"}, "headers": {},
+                "body": {"string": '{"id": "resp_1"}'}}
+    packed = gzip.compress(yaml.safe_dump({"interactions": [
+        {"request": request, "response": response}], "version": 1}).encode())
+    path = tmp_path / "cassette.yaml.gz"
+    path.write_bytes(packed)
+    [interaction] = read_http_cassette(path)
+    assert interaction.response.body == b'{"id": "resp_1"}'
+    path.write_bytes(packed[:-12])
+    with pytest.raises(InputError, match="corrupt gzip cassette"):
+        read_http_cassette(path)

@@ -181,9 +181,15 @@ def read_http_cassette(path: Path) -> list[Interaction]:
 def _whole_entries(path: Path) -> list[Entry]:
     """Every interaction of the cassette at `path`, read as one document."""
     try:
-        text = path.read_text(encoding="utf-8")
+        raw = path.read_bytes()
+        if raw.startswith(GZIP_MAGIC):  # a cassette saved gzip-compressed (`.yaml.gz`)
+            raw = gzip.decompress(raw)
+        text = raw.decode("utf-8")
     except OSError as exc:
-        raise InputError(f"cannot read cassette: {exc.strerror}", source=str(path)) from None
+        raise InputError(f"cannot read cassette: {exc.strerror or exc}", source=str(path)
+                         ) from None
+    except (EOFError, zlib.error) as exc:
+        raise InputError(f"corrupt gzip cassette ({exc})", source=str(path)) from None
     except UnicodeDecodeError:
         raise InputError("cassette is not UTF-8", source=str(path)) from None
     try:
@@ -432,9 +438,13 @@ def _decode(body: bytes, headers: Mapping[str, str], path: Path, where: str,
 # ------------------------------------------------------------------------------------ streaming
 
 _STREAMED_KEYS = ("interactions", "http_interactions")
-_NOT_YAML_START = (b"{", b"\xff\xfe", b"\xfe\xff")
-"""How a file `iter_http_cassette` leaves to the whole-file reader starts: JSON, or a UTF-16
-byte order mark (refused there as not UTF-8; libyaml would read it)."""
+GZIP_MAGIC = b"\x1f\x8b"
+"""A gzip-compressed cassette file (langchain's `*.yaml.gz` test cassettes; BeamWeaver's replay
+reads them too): unpacked whole, then read like any other."""
+
+_NOT_YAML_START = (b"{", b"\xff\xfe", b"\xfe\xff", GZIP_MAGIC)
+"""How a file `iter_http_cassette` leaves to the whole-file reader starts: JSON, a UTF-16
+byte order mark (refused there as not UTF-8; libyaml would read it), or gzip."""
 
 
 def _plain_key(event: object) -> str | None:
