@@ -304,7 +304,8 @@ class ExchangeTranslator(ABC, Generic[R]):
 
     def frame_problem(self, rep: R, reason: str) -> list[Event]:
         """A malformed exchange: strict raises a FrameError naming the interaction; lenient
-        keeps a notice and goes on."""
+        keeps a notice and the recorded answer whole (an `unknown` item: what the lane could
+        not read is not lost) and goes on."""
         message = f"interaction {rep.index}: {reason}"
         if not self.context.lenient:
             body = rep.interaction.request.body
@@ -312,7 +313,10 @@ class ExchangeTranslator(ABC, Generic[R]):
             raise FrameError(message, lane=self.lane, source=self.source,
                              line=rep.interaction.line,
                              excerpt=excerpt)
-        return [self.b.notice(message)]
+        req, resp = rep.interaction.request, rep.interaction.response
+        answer = {"method": req.method, "path": req.path, "status": resp.status,
+                  "body": json_or_text(resp.body.decode("utf-8", "replace"))}
+        return [self.b.notice(message), self.b.unknown("unread_answer", answer)]
 
 
 T = TypeVar("T")

@@ -101,7 +101,7 @@ from dataclasses import dataclass, field
 from itertools import chain
 from pathlib import Path
 from typing import Any, Literal, cast
-from urllib.parse import urlsplit
+from urllib.parse import unquote, urlsplit
 
 import httpx2
 import pydantic
@@ -259,6 +259,9 @@ SIDE_CALL_TOOLS: dict[str, str] = {
 """A built-in tool a side call enables -> what it is for (Gemini CLI's web tools' helpers)."""
 
 STREAM_METHOD = "streamGenerateContent"
+INT_ENUMS = "enum-encoding=int"
+"""A query asking for enums as numbers (the Vertex AI REST client, e.g. langchain-google-vertexai's
+`finishReason: 1`): the SDK cannot read them, so such an answer is a frame problem naming why."""
 SESSION_CONTEXT = "<session_context>"
 
 _ROUTE = re.compile(
@@ -464,6 +467,11 @@ def replay_one(index: int, interaction: Interaction, client_for: ClientFor) -> R
     rep.body, rep.contents, rep.body_error = _parse_body(interaction.request.body)
     if rep.body is None:
         consume_raw(interaction)
+        return rep
+    if INT_ENUMS in unquote(interaction.request.query):
+        consume_raw(interaction)
+        rep.stream_error = ("answer with integer enums (`$alt=json;enum-encoding=int`, the "
+                            "Vertex AI REST client's encoding): google-genai reads enum names")
         return rep
     route, client = rep.route, client_for(interaction, rep.route)
     rep.json_array = rep.streamed and interaction.response.body.lstrip()[:1] == b"["

@@ -765,7 +765,8 @@ def test_request_body_not_json(tmp_path: Path) -> None:
     assert info.value.source == str(path) and info.value.reason.startswith("interaction 0:")
     assert "interaction 0" in str(info.value)
     events = normalize_file(path, lenient=True)
-    assert shape(events) == ["error:completed", "session.started", "turn.started",
+    assert shape(events) == ["error:completed", "unknown:completed", "session.started",
+                             "turn.started",
                              "assistant_message:completed", "turn.completed"]
 
 

@@ -299,6 +299,24 @@ def _vcrpy_response(response: Any) -> None:
         response["body"] = {"string": body}
     elif isinstance(response.get("body"), str | bytes):
         response["body"] = {"string": response["body"]}
+    _drop_stale_gzip_header(response)
+
+
+def _drop_stale_gzip_header(response: dict[str, Any]) -> None:
+    """A body saved decoded under its `content-encoding: gzip` header (a recorder that unpacked
+    the body and kept the header; gzip data always starts with its magic bytes) loses the
+    header, so neither the reader nor an SDK's HTTP client in replay tries to unpack it."""
+    headers, body = response.get("headers"), response.get("body")
+    string = body.get("string") if isinstance(body, dict) else None
+    if not isinstance(headers, dict) or not string:
+        return
+    if isinstance(string, bytes) and string.startswith(GZIP_MAGIC):
+        return
+    for name in [k for k in headers if str(k).lower() == "content-encoding"]:
+        value = headers[name]
+        coding = value[0] if isinstance(value, list) and value else value
+        if isinstance(coding, str) and coding.strip().lower() in {"gzip", "x-gzip"}:
+            del headers[name]
 
 
 _ENTRY_START = ("- request:", "- response:")
