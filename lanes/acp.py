@@ -16,15 +16,19 @@ Mapping:
 - The client's `session/prompt` opens a turn; its answer closes it: `stopReason` `end_turn` ->
   `turn.completed`; `max_tokens`, `max_turn_requests`, `refusal` -> `turn.completed` with that
   stop reason (the agent ended the turn normally, short of the goal); `cancelled` ->
-  `turn.failed` kind `cancelled`; an error answer -> `turn.failed` (`error_kind`). Usage: the
-  answer's `usage` (ACP's end-of-turn token counts), else `prompt_usage`.
+  `turn.failed` kind `cancelled`; an error answer -> `turn.failed` (`ERROR_CODES`; its
+  message with the error data's `details` or `message`). Usage: the answer's `usage` (ACP's
+  end-of-turn token counts), else `prompt_usage`.
 - `session/update` by `sessionUpdate`: `agent_message_chunk` / `agent_thought_chunk` text ->
   assistant message / reasoning (one item per run of consecutive chunks, each later chunk an
   `item.updated` delta; Gemini CLI's empty-subject marker, `GEMINI_EMPTY_SUBJECT`, is no
   text, and a thought that is nothing else is its own `encrypted` reasoning item);
   `tool_call` / `tool_call_update` -> one item per `toolCallId` by `kind`
   (`ITEM_KINDS`; an MCP tool, `mcp_names`, is an `mcp_tool_call`), completed at status
-  `completed` / `failed`; `plan` -> one `plan` item per turn, completed at turn end.
+  `completed` / `failed`; a second `tool_call` for an open id restates the call (Claude Code's
+  adapter sends one as the input starts to stream, another with it); a command's output is
+  `rawOutput` (its `output` key, or the text itself), else the content text; `plan` -> one
+  `plan` item per turn, completed at turn end.
   `user_message_chunk` (the client's own prompt), `usage_update` (context-window size, no
   per-turn counts), the session's command, mode, config and info updates, and Gemini CLI's
   mode notice (`GEMINI_MODE_NOTICE`) are no items.
@@ -48,7 +52,7 @@ import json
 import re
 from collections.abc import Iterator
 from dataclasses import dataclass, field
-from typing import Any, cast
+from typing import Any, TypeGuard, cast
 
 from harness.contract.builder import LogBuilder, Phase, SessionInfo
 from harness.contract.errors import FrameError, LaneError, SequenceError
@@ -161,10 +165,26 @@ REFUSALS: dict[Decision, str] = {"denied": "rejected by the user",
 
 ERROR_CODES: dict[int, ErrorKind] = {-32000: "auth"}
 """JSON-RPC error code of a failed prompt -> kind (ACP's `auth_required`); else an HTTP
-`status` in the error's data, through the one status table; else `unknown`."""
+`status` in the error's data, or an error code in the HTTP range (Gemini CLI answers a failed
+prompt with its API error's HTTP code as the JSON-RPC code, the API's error body as the
+message), through the one status table; else `unknown`."""
 
 _MCP_TITLE = re.compile(r"^(?P<tool>\S+) \((?P<server>\S+) MCP Server\)$")
 _MCP_NAME = re.compile(r"^mcp__(?P<server>[^_]+(?:_[^_]+)*)__(?P<tool>.+)$")
+
+
+def _error_detail(data: Any) -> Any:
+    """What a failed prompt's error `data` says beyond its message: `details` (Gemini CLI),
+    else `message` (Codex's ACP adapter puts the provider's failure there, e.g. "unexpected
+    status 401 Unauthorized: ..."), else the data itself."""
+    if not isinstance(data, dict):
+        return data
+    return data.get("details") if "details" in data else data.get("message")
+
+
+def _http_status(value: Any) -> TypeGuard[int]:
+    """An HTTP status code (an int 100-599, not a bool)."""
+    return isinstance(value, int) and not isinstance(value, bool) and 100 <= value <= 599
 
 
 def tool_name(raw: dict[str, Any]) -> str:
@@ -309,8 +329,8 @@ def build_item(raw: dict[str, Any], first: dict[str, Any], *, item_id: str, phas
     raw_input: dict[str, Any] = given if isinstance(given, dict) else {}
     if kind == "command_execution":
         command = raw_input.get("command")
-        output = raw.get("rawOutput")
-        out_text = output.get("output") if isinstance(output, dict) else None
+        output = raw.get("rawOutput")  # an object (Gemini CLI), or the output text itself
+        out_text = output.get("output") if isinstance(output, dict) else output  # (Claude Code)
         return CommandExecution(
             **common, command=command if isinstance(command, (str, list)) else
             str(raw.get("title", "")),
@@ -542,9 +562,11 @@ class Translator:
             kind = ERROR_CODES.get(code, "unknown") if isinstance(code, int) else "unknown"
             data = error.get("data")
             status = data.get("status") if isinstance(data, dict) else None
-            if kind == "unknown" and isinstance(status, int) and not isinstance(status, bool):
+            if not _http_status(status) and isinstance(code, int) and _http_status(code):
+                status = code
+            if kind == "unknown" and _http_status(status):
                 kind = status_kind(status)  # an agent passing its provider's HTTP status on
-            detail = data.get("details") if isinstance(data, dict) else data
+            detail = _error_detail(data)
             message = str(error.get("message", "prompt failed"))
             if isinstance(detail, str) and detail:
                 message = f"{message}: {detail}"
@@ -679,8 +701,8 @@ class Translator:
             call = self.calls[native] = _Call(first=fields, raw=dict(fields))
             phase: Phase = "started"
         else:
-            if new:
-                raise self._error(SequenceError, frame, f"tool call {native!r} started twice")
+            if new:  # restated whole (Claude Code's adapter: once as its input starts to
+                call.first = {**call.first, **fields}  # stream, again with the input)
             call.raw.update(fields)
             phase = "updated"
         status = call.raw.get("status", "pending")

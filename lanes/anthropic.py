@@ -40,7 +40,10 @@ How a log is rebuilt from model calls (the decisions this lane makes; each has a
   already ended (it failed), text after them is the next run's prompt (Claude Code merges adjacent
   user messages), so it is a new prompt. `role: "system"` messages (Claude Code injects them
   mid-conversation) are not user messages. A turn ends when the next prompt arrives or the input
-  ends: so a `max_tokens` answer that Claude Code continues stays one turn.
+  ends: so a `max_tokens` answer that Claude Code continues stays one turn. Calls still waiting
+  then fail with a cut turn (`stream_truncated`), except after a finished `tool_use` answer from
+  any client but Claude Code (an output tool, `tool_choice` forcing one): the turn completed, the
+  calls end `failed` with "no result recorded" (`api_shell.close_unanswered`).
 - A *run* (session.started) for Claude Code is one process, and `claude -p` answers one prompt per
   process, so every prompt starts a run (over HTTP a `--resume`d process and a continued one look
   the same: the request carries the history, the session id in `metadata.user_id` stays). A run
@@ -134,6 +137,7 @@ from lanes.api_shell import (
     TurnUsage,
     call_sdk,
     client_per_key,
+    close_unanswered,
     json_or_none,
     json_or_text,
     normalize_cassette,
@@ -308,7 +312,10 @@ REPLAY_BASE = "http://replay.invalid"
 
 
 def _replay_base(interaction: Interaction) -> str:
-    return safe_base_url(interaction, REPLAY_BASE)
+    """The recorded host plus any path before `/v1/messages` (a gateway's prefix, e.g. a proxy
+    serving the API under `/anthropic/v1/messages`), so the SDK asks for the recorded path."""
+    head, found, _ = interaction.request.path.rstrip("/").rpartition("/v1/messages")
+    return safe_base_url(interaction, REPLAY_BASE) + (head if found else "")
 
 
 def _new_client(interaction: Interaction) -> Anthropic:
@@ -352,7 +359,7 @@ def replay_one(index: int, interaction: Interaction, client_for: ClientFor) -> R
 def _consume_raw(interaction: Interaction) -> None:
     """Play a request the SDK does not send, at a usable URL (see `REPLAY_BASE`)."""
     req = interaction.request
-    consume_raw(interaction, _replay_base(interaction) + req.path
+    consume_raw(interaction, safe_base_url(interaction, REPLAY_BASE) + req.path
                 + (f"?{req.query}" if req.query else ""))
 
 
@@ -607,6 +614,7 @@ class Translator(ExchangeTranslator[Replayed]):
         self.usage = _TurnUsage()
         self.stop_reason: str | None = None
         self.answered = False
+        self.asked_tools = False
         self.retrying = False
         self.held: list[ToolCall] = []
         self.last_messages: list[dict[str, Any]] = []
@@ -731,13 +739,19 @@ class Translator(ExchangeTranslator[Replayed]):
         return out
 
     def _close_turn(self) -> list[Event]:
-        """End the open turn: completed after a final answer, else the input stopped inside it
-        (calls still waiting for results are failed by the builder)."""
+        """End the open turn: completed after a final answer, or (any client but Claude Code)
+        after a finished answer whose tool calls the client never answered (`close_unanswered`);
+        else the input stopped inside it (calls still waiting for results are failed by the
+        builder)."""
         done = self.answered and not self.pending
+        out: list[Event] = []
+        if not done and self.asked_tools and not self.claude_code:
+            out = close_unanswered(self.b, [p.item for p in self.pending.values()])
+            done = True
         self.pending.clear()
         self.server_calls.clear()
         if done:
-            return self.b.turn_completed(self.usage.model(), self.stop_reason)
+            return out + self.b.turn_completed(self.usage.model(), self.stop_reason)
         return self.b.close_turn_truncated()
 
     def _collect_results(self, messages: list[dict[str, Any]]) -> list[Event]:
@@ -761,6 +775,7 @@ class Translator(ExchangeTranslator[Replayed]):
         the answer's length."""
         self.blocks.clear()
         self.call_usage = _CallUsage()
+        self.asked_tools = False
         outcome: Outcome = "truncated"
         if rep.message is not None:
             yield from self._whole_message(rep.message)
@@ -845,6 +860,7 @@ class Translator(ExchangeTranslator[Replayed]):
         out = self._close_blocks()
         meaning = STOP_REASONS.get(cast(BetaStopReason, self.stop_reason or ""), "answer")
         self.answered = meaning == "answer" or (meaning == "tool_use" and not self.pending)
+        self.asked_tools = meaning == "tool_use" and bool(self.pending)
         return out
 
     # ---------------------------------------------------------------- content blocks

@@ -32,6 +32,7 @@ from harness.contract.lane import LaneInput, RunContext
 from harness.contract.model import (
     Delta,
     Event,
+    Item,
     ItemCompleted,
     ItemStarted,
     ItemUpdated,
@@ -160,6 +161,30 @@ def side_error(error: str | None, stream_error: str | None, status: int) -> str 
     return f"HTTP {status}" if status >= 400 else None
 
 
+# ------------------------------------------------------------------------------------- turns
+
+UNANSWERED = "no result recorded: the client never sent this call's result"
+"""Why a call of a finished answer is closed `failed` when the client moved on without
+answering it (a new prompt, or the end of its recording)."""
+
+
+def close_unanswered(b: LogBuilder, items: Iterable[Item]) -> list[Event]:
+    """Close the calls a finished answer asked for and the client never answered.
+
+    Why: a client other than the lane's own runtime may stop at an answer that asks for tools
+    (a tool call used as structured output, `tool_choice` forcing one, a client that only
+    inspects the call). Every HTTP exchange finished, so the turn completes with the answer's
+    stop reason, and the calls end `failed` with `UNANSWERED` (no result is invented). The
+    runtimes always answer their calls, so in their traffic such an ending stays a cut turn."""
+    out: list[Event] = []
+    for item in items:
+        update: dict[str, Any] = {"status": "failed"}
+        if "error" in type(item).model_fields:
+            update["error"] = UNANSWERED
+        out.append(b.item("completed", item.model_copy(update=update)))
+    return out
+
+
 # ------------------------------------------------------------------------------------- streaming
 
 M = TypeVar("M", bound=BaseModel)
@@ -279,7 +304,8 @@ class ExchangeTranslator(ABC, Generic[R]):
 
     def frame_problem(self, rep: R, reason: str) -> list[Event]:
         """A malformed exchange: strict raises a FrameError naming the interaction; lenient
-        keeps a notice and goes on."""
+        keeps a notice and the recorded answer whole (an `unknown` item: what the lane could
+        not read is not lost) and goes on."""
         message = f"interaction {rep.index}: {reason}"
         if not self.context.lenient:
             body = rep.interaction.request.body
@@ -287,7 +313,10 @@ class ExchangeTranslator(ABC, Generic[R]):
             raise FrameError(message, lane=self.lane, source=self.source,
                              line=rep.interaction.line,
                              excerpt=excerpt)
-        return [self.b.notice(message)]
+        req, resp = rep.interaction.request, rep.interaction.response
+        answer = {"method": req.method, "path": req.path, "status": resp.status,
+                  "body": json_or_text(resp.body.decode("utf-8", "replace"))}
+        return [self.b.notice(message), self.b.unknown("unread_answer", answer)]
 
 
 T = TypeVar("T")

@@ -23,13 +23,21 @@ How a log is rebuilt from model calls (the decisions this lane makes; each has a
 - A *tool execution* is a call in one response (`function_call`, `custom_tool_call`,
   `tool_search_call`, and the client-run calls above) plus its `*_output` item in a later request
   with the same `call_id`. The item starts `in_progress` when the call is streamed and completes
-  when the output arrives. A call whose output never arrives stays open; the builder fails it at
-  turn end. A hosted tool's item completes in the response that holds it (a `shell_call` in the
-  API's container may come without output: it ends with its response, as its status says). An
-  MCP approval request waits like a call, for the client's answer.
+  when the output arrives (an output naming the call item's own id instead of its `call_id`
+  completes it too). A call whose output never arrives stays open; the builder fails it when the
+  turn is cut. Except: a client other than Codex may stop at a finished response that asks for a
+  call (a function used as structured output): the turn completed, the call ends `failed` with
+  "no result recorded" (`api_shell.close_unanswered`). A hosted tool's item completes in the
+  response that holds it (a `shell_call` in the API's container may come without output: it ends
+  with its response, as its status says). An MCP approval request waits like a call, for the
+  client's answer (a recording that ends there is a cut turn).
 - A *turn* spans every model call from a user prompt to the final answer: a request whose last
   input item is a user message starts a turn, one ending in tool outputs continues it; a completed
-  response that leaves no call waiting for output ends it.
+  response that leaves no call waiting for output ends it. A background response (`background:
+  true`, answered `queued`) is read from the `GET /responses/{id}` poll that finishes it; polls
+  still `queued` / `in_progress` add nothing, and a recording that ends before it finished is a
+  cut turn. Requests under any API base are replayed at their recorded path (`/v1`, Azure's
+  `/openai/v1`, a gateway's prefix).
 - A *run* (session.started) is one Codex process (for any other client: the cassette, or one
   `conversation` id; a new id starts a new run). A later user prompt on the same thread starts a
   new run (a `codex exec resume`) when its turn metadata (`client_metadata
@@ -69,6 +77,7 @@ from dataclasses import dataclass, field
 from itertools import chain
 from pathlib import Path
 from typing import Any, Literal, cast
+from urllib.parse import parse_qs
 
 import openai._models as openai_models
 import pydantic
@@ -130,6 +139,7 @@ from lanes.api_shell import (
     TurnUsage,
     call_sdk,
     client_per_key,
+    close_unanswered,
     json_or_none,
     json_or_text,
     normalize_cassette,
@@ -318,6 +328,9 @@ CODEX_HEADERS = ("originator", "user-agent")
 CODEX_METADATA_PREFIX = "x-codex-"
 """`client_metadata` keys only Codex sends (`x-codex-turn-metadata`, `x-codex-window-id`)."""
 
+UNFINISHED_STATUSES = frozenset({"queued", "in_progress"})
+"""A whole answer's `status` while a background response runs (`background: true`)."""
+
 TERMINAL_FOR_STATUS: dict[str, type[Any]] = {
     "completed": ResponseCompletedEvent,
     "failed": ResponseFailedEvent,
@@ -342,24 +355,49 @@ class Replayed:
     events: list[ResponseStreamEvent] = field(default_factory=list)
     error: APIError | None = None
     stream_error: str | None = None
+    status: str | None = None
+    """A whole (non-streamed) answer's `status`: `queued` / `in_progress` mean a background
+    response not finished yet (polled with `GET /responses/{id}` until it is)."""
+    response_id: str | None = None
 
     @property
     def is_responses_post(self) -> bool:
         req = self.interaction.request
         return req.method.upper() == "POST" and req.path.rstrip("/").endswith("/responses")
 
+    @property
+    def retrieved_id(self) -> str | None:
+        """The response id of a `GET /responses/{id}` (background mode's poll), else None."""
+        req = self.interaction.request
+        head, _, rest = req.path.rstrip("/").rpartition("/responses/")
+        if req.method.upper() != "GET" or not head or not rest or "/" in rest:
+            return None
+        return None if rest in {"compact"} else rest
+
+    @property
+    def unfinished(self) -> bool:
+        return self.status in UNFINISHED_STATUSES
+
 
 ClientFor = Callable[[Interaction], OpenAI]
 
 
+def api_base(interaction: Interaction) -> str:
+    """The API base the request was sent under: its URL up to `/responses` (`/v1` on OpenAI,
+    `/openai/v1` on Azure, `/api/v1` behind OpenRouter and other gateways), so the SDK posts to
+    the recorded path (replay matches on the path)."""
+    head, found, _ = interaction.request.path.rstrip("/").rpartition("/responses")
+    return base_url_of(interaction) + (head if found else "/v1")
+
+
 def _new_client(interaction: Interaction) -> OpenAI:
-    return OpenAI(base_url=base_url_of(interaction) + "/v1", api_key="replay", max_retries=0,
+    return OpenAI(base_url=api_base(interaction), api_key="replay", max_retries=0,
                   http_client=DefaultHttpxClient(verify=replay_ssl()))
 
 
 def default_clients() -> ClientFor:
-    """One SDK client per recorded base URL, for one replay."""
-    return client_per_key(_new_client, base_url_of)
+    """One SDK client per recorded API base, for one replay."""
+    return client_per_key(_new_client, api_base)
 
 
 def _create_kwargs(body: dict[str, Any], *, streamed: bool) -> dict[str, Any]:
@@ -393,6 +431,8 @@ def events_of(response: Any) -> tuple[list[ResponseStreamEvent], str | None]:
                                               output_index=n, sequence_number=n)
         for n, item in enumerate(output)]
     terminal = TERMINAL_FOR_STATUS.get(str(status))
+    if terminal is None and status not in UNFINISHED_STATUSES:
+        return events, f"response status {status!r} is none the API documents"
     if terminal is not None:
         event_type = "response.failed" if status == "cancelled" else f"response.{status}"
         events.append(terminal.construct(type=event_type, response=response,
@@ -443,6 +483,8 @@ def replay_one(index: int, interaction: Interaction, client_for: ClientFor) -> R
     non-streamed answer, read by the SDK as one `Response`, becomes the events that would have
     carried it, so both forms are read by the same code)."""
     rep = Replayed(index, interaction)
+    if rep.retrieved_id is not None:
+        return _replay_retrieve(rep, client_for(interaction))
     if not rep.is_responses_post:
         return rep  # side traffic: read from the cassette as recorded, no SDK model for it
     _tagged_event_validation()
@@ -458,11 +500,50 @@ def replay_one(index: int, interaction: Interaction, client_for: ClientFor) -> R
         if streamed:
             rep.events.extend(client.responses.create(**_create_kwargs(body, streamed=True)))
             return
-        events, why = events_of(client.responses.create(**_create_kwargs(body, streamed=False)))
+        whole = client.responses.create(**_create_kwargs(body, streamed=False))
+        events, why = events_of(whole)
         rep.events.extend(events)
         problem.extend([why] if why else [])
+        _note_whole(rep, whole)
 
     rep.error, rep.stream_error = call_sdk(index, call, APIError, line=interaction.line)
+    if problem and rep.stream_error is None:
+        rep.stream_error = problem[0]
+    return rep
+
+
+def _note_whole(rep: Replayed, whole: Any) -> None:
+    """Keep a whole answer's status and id (a background response is polled by its id)."""
+    if isinstance(whole, Response):
+        rep.status, rep.response_id = str(whole.status), whole.id
+
+
+def _replay_retrieve(rep: Replayed, client: OpenAI) -> Replayed:
+    """A background response's poll (`GET /responses/{id}`), read by the SDK as a whole
+    response (or, with `stream=true`, as the resumed stream of its events)."""
+    response_id = rep.retrieved_id
+    assert response_id is not None
+    query = parse_qs(rep.interaction.request.query)
+    streamed = query.get("stream", ["false"])[-1] == "true"
+    problem: list[str] = []
+
+    def call() -> None:
+        if streamed:
+            after = query.get("starting_after", [""])[-1]
+            if after.isdigit():
+                rep.events.extend(client.responses.retrieve(response_id, stream=True,
+                                                            starting_after=int(after)))
+            else:
+                rep.events.extend(client.responses.retrieve(response_id, stream=True))
+            return
+        whole = client.responses.retrieve(response_id)
+        events, why = events_of(whole)
+        rep.events.extend(events)
+        problem.extend([why] if why else [])
+        _note_whole(rep, whole)
+
+    rep.error, rep.stream_error = call_sdk(rep.index, call, APIError,
+                                           line=rep.interaction.line)
     if problem and rep.stream_error is None:
         rep.stream_error = problem[0]
     return rep
@@ -788,6 +869,8 @@ class Translator(ExchangeTranslator[Replayed]):
         self.pending: dict[str, _Pending] = {}
         self.last_call = ""
         self.retrying = False
+        self.answer_done = False
+        self.awaiting: str | None = None
         self.denied: set[str] = set()
         self.streaming: dict[str, _Streaming] = {}
         self.unknown_added: dict[str, Any] = {}
@@ -800,11 +883,13 @@ class Translator(ExchangeTranslator[Replayed]):
     # ---------------------------------------------------------------- driver
 
     def finish(self) -> list[Event]:
-        if self.b.in_turn and not self.pending:
+        if self.b.in_turn and not self.pending and self.awaiting is None:
             return self._end_turn()
-        return self._truncate() if self.b.in_turn else []
+        return self._end_waiting() if self.b.in_turn else []
 
     def exchange(self, rep: Replayed, following: Replayed | None) -> Iterable[Event]:
+        if self.b.in_turn and self.awaiting is not None and rep.retrieved_id == self.awaiting:
+            return self._poll(rep, following)
         if not rep.is_responses_post:
             path = rep.interaction.request.path
             kind = next((k for suffix, k in SIDE_CALL_PATHS.items() if path.endswith(suffix)),
@@ -833,7 +918,8 @@ class Translator(ExchangeTranslator[Replayed]):
         new_prompt = bool(inputs) and _is_message(inputs[-1], "user") and not self.retrying
         self.retrying = False
         if new_prompt and self.b.in_turn:
-            out += self._end_turn() if not self.pending else self._truncate()
+            waiting = self.pending or self.awaiting is not None
+            out += self._end_waiting() if waiting else self._end_turn()
         if new_prompt or not self.b.has_session:
             out += self._maybe_new_run(body, inputs)
         if new_prompt or not self.b.in_turn:
@@ -902,7 +988,28 @@ class Translator(ExchangeTranslator[Replayed]):
     def _truncate(self) -> list[Event]:
         """The turn stopped before it ended; its waiting calls are failed by the builder."""
         self.pending.clear()
+        self.awaiting = None
         return self.b.close_turn_truncated()
+
+    def _poll(self, rep: Replayed, following: Replayed | None) -> Iterable[Event]:
+        """A poll of the background response the turn waits for (`GET /responses/{id}`):
+        still `queued` / `in_progress`, nothing happened yet; finished, its whole answer is
+        read as the request's own answer would have been."""
+        if rep.unfinished and rep.error is None and rep.stream_error is None:
+            return []
+        self.awaiting = None
+        return self._response(rep, following)
+
+    def _end_waiting(self) -> list[Event]:
+        """The client moved on (or its recording ended) while calls wait for outputs: after a
+        finished response from any client but Codex the turn completed and the calls were never
+        answered (`close_unanswered`); otherwise the turn was cut, and so it was when an MCP
+        approval request still waits on a person's answer."""
+        waiting_on_user = any(p.approval for p in self.pending.values())
+        if not self.answer_done or self.codex or waiting_on_user or self.awaiting is not None:
+            return self._truncate()
+        out = close_unanswered(self.b, [p.item for p in self.pending.values()])
+        return out + self._end_turn()
 
     def _collect_outputs(self, inputs: list[dict[str, Any]]) -> list[Event]:
         """Complete the calls whose outputs (and resolve the MCP approvals whose answers) this
@@ -915,11 +1022,20 @@ class Translator(ExchangeTranslator[Replayed]):
             if _type_of(item) not in CALL_OUTPUT_TYPES:
                 continue
             call_id = str(item.get("call_id") or self.shell_ids.get(str(item.get("id")), ""))
-            pending = self.pending.pop(call_id, None)
+            pending = self.pending.pop(self._pending_key(call_id), None)
             if pending is not None and not pending.approval:
                 done = _complete(pending, item, denied=call_id in self.denied)
                 out.append(self.b.item("completed", done))
         return out
+
+    def _pending_key(self, call_id: str) -> str:
+        """The waiting call an output names: by its `call_id`, else by the call item's own id
+        (a client that echoed the item id as `call_id`, which the API accepts: pydantic-ai's
+        early Responses recordings do)."""
+        if call_id in self.pending:
+            return call_id
+        return next((key for key, p in self.pending.items()
+                     if call_id and p.item.native_id == call_id), call_id)
 
     def _approval_answer(self, answer: dict[str, Any]) -> list[Event]:
         """The client's `mcp_approval_response`: the approval resolves (decided by the user); a
@@ -947,8 +1063,12 @@ class Translator(ExchangeTranslator[Replayed]):
         """The answer's events as they are made: an answer streams hundreds of deltas, each
         `item.updated` carrying the text so far, so a list of them grew as the square of the
         answer's length."""
+        if rep.unfinished and rep.error is None and rep.stream_error is None:
+            self.awaiting = rep.response_id  # background mode: polled until it finishes
+            return
         self.streaming.clear()
         self.unknown_added.clear()
+        self.answer_done = False
         outcome: Outcome = "truncated"
         for event in rep.events:
             step, terminal = self._event(event)
@@ -958,6 +1078,7 @@ class Translator(ExchangeTranslator[Replayed]):
                 break
         yield from self._flush_unknown_added()
         if outcome == "completed":
+            self.answer_done = True
             yield from self._finish_hosted_shells()
             if not self.pending and self.b.in_turn:
                 yield from self._end_turn()

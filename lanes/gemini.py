@@ -2,6 +2,7 @@
 
 Input is an HTTP cassette of Gemini API traffic (`gemini.http.yaml` in the catalog: a Gemini
 CLI run; any other client's too): each interaction is one `POST /<version>/models/<model>:<method>`
+(on Vertex AI `/<version>/projects/<p>/locations/<l>/publishers/<pub>/models/<model>:<method>`)
 and its answer. Every recorded request is *re-issued* through
 `genai.Client(...).models.generate_content_stream` (`generate_content` for a non-streamed call,
 `count_tokens`) inside a vcrpy replay, on the SDK's httpx2 transport, so SSE framing, JSON and the
@@ -27,7 +28,10 @@ How a log is rebuilt from model calls (the decisions this lane makes; each has a
 
 - A *tool execution* is a `functionCall` part in one response plus the `functionResponse` part
   in the next request. It starts `in_progress` when streamed and completes when its response
-  arrives; a call whose response never arrives is failed by the builder at turn end. Its kind,
+  arrives; a call whose response never arrives is failed by the builder when the turn is cut
+  (except after a finished answer from any client but Gemini CLI, e.g. `toolConfig` mode `ANY`
+  naming an output function: the turn completed, the call `failed` with "no result recorded",
+  `api_shell.close_unanswered`). Its kind,
   parameters and result texts are Gemini CLI's tool rules (`lanes.gemini_family`, shared with the
   gemini-cli lane).
 - A *turn* spans every model call from a user prompt to the final answer: a request whose
@@ -55,8 +59,9 @@ How a log is rebuilt from model calls (the decisions this lane makes; each has a
   User-Agent, its side-call schemas, its `<session_context>` envelope), never from model names
   or prompt words. Any other client is read by the Gemini API's documented meaning: every
   function is a `tool_call` whose result is the functionResponse's `output` (or the whole
-  response), failed by an `error` key; a non-streamed `:generateContent` is a conversation call;
-  a session is one conversation (a new first prompt starts another).
+  response; with its multimodal `parts`, `{output, parts}`), failed by an `error` key; a
+  non-streamed `:generateContent` is a conversation call; a session is one conversation (a new
+  first prompt starts another).
 - Built-in tools: `executableCode` + `codeExecutionResult` are one `code_execution` tool_call
   (arguments {language, code}, result {outcome, output}; any outcome but OUTCOME_OK fails it),
   thought-marked or not; `groundingMetadata` gives one completed `web_search` per
@@ -96,7 +101,7 @@ from dataclasses import dataclass, field
 from itertools import chain
 from pathlib import Path
 from typing import Any, Literal, cast
-from urllib.parse import urlsplit
+from urllib.parse import unquote, urlsplit
 
 import httpx2
 import pydantic
@@ -134,6 +139,7 @@ from lanes.api_shell import (
     TurnUsage,
     call_sdk,
     client_per_key,
+    close_unanswered,
     json_or_none,
     json_or_text,
     normalize_cassette,
@@ -253,10 +259,14 @@ SIDE_CALL_TOOLS: dict[str, str] = {
 """A built-in tool a side call enables -> what it is for (Gemini CLI's web tools' helpers)."""
 
 STREAM_METHOD = "streamGenerateContent"
+INT_ENUMS = "enum-encoding=int"
+"""A query asking for enums as numbers (the Vertex AI REST client, e.g. langchain-google-vertexai's
+`finishReason: 1`): the SDK cannot read them, so such an answer is a frame problem naming why."""
 SESSION_CONTEXT = "<session_context>"
 
 _ROUTE = re.compile(
-    r"^(?P<prefix>.*?)/(?P<version>v\d\w*)/models/(?P<model>[^/:]+):(?P<method>\w+)$")
+    r"^(?P<prefix>.*?)/(?P<version>v\d\w*(?:/projects/[^/]+/locations/[^/]+/publishers/[^/]+)?)"
+    r"/models/(?P<model>[^/:]+):(?P<method>\w+)$")
 _WORKSPACE_DIR = re.compile(r"Workspace Directories:\*{0,2}\s*\n\s*-\s*(\S[^\n]*)")
 _WORKING_DIR = re.compile(r"I'm currently working in the directory:\s*(\S[^\n]*)")
 
@@ -266,7 +276,9 @@ _WORKING_DIR = re.compile(r"I'm currently working in the directory:\s*(\S[^\n]*)
 
 @dataclass(frozen=True)
 class Route:
-    """Where a recorded request went: `<prefix>/<version>/models/<model>:<method>`."""
+    """Where a recorded request went: `<prefix>/<version>/models/<model>:<method>`. On Vertex AI
+    the version carries the resource path (`v1/projects/P/locations/L/publishers/google`): the
+    SDK then posts to the recorded path (replay matches on it)."""
 
     base_url: str
     api_version: str
@@ -455,6 +467,11 @@ def replay_one(index: int, interaction: Interaction, client_for: ClientFor) -> R
     rep.body, rep.contents, rep.body_error = _parse_body(interaction.request.body)
     if rep.body is None:
         consume_raw(interaction)
+        return rep
+    if INT_ENUMS in unquote(interaction.request.query):
+        consume_raw(interaction)
+        rep.stream_error = ("answer with integer enums (`$alt=json;enum-encoding=int`, the "
+                            "Vertex AI REST client's encoding): google-genai reads enum names")
         return rep
     route, client = rep.route, client_for(interaction, rep.route)
     rep.json_array = rep.streamed and interaction.response.body.lstrip()[:1] == b"["
@@ -695,6 +712,7 @@ class Translator(ExchangeTranslator[Replayed]):
     def __init__(self, context: RunContext, source: str) -> None:
         super().__init__(LANE_ID, context, source)
         self.pending: list[_Pending] = []
+        self.answer_done = False
         self.retrying = False
         self.streaming: _Streaming | None = None
         self.queued: list[Replayed] = []
@@ -732,7 +750,7 @@ class Translator(ExchangeTranslator[Replayed]):
     def finish(self) -> list[Event]:
         out: list[Event] = []
         if self.b.in_turn:
-            out += self._end_turn() if not self.pending else self._truncate()
+            out += self._end_turn() if not self.pending else self._end_waiting()
         for rep in self.queued:  # side calls no turn followed: kept, outside any turn
             out.append(self.b.unknown(f"side_call.{self._side_kind(rep)}",
                                      self._side_payload(rep)))
@@ -762,7 +780,7 @@ class Translator(ExchangeTranslator[Replayed]):
         new_prompt = self._is_new_prompt(trailing) and not self.retrying
         self.retrying = False
         if new_prompt and self.b.in_turn:
-            out += self._end_turn() if not self.pending else self._truncate()
+            out += self._end_turn() if not self.pending else self._end_waiting()
         if self._starts_run(rep, new_prompt):
             out += self._new_run(rep)
         if new_prompt or not self.b.in_turn:
@@ -828,6 +846,15 @@ class Translator(ExchangeTranslator[Replayed]):
         self.pending.clear()
         return self.b.close_turn_truncated()
 
+    def _end_waiting(self) -> list[Event]:
+        """The client moved on (or its recording ended) while function calls wait for
+        responses: after a finished answer from any client but Gemini CLI the turn completed
+        and the calls were never answered (`close_unanswered`); otherwise the turn was cut."""
+        if not self.answer_done or self.cli:
+            return self._truncate()
+        out = close_unanswered(self.b, [p.item for p in self.pending])
+        return out + self._end_turn()
+
     def _collect_responses(self, responses: list[types.FunctionResponse]) -> list[Event]:
         out: list[Event] = []
         for response in responses:
@@ -857,6 +884,7 @@ class Translator(ExchangeTranslator[Replayed]):
         the answer's length."""
         self.streaming = None
         self.code_runs = []
+        self.answer_done = False
         answer = _Answer()
         raws = rep.raw_chunks if len(rep.raw_chunks) == len(rep.responses) else \
             [None] * len(rep.responses)
@@ -893,6 +921,7 @@ class Translator(ExchangeTranslator[Replayed]):
                 return out
             return out + (self._truncate() if self.b.in_turn else [])
         out = self._close_streaming("completed")
+        self.answer_done = True
         _add_usage(self.usage, answer.usage)
         self.stop_reason = answer.finish
         kind = FINISH_REASONS.get(answer.finish) if answer.finish is not None else None
@@ -1220,13 +1249,18 @@ def _response_text(response: types.FunctionResponse) -> tuple[str, str | None]:
 def _complete_plain(pending: _Pending, response: types.FunctionResponse) -> Item:
     """A waiting call finished by its functionResponse as the Gemini API documents it: the
     `output` key is the result and the `error` key the failure; with neither, the whole
-    `response` is the result."""
+    `response` is the result. A multimodal response's `parts` (Gemini 3: images, files the
+    function returned beside its `response`) are part of the result: `{output, parts}`."""
     body: Any = response.response if response.response is not None else {}
     error = body.get("error") if isinstance(body, dict) else None
     if isinstance(body, dict) and ("output" in body or "error" in body):
         result = body.get("output")
     else:
         result = body
+    if response.parts:
+        result = {"output": result, "parts": [
+            part.model_dump(mode="json", by_alias=True, exclude_none=True)
+            for part in response.parts]}
     failed = error is not None
     return pending.item.model_copy(update={
         "native_id": pending.item.native_id or response.id,

@@ -193,7 +193,7 @@ def test_an_item_is_forgotten_when_it_completes(monkeypatch: pytest.MonkeyPatch)
 
 def _files(lane: LaneSpec) -> list[Path]:
     return sorted((ROOT / "cassettes").glob(f"*/{lane.native_file}")) + sorted(
-        (SHAPES / lane.id).glob("*.http.yaml"))
+        [*(SHAPES / lane.id).glob("*.http.yaml"), *(SHAPES / lane.id).glob("*.http.yaml.gz")])
 
 
 FILES = [(lane_id, path) for lane_id, lane in sorted(API_LANES.items())

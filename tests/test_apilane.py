@@ -7,14 +7,20 @@ The layout checks read the lane modules' source, so they need no provider SDK.""
 from __future__ import annotations
 
 import ast
+import gzip
 import io
+import zlib
 from importlib.metadata import entry_points
 from pathlib import Path
 
+import brotli  # type: ignore[import-untyped]
 import pytest
+import yaml
 
+from harness.contract.errors import InputError
 from harness.contract.lane import LaneInput, available_lanes
 from harness.contract.model import HTTP_STATUS_KINDS, ErrorKind, TurnError, status_kind
+from harness.record.cassette import read_http_cassette
 from lanes.api_shell import (
     TurnUsage,
     client_per_key,
@@ -177,3 +183,83 @@ def test_stdin_is_spooled_to_a_file_that_lives_as_long_as_the_block(tmp_path: Pa
     on_disk.write_text("x")
     with spooled(LaneInput(stream=io.BytesIO(), name="c", path=on_disk), prefix="t-") as path:
         assert path == on_disk
+
+
+# ------------------------------------------------------------------------ compressed bodies
+
+
+def _compressed_cassette(tmp_path: Path, coding: str, body: bytes) -> Path:
+    """A one-interaction vcrpy cassette whose response body carries `coding`, as vcrpy saves
+    an answer it did not decode (`!!binary`)."""
+    entry = {"request": {"method": "POST", "uri": "https://api.example.test/v1/responses",
+                         "headers": {"accept-encoding": ["gzip, deflate, br, zstd"]},
+                         "body": "{}"},
+             "response": {"status": {"code": 200, "message": "OK"},
+                          "headers": {"content-type": ["application/json"],
+                                      "content-encoding": [coding]},
+                          "body": {"string": body}}}
+    path = tmp_path / "compressed.http.yaml"
+    path.write_text(yaml.safe_dump({"interactions": [entry], "version": 1}))
+    return path
+
+
+@pytest.mark.parametrize("coding", ["br", "gzip", "deflate", "gzip, br", "identity"])
+def test_compressed_bodies_are_read_decoded(tmp_path: Path, coding: str) -> None:
+    """Every coding a provider answers with (br when the client offers it, as httpx does once
+    a brotli package is installed) is undone, several in the order they were applied."""
+    encode = {"br": brotli.compress, "gzip": gzip.compress, "deflate": zlib.compress,
+              "identity": bytes}
+    plain = b'{"id": "resp_1", "output": []}'
+    body = plain
+    for one in coding.split(", "):
+        body = encode[one](body)
+    [interaction] = read_http_cassette(_compressed_cassette(tmp_path, coding, body))
+    assert interaction.response.body == plain
+
+
+@pytest.mark.parametrize(("coding", "body", "reason"), [
+    ("br", b"not brotli at all", "interaction 0: corrupt br body"),
+    ("compress", b"x", "interaction 0: unsupported content-encoding 'compress'"),
+])
+def test_undecodable_bodies_are_refused_at_their_line(tmp_path: Path, coding: str,
+                                                      body: bytes, reason: str) -> None:
+    """Before, a brotli body reached the SDK as bytes and was refused as 'SSE data the SDK
+    cannot parse'; an unknown coding passed through the same way."""
+    with pytest.raises(InputError) as caught:
+        read_http_cassette(_compressed_cassette(tmp_path, coding, body))
+    assert reason in str(caught.value)
+    assert caught.value.line == 2
+
+
+def test_parallel_request_and_response_lists_must_pair_up(tmp_path: Path) -> None:
+    """vcrpy's in-memory layout (`requests` / `responses`) is read pairwise; unequal lists are
+    a malformed cassette, not a silent drop of the extra half."""
+    path = tmp_path / "parallel.yaml"
+    request = {"method": "POST", "uri": "https://api.example.test/v1/responses", "body": "{}",
+               "headers": {}}
+    response = {"status": {"code": 200, "message": "OK"}, "headers": {},
+                "body": {"string": b'{"id": "resp_1"}'}}
+    path.write_text(yaml.safe_dump({"requests": [request], "responses": [response]}))
+    [interaction] = read_http_cassette(path)
+    assert interaction.response.body == b'{"id": "resp_1"}'
+    path.write_text(yaml.safe_dump({"requests": [request, request], "responses": [response]}))
+    with pytest.raises(InputError, match="2 requests but 1 responses"):
+        read_http_cassette(path)
+
+
+def test_a_gzip_compressed_cassette_file_is_read(tmp_path: Path) -> None:
+    """A whole cassette saved gzip-compressed (`*.yaml.gz`) reads like its plain text; a cut
+    one is refused as corrupt, not as 'not UTF-8'."""
+    request = {"method": "POST", "uri": "https://api.example.test/v1/responses", "body": "{}",
+               "headers": {}}
+    response = {"status": {"code": 200, "message": "OK"}, "headers": {},
+                "body": {"string": '{"id": "resp_1"}'}}
+    packed = gzip.compress(yaml.safe_dump({"interactions": [
+        {"request": request, "response": response}], "version": 1}).encode())
+    path = tmp_path / "cassette.yaml.gz"
+    path.write_bytes(packed)
+    [interaction] = read_http_cassette(path)
+    assert interaction.response.body == b'{"id": "resp_1"}'
+    path.write_bytes(packed[:-12])
+    with pytest.raises(InputError, match="corrupt gzip cassette"):
+        read_http_cassette(path)

@@ -765,7 +765,8 @@ def test_request_body_not_json(tmp_path: Path) -> None:
     assert info.value.source == str(path) and info.value.reason.startswith("interaction 0:")
     assert "interaction 0" in str(info.value)
     events = normalize_file(path, lenient=True)
-    assert shape(events) == ["error:completed", "session.started", "turn.started",
+    assert shape(events) == ["error:completed", "unknown:completed", "session.started",
+                             "turn.started",
                              "assistant_message:completed", "turn.completed"]
 
 
@@ -1353,3 +1354,44 @@ def test_terminal_event_without_its_response_is_kept_as_unknown(tmp_path: Path) 
     assert [i["native_type"] for i in completed(events) if i["kind"] == "unknown"] == [
         "response.completed"]
     assert shape(events)[-1] == "turn.failed:stream_truncated"
+
+
+# ------------------------------------------------------------------------------ background mode
+
+
+def _poll(rid: str, items: list[dict[str, Any]], status: str) -> Exchange:
+    """A background response's poll: `GET /v1/responses/{rid}` answered with its state."""
+    reply = whole(items, status=status, rid=rid)
+    return Exchange(StubRequest("GET", f"/v1/responses/{rid}", "", dict(SDK_CLIENT), b""),
+                    StubReply(200, JSON, [reply]))
+
+
+def test_a_background_response_is_read_from_the_poll_that_finishes_it(tmp_path: Path) -> None:
+    """`background: true` answers `queued`; the polls that are still running add nothing, the
+    one that finishes it carries the answer (before, the queued answer cut the turn and each
+    poll was an `unknown` side call)."""
+    events = run(tmp_path, [sdk_exchange(sdk_body("go", background=True), [], status="queued"),
+                            _poll("resp_1", [], "in_progress"),
+                            _poll("resp_1", [message("done")], "completed")])
+    assert shape(events) == ["session.started", "turn.started", "assistant_message:completed",
+                             "turn.completed"]
+
+
+def test_a_background_response_never_finished_cuts_the_turn(tmp_path: Path) -> None:
+    """The recording ends while the response is still queued: no answer came."""
+    events = run(tmp_path, [sdk_exchange(sdk_body("go", background=True), [], status="queued"),
+                            _poll("resp_1", [], "queued")])
+    assert shape(events) == ["session.started", "turn.started", "turn.failed:stream_truncated"]
+
+
+def test_a_poll_of_another_response_stays_a_side_call(tmp_path: Path) -> None:
+    events = run(tmp_path, [sdk_exchange(sdk_body("go"), [message("hi")]),
+                            _poll("resp_other", [message("x")], "completed")])
+    assert shape(events)[-1] == "unknown:completed"
+
+
+def test_a_whole_answer_with_an_undocumented_status_is_refused(tmp_path: Path) -> None:
+    """`status: "complete"` (a hand-edited cassette; the API says `completed`) is neither an
+    end nor a background state: refused naming it, not read as a cut turn."""
+    with pytest.raises(FrameError, match="response status 'complete' is none the API"):
+        run(tmp_path, [sdk_exchange(sdk_body("go"), [message("4")], status="complete")])

@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import functools
 import gzip
+import importlib.util
 import io
 import json
 import tempfile
@@ -1079,8 +1080,8 @@ def test_request_body_not_json(tmp_path: Path) -> None:
         normalize_file(path)
     assert (info.value.source, info.value.line) == (str(path), 2)
     assert shape(normalize_file(path, lenient=True)) == [
-        "error:completed", "session.started", "turn.started", "assistant_message:completed",
-        "turn.completed"]
+        "error:completed", "unknown:completed", "session.started", "turn.started",
+        "assistant_message:completed", "turn.completed"]
 
 
 def test_request_contents_the_sdk_rejects(tmp_path: Path) -> None:
@@ -1106,7 +1107,8 @@ def test_sse_data_the_sdk_cannot_parse(tmp_path: Path, data: bytes) -> None:
     assert info.value.line == 2 and "SSE" in info.value.reason
     lenient = normalize_file(path, lenient=True)
     assert_well_formed(lenient)
-    assert shape(lenient)[-3:] == ["assistant_message:failed", "error:completed",
+    assert shape(lenient)[-4:] == ["assistant_message:failed", "error:completed",
+                                   "unknown:completed",
                                    "turn.failed:stream_truncated"]
 
 
@@ -1322,3 +1324,28 @@ if __name__ == "__main__":  # regenerate the reference cassettes
     DATA.mkdir(parents=True, exist_ok=True)
     for cassette_name, cassette_exchanges in _reference_cassettes().items():
         write(DATA / f"{cassette_name}.http.yaml", cassette_exchanges)
+
+
+# ------------------------------------------------------------------------- Vertex AI REST client
+
+VERTEX_SHAPE = Path(__file__).resolve().parent / "data" / "shapes" / "gemini"
+
+
+def test_integer_enums_are_refused_by_name_and_kept_in_lenient_mode(tmp_path: Path) -> None:
+    """`$alt=json;enum-encoding=int` (the Vertex AI REST client, e.g. langchain-google-vertexai
+    in openinference's cassettes) answers `finishReason: 1`: google-genai cannot read it. Strict
+    names the encoding (before: an AttributeError about `upper`); lenient keeps the answer whole
+    (`unread_answer`) beside the notice."""
+    spec = importlib.util.spec_from_file_location(
+        "write_vertex_rest", VERTEX_SHAPE / "write_vertex_rest.py")
+    assert spec is not None and spec.loader is not None
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    path = tmp_path / "vertex.http.yaml"
+    path.write_text(yaml.safe_dump(module.int_enums(), sort_keys=False), encoding="utf-8")
+    with pytest.raises(FrameError, match=r"integer enums .*enum-encoding=int"):
+        normalize_file(path)
+    lenient = normalize_file(path, lenient=True)
+    kept = [i for i in completed(lenient) if i["kind"] == "unknown"]
+    assert kept[0]["native_type"] == "unread_answer"
+    assert kept[0]["payload"]["body"]["candidates"][0]["finishReason"] == 1

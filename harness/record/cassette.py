@@ -6,7 +6,8 @@ replaced by `<scrubbed>`, JSON request bodies pretty-printed and SSE bodies as Y
 blocks, so a reviewer reads a diff of meaning rather than one long line.
 
 Reading: vcrpy's own serializers (YAML or JSON) so cassettes recorded by other tools load too;
-gzip bodies are unpacked; every interaction is type-checked here, once for every cassette lane
+compressed bodies are unpacked (gzip, deflate, brotli; zstd where a decoder is installed), an
+unknown coding refused; every interaction is type-checked here, once for every cassette lane
 (method and uri are text, bodies text, bytes or null, the status an HTTP code), so a malformed
 cassette is an `InputError` naming the file, the interaction and the reason.
 """
@@ -15,9 +16,10 @@ from __future__ import annotations
 
 import base64
 import gzip
+import importlib
 import json
 import zlib
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from http import HTTPStatus
 from pathlib import Path
@@ -179,9 +181,15 @@ def read_http_cassette(path: Path) -> list[Interaction]:
 def _whole_entries(path: Path) -> list[Entry]:
     """Every interaction of the cassette at `path`, read as one document."""
     try:
-        text = path.read_text(encoding="utf-8")
+        raw = path.read_bytes()
+        if raw.startswith(GZIP_MAGIC):  # a cassette saved gzip-compressed (`.yaml.gz`)
+            raw = gzip.decompress(raw)
+        text = raw.decode("utf-8")
     except OSError as exc:
-        raise InputError(f"cannot read cassette: {exc.strerror}", source=str(path)) from None
+        raise InputError(f"cannot read cassette: {exc.strerror or exc}", source=str(path)
+                         ) from None
+    except (EOFError, zlib.error) as exc:
+        raise InputError(f"corrupt gzip cassette ({exc})", source=str(path)) from None
     except UnicodeDecodeError:
         raise InputError("cassette is not UTF-8", source=str(path)) from None
     try:
@@ -221,7 +229,9 @@ def load_cassette_dict(text: str) -> dict[str, Any]:
     Read as well as vcrpy's YAML and JSON: JSON bodies kept parsed (`parsed_body` in place of
     `body`: pydantic-ai's test cassettes), response bodies as bare text, Ruby VCR's
     `http_interactions` (bodies as `{encoding, string | base64_string}`) and go-vcr's layout
-    (`url`, response `code` / `status_code` and a `"200 OK"` status line). Each is written back in
+    (`url`, response `code` / `status_code` and a `"200 OK"` status line), and the parallel
+    `requests` / `responses` lists of vcrpy's in-memory cassette (saved as is by some
+    replayers, e.g. BeamWeaver's). Each is written back in
     vcrpy's form (request `uri` and `body` text; response `status.code`, `body.string`), so the
     reader and vcrpy's replay (`harness.record.replay`, through this as its serializer) see the
     same exchanges. Anything else is left for the field checks to refuse."""
@@ -229,6 +239,13 @@ def load_cassette_dict(text: str) -> dict[str, Any]:
     data = dict(serializer.deserialize(text))
     if "interactions" not in data and "http_interactions" in data:
         data["interactions"] = data.pop("http_interactions")
+    if "interactions" not in data and isinstance(data.get("requests"), list) and isinstance(
+            data.get("responses"), list):
+        requests, responses = data.pop("requests"), data.pop("responses")
+        if len(requests) != len(responses):
+            raise ValueError(f"{len(requests)} requests but {len(responses)} responses")
+        data["interactions"] = [{"request": q, "response": a}
+                                for q, a in zip(requests, responses, strict=True)]
     interactions = data["interactions"]
     if not isinstance(interactions, list):
         raise TypeError("`interactions` is not a list")
@@ -282,6 +299,24 @@ def _vcrpy_response(response: Any) -> None:
         response["body"] = {"string": body}
     elif isinstance(response.get("body"), str | bytes):
         response["body"] = {"string": response["body"]}
+    _drop_stale_gzip_header(response)
+
+
+def _drop_stale_gzip_header(response: dict[str, Any]) -> None:
+    """A body saved decoded under its `content-encoding: gzip` header (a recorder that unpacked
+    the body and kept the header; gzip data always starts with its magic bytes) loses the
+    header, so neither the reader nor an SDK's HTTP client in replay tries to unpack it."""
+    headers, body = response.get("headers"), response.get("body")
+    string = body.get("string") if isinstance(body, dict) else None
+    if not isinstance(headers, dict) or not string:
+        return
+    if isinstance(string, bytes) and string.startswith(GZIP_MAGIC):
+        return
+    for name in [k for k in headers if str(k).lower() == "content-encoding"]:
+        value = headers[name]
+        coding = value[0] if isinstance(value, list) and value else value
+        if isinstance(coding, str) and coding.strip().lower() in {"gzip", "x-gzip"}:
+            del headers[name]
 
 
 _ENTRY_START = ("- request:", "- response:")
@@ -313,11 +348,11 @@ def _to_interaction(path: Path, index: int, entry: Any, line: int | None) -> Int
         req_headers = _header_field(req["headers"], "request headers")
         request = HttpRequest(method.upper(), uri, req_headers,
                               _decode(_body_bytes(req["body"], "request body"), req_headers,
-                                      path, where))
+                                      path, where, line))
         resp_headers = _header_field(resp.get("headers"), "response headers")
         raw = _body_bytes(resp["body"]["string"], "response body string")
         response = HttpResponse(_status_code(resp["status"]["code"]), resp_headers,
-                                _decode(raw, resp_headers, path, where))
+                                _decode(raw, resp_headers, path, where, line))
     except (KeyError, TypeError, ValueError, AttributeError) as exc:
         raise InputError(f"{where}: missing or malformed field ({exc})", source=str(path),
                          line=line) from None
@@ -367,22 +402,67 @@ def _first(value: Any) -> str:
     return str(value)
 
 
-def _decode(body: bytes, headers: Mapping[str, str], path: Path, where: str) -> bytes:
-    encoding = headers.get("content-encoding", "").lower()
-    if encoding not in {"gzip", "deflate"}:
-        return body
-    try:
-        return gzip.decompress(body) if encoding == "gzip" else zlib.decompress(body)
-    except (OSError, zlib.error, EOFError) as exc:
-        raise InputError(f"{where}: corrupt {encoding} body ({exc})", source=str(path)) from None
+def _from_module(candidates: Sequence[str], what: str) -> Callable[[bytes], Any]:
+    """`decompress` of the first importable module of `candidates` (optional decoders: a
+    missing one makes only the bodies that need it unreadable)."""
+    for module in candidates:
+        try:
+            return cast(Callable[[bytes], Any], importlib.import_module(module).decompress)
+        except ImportError:
+            continue
+    raise ImportError(f"no {what} decoder installed ({' or '.join(candidates)})")
+
+
+def _brotli(body: bytes) -> bytes:
+    """A brotli body (`content-encoding: br`): API hosts answer so when the client offers it
+    (httpx does once a brotli package is installed), and vcrpy keeps it as recorded (its
+    `decode_compressed_response` only knows gzip and deflate)."""
+    return bytes(_from_module(("brotli", "brotlicffi"), "brotli")(body))
+
+
+def _zstd(body: bytes) -> bytes:
+    """A zstd body (httpx offers zstd when a decoder is installed: Python 3.14's
+    `compression.zstd` or its backport)."""
+    return bytes(_from_module(("compression.zstd", "backports.zstd", "zstandard"), "zstd")(body))
+
+
+_DECODERS: dict[str, Callable[[bytes], bytes]] = {
+    "gzip": gzip.decompress, "x-gzip": gzip.decompress, "deflate": zlib.decompress,
+    "br": _brotli, "zstd": _zstd, "identity": bytes}
+"""`content-encoding` value -> decoder; codings listed together were applied in order."""
+
+
+def _decode(body: bytes, headers: Mapping[str, str], path: Path, where: str,
+            line: int | None) -> bytes:
+    """The body without its content codings; an unknown coding or a corrupt body is refused
+    here, naming the interaction, rather than reaching an SDK as bytes it cannot parse."""
+    codings = [c.strip() for c in headers.get("content-encoding", "").lower().split(",")]
+    for coding in reversed([c for c in codings if c]):
+        decoder = _DECODERS.get(coding)
+        if decoder is None:
+            raise InputError(f"{where}: unsupported content-encoding {coding!r}",
+                             source=str(path), line=line)
+        try:
+            body = decoder(body)
+        except ImportError as exc:
+            raise InputError(f"{where}: {coding} body, {exc}", source=str(path),
+                             line=line) from None
+        except Exception as exc:  # each library raises its own error for a corrupt stream
+            raise InputError(f"{where}: corrupt {coding} body ({exc})", source=str(path),
+                             line=line) from None
+    return body
 
 
 # ------------------------------------------------------------------------------------ streaming
 
 _STREAMED_KEYS = ("interactions", "http_interactions")
-_NOT_YAML_START = (b"{", b"\xff\xfe", b"\xfe\xff")
-"""How a file `iter_http_cassette` leaves to the whole-file reader starts: JSON, or a UTF-16
-byte order mark (refused there as not UTF-8; libyaml would read it)."""
+GZIP_MAGIC = b"\x1f\x8b"
+"""A gzip-compressed cassette file (langchain's `*.yaml.gz` test cassettes; BeamWeaver's replay
+reads them too): unpacked whole, then read like any other."""
+
+_NOT_YAML_START = (b"{", b"\xff\xfe", b"\xfe\xff", GZIP_MAGIC)
+"""How a file `iter_http_cassette` leaves to the whole-file reader starts: JSON, a UTF-16
+byte order mark (refused there as not UTF-8; libyaml would read it), or gzip."""
 
 
 def _plain_key(event: object) -> str | None:
