@@ -66,7 +66,7 @@ from harness.contract.fastlog import (
     last_text,
     template,
 )
-from harness.contract.jsonl import Frame, iter_lines, parse_object
+from harness.contract.jsonl import Frame, iter_lines, kept_text, parse_object
 from harness.contract.lane import Capability, LaneInput, LaneSpec, RunContext, jsonl_recognizer
 from harness.contract.model import (
     ApprovalPolicy,
@@ -346,7 +346,7 @@ class Translator:
             if not self.context.lenient:
                 raise
             return [self.b.notice(f"line {self.document_line}: {exc.reason}"),
-                    self.b.unknown("unreadable", raw.decode("utf-8", "replace"))]
+                    self.b.unknown("unreadable", kept_text(raw))]
         return self.feed(Frame(self.document_line, data, raw))
 
     # ---------------------------------------------------------------- session and turn
@@ -575,7 +575,7 @@ def read_line(translator: Translator, number: int, line: bytes) -> list[Event]:
         if not translator.context.lenient:
             raise
         return [*translator._close_text(), translator.b.notice(f"line {number}: {exc.reason}"),
-                translator.b.unknown("unreadable", line.decode("utf-8", "replace"))]
+                translator.b.unknown("unreadable", kept_text(line))]
     return translator.feed(Frame(number, data, line))
 
 

@@ -141,6 +141,24 @@ def test_regressions_found_by_the_mutation_fuzz(
     assert re.match(re.escape(str(path)) + reason, str(outcome.error)), str(outcome.error)
 
 
+@pytest.mark.parametrize("lane", [lane for lane in JSONL_LANES if SHIPPED[lane.id]],
+                         ids=_ids([lane for lane in JSONL_LANES if SHIPPED[lane.id]]))
+def test_lenient_mode_keeps_a_line_that_is_not_utf8_byte_for_byte(lane: LaneSpec,
+                                                                 tmp_path: Path) -> None:
+    """No silent loss: a line lenient mode cannot read is kept whole, and a byte that is not
+    UTF-8 is part of it. Replacing it by U+FFFD would lose what the user's file held; it is kept
+    as `\\xNN` text (`harness.contract.jsonl.kept_text`)."""
+    lines = _shipped(lane)[0].read_bytes().splitlines(keepends=True)
+    path = tmp_path / lane.native_file
+    path.write_bytes(lines[0] + b'{"type": "caf\xe9", "note": "\xff\xfe"}\n' + b"".join(lines[1:]))
+    outcome = run_lane(lane, path, lenient=True)
+    assert outcome.error is None
+    kept = [event["item"]["payload"] for event in outcome.events
+            if event["type"] == "item.completed" and event["item"]["kind"] == "unknown"
+            and isinstance(event["item"]["payload"], str) and "note" in event["item"]["payload"]]
+    assert kept and all(r"caf\xe9" in text and r"\xff\xfe" in text for text in kept), kept
+
+
 def test_an_input_item_whose_type_is_a_list_is_not_a_crash(tmp_path: Path) -> None:
     """Regression (found by `nox -s explore`): a recorded Responses request whose input item has
     a list for `type` escaped the codex-adapter lane as `TypeError: unhashable type` (a set

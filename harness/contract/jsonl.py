@@ -99,5 +99,6 @@ def translate_lines(translator: T, stream: BinaryIO, *, lane: str, source: str,
 
 def kept_text(line: bytes) -> str:
     """A line as lenient mode keeps it in an `unknown` item: its exact text (not re-parsed: it
-    may be what the parser refused, nested too deep or holding escapes no writer accepts)."""
-    return line.decode("utf-8", errors="replace").rstrip("\r\n")
+    may be what the parser refused, nested too deep or holding escapes no writer accepts), a
+    byte that is not UTF-8 written as `\\xNN` so that it is kept too, not replaced."""
+    return line.decode("utf-8", errors="backslashreplace").rstrip("\r\n")
