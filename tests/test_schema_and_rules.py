@@ -111,6 +111,10 @@ def test_a_well_formed_log_keeps_every_rule() -> None:
     (lambda ev: ev.insert(3, {**ev[2]}), "item_lifecycle"),
     (lambda ev: ev.insert(3, {**ev[2], "type": "item.started"}), "item_lifecycle"),
     (lambda ev: ev[3].update(lane="other"), "one_lane"),
+    (lambda ev: ev.insert(3, {**ev[0]}), "session_first"),
+    (lambda ev: ev.append({"schema_version": 1, "seq": 0, "type": "approval.requested",
+                           "lane": "x", "thread_id": "t1", "turn": None, "request_id": "r",
+                           "item_id": "item_0", "action": "a"}), "items_inside_turns"),
 ])
 def test_each_rule_catches_its_violation(damage: Any, rule: str) -> None:
     events = log({"kind": "assistant_message", "text": "a"}, {"kind": "reasoning", "text": "b"})
