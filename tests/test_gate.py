@@ -344,6 +344,37 @@ def test_only_passing_cells_demonstrate_a_capability(tmp_path: Path) -> None:
         "left: declares 'mcp' but no passing cassette demonstrates it"]
 
 
+GAP_LEDGER = """\
+```yaml
+id: left-runs-no-plugins
+lanes: [left]
+versus: [right]
+kind: capability_gap
+excuses:
+  - {capability: plugins}
+reason: the left runtime does not run plugins in this scenario
+```
+"""
+
+
+def test_a_capability_the_ledger_says_a_lane_lacks_is_not_credited(tmp_path: Path) -> None:
+    """A scenario that `demonstrates` a capability credits every lane whose cell passes, except
+    a lane the ledger records a `capability_gap` for: its pass shows nothing of that."""
+    lanes = {"left": passthrough("left", "left.jsonl", capabilities=frozenset({"plugins"}))}
+    options = make_catalog(tmp_path, {"shell": {"left": log(SHELL, TEXT)}},
+                           ledgers={"shell": GAP_LEDGER})
+    scenario = tmp_path / "cassettes" / "shell" / "scenario.yaml"
+    scenario.write_text(scenario.read_text() + "demonstrates: [plugins]\n")
+    options.lane_specs = lanes
+    first_run(options)
+    result = run_gate(options)
+    assert [c.status for c in result.cells] == ["pass"]
+    assert result.capability_problems == [
+        "left: declares 'plugins' but no passing cassette demonstrates it"]
+    (tmp_path / "cassettes" / "shell" / "DIVERGENCES.md").unlink()
+    assert run_gate(options).capability_problems == []
+
+
 def test_junit_has_one_case_per_check_and_true_counts(tmp_path: Path) -> None:
     """A pass, a failed check, a failed pair, a lane error and a gap: each counted where JUnit
     says (failures, errors, skipped), each check its own case named by its id."""
