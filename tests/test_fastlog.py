@@ -303,6 +303,11 @@ CODEX_REFUSED: dict[str, bytes] = {
                           b'18446744073709551616, "status": "completed"}}',
     "text not a string": b'{"type": "item.completed", "item": {"id": "i", "type": '
                          b'"agent_message", "text": null}}',
+    "output not a string while running": b'{"type": "item.started", "item": {"id": "i", '
+                                         b'"type": "command_execution", "command": "ls", '
+                                         b'"aggregated_output": 5, "status": "in_progress"}}',
+    "text not a string while running": b'{"type": "item.updated", "item": {"id": "i", "type": '
+                                       b'"agent_message", "text": ["a"]}}',
     "bool as int": b'{"type": "item.completed", "item": {"id": "i", "type": '
                    b'"command_execution", "command": "ls", "exit_code": true}}',
     "collab_tool_call": b'{"type": "item.completed", "item": {"id": "i", "type": '
