@@ -415,6 +415,17 @@ def test_stream_cut_fails_open_text(tmp_path: Path) -> None:
     assert events[-1]["error"]["kind"] == "stream_truncated"
 
 
+def test_a_warning_does_not_cut_the_answer(tmp_path: Path) -> None:
+    """An `error` line of severity `warning` is a notice the CLI prints and goes on: the text
+    before it completes (only an `error` severity stops the answer and fails it)."""
+    events = run(tmp_path, say("Hel"), {"type": "error", "timestamp": TS, "severity": "warning",
+                                        "message": "Loop detected, continuing."}, say("lo"))
+    assert [(i["kind"], i["status"], i.get("text")) for i in completed(events)] == [
+        ("assistant_message", "completed", "Hel"), ("error", "completed", None),
+        ("assistant_message", "completed", "lo")]
+    assert events[-1]["type"] == "turn.completed"
+
+
 def test_resumed_run_names_the_session(tmp_path: Path) -> None:
     """A later init with a session id seen before is a `--resume` of it."""
     events = normalize_bytes(tmp_path, [init(), user("a"), say("x"), result(),
