@@ -197,9 +197,11 @@ def test_reasoning_summary_is_the_text_and_an_empty_one_is_encrypted() -> None:
         started(item("reasoning", "rs_1", summary=[], content=[])),
         done(item("reasoning", "rs_1", summary=["a", "b"], content=[])),
         started(item("reasoning", "rs_2", summary=[], content=[])),
-        done(item("reasoning", "rs_2", summary=[], content=[]))))
+        done(item("reasoning", "rs_2", summary=[], content=[])),
+        started(item("reasoning", "rs_3", summary=[], content=[])),
+        done(item("reasoning", "rs_3", summary=[], content=["raw"]))))
     assert [(i["kind"], i["text"], i["encrypted"]) for i in completed(events)] == [
-        ("reasoning", "a\n\nb", False), ("reasoning", "", True)]
+        ("reasoning", "a\n\nb", False), ("reasoning", "", True), ("reasoning", "raw", False)]
 
 
 @pytest.mark.parametrize(("native", "status"), [
