@@ -630,3 +630,5 @@ def test_output_format_json_is_one_whole_run(tmp_path: Path) -> None:
                                          "error": {"type": "ApiError", "message": "quota"}}])
     assert types(failed)[-1] == "turn.failed"
     assert failed[-1]["error"]["kind"] == "rate_limit"
+    resumed = normalize_bytes(tmp_path, [whole], context=RunContext(resumed_from="s-0"))
+    assert resumed[0]["resumed_from"] == "s-0"  # a `--resume` run: the context says which
