@@ -239,6 +239,20 @@ def test_mcp_tool_call_error_message_and_result() -> None:
                                              "failed")]
 
 
+def test_dynamic_tool_call_keeps_its_arguments_and_output() -> None:
+    """A client-defined (dynamic) tool is a tool_call: its name, arguments and the output the
+    client gave (`contentItems`) as the result."""
+    output = [{"type": "inputText", "text": "42 rows"}]
+    events = run(transcript(
+        started(item("dynamicToolCall", "d1", tool="query_db", arguments={"sql": "select 1"},
+                     status="inProgress", contentItems=None)),
+        done(item("dynamicToolCall", "d1", tool="query_db", arguments={"sql": "select 1"},
+                  status="completed", contentItems=output, success=True))))
+    call = completed(events)[0]
+    assert (call["kind"], call["name"], call["arguments"], call["result"], call["status"]) == (
+        "tool_call", "query_db", {"sql": "select 1"}, output, "completed")
+
+
 def test_web_search_query() -> None:
     raw = item("webSearch", "ws_1", query="q")
     assert [(i["kind"], i["query"]) for i in completed(run(transcript(started(raw),
