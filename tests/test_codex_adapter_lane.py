@@ -1356,3 +1356,20 @@ def test_terminal_event_without_its_response_is_kept_as_unknown(tmp_path: Path) 
     assert [i["native_type"] for i in completed(events) if i["kind"] == "unknown"] == [
         "response.completed"]
     assert shape(events)[-1] == "turn.failed:stream_truncated"
+
+
+@pytest.mark.parametrize(("sent", "shown"), [
+    ("Wall time: 0.0123 seconds\nOutput:\nhi\n", "hi\n"),
+    ("Wall time: 1 seconds\nOutput:\n", ""),
+    ("log:\nWall time: 0.5 seconds\nOutput:\nkept\n",
+     "log:\nWall time: 0.5 seconds\nOutput:\nkept\n"),
+    ("hi\n", "hi\n"),
+])
+def test_the_tool_output_header_rule_strips_only_the_leading_header(sent: str,
+                                                                     shown: str) -> None:
+    """`codex.tool-output-header` (what Codex puts before a tool's output in what it sends the
+    model) is removed where Codex puts it, at the start; the same words printed by the
+    command itself are output and stay, or the comparison would hide a changed output."""
+    [(name, rule)] = LANE.output_rules
+    assert name == "codex.tool-output-header"
+    assert rule(sent) == shown
