@@ -726,6 +726,18 @@ CLAUDE_REFUSED: dict[str, Callable[[dict[str, Any]], None]] = {
 
 
 @pytest.mark.skipif("claude-code" not in FAST_LANES, reason="no fast path")
+@pytest.mark.parametrize("stdout", ["a\n\n", "\n", " x \r\n", "caf\u00e9\t\n"])
+def test_claude_bash_stdout_is_written_as_it_came(stdout: str) -> None:
+    """Trailing newlines, blanks and CRs of a Bash stdout are output: the fast path takes the
+    line and writes the same bytes as the pydantic path (the catalog's stdouts end without
+    one, so only these cases show a fast path that trims)."""
+    lane = FAST_LANES["claude-code"]
+    data = _shell_ok_with(2, lambda d: d["tool_use_result"].update(stdout=stdout))
+    assert _taken(lane, data)[2] is True
+    assert_same_strict_and_lenient(lane, data)
+
+
+@pytest.mark.skipif("claude-code" not in FAST_LANES, reason="no fast path")
 @pytest.mark.parametrize("change", list(CLAUDE_REFUSED.values()), ids=list(CLAUDE_REFUSED))
 def test_claude_fast_path_refuses_what_it_cannot_prove(
         change: Callable[[dict[str, Any]], None]) -> None:

@@ -632,3 +632,18 @@ def test_output_format_json_is_one_whole_run(tmp_path: Path) -> None:
     assert failed[-1]["error"]["kind"] == "rate_limit"
     resumed = normalize_bytes(tmp_path, [whole], context=RunContext(resumed_from="s-0"))
     assert resumed[0]["resumed_from"] == "s-0"  # a `--resume` run: the context says which
+
+
+@pytest.mark.parametrize(("shown", "compared"), [
+    ("Command exited with code: 1", ""), ("  Command exited with code: -2\n", ""),
+    ("Command exited with code: 1\nbut it printed this", "Command exited with code: 1\nbut it "
+                                                           "printed this"),
+    ("done", "done")])
+def test_the_empty_failure_placeholder_rule_takes_the_placeholder_alone(shown: str,
+                                                                        compared: str) -> None:
+    """`gemini-cli.empty-failure-placeholder`: what Gemini CLI shows for a failed command that
+    printed nothing compares as no output; a text that only starts with those words is
+    output and stays."""
+    [(name, rule)] = LANE.output_rules
+    assert name == "gemini-cli.empty-failure-placeholder"
+    assert rule(shown) == compared
