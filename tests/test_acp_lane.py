@@ -181,9 +181,10 @@ def test_an_error_answer_to_the_prompt_fails_the_turn(code: int, status: int | N
 
 def test_acp_usage_then_geminis_meta_quota() -> None:
     acp = run(transcript(usage={"inputTokens": 9, "outputTokens": 2, "cachedReadTokens": 4,
-                                "thoughtTokens": 1}))[-1]["usage"]
+                                "cachedWriteTokens": 5, "thoughtTokens": 1}))[-1]["usage"]
     assert (acp["input_tokens"], acp["output_tokens"], acp["cached_input_tokens"],
-            acp["reasoning_tokens"], acp["scope"]) == (9, 2, 4, 1, "turn")
+            acp["cache_write_input_tokens"], acp["reasoning_tokens"], acp["scope"]) == (
+        9, 2, 4, 5, 1, "turn")
     meta = {"quota": {"token_count": {"input_tokens": 7, "output_tokens": 3}}}
     gemini = run(transcript(_meta=meta))[-1]["usage"]
     assert (gemini["input_tokens"], gemini["output_tokens"]) == (7, 3)
@@ -259,11 +260,15 @@ def test_execute_is_a_command_with_the_title_or_raw_input_command() -> None:
                             call_update("completed", content=text("alpha")),
                             call("execute", cid="t2", title="Run", rawInput={"command": "ls"}),
                             call_update("completed", cid="t2",
-                                        rawOutput={"output": "a.txt", "exit_code": 0})))
-    first, second = completed(events)
+                                        rawOutput={"output": "a.txt", "exit_code": 0}),
+                            call("execute", cid="t3", title="Run", rawInput={"command": "false"}),
+                            call_update("completed", cid="t3",
+                                        rawOutput={"output": "", "exitCode": 1})))
+    first, second, third = completed(events)
     assert (first["kind"], first["command"], first["output"], first["status"]) == (
         "command_execution", "cat notes.txt", "alpha", "completed")
     assert (second["command"], second["output"], second["exit_code"]) == ("ls", "a.txt", 0)
+    assert (third["command"], third["exit_code"]) == ("false", 1)  # the camelCase spelling
 
 
 def test_a_started_command_shows_no_output_yet() -> None:
@@ -297,9 +302,12 @@ def test_edit_diffs_are_file_changes_relative_to_the_session_cwd(
 
 def test_an_edit_without_diffs_names_its_locations() -> None:
     events = run(transcript(call("edit", cid="e", locations=[{"path": "/w/a.py"}]),
-                            call_update("completed", cid="e")))
-    assert completed(events)[0]["changes"] == [
-        {"path": "a.py", "kind": "update", "move_path": None}]
+                            call_update("completed", cid="e"),
+                            call("delete", cid="d", locations=[{"path": "/w/b.py"}]),
+                            call_update("completed", cid="d")))
+    assert [i["changes"] for i in completed(events)] == [
+        [{"path": "a.py", "kind": "update", "move_path": None}],
+        [{"path": "b.py", "kind": "delete", "move_path": None}]]
 
 
 def test_mcp_tools_by_geminis_title_and_claudes_name() -> None:
@@ -400,6 +408,19 @@ def test_a_rejected_call_is_declined_when_the_agent_moves_on() -> None:
     assert [(i["kind"], i["status"]) for i in items] == [
         ("command_execution", "declined"), ("assistant_message", "completed")]
     assert (items[0]["output"], items[0]["error"]) == ("", "rejected by the user")
+
+
+def test_an_update_about_the_rejected_call_itself_closes_it_once() -> None:
+    """After a rejection the agent may still report the refused call (`failed`): that update
+    is about the call, so it does not close it first as a move on would; the call completes
+    once, declined, in strict mode."""
+    events = run(transcript(permission(title="touch made.txt"), choose(0, "cancel"),
+                            call_update("failed"),
+                            chunk("agent_message_chunk", "You declined.")))
+    items = completed(events)
+    assert [(i["kind"], i["status"], i.get("error")) for i in items] == [
+        ("command_execution", "declined", "rejected by the user"),
+        ("assistant_message", "completed", None)]
 
 
 def test_a_cancelled_call_is_declined_at_turn_end_and_the_turn_cancelled() -> None:

@@ -139,6 +139,17 @@ def test_drawn_item_events_are_written_the_same(steps: list[Step]) -> None:
     assert_same(drawn_events(steps))
 
 
+@pytest.mark.parametrize("steps", [
+    [(0, "grow", "ab"), (0, "replace", "x")],
+    [(1, "grow", "abc"), (1, "replace", "z"), (2, "grow", "q"), (1, "complete", "")],
+], ids=["longer", "then completed"])
+def test_a_text_that_does_not_extend_the_last_one_is_written_whole(steps: list[Step]) -> None:
+    """Only a text that extends the one last written reuses its JSON: a text replaced by
+    another as long or longer (a final text that differs from the streamed one) is written
+    from scratch, never as the old JSON plus a tail."""
+    assert assert_same(drawn_events(steps))[1] is None
+
+
 def test_what_orjson_refuses_goes_to_dump_event_line() -> None:
     """A lone surrogate (in the text, or in another field of the item) is refused by orjson,
     so the event goes to `dump_event_line`, whose pydantic fallback refuses it too: the same

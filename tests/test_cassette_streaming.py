@@ -191,6 +191,25 @@ def test_api_lane_unreadable_part_way_strict_and_lenient(tmp_path: Path) -> None
     hello = [e["item"]["text"] for e in whole if e["type"] == "item.completed"
              and e["item"]["kind"] == "assistant_message"]
     assert answers == hello * 2
+    read = tmp_path / "read"
+    read.mkdir()
+    twice = _hello_twice_then(read, bad)
+    data = yaml.safe_load(twice.read_text(encoding="utf-8"))
+    data["interactions"] = data["interactions"][:-1]  # what could be read, alone
+    twice.write_text(yaml.safe_dump(data, sort_keys=False, allow_unicode=True), encoding="utf-8")
+    assert _shown(events) == _shown(lanekit.normalize_file(LANE, twice, lenient=True))
+
+
+def _shown(events: list[dict[str, object]]) -> list[tuple[object, ...]]:
+    """Each event but notices, as its type and item (kind, status, text): what a reader sees."""
+    shown: list[tuple[object, ...]] = []
+    for event in events:
+        item = event.get("item")
+        if isinstance(item, dict) and item["kind"] == "error":
+            continue
+        shown.append((event["type"], *((item["kind"], item["status"], item.get("text"))
+                                       if isinstance(item, dict) else ())))
+    return shown
 
 
 def test_api_lane_unreadable_from_the_start_gives_the_error_alone(tmp_path: Path) -> None:

@@ -1228,20 +1228,23 @@ def test_computer_call_waits_for_its_screenshot(tmp_path: Path) -> None:
     assert shape(events).count("turn.completed") == 1
 
 
-@pytest.mark.parametrize("key", ["call_id", "id"])
-def test_local_shell_call_and_its_output(tmp_path: Path, key: str) -> None:
+@pytest.mark.parametrize(("key", "given", "status"), [
+    ("call_id", None, "completed"), ("id", None, "completed"),
+    ("call_id", "completed", "completed"), ("call_id", "incomplete", "failed")])
+def test_local_shell_call_and_its_output(tmp_path: Path, key: str, given: str | None,
+                                         status: str) -> None:
     """The output names the call by `call_id` (clients seen) or by the call's `id` (the SDK's
     input type); an `incomplete` output fails the command. No exit code is invented."""
     call = {"type": "local_shell_call", "id": "lsh_1", "call_id": "call_l", "status": "completed",
             "action": {"type": "exec", "command": ["echo", "a b"], "env": {},
                        "working_directory": "/w"}}
-    out = {"type": "local_shell_call_output", key: call[key], "output": "a b\n"}
+    out = {"type": "local_shell_call_output", key: call[key], "output": "a b\n",
+           **({"status": given} if given else {})}
     events = run(tmp_path, [sdk_exchange(sdk_body("go"), [call]),
                             sdk_exchange(sdk_body([user("go"), call, out]), [message("ok")])])
     cmd = items_of(events)[0]
     assert (cmd["kind"], cmd["command"], cmd["cwd"], cmd["output"], cmd["exit_code"],
-            cmd["status"]) == ("command_execution", "echo 'a b'", "/w", "a b\n", None,
-                               "completed")
+            cmd["status"]) == ("command_execution", "echo 'a b'", "/w", "a b\n", None, status)
 
 
 def _shell_call(sid: str, environment: dict[str, Any] | None, status: str = "completed"
@@ -1395,3 +1398,20 @@ def test_a_whole_answer_with_an_undocumented_status_is_refused(tmp_path: Path) -
     end nor a background state: refused naming it, not read as a cut turn."""
     with pytest.raises(FrameError, match="response status 'complete' is none the API"):
         run(tmp_path, [sdk_exchange(sdk_body("go"), [message("4")], status="complete")])
+
+
+@pytest.mark.parametrize(("sent", "shown"), [
+    ("Wall time: 0.0123 seconds\nOutput:\nhi\n", "hi\n"),
+    ("Wall time: 1 seconds\nOutput:\n", ""),
+    ("log:\nWall time: 0.5 seconds\nOutput:\nkept\n",
+     "log:\nWall time: 0.5 seconds\nOutput:\nkept\n"),
+    ("hi\n", "hi\n"),
+])
+def test_the_tool_output_header_rule_strips_only_the_leading_header(sent: str,
+                                                                     shown: str) -> None:
+    """`codex.tool-output-header` (what Codex puts before a tool's output in what it sends the
+    model) is removed where Codex puts it, at the start; the same words printed by the
+    command itself are output and stay, or the comparison would hide a changed output."""
+    [(name, rule)] = LANE.output_rules
+    assert name == "codex.tool-output-header"
+    assert rule(sent) == shown

@@ -197,9 +197,11 @@ def test_reasoning_summary_is_the_text_and_an_empty_one_is_encrypted() -> None:
         started(item("reasoning", "rs_1", summary=[], content=[])),
         done(item("reasoning", "rs_1", summary=["a", "b"], content=[])),
         started(item("reasoning", "rs_2", summary=[], content=[])),
-        done(item("reasoning", "rs_2", summary=[], content=[]))))
+        done(item("reasoning", "rs_2", summary=[], content=[])),
+        started(item("reasoning", "rs_3", summary=[], content=[])),
+        done(item("reasoning", "rs_3", summary=[], content=["raw"]))))
     assert [(i["kind"], i["text"], i["encrypted"]) for i in completed(events)] == [
-        ("reasoning", "a\n\nb", False), ("reasoning", "", True)]
+        ("reasoning", "a\n\nb", False), ("reasoning", "", True), ("reasoning", "raw", False)]
 
 
 @pytest.mark.parametrize(("native", "status"), [
@@ -235,6 +237,20 @@ def test_mcp_tool_call_error_message_and_result() -> None:
     assert [(i["server"], i["tool"], i["arguments"], i["result"], i["error"], i["status"])
             for i in completed(events)] == [("demo", "fail", {"x": 1}, result, "boom",
                                              "failed")]
+
+
+def test_dynamic_tool_call_keeps_its_arguments_and_output() -> None:
+    """A client-defined (dynamic) tool is a tool_call: its name, arguments and the output the
+    client gave (`contentItems`) as the result."""
+    output = [{"type": "inputText", "text": "42 rows"}]
+    events = run(transcript(
+        started(item("dynamicToolCall", "d1", tool="query_db", arguments={"sql": "select 1"},
+                     status="inProgress", contentItems=None)),
+        done(item("dynamicToolCall", "d1", tool="query_db", arguments={"sql": "select 1"},
+                  status="completed", contentItems=output, success=True))))
+    call = completed(events)[0]
+    assert (call["kind"], call["name"], call["arguments"], call["result"], call["status"]) == (
+        "tool_call", "query_db", {"sql": "select 1"}, output, "completed")
 
 
 def test_web_search_query() -> None:

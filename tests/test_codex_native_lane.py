@@ -994,6 +994,8 @@ def test_legacy_usage_is_the_turns() -> None:
     ([legacy("agent_reasoning", text="still thinking")], "stream_truncated"),
     ([legacy("agent_message", message="running"),
       legacy("exec_command_begin", call_id="c", command=["sleep", "9"])], "stream_truncated"),
+    ([legacy("exec_command_begin", call_id="c", command=["sleep", "9"]),
+      legacy("agent_message", message="still waiting")], "stream_truncated"),
     ([], "stream_truncated"),
 ])
 def test_legacy_end_of_input(tail: list[dict[str, Any]], outcome: str) -> None:

@@ -109,6 +109,10 @@ PATCH = {"kind": "file_change", "changes": [{"path": "{workspace}/a.py", "kind":
 SEARCH = {"kind": "web_search", "query": "weather"}
 PLAN = {"kind": "plan", "entries": [{"text": "step", "status": "pending"}], "text": None}
 THINK = {"kind": "reasoning", "text": "because", "encrypted": False}
+CITATION = {"url": "https://example.test/a", "title": "A", "cited_text": "a"}
+CITED = {**TEXT, "citations": [CITATION]}
+MOVE = {"kind": "file_change", "changes": [{"path": "{workspace}/a.py", "kind": "move",
+                                            "move_path": "{workspace}/b.py"}]}
 
 FIELD_CHANGES: list[tuple[str, dict[str, Any], dict[str, Any]]] = [
     ("eq.assistant_message.text", TEXT, {"text": "other"}),
@@ -144,6 +148,13 @@ FIELD_CHANGES: list[tuple[str, dict[str, Any], dict[str, Any]]] = [
     ("eq.tool_call.status", TOOL, {"status": "failed"}),
     ("eq.web_search.status", SEARCH, {"status": "failed"}),
     ("eq.reasoning.status", THINK, {"status": "failed"}),
+    ("eq.assistant_message.citations", CITED, {"citations": [{**CITATION, "title": "B"}]}),
+    ("eq.assistant_message.citations", CITED, {"citations": [{**CITATION,
+                                                             "cited_text": "b"}]}),
+    ("eq.assistant_message.citations", CITED, {"citations": [{**CITATION,
+                                                             "url": "https://example.test/b"}]}),
+    ("eq.file_change.changes", MOVE, {"changes": [{"path": "{workspace}/a.py", "kind": "move",
+                                                   "move_path": "{workspace}/c.py"}]}),
 ]
 
 
@@ -187,6 +198,26 @@ def test_approvals_are_compared_by_item_action_and_decision() -> None:
         assert [d.check for d in equivalent(base, other, "strict").differences] == [check]
 
 
+def test_an_approval_asked_while_its_item_runs_is_compared_by_that_items_kind() -> None:
+    """Runtimes ask while the item runs: an approval stands between its item's `item.started`
+    and `item.completed` (every approval in the catalog does). The item it asks about is part of
+    its meaning even then, so the same approval about a file change in one log and about a
+    command in the other is a difference (`eq.approval.item`), not a match of two unknowns."""
+    def asking_about(index: int) -> list[dict[str, Any]]:
+        events = log(SHELL, PATCH)
+        running = [{**event, "type": "item.started",
+                    "item": {**event["item"], "status": "in_progress"}} for event in events[2:4]]
+        asks = [{"type": "approval.requested", "request_id": "r", "item_id": f"item_{index}",
+                 "action": "touch x", "turn": 0},
+                {"type": "approval.resolved", "request_id": "r", "decision": "approved",
+                 "decided_by": "user", "turn": 0}]
+        return [*events[:2], *running, *asks, *events[2:]]
+
+    assert equivalent(asking_about(0), asking_about(0), "strict").equivalent
+    verdict = equivalent(asking_about(0), asking_about(1), "strict")
+    assert [d.check for d in verdict.differences] == ["eq.approval.item"]
+
+
 def test_every_model_field_is_compared_or_listed_as_not_compared() -> None:
     """A field nobody compares lets a regression through: every field of every item kind and
     approval event in the model is either in COMPARED or in NOT_COMPARED with a reason."""
@@ -227,6 +258,15 @@ def test_lane_output_rules_apply_to_that_lane_only() -> None:
     assert not equivalent(log(placeholder), log(empty), "strict", b_lens=rule).equivalent
 
 
+def test_content_blocks_read_as_their_texts_joined_by_newlines() -> None:
+    """A tool result given as MCP/API content blocks and the same result given as plain text
+    (another lane's runtime flattens it) agree only under the documented rule: the blocks'
+    texts joined by newlines, so `["a", "b"]` is `"a\\nb"`, never `"ab"`."""
+    blocks = {**MCP, "result": [{"type": "text", "text": "a"}, {"type": "text", "text": "b"}]}
+    assert equivalent(log(blocks), log({**MCP, "result": "a\nb"}), "strict").equivalent
+    assert not equivalent(log(blocks), log({**MCP, "result": "ab"}), "strict").equivalent
+
+
 # ------------------------------------------------------------------------------ masks
 
 
@@ -239,6 +279,30 @@ def test_a_field_mask_excuses_that_field_of_the_named_items_only() -> None:
     assert "item 1" in verdict.differences[0].where
     wide = Mask("m", "field", "command_execution", "exit_code")
     assert equivalent(a, b, "strict", masks=[wide]).masks_used == frozenset({"m"})
+
+
+def test_a_mask_narrowed_by_where_selects_equal_values_not_prefixes() -> None:
+    """`where` names the facts a mask excuses by their canonical values: `echo hi` is that
+    command, not every command starting with it (`echo hi && rm -rf x` stays compared)."""
+    longer = {**SHELL, "command": "echo hi && rm -rf x"}
+    mask = Mask("m", "field", "command_execution", "exit_code", {"command": "echo hi"})
+    verdict = equivalent(log(longer), log({**longer, "exit_code": 1}), "strict", masks=[mask])
+    assert [d.check for d in verdict.differences] == ["eq.command_execution.exit_code"]
+    assert equivalent(log(SHELL), log({**SHELL, "exit_code": 1}), "strict",
+                      masks=[mask]).equivalent
+
+
+def test_a_mask_narrowed_to_runs_excuses_those_runs_only() -> None:
+    """`runs` narrows a mask to the runs it names (a resumed run that shows what the first
+    does not): the same difference in another run is still a difference."""
+    a = [*log(SHELL), *log(SHELL, resumed="t1")]
+    b = [*log({**SHELL, "exit_code": 1}), *log({**SHELL, "exit_code": 1}, resumed="t1")]
+    second = Mask("m", "field", "command_execution", "exit_code", runs=frozenset({1}))
+    verdict = equivalent(a, b, "strict", masks=[second])
+    assert [(d.check, d.where) for d in verdict.differences] == [
+        ("eq.command_execution.exit_code", "run 0 turn 0 item 0")]
+    both = Mask("m", "field", "command_execution", "exit_code", runs=frozenset({0, 1}))
+    assert equivalent(a, b, "strict", masks=[both]).equivalent
 
 
 def test_drop_collapse_and_merge_masks() -> None:
@@ -264,6 +328,20 @@ def test_drop_collapse_and_merge_masks() -> None:
     kept = equivalent(log(SHELL, TEXT), log(TEXT), "strict",
                       masks=[Mask("d", "drop", "command_execution", None, {"exit_code": 1})])
     assert not kept.equivalent
+
+
+def test_merged_items_that_disagree_compare_as_neither() -> None:
+    """`merge` joins a turn's file changes into one; a field its items disagree on (one edit
+    applied, one failed) is then no value at all, never the first item's: the failed edit
+    still fails the pair against a lane whose one edit did both."""
+    both = {"kind": "file_change", "changes": [{"path": "a", "kind": "add"},
+                                               {"path": "b", "kind": "update"}]}
+    applied = {"kind": "file_change", "changes": [{"path": "a", "kind": "add"}]}
+    failed = {"kind": "file_change", "status": "failed",
+              "changes": [{"path": "b", "kind": "update"}]}
+    merge = [Mask("m", "merge", "file_change")]
+    verdict = equivalent(log(both), log(applied, failed), "strict", masks=merge)
+    assert [d.check for d in verdict.differences] == ["eq.file_change.status"]
 
 
 # ------------------------------------------------------------------------------ mutations

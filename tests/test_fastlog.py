@@ -303,6 +303,11 @@ CODEX_REFUSED: dict[str, bytes] = {
                           b'18446744073709551616, "status": "completed"}}',
     "text not a string": b'{"type": "item.completed", "item": {"id": "i", "type": '
                          b'"agent_message", "text": null}}',
+    "output not a string while running": b'{"type": "item.started", "item": {"id": "i", '
+                                         b'"type": "command_execution", "command": "ls", '
+                                         b'"aggregated_output": 5, "status": "in_progress"}}',
+    "text not a string while running": b'{"type": "item.updated", "item": {"id": "i", "type": '
+                                       b'"agent_message", "text": ["a"]}}',
     "bool as int": b'{"type": "item.completed", "item": {"id": "i", "type": '
                    b'"command_execution", "command": "ls", "exit_code": true}}',
     "collab_tool_call": b'{"type": "item.completed", "item": {"id": "i", "type": '
@@ -718,6 +723,18 @@ CLAUDE_REFUSED: dict[str, Callable[[dict[str, Any]], None]] = {
         content=[{"type": "text", "text": "alpha"}]),
     "stdout not a string": lambda d: d["tool_use_result"].update(stdout=None),
 }
+
+
+@pytest.mark.skipif("claude-code" not in FAST_LANES, reason="no fast path")
+@pytest.mark.parametrize("stdout", ["a\n\n", "\n", " x \r\n", "caf\u00e9\t\n"])
+def test_claude_bash_stdout_is_written_as_it_came(stdout: str) -> None:
+    """Trailing newlines, blanks and CRs of a Bash stdout are output: the fast path takes the
+    line and writes the same bytes as the pydantic path (the catalog's stdouts end without
+    one, so only these cases show a fast path that trims)."""
+    lane = FAST_LANES["claude-code"]
+    data = _shell_ok_with(2, lambda d: d["tool_use_result"].update(stdout=stdout))
+    assert _taken(lane, data)[2] is True
+    assert_same_strict_and_lenient(lane, data)
 
 
 @pytest.mark.skipif("claude-code" not in FAST_LANES, reason="no fast path")

@@ -8,6 +8,7 @@ from pathlib import Path
 import pytest
 
 from harness.conformance.divergences import Excuse
+from harness.conformance.equivalence import equivalent
 from harness.conformance.gate import GateOptions, parse_shard, run_gate
 from harness.conformance.report import index_html, junit_xml, summary_md, write_reports
 from tests.miniatures import (
@@ -158,6 +159,34 @@ def test_shows_goes_only_with_a_field_excuse() -> None:
         Excuse(drop="command_execution", shows=None)
 
 
+def test_an_excuse_names_only_compared_fields() -> None:
+    """A misspelt field or `where` key would excuse nothing the reader can see: the ledger
+    refuses it when read, naming the fields that are compared."""
+    with pytest.raises(ValueError, match=r"'command_execution\.exitcode' is not a compared field"):
+        Excuse(field="command_execution.exitcode")
+    with pytest.raises(ValueError, match=r"where names fields \['exitcode'\]"):
+        Excuse(drop="command_execution", where={"exitcode": 0})
+    with pytest.raises(ValueError, match="unknown fact kind 'shell'"):
+        Excuse(drop="shell")
+
+
+@pytest.mark.parametrize("action", ["field", "drop", "collapse", "merge"])
+def test_an_excuse_narrowed_by_where_and_runs_masks_only_what_they_name(action: str) -> None:
+    """An excuse's `where` and `runs` go into the mask it stands for, whatever its action: a
+    mask without them would excuse more than the ledger says (another command, another run)."""
+    named = {"field": "command_execution.exit_code"} if action == "field" else \
+        {action: "command_execution"}
+    mask = Excuse.model_validate({**named, "where": {"command": "echo hi"}, "runs": [1]}
+                                 ).mask("e")
+    assert mask is not None
+    assert (mask.where, mask.runs) == ({"command": "echo hi"}, frozenset({1}))
+    a = [*log(SHELL), *log(SHELL, resumed="t1")]
+    b = [*log({**SHELL, "exit_code": 1}), *log({**SHELL, "exit_code": 1}, resumed="t1")]
+    shown = ["run 0 turn 0 item 0"] + (["run 1 turn 0 item 0"] if action in {"collapse", "merge"}
+                                       else [])  # (these two keep the values they compare)
+    assert [d.where for d in equivalent(a, b, "strict", masks=[mask]).differences] == shown
+
+
 def test_an_excuse_covered_by_another_entry_is_stale(tmp_path: Path) -> None:
     twice = FIELD_LEDGER + FIELD_LEDGER.replace("right-hides-exit-codes", "same-again")
     options = make_catalog(tmp_path, {"shell": {"left": log(SHELL, TEXT),
@@ -184,6 +213,23 @@ def test_an_excuse_an_entry_does_not_need_is_stale(tmp_path: Path) -> None:
     assert len(result.stale_entries) == 1
     assert "excuse 2: field: command_execution.output" in result.stale_entries[0]
     assert not result.ok
+
+
+def test_an_entry_about_lanes_without_a_log_is_stale(tmp_path: Path) -> None:
+    """An entry naming a lane that has no log in the scenario excuses nothing here: stale when
+    every lane ran, left alone when the run was narrowed to some lanes (`--lane`)."""
+    ghost = LEDGER.replace("lanes: [right]", "lanes: [ghost]")
+    options = make_catalog(tmp_path, {"shell": {"left": log(SHELL, TEXT),
+                                                "right": log(SHELL, TEXT)}},
+                           ledgers={"shell": ghost})
+    first_run(options)
+    result = run_gate(options)
+    assert [p.status for p in result.pairs] == ["pass"]
+    assert len(result.stale_entries) == 1
+    assert "covers no pair of lanes with a log here" in result.stale_entries[0]
+    assert not result.ok
+    narrowed = run_gate(GateOptions(**{**options.__dict__, "lanes": ["left", "right"]}))
+    assert narrowed.stale_entries == [] and narrowed.ok
 
 
 def test_a_divergence_that_disappears_fails_the_gate(tmp_path: Path) -> None:
@@ -260,6 +306,12 @@ def test_external_implementation_is_judged_against_golden(tmp_path: Path) -> Non
     failing.write_text("import sys\nsys.stderr.write('boom\\n'); sys.exit(3)\n")
     bad = run_gate(GateOptions(**{**options.__dict__, "impl": f"python3 {failing} {{input}}"}))
     assert bad.cells[0].status == "error" and "exited 3" in bad.cells[0].reason
+    (tmp_path / "golden" / "shell" / "left.jsonl").unlink()  # nothing to judge it by: no pass
+    unjudged = run_gate(GateOptions(**{**options.__dict__, "lanes": ["left"],
+                                       "impl": f"python3 {script} {{lane}} {{input}}"}))
+    assert not unjudged.ok
+    assert [(f.name, f.detail) for f in unjudged.cells[0].failures] == [
+        ("golden", f"no golden file {tmp_path / 'golden' / 'shell' / 'left.jsonl'}")]
 
 
 def test_capability_claims_need_a_demonstration(tmp_path: Path) -> None:
@@ -275,6 +327,52 @@ def test_capability_claims_need_a_demonstration(tmp_path: Path) -> None:
     assert "left: declares 'plugins' but no passing cassette demonstrates it" in problems
     assert "left: declares 'mcp'" in problems
     assert "right: emits undeclared item kind 'command_execution'" in problems
+
+
+def test_only_passing_cells_demonstrate_a_capability(tmp_path: Path) -> None:
+    """A cell that fails its checks proves nothing: an MCP call in a log that breaks its
+    outline does not make the lane's `mcp` claim true."""
+    lanes = {"left": passthrough("left", "left.jsonl", capabilities=frozenset({"mcp"}))}
+    call = {"kind": "mcp_tool_call", "server": "demo", "tool": "echo", "arguments": {},
+            "result": None, "error": None}
+    options = make_catalog(tmp_path, {"shell": {"left": log(SHELL, call, TEXT)}})
+    options.lane_specs = lanes
+    first_run(options)
+    result = run_gate(options)
+    assert result.cells[0].status == "fail"
+    assert result.capability_problems == [
+        "left: declares 'mcp' but no passing cassette demonstrates it"]
+
+
+GAP_LEDGER = """\
+```yaml
+id: left-runs-no-plugins
+lanes: [left]
+versus: [right]
+kind: capability_gap
+excuses:
+  - {capability: plugins}
+reason: the left runtime does not run plugins in this scenario
+```
+"""
+
+
+def test_a_capability_the_ledger_says_a_lane_lacks_is_not_credited(tmp_path: Path) -> None:
+    """A scenario that `demonstrates` a capability credits every lane whose cell passes, except
+    a lane the ledger records a `capability_gap` for: its pass shows nothing of that."""
+    lanes = {"left": passthrough("left", "left.jsonl", capabilities=frozenset({"plugins"}))}
+    options = make_catalog(tmp_path, {"shell": {"left": log(SHELL, TEXT)}},
+                           ledgers={"shell": GAP_LEDGER})
+    scenario = tmp_path / "cassettes" / "shell" / "scenario.yaml"
+    scenario.write_text(scenario.read_text() + "demonstrates: [plugins]\n")
+    options.lane_specs = lanes
+    first_run(options)
+    result = run_gate(options)
+    assert [c.status for c in result.cells] == ["pass"]
+    assert result.capability_problems == [
+        "left: declares 'plugins' but no passing cassette demonstrates it"]
+    (tmp_path / "cassettes" / "shell" / "DIVERGENCES.md").unlink()
+    assert run_gate(options).capability_problems == []
 
 
 def test_junit_has_one_case_per_check_and_true_counts(tmp_path: Path) -> None:

@@ -435,6 +435,17 @@ def test_stream_cut_fails_open_text(tmp_path: Path) -> None:
     assert events[-1]["error"]["kind"] == "stream_truncated"
 
 
+def test_a_warning_does_not_cut_the_answer(tmp_path: Path) -> None:
+    """An `error` line of severity `warning` is a notice the CLI prints and goes on: the text
+    before it completes (only an `error` severity stops the answer and fails it)."""
+    events = run(tmp_path, say("Hel"), {"type": "error", "timestamp": TS, "severity": "warning",
+                                        "message": "Loop detected, continuing."}, say("lo"))
+    assert [(i["kind"], i["status"], i.get("text")) for i in completed(events)] == [
+        ("assistant_message", "completed", "Hel"), ("error", "completed", None),
+        ("assistant_message", "completed", "lo")]
+    assert events[-1]["type"] == "turn.completed"
+
+
 def test_resumed_run_names_the_session(tmp_path: Path) -> None:
     """A later init with a session id seen before is a `--resume` of it."""
     events = normalize_bytes(tmp_path, [init(), user("a"), say("x"), result(),
@@ -663,3 +674,20 @@ def test_output_format_json_is_one_whole_run(tmp_path: Path) -> None:
                                          "error": {"type": "ApiError", "message": "quota"}}])
     assert types(failed)[-1] == "turn.failed"
     assert failed[-1]["error"]["kind"] == "rate_limit"
+    resumed = normalize_bytes(tmp_path, [whole], context=RunContext(resumed_from="s-0"))
+    assert resumed[0]["resumed_from"] == "s-0"  # a `--resume` run: the context says which
+
+
+@pytest.mark.parametrize(("shown", "compared"), [
+    ("Command exited with code: 1", ""), ("  Command exited with code: -2\n", ""),
+    ("Command exited with code: 1\nbut it printed this", "Command exited with code: 1\nbut it "
+                                                           "printed this"),
+    ("done", "done")])
+def test_the_empty_failure_placeholder_rule_takes_the_placeholder_alone(shown: str,
+                                                                        compared: str) -> None:
+    """`gemini-cli.empty-failure-placeholder`: what Gemini CLI shows for a failed command that
+    printed nothing compares as no output; a text that only starts with those words is
+    output and stays."""
+    [(name, rule)] = LANE.output_rules
+    assert name == "gemini-cli.empty-failure-placeholder"
+    assert rule(shown) == compared

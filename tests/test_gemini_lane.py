@@ -393,6 +393,8 @@ def test_shell_output_parsing() -> None:
     assert parse("Output: x\nError: spawn ENOENT") == (None, "x", True)
     assert parse("Command: ls\nStdout: a\nExit Code: 0") == (0, "a", True)
     assert parse("whatever") == (None, "whatever", False)
+    # killed by a signal: it ran, with no exit code to report (not a success)
+    assert parse("Output: partial\nSignal: 9") == (None, "partial", True)
 
 
 def test_side_call_kinds() -> None:

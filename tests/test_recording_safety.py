@@ -167,6 +167,19 @@ def test_scanner_finds_every_planted_secret_format(tmp_path: Path) -> None:
     assert lines == set(range(2, 2 + len(samples)))
 
 
+def test_scanner_reads_every_kind_of_recording_the_catalog_holds(tmp_path: Path) -> None:
+    """A secret in any recorded file is found: native streams and goldens (`.jsonl`),
+    cassettes, metadata, ledgers. Only `_fixtures/`, the scripts the scenarios run (written
+    here, not recorded), is left to review."""
+    suffixes = {path.suffix for folder in (REPO / "cassettes", REPO / "golden")
+                for path in folder.rglob("*.*") if path.is_file()
+                and "_fixtures" not in path.parts}
+    assert {".jsonl", ".yaml", ".json", ".md"} <= suffixes
+    for suffix in sorted(suffixes):
+        (tmp_path / f"leak{suffix}").write_text("ok\nkey: sk-" + "ant-api03-" + _token() + "\n")
+    assert {f.path.name for f in scan_paths([tmp_path])} == {f"leak{s}" for s in suffixes}
+
+
 def test_scanner_reports_nothing_on_the_shipped_cassettes_and_goldens() -> None:
     findings = scan_paths([REPO / "cassettes", REPO / "golden"])
     assert findings == [], "\n".join(map(str, findings))

@@ -81,6 +81,17 @@ def test_schema_check_fails_on_a_stale_file(tmp_path: Path, monkeypatch: pytest.
     assert main(["schema", "--check"]) == 0
 
 
+def test_schema_check_fails_on_a_missing_file(tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
+                                              capsys: pytest.CaptureFixture[str]) -> None:
+    """A published file that is gone is as stale as a changed one: the check names it."""
+    missing = tmp_path / "normalized-log.v1.schema.json"
+    monkeypatch.setattr(schema_module, "SCHEMA_PATH", missing)
+    monkeypatch.setattr(schema_module, "TYPESCRIPT_PATH", TYPESCRIPT_PATH)
+    assert stale_files() == [missing]
+    assert main(["schema", "--check"]) == 1
+    assert str(missing) in capsys.readouterr().err
+
+
 def test_schema_errors_name_the_field_not_the_whole_union() -> None:
     [event] = full(log({"kind": "assistant_message", "text": "x"}))[2:3]
     event["item"]["status"] = "maybe"
@@ -111,6 +122,10 @@ def test_a_well_formed_log_keeps_every_rule() -> None:
     (lambda ev: ev.insert(3, {**ev[2]}), "item_lifecycle"),
     (lambda ev: ev.insert(3, {**ev[2], "type": "item.started"}), "item_lifecycle"),
     (lambda ev: ev[3].update(lane="other"), "one_lane"),
+    (lambda ev: ev.insert(3, {**ev[0]}), "session_first"),
+    (lambda ev: ev.append({"schema_version": 1, "seq": 0, "type": "approval.requested",
+                           "lane": "x", "thread_id": "t1", "turn": None, "request_id": "r",
+                           "item_id": "item_0", "action": "a"}), "items_inside_turns"),
 ])
 def test_each_rule_catches_its_violation(damage: Any, rule: str) -> None:
     events = log({"kind": "assistant_message", "text": "a"}, {"kind": "reasoning", "text": "b"})

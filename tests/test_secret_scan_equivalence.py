@@ -8,6 +8,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 from pathlib import Path
 
+import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
@@ -52,3 +53,14 @@ def test_known_secrets_still_found() -> None:
     assert found == list(every_line_every_rule(text))
     assert {f.rule for f in found} >= {"bearer-token", "anthropic-key"}
     assert [f.line for f in found if f.rule == "high-entropy-header-value"] == [5, 6]
+
+
+@pytest.mark.parametrize("name", ["x-api-key", "x-goog-token", "client-secret",
+                                  "proxy-authorization", "set-cookie"])
+def test_every_header_keyword_is_searched(name: str) -> None:
+    """The header rule names five keywords (key, token, secret, auth, cookie); the scan finds a
+    high-entropy value under a header carrying any of them, so its keyword pre-search skips
+    none of the lines the rule itself would flag."""
+    text = f"ok: 1\n{name}: aB3xY9qZ7wK2mN5pR8tV1uL4oS6dF0gH\n"
+    assert [(f.line, f.rule) for f in scan_text(text, PATH)] == [
+        (2, "high-entropy-header-value")]

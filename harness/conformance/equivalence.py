@@ -246,7 +246,7 @@ def project(events: Iterable[Mapping[str, Any]], lens: Lens = Lens()) -> list[Fa
     facts: list[Fact] = []
     cwd: str | None = None
     run, turn_in_run, item_in_turn = -1, -1, 0
-    kinds_by_id: dict[str, tuple[str, int]] = {}
+    kinds_by_id: dict[str, str] = {}  # by an item's first event: approvals come while it runs
     for event in events:
         etype = event["type"]
         if etype == "session.started":
@@ -261,19 +261,21 @@ def project(events: Iterable[Mapping[str, Any]], lens: Lens = Lens()) -> list[Fa
             facts.append(Fact("turn", f"run {run} turn {turn_in_run}", run, {
                 "outcome": "failed" if etype == "turn.failed" else "completed",
                 "error_kind": error.get("kind")}, turn_in_run))
+        elif etype in {"item.started", "item.updated"}:
+            kinds_by_id.setdefault(event["item"]["id"], event["item"]["kind"])
         elif etype == "item.completed":
             item = event["item"]
             kind = item["kind"]
             if kind in NOISE_KINDS or (kind == "tool_call" and item["name"] in lens.noise_tools):
                 continue
             where = f"run {run} turn {turn_in_run} item {item_in_turn}"
-            kinds_by_id[item["id"]] = (kind, item_in_turn)
+            kinds_by_id[item["id"]] = kind
             item_in_turn += 1
             facts.append(Fact(kind, where, run, _item_fields(item, cwd, lens), turn_in_run))
         elif etype == "approval.requested":
-            target = kinds_by_id.get(event.get("item_id") or "", ("?", -1))
             facts.append(Fact(etype, f"run {run} turn {turn_in_run} approval", run, {
-                "item": target[0], "action": event.get("action")}, turn_in_run))
+                "item": kinds_by_id.get(event.get("item_id") or "", "?"),
+                "action": event.get("action")}, turn_in_run))
         elif etype == "approval.resolved":
             facts.append(Fact(etype, f"run {run} turn {turn_in_run} approval", run, {
                 "decision": event.get("decision"), "decided_by": event.get("decided_by")},
