@@ -63,6 +63,14 @@ def test_strict_compares_texts_structural_does_not() -> None:
     assert "left='It printed hi.'" in verdict.diff and "right='Something else'" in verdict.diff
 
 
+def test_structural_still_compares_a_commands_exit_code() -> None:
+    """Only words and payloads are strict-only: a command that failed in one lane and succeeded
+    in the other is a structural difference (a live run's outcome must agree)."""
+    a, b = log(SHELL), log({**SHELL, "exit_code": 1})
+    verdict = equivalent(a, b, "structural")
+    assert [d.check for d in verdict.differences] == ["eq.command_execution.exit_code"]
+
+
 def test_kinds_only_one_lane_can_show_are_named_masks_not_failures() -> None:
     reasoning = {"kind": "reasoning", "text": "think", "encrypted": False}
     a, b = log(reasoning, TEXT), log(TEXT)

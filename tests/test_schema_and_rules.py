@@ -136,6 +136,17 @@ def test_each_rule_catches_its_violation(damage: Any, rule: str) -> None:
     assert rule in rules(events)
 
 
+def test_an_item_started_twice_is_flagged() -> None:
+    """Two `item.started` for one id before its completion: a lane that restarts a streaming
+    item under the same id would otherwise pass as one item."""
+    events = log({"kind": "assistant_message", "text": "a"})
+    started = {**events[2], "type": "item.started"}
+    events[2:2] = [dict(started), dict(started)]
+    for seq, event in enumerate(events):
+        event["seq"] = seq
+    assert [v.detail for v in check_events(events)] == ["item 'item_0' started twice"]
+
+
 def test_approvals_reference_items_and_resolve_once() -> None:
     events = log({"kind": "command_execution", "command": "rm x", "exit_code": None,
                   "output": "", "status": "declined"})
