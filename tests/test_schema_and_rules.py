@@ -147,6 +147,21 @@ def test_an_item_started_twice_is_flagged() -> None:
     assert [v.detail for v in check_events(events)] == ["item 'item_0' started twice"]
 
 
+def test_turn_indices_count_up_and_every_end_closes_an_open_turn() -> None:
+    """A skipped turn index and a turn end outside any turn break only `turns_pair_up` (the
+    envelope's `turn` field agrees with itself there), so each detail is checked alone."""
+    events = log({"kind": "assistant_message", "text": "a"})
+    envelope = {"schema_version": 1, "lane": "x", "thread_id": "t1"}
+    skipped = [*events, {**envelope, "type": "turn.started", "turn": 2},
+               {**envelope, "type": "turn.completed", "turn": 2, "usage": None}]
+    stray = [*events, {**envelope, "type": "turn.completed", "turn": None, "usage": None}]
+    for damaged in (skipped, stray):
+        for seq, event in enumerate(damaged):
+            event["seq"] = seq
+    assert [v.detail for v in check_events(skipped)] == ["turn index 2, expected 1"]
+    assert [v.detail for v in check_events(stray)] == ["turn.completed without an open turn"]
+
+
 def test_approvals_reference_items_and_resolve_once() -> None:
     events = log({"kind": "command_execution", "command": "rm x", "exit_code": None,
                   "output": "", "status": "declined"})
