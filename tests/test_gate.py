@@ -32,6 +32,21 @@ def test_equivalent_lanes_pass_everything(tmp_path: Path) -> None:
     assert [p.status for p in result.pairs] == ["pass"]
 
 
+def test_a_secret_in_the_catalog_fails_an_otherwise_passing_gate(tmp_path: Path) -> None:
+    """The secret scan's findings are part of the verdict: a leaked key in a recording (and so
+    in its golden) must not pass because every cell and pair agrees."""
+    options = make_catalog(tmp_path, {"shell": {"left": log(SHELL, TEXT),
+                                                "right": log(SHELL, TEXT)}})
+    first_run(options)
+    notes = tmp_path / "cassettes" / "shell" / "notes.md"
+    notes.write_text("key sk-" + "proj-" + "A1b2C3d4E5f6G7h8I9j0K1l2M3n4O5p6Q7r8S9t0\n")
+    result = run_gate(options)
+    assert {c.status for c in result.cells} == {"pass"}
+    assert [p.status for p in result.pairs] == ["pass"]
+    assert result.secret_findings == [f"{notes}:1: openai-project-key"]
+    assert not result.ok
+
+
 def test_missing_golden_fails_until_updated_then_only_changes_rewrite(tmp_path: Path) -> None:
     options = make_catalog(tmp_path, {"shell": {"left": log(SHELL, TEXT)}})
     result = run_gate(options)
