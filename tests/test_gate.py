@@ -7,10 +7,11 @@ from pathlib import Path
 
 import pytest
 
-from harness.conformance.divergences import Excuse
+from harness.conformance.divergences import Excuse, read_ledger
 from harness.conformance.equivalence import equivalent
 from harness.conformance.gate import GateOptions, parse_shard, run_gate
 from harness.conformance.report import index_html, junit_xml, summary_md, write_reports
+from harness.contract.errors import InputError
 from tests.miniatures import (
     CATALOG_LANES,
     SHELL,
@@ -141,6 +142,14 @@ def test_a_field_excuse_masks_that_field_and_compares_the_rest(tmp_path: Path) -
     first_run(bad)
     [pair] = run_gate(bad).pairs
     assert pair.status == "fail" and pair.checks == ["eq.command_execution.output"]
+
+
+def test_a_ledger_naming_one_id_twice_is_refused(tmp_path: Path) -> None:
+    """Entry ids are how reports and stale-entry messages name an excuse: two entries under one
+    id would make either ambiguous, so the ledger is refused, not read."""
+    (tmp_path / "DIVERGENCES.md").write_text(FIELD_LEDGER + "\n" + FIELD_LEDGER)
+    with pytest.raises(InputError, match="duplicate divergence ids: right-hides-exit-codes"):
+        read_ledger(tmp_path)
 
 
 PINNED_LEDGER = FIELD_LEDGER.replace("  - {field: command_execution.exit_code}\n",
