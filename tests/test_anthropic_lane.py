@@ -27,7 +27,7 @@ from typing import Any, get_args
 import httpx2
 import pytest
 import yaml
-from anthropic import Anthropic
+from anthropic import Anthropic, APIConnectionError, APITimeoutError
 from anthropic.types.beta import (
     BetaContentBlock,
     BetaRawContentBlockDelta,
@@ -468,6 +468,18 @@ def test_error_types_agree_with_their_http_statuses() -> None:
     assert la.ERROR_TYPE_KINDS["invalid_request_error"] == "provider"
     assert la.ERROR_TYPE_KINDS["not_found_error"] == "provider"
     assert la.typed_error("invalid_request_error", "x").kind == "provider"
+
+
+def test_a_lost_connection_is_network_and_an_unknown_error_type_is_the_provider() -> None:
+    """No answer at all (connection lost, timeout) is a retryable `network` failure, not the
+    provider refusing; an `error` the API did send, of a type this lane does not know yet, is
+    still the provider's answer (`provider`, retryable), not `unknown`."""
+    request = httpx2.Request("POST", "https://api.anthropic.com/v1/messages")
+    lost = la.api_error(APIConnectionError(request=request))
+    assert (lost.kind, lost.retryable) == ("network", True)
+    assert la.api_error(APITimeoutError(request=request)).kind == "network"
+    assert la.typed_error("brand_new_error", "x").kind == "provider"
+    assert la.typed_error(None, "x").kind == "provider"
 
 
 # ------------------------------------------------------------------------------ parsers
