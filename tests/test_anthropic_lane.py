@@ -997,6 +997,17 @@ def test_context_fields_come_from_run_context_first(tmp_path: Path) -> None:
         "{workspace}", "workspace-write", "never", "api_key", "2.1.328")
 
 
+def test_a_run_the_context_says_was_resumed_names_that_session(tmp_path: Path) -> None:
+    """A cassette of a resumed run alone cannot always show it was resumed: the recorder's
+    `resumed_from` names the earlier session on the log's first session.started only."""
+    claude = Claude().start("one").answer([text("a")])
+    claude.exchanges.extend(Claude(session="s-b").start("two").answer([text("b")]).exchanges)
+    path = write(tmp_path / "c.yaml", claude.exchanges)
+    events = normalize_file(path, context=RunContext(resumed_from="earlier-session"))
+    assert [e["resumed_from"] for e in events if e["type"] == "session.started"] == [
+        "earlier-session", None]
+
+
 # ------------------------------------------------------------------------------ side calls
 
 
