@@ -1008,6 +1008,17 @@ def test_a_run_the_context_says_was_resumed_names_that_session(tmp_path: Path) -
         "earlier-session", None]
 
 
+def test_the_empty_output_placeholder_rule_clears_only_the_placeholder() -> None:
+    """`claude.empty-output-placeholder`: Claude Code's stand-in for a silent command is no
+    output; a command that printed those words among others did print them, and clearing
+    that output would hide a changed output from the comparison."""
+    [(name, rule)] = LANE.output_rules
+    assert name == "claude.empty-output-placeholder"
+    assert rule(la.EMPTY_BASH_OUTPUT + "\n") == ""
+    printed = f"echo {la.EMPTY_BASH_OUTPUT}\n{la.EMPTY_BASH_OUTPUT}\n"
+    assert rule(printed) == printed
+
+
 # ------------------------------------------------------------------------------ side calls
 
 
