@@ -411,6 +411,15 @@ def test_a_server_request_the_client_does_not_decide_and_its_answer_are_kept_who
         ("answer to item/tool/requestUserInput", refusal["msg"])]
 
 
+def test_a_client_request_the_server_refused_is_kept_as_a_notice() -> None:
+    """An error answer to one of the client's requests (here `config/read`) is no event of
+    the run, but dropping it would lose why the run went as it did: a notice names it."""
+    lines = transcript()
+    lines[4] = tin({"id": 1, "error": {"code": -32600, "message": "bad config"}})
+    notices = [i for i in completed(run(lines)) if i["kind"] == "error"]
+    assert [n["message"] for n in notices] == ["config/read failed: bad config"]
+
+
 def test_a_line_that_is_no_transcript_line_is_refused() -> None:
     with pytest.raises(LaneError, match="not a transcript line"):
         run([{"method": "initialize"}])
