@@ -392,6 +392,15 @@ def test_resume_keeps_the_session_id() -> None:
     assert {s["thread_id"] for s in sessions} == {SESSION}
 
 
+def test_a_run_the_context_says_was_resumed_names_that_session() -> None:
+    """`claude -p --resume` recorded alone shows no earlier init: the recorder's
+    `resumed_from` names the earlier session, on the first session.started only."""
+    events = run(init(), result(), init(), result(),
+                 context=RunContext(resumed_from="earlier-session"))
+    sessions = of_type(events, "session.started")
+    assert [s["resumed_from"] for s in sessions] == ["earlier-session", SESSION]
+
+
 def test_unknown_lines_and_blocks_are_kept() -> None:
     events = run(init(), {"type": "keep_alive", "n": 1},
                  {"type": "system", "subtype": "hook_started", "hook": "h"},
