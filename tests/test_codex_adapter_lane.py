@@ -659,6 +659,17 @@ def test_denied_review_makes_the_command_declined(tmp_path: Path) -> None:
                                                               None)
 
 
+def test_a_refused_patch_is_a_declined_file_change(tmp_path: Path) -> None:
+    """A patch the user or a review refused never ran: `declined`, like a refused command,
+    not `failed` (a patch that ran and did not apply); the refusal is its error."""
+    patch = "*** Begin Patch\n*** Add File: a.txt\n+a\n*** End Patch\n"
+    codex = Codex().start("go").answer([patch_call("p1", patch)])
+    codex.outputs(raw_output("p1", "patch rejected by user")).answer([message("ok")])
+    change = completed(run(tmp_path, codex.exchanges))[0]
+    assert (change["kind"], change["status"], change["error"]) == (
+        "file_change", "declined", "patch rejected by user")
+
+
 def test_review_recognised_from_content_without_metadata(tmp_path: Path) -> None:
     body = request_body([developer("You are judging one planned coding-agent action."),
                          user("transcript")], thread="guardian:thr_1", metadata=None)
