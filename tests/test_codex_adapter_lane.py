@@ -727,6 +727,14 @@ def test_response_failed_and_error_event_and_incomplete(tmp_path: Path) -> None:
     assert completed(events)[0]["kind"] == "assistant_message"
 
 
+def test_a_stream_error_of_an_unknown_code_is_the_providers() -> None:
+    """A `response.failed` the API sent with a code this lane does not know (or none) is still
+    the provider failing the call (`provider`, retryable), not `unknown`."""
+    for code in ("brand_new_code", None):
+        error = ca.stream_error(code, "x")
+        assert (error.kind, error.retryable) == ("provider", True)
+
+
 def test_stream_cut_then_retry_continues_the_turn(tmp_path: Path) -> None:
     """A stream that ends before response.completed and is re-sent unchanged (Codex retries):
     items cut off end failed, the turn goes on with the retried answer."""
