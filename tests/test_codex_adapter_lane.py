@@ -1031,6 +1031,21 @@ def test_function_round_trip_without_streaming(tmp_path: Path) -> None:
     assert events[-1]["usage"]["input_tokens"] == 20
 
 
+def test_a_function_output_marked_unsuccessful_is_a_failed_tool_call(tmp_path: Path) -> None:
+    """`success: false` on a function_call_output is the client saying the tool failed, even
+    when its output text is no error object: the call is `failed`, its text the error."""
+    call = function_call("call_w", "get_weather", {"city": "Atlantis"})
+    prompt = {"role": "user", "content": "weather?"}
+    output = {"type": "function_call_output", "call_id": "call_w", "output": "no such city",
+              "success": False}
+    events = run(tmp_path, [sdk_exchange(sdk_body([prompt], tools=[{"type": "function"}]),
+                                         [call]),
+                            sdk_exchange(sdk_body([prompt, call, output]), [message("?")])])
+    tool, _ = items_of(events)
+    assert (tool["kind"], tool["status"], tool["error"]) == ("tool_call", "failed",
+                                                             "no such city")
+
+
 def test_codex_tool_names_are_read_only_for_codex(tmp_path: Path) -> None:
     """`exec_command`, `apply_patch`, `mcp__x__y` and Codex's output texts are Codex's: from
     any other client they are plain tool calls whose output is kept as sent."""
