@@ -236,6 +236,13 @@ def test_whole_message_without_delta(tmp_path: Path) -> None:
     assert "item.updated" not in types(events)
 
 
+def test_a_whole_message_after_deltas_is_the_whole_text(tmp_path: Path) -> None:
+    """A message without `delta` is the whole text even when chunks of it streamed before:
+    it replaces them (appending would say the answer twice)."""
+    events = run(tmp_path, say("Hello "), say("Hello world", delta=False))
+    assert [i["text"] for i in completed(events)] == ["Hello world"]
+
+
 def test_failing_shell_command_keeps_the_streams_word(tmp_path: Path) -> None:
     """Quirk: a failing shell command is `status: success` and its exit code reaches only the
     model; the lane reports `completed` with `exit_code: null`, never a guessed code."""
