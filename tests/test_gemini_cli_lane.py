@@ -143,6 +143,14 @@ def test_todo_table_covers_the_write_todos_enum() -> None:
                                                 "cancelled", "blocked"}
 
 
+def test_a_todo_of_an_unknown_status_is_pending() -> None:
+    """A todo status the table does not know (a newer Gemini CLI, or none) is `pending`: the
+    plan must not claim a step done that the runtime did not say was done."""
+    todos = {"todos": [{"description": "a", "status": "deferred"}, {"description": "b"}]}
+    assert [(e.text, e.status) for e in gemini_family.plan_entries(todos)] == [
+        ("a", "pending"), ("b", "pending")]
+
+
 def test_file_change_table_covers_file_tools() -> None:
     assert set(gemini_family.FILE_CHANGE_KINDS) == {
         n for n, k in gemini_family.TOOL_KINDS.items() if k == "file_change"}
