@@ -998,6 +998,18 @@ def test_url_context_fetches_are_tool_calls(tmp_path: Path) -> None:
                                       "cited_text": "Hi"}]
 
 
+def test_citations_without_an_open_answer_text_are_kept_whole(tmp_path: Path) -> None:
+    """Grounding that arrives once the answer text has closed (a tool call came after it) has
+    no text to carry its citations: they are kept as an `unknown` item, not lost."""
+    grounding = {"groundingChunks": [{"web": {"uri": "https://a.example", "title": "A"}}],
+                 "groundingSupports": [{"segment": {"text": "Hi"}, "groundingChunkIndices": [0]}]}
+    g = plain("read").generate([text("Hi"), call("mystery_tool", {"x": 1})],
+                               groundingMetadata=grounding)
+    kept = [i for i in completed(run(tmp_path, g.exchanges)) if i["kind"] == "unknown"]
+    assert [(i["native_type"], i["payload"]) for i in kept] == [
+        ("citations", [{"url": "https://a.example", "title": "A", "cited_text": "Hi"}])]
+
+
 def test_usage_counts_tool_use_prompt_tokens_as_input(tmp_path: Path) -> None:
     """`toolUsePromptTokenCount` (what built-in tools fed the model) is input beside
     `promptTokenCount`; cached, output and thought counts keep their fields."""
