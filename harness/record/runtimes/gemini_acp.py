@@ -136,21 +136,33 @@ class GeminiAcpDriver:
         return ["--acp", "-m", MODEL, "--approval-mode", mode,
                 *plan.scenario.settings.extra_args.get(self.name, [])]
 
-    def run(self, plan: RunPlan) -> RunOutput:
+    shown_name = "gemini"
+    """The command's name in the meta file's run arguments."""
+
+    def set_up(self, plan: RunPlan) -> None:
+        """The agent's hermetic setup before a run (Gemini CLI: its `settings.json`)."""
         write_settings(plan)
+
+    def environment(self, plan: RunPlan) -> dict[str, str]:
+        return self.cli.env(plan)
+
+    def run(self, plan: RunPlan) -> RunOutput:
+        """One run as the ACP client: the agent is started with `arguments`, `environment` and
+        `set_up` (the hooks another ACP agent's driver overrides), then `_converse` drives it."""
+        self.set_up(plan)
         args = self.arguments(plan)
         cwd = plan.workspace / plan.scenario.settings.cwd
         err_path = plan.home / f".stderr-acp-run{plan.run_index}.txt"
         with err_path.open("wb") as err:
             proc = subprocess.Popen([str(self.binary()), *args], stdin=subprocess.PIPE,
                                     stdout=subprocess.PIPE, stderr=err, cwd=cwd,
-                                    env=self.cli.env(plan))
+                                    env=self.environment(plan))
             client = _Client(proc, plan.scenario.client_decisions(plan.run_index),
                              time.monotonic() + TIMEOUT_SECONDS)
             session = self._converse(client, plan, cwd)
             code = self._finish(proc)
         stdout, notes = client.transcript()
-        return RunOutput(args=["gemini", *args], stdout=stdout,
+        return RunOutput(args=[self.shown_name, *args], stdout=stdout,
                          stderr=err_path.read_bytes() + notes, exit_code=code,
                          thread_id=session)
 

@@ -18,17 +18,14 @@ SCENARIO...`
 from __future__ import annotations
 
 import shutil
-import subprocess
 import sys
 import tempfile
-import time
 from pathlib import Path
 
 from harness.record.recording import record_scenario
-from harness.record.runtimes.base import RunOutput, RunPlan
+from harness.record.runtimes.base import RunPlan
 from harness.record.runtimes.claude import ClaudeDriver
-from harness.record.runtimes.codex import TIMEOUT_SECONDS
-from harness.record.runtimes.gemini_acp import GeminiAcpDriver, _Client
+from harness.record.runtimes.gemini_acp import GeminiAcpDriver
 from harness.record.stub import Responder
 from harness.scenario import Scenario
 
@@ -55,21 +52,16 @@ class ClaudeCodeAcpDriver(GeminiAcpDriver):
     def responder(self, scenario: Scenario) -> Responder:
         return self.claude.responder(scenario)
 
-    def run(self, plan: RunPlan) -> RunOutput:
-        cwd = plan.workspace / plan.scenario.settings.cwd
-        err_path = plan.home / f".stderr-acp-run{plan.run_index}.txt"
-        with err_path.open("wb") as err:
-            proc = subprocess.Popen([str(self.binary())], stdin=subprocess.PIPE,
-                                    stdout=subprocess.PIPE, stderr=err, cwd=cwd,
-                                    env=self.claude.environment(plan))
-            client = _Client(proc, plan.scenario.client_decisions(plan.run_index),
-                             time.monotonic() + TIMEOUT_SECONDS)
-            session = self._converse(client, plan, cwd)
-            code = self._finish(proc)
-        stdout, notes = client.transcript()
-        return RunOutput(args=["claude-code-acp"], stdout=stdout,
-                         stderr=err_path.read_bytes() + notes, exit_code=code,
-                         thread_id=session)
+    shown_name = "claude-code-acp"
+
+    def arguments(self, plan: RunPlan) -> list[str]:
+        return []
+
+    def environment(self, plan: RunPlan) -> dict[str, str]:
+        return self.claude.environment(plan)
+
+    def set_up(self, plan: RunPlan) -> None:
+        pass  # (Claude Code's setup is in its environment)
 
     def template(self, text: str, plan: RunPlan) -> str:
         return self.claude.template(text, plan)

@@ -20,16 +20,14 @@ Run (from the repo root, with the adapter installed, e.g. `npm install --prefix 
 from __future__ import annotations
 
 import shutil
-import subprocess
 import sys
 import tempfile
-import time
 from pathlib import Path
 from typing import Any
 
 from harness.record.recording import record_scenario
-from harness.record.runtimes.base import RunOutput, RunPlan
-from harness.record.runtimes.codex import TIMEOUT_SECONDS, CodexDriver
+from harness.record.runtimes.base import RunPlan
+from harness.record.runtimes.codex import CodexDriver
 from harness.record.runtimes.gemini_acp import GeminiAcpDriver, _Client
 from harness.record.stub import Responder
 from harness.scenario import Scenario
@@ -57,23 +55,17 @@ class CodexAcpDriver(GeminiAcpDriver):
     def responder(self, scenario: Scenario) -> Responder:
         return self.codex.responder(scenario)
 
-    def run(self, plan: RunPlan) -> RunOutput:
+    shown_name = "codex-acp"
+
+    def arguments(self, plan: RunPlan) -> list[str]:
+        return []
+
+    def environment(self, plan: RunPlan) -> dict[str, str]:
+        return self.codex.environment(plan)
+
+    def set_up(self, plan: RunPlan) -> None:
         if plan.run_index == 0:
             self.codex.prepare(plan)
-        cwd = plan.workspace / plan.scenario.settings.cwd
-        err_path = plan.home / f".stderr-acp-run{plan.run_index}.txt"
-        with err_path.open("wb") as err:
-            proc = subprocess.Popen([str(self.binary())], stdin=subprocess.PIPE,
-                                    stdout=subprocess.PIPE, stderr=err, cwd=cwd,
-                                    env=self.codex.environment(plan))
-            client = _Client(proc, plan.scenario.client_decisions(plan.run_index),
-                             time.monotonic() + TIMEOUT_SECONDS)
-            session = self._converse(client, plan, cwd)
-            code = self._finish(proc)
-        stdout, notes = client.transcript()
-        return RunOutput(args=["codex-acp"], stdout=stdout,
-                         stderr=err_path.read_bytes() + notes, exit_code=code,
-                         thread_id=session)
 
     def _converse(self, c: _Client, plan: RunPlan, cwd: Path) -> str | None:
         """As the ACP driver's, plus `authenticate` with the adapter's `codex-api-key` method
